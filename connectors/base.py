@@ -1,0 +1,175 @@
+"""The connector contract: what every source kind implements, and the registry that finds them.
+
+A connector does two things and nothing else:
+
+* ``list()`` yields one cheap :class:`Item` per page (an id and an opaque version such as
+  mtime+size or a revision number) without reading page bodies. It may also yield a
+  :class:`ListingProblem` for a part of the source it could not list: the engine then keeps
+  syncing what was listed but deletes nothing this run. Raising :class:`ConnectorError` means
+  the listing failed as a whole.
+* ``fetch(item)`` returns the page as a :class:`Document` (raw body plus what the source knows
+  about title and url). Raising :class:`ConnectorError` fails that one page.
+
+Connectors never write state and never talk to Intercom. Built-in and third-party connectors
+register through the ``fin_ingestor.connectors`` entry-point group.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, ClassVar, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ingestor.errors import ConnectorError
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "BodyFormat",
+    "Connector",
+    "ConnectorError",
+    "ConnectorSettings",
+    "Document",
+    "Item",
+    "ListingProblem",
+    "load_connector_classes",
+]
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "fin_ingestor.connectors"
+#: Comma-separated connector kinds to load; unset loads every registered one.
+LOAD_ENV_VAR = "FIN_INGESTOR_LOAD_CONNECTORS"
+
+BodyFormat = Literal["html", "markdown", "text"]
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One page as listed: enough to decide whether it must be fetched at all."""
+
+    external_id: str
+    version: str
+    #: Connector-private address of the page (absolute path, API id...); never sent to Intercom.
+    locator: str = ""
+    #: Body size in bytes when the listing knows it (lets the engine report oversize pages early).
+    size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListingProblem:
+    """A part of the source that could not be listed; the listing is then incomplete."""
+
+    where: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A fetched page, before conversion."""
+
+    external_id: str
+    body: str
+    body_format: BodyFormat
+    #: Authoritative title from the source (a wiki page title); None lets conversion derive one.
+    title: str | None = None
+    #: Used only when neither the source nor the body yields a title (e.g. the file name).
+    fallback_title: str | None = None
+    #: Canonical url Fin will cite; relative links in the body are resolved against it.
+    url: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ConnectorSettings(BaseModel):
+    """Keys every connector entry in the YAML has; each kind subclasses it with its own keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        description="Unique connector name; the key of its state and its Content Import Source.",
+    )
+    type: str = Field(description="Connector kind, e.g. 'filesystem'.")
+    url: str = Field(
+        pattern=r"^https?://",
+        description="URL of the Content Import Source in Intercom (the root of this source).",
+    )
+    enabled: bool = Field(default=True, description="Skip this connector when false.")
+    ai_agent_availability: bool | None = Field(
+        default=None, description="Overrides defaults.ai_agent_availability for this connector."
+    )
+    ai_copilot_availability: bool | None = Field(
+        default=None, description="Overrides defaults.ai_copilot_availability for this connector."
+    )
+    max_page_bytes: int | None = Field(
+        default=None, gt=0, description="Overrides defaults.max_page_bytes for this connector."
+    )
+    max_delete_fraction: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Overrides defaults.max_delete_fraction for this connector.",
+    )
+
+
+SettingsT = TypeVar("SettingsT", bound=ConnectorSettings)
+
+
+class Connector(ABC, Generic[SettingsT]):
+    """One source kind. Construct it from validated settings; it is then ready to use."""
+
+    kind: ClassVar[str]
+    Settings: ClassVar[type[ConnectorSettings]]
+
+    def __init__(self, settings: SettingsT) -> None:
+        self.settings = settings
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    @abstractmethod
+    def list(self) -> Iterator[Item | ListingProblem]:
+        """Yield every page of the source, cheaply (no bodies)."""
+
+    @abstractmethod
+    def fetch(self, item: Item) -> Document:
+        """Read one listed page."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most connectors hold nothing
+        """Release connections or temporary files."""
+
+    def __enter__(self) -> Connector[SettingsT]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def load_connector_classes() -> Mapping[str, type[Connector[Any]]]:
+    """Connector classes by kind, from the entry-point group.
+
+    A plugin that fails to import is logged and skipped so one broken plugin cannot stop the
+    others. ``FIN_INGESTOR_LOAD_CONNECTORS=filesystem,notion`` limits which ones load.
+    """
+    wanted = os.environ.get(LOAD_ENV_VAR)
+    allowed = {k.strip() for k in wanted.split(",") if k.strip()} if wanted else None
+    classes: dict[str, type[Connector[Any]]] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if allowed is not None and ep.name not in allowed:
+            continue
+        try:
+            cls = ep.load()
+        except Exception as exc:  # a broken plugin must not stop the others
+            log.warning("connector plugin %r failed to load: %s", ep.name, exc)
+            continue
+        if not (isinstance(cls, type) and issubclass(cls, Connector)):
+            log.warning("connector plugin %r is not a Connector subclass; skipped", ep.name)
+            continue
+        classes[ep.name] = cls
+    return classes

@@ -1,0 +1,135 @@
+"""The one exception tree of fin-ingestor.
+
+::
+
+    IngestorError                      root: everything we raise on purpose
+    ├── ConfigError                    bad YAML, unknown key, missing ${VAR}; carries every issue
+    ├── StateError                     the SQLite state database cannot be used
+    │   └── StateLockedError           another process holds the state database
+    ├── ConnectorError                 a source cannot be listed or read as a whole (listing incomplete)
+    └── SyncError                      talking to Intercom went wrong
+        ├── FatalError                 stop all writes: retrying or other pages will not help
+        │   └── AuthenticationError    401/403: bad or revoked token
+        ├── RetriableError             429, 5xx, transport errors; raised once attempts are exhausted
+        │   ├── RateLimitedError       429 rate_limit_exceeded
+        │   └── IntercomUnreachable    DNS, connect, read timeouts, dropped connections
+        └── PageError                  this one page was refused (400/404/422...) or could not be built;
+                                       recorded, reported, retried next run, and the run goes on
+
+Third-party exceptions (httpx, pydantic, yaml, sqlite) are translated at one boundary each with
+``raise ... from exc``. The CLI maps this tree to exit codes in one place (``ingestor.cli``).
+Messages never contain the Intercom token or response bodies beyond Intercom's error envelope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "AuthenticationError",
+    "ConfigError",
+    "ConfigIssue",
+    "ConnectorError",
+    "FatalError",
+    "IngestorError",
+    "IntercomUnreachable",
+    "PageError",
+    "RateLimitedError",
+    "RetriableError",
+    "StateError",
+    "StateLockedError",
+    "SyncError",
+]
+
+
+class IngestorError(Exception):
+    """Root of every error fin-ingestor raises on purpose."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigIssue:
+    """One problem in a config file: where it is and what is wrong."""
+
+    path: str  # key path, e.g. "connectors[1].root"
+    message: str
+    file: str | None = None
+    line: int | None = None  # 1-based
+
+    def __str__(self) -> str:
+        where = self.file or "<config>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        key = f"{self.path}: " if self.path else ""
+        return f"{where}: {key}{self.message}"
+
+
+class ConfigError(IngestorError):
+    """The configuration is invalid. ``issues`` holds every problem found, not just the first."""
+
+    def __init__(self, issues: list[ConfigIssue]) -> None:
+        self.issues = list(issues)
+        count = len(self.issues)
+        head = f"{count} configuration error{'s' if count != 1 else ''}"
+        super().__init__(head + ":\n" + "\n".join(f"  {issue}" for issue in self.issues))
+
+
+class StateError(IngestorError):
+    """The state database cannot be opened, read or migrated."""
+
+
+class StateLockedError(StateError):
+    """Another process already uses this state database."""
+
+
+class ConnectorError(IngestorError):
+    """A source cannot be listed or read as a whole; its listing counts as incomplete."""
+
+
+class SyncError(IngestorError):
+    """A call to Intercom failed. Carries Intercom's status, error code and request id when known."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.code = code
+        self.request_id = request_id
+        details = [
+            part
+            for part in (
+                f"HTTP {status_code}" if status_code is not None else None,
+                code,
+                f"request_id={request_id}" if request_id else None,
+            )
+            if part
+        ]
+        super().__init__(f"{message} ({', '.join(details)})" if details else message)
+
+
+class FatalError(SyncError):
+    """Retrying will not help and no further write should be attempted."""
+
+
+class AuthenticationError(FatalError):
+    """Intercom rejected the access token (401) or its permissions (403)."""
+
+
+class RetriableError(SyncError):
+    """A transient failure that outlived every retry attempt."""
+
+
+class RateLimitedError(RetriableError):
+    """Intercom kept answering 429 rate_limit_exceeded."""
+
+
+class IntercomUnreachable(RetriableError):
+    """Intercom could not be reached: DNS, connect or read errors, dropped connections."""
+
+
+class PageError(SyncError):
+    """One page failed (refused by Intercom or not convertible); the run goes on."""
