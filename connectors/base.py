@@ -141,7 +141,7 @@ class Connector(ABC, Generic[SettingsT]):
     def fetch(self, item: Item) -> Document:
         """Read one listed page."""
 
-    def close(self) -> None:  # noqa: B027 - optional hook, most connectors hold nothing
+    def close(self) -> None:
         """Release connections or temporary files."""
 
     def __enter__(self) -> Connector[SettingsT]:

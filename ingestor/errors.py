@@ -3,18 +3,18 @@
 ::
 
     IngestorError                      root: everything we raise on purpose
-    ├── ConfigError                    bad YAML, unknown key, missing ${VAR}; carries every issue
+    ├── ConfigError                    bad YAML, unknown key, missing ${VAR}; lists every issue
     ├── StateError                     the SQLite state database cannot be used
     │   └── StateLockedError           another process holds the state database
-    ├── ConnectorError                 a source cannot be listed or read as a whole (listing incomplete)
+    ├── ConnectorError                 a source or page cannot be read (listing incomplete)
     └── SyncError                      talking to Intercom went wrong
         ├── FatalError                 stop all writes: retrying or other pages will not help
         │   └── AuthenticationError    401/403: bad or revoked token
-        ├── RetriableError             429, 5xx, transport errors; raised once attempts are exhausted
+        ├── RetriableError             429, 5xx, transport errors, once attempts are exhausted
         │   ├── RateLimitedError       429 rate_limit_exceeded
         │   └── IntercomUnreachable    DNS, connect, read timeouts, dropped connections
-        └── PageError                  this one page was refused (400/404/422...) or could not be built;
-                                       recorded, reported, retried next run, and the run goes on
+        └── PageError                  one page was refused (400/404/422...) or could not be
+                                       built: recorded, reported, retried next run; the run goes on
 
 Third-party exceptions (httpx, pydantic, yaml, sqlite) are translated at one boundary each with
 ``raise ... from exc``. The CLI maps this tree to exit codes in one place (``ingestor.cli``).
@@ -86,7 +86,7 @@ class ConnectorError(IngestorError):
 
 
 class SyncError(IngestorError):
-    """A call to Intercom failed. Carries Intercom's status, error code and request id when known."""
+    """A call to Intercom failed; carries Intercom's status, error code and request id if known."""
 
     def __init__(
         self,

@@ -1,0 +1,40 @@
+"""The state store: Content Import Sources, page versions/hashes/Intercom ids, and runs.
+
+One SQLite file (WAL) per deployment, locked by one process at a time::
+
+    with Store.open(config.state.path) as store:
+        known = store.page_index("handbook")
+        run_id = store.begin_run("handbook")
+        ...
+        store.finish_run(run_id, status="ok", counts=counts)
+
+Records are frozen dataclasses; errors are :class:`ingestor.errors.StateError` (and
+:class:`~ingestor.errors.StateLockedError`) naming the database file.
+"""
+
+from __future__ import annotations
+
+from state._migrations import MIGRATIONS, SCHEMA_VERSION
+from state._records import (
+    RUN_STATUSES,
+    ConnectorSummary,
+    PageRecord,
+    RunCounts,
+    RunRecord,
+    RunStatus,
+    SourceRecord,
+)
+from state._store import Store
+
+__all__ = [
+    "MIGRATIONS",
+    "RUN_STATUSES",
+    "SCHEMA_VERSION",
+    "ConnectorSummary",
+    "PageRecord",
+    "RunCounts",
+    "RunRecord",
+    "RunStatus",
+    "SourceRecord",
+    "Store",
+]

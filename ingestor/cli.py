@@ -1,0 +1,263 @@
+"""The ``ingestor`` command. Errors become exit codes here, and only here.
+
+Exit codes:
+    0   everything synced (or, for ``validate``, the config is valid)
+    1   the run finished but not everything: some pages failed, a listing was incomplete,
+        or the deletion guard held deletions back
+    2   configuration or usage error
+    3   Intercom could not be reached, or refused the token
+    4   the state database is locked by another process or unusable
+    130 interrupted (Ctrl-C)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+from ingestor import __version__
+from ingestor.errors import (
+    ConfigError,
+    FatalError,
+    IngestorError,
+    RetriableError,
+    StateError,
+)
+from ingestor.logs import LogFormat, setup_logging
+from ingestor.report import SyncReport
+
+__all__ = ["ExitCode", "app", "main"]
+
+T = TypeVar("T")
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    PARTIAL = 1
+    CONFIG = 2
+    INTERCOM = 3
+    STATE = 4
+    INTERRUPTED = 130
+
+
+app = typer.Typer(
+    name="ingestor",
+    help="Keep Intercom Fin's Content Library in step with private knowledge sources.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+connectors_app = typer.Typer(help="Connector plugins.", no_args_is_help=True)
+app.add_typer(connectors_app, name="connectors")
+
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", help="YAML config file.", show_default=False)
+]
+LogLevelOption = Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING, ERROR.")]
+LogFormatOption = Annotated[
+    str, typer.Option("--log-format", help="text (for people) or json (for log collectors).")
+]
+
+stdout = Console()
+stderr = Console(stderr=True)
+
+
+def exit_code_for(error: BaseException) -> ExitCode:
+    """The one mapping from the exception tree to exit codes."""
+    if isinstance(error, ConfigError):
+        return ExitCode.CONFIG
+    if isinstance(error, StateError):
+        return ExitCode.STATE
+    if isinstance(error, FatalError | RetriableError):
+        return ExitCode.INTERCOM
+    if isinstance(error, KeyboardInterrupt):
+        return ExitCode.INTERRUPTED
+    return ExitCode.PARTIAL
+
+
+def exit_code_for_reports(reports: Sequence[SyncReport]) -> ExitCode:
+    for report in reports:
+        if report.exception is not None:
+            return exit_code_for(report.exception)
+    if any(r.interrupted for r in reports):
+        return ExitCode.INTERRUPTED
+    if any(r.status != "ok" for r in reports):
+        return ExitCode.PARTIAL
+    return ExitCode.OK
+
+
+def _fail(error: IngestorError) -> NoReturn:
+    stderr.print(f"[red]error:[/red] {error}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(exit_code_for(error))
+
+
+def _guarded(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except IngestorError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        stderr.print("interrupted")
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
+
+
+def _logging(level: str, fmt: str, secrets: Sequence[str] = ()) -> None:
+    if fmt not in ("text", "json"):
+        stderr.print(f"[red]error:[/red] --log-format must be text or json, not {fmt!r}")
+        raise typer.Exit(ExitCode.CONFIG)
+    log_format: LogFormat = "json" if fmt == "json" else "text"
+    setup_logging(level, log_format, secrets)
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        stdout.print(f"fin-ingestor {__version__}")
+        raise typer.Exit(ExitCode.OK)
+
+
+@app.command()
+def validate(config: ConfigOption) -> None:
+    """Check a config file: every error at once, with file, line and key."""
+    from ingestor.config import load_config
+
+    loaded = _guarded(lambda: load_config(config))
+    stdout.print(f"{config}: valid, {len(loaded.connectors)} connector(s)", highlight=False)
+    for c in loaded.connectors:
+        state = "" if c.enabled else " (disabled)"
+        stdout.print(f"  {c.name}: {c.type} -> {c.url}{state}", highlight=False)
+
+
+@app.command()
+def sync(
+    config: ConfigOption,
+    connector: Annotated[
+        list[str] | None,
+        typer.Option("--connector", help="Sync only this connector (repeatable)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Make no write call; print what would change.")
+    ] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Ignore stored versions and hashes; re-send every page.")
+    ] = False,
+    allow_mass_delete: Annotated[
+        bool,
+        typer.Option(
+            "--allow-mass-delete", help="Let deletions pass the max_delete_fraction guard."
+        ),
+    ] = False,
+    progress: Annotated[
+        bool | None,
+        typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal)."),
+    ] = None,
+    log_level: LogLevelOption = "INFO",
+    log_format: LogFormatOption = "text",
+) -> None:
+    """Sync connectors into Intercom once, then print a summary."""
+    from ingestor.config import load_config
+    from ingestor.console import LogProgress, RichProgress, print_changes, print_summary
+    from ingestor.runner import sync_connectors
+    from ingestor.sync import SyncOptions
+
+    loaded = _guarded(lambda: load_config(config))
+    _logging(log_level, log_format, [loaded.intercom.token.get_secret_value()])
+    options = SyncOptions(dry_run=dry_run, full=full, allow_mass_delete=allow_mass_delete)
+    use_bar = stderr.is_terminal if progress is None else progress
+    observer = RichProgress(stderr) if use_bar else LogProgress()
+    stop = threading.Event()
+    with observer:
+        reports = _guarded(
+            lambda: sync_connectors(
+                loaded, names=connector, options=options, observer=observer, stop_event=stop
+            )
+        )
+    if dry_run:
+        print_changes(stdout, reports)
+    print_summary(stdout, reports)
+    raise typer.Exit(exit_code_for_reports(reports))
+
+
+@app.command()
+def status(config: ConfigOption) -> None:
+    """What the state database knows: sources, page counts, last runs, failing pages."""
+    from ingestor.config import load_config
+    from ingestor.status import print_status
+
+    loaded = _guarded(lambda: load_config(config))
+    _guarded(lambda: print_status(stdout, loaded))
+
+
+@app.command()
+def emulator(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8000,
+    token: Annotated[
+        str, typer.Option(help="Accepted bearer token.", envvar="EMULATOR_TOKEN")
+    ] = "emulator-token",
+    latency_ms: Annotated[float, typer.Option(help="Added to every API call.")] = 0.0,
+    rate_limit: Annotated[
+        int | None, typer.Option(help="Calls per 10-second window (default: unlimited).")
+    ] = None,
+    fault_5xx: Annotated[float, typer.Option(help="Fraction of calls answered 5xx.")] = 0.0,
+    fault_drop: Annotated[float, typer.Option(help="Fraction of connections dropped.")] = 0.0,
+    seed: Annotated[int | None, typer.Option(help="Seed for fault injection.")] = None,
+    db: Annotated[
+        Path | None, typer.Option(help="SQLite file to persist to (default: memory).")
+    ] = None,
+) -> None:
+    """Run the bundled Intercom AI Content emulator (for trials, demos and tests)."""
+    from ingestor.emulator import EmulatorSettings, serve
+
+    settings = EmulatorSettings(
+        tokens=frozenset({token}),
+        latency_ms=latency_ms,
+        rate_limit=rate_limit,
+        fault_5xx_rate=fault_5xx,
+        fault_drop_rate=fault_drop,
+        seed=seed,
+        db_path=db,
+    )
+    serve(settings, host, port)
+
+
+@app.command()
+def demo(
+    pages: Annotated[
+        Path | None, typer.Option(help="Folder to sync (default: the bundled examples).")
+    ] = None,
+    keep_running: Annotated[
+        bool, typer.Option("--keep-running", help="Leave the emulator up to browse afterwards.")
+    ] = False,
+) -> None:
+    """Start the emulator in-process, sync the example pages into it, and show the result."""
+    from ingestor.demo import run_demo
+
+    raise typer.Exit(_guarded(lambda: run_demo(stdout, pages=pages, keep_running=keep_running)))
+
+
+@connectors_app.command("list")
+def connectors_list() -> None:
+    """The connector kinds installed (built-in and plugins)."""
+    from connectors.base import load_connector_classes
+
+    for kind, cls in sorted(load_connector_classes().items()):
+        doc = (cls.__doc__ or "").strip().splitlines()
+        summary = doc[0] if doc else ""
+        stdout.print(f"{kind}: {cls.__module__}.{cls.__qualname__}  {summary}", highlight=False)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point."""
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    app(args=list(argv) if argv is not None else sys.argv[1:], prog_name="ingestor")

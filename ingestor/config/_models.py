@@ -1,0 +1,236 @@
+"""The config schema: pydantic models for ``intercom``, ``state``, ``defaults`` and ``connectors``.
+
+Every field carries a ``description``: the reference documentation is generated from them and a
+test checks that README documents every key.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    SerializeAsAny,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from connectors.base import ConnectorSettings
+from ingestor.errors import ConfigError, ConfigIssue
+
+__all__ = [
+    "REGION_BASE_URLS",
+    "Config",
+    "Defaults",
+    "EffectiveSettings",
+    "IntercomSettings",
+    "StateSettings",
+    "default_data_dir",
+]
+
+REGION_BASE_URLS: Mapping[str, str] = {
+    "us": "https://api.intercom.io",
+    "eu": "https://api.eu.intercom.io",
+    "au": "https://api.au.intercom.io",
+}
+
+DATA_DIR_ENV_VAR = "FIN_INGESTOR_DATA_DIR"
+
+
+def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where fin-ingestor keeps its data when the config does not say.
+
+    ``$FIN_INGESTOR_DATA_DIR``, else ``$XDG_DATA_HOME/fin-ingestor``, else
+    ``~/.local/share/fin-ingestor``.
+    """
+    env = os.environ if environ is None else environ
+    if env.get(DATA_DIR_ENV_VAR):
+        return Path(env[DATA_DIR_ENV_VAR]).expanduser()
+    if env.get("XDG_DATA_HOME"):
+        return Path(env["XDG_DATA_HOME"]).expanduser() / "fin-ingestor"
+    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    return home / ".local" / "share" / "fin-ingestor"
+
+
+def _context(info: ValidationInfo) -> Mapping[str, Any]:
+    return info.context if isinstance(info.context, Mapping) else {}
+
+
+class IntercomSettings(BaseModel):
+    """How to reach Intercom's AI Content API."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    token: SecretStr = Field(
+        description="Intercom access token; write it as ${INTERCOM_TOKEN}, never inline.",
+    )
+    region: Literal["us", "eu", "au"] = Field(
+        default="us", description="Intercom region hosting the workspace: us, eu or au."
+    )
+    base_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/]+",
+        description="Full API base URL; overrides region (e.g. the emulator http://127.0.0.1:8000).",
+    )
+    api_version: Literal["2.14"] = Field(
+        default="2.14", description="Intercom-Version header; only 2.14 is supported."
+    )
+    timeout_seconds: float = Field(
+        default=30, gt=0, le=600, description="Timeout of one HTTP request, in seconds."
+    )
+    max_attempts: int = Field(
+        default=6,
+        ge=1,
+        le=20,
+        description="Attempts per call on 429, 5xx and network errors (1 means no retry).",
+    )
+
+    @field_validator("token")
+    @classmethod
+    def _token_has_no_whitespace(cls, token: SecretStr) -> SecretStr:
+        # Never echo the value: the message names the problem only.
+        if not token.get_secret_value():
+            raise ValueError("the token is empty")
+        if any(ch.isspace() for ch in token.get_secret_value()):
+            raise ValueError("the token contains whitespace (a stray newline from a file?)")
+        return token
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_trailing_slash(cls, base_url: str | None) -> str | None:
+        return base_url.rstrip("/") if base_url else base_url
+
+    @property
+    def resolved_base_url(self) -> str:
+        """``base_url`` when set, else the region's API host."""
+        return self.base_url or REGION_BASE_URLS[self.region]
+
+
+class StateSettings(BaseModel):
+    """Where the SQLite state database lives."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: Path = Field(
+        description=(
+            "State database file; a relative path is resolved against the config file's folder. "
+            "Default: state.db in $FIN_INGESTOR_DATA_DIR, else $XDG_DATA_HOME/fin-ingestor, "
+            "else ~/.local/share/fin-ingestor."
+        ),
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_path(cls, data: Any, info: ValidationInfo) -> Any:
+        # The default depends on the loader's environment, which only the context carries.
+        if isinstance(data, Mapping) and data.get("path") is None:
+            environ = _context(info).get("environ")
+            return {**data, "path": default_data_dir(environ) / "state.db"}
+        return data
+
+    @field_validator("path")
+    @classmethod
+    def _resolve_path(cls, path: Path, info: ValidationInfo) -> Path:
+        path = path.expanduser()
+        config_dir = _context(info).get("config_dir")
+        if not path.is_absolute() and config_dir is not None:
+            path = Path(config_dir) / path
+        if path.exists() and path.is_dir():
+            raise ValueError(f"{path} is a directory; give the database file's path")
+        return path
+
+
+class Defaults(BaseModel):
+    """Settings every connector inherits unless it overrides them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ai_agent_availability: bool = Field(
+        default=True, description="Make imported pages available to Fin AI Agent."
+    )
+    ai_copilot_availability: bool = Field(
+        default=True, description="Make imported pages available to Copilot."
+    )
+    max_page_bytes: int = Field(
+        default=1_000_000,
+        gt=0,
+        description="Largest converted page (HTML bytes) sent to Intercom; bigger pages are "
+        "reported as failed, never truncated.",
+    )
+    max_delete_fraction: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Most of a source's pages one run may delete (0..1) without "
+        "--allow-mass-delete.",
+    )
+    locale: Literal["en"] = Field(
+        default="en", description="Locale of imported pages; Intercom 2.14 accepts only en."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveSettings:
+    """A connector's settings after its overrides are applied over ``defaults``."""
+
+    ai_agent_availability: bool
+    ai_copilot_availability: bool
+    max_page_bytes: int
+    max_delete_fraction: float
+
+
+class Config(BaseModel):
+    """A whole validated config file. Build it with :func:`ingestor.config.load_config`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    intercom: IntercomSettings = Field(description="Intercom API access.")
+    state: StateSettings = Field(
+        default_factory=lambda: StateSettings.model_validate({}),
+        description="State database settings.",
+    )
+    defaults: Defaults = Field(default_factory=Defaults, description="Settings connectors inherit.")
+    connectors: list[SerializeAsAny[ConnectorSettings]] = Field(
+        description="The sources to import; each entry's keys depend on its type."
+    )
+    source_path: Path | None = Field(
+        default=None,
+        description="Set by the loader: the file this config was read from (not a YAML key).",
+    )
+
+    def connector(self, name: str) -> ConnectorSettings:
+        """The settings of the connector called ``name``.
+
+        Raises:
+            ConfigError: No connector has that name; the message lists the known ones.
+        """
+        for settings in self.connectors:
+            if settings.name == name:
+                return settings
+        known = ", ".join(sorted(c.name for c in self.connectors)) or "none configured"
+        file = str(self.source_path) if self.source_path else None
+        raise ConfigError(
+            [ConfigIssue("connectors", f"no connector named {name!r} (known: {known})", file)]
+        )
+
+    def effective(self, connector_settings: ConnectorSettings) -> EffectiveSettings:
+        """Per-connector overrides applied over ``defaults``."""
+        c, d = connector_settings, self.defaults
+
+        def pick(override: Any, default: Any) -> Any:
+            return default if override is None else override
+
+        return EffectiveSettings(
+            ai_agent_availability=pick(c.ai_agent_availability, d.ai_agent_availability),
+            ai_copilot_availability=pick(c.ai_copilot_availability, d.ai_copilot_availability),
+            max_page_bytes=pick(c.max_page_bytes, d.max_page_bytes),
+            max_delete_fraction=pick(c.max_delete_fraction, d.max_delete_fraction),
+        )

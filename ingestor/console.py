@@ -1,0 +1,172 @@
+"""What a person sees: a progress bar on a terminal, plain log lines elsewhere, and summaries."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from types import TracebackType
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from ingestor.report import Outcome, PageEvent, SyncReport
+
+__all__ = ["LogProgress", "RichProgress", "print_changes", "print_summary"]
+
+log = logging.getLogger("ingestor.progress")
+
+#: Most failures / changes listed in a summary; the rest are counted and stay in the state db.
+MAX_LISTED = 50
+
+
+class RichProgress:
+    """A progress bar per connector, for terminals."""
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[tally]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self._tasks: dict[str, TaskID] = {}
+        self._tallies: dict[str, dict[Outcome, int]] = {}
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._progress.stop()
+
+    def listed(self, connector: str, *, total: int, to_process: int) -> None:
+        with self._lock:
+            self._tallies[connector] = {}
+            self._tasks[connector] = self._progress.add_task(
+                f"{connector} ({total - to_process} unchanged)", total=to_process, tally=""
+            )
+
+    def page_done(self, connector: str, event: PageEvent) -> None:
+        with self._lock:
+            tally = self._tallies.setdefault(connector, {})
+            tally[event.outcome] = tally.get(event.outcome, 0) + 1
+            task = self._tasks.get(connector)
+            if task is None:
+                return
+            text = " ".join(f"{o.value} {n}" for o, n in tally.items())
+            advance = 0 if event.outcome is Outcome.DELETED else 1
+            self._progress.update(task, advance=advance, tally=text)
+
+
+class LogProgress:
+    """Progress as plain log lines (at most one every ``interval`` seconds), for servers and CI."""
+
+    def __init__(self, interval: float = 5.0) -> None:
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._totals: dict[str, int] = {}
+        self._done: dict[str, int] = {}
+        self._last = time.monotonic()
+
+    def __enter__(self) -> LogProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def listed(self, connector: str, *, total: int, to_process: int) -> None:
+        with self._lock:
+            self._totals[connector] = to_process
+            self._done[connector] = 0
+        log.info(
+            "%s: %d pages listed, %d to fetch, %d unchanged",
+            connector,
+            total,
+            to_process,
+            total - to_process,
+        )
+
+    def page_done(self, connector: str, event: PageEvent) -> None:
+        with self._lock:
+            self._done[connector] = self._done.get(connector, 0) + 1
+            now = time.monotonic()
+            if now - self._last < self.interval:
+                return
+            self._last = now
+            done, total = self._done[connector], self._totals.get(connector, 0)
+        log.info("%s: %d/%d pages processed", connector, done, total)
+
+
+def print_summary(console: Console, reports: Sequence[SyncReport]) -> None:
+    """The final table, then what needs a person's attention."""
+    table = Table(
+        title="Sync summary" + (" (dry run: nothing was written)" if _dry(reports) else "")
+    )
+    for column in ("connector", "status", "created", "updated", "unchanged", "deleted", "failed"):
+        table.add_column(column, justify="left" if column in ("connector", "status") else "right")
+    table.add_column("duration", justify="right")
+    for r in reports:
+        table.add_row(
+            r.connector,
+            r.status,
+            *(str(n) for n in (r.created, r.updated, r.unchanged, r.deleted, r.failed)),
+            f"{r.duration:.1f}s",
+        )
+    console.print(table)
+    for r in reports:
+        if r.error:
+            console.print(f"[red]{escape(r.connector)}: run stopped: {escape(r.error)}[/red]")
+        for problem in r.listing_problems[:MAX_LISTED]:
+            console.print(f"[yellow]{escape(r.connector)}: listing: {escape(problem)}[/yellow]")
+        if not r.listing_complete:
+            console.print(
+                f"[yellow]{escape(r.connector)}: listing incomplete: nothing deleted[/yellow]"
+            )
+        if r.deletion_blocked:
+            console.print(f"[yellow]{escape(r.connector)}: {escape(r.deletion_blocked)}[/yellow]")
+        for failure in r.failures[:MAX_LISTED]:
+            console.print(
+                f"[red]{escape(r.connector)}: failed {escape(failure.external_id)}: "
+                f"{escape(failure.reason)}[/red]"
+            )
+        if len(r.failures) > MAX_LISTED:
+            console.print(
+                f"{escape(r.connector)}: … {len(r.failures) - MAX_LISTED} more failures "
+                "(see `ingestor status`)"
+            )
+
+
+def print_changes(console: Console, reports: Sequence[SyncReport]) -> None:
+    """For --dry-run: every page that would be created, updated or deleted, and why."""
+    verbs = {Outcome.CREATED: "create", Outcome.UPDATED: "update", Outcome.DELETED: "delete"}
+    for r in reports:
+        for change in r.changes:
+            console.print(
+                f"{escape(r.connector)}: would {verbs.get(change.outcome, change.outcome.value)} "
+                f"{escape(change.external_id)} ({escape(change.reason)})",
+                highlight=False,
+            )
+
+
+def _dry(reports: Sequence[SyncReport]) -> bool:
+    return bool(reports) and all(r.dry_run for r in reports)

@@ -1,0 +1,12 @@
+"""Conversion: pure functions from a fetched document to the clean HTML Intercom receives.
+
+No I/O and no global configuration: the same document always gives the same page and hash.
+Public API: :class:`ConvertedPage`, :func:`convert_document` and :func:`to_markdown`.
+"""
+
+from __future__ import annotations
+
+from ingestor.convert._pipeline import ConvertedPage, convert_document
+from ingestor.convert._to_markdown import to_markdown
+
+__all__ = ["ConvertedPage", "convert_document", "to_markdown"]

@@ -1,0 +1,130 @@
+"""Source text to HTML: YAML front matter, Markdown (markdown-it-py) and plain text.
+
+Every function here is pure. The HTML they return is *not* safe yet: raw HTML inside Markdown is
+passed through on purpose so that it goes through the same cleaning and sanitizing as HTML pages.
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import re
+from dataclasses import dataclass
+
+import yaml
+from markdown_it import MarkdownIt
+
+__all__ = ["FrontMatter", "markdown_to_html", "split_front_matter", "text_to_html"]
+
+# The opening line must be exactly "---"; the block ends at a "---" or "..." line (YAML's own
+# document end marker), as Jekyll, Hugo and Obsidian accept.
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)^(?:---|\.\.\.)[ \t]*$\n?", re.S | re.M)
+# yaml.safe_load's loader, in C (libyaml) when available: same rules, faster.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)*")
+
+
+@dataclass(frozen=True, slots=True)
+class FrontMatter:
+    """What a Markdown file's front matter says, and the Markdown left once it is cut off."""
+
+    body: str
+    title: str | None = None
+    url: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def split_front_matter(text: str) -> FrontMatter:
+    """Cut a YAML front matter block off the top of a Markdown text.
+
+    Only ``title`` and ``url`` are used; other keys are ignored. A block whose YAML does not
+    parse is still cut off (it was clearly meant as front matter) and reported as a warning. A
+    block that parses to something other than a mapping (``---`` then a line then ``---`` is
+    also a thematic break plus a setext heading) is left in the body, with a warning.
+
+    Args:
+        text: Markdown source, line endings already normalized to ``\\n``.
+
+    Returns:
+        The body without the block, the title and url it set, and any warnings.
+    """
+    match = _FRONT_MATTER.match(text)
+    if match is None:
+        return FrontMatter(body=text)
+    body = text[match.end() :]
+    try:
+        data = yaml.load(match.group("yaml"), Loader=_YAML_LOADER)  # a safe loader, see above
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 2}" if where is not None else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        warning = f"front matter ignored: invalid YAML{at}: {problem}"
+        return FrontMatter(body=body, warnings=(warning,))
+    if data is None:
+        return FrontMatter(body=body)
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        return FrontMatter(
+            body=text,
+            warnings=(f"front matter ignored: expected a mapping of keys, got a {kind}",),
+        )
+    warnings: list[str] = []
+    title = _scalar_text(data.get("title"), "title", warnings)
+    url = _scalar_text(data.get("url"), "url", warnings)
+    if url is not None and not re.match(r"https?://\S+\Z", url, re.I):
+        warnings.append(f"front matter url ignored: not an http(s) URL: {url[:200]!r}")
+        url = None
+    return FrontMatter(body=body, title=title, url=url, warnings=tuple(warnings))
+
+
+def _scalar_text(value: object, key: str, warnings: list[str]) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float | datetime.date):
+        warnings.append(f"front matter {key} ignored: expected text, got a {type(value).__name__}")
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+# CommonMark plus GFM tables and strikethrough. html=True keeps raw HTML so that it is cleaned by
+# the same code as HTML pages rather than shown as escaped tags. MarkdownIt keeps no state
+# between documents, so one instance of each serves every call.
+_RENDERER = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+# The table rule is a quarter of markdown-it-py's time and is tried on every line. A table needs
+# a delimiter row, which always has a "|" next to a "-" (spaces and ":" aside): without one,
+# the table-less renderer gives the very same HTML.
+_RENDERER_NO_TABLES = MarkdownIt("commonmark", {"html": True}).enable(["strikethrough"])
+_DELIMITER_ROW_HINT = re.compile(r"\|[ \t]*:?-|-:?[ \t]*\|")
+
+
+def markdown_to_html(markdown: str) -> str:
+    """Render Markdown (CommonMark, tables, strikethrough) to unsanitized HTML.
+
+    Args:
+        markdown: Markdown without front matter.
+
+    Returns:
+        An HTML fragment; raw HTML from the source is kept for the cleaner to deal with.
+    """
+    renderer = _RENDERER if _DELIMITER_ROW_HINT.search(markdown) else _RENDERER_NO_TABLES
+    rendered: str = renderer.render(markdown)
+    return rendered
+
+
+def text_to_html(text: str) -> str:
+    """Turn plain text into escaped paragraphs: blank lines separate them, line breaks stay.
+
+    Args:
+        text: Plain text, line endings already normalized to ``\\n``.
+
+    Returns:
+        A fragment of ``<p>`` elements, with ``<br>`` for the line breaks inside a paragraph.
+    """
+    paragraphs = []
+    for block in _BLANK_LINES.split(text.strip("\n")):
+        lines = [html.escape(line.strip(), quote=False) for line in block.split("\n")]
+        lines = [line for line in lines if line]
+        if lines:
+            paragraphs.append("<p>" + "<br>\n".join(lines) + "</p>")
+    return "\n".join(paragraphs)

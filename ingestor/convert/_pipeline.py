@@ -1,0 +1,116 @@
+"""``convert_document``: one fetched :class:`~connectors.base.Document` to one Intercom page.
+
+Stages (each a pure function in its own module): front matter and Markdown/text rendering
+(:mod:`._markdown`), chrome removal and link fixing (:mod:`._clean`), the nh3 allowlist
+(:mod:`._sanitize`), the title (:mod:`._title`) and the content hash (:mod:`._canonical`).
+
+Decisions worth knowing:
+
+* A title taken from the first ``<h1>`` stays in the body too: Intercom shows the title apart
+  from the body, and removing the heading would change the body's structure for every page
+  whose ``h1`` is not the title source.
+* A front matter ``url`` replaces ``Document.url`` (an author's explicit url beats a url
+  template); a front matter ``title`` comes after ``Document.title`` (a wiki's own title wins).
+* Line endings are normalized and a leading byte order mark is dropped before anything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from connectors.base import Document
+from ingestor.convert._canonical import content_hash
+from ingestor.convert._clean import clean_html
+from ingestor.convert._markdown import markdown_to_html, split_front_matter, text_to_html
+from ingestor.convert._sanitize import has_visible_content, sanitize_html
+from ingestor.convert._title import choose_title
+from ingestor.errors import PageError
+
+__all__ = ["ConvertedPage", "convert_document"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConvertedPage:
+    """A page ready for Intercom.
+
+    Attributes:
+        external_id: The connector's stable id of the page.
+        title: Tidy, never empty.
+        url: The url Fin cites (front matter ``url`` or ``Document.url``), if any.
+        html: Clean, sanitized HTML exactly as sent to Intercom.
+        content_hash: sha256 hex of the canonical form of (title, url, html); see
+            :mod:`ingestor.convert._canonical`.
+        warnings: Problems that did not stop the conversion (broken front matter...).
+    """
+
+    external_id: str
+    title: str
+    url: str | None
+    html: str
+    content_hash: str
+    warnings: tuple[str, ...] = ()
+
+
+def _normalize_newlines(text: str) -> str:
+    text = text.removeprefix("\ufeff")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def convert_document(doc: Document) -> ConvertedPage:
+    """Convert a fetched document into clean, safe HTML with its title, url and hash.
+
+    Args:
+        doc: The document as the connector fetched it.
+
+    Returns:
+        The converted page.
+
+    Raises:
+        PageError: The body format is unknown, lxml refused the text, or nothing visible is
+            left after cleaning. The message names the page.
+    """
+    warnings: list[str] = []
+    url = doc.url
+    front_matter_title: str | None = None
+    if doc.body_format == "html":
+        source_html = doc.body
+    elif doc.body_format == "markdown":
+        front_matter = split_front_matter(_normalize_newlines(doc.body))
+        warnings.extend(front_matter.warnings)
+        front_matter_title = front_matter.title
+        url = front_matter.url or url
+        source_html = markdown_to_html(front_matter.body)
+    elif doc.body_format == "text":
+        source_html = text_to_html(_normalize_newlines(doc.body))
+    else:
+        raise PageError(f"page {doc.external_id!r}: unknown body_format {doc.body_format!r}")
+
+    try:
+        cleaned = clean_html(source_html, base_url=url, heading_ids=doc.body_format == "markdown")
+    except ValueError as exc:
+        raise PageError(f"page {doc.external_id!r}: the HTML cannot be parsed: {exc}") from exc
+    warnings.extend(cleaned.warnings)
+    html = sanitize_html(cleaned.html)
+    if not has_visible_content(html):
+        raise PageError(
+            f"page {doc.external_id!r}: nothing left after cleaning "
+            f"({doc.body_format} body of {len(doc.body)} characters)"
+        )
+    title, _source = choose_title(
+        external_id=doc.external_id,
+        document_title=doc.title,
+        front_matter_title=front_matter_title,
+        first_h1=cleaned.first_h1,
+        head_title=cleaned.head_title,
+        fallback_title=doc.fallback_title,
+    )
+    return ConvertedPage(
+        external_id=doc.external_id,
+        title=title,
+        url=url,
+        html=html,
+        content_hash=content_hash(title, url, html),
+        warnings=tuple(warnings),
+    )

@@ -1,0 +1,138 @@
+"""The one place where Intercom's answers become fin-ingestor errors.
+
+=========================  ==============================================================
+answer                     error
+=========================  ==============================================================
+401, 403                   :class:`AuthenticationError` (a :class:`FatalError`)
+429 (after retries)        :class:`RateLimitedError`
+408, 5xx (after retries)   :class:`RetriableError`
+network (after retries)    :class:`IntercomUnreachable` (raised by ``ingestor.http.send``)
+other 4xx, 3xx             :class:`PageError` for one-page operations, :class:`FatalError` for
+                           source operations and listings
+2xx with a broken body     like "other 4xx", code ``invalid_response``
+=========================  ==============================================================
+
+Messages come from Intercom's error envelope (``errors[0].message`` and ``field``), never from a
+raw body, and are redacted; ``status_code``, ``code`` and ``request_id`` are kept on the error.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import httpx
+
+from ingestor.errors import (
+    AuthenticationError,
+    FatalError,
+    PageError,
+    RateLimitedError,
+    RetriableError,
+    SyncError,
+)
+from ingestor.http import redact
+
+__all__ = ["ErrorEnvelope", "Operation", "error_for_response", "invalid_response"]
+
+#: Longest piece of Intercom's message quoted in an error.
+_MAX_MESSAGE = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One AI Content operation: its OpenAPI operationId and how failures are treated."""
+
+    name: str  # operationId, as the emulator's stats count them
+    summary: str  # "upsert external page", for messages
+    idempotent: bool  # safe to repeat when the first try may have been processed
+    page_scoped: bool  # a refusal concerns one page only (PageError) rather than the run
+
+
+LIST_SOURCES = Operation("listContentImportSources", "list content import sources", True, False)
+CREATE_SOURCE = Operation("createContentImportSource", "create content import source", False, False)
+GET_SOURCE = Operation("getContentImportSource", "get content import source", True, False)
+UPDATE_SOURCE = Operation("updateContentImportSource", "update content import source", True, False)
+DELETE_SOURCE = Operation("deleteContentImportSource", "delete content import source", True, False)
+LIST_PAGES = Operation("listExternalPages", "list external pages", True, False)
+UPSERT_PAGE = Operation("createExternalPage", "upsert external page", True, True)
+GET_PAGE = Operation("getExternalPage", "get external page", True, True)
+UPDATE_PAGE = Operation("updateExternalPage", "update external page", True, True)
+DELETE_PAGE = Operation("deleteExternalPage", "delete external page", True, True)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorEnvelope:
+    """What Intercom's ``error.list`` says about a failure (all None when there is none)."""
+
+    request_id: str | None = None
+    code: str | None = None
+    message: str | None = None
+    field: str | None = None
+
+    @classmethod
+    def from_response(cls, response: httpx.Response) -> ErrorEnvelope:
+        """Read the envelope; a body that is not one yields only the ``X-Request-Id`` header."""
+        header_id = response.headers.get("x-request-id")
+        try:
+            body = json.loads(response.content) if response.content else None
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict):
+            return cls(request_id=header_id)
+        request_id = body.get("request_id")
+        errors = body.get("errors")
+        first = errors[0] if isinstance(errors, list) and errors else None
+        if not isinstance(first, dict):
+            first = {}
+        return cls(
+            request_id=request_id if isinstance(request_id, str) else header_id,
+            code=_text(first.get("code")),
+            message=_text(first.get("message")),
+            field=_text(first.get("field")),
+        )
+
+
+def _text(value: object) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    return value if len(value) <= _MAX_MESSAGE else value[: _MAX_MESSAGE - 1] + "…"
+
+
+def error_for_response(
+    operation: Operation, response: httpx.Response, subject: str, secrets: tuple[str, ...] = ()
+) -> SyncError:
+    """The error to raise for a non-2xx answer to ``operation`` about ``subject``."""
+    status = response.status_code
+    envelope = ErrorEnvelope.from_response(response)
+    said = envelope.message or response.reason_phrase or "no message"
+    if envelope.field:
+        said = f"{said} (field {envelope.field})"
+    message = redact(f"{operation.summary}{subject} failed: {said}", secrets)
+    error_class: type[SyncError]
+    if status in (401, 403):
+        error_class = AuthenticationError
+    elif status == 429:
+        error_class = RateLimitedError
+    elif status == 408 or status >= 500:
+        error_class = RetriableError
+    else:
+        error_class = PageError if operation.page_scoped else FatalError
+    return error_class(
+        message, status_code=status, code=envelope.code, request_id=envelope.request_id
+    )
+
+
+def invalid_response(
+    operation: Operation, response: httpx.Response, subject: str, problem: str
+) -> SyncError:
+    """The error for a 2xx answer whose body could not be understood."""
+    message = f"{operation.summary}{subject}: unexpected answer from Intercom: {problem}"
+    error_class = PageError if operation.page_scoped else FatalError
+    return error_class(
+        message,
+        status_code=response.status_code,
+        code="invalid_response",
+        request_id=response.headers.get("x-request-id"),
+    )

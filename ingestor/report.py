@@ -1,0 +1,112 @@
+"""What a sync run tells the outside world: counts, per-page outcomes, and the observer hook."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from ingestor.errors import SyncError
+
+__all__ = [
+    "NullObserver",
+    "Outcome",
+    "PageEvent",
+    "SyncObserver",
+    "SyncReport",
+]
+
+
+class Outcome(StrEnum):
+    """What happened to one page in one run (in a dry run: what would happen)."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    DELETED = "deleted"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class PageEvent:
+    """One page's outcome, with the reason a person needs to understand it."""
+
+    external_id: str
+    outcome: Outcome
+    reason: str = ""
+
+
+@dataclass
+class SyncReport:
+    """Result of syncing one connector once."""
+
+    connector: str
+    dry_run: bool = False
+    run_id: int | None = None
+    started_at: float = field(default_factory=time.time)
+    finished_at: float | None = None
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    failed: int = 0
+    listed: int = 0
+    #: False when the listing raised or skipped part of the source: nothing is deleted then.
+    listing_complete: bool = True
+    listing_problems: list[str] = field(default_factory=list)
+    #: Why vanished pages were kept, when the deletion guard held them back.
+    deletion_blocked: str | None = None
+    #: A run-level error (Intercom unreachable, authentication...) that ended the run early.
+    error: str | None = None
+    failures: list[PageEvent] = field(default_factory=list)
+    #: Every create/update/delete (planned in a dry run), for --dry-run output and the run log.
+    changes: list[PageEvent] = field(default_factory=list)
+    interrupted: bool = False
+    #: The error that ended the run early, for callers that map it to an exit code.
+    exception: SyncError | None = field(default=None, repr=False)
+
+    def count(self, event: PageEvent) -> None:
+        """Add one page outcome to the counters and lists."""
+        setattr(self, event.outcome.value, getattr(self, event.outcome.value) + 1)
+        if event.outcome is Outcome.FAILED:
+            self.failures.append(event)
+        elif event.outcome is not Outcome.UNCHANGED:
+            self.changes.append(event)
+
+    @property
+    def duration(self) -> float:
+        end = self.finished_at if self.finished_at is not None else time.time()
+        return max(0.0, end - self.started_at)
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``partial`` (pages failed, listing incomplete or deletions held back),
+        ``interrupted`` or ``failed`` (the run ended early)."""
+        if self.error is not None:
+            return "failed"
+        if self.interrupted:
+            return "interrupted"
+        if self.failed or not self.listing_complete or self.deletion_blocked:
+            return "partial"
+        return "ok"
+
+
+class SyncObserver(Protocol):
+    """Progress hook: the CLI draws a progress bar from it, the daemon feeds metrics."""
+
+    def listed(self, connector: str, *, total: int, to_process: int) -> None:
+        """The listing finished: ``to_process`` pages need a fetch (the rest are unchanged)."""
+
+    def page_done(self, connector: str, event: PageEvent) -> None:
+        """One page of ``to_process`` (or one deletion) is done."""
+
+
+class NullObserver:
+    """An observer that ignores everything."""
+
+    def listed(self, connector: str, *, total: int, to_process: int) -> None:
+        return None
+
+    def page_done(self, connector: str, event: PageEvent) -> None:
+        return None

@@ -1,0 +1,106 @@
+"""Wires a validated Config into running syncs; shared by the CLI, the demo and the daemon."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from connectors.base import Connector, ConnectorSettings, load_connector_classes
+from ingestor.config import Config
+from ingestor.errors import ConfigError, ConfigIssue
+from ingestor.http import RateBudget, RetryPolicy
+from ingestor.intercom import IntercomClient
+from ingestor.report import SyncObserver, SyncReport
+from ingestor.sync import PagePolicy, SyncEngine, SyncOptions
+from state import Store
+
+__all__ = ["build_client", "build_connector", "page_policy", "select_connectors", "sync_connectors"]
+
+log = logging.getLogger("ingestor")
+
+
+def build_client(
+    config: Config,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    budget: RateBudget | None = None,
+) -> IntercomClient:
+    """The Intercom client the config describes (the token stays inside the client)."""
+    settings = config.intercom
+    return IntercomClient(
+        settings.token.get_secret_value(),
+        region=settings.region,
+        base_url=settings.base_url,
+        api_version=settings.api_version,
+        transport=transport,
+        policy=RetryPolicy(max_attempts=settings.max_attempts),
+        budget=budget,
+        timeout=settings.timeout_seconds,
+    )
+
+
+def page_policy(config: Config, settings: ConnectorSettings) -> PagePolicy:
+    """The connector's overrides over the config's defaults."""
+    effective = config.effective(settings)
+    return PagePolicy(
+        ai_agent_availability=effective.ai_agent_availability,
+        ai_copilot_availability=effective.ai_copilot_availability,
+        max_page_bytes=effective.max_page_bytes,
+        max_delete_fraction=effective.max_delete_fraction,
+        locale=config.defaults.locale,
+    )
+
+
+def build_connector(settings: ConnectorSettings) -> Connector[Any]:
+    """A ready connector for one validated ``connectors[]`` entry."""
+    classes = load_connector_classes()
+    try:
+        cls = classes[settings.type]
+    except KeyError:
+        raise ConfigError(
+            [ConfigIssue(f"connectors.{settings.name}.type", f"unknown type {settings.type!r}")]
+        ) from None
+    return cls(settings)
+
+
+def select_connectors(config: Config, names: Sequence[str] | None) -> list[ConnectorSettings]:
+    """The enabled connectors, or exactly the named ones (enabled or not) in config order."""
+    if not names:
+        return [c for c in config.connectors if c.enabled]
+    return [config.connector(name) for name in names]
+
+
+def sync_connectors(
+    config: Config,
+    *,
+    names: Sequence[str] | None = None,
+    options: SyncOptions | None = None,
+    observer: SyncObserver | None = None,
+    stop_event: threading.Event | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> list[SyncReport]:
+    """Sync the selected connectors one after another with one client and one state store.
+
+    A connector whose listing fails is reported and the next one still runs; an Intercom
+    authentication failure or outage stops every connector (they share the workspace).
+    """
+    selected = select_connectors(config, names)
+    reports: list[SyncReport] = []
+    with (
+        Store.open(config.state.path) as store,
+        build_client(config, transport=transport) as client,
+    ):
+        engine = SyncEngine(client, store, observer=observer, stop_event=stop_event)
+        for settings in selected:
+            if engine.stop_event.is_set():
+                break
+            with build_connector(settings) as connector:
+                report = engine.sync(connector, page_policy(config, settings), options)
+            reports.append(report)
+            if report.exception is not None:
+                break  # the workspace failed us: the other connectors would fail the same way
+    return reports

@@ -1,0 +1,111 @@
+"""``ingestor status``: what the state database knows, readable while a sync or daemon runs."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ingestor.config import Config
+from state import Store
+
+__all__ = ["print_status", "status_data"]
+
+#: Failing pages listed per connector; `ingestor status` is a glance, not a dump.
+MAX_FAILED_LISTED = 20
+
+
+def status_data(config: Config) -> dict[str, Any]:
+    """The status as plain data (the daemon's /status endpoint serves the same)."""
+    connectors: list[dict[str, Any]] = []
+    with Store.open(config.state.path, read_only=True) as store:
+        summaries = {s.connector: s for s in store.summary()}
+        for settings in config.connectors:
+            summary = summaries.get(settings.name)
+            runs = store.recent_runs(settings.name, limit=1)
+            last = runs[0] if runs else None
+            failed = store.failed_pages(settings.name)
+            connectors.append(
+                {
+                    "name": settings.name,
+                    "type": settings.type,
+                    "enabled": settings.enabled,
+                    "source_id": summary.source_id if summary else None,
+                    "pages": summary.pages if summary else 0,
+                    "failed": len(failed),
+                    "last_run": None
+                    if last is None
+                    else {
+                        "id": last.id,
+                        "status": last.status,
+                        "started_at": last.started_at,
+                        "finished_at": last.finished_at,
+                        "dry_run": last.dry_run,
+                        "created": last.created,
+                        "updated": last.updated,
+                        "unchanged": last.unchanged,
+                        "deleted": last.deleted,
+                        "failed": last.failed,
+                        "error": last.error,
+                    },
+                    "failed_pages": [
+                        {"external_id": p.external_id, "error": p.last_error}
+                        for p in failed[:MAX_FAILED_LISTED]
+                    ],
+                }
+            )
+    return {"state": str(config.state.path), "connectors": connectors}
+
+
+def print_status(console: Console, config: Config) -> None:
+    """Render :func:`status_data` as a table and a list of failing pages."""
+    if not config.state.path.exists():
+        console.print(f"No state yet at {config.state.path}: no sync has run.", highlight=False)
+        return
+    data = status_data(config)
+    table = Table(title=f"State: {data['state']}")
+    for column in ("connector", "type", "source id", "pages", "failing", "last run", "result"):
+        table.add_column(column)
+    for c in data["connectors"]:
+        last = c["last_run"]
+        when = "never" if last is None else _ago(last["finished_at"] or last["started_at"])
+        result = "" if last is None else _result(last)
+        table.add_row(
+            c["name"] + ("" if c["enabled"] else " (disabled)"),
+            c["type"],
+            str(c["source_id"] or "-"),
+            str(c["pages"]),
+            str(c["failed"]),
+            when,
+            result,
+        )
+    console.print(table)
+    for c in data["connectors"]:
+        for page in c["failed_pages"]:
+            console.print(
+                f"[red]{escape(c['name'])}: {escape(page['external_id'])}: "
+                f"{escape(str(page['error']))}[/red]"
+            )
+        if c["failed"] > len(c["failed_pages"]):
+            console.print(f"{escape(c['name'])}: … {c['failed'] - len(c['failed_pages'])} more")
+
+
+def _result(run: dict[str, Any]) -> str:
+    counts = ", ".join(
+        f"{run[k]} {k}" for k in ("created", "updated", "unchanged", "deleted", "failed") if run[k]
+    )
+    text = f"{run['status']}{' (dry run)' if run['dry_run'] else ''}"
+    return f"{text}: {counts}" if counts else text
+
+
+def _ago(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "-"
+    seconds = max(0, int(time.time() - timestamp))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds}s ago"

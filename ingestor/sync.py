@@ -1,0 +1,448 @@
+"""The sync engine: one connector, one run, as design.md draws it.
+
+list -> version gate -> fetch -> convert -> hash gate -> upsert -> record, then delete what
+vanished behind the guard. State is written only after Intercom answered 2xx, so a crash at any
+point re-sends an idempotent upsert next run and never loses or duplicates a page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.base import Connector, Item, ListingProblem
+from ingestor.convert import ConvertedPage
+from ingestor.errors import ConnectorError, FatalError, PageError, RetriableError, SyncError
+from ingestor.intercom import ExternalPage, IntercomClient
+from ingestor.report import NullObserver, Outcome, PageEvent, SyncObserver, SyncReport
+from ingestor.sources import SourceResolver
+from ingestor.workers import ConversionPool
+from state import PageRecord, RunCounts, Store
+
+__all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncEngine", "SyncOptions", "deletion_guard"]
+
+log = logging.getLogger("ingestor.sync")
+
+#: Bump when conversion output changes on purpose: every page is then re-converted once (and
+#: re-uploaded only where its HTML really changed, thanks to the hash gate).
+CONVERTER_VERSION = "1"
+#: How many unchanged-page version updates to write per transaction.
+UNCHANGED_BATCH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class SyncOptions:
+    """How to run: what the CLI flags say."""
+
+    dry_run: bool = False
+    full: bool = False
+    allow_mass_delete: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PagePolicy:
+    """What every page of one connector is sent with, and the limits it must respect."""
+
+    ai_agent_availability: bool = True
+    ai_copilot_availability: bool = True
+    max_page_bytes: int = 1_000_000
+    max_delete_fraction: float = 0.5
+    locale: str = "en"
+
+    def fingerprint(self) -> str:
+        """Short hash of what changes the pages sent without changing the source."""
+        raw = "|".join(
+            (
+                CONVERTER_VERSION,
+                str(self.ai_agent_availability),
+                str(self.ai_copilot_availability),
+                self.locale,
+            )
+        )
+        return hashlib.sha256(raw.encode()).hexdigest()[:12]
+
+
+class SyncEngine:
+    """Syncs connectors into Intercom through one client and one state store.
+
+    ``stop_event`` lets a caller (the daemon on SIGTERM) end a run early: no new page is
+    started, pages in flight finish, and the run is recorded as interrupted.
+    """
+
+    def __init__(
+        self,
+        client: IntercomClient,
+        store: Store,
+        *,
+        observer: SyncObserver | None = None,
+        stop_event: threading.Event | None = None,
+        convert_workers: int | None = None,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.observer: SyncObserver = observer or NullObserver()
+        self.stop_event = stop_event or threading.Event()
+        self.convert_workers = convert_workers
+
+    def sync(
+        self,
+        connector: Connector[Any],
+        policy: PagePolicy,
+        options: SyncOptions | None = None,
+    ) -> SyncReport:
+        """Run one sync of ``connector`` and report it.
+
+        Per-page problems are counted in the report. When Intercom refuses our credentials
+        (FatalError) or stays unreachable through every retry (RetriableError) the run stops
+        early and the report carries that error in ``exception``; nothing raises.
+        """
+        return _Run(self, connector, policy, options or SyncOptions()).execute()
+
+
+class _Run:
+    """State of one run; lives only for the duration of ``SyncEngine.sync``."""
+
+    def __init__(
+        self,
+        engine: SyncEngine,
+        connector: Connector[Any],
+        policy: PagePolicy,
+        options: SyncOptions,
+    ) -> None:
+        self.engine = engine
+        self.client = engine.client
+        self.store = engine.store
+        self.connector = connector
+        self.name = connector.name
+        self.policy = policy
+        self.options = options
+        self.report = SyncReport(connector=self.name, dry_run=options.dry_run)
+        self.version_suffix = "|" + policy.fingerprint()
+        self.index: dict[str, PageRecord] = {}
+        self.seen: set[str] = set()
+        self.source_id: int | None = None
+        self._lock = threading.Lock()
+        self._unchanged: list[tuple[str, str]] = []
+        self._abort: SyncError | None = None
+        self.sources = SourceResolver(
+            engine.client, engine.store, self.name, connector.settings.url
+        )
+
+    # -- the run -------------------------------------------------------------------------------
+
+    def execute(self) -> SyncReport:
+        report = self.report
+        report.run_id = self.store.begin_run(self.name, dry_run=self.options.dry_run)
+        log.info("sync %s: run %s started", self.name, report.run_id)
+        try:
+            self.index = self.store.page_index(self.name)
+            to_process = self._list()
+            self.engine.observer.listed(self.name, total=report.listed, to_process=len(to_process))
+            if to_process:
+                self._process(to_process)
+            self._delete_vanished()
+        except (FatalError, RetriableError) as exc:
+            report.error = str(exc)
+            report.exception = exc
+            log.error("sync %s: stopped: %s", self.name, exc)
+        finally:
+            self._flush_unchanged(force=True)
+            report.finished_at = report.finished_at or time.time()
+            self.store.finish_run(
+                report.run_id,
+                status=report.status,
+                counts=RunCounts(
+                    created=report.created,
+                    updated=report.updated,
+                    unchanged=report.unchanged,
+                    deleted=report.deleted,
+                    failed=report.failed,
+                    skipped=0,
+                ),
+                error=report.error or report.deletion_blocked,
+            )
+            log.info(
+                "sync %s: %s in %.1fs: %d created, %d updated, %d unchanged, %d deleted, %d failed",
+                self.name,
+                report.status,
+                report.duration,
+                report.created,
+                report.updated,
+                report.unchanged,
+                report.deleted,
+                report.failed,
+            )
+        return report
+
+    # -- listing and the version gate ----------------------------------------------------------
+
+    def _list(self) -> list[Item]:
+        report, full = self.report, self.options.full
+        to_process: list[Item] = []
+        try:
+            for entry in self.connector.list():
+                if self.engine.stop_event.is_set():
+                    report.interrupted = True
+                    report.listing_complete = False
+                    break
+                if isinstance(entry, ListingProblem):
+                    self._listing_problem(f"{entry.where}: {entry.message}")
+                    continue
+                if entry.external_id in self.seen:
+                    self._listing_problem(f"{entry.external_id}: listed twice; kept the first")
+                    continue
+                self.seen.add(entry.external_id)
+                report.listed += 1
+                record = self.index.get(entry.external_id)
+                if (
+                    not full
+                    and record is not None
+                    and record.intercom_id is not None
+                    and record.version == entry.version + self.version_suffix
+                ):
+                    report.unchanged += 1
+                else:
+                    to_process.append(entry)
+        except ConnectorError as exc:
+            self._listing_problem(str(exc))
+        except Exception as exc:  # a connector bug must not crash the run, nor delete anything
+            log.exception("sync %s: listing failed", self.name)
+            self._listing_problem(f"listing failed: {type(exc).__name__}: {exc}")
+        return to_process
+
+    def _listing_problem(self, message: str) -> None:
+        self.report.listing_complete = False
+        self.report.listing_problems.append(message)
+        log.warning("sync %s: listing incomplete: %s", self.name, message)
+
+    # -- fetch, convert, hash gate, upsert -----------------------------------------------------
+
+    def _process(self, items: list[Item]) -> None:
+        if self.options.dry_run:
+            self.source_id = self.sources.find()
+        else:
+            self.source_id = self.sources.ensure()
+        upload_slots = _AdaptiveSlots(self.client)
+        threads = max(2, min(64, self.client.suggested_concurrency() + (os.cpu_count() or 1)))
+        window = threading.BoundedSemaphore(threads * 4)  # bounds queued work, not concurrency
+        with (
+            ConversionPool(len(items), self.engine.convert_workers) as pool,
+            ThreadPoolExecutor(threads, thread_name_prefix=f"sync-{self.name}") as executor,
+        ):
+            for item in items:
+                if self.engine.stop_event.is_set():
+                    self.report.interrupted = True
+                    break
+                if self._abort is not None:
+                    break
+                window.acquire()
+                future = executor.submit(self._process_one, item, pool, upload_slots)
+                future.add_done_callback(lambda f: self._page_finished(f, window))
+        if self._abort is not None:
+            raise self._abort
+
+    def _page_finished(self, future: Future[PageEvent | None], window: threading.Semaphore) -> None:
+        window.release()
+        try:
+            event = future.result()
+        except SyncError as exc:  # fatal or retriable: stop submitting, surface it once
+            with self._lock:
+                self._abort = self._abort or exc
+            return
+        if event is not None:
+            self._count(event)
+
+    def _process_one(
+        self, item: Item, pool: ConversionPool, slots: _AdaptiveSlots
+    ) -> PageEvent | None:
+        if self._abort is not None or self.engine.stop_event.is_set():
+            return None
+        record = self.index.get(item.external_id)
+        try:
+            page = pool.convert(self.connector.fetch(item))
+            page_hash = self._page_hash(page)
+            if (
+                not self.options.full
+                and record is not None
+                and record.intercom_id is not None
+                and record.content_hash == page_hash
+            ):
+                self._remember_unchanged(item)
+                return PageEvent(item.external_id, Outcome.UNCHANGED, "content unchanged")
+            size = len(page.html.encode("utf-8"))
+            if size > self.policy.max_page_bytes:
+                raise PageError(
+                    f"{item.external_id}: page is {size:,} bytes, over max_page_bytes "
+                    f"({self.policy.max_page_bytes:,}); not uploaded"
+                )
+            is_new = record is None or record.intercom_id is None
+            outcome = Outcome.CREATED if is_new else Outcome.UPDATED
+            reason = "new page" if is_new else "content changed"
+            if self.options.full and not is_new:
+                reason = "--full"
+            if self.options.dry_run:
+                return PageEvent(item.external_id, outcome, reason)
+            with slots:
+                self._upsert(item, page, page_hash)
+            return PageEvent(item.external_id, outcome, reason)
+        except (PageError, ConnectorError) as exc:
+            return self._page_failed(item, str(exc))
+        except SyncError:
+            raise
+        except Exception as exc:  # a bug in one connector/convert path must not stop the run
+            log.exception("sync %s: page %s failed unexpectedly", self.name, item.external_id)
+            return self._page_failed(item, f"{type(exc).__name__}: {exc}")
+
+    def _upsert(self, item: Item, page: ConvertedPage, page_hash: str) -> None:
+        source_id = self.source_id
+        assert source_id is not None
+        try:
+            result = self._send(page, source_id)
+        except PageError as exc:
+            if exc.status_code not in (404, 422):
+                raise
+            new_id = self.sources.recreate_if_deleted(source_id)
+            if new_id is None:
+                raise
+            self.source_id = new_id
+            result = self._send(page, new_id)
+        self.store.record_upsert(
+            self.name,
+            item.external_id,
+            version=item.version + self.version_suffix,
+            content_hash=page_hash,
+            intercom_id=result.id,
+            title=page.title,
+            url=page.url,
+        )
+
+    def _send(self, page: ConvertedPage, source_id: int) -> ExternalPage:
+        return self.client.upsert_page(
+            source_id=source_id,
+            external_id=page.external_id,
+            title=page.title,
+            html=page.html,
+            url=page.url,
+            ai_agent_availability=self.policy.ai_agent_availability,
+            ai_copilot_availability=self.policy.ai_copilot_availability,
+            locale=self.policy.locale,
+        )
+
+    def _page_hash(self, page: ConvertedPage) -> str:
+        return hashlib.sha256(f"{page.content_hash}|{self.version_suffix}".encode()).hexdigest()
+
+    def _page_failed(self, item: Item, message: str) -> PageEvent:
+        log.warning("sync %s: page %s failed: %s", self.name, item.external_id, message)
+        if not self.options.dry_run:
+            self.store.record_failure(self.name, item.external_id, error=message)
+        return PageEvent(item.external_id, Outcome.FAILED, message)
+
+    def _remember_unchanged(self, item: Item) -> None:
+        if self.options.dry_run:
+            return
+        with self._lock:
+            self._unchanged.append((item.external_id, item.version + self.version_suffix))
+        self._flush_unchanged(force=False)
+
+    def _flush_unchanged(self, *, force: bool) -> None:
+        with self._lock:
+            if not self._unchanged or (not force and len(self._unchanged) < UNCHANGED_BATCH):
+                return
+            batch, self._unchanged = self._unchanged, []
+        self.store.record_unchanged(self.name, batch)
+
+    def _count(self, event: PageEvent) -> None:
+        with self._lock:
+            self.report.count(event)
+        self.engine.observer.page_done(self.name, event)
+
+    # -- deletions -----------------------------------------------------------------------------
+
+    def _delete_vanished(self) -> None:
+        report = self.report
+        if report.interrupted or not report.listing_complete:
+            if any(eid not in self.seen for eid in self.index):
+                log.warning("sync %s: listing incomplete; no page deleted this run", self.name)
+            return
+        vanished = [rec for eid, rec in self.index.items() if eid not in self.seen]
+        if not vanished:
+            return
+        never_sent = [rec for rec in vanished if rec.intercom_id is None]
+        live = [rec for rec in vanished if rec.intercom_id is not None]
+        if not self.options.dry_run:
+            for rec in never_sent:  # failed before reaching Intercom: only state knows them
+                self.store.record_delete(self.name, rec.external_id)
+        if not live:
+            return
+        known = sum(1 for rec in self.index.values() if rec.intercom_id is not None)
+        blocked = deletion_guard(
+            len(live), known, self.policy.max_delete_fraction, self.options.allow_mass_delete
+        )
+        if blocked:
+            report.deletion_blocked = blocked
+            log.warning("sync %s: %s", self.name, blocked)
+            return
+        for rec in live:
+            if self.engine.stop_event.is_set():
+                report.interrupted = True
+                return
+            self._count(self._delete_one(rec))
+
+    def _delete_one(self, record: PageRecord) -> PageEvent:
+        assert record.intercom_id is not None
+        if self.options.dry_run:
+            return PageEvent(record.external_id, Outcome.DELETED, "vanished from the source")
+        try:
+            self.client.delete_page(record.intercom_id)
+        except PageError as exc:
+            if exc.status_code != 404:
+                log.warning("sync %s: delete %s failed: %s", self.name, record.external_id, exc)
+                self.store.record_failure(self.name, record.external_id, error=f"delete: {exc}")
+                return PageEvent(record.external_id, Outcome.FAILED, f"delete: {exc}")
+            # Already gone from Intercom: only our state still remembered it.
+        self.store.record_delete(self.name, record.external_id)
+        return PageEvent(record.external_id, Outcome.DELETED, "vanished from the source")
+
+
+class _AdaptiveSlots:
+    """Bounds uploads in flight to what the rate limit can absorb, re-read as headers arrive."""
+
+    def __init__(self, client: IntercomClient) -> None:
+        self._client = client
+        self._cond = threading.Condition()
+        self._in_flight = 0
+
+    def __enter__(self) -> None:
+        with self._cond:
+            while self._in_flight >= max(1, self._client.suggested_concurrency()):
+                self._cond.wait(timeout=0.05)
+            self._in_flight += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._cond:
+            self._in_flight -= 1
+            self._cond.notify()
+
+
+def deletion_guard(vanished: int, known: int, max_fraction: float, allow_mass: bool) -> str | None:
+    """Why deleting ``vanished`` of ``known`` pages must not happen, or None if it may."""
+    if allow_mass or vanished == 0:
+        return None
+    if vanished >= known:
+        return (
+            f"deletion guard: all {known} pages vanished from the source (empty or unmounted?); "
+            "nothing deleted. Re-run with --allow-mass-delete if this is intended"
+        )
+    if vanished / known > max_fraction:
+        return (
+            f"deletion guard: {vanished} of {known} pages vanished ({vanished / known:.0%}), "
+            f"over max_delete_fraction {max_fraction:.0%}; nothing deleted. Re-run with "
+            "--allow-mass-delete if this is intended"
+        )
+    return None

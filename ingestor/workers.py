@@ -1,0 +1,60 @@
+"""Runs conversion on every core.
+
+Conversion is pure CPU work (lxml, nh3, hashing) and the engine's upload threads share one GIL,
+so big batches go to a process pool. Small batches convert inline: starting worker processes
+costs more than converting a few dozen pages.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from types import TracebackType
+
+from connectors.base import Document
+from ingestor.convert import ConvertedPage, convert_document
+
+__all__ = ["ConversionPool"]
+
+#: Below this many pages to convert, a process pool is not worth its start-up time.
+POOL_THRESHOLD = 64
+
+
+class ConversionPool:
+    """``convert(doc)`` inline or in worker processes; safe to call from many threads."""
+
+    def __init__(self, expected_pages: int, workers: int | None = None) -> None:
+        cores = os.cpu_count() or 1
+        self.workers = workers if workers is not None else cores
+        self._executor: ProcessPoolExecutor | None = None
+        if self.workers > 1 and expected_pages >= POOL_THRESHOLD:
+            # spawn, not fork: the engine is multi-threaded and forking threads is unsafe.
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+            )
+
+    @property
+    def parallel(self) -> bool:
+        return self._executor is not None
+
+    def convert(self, document: Document) -> ConvertedPage:
+        if self._executor is None:
+            return convert_document(document)
+        return self._executor.submit(convert_document, document).result()
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def __enter__(self) -> ConversionPool:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

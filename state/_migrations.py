@@ -1,0 +1,135 @@
+"""Schema versions and the stepwise migrations between them.
+
+``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``; version 0 is an empty file.
+:func:`migrate` runs the missing steps inside the caller's transaction, so a failed step leaves
+the database exactly as it was. Each step's DDL is written out here, frozen in time: never edit
+a released step, append a new one (and update ``state._tables`` to match).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import Connection
+
+from ingestor.errors import StateError
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration", "migrate", "read_version"]
+
+Migration = Callable[[Connection], None]
+
+_V1_BASELINE = (
+    """CREATE TABLE meta (
+        id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+        schema_version INTEGER NOT NULL
+    )""",
+    """CREATE TABLE sources (
+        connector VARCHAR NOT NULL PRIMARY KEY,
+        source_id INTEGER NOT NULL,
+        url VARCHAR NOT NULL,
+        created_at VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE pages (
+        connector VARCHAR NOT NULL,
+        external_id VARCHAR NOT NULL,
+        version VARCHAR,
+        content_hash VARCHAR,
+        intercom_id VARCHAR,
+        title VARCHAR,
+        url VARCHAR,
+        last_synced_at VARCHAR,
+        last_error VARCHAR,
+        error_count INTEGER NOT NULL DEFAULT 0,
+        failed_at VARCHAR,
+        PRIMARY KEY (connector, external_id)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE runs (
+        id INTEGER NOT NULL PRIMARY KEY,
+        connector VARCHAR NOT NULL,
+        started_at VARCHAR NOT NULL,
+        finished_at VARCHAR,
+        status VARCHAR NOT NULL,
+        dry_run BOOLEAN NOT NULL DEFAULT 0,
+        created INTEGER NOT NULL DEFAULT 0,
+        updated INTEGER NOT NULL DEFAULT 0,
+        unchanged INTEGER NOT NULL DEFAULT 0,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0,
+        skipped INTEGER NOT NULL DEFAULT 0,
+        error VARCHAR
+    )""",
+    "CREATE INDEX ix_runs_connector_id ON runs (connector, id)",
+)
+
+
+def _v0_to_v1_baseline(conn: Connection) -> None:
+    for statement in _V1_BASELINE:
+        conn.exec_driver_sql(statement)
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v0_to_v1_baseline,)
+#: The version this code reads and writes.
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def read_version(conn: Connection, *, where: str) -> int:
+    """The schema version of the database; 0 for an empty one.
+
+    Raises:
+        StateError: The file is an SQLite database of something else.
+    """
+    tables = {
+        row[0]
+        for row in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    if "meta" not in tables:
+        others = sorted(tables - {"sqlite_sequence"})
+        if others:
+            raise StateError(
+                f"{where} is an SQLite database but not a fin-ingestor state database "
+                f"(it has tables {', '.join(others)} and no meta table)"
+            )
+        return 0
+    row = conn.exec_driver_sql("SELECT schema_version FROM meta WHERE id = 1").first()
+    if row is None:
+        raise StateError(f"{where}: the meta table has no schema version; the file is damaged")
+    return int(row[0])
+
+
+def migrate(
+    conn: Connection, *, where: str, migrations: Sequence[Migration] = MIGRATIONS
+) -> tuple[int, int]:
+    """Bring the database to ``len(migrations)``, one step at a time, in the open transaction.
+
+    Args:
+        conn: A connection inside a transaction the caller commits.
+        where: The database path, for messages.
+        migrations: The steps; tests pass their own.
+
+    Returns:
+        The versions before and after.
+
+    Raises:
+        StateError: The database is newer than this code, or a step failed.
+    """
+    current = read_version(conn, where=where)
+    target = len(migrations)
+    if current > target:
+        raise StateError(
+            f"{where} has schema version {current}, newer than this fin-ingestor understands "
+            f"(version {target}); upgrade fin-ingestor or point state.path elsewhere"
+        )
+    for version in range(current, target):
+        try:
+            migrations[version](conn)
+        except Exception as exc:
+            raise StateError(
+                f"{where}: migrating the state schema from version {version} to {version + 1} "
+                f"failed: {exc}"
+            ) from exc
+        conn.exec_driver_sql(
+            "INSERT INTO meta (id, schema_version) VALUES (1, ?) "
+            "ON CONFLICT (id) DO UPDATE SET schema_version = excluded.schema_version",
+            (version + 1,),
+        )
+    return current, target

@@ -1,0 +1,140 @@
+"""What the store hands out: plain frozen records, never live ORM objects.
+
+Times are Unix timestamps in seconds (floats), like the engine's own reports; the database
+stores them as readable UTC ISO-8601 text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+__all__ = [
+    "RUN_STATUSES",
+    "ConnectorSummary",
+    "PageRecord",
+    "RunCounts",
+    "RunRecord",
+    "RunStatus",
+    "SourceRecord",
+]
+
+#: running until finish_run; interrupted when the process died before finishing it.
+RunStatus = Literal["running", "ok", "partial", "failed", "interrupted"]
+RUN_STATUSES: frozenset[str] = frozenset(get_args(RunStatus))
+
+
+@dataclass(slots=True)
+class RunCounts:
+    """What one run did, page by page. Mutable so the engine can count as it goes."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    @property
+    def total(self) -> int:
+        """Every page the run accounted for."""
+        return (
+            self.created + self.updated + self.unchanged + self.deleted + self.failed + self.skipped
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """The Intercom Content Import Source a connector imports into."""
+
+    connector: str
+    source_id: int
+    url: str
+    created_at: float  #: when this connector's source was first recorded
+
+
+@dataclass(frozen=True, slots=True)
+class PageRecord:
+    """What the last runs know about one page.
+
+    ``version``/``content_hash``/``intercom_id`` are those of the last successful upsert; they
+    are None for a page whose first upsert failed (so the next run retries it).
+    """
+
+    connector: str
+    external_id: str
+    version: str | None
+    content_hash: str | None
+    intercom_id: str | None
+    title: str | None
+    url: str | None
+    last_synced_at: float | None  #: last confirmed upsert or unchanged check
+    last_error: str | None
+    error_count: int
+    failed_at: float | None  #: latest failure, while failing
+
+    @property
+    def failed(self) -> bool:
+        """True while the page's latest attempt failed."""
+        return self.last_error is not None
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One sync of one connector."""
+
+    id: int
+    connector: str
+    started_at: float
+    finished_at: float | None  #: None while running, or when interrupted
+    status: RunStatus
+    dry_run: bool
+    counts: RunCounts = field(default_factory=RunCounts)
+    error: str | None = None
+
+    @property
+    def created(self) -> int:
+        """Pages created in Intercom."""
+        return self.counts.created
+
+    @property
+    def updated(self) -> int:
+        """Pages updated in Intercom."""
+        return self.counts.updated
+
+    @property
+    def unchanged(self) -> int:
+        """Pages whose content had not changed (no call made)."""
+        return self.counts.unchanged
+
+    @property
+    def deleted(self) -> int:
+        """Pages deleted from Intercom."""
+        return self.counts.deleted
+
+    @property
+    def failed(self) -> int:
+        """Pages that failed."""
+        return self.counts.failed
+
+    @property
+    def skipped(self) -> int:
+        """Pages skipped."""
+        return self.counts.skipped
+
+    @property
+    def duration(self) -> float | None:
+        """How long the run took, in seconds; None while running or when interrupted."""
+        return None if self.finished_at is None else self.finished_at - self.started_at
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorSummary:
+    """One line of ``ingestor status``: a connector's source, pages and last run."""
+
+    connector: str
+    source_id: int | None
+    source_url: str | None
+    pages: int  #: pages recorded (imported, or tried)
+    failed: int  #: pages whose latest attempt failed
+    last_run: RunRecord | None

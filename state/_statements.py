@@ -1,0 +1,168 @@
+"""Prebuilt statements and row-to-record conversion for the store (hot paths live here)."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from state._records import PageRecord, RunCounts, RunRecord, SourceRecord
+from state._tables import from_db_time, pages_table, runs_table, sources_table
+
+__all__ = [
+    "COUNTER_NAMES",
+    "INTERRUPTED_ERROR",
+    "PAGE_COLUMNS",
+    "PAGE_INDEX_SQL",
+    "RECORD_FAILURE",
+    "RECORD_UNCHANGED_SQL",
+    "SAVE_SOURCE",
+    "UPSERT_PAGE",
+    "epoch",
+    "mark_interrupted_runs",
+    "page_index_from_rows",
+    "page_record",
+    "run_record",
+    "source_record",
+]
+
+_pages = pages_table
+_runs = runs_table
+_sources = sources_table
+PAGE_COLUMNS = [_pages.c[name] for name in PageRecord.__dataclass_fields__]
+COUNTER_NAMES = tuple(RunCounts.__dataclass_fields__)
+
+_page_upsert = sqlite_insert(_pages)
+UPSERT_PAGE = _page_upsert.on_conflict_do_update(
+    index_elements=[_pages.c.connector, _pages.c.external_id],
+    set_={
+        name: _page_upsert.excluded[name]
+        for name in PageRecord.__dataclass_fields__
+        if name not in ("connector", "external_id")
+    },
+)
+_failure_insert = sqlite_insert(_pages)
+RECORD_FAILURE = _failure_insert.on_conflict_do_update(
+    index_elements=[_pages.c.connector, _pages.c.external_id],
+    set_={
+        "last_error": _failure_insert.excluded.last_error,
+        "failed_at": _failure_insert.excluded.failed_at,
+        "error_count": _pages.c.error_count + 1,
+    },
+)
+# Hot paths run these on the driver directly: no per-row type processing, 5-10x faster.
+PAGE_INDEX_SQL = (
+    f"SELECT {', '.join(c.name for c in PAGE_COLUMNS)} FROM {_pages.name} WHERE connector = ?"
+)
+RECORD_UNCHANGED_SQL = (
+    f"UPDATE {_pages.name} SET version = ?, last_synced_at = ?, last_error = NULL, "
+    "error_count = 0, failed_at = NULL WHERE connector = ? AND external_id = ?"
+)
+_source_insert = sqlite_insert(_sources)
+SAVE_SOURCE = _source_insert.on_conflict_do_update(
+    index_elements=[_sources.c.connector],
+    set_={"source_id": _source_insert.excluded.source_id, "url": _source_insert.excluded.url},
+)
+
+
+def epoch(value: datetime | str | None) -> float | None:
+    """A stored time (datetime from Core, ISO text from the driver) as Unix seconds."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = from_db_time(value)
+    return value.timestamp()
+
+
+def source_record(row: Sequence[Any]) -> SourceRecord:
+    """A full sources row as a record."""
+    connector, source_id, url, created_at = row
+    created = epoch(created_at)
+    assert created is not None  # NOT NULL column
+    return SourceRecord(connector, source_id, url, created)
+
+
+def page_record(row: Sequence[Any]) -> PageRecord:
+    """A pages row (selected as PAGE_COLUMNS) as a record."""
+    (connector, external_id, version, content_hash, intercom_id, title, url) = row[:7]
+    last_synced_at, last_error, error_count, failed_at = row[7:]
+    return PageRecord(
+        connector,
+        external_id,
+        version,
+        content_hash,
+        intercom_id,
+        title,
+        url,
+        epoch(last_synced_at),
+        last_error,
+        error_count,
+        epoch(failed_at),
+    )
+
+
+def run_record(row: Row[Any]) -> RunRecord:
+    """A full runs row as a record."""
+    values = row._mapping
+    return RunRecord(
+        id=values["id"],
+        connector=values["connector"],
+        started_at=epoch(values["started_at"]) or 0.0,
+        finished_at=epoch(values["finished_at"]),
+        status=values["status"],
+        dry_run=values["dry_run"],
+        counts=RunCounts(*(values[name] for name in COUNTER_NAMES)),
+        error=values["error"],
+    )
+
+
+def page_index_from_rows(rows: Iterable[Sequence[Any]]) -> dict[str, PageRecord]:
+    """Raw driver rows of :data:`PAGE_INDEX_SQL` as records by external id."""
+    # 100,000 new objects would trigger many cyclic-GC passes over the whole heap, for nothing:
+    # records hold no cycles. Pausing the collector halves the time.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        index: dict[str, PageRecord] = {}
+        for row in rows:
+            connector, external_id, version, content_hash, intercom_id, title, url = row[:7]
+            synced_at, last_error, error_count, failed_at = row[7:]
+            index[external_id] = PageRecord(
+                connector,
+                external_id,
+                version,
+                content_hash,
+                intercom_id,
+                title,
+                url,
+                epoch(synced_at),
+                last_error,
+                error_count,
+                epoch(failed_at),
+            )
+        return index
+    finally:
+        if paused:
+            gc.enable()
+
+
+INTERRUPTED_ERROR = "the process ended before this run finished"
+
+
+def mark_interrupted_runs(conn: Connection) -> list[int]:
+    """Mark runs still 'running' as 'interrupted'; call only while holding the store's lock.
+
+    With the lock held, a run still 'running' belongs to a process that died mid-run.
+    """
+    ids = list(conn.scalars(select(_runs.c.id).where(_runs.c.status == "running")))
+    if ids:
+        conn.execute(
+            _runs.update()
+            .where(_runs.c.id.in_(ids))
+            .values(status="interrupted", error=func.coalesce(_runs.c.error, INTERRUPTED_ERROR))
+        )
+    return ids

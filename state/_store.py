@@ -1,0 +1,404 @@
+"""The state store: what was imported where, and every run, in one SQLite file.
+
+Writes go through one lock (SQLite has a single writer anyway) and each is its own short
+transaction, committed only when called: the engine calls ``record_*`` after Intercom confirmed.
+Reads use their own pooled connections and, thanks to WAL, never wait for a write.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from ingestor.errors import StateError
+from state._engine import create_state_engine, driver_reason
+from state._lock import StateLock
+from state._migrations import SCHEMA_VERSION, migrate, read_version
+from state._records import (
+    RUN_STATUSES,
+    ConnectorSummary,
+    PageRecord,
+    RunCounts,
+    RunRecord,
+    SourceRecord,
+)
+from state._statements import (
+    PAGE_COLUMNS,
+    PAGE_INDEX_SQL,
+    RECORD_FAILURE,
+    RECORD_UNCHANGED_SQL,
+    SAVE_SOURCE,
+    UPSERT_PAGE,
+    mark_interrupted_runs,
+    page_index_from_rows,
+    page_record,
+    run_record,
+    source_record,
+)
+from state._tables import pages_table as _pages
+from state._tables import runs_table as _runs
+from state._tables import sources_table as _sources
+from state._tables import to_db_time
+
+__all__ = ["MAX_ERROR_CHARS", "Store"]
+
+#: Error texts are clipped to this many characters before they are stored.
+MAX_ERROR_CHARS = 2000
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
+
+
+def _open_error(path: Path, exc: BaseException) -> BaseException:
+    """What :meth:`Store.open` raises for ``exc``: database errors become StateError."""
+    if isinstance(exc, SQLAlchemyError | sqlite3.Error):
+        return StateError(
+            f"cannot open state database {path}: {driver_reason(exc)}. If the file is damaged, "
+            "move it aside: the next sync re-sends every page once."
+        )
+    return exc
+
+
+class Store:
+    """The state database. Open with :meth:`open`; safe to share between threads."""
+
+    def __init__(
+        self,
+        path: Path,
+        engine: Engine,
+        lock: StateLock | None,
+        schema_version: int,
+        interrupted: list[int],
+    ) -> None:
+        """Use :meth:`Store.open`."""
+        self.path = path
+        self.schema_version = schema_version
+        #: Runs a previous process left 'running', marked 'interrupted' when this store opened.
+        self.interrupted_runs: tuple[int, ...] = tuple(interrupted)
+        self._engine: Engine | None = engine
+        self._lock = lock
+        self._write_lock = threading.Lock()
+
+    @property
+    def read_only(self) -> bool:
+        """True when opened with ``read_only=True`` (no lock held, every write refused)."""
+        return self._lock is None
+
+    @classmethod
+    def open(cls, path: Path, *, read_only: bool = False) -> Store:
+        """Open (creating or migrating) the database at ``path`` and lock it for this process.
+
+        Args:
+            path: The database file; missing parent folders are created.
+            read_only: Read without taking the lock, e.g. ``ingestor status`` while a daemon
+                runs: no migration, no recovery, every write raises StateError. The file must
+                exist and have this code's schema version.
+
+        Raises:
+            StateLockedError: Another process uses this database.
+            StateError: The file cannot be created, is not a state database, is newer than this
+                code, or a migration failed.
+        """
+        path = Path(path).expanduser().absolute()
+        if read_only:
+            return cls._open_read_only(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StateError(
+                f"cannot create the folder of state database {path}: {exc.strerror or exc}"
+            ) from exc
+        if path.is_dir():
+            raise StateError(f"state database {path} is a directory")
+        lock = StateLock.acquire(path.with_name(path.name + ".lock"), database=path)
+        engine: Engine | None = None
+        try:
+            engine = create_state_engine(path)
+            with engine.begin() as conn:
+                _, version = migrate(conn, where=str(path))
+                interrupted = mark_interrupted_runs(conn)
+            return cls(path, engine, lock, version, interrupted)
+        except BaseException as exc:
+            if engine is not None:
+                engine.dispose()
+            lock.release()
+            error = _open_error(path, exc)
+            if error is exc:
+                raise
+            raise error from exc
+
+    @classmethod
+    def _open_read_only(cls, path: Path) -> Store:
+        if not path.is_file():
+            raise StateError(f"no state database at {path} (no sync has run yet?)")
+        engine = create_state_engine(path, read_only=True)
+        try:
+            with engine.connect() as conn:
+                version = read_version(conn, where=str(path))
+            if version != SCHEMA_VERSION:
+                raise StateError(
+                    f"state database {path} has schema version {version} and this fin-ingestor "
+                    f"reads version {SCHEMA_VERSION}; a sync (not read-only) migrates it"
+                )
+            return cls(path, engine, None, version, [])
+        except BaseException as exc:
+            engine.dispose()
+            error = _open_error(path, exc)
+            if error is exc:
+                raise
+            raise error from exc
+
+    def close(self) -> None:
+        """Release the database and its lock; safe to call twice."""
+        with self._write_lock:
+            engine, self._engine = self._engine, None
+            if engine is not None:
+                engine.dispose()
+            if self._lock is not None:
+                self._lock.release()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "open" if self._engine is not None else "closed"
+        return f"<Store {self.path} schema v{self.schema_version} {state}>"
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _translated(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except (SQLAlchemyError, sqlite3.Error) as exc:
+            raise StateError(
+                f"state database {self.path}: {action} failed: {driver_reason(exc)}"
+            ) from exc
+
+    def _live_engine(self) -> Engine:
+        if self._engine is None:
+            raise StateError(f"state database {self.path} is closed")
+        return self._engine
+
+    @contextmanager
+    def _reading(self, action: str) -> Iterator[Connection]:
+        with self._translated(action), self._live_engine().connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _writing(self, action: str) -> Iterator[Connection]:
+        if self._lock is None:
+            raise StateError(f"state database {self.path} is open read-only; {action} refused")
+        with self._write_lock, self._translated(action), self._live_engine().begin() as conn:
+            yield conn
+
+    # -- sources -----------------------------------------------------------------------------
+
+    def forget_source(self, connector: str, *, pages: bool = True) -> None:
+        """Forget the Content Import Source of ``connector`` (it was deleted in Intercom).
+
+        Args:
+            connector: The connector.
+            pages: Also forget its pages: deleting a source in Intercom deletes every page
+                imported from it, so they must all be sent again to the new source.
+        """
+        with self._writing("forgetting a source") as conn:
+            conn.execute(_sources.delete().where(_sources.c.connector == connector))
+            if pages:
+                conn.execute(_pages.delete().where(_pages.c.connector == connector))
+
+    def get_source(self, connector: str) -> SourceRecord | None:
+        """The Content Import Source recorded for ``connector``, if any."""
+        with self._reading("reading a source") as conn:
+            row = conn.execute(select(_sources).where(_sources.c.connector == connector)).first()
+        return None if row is None else source_record(row)
+
+    def save_source(self, connector: str, source_id: int, url: str) -> None:
+        """Remember (or replace) the Content Import Source of ``connector``."""
+        params = {"connector": connector, "source_id": source_id, "url": url}
+        with self._writing("saving a source") as conn:
+            conn.execute(SAVE_SOURCE, {**params, "created_at": _utcnow()})
+
+    # -- pages -------------------------------------------------------------------------------
+
+    def page_index(self, connector: str) -> dict[str, PageRecord]:
+        """Every known page of ``connector`` by external id, in one query."""
+        with self._reading("reading the page index") as conn:
+            driver = conn.connection.driver_connection
+            assert driver is not None  # a checked-out pysqlite connection always has one
+            cursor = driver.execute(PAGE_INDEX_SQL, (connector,))
+            try:
+                return page_index_from_rows(cursor)
+            finally:
+                cursor.close()
+
+    def record_upsert(
+        self,
+        connector: str,
+        external_id: str,
+        *,
+        version: str,
+        content_hash: str,
+        intercom_id: str,
+        title: str,
+        url: str | None,
+    ) -> None:
+        """Record a page Intercom confirmed; clears any earlier failure."""
+        values = {
+            "connector": connector,
+            "external_id": external_id,
+            "version": version,
+            "content_hash": content_hash,
+            "intercom_id": intercom_id,
+            "title": title,
+            "url": url,
+            "last_synced_at": _utcnow(),
+            "last_error": None,
+            "error_count": 0,
+            "failed_at": None,
+        }
+        with self._writing("recording an upsert") as conn:
+            conn.execute(UPSERT_PAGE, values)
+
+    def record_unchanged(self, connector: str, versions: Iterable[tuple[str, str]]) -> int:
+        """Store new versions of pages whose content did not change, in one transaction.
+
+        Args:
+            connector: The connector.
+            versions: ``(external_id, new_version)`` pairs; unknown ids are ignored.
+
+        Returns:
+            How many pages were updated.
+        """
+        now = to_db_time(_utcnow())
+        params = [(version, now, connector, external_id) for external_id, version in versions]
+        if not params:
+            return 0
+        with self._writing("recording unchanged pages") as conn:
+            return conn.exec_driver_sql(RECORD_UNCHANGED_SQL, params).rowcount
+
+    def record_failure(self, connector: str, external_id: str, *, error: str) -> None:
+        """Record that a page failed. Its last good version/hash/id stay, so it is retried."""
+        values = {
+            "connector": connector,
+            "external_id": external_id,
+            "last_error": _clip(error),
+            "error_count": 1,
+            "failed_at": _utcnow(),
+        }
+        with self._writing("recording a page failure") as conn:
+            conn.execute(RECORD_FAILURE, values)
+
+    def record_delete(self, connector: str, external_id: str) -> None:
+        """Forget a page Intercom deleted."""
+        with self._writing("recording a delete") as conn:
+            conn.execute(
+                _pages.delete()
+                .where(_pages.c.connector == connector)
+                .where(_pages.c.external_id == external_id)
+            )
+
+    def failed_pages(self, connector: str | None = None) -> list[PageRecord]:
+        """Pages whose latest attempt failed, by connector then external id."""
+        query = select(*PAGE_COLUMNS).where(_pages.c.last_error.is_not(None))
+        if connector is not None:
+            query = query.where(_pages.c.connector == connector)
+        query = query.order_by(_pages.c.connector, _pages.c.external_id)
+        with self._reading("reading failed pages") as conn:
+            return [page_record(row) for row in conn.execute(query)]
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def begin_run(self, connector: str, *, dry_run: bool = False) -> int:
+        """Start a run (status 'running') and return its id."""
+        with self._writing("starting a run") as conn:
+            result = conn.execute(
+                _runs.insert().values(
+                    connector=connector, started_at=_utcnow(), status="running", dry_run=dry_run
+                )
+            )
+            run_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
+        if not isinstance(run_id, int):
+            raise StateError(f"state database {self.path}: no id for the new run")
+        return run_id
+
+    def finish_run(
+        self, run_id: int, *, status: str, counts: RunCounts, error: str | None = None
+    ) -> None:
+        """Close a run with its final status and counts.
+
+        Raises:
+            ValueError: ``status`` is not one of ok, partial, failed, interrupted.
+            StateError: No run has this id.
+        """
+        if status not in RUN_STATUSES or status == "running":
+            raise ValueError(f"invalid final run status {status!r}")
+        values: dict[str, Any] = {
+            name: getattr(counts, name) for name in RunCounts.__dataclass_fields__
+        }
+        values.update(
+            status=status, finished_at=_utcnow(), error=None if error is None else _clip(error)
+        )
+        with self._writing("finishing a run") as conn:
+            updated = conn.execute(_runs.update().where(_runs.c.id == run_id).values(**values))
+            found = updated.rowcount
+        if found == 0:
+            raise StateError(f"state database {self.path}: there is no run {run_id}")
+
+    def recent_runs(self, connector: str | None = None, limit: int = 20) -> list[RunRecord]:
+        """The latest runs, newest first."""
+        query = select(_runs)
+        if connector is not None:
+            query = query.where(_runs.c.connector == connector)
+        query = query.order_by(_runs.c.id.desc()).limit(limit)
+        with self._reading("reading runs") as conn:
+            return [run_record(row) for row in conn.execute(query)]
+
+    def summary(self) -> list[ConnectorSummary]:
+        """Per connector known to the database: its source, pages, failures and last run."""
+        page_counts = select(
+            _pages.c.connector,
+            func.count(),
+            func.count(_pages.c.last_error),  # COUNT(col) skips NULLs: the failed pages
+        ).group_by(_pages.c.connector)
+        last_ids = select(func.max(_runs.c.id)).group_by(_runs.c.connector)
+        with self._reading("reading the summary") as conn:
+            sources = {row.connector: row for row in conn.execute(select(_sources))}
+            pages = {row[0]: (row[1], row[2]) for row in conn.execute(page_counts)}
+            runs = {
+                record.connector: record
+                for record in map(
+                    run_record, conn.execute(select(_runs).where(_runs.c.id.in_(last_ids)))
+                )
+            }
+        summaries = []
+        for name in sorted(sources.keys() | pages.keys() | runs.keys()):
+            source = sources.get(name)
+            page_count, failed_count = pages.get(name, (0, 0))
+            summaries.append(
+                ConnectorSummary(
+                    connector=name,
+                    source_id=None if source is None else source.source_id,
+                    source_url=None if source is None else source.url,
+                    pages=page_count,
+                    failed=failed_count,
+                    last_run=runs.get(name),
+                )
+            )
+        return summaries

@@ -1,0 +1,132 @@
+"""The SQLModel tables of the state database (schema version 1).
+
+They live in their own registry so they never clash with another SQLModel user in the process.
+The tables here describe the *current* schema for queries; the DDL that creates or changes a
+database is in :mod:`state._migrations`, and a test checks that both agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Dialect, Index, String, Table
+from sqlalchemy.orm import registry
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "MetaRow",
+    "PageRow",
+    "RunRow",
+    "SourceRow",
+    "StateModel",
+    "UTCDateTime",
+    "from_db_time",
+    "meta_table",
+    "pages_table",
+    "runs_table",
+    "sources_table",
+    "to_db_time",
+]
+
+
+def to_db_time(value: datetime) -> str:
+    """The stored text of an aware datetime: UTC ISO-8601 with microseconds (sorts as time)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the state store; use an aware UTC one")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_db_time(value: str) -> datetime:
+    """Inverse of :func:`to_db_time` (naive text from older writers is taken as UTC)."""
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime stored as ISO-8601 text (sortable, readable with the sqlite3 CLI)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> str | None:
+        return None if value is None else to_db_time(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return None if value is None else from_db_time(str(value))
+
+
+class StateModel(SQLModel, registry=registry()):
+    """Base of the state tables, with its own metadata."""
+
+
+class SourceRow(StateModel, table=True):
+    """The Content Import Source of each connector."""
+
+    __tablename__ = "sources"
+
+    connector: str = Field(primary_key=True)
+    source_id: int
+    url: str
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class PageRow(StateModel, table=True):
+    """Every page a connector has imported (or tried to)."""
+
+    __tablename__ = "pages"
+
+    connector: str = Field(primary_key=True)
+    external_id: str = Field(primary_key=True)
+    version: str | None = None
+    content_hash: str | None = None
+    intercom_id: str | None = None
+    title: str | None = None
+    url: str | None = None
+    last_synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
+    error_count: int = 0
+    failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RunRow(StateModel, table=True):
+    """One sync of one connector."""
+
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_connector_id", "connector", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    connector: str
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status: str
+    dry_run: bool = False
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    failed: int = 0
+    skipped: int = 0
+    error: str | None = None
+
+
+class MetaRow(StateModel, table=True):
+    """A single row: the schema version of this database."""
+
+    __tablename__ = "meta"
+
+    id: int = Field(default=1, primary_key=True)
+    schema_version: int
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+sources_table = _table(SourceRow)
+pages_table = _table(PageRow)
+runs_table = _table(RunRow)
+meta_table = _table(MetaRow)

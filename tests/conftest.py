@@ -1,0 +1,38 @@
+"""Fixtures shared by every test folder: a real Intercom emulator on a free port."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from ingestor.emulator import EmulatorServer, EmulatorSettings
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[EmulatorServer]:
+    """One emulator (default settings, in memory) for the whole session."""
+    with EmulatorServer() as server:
+        yield server
+
+
+@pytest.fixture
+def emulator(emulator_server: EmulatorServer) -> EmulatorServer:
+    """The session emulator, emptied (data, counters, rate-limit windows) for this test."""
+    emulator_server.reset()
+    return emulator_server
+
+
+@pytest.fixture
+def start_emulator() -> Iterator[Callable[[EmulatorSettings], EmulatorServer]]:
+    """Start emulators with custom settings; all are stopped after the test."""
+    started: list[EmulatorServer] = []
+
+    def start(settings: EmulatorSettings) -> EmulatorServer:
+        server = EmulatorServer(settings).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -1,0 +1,121 @@
+"""Helpers for end-to-end tests: a real folder, a real YAML config, the emulator over sockets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingestor.config import Config, load_config
+from ingestor.emulator import EmulatorServer
+
+WRITE_OPS = (
+    "createContentImportSource",
+    "updateContentImportSource",
+    "deleteContentImportSource",
+    "createExternalPage",
+    "updateExternalPage",
+    "deleteExternalPage",
+)
+
+CONFIG_TEMPLATE = """\
+intercom:
+  token: ${{TEST_INTERCOM_TOKEN}}
+  base_url: {base_url}
+  max_attempts: {max_attempts}
+state:
+  path: {state}
+defaults:
+  max_delete_fraction: {max_delete_fraction}
+connectors:
+  - name: docs
+    type: filesystem
+    url: https://docs.example.com/
+    root: {root}
+    url_template: "https://docs.example.com/{{path}}"
+"""
+
+
+def calls(stats: dict[str, Any], *ops: str) -> int:
+    """How many API calls of these operations the emulator answered (any status)."""
+    per_op = stats["by_operation"]
+    return sum(int(per_op.get(op, 0)) for op in ops)
+
+
+def write_calls(stats: dict[str, Any]) -> int:
+    return calls(stats, *WRITE_OPS)
+
+
+def total_calls(stats: dict[str, Any]) -> int:
+    return int(stats["total"])
+
+
+class Site:
+    """A folder of pages plus the config that syncs it into one emulator."""
+
+    def __init__(self, tmp_path: Path, server: EmulatorServer) -> None:
+        self.root = tmp_path / "share"
+        self.root.mkdir()
+        self.state = tmp_path / "state" / "state.db"
+        self.config_path = tmp_path / "config.yaml"
+        self.server = server
+        self.env = {"TEST_INTERCOM_TOKEN": server.token}
+        self.write_config()
+
+    def write_config(self, *, max_delete_fraction: float = 0.5, max_attempts: int = 8) -> None:
+        self.config_path.write_text(
+            CONFIG_TEMPLATE.format(
+                base_url=self.server.url,
+                state=self.state,
+                root=self.root,
+                max_delete_fraction=max_delete_fraction,
+                max_attempts=max_attempts,
+            ),
+            encoding="utf-8",
+        )
+
+    def config(self) -> Config:
+        return load_config(self.config_path, environ=self.env)
+
+    def write(self, rel: str, text: str) -> Path:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """Run the real `ingestor` command in a subprocess."""
+        env = {**os.environ, **self.env, "COLUMNS": "200"}
+        return subprocess.run(
+            [sys.executable, "-m", "ingestor", *args, "-c", str(self.config_path)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=timeout,
+            check=False,
+        )
+
+    def intercom_pages(self) -> dict[str, dict[str, Any]]:
+        """The emulator's pages keyed by external_id (fails on duplicates)."""
+        pages = self.server.pages()
+        by_id = {p["external_id"]: p for p in pages}
+        assert len(by_id) == len(pages), "duplicate external_id in Intercom"
+        return by_id
+
+
+@pytest.fixture
+def site(tmp_path: Path, emulator: EmulatorServer) -> Site:
+    return Site(tmp_path, emulator)
+
+
+@pytest.fixture
+def make_site(tmp_path: Path) -> Callable[[EmulatorServer], Site]:
+    def make(server: EmulatorServer) -> Site:
+        return Site(tmp_path, server)
+
+    return make
