@@ -145,13 +145,8 @@ class FilesystemSettings(ConnectorSettings):
             if field is None:
                 continue
             if field not in URL_PLACEHOLDERS or spec or conversion:
-                shown = (
-                    "{"
-                    + field
-                    + (f"!{conversion}" if conversion else "")
-                    + (f":{spec}" if spec else "")
-                    + "}"
-                )
+                suffix = (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+                shown = f"{{{field}{suffix}}}"
                 known = ", ".join("{" + p + "}" for p in URL_PLACEHOLDERS)
                 raise ValueError(f"url_template: unknown placeholder {shown}; known: {known}")
         return value
@@ -295,7 +290,9 @@ def _walk(
             yield child
         elif child is not None:
             prefix = rel + "/"
-            yield from _walk_tree(prefix, child, include, exclude, True, seen_dirs, linked)
+            yield from _walk_tree(
+                prefix, child, include, exclude, follow_symlinks, seen_dirs, linked
+            )
 
 
 def _walk_tree(

@@ -5,11 +5,13 @@ Semantics follow gitignore and pathlib:
 * ``*`` matches within one path segment, ``?`` one character, ``[abc]``/``[!abc]`` a class;
   none of them crosses ``/``. ``\\`` escapes the next character.
 * ``**`` as a whole segment matches any number of segments: ``**/*.md`` matches ``a.md`` and
-  ``x/y/a.md``; ``docs/**`` matches everything below ``docs``; ``a/**/b`` matches ``a/b``.
+  ``x/y/a.md``; ``a/**/b`` matches ``a/b``; ``docs/**`` matches the folder ``docs`` and
+  everything below it.
   ``**`` inside a segment (``a**``) is just ``*``.
 * A pattern without ``/`` matches a name at any depth (``*.md``, ``drafts``); a pattern with a
   ``/`` is anchored at the root (``docs/*.md``); a leading ``/`` only anchors.
-* A trailing ``/`` means "everything below": ``archive/`` equals ``archive/**``.
+* A trailing ``/`` means "the folder and everything below": ``archive/`` equals ``archive/**``
+  (and, having no other ``/``, matches an ``archive`` folder at any depth, as in gitignore).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["GlobError", "compile_globs"]
+__all__ = ["GlobError", "compile_globs", "translate_glob"]
 
 _ANY_DEPTH = "(?:[^/]+/)*"
 
@@ -56,21 +58,29 @@ def translate_glob(pattern: str) -> str:
     Raises:
         GlobError: The pattern is empty or has no segment.
     """
-    if pattern.endswith("/"):
-        pattern += "**"
     anchored = "/" in pattern.rstrip("/")
     segments = [segment for segment in pattern.split("/") if segment]
     if not segments:
         raise GlobError(f"empty glob pattern {pattern!r}")
-    out = [] if anchored else [_ANY_DEPTH]
+    if pattern.endswith("/"):
+        segments.append("**")
+    # "**/**" means the same as "**"
+    segments = [
+        s for i, s in enumerate(segments) if not (s == "**" and segments[i - 1 : i] == ["**"])
+    ]
+    out = "" if anchored else _ANY_DEPTH
     last = len(segments) - 1
     for index, segment in enumerate(segments):
-        if segment == "**":
-            # any depth; as the last segment it must still match at least one name
-            out.append("[^/]+(?:/[^/]+)*" if index == last else _ANY_DEPTH)
+        if segment != "**":
+            out += _translate_segment(segment) + ("" if index == last else "/")
+        elif index != last:
+            out += _ANY_DEPTH
+        elif index == 0:
+            out += "[^/]+(?:/[^/]+)*"  # "**" alone: every path
         else:
-            out.append(_translate_segment(segment) + ("" if index == last else "/"))
-    return "".join(out)
+            # "docs/**": the folder and everything below it (so an excluded folder is pruned)
+            out = out.removesuffix("/") + "(?:/[^/]+)*"
+    return out
 
 
 def _translate_segment(segment: str) -> str:

@@ -219,16 +219,20 @@ def emulator(
     """Run the bundled Intercom AI Content emulator (for trials, demos and tests)."""
     from ingestor.emulator import EmulatorSettings, serve
 
-    settings = EmulatorSettings(
-        tokens=frozenset({token}),
-        latency_ms=latency_ms,
-        rate_limit=rate_limit,
-        fault_5xx_rate=fault_5xx,
-        fault_drop_rate=fault_drop,
-        seed=seed,
-        db_path=db,
-    )
-    serve(settings, host, port)
+    try:
+        settings = EmulatorSettings(
+            tokens=frozenset({token}),
+            latency_ms=latency_ms,
+            rate_limit=rate_limit,
+            fault_5xx_rate=fault_5xx,
+            fault_drop_rate=fault_drop,
+            seed=seed,
+            db_path=db,
+        )
+        serve(settings, host, port)
+    except (ValueError, RuntimeError, OSError) as exc:  # bad option, foreign db, port taken
+        stderr.print(f"[red]error:[/red] emulator: {exc}", highlight=False)
+        raise typer.Exit(ExitCode.CONFIG) from None
 
 
 @app.command()

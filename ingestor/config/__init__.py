@@ -15,6 +15,7 @@ duplicate keys, unset variables and invalid values are all reported together in 
 
 from __future__ import annotations
 
+from ingestor.config._daemon import DaemonSettings, parse_listen
 from ingestor.config._loader import load_config, parse_config
 from ingestor.config._models import (
     REGION_BASE_URLS,
@@ -31,6 +32,7 @@ __all__ = [
     "REGION_BASE_URLS",
     "Config",
     "ConfigKey",
+    "DaemonSettings",
     "Defaults",
     "EffectiveSettings",
     "IntercomSettings",
@@ -40,4 +42,5 @@ __all__ = [
     "default_data_dir",
     "load_config",
     "parse_config",
+    "parse_listen",
 ]

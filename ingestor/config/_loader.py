@@ -24,7 +24,7 @@ __all__ = ["load_config", "parse_config"]
 
 log = logging.getLogger(__name__)
 
-_SECTIONS = ("intercom", "state", "defaults")
+_SECTIONS = ("intercom", "state", "defaults", "daemon")
 # Values under keys named like this are treated as secrets and blanked out of every message.
 _SECRET_KEY = re.compile(r"token|secret|password|passwd|api_?key|credential", re.IGNORECASE)
 _MSG_PREFIXES = ("Value error, ", "Assertion failed, ")

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from connectors.base import ConnectorSettings
+from ingestor.config._daemon import DaemonSettings
 from ingestor.errors import ConfigError, ConfigIssue
 
 __all__ = [
@@ -198,6 +199,9 @@ class Config(BaseModel):
         description="State database settings.",
     )
     defaults: Defaults = Field(default_factory=Defaults, description="Settings connectors inherit.")
+    daemon: DaemonSettings = Field(
+        default_factory=DaemonSettings, description="How `ingestor daemon` runs."
+    )
     connectors: list[SerializeAsAny[ConnectorSettings]] = Field(
         description="The sources to import; each entry's keys depend on its type."
     )

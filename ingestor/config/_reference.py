@@ -6,13 +6,14 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, SecretStr
 from pydantic_core import PydanticUndefined
 
-from connectors.base import Connector, ConnectorSettings, load_connector_classes
+from connectors.base import Connector, ConnectorSettings, format_duration, load_connector_classes
 from ingestor.config._models import Config
 
 __all__ = ["ConfigKey", "config_keys", "config_reference_markdown"]
@@ -93,7 +94,20 @@ def _model_keys(model: type[BaseModel], prefix: str, kind: str, skip: set[str]) 
                 description=" ".join((field.description or "").split()),
             )
         )
+        nested = _nested_model(field.annotation)
+        if nested is not None:  # a sub-mapping such as `schedule`: document its keys too
+            keys += _model_keys(nested, f"{prefix}{name}.", kind, skip=set())
     return keys
+
+
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    """The model of a ``Model`` or ``Model | None`` field, else None."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        annotation = members[0] if len(members) == 1 else None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
 
 
 def _yaml_value(value: Any) -> str:
@@ -101,8 +115,11 @@ def _yaml_value(value: Any) -> str:
         return "none"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, timedelta):
+        return format_duration(value)
     if isinstance(value, BaseModel):
-        return "see below"
+        items = value.model_dump(exclude_none=True)
+        return "{" + ", ".join(f"{k}: {_yaml_value(v)}" for k, v in items.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(_yaml_value(v) for v in value) + "]"
     return str(value)
@@ -111,6 +128,8 @@ def _yaml_value(value: Any) -> str:
 def _type_name(annotation: Any) -> str:
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
+    if origin is typing.Annotated:  # e.g. Duration: the base type names it
+        return _type_name(args[0])
     if origin in (typing.Union, types.UnionType):
         names = [_type_name(a) for a in args if a is not type(None)]
         return " or ".join(names) + (" (optional)" if type(None) in args else "")
@@ -120,6 +139,8 @@ def _type_name(annotation: Any) -> str:
         return f"list of {_type_name(args[0])}s" if args else "list"
     if annotation is SecretStr:
         return "secret string"
+    if annotation is timedelta:
+        return "duration"
     if isinstance(annotation, type) and issubclass(annotation, Path):
         return "path"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-import lxml.html  # type: ignore[import-untyped]  # lxml ships no stubs; see report
+import lxml.html  # type: ignore[import-untyped,unused-ignore]  # lxml ships no stubs
 from lxml import etree
 
 from ingestor.convert._sanitize import HEADING_TAGS

@@ -27,7 +27,7 @@ ADMIN_PREFIX = "/_emulator/"
 _WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
 _FAULT_CODES = {500: "server_error", 502: "bad_gateway", 503: "service_unavailable"}
 _INCOMPLETE_MESSAGE = "ASGI callable returned without completing response."
-_PLACEHOLDER_BODY = b'{"type":"error.list","request_id":null,"errors":[]}' + b" " * 32
+_PLACEHOLDER_BODY = b'{"type":"list","data":[],"total_count":0,"pages":{"type":"pages"}}'
 
 # Set in the task that serves a deliberately dropped call; uvicorn logs from that same task.
 _dropping: ContextVar[bool] = ContextVar("emulator_dropping", default=False)
@@ -55,16 +55,18 @@ def _bearer_token(headers: Headers) -> str | None:
 async def _drop(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
     """Promise a body, send half of it and return: uvicorn then closes the connection."""
     _dropping.set(True)
-    declared = max(len(body), len(_PLACEHOLDER_BODY))
+    payload = body or _PLACEHOLDER_BODY
     kept = [(name, value) for name, value in headers if name.lower() != b"content-length"]
     await send(
         {
             "type": "http.response.start",
             "status": 200 if status in (204, 304) else status,  # those may not have a body
-            "headers": [*kept, (b"content-length", str(declared).encode())],
+            "headers": [*kept, (b"content-length", str(len(payload)).encode())],
         }
     )
-    await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+    await send(
+        {"type": "http.response.body", "body": payload[: len(payload) // 2], "more_body": True}
+    )
 
 
 class ApiGateway:
@@ -86,7 +88,7 @@ class ApiGateway:
         version = headers.get("intercom-version")
         stats.total += 1
         stats.by_operation[ctx.operation_for(scope)] += 1
-        stats.versions[ABSENT_VERSION if version is None else version] += 1
+        stats.versions[ABSENT_VERSION if version is None else version[:40]] += 1
         extra: list[tuple[bytes, bytes]] = []
 
         async def send_counted(message: Message) -> None:

@@ -57,6 +57,9 @@ class ApiError(Exception):
         """Build an error with one envelope entry."""
         return cls(status, [ErrorItem(code, message, field)])
 
+    def __str__(self) -> str:
+        return f"HTTP {self.status}: " + "; ".join(error.message for error in self.errors)
+
     def response(self) -> Response:
         """Render the envelope with a fresh request id."""
         return json_response(self.status, error_body(self.errors), headers=self.headers)

@@ -8,7 +8,7 @@ import pytest
 
 from connectors.decode import declared_html_charset, decode_text, looks_binary
 
-TEXT = "Café – “quoted” ✓ 😀"
+TEXT = "Café \u2013 “quoted” ✓ 😀"
 
 
 @pytest.mark.parametrize(
@@ -24,7 +24,7 @@ TEXT = "Café – “quoted” ✓ 😀"
 )
 def test_byte_order_marks_and_utf8(data: bytes, encoding: str) -> None:
     for kind in ("markdown", "html", "text"):
-        assert decode_text(data, kind=kind) == (TEXT, encoding)  # type: ignore[arg-type]
+        assert decode_text(data, kind=kind) == (TEXT, encoding)
 
 
 def test_utf16_without_a_mark_is_recognized() -> None:
@@ -54,7 +54,10 @@ def test_declared_html_charset(head: bytes, expected: str | None) -> None:
 
 def test_declared_charset_decodes_html_but_not_markdown() -> None:
     data = '<meta charset="windows-1251"><p>Привет</p>'.encode("cp1251")
-    assert decode_text(data, kind="html") == ('<meta charset="windows-1251"><p>Привет</p>', "cp1251")
+    assert decode_text(data, kind="html") == (
+        '<meta charset="windows-1251"><p>Привет</p>',
+        "cp1251",
+    )
     text, encoding = decode_text(data, kind="markdown")
     assert encoding == "cp1252"  # Markdown cannot declare; not UTF-8 -> fallback, no crash
     assert "Привет" not in text

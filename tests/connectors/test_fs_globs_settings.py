@@ -21,8 +21,10 @@ from connectors.globs import GlobError, compile_globs
         ("**/*.md", ["a.md", "x/y/a.md"], ["a.txt"]),
         ("docs/*.md", ["docs/a.md"], ["a.md", "x/docs/a.md", "docs/x/a.md"]),
         ("/top.md", ["top.md"], ["x/top.md"]),
-        ("docs/**", ["docs/a", "docs/x/y.md"], ["docs", "a/docs/x"]),
-        ("docs/", ["docs/a", "docs/x/y.md"], ["docs", "mydocs/a"]),
+        ("docs/**", ["docs", "docs/a", "docs/x/y.md"], ["docsx", "a/docs/x"]),
+        ("docs/", ["docs", "docs/a", "a/docs/x/y.md"], ["mydocs/a", "docsx"]),
+        ("a/docs/", ["a/docs", "a/docs/x"], ["docs/x", "b/a/docs/x"]),
+        ("**/**/x", ["x", "a/x", "a/b/x"], ["xa"]),
         ("a/**/b.md", ["a/b.md", "a/x/b.md", "a/x/y/b.md"], ["a/xb.md", "b.md"]),
         ("**", ["a", "a/b/c"], []),
         ("drafts", ["drafts", "x/drafts"], ["drafts2", "x/drafts/y"]),
@@ -101,7 +103,10 @@ def test_missing_root_and_file_root_are_errors(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("template", "message"),
     [
-        ("https://w.example/{slug}", r"unknown placeholder \{slug\}; known: \{path\}, \{path_no_ext\}"),
+        (
+            "https://w.example/{slug}",
+            r"unknown placeholder \{slug\}; known: \{path\}, \{path_no_ext\}",
+        ),
         ("https://w.example/{}", r"unknown placeholder \{\}"),
         ("https://w.example/{path!r}", r"unknown placeholder \{path!r\}"),
         ("https://w.example/{path:>9}", r"unknown placeholder \{path:>9\}"),

@@ -49,8 +49,15 @@ def test_conversion_is_pure_and_repeatable() -> None:
 
 @pytest.mark.parametrize(
     "body",
-    ["", "   \n ", "<!-- nothing -->", "<script>only()</script>", "<nav>menu</nav><footer>f</footer>",
-     "<html><head><title>T</title></head><body>  </body></html>", "<p> &nbsp; </p>"],  # fmt: skip
+    [
+        "",
+        "   \n ",
+        "<!-- nothing -->",
+        "<script>only()</script>",
+        "<nav>menu</nav><footer>f</footer>",
+        "<html><head><title>T</title></head><body>  </body></html>",
+        "<p> &nbsp; </p>",
+    ],
 )
 def test_nothing_left_is_a_page_error_naming_the_page(body: str) -> None:
     with pytest.raises(PageError, match=r"page 'kb/empty\.html': nothing left after cleaning"):

@@ -19,7 +19,7 @@ def test_commonmark_with_tables_and_strikethrough() -> None:
     assert "<em>em</em>" in html and "<strong>strong</strong>" in html
     assert "<s>gone</s>" in html and "<code>code</code>" in html
     assert "<table>" in html and '<th style="text-align:left">Plan</th>' in html
-    assert '<pre><code class="language-python">print(\'hi\')\n</code></pre>' in html
+    assert "<pre><code class=\"language-python\">print('hi')\n</code></pre>" in html
     assert "<ul>" in html and "<ol>" in html and "<blockquote>" in html
 
 
@@ -119,7 +119,9 @@ def test_document_title_beats_front_matter_title() -> None:
 
 def test_broken_front_matter_page_still_converts() -> None:
     page = convert_document(
-        Document(external_id="b.md", body="---\n: : :\n  - [\n---\nStill here\n", body_format="markdown")
+        Document(
+            external_id="b.md", body="---\n: : :\n  - [\n---\nStill here\n", body_format="markdown"
+        )
     )
     assert "Still here" in page.html
     assert page.warnings and "front matter ignored" in page.warnings[0]
@@ -133,7 +135,9 @@ def test_plain_text_paragraphs_and_line_breaks() -> None:
 
 def test_text_document_keeps_crlf_line_breaks() -> None:
     page = convert_document(
-        Document(external_id="n.txt", body="a\r\nb\r\n\r\nc", body_format="text", fallback_title="N")
+        Document(
+            external_id="n.txt", body="a\r\nb\r\n\r\nc", body_format="text", fallback_title="N"
+        )
     )
     assert page.html == "<p>a<br>\nb</p>\n<p>c</p>"
     assert page.title == "N"

@@ -14,9 +14,7 @@ URL = "https://wiki.example.com/docs/page"
 
 
 def convert_html(body: str, *, url: str | None = URL) -> str:
-    return convert_document(
-        Document(external_id="p", body=body, body_format="html", url=url)
-    ).html
+    return convert_document(Document(external_id="p", body=body, body_format="html", url=url)).html
 
 
 def convert_markdown(body: str) -> str:
@@ -47,7 +45,7 @@ XSS_HTML = [
     "<p>ok</p><script>alert(1)</script>",
     "<p>ok</p><SCRIPT SRC=//evil.example/x.js></SCRIPT>",
     '<p>ok<img src="x.png" onerror="alert(1)"></p>',
-    '<p>ok<img src=x onerror=alert(1)//></p>',
+    "<p>ok<img src=x onerror=alert(1)//></p>",
     '<p><a href="javascript:alert(1)">ok</a></p>',
     '<p><a href="JaVaScRiPt:alert(1)">ok</a></p>',
     '<p><a href=" javascript:alert(1)">ok</a></p>',
@@ -60,21 +58,21 @@ XSS_HTML = [
     '<p>ok</p><svg onload="alert(1)"><script>alert(1)</script></svg>',
     '<p>ok</p><svg><a xlink:href="javascript:alert(1)"><text>x</text></a></svg>',
     '<p>ok</p><svg><animate onbegin="alert(1)" attributeName="x"/></svg>',
-    '<p>ok</p><math><mtext><table><mglyph><style><img src=x onerror=alert(1)>',
+    "<p>ok</p><math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
     '<p>ok</p><iframe src="https://evil.example"></iframe>',
     '<p>ok</p><iframe srcdoc="<script>alert(1)</script>"></iframe>',
     '<p>ok</p><object data="evil.swf"></object><embed src="evil.swf">',
     '<p style="background:url(javascript:alert(1))" class="x" id="y">ok</p>',
     '<p>ok</p><form action="https://evil.example"><input name=a><button>go</button></form>',
-    '<p>ok</p><style>p{background:url(javascript:alert(1))}</style>',
+    "<p>ok</p><style>p{background:url(javascript:alert(1))}</style>",
     '<p>ok</p><meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
     '<p>ok</p><base href="javascript:alert(1)//">',
     '<p>ok</p><link rel="stylesheet" href="https://evil.example/x.css">',
     '<p>ok</p><noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>',
-    '<p>ok</p><template><script>alert(1)</script></template>',
+    "<p>ok</p><template><script>alert(1)</script></template>",
     '<details open ontoggle="alert(1)"><summary>ok</summary>x</details>',
-    '<p>ok</p><!--<script>alert(1)</script>-->',
-    '<p>ok</p><?php echo 1; ?>',
+    "<p>ok</p><!--<script>alert(1)</script>-->",
+    "<p>ok</p><?php echo 1; ?>",
     '<div onclick="alert(1)" onmouseover="alert(1)"><p>ok</p></div>',
     '<p>ok</p><a href="https://x.example" target="_blank" ping="https://evil.example">l</a>',
 ]

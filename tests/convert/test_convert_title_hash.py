@@ -44,12 +44,12 @@ def test_title_precedence_order() -> None:
         head_title="Head",
         fallback_title="Fallback",
     )
-    assert choose_title(**full) == ("Doc", "document")  # type: ignore[arg-type]
+    assert choose_title(**full) == ("Doc", "document")
     order = ["document_title", "front_matter_title", "first_h1", "head_title", "fallback_title"]
     expected = ["front_matter", "h1", "head_title", "fallback", "external_id"]
     for drop, source in zip(order, expected, strict=True):
         full[drop] = "   "  # blank counts as missing
-        assert choose_title(**full)[1] == source  # type: ignore[arg-type]
+        assert choose_title(**full)[1] == source
     assert choose_title(external_id="kb/a") == ("kb/a", "external_id")
 
 
@@ -105,8 +105,9 @@ BASE_HTML = (
         # attribute order and quoting
         BASE_HTML.replace('href="/kb/billing" title="Billing"', "title='Billing' href=/kb/billing"),
         # chrome, comments, scripts and classes that do not show
-        BASE_HTML.replace("<main>", '<nav>menu</nav><main class="x"><!-- note -->')
-        .replace("</main>", "<script>track()</script></main><footer>foot</footer>"),
+        BASE_HTML.replace("<main>", '<nav>menu</nav><main class="x"><!-- note -->').replace(
+            "</main>", "<script>track()</script></main><footer>foot</footer>"
+        ),
         # entities for the same characters
         BASE_HTML.replace("Refunds take", "Refunds&#32;take").replace("One", "&#79;ne"),
         # windows line endings

@@ -63,7 +63,7 @@ class SpecChecker:
         """Return the spec's path template matching a request path, if any."""
         for pattern, template in self.paths:
             if pattern.match(path):
-                return template
+                return str(template)
         return None
 
     def operation(self, method: str, template: str | None) -> dict[str, Any] | None:

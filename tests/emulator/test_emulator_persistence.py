@@ -73,7 +73,7 @@ def test_a_database_of_something_else_is_refused(tmp_path: Path) -> None:
         db.execute("CREATE TABLE runs (id INTEGER PRIMARY KEY)")
     db.close()
 
-    with pytest.raises(RuntimeError, match="state.db is not an emulator database"):
+    with pytest.raises(RuntimeError, match=r"state\.db is not an emulator database"):
         create_app(EmulatorSettings(db_path=path))
 
 
@@ -81,5 +81,5 @@ def test_an_unreadable_database_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "garbage.db"
     path.write_bytes(b"this is not sqlite" * 100)
 
-    with pytest.raises(RuntimeError, match="garbage.db"):
+    with pytest.raises(RuntimeError, match=r"garbage\.db"):
         create_app(EmulatorSettings(db_path=path))
