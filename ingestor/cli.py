@@ -199,6 +199,35 @@ def status(config: ConfigOption) -> None:
 
 
 @app.command()
+def daemon(
+    config: ConfigOption,
+    log_level: Annotated[
+        str | None,
+        typer.Option("--log-level", help="DEBUG, INFO, WARNING, ERROR [default: daemon.log_level]"),
+    ] = None,
+    log_format: Annotated[
+        str | None,
+        typer.Option("--log-format", help="auto, text or json [default: daemon.log_format]"),
+    ] = None,
+) -> None:
+    """Run continuously: every connector on its schedule. SIGHUP reloads, SIGTERM stops."""
+    from ingestor.config import load_config
+    from ingestor.daemon import LogChoice, run_daemon
+
+    if log_format is not None and log_format not in ("auto", "text", "json"):
+        stderr.print(
+            f"[red]error:[/red] --log-format must be auto, text or json, not {log_format!r}"
+        )
+        raise typer.Exit(ExitCode.CONFIG)
+    if log_level is not None and log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        stderr.print("[red]error:[/red] --log-level must be DEBUG, INFO, WARNING or ERROR")
+        raise typer.Exit(ExitCode.CONFIG)
+    loaded = _guarded(lambda: load_config(config))
+    choice = LogChoice(level=log_level.upper() if log_level else None, format=log_format)
+    raise typer.Exit(_guarded(lambda: run_daemon(config, loaded, choice)))
+
+
+@app.command()
 def emulator(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8000,

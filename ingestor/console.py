@@ -149,9 +149,9 @@ def print_summary(console: Console, reports: Sequence[SyncReport]) -> None:
                 f"[red]{escape(r.connector)}: failed {escape(failure.external_id)}: "
                 f"{escape(failure.reason)}[/red]"
             )
-        if len(r.failures) > MAX_LISTED:
+        if r.failed > MAX_LISTED:
             console.print(
-                f"{escape(r.connector)}: … {len(r.failures) - MAX_LISTED} more failures "
+                f"{escape(r.connector)}: … {r.failed - MAX_LISTED} more failures "
                 "(see `ingestor status`)"
             )
 

@@ -18,6 +18,10 @@ __all__ = [
 ]
 
 
+#: Failures a report keeps in memory; the counter and the state database have them all.
+MAX_FAILURES_KEPT = 1000
+
+
 class Outcome(StrEnum):
     """What happened to one page in one run (in a dry run: what would happen)."""
 
@@ -60,7 +64,8 @@ class SyncReport:
     #: A run-level error (Intercom unreachable, authentication...) that ended the run early.
     error: str | None = None
     failures: list[PageEvent] = field(default_factory=list)
-    #: Every create/update/delete (planned in a dry run), for --dry-run output and the run log.
+    #: Every create/update/delete, kept only in dry runs (which print it): a first sync of
+    #: 100,000 pages must not hold 100,000 events.
     changes: list[PageEvent] = field(default_factory=list)
     interrupted: bool = False
     #: The error that ended the run early, for callers that map it to an exit code.
@@ -70,8 +75,9 @@ class SyncReport:
         """Add one page outcome to the counters and lists."""
         setattr(self, event.outcome.value, getattr(self, event.outcome.value) + 1)
         if event.outcome is Outcome.FAILED:
-            self.failures.append(event)
-        elif event.outcome is not Outcome.UNCHANGED:
+            if len(self.failures) < MAX_FAILURES_KEPT:  # all of them are in the state db
+                self.failures.append(event)
+        elif self.dry_run and event.outcome is not Outcome.UNCHANGED:
             self.changes.append(event)
 
     @property

@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import MutableMapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,7 @@ from ingestor.intercom import ExternalPage, IntercomClient
 from ingestor.report import NullObserver, Outcome, PageEvent, SyncObserver, SyncReport
 from ingestor.sources import SourceResolver
 from ingestor.workers import ConversionPool
-from state import PageRecord, RunCounts, Store
+from state import RunCounts, Store, SyncEntry
 
 __all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncEngine", "SyncOptions", "deletion_guard"]
 
@@ -124,12 +125,13 @@ class _Run:
         self.options = options
         self.report = SyncReport(connector=self.name, dry_run=options.dry_run)
         self.version_suffix = "|" + policy.fingerprint()
-        self.index: dict[str, PageRecord] = {}
+        self.index: dict[str, SyncEntry] = {}
         self.seen: set[str] = set()
         self.source_id: int | None = None
         self._lock = threading.Lock()
         self._unchanged: list[tuple[str, str]] = []
         self._abort: SyncError | None = None
+        self.log = _RunLogger(log, {"connector": self.name})
         self.sources = SourceResolver(
             engine.client, engine.store, self.name, connector.settings.url
         )
@@ -139,9 +141,14 @@ class _Run:
     def execute(self) -> SyncReport:
         report = self.report
         report.run_id = self.store.begin_run(self.name, dry_run=self.options.dry_run)
-        log.info("sync %s: run %s started", self.name, report.run_id)
+        self.log = _RunLogger(log, {"connector": self.name, "run_id": report.run_id})
+        self.log.info(
+            "sync %s: run %s started",
+            self.name,
+            report.run_id,
+        )
         try:
-            self.index = self.store.page_index(self.name)
+            self.index = self.store.sync_index(self.name)
             to_process = self._list()
             self.engine.observer.listed(self.name, total=report.listed, to_process=len(to_process))
             if to_process:
@@ -150,7 +157,11 @@ class _Run:
         except (FatalError, RetriableError) as exc:
             report.error = str(exc)
             report.exception = exc
-            log.error("sync %s: stopped: %s", self.name, exc)
+            self.log.error(
+                "sync %s: stopped: %s",
+                self.name,
+                exc,
+            )
         finally:
             self._flush_unchanged(force=True)
             report.finished_at = report.finished_at or time.time()
@@ -167,7 +178,7 @@ class _Run:
                 ),
                 error=report.error or report.deletion_blocked,
             )
-            log.info(
+            self.log.info(
                 "sync %s: %s in %.1fs: %d created, %d updated, %d unchanged, %d deleted, %d failed",
                 self.name,
                 report.status,
@@ -177,6 +188,7 @@ class _Run:
                 report.unchanged,
                 report.deleted,
                 report.failed,
+                extra={"status": report.status},
             )
         return report
 
@@ -212,14 +224,21 @@ class _Run:
         except ConnectorError as exc:
             self._listing_problem(str(exc))
         except Exception as exc:  # a connector bug must not crash the run, nor delete anything
-            log.exception("sync %s: listing failed", self.name)
+            self.log.exception(
+                "sync %s: listing failed",
+                self.name,
+            )
             self._listing_problem(f"listing failed: {type(exc).__name__}: {exc}")
         return to_process
 
     def _listing_problem(self, message: str) -> None:
         self.report.listing_complete = False
         self.report.listing_problems.append(message)
-        log.warning("sync %s: listing incomplete: %s", self.name, message)
+        self.log.warning(
+            "sync %s: listing incomplete: %s",
+            self.name,
+            message,
+        )
 
     # -- fetch, convert, hash gate, upsert -----------------------------------------------------
 
@@ -228,8 +247,10 @@ class _Run:
             self.source_id = self.sources.find()
         else:
             self.source_id = self.sources.ensure()
+        # Uploads in flight follow the rate limit as its headers arrive (_AdaptiveSlots); the
+        # threads only need to cover that ceiling plus the pages being fetched and converted.
         upload_slots = _AdaptiveSlots(self.client)
-        threads = max(2, min(64, self.client.suggested_concurrency() + (os.cpu_count() or 1)))
+        threads = self.client.max_connections + (os.cpu_count() or 1)
         window = threading.BoundedSemaphore(threads * 4)  # bounds queued work, not concurrency
         with (
             ConversionPool(len(items), self.engine.convert_workers) as pool,
@@ -261,7 +282,10 @@ class _Run:
     def _process_one(
         self, item: Item, pool: ConversionPool, slots: _AdaptiveSlots
     ) -> PageEvent | None:
-        if self._abort is not None or self.engine.stop_event.is_set():
+        if self.engine.stop_event.is_set():
+            self.report.interrupted = True  # queued but never started: the run is cut short
+            return None
+        if self._abort is not None:
             return None
         record = self.index.get(item.external_id)
         try:
@@ -296,7 +320,12 @@ class _Run:
         except SyncError:
             raise
         except Exception as exc:  # a bug in one connector/convert path must not stop the run
-            log.exception("sync %s: page %s failed unexpectedly", self.name, item.external_id)
+            self.log.exception(
+                "sync %s: page %s failed unexpectedly",
+                self.name,
+                item.external_id,
+                extra={"external_id": item.external_id},
+            )
             return self._page_failed(item, f"{type(exc).__name__}: {exc}")
 
     def _upsert(self, item: Item, page: ConvertedPage, page_hash: str) -> None:
@@ -338,7 +367,13 @@ class _Run:
         return hashlib.sha256(f"{page.content_hash}|{self.version_suffix}".encode()).hexdigest()
 
     def _page_failed(self, item: Item, message: str) -> PageEvent:
-        log.warning("sync %s: page %s failed: %s", self.name, item.external_id, message)
+        self.log.warning(
+            "sync %s: page %s failed: %s",
+            self.name,
+            item.external_id,
+            message,
+            extra={"external_id": item.external_id},
+        )
         if not self.options.dry_run:
             self.store.record_failure(self.name, item.external_id, error=message)
         return PageEvent(item.external_id, Outcome.FAILED, message)
@@ -368,46 +403,69 @@ class _Run:
         report = self.report
         if report.interrupted or not report.listing_complete:
             if any(eid not in self.seen for eid in self.index):
-                log.warning("sync %s: listing incomplete; no page deleted this run", self.name)
+                self.log.warning(
+                    "sync %s: listing incomplete; no page deleted this run",
+                    self.name,
+                )
             return
-        vanished = [rec for eid, rec in self.index.items() if eid not in self.seen]
+        vanished = [(eid, entry) for eid, entry in self.index.items() if eid not in self.seen]
         if not vanished:
             return
-        never_sent = [rec for rec in vanished if rec.intercom_id is None]
-        live = [rec for rec in vanished if rec.intercom_id is not None]
+        live = [(eid, entry.intercom_id) for eid, entry in vanished if entry.intercom_id]
         if not self.options.dry_run:
-            for rec in never_sent:  # failed before reaching Intercom: only state knows them
-                self.store.record_delete(self.name, rec.external_id)
+            for eid, entry in vanished:
+                if entry.intercom_id is None:  # never reached Intercom: only state knows it
+                    self.store.record_delete(self.name, eid)
         if not live:
             return
-        known = sum(1 for rec in self.index.values() if rec.intercom_id is not None)
+        known = sum(1 for entry in self.index.values() if entry.intercom_id is not None)
         blocked = deletion_guard(
             len(live), known, self.policy.max_delete_fraction, self.options.allow_mass_delete
         )
         if blocked:
             report.deletion_blocked = blocked
-            log.warning("sync %s: %s", self.name, blocked)
+            self.log.warning(
+                "sync %s: %s",
+                self.name,
+                blocked,
+            )
             return
-        for rec in live:
+        for external_id, intercom_id in live:
             if self.engine.stop_event.is_set():
                 report.interrupted = True
                 return
-            self._count(self._delete_one(rec))
+            self._count(self._delete_one(external_id, intercom_id))
 
-    def _delete_one(self, record: PageRecord) -> PageEvent:
-        assert record.intercom_id is not None
+    def _delete_one(self, external_id: str, intercom_id: str) -> PageEvent:
         if self.options.dry_run:
-            return PageEvent(record.external_id, Outcome.DELETED, "vanished from the source")
+            return PageEvent(external_id, Outcome.DELETED, "vanished from the source")
         try:
-            self.client.delete_page(record.intercom_id)
+            self.client.delete_page(intercom_id)
         except PageError as exc:
             if exc.status_code != 404:
-                log.warning("sync %s: delete %s failed: %s", self.name, record.external_id, exc)
-                self.store.record_failure(self.name, record.external_id, error=f"delete: {exc}")
-                return PageEvent(record.external_id, Outcome.FAILED, f"delete: {exc}")
+                self.log.warning(
+                    "sync %s: delete %s failed: %s",
+                    self.name,
+                    external_id,
+                    exc,
+                    extra={"external_id": external_id},
+                )
+                self.store.record_failure(self.name, external_id, error=f"delete: {exc}")
+                return PageEvent(external_id, Outcome.FAILED, f"delete: {exc}")
             # Already gone from Intercom: only our state still remembered it.
-        self.store.record_delete(self.name, record.external_id)
-        return PageEvent(record.external_id, Outcome.DELETED, "vanished from the source")
+        self.store.record_delete(self.name, external_id)
+        return PageEvent(external_id, Outcome.DELETED, "vanished from the source")
+
+
+class _RunLogger(logging.LoggerAdapter[logging.Logger]):
+    """Adds the connector and run id to every record, merged with a call's own ``extra``
+    (the page's external_id), for the daemon's JSON logs."""
+
+    def process(
+        self, msg: Any, kwargs: MutableMapping[str, Any]
+    ) -> tuple[Any, MutableMapping[str, Any]]:
+        kwargs["extra"] = {**(self.extra or {}), **kwargs.get("extra", {})}
+        return msg, kwargs
 
 
 class _AdaptiveSlots:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from types import TracebackType
 
@@ -31,7 +32,9 @@ class ConversionPool:
         if self.workers > 1 and expected_pages >= POOL_THRESHOLD:
             # spawn, not fork: the engine is multi-threaded and forking threads is unsafe.
             self._executor = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_ignore_interrupts,
             )
 
     @property
@@ -58,3 +61,8 @@ class ConversionPool:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent, which stops taking pages and drains them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

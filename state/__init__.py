@@ -23,6 +23,7 @@ from state._records import (
     RunRecord,
     RunStatus,
     SourceRecord,
+    SyncEntry,
 )
 from state._store import Store
 
@@ -37,4 +38,5 @@ __all__ = [
     "RunStatus",
     "SourceRecord",
     "Store",
+    "SyncEntry",
 ]

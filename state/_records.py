@@ -7,7 +7,7 @@ stores them as readable UTC ISO-8601 text.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 __all__ = [
     "RUN_STATUSES",
@@ -17,6 +17,7 @@ __all__ = [
     "RunRecord",
     "RunStatus",
     "SourceRecord",
+    "SyncEntry",
 ]
 
 #: running until finish_run; interrupted when the process died before finishing it.
@@ -41,6 +42,14 @@ class RunCounts:
         return (
             self.created + self.updated + self.unchanged + self.deleted + self.failed + self.skipped
         )
+
+
+class SyncEntry(NamedTuple):
+    """The three facts the engine's gates need about a page: a tuple, so 100,000 stay small."""
+
+    version: str | None
+    content_hash: str | None
+    intercom_id: str | None
 
 
 @dataclass(frozen=True, slots=True)

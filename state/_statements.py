@@ -21,6 +21,7 @@ __all__ = [
     "RECORD_FAILURE",
     "RECORD_UNCHANGED_SQL",
     "SAVE_SOURCE",
+    "SYNC_INDEX_SQL",
     "UPSERT_PAGE",
     "epoch",
     "mark_interrupted_runs",
@@ -57,6 +58,10 @@ RECORD_FAILURE = _failure_insert.on_conflict_do_update(
 # Hot paths run these on the driver directly: no per-row type processing, 5-10x faster.
 PAGE_INDEX_SQL = (
     f"SELECT {', '.join(c.name for c in PAGE_COLUMNS)} FROM {_pages.name} WHERE connector = ?"
+)
+SYNC_INDEX_SQL = (
+    f"SELECT external_id, version, content_hash, intercom_id FROM {_pages.name} "
+    "WHERE connector = ?"
 )
 RECORD_UNCHANGED_SQL = (
     f"UPDATE {_pages.name} SET version = ?, last_synced_at = ?, last_error = NULL, "

@@ -29,6 +29,7 @@ from state._records import (
     RunCounts,
     RunRecord,
     SourceRecord,
+    SyncEntry,
 )
 from state._statements import (
     PAGE_COLUMNS,
@@ -36,6 +37,7 @@ from state._statements import (
     RECORD_FAILURE,
     RECORD_UNCHANGED_SQL,
     SAVE_SOURCE,
+    SYNC_INDEX_SQL,
     UPSERT_PAGE,
     mark_interrupted_runs,
     page_index_from_rows,
@@ -245,6 +247,21 @@ class Store:
             cursor = driver.execute(PAGE_INDEX_SQL, (connector,))
             try:
                 return page_index_from_rows(cursor)
+            finally:
+                cursor.close()
+
+    def sync_index(self, connector: str) -> dict[str, SyncEntry]:
+        """Version, hash and Intercom id of every page of ``connector``, in one query.
+
+        The engine's gates need nothing else; a tuple per page keeps 100,000 pages at a few
+        tens of MB where full records would take several times that.
+        """
+        with self._reading("reading the page index") as conn:
+            driver = conn.connection.driver_connection
+            assert driver is not None  # a checked-out pysqlite connection always has one
+            cursor = driver.execute(SYNC_INDEX_SQL, (connector,))
+            try:
+                return {row[0]: SyncEntry(row[1], row[2], row[3]) for row in cursor}
             finally:
                 cursor.close()
 

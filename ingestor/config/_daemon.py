@@ -13,9 +13,7 @@ from connectors.base import Duration, Schedule
 __all__ = ["DaemonSettings", "parse_listen"]
 
 # host:port, [v6]:port; the host may be a name, an IPv4 or a bracketed IPv6 address.
-_LISTEN = re.compile(
-    r"^(?:\[(?P<v6>[0-9A-Za-z:.%]+)\]|(?P<host>[A-Za-z0-9.\-]+)):(?P<port>\d+)$"
-)
+_LISTEN = re.compile(r"^(?:\[(?P<v6>[0-9A-Za-z:.%]+)\]|(?P<host>[A-Za-z0-9.\-]+)):(?P<port>\d+)$")
 
 
 def parse_listen(address: str) -> tuple[str, int]:

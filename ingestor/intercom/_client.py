@@ -157,6 +157,11 @@ class IntercomClient:
         """Calls by operation, retries, 429s, 5xx, transport errors and latency so far."""
         return self._stats.snapshot()
 
+    @property
+    def max_connections(self) -> int:
+        """Size of the connection pool: the most calls this client makes at once."""
+        return self._max_connections
+
     def suggested_concurrency(self) -> int:
         """How many parallel upserts keep the rate-limit window busy (see ``StatsRecorder``)."""
         return self._stats.suggested_concurrency()

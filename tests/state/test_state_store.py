@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ingestor.errors import StateError
-from state import ConnectorSummary, PageRecord, RunCounts, Store
+from state import ConnectorSummary, PageRecord, RunCounts, Store, SyncEntry
 from state._store import MAX_ERROR_CHARS
 
 
@@ -307,3 +307,19 @@ class TestReadOnly:
         with pytest.raises(StateError, match=r"no state database at .*nope\.db"):
             Store.open(tmp_path / "nope.db", read_only=True)
         assert not (tmp_path / "nope.db").exists()
+
+
+def test_sync_index_holds_only_what_the_gates_need(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "state.db") as store:
+        store.record_upsert(
+            "docs", "a.md", version="1:2", content_hash="h1", intercom_id="10", title="A", url=None
+        )
+        store.record_failure("docs", "b.md", error="boom")
+        store.record_upsert(
+            "other", "a.md", version="9", content_hash="h9", intercom_id="99", title="X", url=None
+        )
+        index = store.sync_index("docs")
+    assert index == {
+        "a.md": SyncEntry("1:2", "h1", "10"),
+        "b.md": SyncEntry(None, None, None),
+    }

@@ -1,0 +1,389 @@
+"""The long-lived daemon: one store, one rate budget, one scheduler job per connector.
+
+Life cycle: open (and lock) the state database, bind the HTTP endpoint, schedule every enabled
+connector, then serve stop/reload requests from the main thread until told to stop. Requests
+come from signal handlers (see ``_signals``) through a queue, so handlers never do real work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import threading
+import time
+from collections import Counter
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from connectors.base import ConnectorSettings, format_duration
+from ingestor.config import Config, load_config
+from ingestor.daemon._endpoint import Endpoint
+from ingestor.daemon._gate import WriteGate
+from ingestor.daemon._jobs import SyncJobs
+from ingestor.daemon._logging import LogChoice, apply_logging
+from ingestor.daemon._schedule import build_trigger, effective_schedule, runs_on_start
+from ingestor.daemon._tracker import RunProgress, Tracker
+from ingestor.daemon._views import DaemonViews
+from ingestor.errors import ConfigError, ConfigIssue, StateError
+from ingestor.http import RateBudget
+from state import RunCounts, Store
+
+__all__ = ["Daemon"]
+
+log = logging.getLogger("ingestor.daemon")
+
+_STOP, _RELOAD = "stop", "reload"
+
+
+class Daemon:
+    """Runs every enabled connector on its schedule until asked to stop.
+
+    Args:
+        config_path: The YAML file, re-read on :meth:`request_reload`.
+        config: Its validated content.
+        environ: Where ``${VAR}`` references are looked up on reload (default ``os.environ``).
+        log_choice: Command-line log overrides; None leaves logging alone (embedding, tests).
+    """
+
+    def __init__(
+        self,
+        config_path: Path,
+        config: Config,
+        *,
+        environ: Mapping[str, str] | None = None,
+        log_choice: LogChoice | None = None,
+    ) -> None:
+        self.config_path = config_path
+        self._config = config
+        self._environ = environ
+        self._log_choice = log_choice
+        self._secrets = {config.intercom.token.get_secret_value()}
+        self._requests: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._stopping = threading.Event()
+        self.started = threading.Event()
+        self.started_at = time.time()
+        self.tracker = Tracker()
+        self.gate = WriteGate()
+        #: One budget for every connector's client: parallel syncs share the window.
+        self.budget = RateBudget()
+        self.reloads: Counter[str] = Counter()
+        self.last_reload: dict[str, Any] | None = None
+        self.store: Store | None = None
+        self._scheduler: BackgroundScheduler | None = None
+        self._jobs: SyncJobs | None = None
+        self._endpoint: Endpoint | None = None
+        #: True when the daemon exited while syncs still ran (grace period over).
+        self.abandoned_runs = False
+
+    # -- control (signal-safe: a queue put) ------------------------------------------------------
+
+    @property
+    def config(self) -> Config:
+        """The config in force."""
+        return self._config
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    @property
+    def endpoint_url(self) -> str | None:
+        """``http://host:port`` of the health/metrics endpoint, when one is served."""
+        return None if self._endpoint is None else self._endpoint.url
+
+    def request_stop(self) -> None:
+        """Ask the main loop to shut down gracefully."""
+        self._requests.put(_STOP)
+
+    def request_reload(self) -> None:
+        """Ask the main loop to re-read the config file."""
+        self._requests.put(_RELOAD)
+
+    def next_run_at(self, name: str) -> float | None:
+        """When the connector's next run is due (Unix time), if it is scheduled."""
+        scheduler = self._scheduler
+        job = scheduler.get_job(name) if scheduler is not None else None
+        when = getattr(job, "next_run_time", None) if job is not None else None
+        return when.timestamp() if isinstance(when, datetime) else None
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Run until a stop request; returns the exit code (0 after a graceful stop).
+
+        Raises:
+            StateLockedError: Another process uses the state database.
+            StateError: The state database cannot be opened.
+            ConfigError: The endpoint address cannot be bound.
+        """
+        if self._log_choice is not None:
+            apply_logging(self._config, self._log_choice, self._secrets)
+        store = Store.open(self._config.state.path)
+        self.store = store
+        try:
+            if store.interrupted_runs:
+                log.warning(
+                    "runs %s were left running by a previous process; recorded as interrupted",
+                    ", ".join(map(str, store.interrupted_runs)),
+                )
+            self._jobs = SyncJobs(
+                config=lambda: self._config,
+                store=store,
+                budget=self.budget,
+                tracker=self.tracker,
+                gate=self.gate,
+                stopping=self._stopping,
+                delay_next_run=self._delay_next_run,
+            )
+            self._start_endpoint()
+            self._start_scheduler(store)
+            self.started.set()
+            self._serve_requests()
+            return self._shutdown()
+        finally:
+            if self._scheduler is not None and self._scheduler.running:  # left by an error
+                self._stopping.set()
+                self._scheduler.shutdown(wait=False)
+            if self._endpoint is not None:
+                self._endpoint.stop()
+            if not self.abandoned_runs:  # else threads still use it; process exit frees it
+                store.close()
+
+    def _start_endpoint(self) -> None:
+        address = self._config.daemon.listen_address
+        if address is None:
+            return
+        views = DaemonViews(self)
+        try:
+            self._endpoint = Endpoint(*address, views.routes()).start()
+        except OSError as exc:
+            issue = ConfigIssue(
+                "daemon.listen",
+                f"cannot listen on {self._config.daemon.listen}: {exc.strerror or exc}",
+                str(self.config_path),
+            )
+            raise ConfigError([issue]) from exc
+        log.info(
+            "serving /healthz, /readyz, /metrics and /status on %s",
+            self._endpoint.url,
+            extra={"event": "listening", "url": self._endpoint.url},
+        )
+
+    def _start_scheduler(self, store: Store) -> None:
+        daemon = self._config.daemon
+        scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(daemon.max_parallel)},
+            # One run per connector at a time; missed runs collapse into one, however late.
+            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+        scheduler.add_listener(self._on_skipped_run, EVENT_JOB_MAX_INSTANCES)
+        self._scheduler = scheduler
+        enabled = [c for c in self._config.connectors if c.enabled]
+        for settings in enabled:
+            self._schedule(settings, self._config)
+        self.tracker.seed_from_state(store, [c.name for c in enabled])
+        scheduler.start()
+        log.info(
+            "daemon started (pid %d): %d connector(s) scheduled: %s",
+            os.getpid(),
+            len(enabled),
+            "; ".join(f"{c.name} {effective_schedule(self._config, c).describe()}" for c in enabled)
+            or "none",
+            extra={"event": "started"},
+        )
+
+    def _schedule(self, settings: ConnectorSettings, config: Config) -> None:
+        assert self._scheduler is not None and self._jobs is not None
+        schedule = effective_schedule(config, settings)
+        extra: dict[str, Any] = {}
+        if runs_on_start(config, settings):
+            extra["next_run_time"] = datetime.now(UTC)
+        self._scheduler.add_job(
+            self._jobs.run,
+            build_trigger(schedule),
+            args=[settings.name],
+            id=settings.name,
+            name=f"sync {settings.name}",
+            replace_existing=True,
+            **extra,
+        )
+        self.tracker.ensure(settings.name, schedule.describe())
+
+    def _on_skipped_run(self, event: JobSubmissionEvent) -> None:
+        self.tracker.skipped(event.job_id, "still_running")
+
+    def _delay_next_run(self, name: str, delay: float) -> float | None:
+        """Push ``name``'s next run at least ``delay`` seconds away (the backoff)."""
+        scheduler = self._scheduler
+        if scheduler is None or self._stopping.is_set():
+            return None
+        earliest = datetime.now(UTC) + timedelta(seconds=delay)
+        try:
+            job = scheduler.get_job(name)
+            if job is None or job.next_run_time is None:
+                return None
+            if job.next_run_time < earliest:
+                scheduler.modify_job(name, next_run_time=earliest)
+                return earliest.timestamp()
+            return float(job.next_run_time.timestamp())
+        except JobLookupError:  # removed by a reload meanwhile
+            return None
+
+    def _serve_requests(self) -> None:
+        while True:
+            try:
+                request = self._requests.get(timeout=0.25)
+            except queue.Empty:
+                continue
+            if request == _STOP:
+                return
+            if request == _RELOAD:
+                try:
+                    self.reload()
+                except Exception:  # a bug in reloading must not take the running syncs down
+                    log.exception("config reload failed unexpectedly; the old config stays")
+
+    # -- reload --------------------------------------------------------------------------------
+
+    def reload(self) -> bool:
+        """Re-read the config file; apply it if valid, else log every error and keep the old.
+
+        Returns:
+            Whether the new config is now in force.
+        """
+        old = self._config
+        try:
+            new = load_config(self.config_path, environ=self._environ)
+        except ConfigError as exc:
+            return self._reload_failed([str(issue) for issue in exc.issues])
+        if new.state.path != old.state.path:
+            return self._reload_failed(
+                [
+                    f"state.path changed from {old.state.path} to {new.state.path}: the daemon "
+                    "keeps one state database for its whole life; restart it to switch"
+                ]
+            )
+        for key in ("listen", "max_parallel"):
+            if getattr(new.daemon, key) != getattr(old.daemon, key):
+                log.warning("daemon.%s changed: it takes effect when the daemon restarts", key)
+        self._secrets.add(new.intercom.token.get_secret_value())
+        self._config = new
+        if self._log_choice is not None:
+            apply_logging(new, self._log_choice, self._secrets)
+        added, removed, changed = self._reschedule(old, new)
+        self.gate.open("the config was reloaded")
+        self.reloads["ok"] += 1
+        self.last_reload = {"at": time.time(), "ok": True, "errors": []}
+        log.info(
+            "config reloaded from %s: added %s, removed %s, changed %s",
+            self.config_path,
+            ", ".join(added) or "none",
+            ", ".join(removed) or "none",
+            ", ".join(changed) or "none",
+            extra={"event": "reloaded"},
+        )
+        return True
+
+    def _reload_failed(self, problems: list[str]) -> bool:
+        self.reloads["error"] += 1
+        self.last_reload = {"at": time.time(), "ok": False, "errors": problems}
+        log.error(
+            "config reload failed with %d error(s); the previous config stays in force",
+            len(problems),
+            extra={"event": "reload_failed"},
+        )
+        for problem in problems:
+            log.error("config reload: %s", problem, extra={"event": "reload_failed"})
+        return False
+
+    def _reschedule(self, old: Config, new: Config) -> tuple[list[str], list[str], list[str]]:
+        assert self._scheduler is not None
+        before = {c.name: c for c in old.connectors if c.enabled}
+        after = {c.name: c for c in new.connectors if c.enabled}
+        removed = sorted(before.keys() - after.keys())
+        added = sorted(after.keys() - before.keys())
+        changed = sorted(
+            name
+            for name in before.keys() & after.keys()
+            if before[name] != after[name]
+            or effective_schedule(old, before[name]) != effective_schedule(new, after[name])
+        )
+        for name in removed:
+            with contextlib.suppress(JobLookupError):  # not scheduled: nothing to remove
+                self._scheduler.remove_job(name)
+            self.tracker.remove(name)
+        for name in added:
+            self._schedule(after[name], new)
+        for name in changed:  # a new trigger also ends any backoff: the cause may be fixed
+            schedule = effective_schedule(new, after[name])
+            self._scheduler.reschedule_job(name, trigger=build_trigger(schedule))
+            self.tracker.ensure(name, schedule.describe())
+            self.tracker.reset_failures(name)
+        return added, removed, changed
+
+    # -- shutdown ------------------------------------------------------------------------------
+
+    def _shutdown(self) -> int:
+        grace = self._config.daemon.grace_period.total_seconds()
+        self._stopping.set()
+        running = self.tracker.running()
+        log.info(
+            "stopping: no new runs; %d running sync(s) get up to %s to finish their uploads",
+            len(running),
+            format_duration(timedelta(seconds=grace)),
+            extra={"event": "stopping"},
+        )
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+        deadline = time.monotonic() + grace
+        while True:
+            running = self.tracker.running()
+            for progress in running:  # again each time: a queued run may just have registered
+                progress.stop_event.set()
+            if not running or time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)  # short: a second signal must be handled at once
+        if running:
+            self.abandoned_runs = True
+            self._record_abandoned(running)
+            log.warning(
+                "grace period over: exiting while %s still sync(s); their runs are recorded "
+                "as interrupted and the next sync converges",
+                ", ".join(p.connector for p in running),
+                extra={"event": "stopped"},
+            )
+            return 0
+        log.info("stopped cleanly", extra={"event": "stopped"})
+        return 0
+
+    def _record_abandoned(self, running: list[RunProgress]) -> None:
+        store = self.store
+        if store is None:
+            return
+        for progress in running:
+            try:
+                latest = store.recent_runs(progress.connector, limit=1)
+                if not latest or latest[0].status != "running":
+                    continue
+                outcomes = progress.outcomes()
+                counts = RunCounts(
+                    **{name: outcomes.get(name, 0) for name in RunCounts.__dataclass_fields__}
+                )
+                store.finish_run(
+                    latest[0].id,
+                    status="interrupted",
+                    counts=counts,
+                    error="the daemon stopped before this run finished (grace period over)",
+                )
+            except StateError as exc:
+                log.warning("could not record the run of %s: %s", progress.connector, exc)
