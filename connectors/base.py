@@ -10,6 +10,10 @@ A connector does two things and nothing else:
 * ``fetch(item)`` returns the page as a :class:`Document` (raw body plus what the source knows
   about title and url). Raising :class:`ConnectorError` fails that one page.
 
+A connector that can ask its source "what changed since X" (wikis' recent changes, CQL
+``lastmodified``) also implements :class:`Incremental`: the engine then stores an opaque
+cursor after each complete run and, next time, asks only for :class:`Changes` since it.
+
 Connectors never write state and never talk to Intercom. Built-in and third-party connectors
 register through the ``fin_ingestor.connectors`` entry-point group.
 """
@@ -18,35 +22,27 @@ from __future__ import annotations
 
 import logging
 import os
-import re
-import zoneinfo
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from importlib.metadata import entry_points
-from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field
 
+from connectors.schedule import Duration, Schedule, crontab_fields, format_duration, parse_duration
 from ingestor.errors import ConnectorError
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "BodyFormat",
+    "Changes",
     "Connector",
     "ConnectorError",
     "ConnectorSettings",
     "Document",
     "Duration",
+    "Incremental",
     "Item",
     "ListingProblem",
     "Schedule",
@@ -101,178 +97,41 @@ class Document:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
-# -- schedules (read by the daemon; `ingestor sync` ignores them) ------------------------------
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What an incremental listing found since a cursor."""
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+    #: New, edited or moved pages with their current versions (the version gate still applies).
+    changed: Sequence[Item]
+    #: External ids that left the source: deleted, or moved out of the connector's scope.
+    deleted: Sequence[str]
+    #: Hand this back on the next run. Take it from the source's clock (or a server time)
+    #: at the START of the query, minus any overlap the source needs, so nothing is missed.
+    cursor: str
+    #: Parts that could not be read; like a ListingProblem, they keep the cursor from advancing.
+    problems: Sequence[ListingProblem] = ()
 
 
-def parse_duration(value: str) -> timedelta:
-    """``"30m"``, ``"1h30m"``, ``"45s"``, ``"2d"``, ``"500ms"`` as a timedelta.
+class Incremental(ABC):
+    """Optional capability: list only what changed since an opaque cursor.
 
-    Raises:
-        ValueError: The text is not a sequence of number+unit parts.
+    The engine calls :meth:`start_cursor` right before a full ``list()`` and stores it once
+    that run completed without problems; later runs call :meth:`list_changes` with it. A
+    cursor advances only after a run in which every change was processed (failed pages keep
+    it, so they are retried), and ``--full`` always lists everything.
     """
-    text = value.strip().lower().replace(" ", "")
-    parts = _DURATION_PART.findall(text)
-    if not text or "".join(number + unit for number, unit in parts) != text:
-        raise ValueError(f"{value!r} is not a duration; write e.g. 30s, 15m, 2h, 1h30m or 1d")
-    return timedelta(seconds=sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts))
 
+    @abstractmethod
+    def start_cursor(self) -> str:
+        """A cursor meaning "now", taken before a full listing begins."""
 
-def format_duration(value: timedelta) -> str:
-    """The shortest text :func:`parse_duration` reads back: ``1h30m``, ``45s``, ``1.5s``."""
-    seconds = value.total_seconds()
-    if seconds <= 0 or seconds != int(seconds):
-        return f"{seconds:g}s"
-    out, rest = "", int(seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if rest >= size:
-            out += f"{rest // size}{unit}"
-            rest %= size
-    return out
+    @abstractmethod
+    def list_changes(self, cursor: str) -> Changes | None:
+        """Changes since ``cursor``, or None when it is too old (the engine lists in full).
 
-
-def _duration_input(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 30s, 15m or 2h, not true/false")
-    if isinstance(value, str):
-        return parse_duration(value)
-    return value  # numbers are seconds; pydantic converts them
-
-
-def _positive(value: timedelta) -> timedelta:
-    if value.total_seconds() <= 0:
-        raise ValueError("must be longer than 0s")
-    return value
-
-
-#: A positive length of time: ``30s``, ``15m``, ``2h``, ``1d``, ``1h30m`` or a number of seconds.
-Duration = Annotated[timedelta, BeforeValidator(_duration_input), AfterValidator(_positive)]
-
-
-def _weekday(token: str) -> int:
-    if token.isdigit() and 0 <= int(token) <= 7:
-        return int(token)
-    if token.lower() in _WEEKDAYS:
-        return _WEEKDAYS.index(token.lower())
-    raise ValueError(f"weekday {token!r} must be 0-7 (0 and 7 are Sunday) or sun-sat")
-
-
-def _cron_weekdays(text: str) -> str:
-    """A crontab weekday field (0 = Sunday) as APScheduler 3 names (its 0 is Monday)."""
-    if text in ("*", "?"):
-        return "*"
-    days: set[int] = set()
-    for part in text.split(","):
-        base, slash, step_text = part.partition("/")
-        if slash and not (step_text.isdigit() and int(step_text) > 0):
-            raise ValueError(f"weekday step {step_text!r} must be a positive number")
-        step = int(step_text) if slash else 1
-        if base == "*":
-            low, high = 0, 6
-        elif "-" in base:
-            first, last = base.split("-", 1)
-            low, high = _weekday(first), _weekday(last)
-        else:
-            low = _weekday(base)
-            high = 7 if slash else low
-        if low > high:
-            raise ValueError(f"weekday range {base!r} runs backwards")
-        days.update(day % 7 for day in range(low, high + 1, step))
-    return ",".join(_WEEKDAYS[day] for day in sorted(days))
-
-
-def crontab_fields(expression: str) -> dict[str, str]:
-    """A 5-field crontab line as APScheduler ``CronTrigger`` keyword arguments.
-
-    Weekdays keep crontab's meaning (0 and 7 are Sunday), which APScheduler 3's own
-    ``from_crontab`` does not.
-
-    Raises:
-        ValueError: Not five fields, or a bad weekday field.
-    """
-    values = expression.split()
-    if len(values) != 5:
-        raise ValueError(
-            f"a cron expression has 5 fields (minute hour day month weekday), got {len(values)}"
-        )
-    minute, hour, day, month, weekday = values
-    return {
-        "minute": minute,
-        "hour": hour,
-        "day": day,
-        "month": month,
-        "day_of_week": _cron_weekdays(weekday),
-    }
-
-
-class Schedule(BaseModel):
-    """When the daemon syncs a connector: every fixed interval, or on a cron expression."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    every: Duration | None = Field(
-        default=None,
-        description="Interval between runs: 30s, 15m, 2h, 1d, 1h30m (sub-minute allowed).",
-    )
-    cron: str | None = Field(
-        default=None,
-        description="Crontab line 'minute hour day month weekday', e.g. '0 */2 * * *' "
-        "(weekday 0 or 7 is Sunday; when day and weekday are both set, both must match).",
-    )
-    timezone: str | None = Field(
-        default=None,
-        description="IANA time zone the cron expression is read in, e.g. Europe/Paris "
-        "(cron only). Default: UTC.",
-    )
-    jitter: Duration | None = Field(
-        default=None,
-        description="Each run starts up to this much later, at random, to spread load.",
-    )
-
-    @field_validator("cron")
-    @classmethod
-    def _valid_cron(cls, cron: str | None) -> str | None:
-        if cron is None:
-            return None
-        from apscheduler.triggers.cron import CronTrigger  # only configs with cron pay for it
-
-        try:
-            CronTrigger(**crontab_fields(cron), timezone="UTC")
-        except ValueError as exc:
-            raise ValueError(f"invalid cron expression {cron!r}: {exc}") from None
-        return " ".join(cron.split())
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, name: str | None) -> str | None:
-        if name is None:
-            return None
-        try:
-            zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {name!r}; use an IANA name such as Europe/Paris"
-            ) from None
-        return name
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> Schedule:
-        if (self.every is None) == (self.cron is None):
-            raise ValueError("give exactly one of every (e.g. 30m) or cron (e.g. '0 */2 * * *')")
-        if self.timezone is not None and self.cron is None:
-            raise ValueError("timezone applies to cron schedules only")
-        return self
-
-    def describe(self) -> str:
-        """``every 30m`` or ``cron 0 */2 * * * (Europe/Paris)``, plus jitter."""
-        if self.every is not None:
-            text = f"every {format_duration(self.every)}"
-        else:
-            text = f"cron {self.cron} ({self.timezone or 'UTC'})"
-        return text + (f", jitter {format_duration(self.jitter)}" if self.jitter else "")
+        Raises:
+            ConnectorError: The source could not answer; nothing is deleted this run.
+        """
 
 
 class ConnectorSettings(BaseModel):

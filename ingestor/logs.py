@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterable
-from typing import Literal
+from collections.abc import Iterable, MutableMapping
+from typing import Any, Literal
 
-__all__ = ["LogFormat", "SecretFilter", "setup_logging"]
+__all__ = ["LogFormat", "RunLogger", "SecretFilter", "setup_logging"]
 
 LogFormat = Literal["text", "json"]
 
@@ -78,3 +78,14 @@ def setup_logging(
     # httpx logs every request at INFO; ours are enough.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+class RunLogger(logging.LoggerAdapter[logging.Logger]):
+    """Adds the connector and run id to every record, merged with a call's own ``extra``
+    (the page's external_id), for the daemon's JSON logs."""
+
+    def process(
+        self, msg: Any, kwargs: MutableMapping[str, Any]
+    ) -> tuple[Any, MutableMapping[str, Any]]:
+        kwargs["extra"] = {**(self.extra or {}), **kwargs.get("extra", {})}
+        return msg, kwargs

@@ -12,21 +12,24 @@ import logging
 import os
 import threading
 import time
-from collections.abc import MutableMapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.base import Connector, Item, ListingProblem
+from connectors.base import Connector, Item
 from ingestor.convert import ConvertedPage
 from ingestor.errors import ConnectorError, FatalError, PageError, RetriableError, SyncError
+from ingestor.guard import deletion_guard
 from ingestor.intercom import ExternalPage, IntercomClient
+from ingestor.listing import list_source
+from ingestor.logs import RunLogger
+from ingestor.pacing import UploadSlots
 from ingestor.report import NullObserver, Outcome, PageEvent, SyncObserver, SyncReport
 from ingestor.sources import SourceResolver
 from ingestor.workers import ConversionPool
 from state import RunCounts, Store, SyncEntry
 
-__all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncEngine", "SyncOptions", "deletion_guard"]
+__all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncEngine", "SyncOptions"]
 
 log = logging.getLogger("ingestor.sync")
 
@@ -126,12 +129,13 @@ class _Run:
         self.report = SyncReport(connector=self.name, dry_run=options.dry_run)
         self.version_suffix = "|" + policy.fingerprint()
         self.index: dict[str, SyncEntry] = {}
-        self.seen: set[str] = set()
+        self.vanished: list[str] = []
+        self.new_cursor: str | None = None
         self.source_id: int | None = None
         self._lock = threading.Lock()
         self._unchanged: list[tuple[str, str]] = []
         self._abort: SyncError | None = None
-        self.log = _RunLogger(log, {"connector": self.name})
+        self.log = RunLogger(log, {"connector": self.name})
         self.sources = SourceResolver(
             engine.client, engine.store, self.name, connector.settings.url
         )
@@ -141,12 +145,8 @@ class _Run:
     def execute(self) -> SyncReport:
         report = self.report
         report.run_id = self.store.begin_run(self.name, dry_run=self.options.dry_run)
-        self.log = _RunLogger(log, {"connector": self.name, "run_id": report.run_id})
-        self.log.info(
-            "sync %s: run %s started",
-            self.name,
-            report.run_id,
-        )
+        self.log = RunLogger(log, {"connector": self.name, "run_id": report.run_id})
+        self.log.info("sync %s: run %s started", self.name, report.run_id)
         try:
             self.index = self.store.sync_index(self.name)
             to_process = self._list()
@@ -154,14 +154,11 @@ class _Run:
             if to_process:
                 self._process(to_process)
             self._delete_vanished()
+            self._save_cursor()
         except (FatalError, RetriableError) as exc:
             report.error = str(exc)
             report.exception = exc
-            self.log.error(
-                "sync %s: stopped: %s",
-                self.name,
-                exc,
-            )
+            self.log.error("sync %s: stopped: %s", self.name, exc)
         finally:
             self._flush_unchanged(force=True)
             report.finished_at = report.finished_at or time.time()
@@ -195,50 +192,30 @@ class _Run:
     # -- listing and the version gate ----------------------------------------------------------
 
     def _list(self) -> list[Item]:
-        report, full = self.report, self.options.full
-        to_process: list[Item] = []
-        try:
-            for entry in self.connector.list():
-                if self.engine.stop_event.is_set():
-                    report.interrupted = True
-                    report.listing_complete = False
-                    break
-                if isinstance(entry, ListingProblem):
-                    self._listing_problem(f"{entry.where}: {entry.message}")
-                    continue
-                if entry.external_id in self.seen:
-                    self._listing_problem(f"{entry.external_id}: listed twice; kept the first")
-                    continue
-                self.seen.add(entry.external_id)
-                report.listed += 1
-                record = self.index.get(entry.external_id)
-                if (
-                    not full
-                    and record is not None
-                    and record.intercom_id is not None
-                    and record.version == entry.version + self.version_suffix
-                ):
-                    report.unchanged += 1
-                else:
-                    to_process.append(entry)
-        except ConnectorError as exc:
-            self._listing_problem(str(exc))
-        except Exception as exc:  # a connector bug must not crash the run, nor delete anything
-            self.log.exception(
-                "sync %s: listing failed",
-                self.name,
-            )
-            self._listing_problem(f"listing failed: {type(exc).__name__}: {exc}")
-        return to_process
+        cursor = None if self.options.full else self.store.get_cursor(self.name)
+        listing = list_source(
+            self.connector,
+            self.index,
+            version_suffix=self.version_suffix,
+            full=self.options.full,
+            cursor=cursor,
+            stop_event=self.engine.stop_event,
+        )
+        report = self.report
+        report.listed, report.unchanged = listing.listed, listing.unchanged
+        report.interrupted = report.interrupted or listing.interrupted
+        for problem in listing.problems:
+            self._listing_problem(problem)
+        if listing.interrupted:
+            report.listing_complete = False
+        self.vanished = listing.vanished
+        self.new_cursor = listing.cursor
+        return listing.to_process
 
     def _listing_problem(self, message: str) -> None:
         self.report.listing_complete = False
         self.report.listing_problems.append(message)
-        self.log.warning(
-            "sync %s: listing incomplete: %s",
-            self.name,
-            message,
-        )
+        self.log.warning("sync %s: listing incomplete: %s", self.name, message)
 
     # -- fetch, convert, hash gate, upsert -----------------------------------------------------
 
@@ -247,9 +224,9 @@ class _Run:
             self.source_id = self.sources.find()
         else:
             self.source_id = self.sources.ensure()
-        # Uploads in flight follow the rate limit as its headers arrive (_AdaptiveSlots); the
+        # Uploads in flight follow the rate limit as its headers arrive (UploadSlots); the
         # threads only need to cover that ceiling plus the pages being fetched and converted.
-        upload_slots = _AdaptiveSlots(self.client)
+        upload_slots = UploadSlots(self.client)
         threads = self.client.max_connections + (os.cpu_count() or 1)
         window = threading.BoundedSemaphore(threads * 4)  # bounds queued work, not concurrency
         with (
@@ -280,7 +257,7 @@ class _Run:
             self._count(event)
 
     def _process_one(
-        self, item: Item, pool: ConversionPool, slots: _AdaptiveSlots
+        self, item: Item, pool: ConversionPool, slots: UploadSlots
     ) -> PageEvent | None:
         if self.engine.stop_event.is_set():
             self.report.interrupted = True  # queued but never started: the run is cut short
@@ -397,18 +374,21 @@ class _Run:
             self.report.count(event)
         self.engine.observer.page_done(self.name, event)
 
+    def _save_cursor(self) -> None:
+        """Advance an incremental connector's cursor only after a clean run: failed pages,
+        held-back deletions or an incomplete listing keep the old one, so they come back."""
+        if self.new_cursor is None or self.options.dry_run or self.report.status != "ok":
+            return
+        self.store.save_cursor(self.name, self.new_cursor)
+
     # -- deletions -----------------------------------------------------------------------------
 
     def _delete_vanished(self) -> None:
         report = self.report
         if report.interrupted or not report.listing_complete:
-            if any(eid not in self.seen for eid in self.index):
-                self.log.warning(
-                    "sync %s: listing incomplete; no page deleted this run",
-                    self.name,
-                )
+            self.log.warning("sync %s: listing incomplete; no page deleted this run", self.name)
             return
-        vanished = [(eid, entry) for eid, entry in self.index.items() if eid not in self.seen]
+        vanished = [(eid, self.index[eid]) for eid in self.vanished]
         if not vanished:
             return
         live = [(eid, entry.intercom_id) for eid, entry in vanished if entry.intercom_id]
@@ -424,11 +404,7 @@ class _Run:
         )
         if blocked:
             report.deletion_blocked = blocked
-            self.log.warning(
-                "sync %s: %s",
-                self.name,
-                blocked,
-            )
+            self.log.warning("sync %s: %s", self.name, blocked)
             return
         for external_id, intercom_id in live:
             if self.engine.stop_event.is_set():
@@ -455,52 +431,3 @@ class _Run:
             # Already gone from Intercom: only our state still remembered it.
         self.store.record_delete(self.name, external_id)
         return PageEvent(external_id, Outcome.DELETED, "vanished from the source")
-
-
-class _RunLogger(logging.LoggerAdapter[logging.Logger]):
-    """Adds the connector and run id to every record, merged with a call's own ``extra``
-    (the page's external_id), for the daemon's JSON logs."""
-
-    def process(
-        self, msg: Any, kwargs: MutableMapping[str, Any]
-    ) -> tuple[Any, MutableMapping[str, Any]]:
-        kwargs["extra"] = {**(self.extra or {}), **kwargs.get("extra", {})}
-        return msg, kwargs
-
-
-class _AdaptiveSlots:
-    """Bounds uploads in flight to what the rate limit can absorb, re-read as headers arrive."""
-
-    def __init__(self, client: IntercomClient) -> None:
-        self._client = client
-        self._cond = threading.Condition()
-        self._in_flight = 0
-
-    def __enter__(self) -> None:
-        with self._cond:
-            while self._in_flight >= max(1, self._client.suggested_concurrency()):
-                self._cond.wait(timeout=0.05)
-            self._in_flight += 1
-
-    def __exit__(self, *exc: object) -> None:
-        with self._cond:
-            self._in_flight -= 1
-            self._cond.notify()
-
-
-def deletion_guard(vanished: int, known: int, max_fraction: float, allow_mass: bool) -> str | None:
-    """Why deleting ``vanished`` of ``known`` pages must not happen, or None if it may."""
-    if allow_mass or vanished == 0:
-        return None
-    if vanished >= known:
-        return (
-            f"deletion guard: all {known} pages vanished from the source (empty or unmounted?); "
-            "nothing deleted. Re-run with --allow-mass-delete if this is intended"
-        )
-    if vanished / known > max_fraction:
-        return (
-            f"deletion guard: {vanished} of {known} pages vanished ({vanished / known:.0%}), "
-            f"over max_delete_fraction {max_fraction:.0%}; nothing deleted. Re-run with "
-            "--allow-mass-delete if this is intended"
-        )
-    return None

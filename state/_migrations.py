@@ -67,7 +67,22 @@ def _v0_to_v1_baseline(conn: Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v0_to_v1_baseline,)
+_V2_CURSORS = (
+    """CREATE TABLE cursors (
+        connector VARCHAR NOT NULL PRIMARY KEY,
+        cursor VARCHAR NOT NULL,
+        updated_at VARCHAR NOT NULL
+    )""",
+)
+
+
+def _v1_to_v2_cursors(conn: Connection) -> None:
+    """Incremental connectors (wikis) keep where their last complete run stopped."""
+    for statement in _V2_CURSORS:
+        conn.exec_driver_sql(statement)
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v0_to_v1_baseline, _v1_to_v2_cursors)
 #: The version this code reads and writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -60,8 +60,7 @@ PAGE_INDEX_SQL = (
     f"SELECT {', '.join(c.name for c in PAGE_COLUMNS)} FROM {_pages.name} WHERE connector = ?"
 )
 SYNC_INDEX_SQL = (
-    f"SELECT external_id, version, content_hash, intercom_id FROM {_pages.name} "
-    "WHERE connector = ?"
+    f"SELECT external_id, version, content_hash, intercom_id FROM {_pages.name} WHERE connector = ?"
 )
 RECORD_UNCHANGED_SQL = (
     f"UPDATE {_pages.name} SET version = ?, last_synced_at = ?, last_error = NULL, "

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from ingestor.errors import StateError
@@ -45,6 +46,7 @@ from state._statements import (
     run_record,
     source_record,
 )
+from state._tables import cursors_table as _cursors
 from state._tables import pages_table as _pages
 from state._tables import runs_table as _runs
 from state._tables import sources_table as _sources
@@ -224,6 +226,8 @@ class Store:
             conn.execute(_sources.delete().where(_sources.c.connector == connector))
             if pages:
                 conn.execute(_pages.delete().where(_pages.c.connector == connector))
+                # Pages must all be re-sent, so the next run lists in full.
+                conn.execute(_cursors.delete().where(_cursors.c.connector == connector))
 
     def get_source(self, connector: str) -> SourceRecord | None:
         """The Content Import Source recorded for ``connector``, if any."""
@@ -236,6 +240,28 @@ class Store:
         params = {"connector": connector, "source_id": source_id, "url": url}
         with self._writing("saving a source") as conn:
             conn.execute(SAVE_SOURCE, {**params, "created_at": _utcnow()})
+
+    # -- cursors of incremental connectors ---------------------------------------------------
+
+    def get_cursor(self, connector: str) -> str | None:
+        """The cursor saved after ``connector``'s last complete run, if any."""
+        with self._reading("reading a cursor") as conn:
+            row = conn.execute(
+                select(_cursors.c.cursor).where(_cursors.c.connector == connector)
+            ).first()
+        return None if row is None else str(row[0])
+
+    def save_cursor(self, connector: str, cursor: str) -> None:
+        """Remember where ``connector``'s incremental listing continues next run."""
+        insert = sqlite_insert(_cursors).values(
+            connector=connector, cursor=cursor, updated_at=_utcnow()
+        )
+        upsert = insert.on_conflict_do_update(
+            index_elements=[_cursors.c.connector],
+            set_={"cursor": insert.excluded.cursor, "updated_at": insert.excluded.updated_at},
+        )
+        with self._writing("saving a cursor") as conn:
+            conn.execute(upsert)
 
     # -- pages -------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ __all__ = [
     "SourceRow",
     "StateModel",
     "UTCDateTime",
+    "cursors_table",
     "from_db_time",
     "meta_table",
     "pages_table",
@@ -111,6 +112,16 @@ class RunRow(StateModel, table=True):
     error: str | None = None
 
 
+class CursorRow(StateModel, table=True):
+    """Where an incremental connector's last complete run left off (opaque to the store)."""
+
+    __tablename__ = "cursors"
+
+    connector: str = Field(primary_key=True)
+    cursor: str
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class MetaRow(StateModel, table=True):
     """A single row: the schema version of this database."""
 
@@ -130,3 +141,4 @@ sources_table = _table(SourceRow)
 pages_table = _table(PageRow)
 runs_table = _table(RunRow)
 meta_table = _table(MetaRow)
+cursors_table = _table(CursorRow)

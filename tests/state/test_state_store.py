@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ingestor.errors import StateError
-from state import ConnectorSummary, PageRecord, RunCounts, Store, SyncEntry
+from state import SCHEMA_VERSION, ConnectorSummary, PageRecord, RunCounts, Store, SyncEntry
 from state._store import MAX_ERROR_CHARS
 
 
@@ -35,7 +35,7 @@ def upsert(store: Store, external_id: str, version: str = "v1", **kw: str) -> No
 
 def test_open_creates_folders_and_reports_schema(tmp_path: Path) -> None:
     with Store.open(tmp_path / "deep" / "er" / "state.db") as store:
-        assert store.schema_version == 1
+        assert store.schema_version == SCHEMA_VERSION == 2
         assert store.interrupted_runs == ()
         assert not store.read_only
     assert (tmp_path / "deep" / "er" / "state.db").is_file()
@@ -323,3 +323,18 @@ def test_sync_index_holds_only_what_the_gates_need(tmp_path: Path) -> None:
         "a.md": SyncEntry("1:2", "h1", "10"),
         "b.md": SyncEntry(None, None, None),
     }
+
+
+def test_cursor_round_trip_and_forgotten_with_the_source(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "state.db") as store:
+        assert store.get_cursor("wiki") is None
+        store.save_cursor("wiki", "2026-11-25T10:00:00Z")
+        store.save_cursor("wiki", "2026-11-25T11:00:00Z")
+        store.save_cursor("other", "42")
+        assert store.get_cursor("wiki") == "2026-11-25T11:00:00Z"
+        store.save_source("wiki", 7, "https://wiki.example.com/")
+        store.forget_source("wiki")  # the source is gone: the next run must list in full
+        assert store.get_cursor("wiki") is None
+        assert store.get_cursor("other") == "42"
+    with Store.open(tmp_path / "state.db", read_only=True) as store:
+        assert store.get_cursor("other") == "42"

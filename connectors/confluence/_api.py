@@ -1,0 +1,236 @@
+"""The two Confluence APIs behind one small interface: Cloud REST v2 and Data Center REST v1.
+
+Both answer the same questions (which pages a space holds, one page with its rendered body,
+a CQL search, what is in the trash) so the connector does not care which one it talks to.
+CQL exists only in REST v1, which Cloud also serves under ``/wiki/rest/api``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from datetime import datetime
+from typing import Any
+
+from connectors.confluence._http import ConfluenceHttp, JsonObject
+from ingestor.errors import ConnectorError
+
+__all__ = ["CloudApi", "ConfluenceApi", "DataCenterApi", "PageBody", "PageRef"]
+
+#: What a CQL search expands so that every scope rule can be checked on its results.
+CQL_EXPAND = "version,ancestors,metadata.labels,space"
+
+
+@dataclass(frozen=True, slots=True)
+class PageRef:
+    """A page as a listing shows it (no body)."""
+
+    id: str
+    title: str
+    version: int
+    status: str
+    space_key: str | None = None
+    parent_id: str | None = None
+    #: Root first, parent last; None when the listing does not tell (Cloud v2 gives parent_id).
+    ancestors: tuple[str, ...] | None = None
+    #: Lower-case label names; None when the listing does not tell.
+    labels: frozenset[str] | None = None
+    webui: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PageBody:
+    """A fetched page: its listing facts and its rendered HTML."""
+
+    ref: PageRef
+    html: str
+
+
+def _version(obj: JsonObject, where: str) -> int:
+    version = obj.get("version")
+    number = version.get("number") if isinstance(version, dict) else None
+    if not isinstance(number, int):
+        raise ConnectorError(f"{where}: page {obj.get('id')!r} has no version number")
+    return number
+
+
+def _webui(obj: JsonObject) -> str | None:
+    links = obj.get("_links")
+    webui = links.get("webui") if isinstance(links, dict) else None
+    return str(webui) if webui else None
+
+
+def _labels(obj: JsonObject) -> frozenset[str] | None:
+    metadata = obj.get("metadata")
+    labels = metadata.get("labels") if isinstance(metadata, dict) else None
+    results = labels.get("results") if isinstance(labels, dict) else None
+    if not isinstance(results, list):
+        return None
+    return frozenset(str(r.get("name", "")).lower() for r in results if isinstance(r, dict))
+
+
+def v1_page_ref(obj: JsonObject, where: str) -> PageRef:
+    """A :class:`PageRef` from a REST v1 content object (listing, search or single page)."""
+    space = obj.get("space")
+    ancestors = obj.get("ancestors")
+    chain = (
+        tuple(str(a["id"]) for a in ancestors if isinstance(a, dict) and "id" in a)
+        if isinstance(ancestors, list)
+        else None
+    )
+    return PageRef(
+        id=str(obj["id"]),
+        title=str(obj.get("title") or ""),
+        version=_version(obj, where),
+        status=str(obj.get("status") or "current"),
+        space_key=str(space["key"]) if isinstance(space, dict) and "key" in space else None,
+        parent_id=chain[-1] if chain else None,
+        ancestors=chain,
+        labels=_labels(obj),
+        webui=_webui(obj),
+    )
+
+
+def v2_page_ref(obj: JsonObject, where: str, space_key: str | None) -> PageRef:
+    """A :class:`PageRef` from a REST v2 page object."""
+    parent = obj.get("parentId")
+    return PageRef(
+        id=str(obj["id"]),
+        title=str(obj.get("title") or ""),
+        version=_version(obj, where),
+        status=str(obj.get("status") or "current"),
+        space_key=space_key,
+        parent_id=str(parent) if parent and obj.get("parentType", "page") == "page" else None,
+        webui=_webui(obj),
+    )
+
+
+class ConfluenceApi:
+    """What both deployments share: CQL search (REST v1) and the server's clock."""
+
+    def __init__(self, http: ConfluenceHttp, page_size: int, body_format: str) -> None:
+        self.http = http
+        self.page_size = page_size
+        self.body_format = body_format
+
+    def resolve_spaces(self, keys: Sequence[str]) -> dict[str, str]:
+        """Space id (Cloud) or key (Data Center) by key; a missing space is an error."""
+        raise NotImplementedError
+
+    def pages(self, space_key: str, space_id: str) -> Iterator[PageRef]:
+        """Every current page of a space (no drafts, no archived pages)."""
+        raise NotImplementedError
+
+    def trashed(self, space_key: str, space_id: str) -> Iterator[str]:
+        """Ids of the pages of a space that are in its trash."""
+        raise NotImplementedError
+
+    def page(self, page_id: str) -> PageBody:
+        """One page with its rendered body."""
+        raise NotImplementedError
+
+    def cql(self, query: str) -> Iterator[PageRef]:
+        """Every page a CQL query finds, with version, ancestors, labels and space."""
+        params: dict[str, str | int] = {"cql": query, "limit": self.page_size, "expand": CQL_EXPAND}
+        for obj in self.http.paginate("/rest/api/content/search", params, f"CQL {query!r}"):
+            if obj.get("type", "page") == "page":
+                yield v1_page_ref(obj, "CQL search")
+
+    def server_time(self) -> datetime | None:
+        """The server's clock from a ``Date`` header, or None when it sends none."""
+        date = self.http.response_date("/rest/api/space")
+        if not date:
+            return None
+        try:
+            return parsedate_to_datetime(date)
+        except (TypeError, ValueError, IndexError):
+            return None
+
+
+class CloudApi(ConfluenceApi):
+    """Confluence Cloud: REST v2 under ``/wiki/api/v2`` with cursor pagination."""
+
+    def resolve_spaces(self, keys: Sequence[str]) -> dict[str, str]:
+        params: dict[str, str | int] = {"keys": ",".join(keys), "limit": 250}
+        found = {
+            str(s.get("key")): str(s.get("id"))
+            for s in self.http.paginate("/api/v2/spaces", params, "spaces")
+        }
+        return _all_found(keys, found)
+
+    def pages(self, space_key: str, space_id: str) -> Iterator[PageRef]:
+        params: dict[str, str | int] = {"status": "current", "limit": self.page_size}
+        where = f"pages of space {space_key}"
+        for obj in self.http.paginate(f"/api/v2/spaces/{space_id}/pages", params, where):
+            yield v2_page_ref(obj, where, space_key)
+
+    def trashed(self, space_key: str, space_id: str) -> Iterator[str]:
+        params: dict[str, str | int] = {"status": "trashed", "limit": self.page_size}
+        where = f"trashed pages of space {space_key}"
+        for obj in self.http.paginate(f"/api/v2/spaces/{space_id}/pages", params, where):
+            yield str(obj["id"])
+
+    def page(self, page_id: str) -> PageBody:
+        obj = self.http.get(f"/api/v2/pages/{page_id}", {"body-format": self.body_format})
+        ref = v2_page_ref(obj, f"page {page_id}", None)
+        return PageBody(ref, _body_value(obj, self.body_format, page_id))
+
+
+class DataCenterApi(ConfluenceApi):
+    """Confluence Data Center/Server: REST v1 under ``/rest/api`` with ``start``/``limit``."""
+
+    def resolve_spaces(self, keys: Sequence[str]) -> dict[str, str]:
+        params: dict[str, str | int] = {"spaceKey": ",".join(keys), "limit": 500}
+        found = {
+            str(s.get("key")): str(s.get("key"))
+            for s in self.http.paginate("/rest/api/space", params, "spaces")
+        }
+        return _all_found(keys, found)
+
+    def pages(self, space_key: str, space_id: str) -> Iterator[PageRef]:
+        params: dict[str, str | int] = {
+            "spaceKey": space_key,
+            "type": "page",
+            "status": "current",
+            "limit": self.page_size,
+            "expand": "version,ancestors,space",
+        }
+        where = f"pages of space {space_key}"
+        for obj in self.http.paginate("/rest/api/content", params, where):
+            yield v1_page_ref(obj, where)
+
+    def trashed(self, space_key: str, space_id: str) -> Iterator[str]:
+        params: dict[str, str | int] = {
+            "spaceKey": space_key,
+            "type": "page",
+            "status": "trashed",
+            "limit": self.page_size,
+        }
+        where = f"trashed pages of space {space_key}"
+        for obj in self.http.paginate("/rest/api/content", params, where):
+            yield str(obj["id"])
+
+    def page(self, page_id: str) -> PageBody:
+        expand = f"body.{self.body_format},version,space,ancestors"
+        obj = self.http.get(f"/rest/api/content/{page_id}", {"expand": expand})
+        ref = v1_page_ref(obj, f"page {page_id}")
+        return PageBody(ref, _body_value(obj, self.body_format, page_id))
+
+
+def _all_found(keys: Sequence[str], found: dict[str, str]) -> dict[str, str]:
+    missing = [key for key in keys if key not in found]
+    if missing:
+        raise ConnectorError(
+            f"space(s) {', '.join(missing)} not found or not visible to the API user"
+        )
+    return {key: found[key] for key in keys}
+
+
+def _body_value(obj: dict[str, Any], body_format: str, page_id: str) -> str:
+    body = obj.get("body")
+    rendering = body.get(body_format) if isinstance(body, dict) else None
+    value = rendering.get("value") if isinstance(rendering, dict) else None
+    if not isinstance(value, str):
+        raise ConnectorError(f"page {page_id}: the answer has no {body_format} body")
+    return value

@@ -1,0 +1,194 @@
+"""Settings of a ``type: confluence`` connector, validated when the YAML loads."""
+
+from __future__ import annotations
+
+import os
+import re
+import zoneinfo
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+
+from connectors.base import ConnectorSettings, Duration
+
+__all__ = ["ConfluenceSettings"]
+
+_SPACE_KEY = re.compile(r"^~?[A-Za-z0-9_-]+$")
+_PAGE_ID = re.compile(r"^[0-9]+$")
+
+
+class ConfluenceSettings(ConnectorSettings):
+    """Settings of a ``type: confluence`` connector (Cloud or Data Center/Server)."""
+
+    type: Literal["confluence"] = Field(
+        default="confluence", description="Connector kind: 'confluence'."
+    )
+    deployment: Literal["cloud", "datacenter"] = Field(
+        default="cloud",
+        description=(
+            "'cloud' (REST v2 with email + API token) or 'datacenter' (Data Center/Server, "
+            "REST v1 with a personal access token)."
+        ),
+    )
+    base_url: str = Field(
+        pattern=r"^https?://",
+        description=(
+            "Root of the Confluence site, e.g. 'https://acme.atlassian.net/wiki' (Cloud) or "
+            "'https://confluence.example.com' / 'https://intra.example.com/confluence' (Data "
+            "Center, with its context path). Page urls and attachment links are built from it."
+        ),
+    )
+    email: str | None = Field(
+        default=None, description="Cloud: the Atlassian account email the API token belongs to."
+    )
+    api_token: SecretStr | None = Field(
+        default=None, description="Cloud: an Atlassian API token; write it as ${ENV_VAR}."
+    )
+    personal_access_token: SecretStr | None = Field(
+        default=None,
+        description="Data Center/Server: a personal access token (Confluence 7.9+); ${ENV_VAR}.",
+    )
+    spaces: list[str] = Field(
+        min_length=1, description="Keys of the spaces to sync, e.g. ['ENG', 'SUPPORT']."
+    )
+    root_page_ids: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Only sync these pages and their descendants (children followed recursively). Each "
+            "must be in one of 'spaces'. Default: every page of the spaces."
+        ),
+    )
+    exclude_page_ids: list[str] = Field(
+        default_factory=list,
+        description="Pages skipped together with all their descendants (found via ancestors).",
+    )
+    include_labels: list[str] = Field(
+        default_factory=list,
+        description="When set, only pages carrying at least one of these labels are synced.",
+    )
+    exclude_labels: list[str] = Field(
+        default_factory=list, description="Pages carrying any of these labels are skipped."
+    )
+    body_format: Literal["export_view", "view"] = Field(
+        default="export_view",
+        description=(
+            "Rendering sent to Fin: 'export_view' (macros rendered for export, the default) or "
+            "'view' (as shown in the browser)."
+        ),
+    )
+    page_size: int = Field(
+        default=100,
+        ge=1,
+        le=250,
+        description="Results asked per API call; the server may return fewer (all are read).",
+    )
+    overlap: Duration = Field(
+        default=timedelta(minutes=10),
+        description=(
+            "Incremental runs re-read changes this far before the last run's start (CQL dates "
+            "have minute precision and search indexing lags)."
+        ),
+    )
+    cql_timezone: str = Field(
+        default="UTC",
+        description=(
+            "IANA time zone of the API user's Confluence profile: CQL 'lastmodified' dates are "
+            "read in it, so incremental queries are written in it."
+        ),
+    )
+    incremental_max_age: Duration = Field(
+        default=timedelta(days=7),
+        description="An incremental cursor older than this triggers a full listing instead.",
+    )
+    timeout_seconds: float = Field(default=30.0, gt=0, description="HTTP timeout per call.")
+    max_attempts: int = Field(
+        default=6, ge=1, le=20, description="Tries per call on 429, 5xx and network errors."
+    )
+    verify: bool | Path = Field(
+        default=True,
+        description=(
+            "TLS verification: true, false, or the path of a CA bundle (file or folder) for an "
+            "internal certificate authority; a relative path is read from the config's folder."
+        ),
+    )
+
+    @field_validator("base_url", mode="after")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("spaces", mode="after")
+    @classmethod
+    def _space_keys(cls, value: list[str]) -> list[str]:
+        for key in value:
+            if not _SPACE_KEY.match(key):
+                raise ValueError(f"not a Confluence space key: {key!r}")
+        return value
+
+    @field_validator("root_page_ids", "exclude_page_ids", mode="before")
+    @classmethod
+    def _page_ids(cls, value: object) -> object:
+        if isinstance(value, list):
+            value = [str(v) for v in value]
+            for page_id in value:
+                if not _PAGE_ID.match(page_id):
+                    raise ValueError(f"not a Confluence page id (digits): {page_id!r}")
+        return value
+
+    @field_validator("include_labels", "exclude_labels", mode="after")
+    @classmethod
+    def _labels(cls, value: list[str]) -> list[str]:
+        for label in value:
+            if not label or any(ch.isspace() or ch in "\"'\\" for ch in label):
+                raise ValueError(f"not a Confluence label: {label!r}")
+        return [label.lower() for label in value]
+
+    @field_validator("cql_timezone", mode="after")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as UTC)") from exc
+        return value
+
+    @field_validator("verify", mode="after")
+    @classmethod
+    def _ca_bundle(cls, value: bool | Path, info: ValidationInfo) -> bool | Path:
+        if isinstance(value, bool):
+            return value
+        path = value.expanduser()
+        config_dir = (info.context or {}).get("config_dir")
+        if not path.is_absolute() and config_dir is not None:
+            path = Path(config_dir) / path
+        path = Path(os.path.abspath(path))
+        if not path.exists():
+            raise ValueError(f"CA bundle does not exist: {path}")
+        return path
+
+    @model_validator(mode="after")
+    def _credentials(self) -> Self:
+        if self.deployment == "cloud":
+            if not self.email or self.api_token is None:
+                raise ValueError("deployment 'cloud' needs 'email' and 'api_token'")
+            if self.personal_access_token is not None:
+                raise ValueError("'personal_access_token' is for deployment 'datacenter'")
+        else:
+            if self.personal_access_token is None:
+                raise ValueError("deployment 'datacenter' needs 'personal_access_token'")
+            if self.api_token is not None or self.email:
+                raise ValueError("'email'/'api_token' are for deployment 'cloud'")
+        for secret in (self.api_token, self.personal_access_token):
+            if secret is not None and not secret.get_secret_value().strip():
+                raise ValueError("the Confluence token is empty (is its ${VAR} set?)")
+        return self
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every credential value, for redaction."""
+        return tuple(
+            s.get_secret_value()
+            for s in (self.api_token, self.personal_access_token)
+            if s is not None
+        )

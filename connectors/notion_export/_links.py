@@ -1,0 +1,147 @@
+"""Rewriting links of one page: other pages to their url, export files to ``asset_base_url``.
+
+Pure apart from the ``exists`` callback the connector passes in (a set lookup). Notion writes
+relative links percent-encoded, sometimes twice (a file literally named ``%D0%BA.jpg`` is
+linked as ``%25D0%25BA.jpg``); every decoding is tried until one names a file of the export.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import quote, unquote, urlsplit
+
+from lxml import etree
+
+from connectors.notion_export._names import parse_name
+
+__all__ = ["LinkContext", "rewrite_links"]
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_NOTION_HOSTS = re.compile(r"(^|\.)(notion\.so|notion\.site)$", re.I)
+_ID_IN_URL_PATH = re.compile(r"([0-9a-f]{32})(?:$|[?#/])|-([0-9a-f]{32})$", re.I)
+_PAGE_EXTENSIONS = frozenset({".md", ".html", ".htm", ".csv", ""})
+
+
+@dataclass(frozen=True, slots=True)
+class LinkContext:
+    """What link rewriting needs to know about one page and its export.
+
+    Attributes:
+        page_dir: Folder of the page, POSIX, relative to the export root ("" at the top).
+        url_for: The url of a page id (from ``url_template``).
+        exists: Whether a POSIX path relative to the export root is a file of the export.
+        asset_base_url: Where the export's files are published, or None to drop such links.
+    """
+
+    page_dir: str
+    url_for: Callable[[str], str]
+    exists: Callable[[str], bool]
+    asset_base_url: str | None = None
+
+
+def _decodings(value: str) -> list[str]:
+    seen = [value]
+    current = value
+    for _ in range(3):
+        current = unquote(current)
+        if current in seen:
+            break
+        seen.append(current)
+    return seen
+
+
+def _notion_link(value: str, ctx: LinkContext) -> str | None:
+    """A notion.so/notion.site url naming a page id, as that page's url."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if not _NOTION_HOSTS.search(parts.hostname or ""):
+        return None
+    match = _ID_IN_URL_PATH.search(parts.path)
+    if match is None:
+        return None
+    return ctx.url_for((match.group(1) or match.group(2)).lower())
+
+
+def _resolve_relative(value: str, ctx: LinkContext) -> tuple[str, str | None, str | None]:
+    """(decoded relative path, page id if it names a page, path of an existing export file)."""
+    target = value.split("#", 1)[0].split("?", 1)[0]
+    candidates = _decodings(target)
+    for candidate in candidates:
+        joined = posixpath.normpath(posixpath.join(ctx.page_dir, candidate))
+        if joined.startswith("../") or joined == "..":
+            continue
+        if ctx.exists(joined):
+            named = parse_name(posixpath.basename(joined))
+            if named.page_id and named.extension in _PAGE_EXTENSIONS:
+                return joined, named.page_id, joined
+            return joined, None, joined
+    decoded = candidates[-1]
+    named = parse_name(posixpath.basename(decoded))
+    if named.page_id and named.extension in _PAGE_EXTENSIONS:
+        return decoded, named.page_id, None
+    return decoded, None, None
+
+
+def _note(text: str) -> etree._Element:
+    note = etree.Element("em")
+    note.text = f"[{text}]"
+    return note
+
+
+def _replace_with_note(element: etree._Element, label: str, keep_text: bool) -> None:
+    parent = element.getparent()
+    if parent is None:
+        return
+    note = _note(f"file not included: {label}")
+    if keep_text:
+        text = "".join(element.itertext()).strip()
+        if text and text != label:
+            note.text = f"{text} [file not included: {label}]"
+    note.tail = element.tail
+    parent.replace(element, note)
+
+
+def rewrite_links(root: etree._Element, ctx: LinkContext) -> int:
+    """Rewrite every ``a[href]`` and ``img[src]`` under ``root`` in place.
+
+    Links to pages of the export (a 32-hex id in the file name) and notion.so urls with a page
+    id become the page's url; links to other export files become ``asset_base_url`` plus their
+    path, or are replaced by a visible note when no base is configured or the file is missing.
+    External and fragment links are kept.
+
+    Args:
+        root: A parsed page.
+        ctx: The page's link context.
+
+    Returns:
+        How many links were replaced by a note.
+    """
+    dropped = 0
+    for element in list(root.iter("a", "img")):
+        attribute = "href" if element.tag == "a" else "src"
+        value = (element.get(attribute) or "").strip()
+        if not value or value.startswith("#"):
+            continue
+        if _SCHEME.match(value):
+            rewritten = _notion_link(value, ctx)
+            if rewritten is not None:
+                element.set(attribute, rewritten)
+            continue
+        path, page_id, existing = _resolve_relative(value, ctx)
+        if page_id is not None:
+            fragment = value.split("#", 1)[1] if "#" in value else ""
+            element.set(attribute, ctx.url_for(page_id) + (f"#{fragment}" if fragment else ""))
+            continue
+        label = posixpath.basename(path) or path
+        if existing is not None and ctx.asset_base_url is not None:
+            base = ctx.asset_base_url.rstrip("/")
+            element.set(attribute, base + "/" + quote(existing, safe="/"))
+            continue
+        _replace_with_note(element, label, keep_text=element.tag == "a")
+        dropped += 1
+    return dropped

@@ -1,0 +1,148 @@
+"""The listing phase of a sync: what the source holds, and the version gate.
+
+A full listing walks ``Connector.list()``; an incremental one asks an :class:`Incremental`
+connector for the changes since the cursor of the last clean run. Either way the result says
+which pages need a fetch, which known pages left the source, and whether the listing was
+complete (only then may anything be deleted).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from connectors.base import Changes, Connector, Incremental, Item, ListingProblem
+from ingestor.errors import ConnectorError
+from state import SyncEntry
+
+__all__ = ["ListingResult", "list_source"]
+
+log = logging.getLogger("ingestor.sync")
+
+T = TypeVar("T")
+
+
+@dataclass
+class ListingResult:
+    """What the listing found."""
+
+    #: Pages whose version changed (or that are new): they get fetched and converted.
+    to_process: list[Item] = field(default_factory=list)
+    #: Known pages that left the source; deleted only when the listing is complete.
+    vanished: list[str] = field(default_factory=list)
+    listed: int = 0
+    unchanged: int = 0
+    problems: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    incremental: bool = False
+    #: Cursor to store once the run finished cleanly (incremental connectors only).
+    cursor: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return not self.problems and not self.interrupted
+
+
+def list_source(
+    connector: Connector[Any],
+    index: Mapping[str, SyncEntry],
+    *,
+    version_suffix: str,
+    full: bool,
+    cursor: str | None,
+    stop_event: threading.Event,
+) -> ListingResult:
+    """List ``connector``: incrementally from ``cursor`` when it can, else in full.
+
+    Never raises for the source's problems: they end up in ``problems`` (so nothing is
+    deleted), and whatever was listed before still syncs.
+    """
+    gate = _VersionGate(index, version_suffix, full)
+    result = ListingResult()
+    if isinstance(connector, Incremental) and cursor is not None and not full:
+        changes = _guarded(result, lambda: connector.list_changes(cursor))
+        if changes is not None:
+            return _from_changes(result, changes, gate, index)
+        if result.problems:
+            return result
+        log.info("sync %s: the saved cursor is too old; listing in full", connector.name)
+    if isinstance(connector, Incremental):
+        # Taken before the walk: changes made during it are seen again next time.
+        result.cursor = _guarded(result, connector.start_cursor)
+    seen: set[str] = set()
+    try:
+        for entry in connector.list():
+            if stop_event.is_set():
+                result.interrupted = True
+                break
+            if isinstance(entry, ListingProblem):
+                result.problems.append(f"{entry.where}: {entry.message}")
+            elif entry.external_id in seen:
+                result.problems.append(f"{entry.external_id}: listed twice; kept the first")
+            else:
+                seen.add(entry.external_id)
+                gate.admit(entry, result)
+    except ConnectorError as exc:
+        result.problems.append(str(exc))
+    except Exception as exc:  # a connector bug must not crash the run, nor delete anything
+        log.exception("sync %s: listing failed", connector.name)
+        result.problems.append(f"listing failed: {type(exc).__name__}: {exc}")
+    if result.complete:
+        result.vanished = [eid for eid in index if eid not in seen]
+    return result
+
+
+class _VersionGate:
+    """Unchanged version and a known Intercom id: nothing to fetch."""
+
+    def __init__(self, index: Mapping[str, SyncEntry], suffix: str, full: bool) -> None:
+        self.index, self.suffix, self.full = index, suffix, full
+
+    def admit(self, item: Item, result: ListingResult) -> None:
+        result.listed += 1
+        entry = self.index.get(item.external_id)
+        if (
+            not self.full
+            and entry is not None
+            and entry.intercom_id is not None
+            and entry.version == item.version + self.suffix
+        ):
+            result.unchanged += 1
+        else:
+            result.to_process.append(item)
+
+
+def _from_changes(
+    result: ListingResult, changes: Changes, gate: _VersionGate, index: Mapping[str, SyncEntry]
+) -> ListingResult:
+    result.incremental = True
+    result.cursor = changes.cursor
+    result.problems.extend(f"{p.where}: {p.message}" for p in changes.problems)
+    seen: set[str] = set()
+    for item in changes.changed:
+        if item.external_id not in seen:
+            seen.add(item.external_id)
+            gate.admit(item, result)
+    # A page reported both changed and deleted was moved back in scope: changed wins.
+    result.vanished = _known(index, (eid for eid in changes.deleted if eid not in seen))
+    # Pages the changes did not mention are unchanged by definition.
+    result.unchanged += len(index) - len(seen & index.keys()) - len(result.vanished)
+    return result
+
+
+def _known(index: Mapping[str, SyncEntry], external_ids: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(eid for eid in external_ids if eid in index))
+
+
+def _guarded(result: ListingResult, call: Callable[[], T]) -> T | None:
+    try:
+        return call()
+    except ConnectorError as exc:
+        result.problems.append(str(exc))
+    except Exception as exc:  # a connector bug must not crash the run, nor delete anything
+        log.exception("incremental listing failed")
+        result.problems.append(f"listing failed: {type(exc).__name__}: {exc}")
+    return None

@@ -1,0 +1,177 @@
+"""The engine with an Incremental connector: cursors, changes, deletions, fallbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+import pytest
+
+from connectors.base import (
+    Changes,
+    Connector,
+    ConnectorError,
+    ConnectorSettings,
+    Document,
+    Incremental,
+    Item,
+    ListingProblem,
+)
+from ingestor.emulator import EmulatorServer
+from ingestor.intercom import IntercomClient
+from ingestor.report import SyncReport
+from ingestor.sync import PagePolicy, SyncEngine, SyncOptions
+from state import Store
+
+
+class FakeWikiSettings(ConnectorSettings):
+    type: Literal["fakewiki"] = "fakewiki"
+
+
+class FakeWiki(Connector[FakeWikiSettings], Incremental):
+    """An in-memory wiki with a revision clock, the way MediaWiki's recentchanges works."""
+
+    kind = "fakewiki"
+    Settings = FakeWikiSettings
+
+    def __init__(self) -> None:
+        super().__init__(FakeWikiSettings(name="wiki", url="https://wiki.example.com/"))
+        self.clock = 0
+        self.pages: dict[str, tuple[int, str]] = {}  # id -> (revision, text)
+        self.log: list[tuple[int, str, str]] = []  # (time, "edit"|"delete", id)
+        self.oldest_change = 0
+        self.full_listings = 0
+        self.fail_changes = False
+
+    def edit(self, page_id: str, text: str) -> None:
+        self.clock += 1
+        self.pages[page_id] = (self.clock, text)
+        self.log.append((self.clock, "edit", page_id))
+
+    def delete(self, page_id: str) -> None:
+        self.clock += 1
+        del self.pages[page_id]
+        self.log.append((self.clock, "delete", page_id))
+
+    def list(self) -> Iterator[Item | ListingProblem]:
+        self.full_listings += 1
+        for page_id, (revision, _) in sorted(self.pages.items()):
+            yield Item(page_id, str(revision))
+
+    def fetch(self, item: Item) -> Document:
+        _revision, text = self.pages[item.external_id]
+        if text == "BROKEN":
+            raise ConnectorError(f"{item.external_id}: cannot render")
+        return Document(item.external_id, f"<h1>{item.external_id}</h1><p>{text}</p>", "html")
+
+    def start_cursor(self) -> str:
+        return str(self.clock)
+
+    def list_changes(self, cursor: str) -> Changes | None:
+        if self.fail_changes:
+            raise ConnectorError("wiki answered 500")
+        since = int(cursor)
+        if since < self.oldest_change:
+            return None
+        touched = {pid for t, _, pid in self.log if t > since}
+        changed = [
+            Item(pid, str(self.pages[pid][0])) for pid in sorted(touched) if pid in self.pages
+        ]
+        deleted = sorted(pid for pid in touched if pid not in self.pages)
+        return Changes(changed=changed, deleted=deleted, cursor=str(self.clock))
+
+
+@pytest.fixture
+def wiki() -> FakeWiki:
+    w = FakeWiki()
+    for i in range(10):
+        w.edit(f"p{i}", f"text {i}")
+    return w
+
+
+def sync(server: EmulatorServer, state: Path, wiki: FakeWiki, **options: bool) -> SyncReport:
+    with (
+        Store.open(state) as store,
+        IntercomClient(server.token, base_url=server.url) as client,
+    ):
+        return SyncEngine(client, store).sync(wiki, PagePolicy(), SyncOptions(**options))
+
+
+def cursor(state: Path) -> str | None:
+    with Store.open(state, read_only=True) as store:
+        return store.get_cursor("wiki")
+
+
+def test_first_run_lists_in_full_then_only_changes_are_read(
+    emulator: EmulatorServer, tmp_path: Path, wiki: FakeWiki
+) -> None:
+    state = tmp_path / "state.db"
+    report = sync(emulator, state, wiki)
+    assert (report.created, report.status, wiki.full_listings) == (10, "ok", 1)
+    assert cursor(state) == "10"
+
+    before = emulator.stats()
+    report = sync(emulator, state, wiki)
+    assert (report.unchanged, wiki.full_listings) == (10, 1)
+    assert emulator.stats()["total"] == before["total"]  # not even a read
+
+    wiki.edit("p3", "new text")
+    wiki.delete("p7")
+    report = sync(emulator, state, wiki)
+    assert (report.updated, report.deleted, report.unchanged) == (1, 1, 8)
+    assert wiki.full_listings == 1
+    assert cursor(state) == "12"
+    pages = {p["external_id"]: p for p in emulator.pages()}
+    assert "p7" not in pages and "new text" in pages["p3"]["html"]
+
+
+def test_a_too_old_cursor_falls_back_to_a_full_listing(
+    emulator: EmulatorServer, tmp_path: Path, wiki: FakeWiki
+) -> None:
+    state = tmp_path / "state.db"
+    sync(emulator, state, wiki)
+    wiki.delete("p0")
+    wiki.oldest_change = 11  # the wiki forgot its older changes
+    wiki.edit("p1", "edited")
+    report = sync(emulator, state, wiki)
+    assert wiki.full_listings == 2
+    assert (report.updated, report.deleted) == (1, 1)
+
+
+def test_a_failing_change_listing_deletes_nothing_and_keeps_the_cursor(
+    emulator: EmulatorServer, tmp_path: Path, wiki: FakeWiki
+) -> None:
+    state = tmp_path / "state.db"
+    sync(emulator, state, wiki)
+    wiki.delete("p2")
+    wiki.fail_changes = True
+    report = sync(emulator, state, wiki)
+    assert (report.deleted, report.listing_complete) == (0, False)
+    assert cursor(state) == "10"
+    wiki.fail_changes = False
+    report = sync(emulator, state, wiki)
+    assert report.deleted == 1 and cursor(state) == "11"
+
+
+def test_a_failed_page_keeps_the_cursor_until_it_syncs(
+    emulator: EmulatorServer, tmp_path: Path, wiki: FakeWiki
+) -> None:
+    state = tmp_path / "state.db"
+    sync(emulator, state, wiki)
+    wiki.edit("p4", "BROKEN")
+    wiki.edit("p5", "fine")
+    report = sync(emulator, state, wiki)
+    assert (report.failed, report.updated) == (1, 1)
+    assert cursor(state) == "10"  # not advanced: p4 must come back
+    wiki.edit("p4", "repaired")
+    report = sync(emulator, state, wiki)
+    assert (report.failed, report.updated) == (0, 1)  # p5 is version-gated, p4 re-sent
+    assert cursor(state) == "13"
+
+
+def test_full_ignores_the_cursor(emulator: EmulatorServer, tmp_path: Path, wiki: FakeWiki) -> None:
+    state = tmp_path / "state.db"
+    sync(emulator, state, wiki)
+    report = sync(emulator, state, wiki, full=True)
+    assert (wiki.full_listings, report.updated) == (2, 10)
