@@ -7,6 +7,7 @@
     ├── StateError                     the SQLite state database cannot be used
     │   └── StateLockedError           another process holds the state database
     ├── ConnectorError                 a source or page cannot be read (listing incomplete)
+    │   └── PageSkipped                nothing to publish (image-only PDF): reported, not uploaded
     └── SyncError                      talking to Intercom went wrong
         ├── FatalError                 stop all writes: retrying or other pages will not help
         │   └── AuthenticationError    401/403: bad or revoked token
@@ -34,6 +35,7 @@ __all__ = [
     "IngestorError",
     "IntercomUnreachable",
     "PageError",
+    "PageSkipped",
     "RateLimitedError",
     "RetriableError",
     "StateError",
@@ -83,6 +85,14 @@ class StateLockedError(StateError):
 
 class ConnectorError(IngestorError):
     """A source cannot be listed or read as a whole; its listing counts as incomplete."""
+
+
+class PageSkipped(ConnectorError):
+    """A page was read but holds nothing to publish (a scanned PDF without a text layer).
+
+    It is reported and never uploaded empty. The engine treats it like any ConnectorError of
+    ``fetch`` (one page fails, the run goes on) unless it counts skips apart.
+    """
 
 
 class SyncError(IngestorError):

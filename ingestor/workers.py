@@ -7,16 +7,21 @@ costs more than converting a few dozen pages.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import signal
+import threading
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 
 from connectors.base import Document
 from ingestor.convert import ConvertedPage, convert_document
 
 __all__ = ["ConversionPool"]
+
+log = logging.getLogger("ingestor.sync")
 
 #: Below this many pages to convert, a process pool is not worth its start-up time.
 POOL_THRESHOLD = 64
@@ -29,6 +34,7 @@ class ConversionPool:
         cores = os.cpu_count() or 1
         self.workers = workers if workers is not None else cores
         self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
         if self.workers > 1 and expected_pages >= POOL_THRESHOLD:
             # spawn, not fork: the engine is multi-threaded and forking threads is unsafe.
             self._executor = ProcessPoolExecutor(
@@ -42,9 +48,20 @@ class ConversionPool:
         return self._executor is not None
 
     def convert(self, document: Document) -> ConvertedPage:
-        if self._executor is None:
+        executor = self._executor
+        if executor is None:
             return convert_document(document)
-        return self._executor.submit(convert_document, document).result()
+        try:
+            return executor.submit(convert_document, document).result()
+        except BrokenProcessPool as exc:
+            # A worker died (OOM killer, a main module spawn cannot re-import...): finish
+            # the run in this process rather than failing every remaining page.
+            with self._lock:
+                if self._executor is executor:
+                    log.warning("conversion workers failed (%s); converting in-process", exc)
+                    self._executor = None
+                    executor.shutdown(wait=False, cancel_futures=True)
+            return convert_document(document)
 
     def close(self) -> None:
         if self._executor is not None:

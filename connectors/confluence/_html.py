@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from typing import Any, TypeAlias
 from urllib.parse import urljoin
 
 import lxml.html  # type: ignore[import-untyped,unused-ignore]  # lxml ships no stubs
@@ -36,7 +37,7 @@ _PANEL_CLASSES = {
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _HIDING_CLASSES = frozenset({"expand-hidden", "hidden"})
 
-Element = lxml.html.HtmlElement
+Element: TypeAlias = Any  # lxml.html.HtmlElement; lxml ships no stubs
 
 
 def _classes(element: Element) -> set[str]:
@@ -108,13 +109,17 @@ def _panels(root: Element) -> None:
     )
     for panel in reversed(candidates):  # innermost first, so nested panels survive
         classes = _classes(panel)
-        if "confluence-information-macro" not in classes and not _macro(panel) and not panel.get(
-            "data-panel-type"
+        if (
+            "confluence-information-macro" not in classes
+            and not _macro(panel)
+            and not panel.get("data-panel-type")
         ):
             continue  # a child element (icon, body) of a panel
         kind = _macro(panel) or (panel.get("data-panel-type") or "").lower()
         kind = next((v for k, v in _PANEL_CLASSES.items() if k in classes), kind)
-        title_el = _first(panel, "./*[contains(@class, 'title') or contains(@class, 'panelHeader')]")
+        title_el = _first(
+            panel, "./*[contains(@class, 'title') or contains(@class, 'panelHeader')]"
+        )
         title = _text(title_el)
         body = _first(
             panel,
@@ -137,7 +142,9 @@ def _panels(root: Element) -> None:
 
 
 def _expands(root: Element) -> None:
-    candidates = root.xpath(".//*[@data-macro-name='expand' or contains(@class, 'expand-container')]")
+    candidates = root.xpath(
+        ".//*[@data-macro-name='expand' or contains(@class, 'expand-container')]"
+    )
     for macro in reversed(candidates):
         if macro.get("data-macro-name") is None and "expand-container" not in _classes(macro):
             continue
@@ -234,6 +241,4 @@ def clean_confluence_html(html: str, site_url: str) -> str:
     _images_and_links(root, site_url)
     _unhide(root)
     out = html_lib.escape(root.text or "", quote=False)
-    return out + "".join(
-        etree.tostring(child, encoding="unicode", method="html") for child in root
-    )
+    return out + "".join(etree.tostring(child, encoding="unicode", method="html") for child in root)

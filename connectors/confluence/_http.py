@@ -85,7 +85,8 @@ class ConfluenceHttp:
     def response_date(self, path: str) -> str | None:
         """The ``Date`` header of a cheap GET (the server's clock), or None without one."""
         response = self._send(self.context_path + path, {"limit": 1})
-        return response.headers.get("date")
+        date = response.headers.get("date")
+        return str(date) if date else None
 
     def paginate(
         self, path: str, params: Mapping[str, str | int], what: str
@@ -139,7 +140,8 @@ class ConfluenceHttp:
             label = describe_request(response.request, self._secrets)
             raise ConnectorError(f"{label}: answer is not JSON ({exc})") from None
         if not isinstance(body, dict):
-            raise ConnectorError(f"{describe_request(response.request, self._secrets)}: not a JSON object")
+            label = describe_request(response.request, self._secrets)
+            raise ConnectorError(f"{label}: answer is not a JSON object")
         return body
 
     def _send(self, url: str, params: Mapping[str, str | int] | None) -> httpx.Response:

@@ -1,0 +1,12 @@
+"""The Confluence connector: Cloud (REST v2) and Data Center/Server (REST v1).
+
+See ``docs/connectors/confluence.md`` for settings, identity, versions and incremental runs.
+"""
+
+from __future__ import annotations
+
+from connectors.confluence._connector import ConfluenceConnector
+from connectors.confluence._html import clean_confluence_html
+from connectors.confluence._settings import ConfluenceSettings
+
+__all__ = ["ConfluenceConnector", "ConfluenceSettings", "clean_confluence_html"]
