@@ -1,18 +1,15 @@
-"""The filesystem connector: Markdown, HTML and text files under a folder (a file share, a repo).
+"""The filesystem connector: Markdown, HTML, text, Word and PDF files under a folder (a share).
 
-``list()`` walks the folder with :func:`os.scandir` and reads no file: an item's id is its
-relative POSIX path and its version is ``"<mtime_ns>:<size>"``. ``fetch()`` reads and decodes
-one file. Front matter ``title``/``url`` in Markdown are left to conversion, which parses them.
-
-Walk rules: names starting with ``.`` are hidden and skipped (files and folders); ``exclude``
-applies to folders too (gitignore-like: an excluded folder is not entered); ``include``
-applies to files. Symbolic links are followed when ``follow_symlinks`` is on; folders reached
-through links are walked after the real tree and each real folder is entered once, so link
-loops end and a folder is listed under its real path, not under a link to it (a linked *file*
-is a page of its own). Broken links are skipped. A subfolder or file that cannot be read yields
-a :class:`ListingProblem` (so the engine deletes nothing this run) and the walk goes on; a root
-that cannot be read raises :class:`ConnectorError`. Entries are visited in sorted name order,
-so the listing is deterministic. Only regular files are listed (no FIFOs, sockets, devices).
+``list()`` walks the folder (:mod:`connectors.fs_walk`) and reads no file: an item's id is its
+relative POSIX path and its version is ``"<mtime_ns>:<size>"``. ``fetch()`` reads one file.
+Markdown, HTML and text are decoded and left to conversion (which parses Markdown front
+matter). Word (.docx) and PDF files, when their format is enabled in ``formats``, are
+converted to HTML here, each in a child process bounded by ``office_timeout`` and
+``office_memory_mb`` (:mod:`connectors.office`), at most one per CPU at a time; their
+Document is HTML with the title set (document properties, else first heading or line, else
+the file name). A file without text (a scanned PDF) raises
+:class:`~ingestor.errors.PageSkipped`; encrypted, corrupted or runaway files raise
+:class:`~ingestor.errors.ConnectorError`; either way the message names the file.
 """
 
 from __future__ import annotations
@@ -22,8 +19,9 @@ import os
 import re
 import stat
 import string
-from collections import deque
+import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import ClassVar, Literal
 from urllib.parse import quote
@@ -35,23 +33,46 @@ from connectors.base import (
     Connector,
     ConnectorSettings,
     Document,
+    Duration,
     Item,
     ListingProblem,
 )
 from connectors.decode import decode_text, looks_binary
+from connectors.fs_walk import walk
 from connectors.globs import GlobError, compile_globs
+from connectors.office import ConversionLimits, OfficeFormat, convert_office
 from ingestor.errors import ConnectorError
 
-__all__ = ["DEFAULT_INCLUDE", "FilesystemConnector", "FilesystemSettings", "readable_title"]
+__all__ = [
+    "DEFAULT_FORMATS",
+    "DEFAULT_INCLUDE",
+    "FileFormat",
+    "FilesystemConnector",
+    "FilesystemSettings",
+    "file_format",
+    "readable_title",
+]
 
 log = logging.getLogger(__name__)
 
+FileFormat = Literal["md", "html", "txt", "docx", "pdf"]
+#: Office formats are opt-in: enabling them publishes documents a share may hold for other
+#: reasons (contracts, scans), and each file costs a converter process.
+DEFAULT_FORMATS: tuple[FileFormat, ...] = ("md", "html", "txt")
 DEFAULT_INCLUDE = ("**/*.md", "**/*.markdown", "**/*.html", "**/*.htm", "**/*.txt")
-URL_PLACEHOLDERS = ("path", "path_no_ext", "stem", "name")
-_FORMATS: dict[str, BodyFormat] = {
-    **dict.fromkeys((".md", ".markdown", ".mdown", ".mkd", ".mkdn"), "markdown"),
-    **dict.fromkeys((".html", ".htm", ".xhtml"), "html"),
+#: Added to the default include when docx/pdf are enabled; any letter case (SCAN.PDF).
+OFFICE_INCLUDE: dict[OfficeFormat, str] = {
+    "docx": "**/*.[dD][oO][cC][xX]",
+    "pdf": "**/*.[pP][dD][fF]",
 }
+URL_PLACEHOLDERS = ("path", "path_no_ext", "stem", "name")
+_EXTENSION_FORMATS: dict[str, FileFormat] = {
+    **dict.fromkeys((".md", ".markdown", ".mdown", ".mkd", ".mkdn"), "md"),
+    **dict.fromkeys((".html", ".htm", ".xhtml"), "html"),
+    ".docx": "docx",
+    ".pdf": "pdf",
+}
+_BODY_FORMATS: dict[FileFormat, BodyFormat] = {"md": "markdown", "html": "html", "txt": "text"}
 _WORD_SEPARATORS = re.compile(r"[\s_-]+")
 
 
@@ -73,8 +94,9 @@ class FilesystemSettings(ConnectorSettings):
         description=(
             "Glob patterns of files to sync, relative to root (gitignore-like: '*' stays in one "
             "folder, '**' spans folders, a pattern without '/' matches at any depth). Default: "
-            "Markdown, HTML and text files everywhere. .md/.markdown files are read as Markdown, "
-            ".html/.htm as HTML, anything else as plain text."
+            "Markdown, HTML and text files everywhere, plus **/*.docx and **/*.pdf (any letter "
+            "case) when those formats are enabled. Which format a file is read as follows its "
+            "extension (see formats)."
         ),
     )
     exclude: list[str] = Field(
@@ -95,6 +117,40 @@ class FilesystemSettings(ConnectorSettings):
     )
     max_file_bytes: int = Field(
         default=5_000_000, gt=0, description="Files larger than this many bytes are refused."
+    )
+    formats: list[FileFormat] = Field(
+        default_factory=lambda: list(DEFAULT_FORMATS),
+        min_length=1,
+        description=(
+            "Kinds of files that become pages: md (.md, .markdown, .mdown, .mkd, .mkdn), html "
+            "(.html, .htm, .xhtml), txt (any other included file, as plain text), docx (Word "
+            "2007+), pdf. Included files of other kinds are skipped. Default: [md, html, txt]; "
+            "docx and pdf are opt-in, since shares often hold documents not meant for Fin "
+            "(contracts, scans) and each one costs a converter process."
+        ),
+    )
+    office_timeout: Duration = Field(
+        default=timedelta(seconds=120),
+        description=(
+            "Longest one DOCX/PDF conversion may run (e.g. 30s, 2m); a file over it is "
+            "stopped and reported as failed, and the run goes on."
+        ),
+    )
+    office_memory_mb: int = Field(
+        default=1024,
+        gt=0,
+        description=(
+            "Memory (MiB of address space) one DOCX/PDF conversion may use beyond its "
+            "process's start; a file over it is stopped and reported as failed."
+        ),
+    )
+    office_max_file_bytes: int = Field(
+        default=50_000_000,
+        gt=0,
+        description=(
+            "DOCX and PDF files larger than this many bytes are refused (max_file_bytes "
+            "applies to the other formats; office files carry images, hence the larger default)."
+        ),
     )
     follow_symlinks: bool = Field(
         default=True,
@@ -160,13 +216,25 @@ class FilesystemConnector(Connector[FilesystemSettings]):
 
     def __init__(self, settings: FilesystemSettings) -> None:
         super().__init__(settings)
-        self._include = compile_globs(settings.include)
+        self._formats = frozenset(settings.formats)
+        include = list(settings.include)
+        if "include" not in settings.model_fields_set:
+            include += [glob for kind, glob in OFFICE_INCLUDE.items() if kind in self._formats]
+        self._include = compile_globs(include)
         self._exclude = compile_globs(settings.exclude)
         self._root = str(settings.root)
+        self._limits = ConversionLimits(
+            timeout=settings.office_timeout.total_seconds(),
+            memory_bytes=settings.office_memory_mb * 2**20,
+        )
+        # the engine fetches from many threads; office conversions are CPU-bound processes
+        self._office_slots = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
     def list(self) -> Iterator[Item | ListingProblem]:
-        """Yield every matching file under root, sorted, reading none of them."""
-        return _walk(self._root, self._include, self._exclude, self.settings.follow_symlinks)
+        """Yield every matching file of an enabled format under root, sorted, reading none."""
+        for entry in walk(self._root, self._include, self._exclude, self.settings.follow_symlinks):
+            if isinstance(entry, ListingProblem) or file_format(entry.external_id) in self._formats:
+                yield entry
 
     def fetch(self, item: Item) -> Document:
         """Read and decode one listed file.
@@ -176,13 +244,15 @@ class FilesystemConnector(Connector[FilesystemSettings]):
         """
         rel = item.external_id
         path = item.locator or self._path_of(rel)
-        limit = self.settings.max_file_bytes
-        data = _read_regular_file(path, rel, limit)
+        kind = file_format(rel)
+        if kind == "docx" or kind == "pdf":
+            return self._fetch_office(rel, path, kind)
+        data = _read_regular_file(path, rel, self.settings.max_file_bytes, "max_file_bytes")
         if looks_binary(data):
             raise ConnectorError(
                 f"{rel}: binary content (NUL or control bytes), not a Markdown, HTML or text page"
             )
-        body_format = _FORMATS.get(PurePosixPath(rel).suffix.lower(), "text")
+        body_format = _BODY_FORMATS[kind]
         text, encoding = decode_text(data, kind=body_format)
         return Document(
             external_id=rel,
@@ -191,6 +261,33 @@ class FilesystemConnector(Connector[FilesystemSettings]):
             fallback_title=readable_title(PurePosixPath(rel).stem),
             url=self.url_for(rel),
             metadata={"path": rel, "encoding": encoding},
+        )
+
+    def _fetch_office(self, rel: str, path: str, kind: OfficeFormat) -> Document:
+        data = _read_regular_file(
+            path, rel, self.settings.office_max_file_bytes, "office_max_file_bytes"
+        )
+        with self._office_slots:
+            try:
+                result = convert_office(kind, data, self._limits)
+            except ConnectorError as exc:  # same class (PageSkipped stays a skip), named file
+                raise type(exc)(f"{rel}: {exc}") from exc
+        for warning in result.warnings:
+            log.warning("%s: %s", rel, warning)
+        fallback = readable_title(PurePosixPath(rel).stem)
+        return Document(
+            external_id=rel,
+            body=result.html,
+            body_format="html",
+            title=result.title or fallback,
+            fallback_title=fallback,
+            url=self.url_for(rel),
+            metadata={
+                "path": rel,
+                "format": kind,
+                "warnings": list(result.warnings),
+                "images_dropped": result.images_dropped,
+            },
         )
 
     def url_for(self, rel: str) -> str:
@@ -221,6 +318,11 @@ class FilesystemConnector(Connector[FilesystemSettings]):
         return os.path.join(self._root, *parts)
 
 
+def file_format(rel: str) -> FileFormat:
+    """The format a file is read as, from its extension (any letter case); txt otherwise."""
+    return _EXTENSION_FORMATS.get(PurePosixPath(rel).suffix.lower(), "txt")
+
+
 def readable_title(stem: str) -> str:
     """A title from a file name: separators become spaces; all-lowercase gets a capital.
 
@@ -236,7 +338,7 @@ def readable_title(stem: str) -> str:
     return words[0].upper() + words[1:] if words.islower() else words
 
 
-def _read_regular_file(path: str, rel: str, limit: int) -> bytes:
+def _read_regular_file(path: str, rel: str, limit: int, setting: str) -> bytes:
     try:
         # O_NONBLOCK: opening a FIFO put in place of a file must not hang the sync
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -251,138 +353,11 @@ def _read_regular_file(path: str, rel: str, limit: int) -> bytes:
                 raise ConnectorError(f"{rel}: not a regular file: {path}")
             if info.st_size > limit:
                 raise ConnectorError(
-                    f"{rel}: file is {info.st_size:,} bytes, over max_file_bytes ({limit:,})"
+                    f"{rel}: file is {info.st_size:,} bytes, over {setting} ({limit:,})"
                 )
             data = file.read(limit + 1)
         except OSError as exc:
             raise ConnectorError(f"{rel}: cannot read {path}: {exc.strerror or exc}") from exc
     if len(data) > limit:  # it grew between fstat and read
-        raise ConnectorError(f"{rel}: file is over max_file_bytes ({limit:,})")
+        raise ConnectorError(f"{rel}: file is over {setting} ({limit:,})")
     return data
-
-
-def _walk(
-    root: str,
-    include: re.Pattern[str] | None,
-    exclude: re.Pattern[str] | None,
-    follow_symlinks: bool,
-) -> Iterator[Item | ListingProblem]:
-    """Depth-first, sorted walk of the real tree, then of the folders reached through links.
-
-    Linked folders wait until the real tree is done, so a folder listed under its real path
-    is never listed again (nor first) under a link's name; each (device, inode) is entered once.
-    """
-    try:
-        root_stat = os.stat(root)
-        if not stat.S_ISDIR(root_stat.st_mode):
-            raise ConnectorError(f"cannot list {root}: not a directory")
-        with os.scandir(root) as entries:
-            top = sorted(entries, key=_entry_name)
-    except OSError as exc:
-        raise ConnectorError(f"cannot list {root}: {exc.strerror or exc}") from exc
-    seen_dirs = {(root_stat.st_dev, root_stat.st_ino)}
-    linked: deque[tuple[str, os.DirEntry[str]]] = deque()
-    yield from _walk_tree("", top, include, exclude, follow_symlinks, seen_dirs, linked)
-    while linked:
-        rel, entry = linked.popleft()
-        child = _open_dir(entry, rel, seen_dirs)
-        if isinstance(child, ListingProblem):
-            yield child
-        elif child is not None:
-            prefix = rel + "/"
-            yield from _walk_tree(
-                prefix, child, include, exclude, follow_symlinks, seen_dirs, linked
-            )
-
-
-def _walk_tree(
-    prefix: str,
-    top: list[os.DirEntry[str]],
-    include: re.Pattern[str] | None,
-    exclude: re.Pattern[str] | None,
-    follow_symlinks: bool,
-    seen_dirs: set[tuple[int, int]],
-    linked: deque[tuple[str, os.DirEntry[str]]],
-) -> Iterator[Item | ListingProblem]:
-    # a stack of (relative prefix, remaining sorted entries) keeps depth-first sorted order
-    stack: list[tuple[str, Iterator[os.DirEntry[str]]]] = [(prefix, iter(top))]
-    while stack:
-        prefix, entries_left = stack[-1]
-        entry = next(entries_left, None)
-        if entry is None:
-            stack.pop()
-            continue
-        name = entry.name
-        if name.startswith("."):
-            continue
-        rel = prefix + name
-        if not name.isascii() and not _is_utf8(name):
-            log.warning("skipped %r: its name is not valid UTF-8", rel)
-            continue
-        is_link = entry.is_symlink()
-        if is_link and not follow_symlinks:
-            continue
-        try:
-            is_dir = entry.is_dir()
-        except OSError:
-            is_dir = False
-        if is_dir:
-            if exclude is not None and exclude.fullmatch(rel):
-                continue
-            if is_link:
-                linked.append((rel, entry))
-                continue
-            child = _open_dir(entry, rel, seen_dirs)
-            if isinstance(child, ListingProblem):
-                yield child
-            elif child is not None:
-                stack.append((rel + "/", iter(child)))
-            continue
-        if include is None or not include.fullmatch(rel):
-            continue
-        if exclude is not None and exclude.fullmatch(rel):
-            continue
-        try:
-            info = entry.stat()
-        except FileNotFoundError:
-            log.debug("skipped %s: broken symbolic link or file gone", entry.path)
-            continue
-        except OSError as exc:
-            yield ListingProblem(where=rel, message=f"cannot stat file: {exc.strerror or exc}")
-            continue
-        if stat.S_ISREG(info.st_mode):
-            yield Item(
-                external_id=rel,
-                version=f"{info.st_mtime_ns}:{info.st_size}",
-                locator=entry.path,
-                size=info.st_size,
-            )
-
-
-def _open_dir(
-    entry: os.DirEntry[str], rel: str, seen_dirs: set[tuple[int, int]]
-) -> list[os.DirEntry[str]] | ListingProblem | None:
-    """The sorted entries of a subfolder; None when already visited (a loop); or the problem."""
-    try:
-        info = entry.stat()
-        key = (info.st_dev, info.st_ino)
-        if key in seen_dirs:
-            log.debug("skipped %s: folder already listed (symbolic link loop or duplicate)", rel)
-            return None
-        seen_dirs.add(key)
-        with os.scandir(entry.path) as entries:
-            return sorted(entries, key=_entry_name)
-    except OSError as exc:
-        return ListingProblem(where=rel + "/", message=f"cannot list folder: {exc.strerror or exc}")
-
-
-def _entry_name(entry: os.DirEntry[str]) -> str:
-    return entry.name
-
-
-def _is_utf8(name: str) -> bool:
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:  # undecodable bytes arrive as lone surrogates
-        return False
-    return True

@@ -66,8 +66,9 @@ LogFormatOption = Annotated[
     str, typer.Option("--log-format", help="text (for people) or json (for log collectors).")
 ]
 
-stdout = Console()
-stderr = Console(stderr=True)
+# Piped output (logs, CI) gets a wide fixed width instead of rich's 80 columns.
+stdout = Console(width=None if sys.stdout.isatty() else 120)
+stderr = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
 
 def exit_code_for(error: BaseException) -> ExitCode:

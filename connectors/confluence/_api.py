@@ -13,13 +13,15 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from connectors.confluence._http import ConfluenceHttp, JsonObject
+from connectors.confluence._http import ConfluenceHttp, JsonObject, Params
 from ingestor.errors import ConnectorError
 
 __all__ = ["CloudApi", "ConfluenceApi", "DataCenterApi", "PageBody", "PageRef"]
 
 #: What a CQL search expands so that every scope rule can be checked on its results.
 CQL_EXPAND = "version,ancestors,metadata.labels,space"
+#: Statuses of pages that left a space's current pages (drafts never were among them).
+GONE_STATUSES = ("trashed", "archived")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +124,8 @@ class ConfluenceApi:
         """Every current page of a space (no drafts, no archived pages)."""
         raise NotImplementedError
 
-    def trashed(self, space_key: str, space_id: str) -> Iterator[str]:
-        """Ids of the pages of a space that are in its trash."""
+    def gone(self, space_key: str, space_id: str) -> Iterator[str]:
+        """Ids of the pages of a space that are in its trash or archived."""
         raise NotImplementedError
 
     def page(self, page_id: str) -> PageBody:
@@ -132,7 +134,7 @@ class ConfluenceApi:
 
     def cql(self, query: str) -> Iterator[PageRef]:
         """Every page a CQL query finds, with version, ancestors, labels and space."""
-        params: dict[str, str | int] = {"cql": query, "limit": self.page_size, "expand": CQL_EXPAND}
+        params: Params = {"cql": query, "limit": self.page_size, "expand": CQL_EXPAND}
         for obj in self.http.paginate("/rest/api/content/search", params, f"CQL {query!r}"):
             if obj.get("type", "page") == "page":
                 yield v1_page_ref(obj, "CQL search")
@@ -152,7 +154,7 @@ class CloudApi(ConfluenceApi):
     """Confluence Cloud: REST v2 under ``/wiki/api/v2`` with cursor pagination."""
 
     def resolve_spaces(self, keys: Sequence[str]) -> dict[str, str]:
-        params: dict[str, str | int] = {"keys": ",".join(keys), "limit": 250}
+        params: Params = {"keys": ",".join(keys), "limit": 250}
         found = {
             str(s.get("key")): str(s.get("id"))
             for s in self.http.paginate("/api/v2/spaces", params, "spaces")
@@ -160,16 +162,17 @@ class CloudApi(ConfluenceApi):
         return _all_found(keys, found)
 
     def pages(self, space_key: str, space_id: str) -> Iterator[PageRef]:
-        params: dict[str, str | int] = {"status": "current", "limit": self.page_size}
+        params: Params = {"status": "current", "limit": self.page_size}
         where = f"pages of space {space_key}"
         for obj in self.http.paginate(f"/api/v2/spaces/{space_id}/pages", params, where):
             yield v2_page_ref(obj, where, space_key)
 
-    def trashed(self, space_key: str, space_id: str) -> Iterator[str]:
-        params: dict[str, str | int] = {"status": "trashed", "limit": self.page_size}
-        where = f"trashed pages of space {space_key}"
-        for obj in self.http.paginate(f"/api/v2/spaces/{space_id}/pages", params, where):
-            yield str(obj["id"])
+    def gone(self, space_key: str, space_id: str) -> Iterator[str]:
+        for status in GONE_STATUSES:
+            params: Params = {"status": status, "limit": self.page_size}
+            where = f"{status} pages of space {space_key}"
+            for obj in self.http.paginate(f"/api/v2/spaces/{space_id}/pages", params, where):
+                yield str(obj["id"])
 
     def page(self, page_id: str) -> PageBody:
         obj = self.http.get(f"/api/v2/pages/{page_id}", {"body-format": self.body_format})
@@ -181,7 +184,7 @@ class DataCenterApi(ConfluenceApi):
     """Confluence Data Center/Server: REST v1 under ``/rest/api`` with ``start``/``limit``."""
 
     def resolve_spaces(self, keys: Sequence[str]) -> dict[str, str]:
-        params: dict[str, str | int] = {"spaceKey": ",".join(keys), "limit": 500}
+        params: Params = {"spaceKey": list(keys), "limit": 500}  # a repeated parameter
         found = {
             str(s.get("key")): str(s.get("key"))
             for s in self.http.paginate("/rest/api/space", params, "spaces")
@@ -189,7 +192,7 @@ class DataCenterApi(ConfluenceApi):
         return _all_found(keys, found)
 
     def pages(self, space_key: str, space_id: str) -> Iterator[PageRef]:
-        params: dict[str, str | int] = {
+        params: Params = {
             "spaceKey": space_key,
             "type": "page",
             "status": "current",
@@ -200,16 +203,17 @@ class DataCenterApi(ConfluenceApi):
         for obj in self.http.paginate("/rest/api/content", params, where):
             yield v1_page_ref(obj, where)
 
-    def trashed(self, space_key: str, space_id: str) -> Iterator[str]:
-        params: dict[str, str | int] = {
-            "spaceKey": space_key,
-            "type": "page",
-            "status": "trashed",
-            "limit": self.page_size,
-        }
-        where = f"trashed pages of space {space_key}"
-        for obj in self.http.paginate("/rest/api/content", params, where):
-            yield str(obj["id"])
+    def gone(self, space_key: str, space_id: str) -> Iterator[str]:
+        for status in GONE_STATUSES:
+            params: Params = {
+                "spaceKey": space_key,
+                "type": "page",
+                "status": status,
+                "limit": self.page_size,
+            }
+            where = f"{status} pages of space {space_key}"
+            for obj in self.http.paginate("/rest/api/content", params, where):
+                yield str(obj["id"])
 
     def page(self, page_id: str) -> PageBody:
         expand = f"body.{self.body_format},version,space,ancestors"

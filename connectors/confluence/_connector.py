@@ -11,10 +11,11 @@ subtrees (both through each page's ancestors: REST v1 gives them, on Cloud they 
 
 Incremental (``Incremental``): a cursor is the server's clock (``Date`` header) at the start of
 a run. The next run asks CQL for pages modified since the cursor minus ``overlap``, written in
-``cql_timezone`` (CQL reads dates in the API user's time zone), and lists the spaces' trash for
-deletions. Changed pages that left the scope (label removed, moved under an excluded page or to
-another space, archived) are reported deleted. A cursor older than ``incremental_max_age``, or
-not ours, makes the engine list in full; pages purged from the trash are only noticed then.
+``cql_timezone`` (CQL reads dates in the API user's time zone), and lists the spaces' trashed
+and archived pages for deletions. Changed pages that left the scope (label removed, moved under
+an excluded page or to another space) are reported deleted. A cursor older than
+``incremental_max_age``, or not ours, makes the engine list in full; pages purged from the
+trash are only noticed by such a full listing.
 """
 
 from __future__ import annotations
@@ -181,9 +182,9 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
                 deleted[ref.id] = reason
                 changed.pop(ref.id, None)
         for key, space_id in self._api.resolve_spaces(settings.spaces).items():
-            for page_id in self._api.trashed(key, space_id):
+            for page_id in self._api.gone(key, space_id):
                 if page_id not in changed:
-                    deleted[page_id] = "in the trash"
+                    deleted[page_id] = "trashed or archived"
         return Changes(
             changed=list(changed.values()), deleted=list(deleted), cursor=format_cursor(now)
         )

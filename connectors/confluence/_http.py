@@ -25,11 +25,12 @@ from connectors.confluence._settings import ConfluenceSettings
 from ingestor.errors import ConnectorError
 from ingestor.http import RetryPolicy, build_http_client, describe_request, send
 
-__all__ = ["ConfluenceHttp", "NotFound"]
+__all__ = ["ConfluenceHttp", "JsonObject", "NotFound", "Params"]
 
 log = logging.getLogger(__name__)
 
 JsonObject = dict[str, Any]
+Params = Mapping[str, str | int | list[str]]
 
 
 class NotFound(ConnectorError):
@@ -73,7 +74,7 @@ class ConfluenceHttp:
         """Close the connection pool."""
         self._client.close()
 
-    def get(self, path: str, params: Mapping[str, str | int] | None = None) -> JsonObject:
+    def get(self, path: str, params: Params | None = None) -> JsonObject:
         """GET ``path`` (below the site's context path, e.g. ``/api/v2/pages/1``) as JSON.
 
         Raises:
@@ -89,7 +90,7 @@ class ConfluenceHttp:
         return str(date) if date else None
 
     def paginate(
-        self, path: str, params: Mapping[str, str | int], what: str
+        self, path: str, params: Params, what: str
     ) -> Iterator[JsonObject]:
         """Yield every result of a paginated listing, following ``_links.next`` to the end.
 
@@ -99,7 +100,7 @@ class ConfluenceHttp:
             what: Names the listing in error messages, e.g. "pages of space ENG".
         """
         url = self.context_path + path
-        query: Mapping[str, str | int] | None = params
+        query: Params | None = params
         seen: set[str] = set()
         while True:
             body = self._get_url(url, query)
@@ -132,7 +133,7 @@ class ConfluenceHttp:
             nxt = self.context_path + nxt
         return nxt
 
-    def _get_url(self, url: str, params: Mapping[str, str | int] | None) -> JsonObject:
+    def _get_url(self, url: str, params: Params | None) -> JsonObject:
         response = self._send(url, params)
         try:
             body = response.json()
@@ -144,7 +145,7 @@ class ConfluenceHttp:
             raise ConnectorError(f"{label}: answer is not a JSON object")
         return body
 
-    def _send(self, url: str, params: Mapping[str, str | int] | None) -> httpx.Response:
+    def _send(self, url: str, params: Params | None) -> httpx.Response:
         def build() -> httpx.Request:
             return self._client.build_request("GET", url, params=params)
 

@@ -10,11 +10,13 @@ level further. Any problem raises :class:`ConnectorError` naming the zip and the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
 import zipfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -82,10 +84,11 @@ def newest_export(folder: Path) -> list[Path]:
     def newest_mtime(parts: list[Path]) -> tuple[float, str]:
         return max(p.stat().st_mtime for p in parts), min(p.name for p in parts)
 
-    return sorted(max(groups.values(), key=newest_mtime))
+    newest = max(groups, key=lambda group: newest_mtime(groups[group]))
+    return sorted(groups[newest])
 
 
-def extract_zips(zips: list[Path], target: Path, limits: ExtractionLimits) -> None:
+def extract_zips(zips: Sequence[Path], target: Path, limits: ExtractionLimits) -> None:
     """Extract one export (one or several parts) into ``target``.
 
     Args:
@@ -118,10 +121,8 @@ def _member_name(info: zipfile.ZipInfo) -> str:
     name = info.filename
     if not info.flag_bits & 0x800 and not name.isascii():
         # no UTF-8 flag: zipfile decoded the bytes as cp437, but Notion writes UTF-8
-        try:
+        with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
             name = name.encode("cp437").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
     return name.replace("\\", "/")
 
 
@@ -141,9 +142,7 @@ def _is_nested_wrapper(members: list[tuple[zipfile.ZipInfo, str]]) -> bool:
     return bool(files) and all(PurePosixPath(n).suffix.lower() == ".zip" for n in files)
 
 
-def _extract(
-    archive: zipfile.ZipFile, label: str, root: str, budget: _Budget, depth: int
-) -> None:
+def _extract(archive: zipfile.ZipFile, label: str, root: str, budget: _Budget, depth: int) -> None:
     members = [
         (info, _member_name(info)) for info in archive.infolist() if not is_junk(_member_name(info))
     ]
@@ -154,7 +153,7 @@ def _extract(
         mode = info.external_attr >> 16
         if stat.S_ISLNK(mode):
             raise ConnectorError(f"{where}: symbolic link in zip; export refused")
-        if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
             raise ConnectorError(f"{where}: not a regular file (device, FIFO...); export refused")
         if not parts:
             continue

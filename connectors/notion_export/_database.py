@@ -10,10 +10,15 @@ from __future__ import annotations
 import csv
 import html as html_lib
 import io
-from collections.abc import Mapping
+from collections.abc import Sequence
 
 from connectors.notion_export._links import LinkContext, rewrite_links
-from connectors.notion_export._render import RenderedPage, parse_fragment, inner_html, relation_links
+from connectors.notion_export._render import (
+    RenderedPage,
+    inner_html,
+    parse_fragment,
+    relation_links,
+)
 from ingestor.errors import ConnectorError
 
 __all__ = ["match_row_pages", "render_database"]
@@ -25,20 +30,19 @@ def _tidy(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def match_row_pages(titles: list[str], row_pages: Mapping[str, str]) -> dict[int, str]:
+def match_row_pages(titles: list[str], row_pages: Sequence[tuple[str, str]]) -> dict[int, str]:
     """Which row (by index) has which exported page, matching titles even when Notion cut them.
 
     Args:
         titles: Row titles from the CSV, in order.
-        row_pages: Page id by the (possibly truncated) title from its file name.
+        row_pages: (title from the file name, possibly truncated; page id) of each row page.
 
     Returns:
         Page id by row index; each page is used at most once, rows matched in order.
     """
-    unused = {page_id: _tidy(title) for title, page_id in row_pages.items()}
     by_title: dict[str, list[str]] = {}
-    for page_id, title in unused.items():
-        by_title.setdefault(title, []).append(page_id)
+    for title, page_id in row_pages:
+        by_title.setdefault(_tidy(title), []).append(page_id)
     matched: dict[int, str] = {}
     for index, title in enumerate(titles):
         tidy = _tidy(title)
@@ -54,7 +58,11 @@ def match_row_pages(titles: list[str], row_pages: Mapping[str, str]) -> dict[int
 
 
 def render_database(
-    data: bytes, title: str, where: str, row_pages: Mapping[str, str], ctx: LinkContext
+    data: bytes,
+    title: str,
+    where: str,
+    row_pages: Sequence[tuple[str, str]],
+    ctx: LinkContext,
 ) -> RenderedPage:
     """Render a CSV database as a title plus one table.
 
@@ -62,7 +70,7 @@ def render_database(
         data: The CSV file's bytes (UTF-8, with or without BOM).
         title: The database title.
         where: The CSV's path, for error messages.
-        row_pages: Exported row pages: page id by the title in their file name.
+        row_pages: Exported row pages: (title in the file name, page id).
         ctx: Link context of the CSV's folder.
 
     Returns:

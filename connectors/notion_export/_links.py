@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 
 from connectors.notion_export._names import parse_name
 
@@ -93,15 +93,13 @@ def _note(text: str) -> etree._Element:
     return note
 
 
-def _replace_with_note(element: etree._Element, label: str, keep_text: bool) -> None:
+def _replace_with_note(element: etree._Element, label: str) -> None:
+    """Replace a link or image to a file that is not published by a visible note."""
     parent = element.getparent()
     if parent is None:
         return
-    note = _note(f"file not included: {label}")
-    if keep_text:
-        text = "".join(element.itertext()).strip()
-        if text and text != label:
-            note.text = f"{text} [file not included: {label}]"
+    text = " ".join("".join(element.itertext()).split()) or element.get("alt") or ""
+    note = _note(f"file not included: {text.strip() or label}")
     note.tail = element.tail
     parent.replace(element, note)
 
@@ -137,11 +135,11 @@ def rewrite_links(root: etree._Element, ctx: LinkContext) -> int:
             fragment = value.split("#", 1)[1] if "#" in value else ""
             element.set(attribute, ctx.url_for(page_id) + (f"#{fragment}" if fragment else ""))
             continue
-        label = posixpath.basename(path) or path
+        label = posixpath.basename(_decodings(path)[-1]) or path
         if existing is not None and ctx.asset_base_url is not None:
             base = ctx.asset_base_url.rstrip("/")
             element.set(attribute, base + "/" + quote(existing, safe="/"))
             continue
-        _replace_with_note(element, label, keep_text=element.tag == "a")
+        _replace_with_note(element, label)
         dropped += 1
     return dropped

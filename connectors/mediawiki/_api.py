@@ -1,0 +1,199 @@
+"""The MediaWiki Action API as the connector uses it: calls, continuation, login, maxlag.
+
+* Every call sends ``format=json&formatversion=2`` and ``maxlag`` when set. A wiki whose
+  replicas lag answers HTTP 200 with an ``X-Database-Lag`` header (and error ``maxlag``);
+  :func:`classify_maxlag` makes the shared retry policy wait for its ``Retry-After``.
+* ``continue`` is followed until absent; a continuation that repeats is a pagination loop.
+* With credentials the client logs in once (``action=login`` with a bot password, the session
+  cookie kept by the client) and sends ``assert=user`` so a lost session fails loudly instead of
+  reading the public view; it then logs in again once and repeats the call.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import httpx
+
+from connectors.mediawiki._settings import MediaWikiSettings
+from connectors.wikikit import WikiHttp
+from ingestor.errors import ConnectorError
+from ingestor.http import Verdict, classify_status
+
+__all__ = ["JsonObject", "MediaWikiApi", "classify_maxlag"]
+
+log = logging.getLogger("connectors.mediawiki")
+
+JsonObject = dict[str, Any]
+
+#: Error codes meaning "your session is gone" when we had logged in.
+_SESSION_LOST = frozenset({"assertuserfailed", "assertbotfailed", "readapidenied", "badtoken"})
+
+
+def classify_maxlag(response: httpx.Response) -> Verdict:
+    """Like :func:`classify_status`, but a ``maxlag`` answer (200 + X-Database-Lag) is retried."""
+    if response.status_code == 200 and "x-database-lag" in response.headers:
+        return Verdict.RETRY
+    return classify_status(response)
+
+
+class MediaWikiApi:
+    """Calls to one wiki's ``api.php``; thread-safe (the engine fetches in parallel)."""
+
+    def __init__(
+        self, settings: MediaWikiSettings, label: str, http: WikiHttp | None = None
+    ) -> None:
+        self.settings = settings
+        self.label = label
+        self.http = http or WikiHttp(settings, label, classify=classify_maxlag)
+        self._login_lock = threading.Lock()
+        self._session = 0  # bumped by every successful login
+        self._logged_in = False
+
+    # -- calls ---------------------------------------------------------------------------------
+
+    def call(self, params: Mapping[str, str], *, method: str = "GET") -> JsonObject:
+        """One API call; its parsed JSON body.
+
+        Raises:
+            ConnectorError: HTTP or network failure, a non-JSON answer, or an API error
+                (``code: info``), the wiki and the request named.
+        """
+        session = self._ensure_login()
+        body = self._call_once(params, method, authenticated=True)
+        code = _error_code(body)
+        if code in _SESSION_LOST and self.settings.username is not None:
+            log.info("%s: session lost (%s); logging in again", self.label, code)
+            self._relogin(session)
+            body = self._call_once(params, method, authenticated=True)
+        return self._checked(body, params)
+
+    def query(self, params: Mapping[str, str]) -> Iterator[JsonObject]:
+        """``action=query`` with ``params``, one body per continuation batch, to the end.
+
+        Raises:
+            ConnectorError: As :meth:`call`, or when the wiki repeats a continuation.
+        """
+        seen: set[str] = set()
+        cont: dict[str, str] = {}
+        while True:
+            body = self.call({**params, "action": "query", **cont})
+            yield body
+            nxt = body.get("continue")
+            if not isinstance(nxt, dict) or not nxt:
+                return
+            key = json.dumps(nxt, sort_keys=True)
+            if key in seen:
+                raise ConnectorError(
+                    f"{self.label}: the wiki repeated the continuation {key}; "
+                    "listing stopped (pagination loop)"
+                )
+            seen.add(key)
+            cont = {str(k): str(v) for k, v in nxt.items()}
+
+    def _call_once(
+        self, params: Mapping[str, str], method: str, *, authenticated: bool
+    ) -> JsonObject:
+        full = {"format": "json", "formatversion": "2", **params}
+        if self.settings.maxlag is not None:
+            full["maxlag"] = str(self.settings.maxlag)
+        if authenticated and self.settings.username is not None:
+            full["assert"] = "user"
+        if method == "POST":
+            response = self.http.request("POST", self.settings.api_url, data=full)
+        else:
+            response = self.http.request("GET", self.settings.api_url, params=full)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            kind = response.headers.get("content-type", "unknown content type")
+            raise ConnectorError(
+                f"{self.label}: {self.http.describe(response)} did not answer JSON ({kind}); "
+                "is api_url the wiki's api.php?"
+            )
+        return body
+
+    def _checked(self, body: JsonObject, params: Mapping[str, str]) -> JsonObject:
+        error = body.get("error")
+        if not isinstance(error, dict):
+            return body
+        code = str(error.get("code", "unknown"))
+        info = self.http.redact(str(error.get("info", "")))[:300]
+        action = params.get("action", "query")
+        if code == "maxlag":
+            raise ConnectorError(
+                f"{self.label}: the wiki's database still lags ({info}) after "
+                f"{self.settings.max_attempts} attempts; try again later"
+            )
+        if code == "readapidenied" and self.settings.username is None:
+            raise ConnectorError(
+                f"{self.label}: the wiki is private ({info}); set username/password "
+                "to a bot password (Special:BotPasswords)"
+            )
+        raise ConnectorError(f"{self.label}: action={action} failed: {code}: {info}")
+
+    # -- login ---------------------------------------------------------------------------------
+
+    def _ensure_login(self) -> int:
+        if self.settings.username is None:
+            return 0
+        with self._login_lock:
+            if not self._logged_in:
+                self._login()
+            return self._session
+
+    def _relogin(self, session: int) -> None:
+        with self._login_lock:
+            if self._session == session:  # nobody else logged in again meanwhile
+                self._login()
+
+    def _login(self) -> None:
+        """Log in with the bot password (call with the lock held)."""
+        username = self.settings.username
+        assert username is not None and self.settings.password is not None
+        self.http.clear_cookies()
+        self._logged_in = False
+        token_body = self._call_once(
+            {"action": "query", "meta": "tokens", "type": "login"}, "GET", authenticated=False
+        )
+        token = (
+            self._checked(token_body, {"action": "query"})
+            .get("query", {})
+            .get("tokens", {})
+            .get("logintoken")
+        )
+        if not isinstance(token, str):
+            raise ConnectorError(f"{self.label}: the wiki gave no login token")
+        body = self._call_once(
+            {
+                "action": "login",
+                "lgname": username,
+                "lgpassword": self.settings.password.get_secret_value(),
+                "lgtoken": token,
+            },
+            "POST",
+            authenticated=False,
+        )
+        result = self._checked(body, {"action": "login"}).get("login", {})
+        if not isinstance(result, dict) or result.get("result") != "Success":
+            outcome = result.get("result", "no result") if isinstance(result, dict) else result
+            reason = result.get("reason", "") if isinstance(result, dict) else ""
+            raise ConnectorError(
+                f"{self.label}: login as {username!r} failed: {outcome}"
+                + (f": {self.http.redact(str(reason))[:300]}" if reason else "")
+                + " (use a bot password from Special:BotPasswords, name 'User@app')"
+            )
+        self._logged_in = True
+        self._session += 1
+        log.info("%s: logged in as %s", self.label, username)
+
+
+def _error_code(body: JsonObject) -> str | None:
+    error = body.get("error")
+    return str(error.get("code")) if isinstance(error, dict) else None

@@ -1,0 +1,178 @@
+"""The MediaWiki connector: pages of a wiki through its Action API.
+
+* Identity: ``external_id`` is the page id (stable across moves); the version is the page's
+  latest revision id (a move adds a revision, so a moved page is fetched again with its new
+  title and url).
+* ``list()``: ``generator=allpages`` per namespace (and per include prefix), or
+  ``generator=categorymembers`` per include category, with ``prop=info`` for the revision and
+  canonical url; redirects are skipped; excluded categories are read once up front.
+* ``fetch()``: ``action=parse`` of the page id without edit links, TOC or limit report, then
+  :func:`clean_mediawiki_html`; at most ``max_parallel_fetches`` at a time.
+* Incremental (:class:`Incremental`): see :mod:`connectors.mediawiki._changes`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import ClassVar
+
+from connectors.base import (
+    Changes,
+    Connector,
+    ConnectorSettings,
+    Document,
+    Incremental,
+    Item,
+    ListingProblem,
+)
+from connectors.mediawiki._api import MediaWikiApi
+from connectors.mediawiki._changes import format_cursor, list_changes, parse_timestamp
+from connectors.mediawiki._clean import clean_mediawiki_html
+from connectors.mediawiki._pages import PageInfo, listed_pages, page_infos
+from connectors.mediawiki._scope import Scope
+from connectors.mediawiki._settings import MediaWikiSettings
+from connectors.wikikit import WikiHttp
+from ingestor.errors import ConnectorError
+
+__all__ = ["MediaWikiConnector"]
+
+log = logging.getLogger("connectors.mediawiki")
+
+class MediaWikiConnector(Connector[MediaWikiSettings], Incremental):
+    """Syncs the pages of one MediaWiki (namespaces, prefixes and categories chosen)."""
+
+    kind: ClassVar[str] = "mediawiki"
+    Settings: ClassVar[type[ConnectorSettings]] = MediaWikiSettings
+
+    def __init__(self, settings: MediaWikiSettings, *, http: WikiHttp | None = None) -> None:
+        super().__init__(settings)
+        self.label = f"mediawiki {settings.name!r}"
+        self.api = MediaWikiApi(settings, self.label, http)
+        self.scope = Scope(settings)
+
+    # -- listing -------------------------------------------------------------------------------
+
+    def list(self) -> Iterator[Item | ListingProblem]:
+        """Every page in scope with its latest revision id, redirects skipped.
+
+        Raises:
+            ConnectorError: A listing call failed (after retries): nothing is deleted.
+        """
+        excluded = self._excluded_page_ids()
+        seen: set[int] = set()
+        for page in self._candidates():
+            if page.page_id in seen or page.page_id in excluded:
+                continue
+            seen.add(page.page_id)
+            if page.redirect or not self.scope.admits_title(page.namespace, page.title):
+                continue
+            yield Item(external_id=str(page.page_id), version=str(page.revision), locator=page.url)
+
+    def _candidates(self) -> Iterator[PageInfo]:
+        size = str(self.settings.page_size)
+        info = {"prop": "info", "inprop": "url"}
+        if self.settings.include_categories:
+            namespaces = "|".join(str(n) for n in self.settings.namespaces)
+            for name in self.settings.include_categories:
+                params = {
+                    **info,
+                    "generator": "categorymembers",
+                    "gcmtitle": f"Category:{name}",
+                    "gcmnamespace": namespaces,
+                    "gcmtype": "page",
+                    "gcmlimit": size,
+                }
+                for body in self.api.query(params):
+                    yield from listed_pages(body)
+            return
+        for namespace in self.settings.namespaces:
+            prefixes: list[str | None] = [*self.settings.include_prefixes] or [None]
+            for prefix in prefixes:
+                params = {
+                    **info,
+                    "generator": "allpages",
+                    "gapnamespace": str(namespace),
+                    "gapfilterredir": "nonredirects",
+                    "gaplimit": size,
+                }
+                if prefix is not None:
+                    params["gapprefix"] = prefix
+                for body in self.api.query(params):
+                    yield from listed_pages(body)
+
+    def _excluded_page_ids(self) -> set[int]:
+        excluded: set[int] = set()
+        for name in self.settings.exclude_categories:
+            params = {
+                "list": "categorymembers",
+                "cmtitle": f"Category:{name}",
+                "cmprop": "ids",
+                "cmtype": "page",
+                "cmlimit": str(self.settings.page_size),
+            }
+            for body in self.api.query(params):
+                for member in body.get("query", {}).get("categorymembers", []):
+                    excluded.add(int(member.get("pageid", 0)))
+        return excluded
+
+    # -- fetching ------------------------------------------------------------------------------
+
+    def fetch(self, item: Item) -> Document:
+        """The page's rendered HTML (``action=parse``), cleaned, with its title and url.
+
+        Raises:
+            ConnectorError: The page is gone or the wiki could not render it.
+        """
+        with self.api.http.fetch_slots:
+            body = self.api.call(
+                {
+                    "action": "parse",
+                    "pageid": item.external_id,
+                    "prop": "text|revid|displaytitle",
+                    "disableeditsection": "1",
+                    "disabletoc": "1",
+                    "disablelimitreport": "1",
+                }
+            )
+        parsed = body.get("parse")
+        if not isinstance(parsed, dict) or not isinstance(parsed.get("text"), str):
+            raise ConnectorError(f"{self.label}: page {item.external_id}: parse gave no text")
+        title = str(parsed.get("title") or "")
+        url = item.locator or self._canonical_url(item.external_id)
+        return Document(
+            external_id=item.external_id,
+            body=clean_mediawiki_html(parsed["text"]),
+            body_format="html",
+            title=title or None,
+            url=url,
+            metadata={"title": title, "revision": parsed.get("revid")},
+        )
+
+    def _canonical_url(self, page_id: str) -> str | None:
+        pages = page_infos(self.api, [int(page_id)], with_categories=None)
+        page = pages.get(int(page_id))
+        return page.url if page is not None else None
+
+    # -- incremental ---------------------------------------------------------------------------
+
+    def start_cursor(self) -> str:
+        """The wiki's clock now (``curtimestamp``), as a cursor.
+
+        Raises:
+            ConnectorError: The wiki could not be asked.
+        """
+        body = self.api.call({"action": "query", "curtimestamp": "1"})
+        return format_cursor(parse_timestamp(body.get("curtimestamp"), self.label))
+
+    def list_changes(self, cursor: str) -> Changes | None:
+        """Pages edited, created, moved or deleted since ``cursor``; None when it is too old.
+
+        Raises:
+            ConnectorError: The wiki could not answer: nothing is deleted this run.
+        """
+        return list_changes(self, cursor)
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self.api.http.close()

@@ -1,0 +1,215 @@
+"""The Notion export connector: list the pages of the newest export, fetch one as HTML.
+
+Each ``list()`` unpacks the export afresh into a private temporary folder (removed by
+``close()``) and hashes every page file: the version of a page is the hash of what it is
+built from, so an unchanged page in a new export is not even fetched, and the engine's
+content-hash gate catches the rest. The connector is not :class:`Incremental`: an export is
+a full snapshot. A corrupt, truncated or unsafe export raises :class:`ConnectorError` from
+``list()``, so the engine treats the listing as incomplete and deletes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import posixpath
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from connectors.base import Connector, ConnectorSettings, Document, Item, ListingProblem
+from connectors.notion_export._archive import ExtractionLimits, extract_zips, newest_export
+from connectors.notion_export._database import render_database
+from connectors.notion_export._index import ExportIndex, PageEntry, build_index, content_root
+from connectors.notion_export._links import LinkContext
+from connectors.notion_export._names import format_uuid
+from connectors.notion_export._render import (
+    RenderedPage,
+    render_html_page,
+    render_markdown_page,
+)
+from connectors.notion_export._settings import NotionExportSettings
+from ingestor.errors import ConnectorError
+
+__all__ = ["FORMAT_VERSION", "NotionExportConnector"]
+
+log = logging.getLogger(__name__)
+
+#: Bump when rendering changes on purpose: every page version changes once.
+FORMAT_VERSION = "1"
+
+
+class NotionExportConnector(Connector[NotionExportSettings]):
+    """Syncs the pages and databases of a Notion workspace export."""
+
+    kind: ClassVar[str] = "notion_export"
+    Settings: ClassVar[type[ConnectorSettings]] = NotionExportSettings
+
+    def __init__(self, settings: NotionExportSettings) -> None:
+        super().__init__(settings)
+        self._workdir: str | None = None
+        self._index: ExportIndex | None = None
+        self._source = ""
+        self._version_salt = hashlib.sha256(
+            f"{FORMAT_VERSION}|{settings.fingerprint()}".encode()
+        ).hexdigest()[:12]
+
+    # -- listing -------------------------------------------------------------------------------
+
+    def list(self) -> Iterator[Item | ListingProblem]:
+        """Unpack the newest export and yield every page, database and row page in it.
+
+        Raises:
+            ConnectorError: The export is missing, corrupt, truncated, unsafe or holds no page.
+        """
+        index = self._open_export()
+        yield from index.problems
+        for entry in sorted(index.pages.values(), key=lambda e: e.rel):
+            yield Item(
+                external_id=entry.page_id,
+                version=f"{self._version_salt}:{entry.digest[:32]}",
+                locator=entry.rel,
+                size=entry.size,
+            )
+
+    def _open_export(self) -> ExportIndex:
+        self._cleanup()
+        self._index = None
+        path = Path(self.settings.path)
+        if path.is_dir():
+            zips = newest_export(path)
+            root = str(path) if not zips else self._extract(zips)
+        elif path.is_file():
+            root = self._extract([path])
+        else:
+            raise ConnectorError(f"{path}: export not found")
+        self._source = str(path)
+        index = build_index(
+            content_root(root),
+            limit=self.settings.max_file_bytes,
+            include_databases=self.settings.include_databases,
+        )
+        if not index.pages and not index.problems:
+            raise ConnectorError(
+                f"{path}: no Notion page found (no '<title> <32-hex id>.md/.html/.csv' file); "
+                "nothing is deleted"
+            )
+        self._index = index
+        log.info("notion export %s: %d pages from %s", self.name, len(index.pages), path)
+        return index
+
+    def _extract(self, zips: Sequence[Path]) -> str:
+        self._workdir = tempfile.mkdtemp(prefix=f"fin-notion-{self.name}-")
+        limits = ExtractionLimits(
+            max_total_bytes=self.settings.max_export_bytes,
+            max_files=self.settings.max_export_files,
+            max_ratio=self.settings.max_compression_ratio,
+        )
+        try:
+            extract_zips(zips, Path(self._workdir), limits)
+        except BaseException:
+            self._cleanup()
+            raise
+        return self._workdir
+
+    # -- fetching ------------------------------------------------------------------------------
+
+    def fetch(self, item: Item) -> Document:
+        """Render one listed page as HTML with rewritten links.
+
+        Raises:
+            ConnectorError: The page is not in the current listing, unreadable or too large.
+        """
+        index = self._index
+        entry = index.pages.get(item.external_id) if index is not None else None
+        if index is None or entry is None:
+            raise ConnectorError(f"{item.external_id}: not in the current export listing")
+        rendered = self._render(index, entry)
+        if rendered.notes:
+            log.info("%s: %d file link(s) replaced by a note", entry.rel, rendered.notes)
+        return Document(
+            external_id=entry.page_id,
+            body=rendered.html,
+            body_format="html",
+            title=rendered.title,
+            fallback_title=entry.name_title or None,
+            url=self.url_for(entry.page_id),
+            metadata={"path": entry.rel, "kind": entry.kind, "export": self._source},
+        )
+
+    def url_for(self, page_id: str) -> str:
+        """The url Fin cites for a page id (and the target of links to it).
+
+        Args:
+            page_id: 32 hex digits.
+
+        Returns:
+            ``url_template`` filled in.
+        """
+        return self.settings.url_template.format(id=page_id, uuid=format_uuid(page_id))
+
+    def _render(self, index: ExportIndex, entry: PageEntry) -> RenderedPage:
+        ctx = LinkContext(
+            page_dir=posixpath.dirname(entry.rel),
+            url_for=self.url_for,
+            exists=index.exists,
+            asset_base_url=self.settings.asset_base_url,
+        )
+        if entry.kind == "database":
+            data = self._read(index, entry.rel)
+            folder = entry.rel[: -len(".csv")].removesuffix("_all")
+            rows = index.rows_by_folder.get(folder, [])
+            return render_database(data, entry.name_title, entry.rel, rows, ctx)
+        text = self._decode(self._read(index, entry.rel), entry.rel)
+        if entry.kind == "html":
+            return render_html_page(text, ctx)
+        page = render_markdown_page(text, ctx, properties=entry.is_row)
+        if entry.database_csv is None:
+            return page
+        folder = posixpath.splitext(entry.rel)[0]
+        table = render_database(
+            self._read(index, entry.database_csv),
+            page.title or entry.name_title,
+            entry.database_csv,
+            index.rows_by_folder.get(folder, []),
+            ctx,
+        )
+        body = table.html.split("</h1>", 1)[-1]  # the page already has its heading
+        return RenderedPage(html=page.html + body, title=page.title, notes=page.notes + table.notes)
+
+    def _read(self, index: ExportIndex, rel: str) -> bytes:
+        path = os.path.join(index.root, *rel.split("/"))
+        limit = self.settings.max_file_bytes
+        try:
+            size = os.lstat(path).st_size
+            if size > limit:
+                raise ConnectorError(
+                    f"{rel}: file is {size:,} bytes, over max_file_bytes ({limit:,})"
+                )
+            with open(path, "rb") as file:
+                return file.read(limit + 1)
+        except OSError as exc:
+            raise ConnectorError(f"{rel}: cannot read: {exc.strerror or exc}") from exc
+
+    @staticmethod
+    def _decode(data: bytes, rel: str) -> str:
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            log.warning("%s: not UTF-8; read as Windows-1252", rel)
+            return data.decode("cp1252", errors="replace")
+
+    # -- cleanup -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Remove the temporary extraction folder."""
+        self._index = None
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None

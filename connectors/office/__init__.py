@@ -1,0 +1,55 @@
+"""Office documents (DOCX, PDF) to HTML, each conversion bounded in time and memory.
+
+The converters are pure functions of a file's bytes (:func:`docx_to_html`,
+:func:`pdf_to_html`); :func:`convert_office` runs one in a child process within
+:class:`ConversionLimits` (see :mod:`connectors.office.sandbox`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from connectors.office.docx import docx_to_html
+from connectors.office.pdf import pdf_to_html
+from connectors.office.result import OfficeResult, tidy_title
+from connectors.office.sandbox import ConversionLimits, run_bounded
+
+__all__ = [
+    "CONVERTERS",
+    "ConversionLimits",
+    "OfficeFormat",
+    "OfficeResult",
+    "convert_office",
+    "docx_to_html",
+    "pdf_to_html",
+    "run_bounded",
+    "tidy_title",
+]
+
+OfficeFormat = Literal["docx", "pdf"]
+
+CONVERTERS: dict[OfficeFormat, Callable[[bytes], OfficeResult]] = {
+    "docx": docx_to_html,
+    "pdf": pdf_to_html,
+}
+_PRELOAD = ("connectors.office.docx", "connectors.office.pdf")
+
+
+def convert_office(kind: OfficeFormat, data: bytes, limits: ConversionLimits) -> OfficeResult:
+    """Convert one office file in a bounded child process.
+
+    Args:
+        kind: Which converter to use.
+        data: The file's bytes.
+        limits: Time and memory bounds of the conversion.
+
+    Returns:
+        The converted document.
+
+    Raises:
+        PageSkipped: Nothing to publish in it (no text).
+        ConnectorError: Encrypted, corrupted, over a limit, or the converter crashed; the
+            message names no file (the caller adds it).
+    """
+    return run_bounded(CONVERTERS[kind], data, limits, preload=_PRELOAD)

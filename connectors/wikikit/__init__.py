@@ -1,0 +1,23 @@
+"""Pieces the wiki connectors (MediaWiki, DokuWiki) share: settings, HTTP client, HTML helpers."""
+
+from __future__ import annotations
+
+from connectors.wikikit._html import (
+    drop_elements,
+    has_class,
+    parse_fragment,
+    serialize_children,
+    unwrap,
+)
+from connectors.wikikit._http import WikiHttp
+from connectors.wikikit._settings import WikiSettings
+
+__all__ = [
+    "WikiHttp",
+    "WikiSettings",
+    "drop_elements",
+    "has_class",
+    "parse_fragment",
+    "serialize_children",
+    "unwrap",
+]
