@@ -229,6 +229,28 @@ def daemon(
 
 
 @app.command()
+def preview(
+    config: ConfigOption,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the preview into.")],
+    connector: Annotated[
+        list[str] | None,
+        typer.Option("--connector", help="Preview only this connector (repeatable)."),
+    ] = None,
+) -> None:
+    """Write every page exactly as Fin would receive it, plus an index.html to browse."""
+    from ingestor.config import load_config
+    from ingestor.preview import write_preview
+
+    loaded = _guarded(lambda: load_config(config))
+    rows = _guarded(lambda: write_preview(loaded, out, connector))
+    warned = sum(1 for row in rows if row.warnings)
+    stdout.print(
+        f"{len(rows)} pages written to {out}, {warned} with warnings; open {out / 'index.html'}",
+        highlight=False,
+    )
+
+
+@app.command()
 def emulator(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8000,

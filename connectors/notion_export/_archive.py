@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from connectors.notion_export._names import is_junk
 from ingestor.errors import ConnectorError
 
-__all__ = ["ExtractionLimits", "export_group", "extract_zips", "newest_export"]
+__all__ = ["ExtractionLimits", "export_group", "export_parts", "extract_zips", "newest_export"]
 
 _PART_SUFFIX = re.compile(r"^(?P<base>.+?)-Part-(?P<n>\d+)$", re.I)
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -62,6 +62,24 @@ def export_group(zip_path: Path) -> str:
     """
     match = _PART_SUFFIX.match(zip_path.stem)
     return match.group("base") if match else zip_path.stem
+
+
+def export_parts(zip_path: Path) -> list[Path]:
+    """All parts of the export a zip belongs to: itself, or every ``-Part-N.zip`` beside it.
+
+    Args:
+        zip_path: The configured ``.zip`` file.
+
+    Returns:
+        The parts, sorted by name.
+    """
+    if _PART_SUFFIX.match(zip_path.stem) is None:
+        return [zip_path]
+    group = export_group(zip_path)
+    siblings = [
+        p for p in zip_path.parent.glob("*.zip") if p.is_file() and export_group(p) == group
+    ]
+    return sorted(set(siblings) | {zip_path})
 
 
 def newest_export(folder: Path) -> list[Path]:

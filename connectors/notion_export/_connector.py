@@ -21,7 +21,12 @@ from pathlib import Path
 from typing import ClassVar
 
 from connectors.base import Connector, ConnectorSettings, Document, Item, ListingProblem
-from connectors.notion_export._archive import ExtractionLimits, extract_zips, newest_export
+from connectors.notion_export._archive import (
+    ExtractionLimits,
+    export_parts,
+    extract_zips,
+    newest_export,
+)
 from connectors.notion_export._database import render_database
 from connectors.notion_export._index import ExportIndex, PageEntry, build_index, content_root
 from connectors.notion_export._links import LinkContext
@@ -83,7 +88,7 @@ class NotionExportConnector(Connector[NotionExportSettings]):
             zips = newest_export(path)
             root = str(path) if not zips else self._extract(zips)
         elif path.is_file():
-            root = self._extract([path])
+            root = self._extract(export_parts(path))
         else:
             raise ConnectorError(f"{path}: export not found")
         self._source = str(path)

@@ -10,6 +10,7 @@ import hashlib
 import logging
 import os
 import posixpath
+import re
 import stat
 from dataclasses import dataclass, field
 from typing import Literal
@@ -25,6 +26,9 @@ PageKind = Literal["markdown", "html", "database"]
 _PAGE_KINDS: dict[str, PageKind] = {".md": "markdown", ".html": "html", ".htm": "html"}
 #: Notion marks a database view in an HTML export with this table class.
 HTML_DATABASE_MARKER = b'class="collection-content"'
+#: Notion cuts titles in file names near 50 characters; names this long may be cut.
+_TITLE_MAY_BE_CUT = 40
+_CSV_LINK = re.compile(r"\[(?P<text>[^\]\n]+)\]\([^)\n]*?(?P<id>[0-9a-fA-F]{32})(?:_all)?\.csv\)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,12 +238,39 @@ def _add_pages(
         )
 
 
+def _linked_titles(index: ExportIndex, wanted: set[str]) -> dict[str, str]:
+    """Full titles of databases whose file names may be cut, from links in Markdown pages."""
+    found: dict[str, str] = {}
+    for entry in index.pages.values():
+        if entry.kind != "markdown" or len(found) == len(wanted):
+            continue
+        try:
+            with open(os.path.join(index.root, entry.rel), "rb") as file:
+                text = file.read(2_000_000).decode("utf-8", "replace")
+        except OSError:
+            continue
+        for match in _CSV_LINK.finditer(text):
+            page_id = match.group("id").lower()
+            if page_id in wanted and page_id not in found:
+                found[page_id] = " ".join(match.group("text").split())
+    return found
+
+
 def _add_databases(index: ExportIndex, csvs: dict[str, str], limit: int) -> None:
+    cut = {
+        page_id
+        for page_id, rel in csvs.items()
+        if len(parse_name(posixpath.basename(rel)).title) >= _TITLE_MAY_BE_CUT
+    }
+    full_titles = _linked_titles(index, cut) if cut else {}
     for page_id, rel in sorted(csvs.items()):
         named = parse_name(posixpath.basename(rel))
+        title = full_titles.get(page_id, named.title)
+        if not title.startswith(named.title[:20]):
+            title = named.title  # a link text that is not this database's name
         folder = rel[: -len(".csv")].removesuffix("_all")
         rows = index.rows_by_folder.get(folder, [])
-        extra = "database|" + "|".join(f"{t}={i}" for t, i in rows)
+        extra = f"database|{title}|" + "|".join(f"{t}={i}" for t, i in rows)
         try:
             digest, size = _digest(os.path.join(index.root, rel), limit, extra)
         except OSError as exc:
@@ -249,7 +280,7 @@ def _add_databases(index: ExportIndex, csvs: dict[str, str], limit: int) -> None
             page_id=page_id,
             kind="database",
             rel=rel,
-            name_title=named.title,
+            name_title=title,
             is_database=True,
             digest=digest,
             size=size,

@@ -33,7 +33,8 @@ CONVERTERS: dict[OfficeFormat, Callable[[bytes], OfficeResult]] = {
     "docx": docx_to_html,
     "pdf": pdf_to_html,
 }
-_PRELOAD = ("connectors.office.docx", "connectors.office.pdf")
+# "__main__" too, as multiprocessing does by default: children then skip re-importing it.
+_PRELOAD = ("__main__", "connectors.office.docx", "connectors.office.pdf")
 
 
 def convert_office(kind: OfficeFormat, data: bytes, limits: ConversionLimits) -> OfficeResult:

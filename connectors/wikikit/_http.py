@@ -10,7 +10,7 @@ that fails deletes nothing.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import httpx
@@ -80,8 +80,18 @@ class WikiHttp:
         data: Mapping[str, Any] | None = None,
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
+        accept: Collection[int] = (),
     ) -> httpx.Response:
         """Send one call (retried as the policy allows) and return its 2xx response.
+
+        Args:
+            method: HTTP method.
+            url: Absolute url.
+            params: Query string.
+            data: Form body.
+            content: Raw body.
+            headers: Extra headers.
+            accept: Non-2xx statuses returned instead of raised (an API's own error answers).
 
         Raises:
             ConnectorError: The wiki stayed unreachable, timed out, or answered non-2xx.
@@ -100,7 +110,7 @@ class WikiHttp:
             unreachable=self._unreachable,
             secrets=self._secrets,
         )
-        if not 200 <= response.status_code < 300:
+        if not 200 <= response.status_code < 300 and response.status_code not in accept:
             where = describe_request(response.request, self._secrets)
             raise ConnectorError(f"{self.label}: {where} answered HTTP {response.status_code}")
         return response

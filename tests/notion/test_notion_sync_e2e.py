@@ -43,7 +43,9 @@ def test_markdown_export_zip_in_zip_gives_pages_databases_and_rewritten_links(
     database = pages[HABITS]
     assert database["title"] == "Habit Tracker"
     assert "<table>" in database["html"] and "Practiced guitar" in database["html"]
-    assert f'href="{URL}{DEC_1}">@December 1, 2024</a>' in database["html"]  # a row with a page links to it
+    assert (
+        f'href="{URL}{DEC_1}">@December 1, 2024</a>' in database["html"]
+    )  # a row with a page links to it
     row = pages[TODAY]
     assert row["title"] == "@Today"
     assert "<th>Ran today</th><td>No</td>" in row["html"]  # properties as a compact table

@@ -1,0 +1,197 @@
+"""The DokuWiki connector: pages of a DokuWiki through its XML-RPC API.
+
+* Identity: ``external_id`` is the page id (``support:login``); DokuWiki has no rename, so a
+  page moved by a plugin is a deletion plus a new page. The version is the page's current
+  revision (its ``lastModified`` timestamp).
+* ``list()``: ``dokuwiki.getPagelist(namespace, {depth: 0})`` per included namespace (the whole
+  wiki by default). It walks the page files, so unlike ``wiki.getAllPages`` it needs no search
+  index, and it only returns pages the API user may read.
+* ``fetch()``: ``wiki.getPageHTML`` (the rendered XHTML), then :func:`clean_dokuwiki_html`.
+* Incremental: the cursor is ``dw1:<unix time>`` from ``dokuwiki.getTime`` (the wiki's clock).
+  ``wiki.getRecentChanges(cursor - overlap)`` names the pages changed since (fault 321 means
+  none); each one in scope is re-read with ``wiki.getPageInfo``: fault 121 (gone) or a refusal
+  (no longer readable) makes it deleted, anything else a changed item. A cursor older than
+  ``incremental_max_age`` (the changelog keeps ``recent_days``) means a full listing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from connectors.base import (
+    Changes,
+    Connector,
+    ConnectorSettings,
+    Document,
+    Incremental,
+    Item,
+    ListingProblem,
+)
+from connectors.dokuwiki._clean import clean_dokuwiki_html
+from connectors.dokuwiki._rpc import DENIED, DokuWikiRpc, RpcFault
+from connectors.dokuwiki._settings import DokuWikiSettings
+from connectors.wikikit import WikiHttp
+from ingestor.errors import ConnectorError
+
+__all__ = ["CURSOR_PREFIX", "DokuWikiConnector", "readable_page_name"]
+
+CURSOR_PREFIX = "dw1:"
+_NO_CHANGES = 321
+_NO_SUCH_PAGE = 121
+_NOT_ALLOWED = 111
+_CURSOR = re.compile(r"^dw1:(\d{10})$")
+
+
+class DokuWikiConnector(Connector[DokuWikiSettings], Incremental):
+    """Syncs the pages of one DokuWiki (namespaces chosen)."""
+
+    kind: ClassVar[str] = "dokuwiki"
+    Settings: ClassVar[type[ConnectorSettings]] = DokuWikiSettings
+
+    def __init__(self, settings: DokuWikiSettings, *, http: WikiHttp | None = None) -> None:
+        super().__init__(settings)
+        self.label = f"dokuwiki {settings.name!r}"
+        self.rpc = DokuWikiRpc(settings, self.label, http)
+
+    # -- scope ---------------------------------------------------------------------------------
+
+    def in_scope(self, page_id: str) -> bool:
+        """Whether the namespace filters admit ``page_id``."""
+        included = self.settings.namespaces
+        if included and not any(_within(page_id, ns) for ns in included):
+            return False
+        return not any(_within(page_id, ns) for ns in self.settings.exclude_namespaces)
+
+    def page_url(self, page_id: str) -> str:
+        """The url Fin cites for a page."""
+        template = self.settings.page_url_template
+        encoded = quote(page_id, safe=":")
+        if template is None:
+            return f"{self.settings.wiki_url}doku.php?id={encoded}"
+        return template.format(id=encoded, path=quote(page_id.replace(":", "/"), safe="/"))
+
+    # -- listing -------------------------------------------------------------------------------
+
+    def list(self) -> Iterator[Item | ListingProblem]:
+        """Every readable page in scope with its revision, in id order.
+
+        Raises:
+            ConnectorError: A listing call failed (after retries): nothing is deleted.
+        """
+        seen: set[str] = set()
+        for namespace in self.settings.namespaces or [""]:
+            pages = self.rpc.call("dokuwiki.getPagelist", namespace, {"depth": 0})
+            if not isinstance(pages, list):
+                raise ConnectorError(f"{self.label}: dokuwiki.getPagelist answered {pages!r}")
+            for page in sorted(pages, key=lambda p: str(p.get("id", ""))):
+                page_id = str(page.get("id", ""))
+                if not page_id or page_id in seen or not self.in_scope(page_id):
+                    continue
+                seen.add(page_id)
+                revision = page.get("rev") or page.get("mtime") or 0
+                size = page.get("size")
+                yield Item(
+                    external_id=page_id,
+                    version=str(revision),
+                    size=int(size) if isinstance(size, int) else None,
+                )
+
+    # -- fetching ------------------------------------------------------------------------------
+
+    def fetch(self, item: Item) -> Document:
+        """The page's rendered XHTML, cleaned, with its url.
+
+        Raises:
+            ConnectorError: The page is gone, unreadable, or the wiki failed.
+        """
+        page_id = item.external_id
+        with self.rpc.http.fetch_slots:
+            html = self.rpc.call("wiki.getPageHTML", page_id, expect=frozenset({DENIED}))
+        if isinstance(html, RpcFault):
+            raise ConnectorError(f"{self.label}: page {page_id}: not readable ({html.message})")
+        if not isinstance(html, str) or not html.strip():
+            raise ConnectorError(f"{self.label}: page {page_id}: no content (deleted meanwhile?)")
+        return Document(
+            external_id=page_id,
+            body=clean_dokuwiki_html(html),
+            body_format="html",
+            fallback_title=readable_page_name(page_id),
+            url=self.page_url(page_id),
+            metadata={"id": page_id, "revision": item.version},
+        )
+
+    # -- incremental ---------------------------------------------------------------------------
+
+    def start_cursor(self) -> str:
+        """The wiki's clock now (``dokuwiki.getTime``), as a cursor.
+
+        Raises:
+            ConnectorError: The wiki could not be asked.
+        """
+        return CURSOR_PREFIX + str(self._server_time())
+
+    def list_changes(self, cursor: str) -> Changes | None:
+        """Pages changed or deleted since ``cursor``; None when it is too old or not ours.
+
+        Raises:
+            ConnectorError: The wiki could not answer: nothing is deleted this run.
+        """
+        match = _CURSOR.match(cursor)
+        if match is None:
+            return None
+        since = int(match.group(1))
+        now = self._server_time()
+        if timedelta(seconds=now - since) > self.settings.incremental_max_age:
+            return None
+        start = max(since - int(self.settings.overlap.total_seconds()), 1_000_000_000)
+        changes = self.rpc.call("wiki.getRecentChanges", start, expect=frozenset({_NO_CHANGES}))
+        names = [] if isinstance(changes, RpcFault) else _change_names(changes, self.label)
+        changed: list[Item] = []
+        deleted: list[str] = []
+        for page_id in sorted({n for n in names if self.in_scope(n)}):
+            info = self.rpc.call(
+                "wiki.getPageInfo",
+                page_id,
+                expect=frozenset({_NO_SUCH_PAGE, _NOT_ALLOWED, DENIED}),
+            )
+            if isinstance(info, RpcFault):
+                deleted.append(page_id)
+            else:
+                changed.append(Item(page_id, str(_field(info, "version", self.label))))
+        return Changes(changed=changed, deleted=deleted, cursor=CURSOR_PREFIX + str(now))
+
+    def _server_time(self) -> int:
+        now = self.rpc.call("dokuwiki.getTime")
+        if not isinstance(now, int) or now < 1_000_000_000:
+            raise ConnectorError(f"{self.label}: dokuwiki.getTime answered {now!r}")
+        return now
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self.rpc.http.close()
+
+
+def readable_page_name(page_id: str) -> str:
+    """``support:password_reset`` -> ``Password reset`` (a title when the page has no heading)."""
+    name = page_id.rsplit(":", 1)[-1].replace("_", " ").strip() or page_id
+    return name[:1].upper() + name[1:]
+
+
+def _within(page_id: str, namespace: str) -> bool:
+    return page_id == namespace or page_id.startswith(namespace + ":")
+
+
+def _change_names(changes: Any, label: str) -> Sequence[str]:
+    if not isinstance(changes, list):
+        raise ConnectorError(f"{label}: wiki.getRecentChanges answered {type(changes).__name__}")
+    return [str(change.get("name", "")) for change in changes if isinstance(change, dict)]
+
+
+def _field(record: Any, name: str, label: str) -> Any:
+    if not isinstance(record, dict) or name not in record:
+        raise ConnectorError(f"{label}: the wiki's answer lacks {name!r}")
+    return record[name]

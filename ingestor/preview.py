@@ -1,0 +1,147 @@
+"""``ingestor preview``: every page exactly as Fin would receive it, written to a folder.
+
+For each page: ``<connector>/<name>.json`` holds the exact payload (title, url, html, flags)
+and ``<connector>/<name>.html`` shows it in a browser. ``index.html`` lists the pages by
+connector with title, url, size and warnings (empty, oversize, could not be read), so an admin
+can review a sync before it happens. Nothing is sent to Intercom and no state is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from connectors.base import ListingProblem
+from ingestor.config import Config
+from ingestor.convert import convert_document
+from ingestor.errors import ConnectorError, PageError
+from ingestor.runner import build_connector, page_policy, select_connectors
+
+__all__ = ["PreviewRow", "write_preview"]
+
+
+@dataclass
+class PreviewRow:
+    """One line of the index: a page, or a problem that kept one from being previewed."""
+
+    connector: str
+    external_id: str
+    title: str = ""
+    url: str | None = None
+    size: int = 0
+    file: str | None = None  # relative to the output folder
+    warnings: list[str] = field(default_factory=list)
+
+
+def write_preview(
+    config: Config, out: Path, names: Sequence[str] | None = None
+) -> list[PreviewRow]:
+    """Convert every page of the selected connectors into ``out`` and write its index."""
+    out.mkdir(parents=True, exist_ok=True)
+    rows: list[PreviewRow] = []
+    for settings in select_connectors(config, names):
+        folder = out / settings.name
+        shutil.rmtree(folder, ignore_errors=True)  # a previous preview's pages may be stale
+        folder.mkdir()
+        policy = page_policy(config, settings)
+        with build_connector(settings) as connector:
+            try:
+                entries = list(connector.list())
+            except ConnectorError as exc:
+                rows.append(PreviewRow(settings.name, "(listing)", warnings=[str(exc)]))
+                continue
+            for entry in entries:
+                if isinstance(entry, ListingProblem):
+                    rows.append(PreviewRow(settings.name, entry.where, warnings=[entry.message]))
+                    continue
+                row = PreviewRow(settings.name, entry.external_id)
+                rows.append(row)
+                try:
+                    page = convert_document(connector.fetch(entry))
+                except (ConnectorError, PageError) as exc:
+                    row.warnings.append(f"not sent: {exc}")
+                    continue
+                row.title, row.url = page.title, page.url
+                row.size = len(page.html.encode("utf-8"))
+                row.warnings.extend(page.warnings)
+                if row.size > policy.max_page_bytes:
+                    row.warnings.append(
+                        f"oversize: {row.size:,} bytes over max_page_bytes "
+                        f"{policy.max_page_bytes:,}; would not be sent"
+                    )
+                if page.url is None:
+                    row.warnings.append("no url: Fin will not cite this page")
+                stem = _file_stem(entry.external_id)
+                payload = {
+                    "external_id": page.external_id,
+                    "title": page.title,
+                    "url": page.url,
+                    "html": page.html,
+                    "locale": policy.locale,
+                    "ai_agent_availability": policy.ai_agent_availability,
+                    "ai_copilot_availability": policy.ai_copilot_availability,
+                }
+                (folder / f"{stem}.json").write_text(
+                    json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8"
+                )
+                (folder / f"{stem}.html").write_text(_page_document(row, page.html), "utf-8")
+                row.file = f"{settings.name}/{stem}.html"
+    (out / "index.html").write_text(_index_document(rows), encoding="utf-8")
+    return rows
+
+
+def _file_stem(external_id: str) -> str:
+    """A safe, unique file name for any external id (paths, unicode, ids with slashes)."""
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", external_id).strip("._")[:60] or "page"
+    return f"{readable}-{hashlib.sha1(external_id.encode()).hexdigest()[:8]}"
+
+
+_STYLE = """
+body { font: 15px/1.5 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem }
+table { border-collapse: collapse; width: 100% } td, th { border: 1px solid #ccc; padding: .3rem }
+.meta { color: #555; border-bottom: 1px solid #ccc; margin-bottom: 1rem } .warn { color: #a40 }
+"""
+
+
+def _page_document(row: PreviewRow, body: str) -> str:
+    e = html.escape
+    url = f'<a href="{e(row.url)}">{e(row.url)}</a>' if row.url else "no url"
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{e(row.title)}</title>'
+        f"<style>{_STYLE}</style></head><body>"
+        f'<div class="meta"><a href="../index.html">All pages</a> · {e(row.connector)} · '
+        f"{e(row.external_id)} · {row.size:,} bytes · {url}</div>"
+        f'<article id="fin-page">{body}</article></body></html>'
+    )
+
+
+def _index_document(rows: list[PreviewRow]) -> str:
+    e = html.escape
+    parts = [
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+        f"<title>fin-ingestor preview</title><style>{_STYLE}</style></head><body>",
+        "<h1>What Fin would receive</h1>",
+    ]
+    for connector in dict.fromkeys(r.connector for r in rows):
+        mine = [r for r in rows if r.connector == connector]
+        warned = sum(1 for r in mine if r.warnings)
+        parts.append(f"<h2>{e(connector)}: {len(mine)} pages, {warned} with warnings</h2>")
+        parts.append("<table><tr><th>title</th><th>url</th><th>size</th><th>warnings</th></tr>")
+        for r in mine:
+            title = e(r.title or r.external_id)
+            link = f'<a href="{e(r.file)}">{title}</a>' if r.file else title
+            url = f'<a href="{e(r.url)}">{e(r.url)}</a>' if r.url else ""
+            warnings = "<br>".join(e(w) for w in r.warnings)
+            parts.append(
+                f"<tr><td>{link}</td><td>{url}</td><td>{r.size:,}</td>"
+                f'<td class="warn">{warnings}</td></tr>'
+            )
+        parts.append("</table>")
+    parts.append("</body></html>")
+    return "\n".join(parts)

@@ -1,0 +1,162 @@
+"""End to end: a real YAML config, the fake Confluence and the Intercom emulator over sockets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingestor.config import load_config
+from ingestor.emulator import EmulatorServer
+from ingestor.report import SyncReport
+from ingestor.runner import sync_connectors
+
+from .fake_confluence import FakeConfluence
+from .test_confluence_fetch import CODE, EXPAND, WARNING
+
+CONFIG = """\
+intercom:
+  token: ${{TEST_INTERCOM_TOKEN}}
+  base_url: {intercom}
+  max_attempts: 3
+state:
+  path: {state}
+defaults:
+  max_delete_fraction: 0.5
+connectors:
+  - name: wiki
+    type: confluence
+    url: https://wiki.example.com/
+    deployment: {deployment}
+    base_url: {base_url}
+{credentials}
+    spaces: [ENG]
+    page_size: 250
+    timeout_seconds: 0.5
+    max_attempts: 2
+"""
+CREDENTIALS = {
+    "cloud": "    email: bot@example.com\n    api_token: ${CONFLUENCE_TOKEN}",
+    "datacenter": "    personal_access_token: ${CONFLUENCE_TOKEN}",
+}
+TOKENS = {"cloud": "cloud-api-token", "datacenter": "dc-personal-token"}
+
+
+class Wiki:
+    """A fake Confluence, a config file syncing it, and the emulator it syncs into."""
+
+    def __init__(self, tmp_path: Path, fake: FakeConfluence, emulator: EmulatorServer) -> None:
+        self.fake, self.emulator = fake, emulator
+        self.config_path = tmp_path / "config.yaml"
+        self.config_path.write_text(
+            CONFIG.format(
+                intercom=emulator.url,
+                state=tmp_path / "state.db",
+                deployment=fake.deployment,
+                base_url=fake.url,
+                credentials=CREDENTIALS[fake.deployment],
+            ),
+            encoding="utf-8",
+        )
+        self.env = {
+            "TEST_INTERCOM_TOKEN": emulator.token,
+            "CONFLUENCE_TOKEN": TOKENS[fake.deployment],
+        }
+
+    def sync(self) -> SyncReport:
+        [report] = sync_connectors(load_config(self.config_path, environ=self.env))
+        return report
+
+    def pages(self) -> dict[str, dict[str, Any]]:
+        return {p["external_id"]: p for p in self.emulator.pages()}
+
+    def writes(self) -> int:
+        per_op = self.emulator.stats()["by_operation"]
+        ops = ("createExternalPage", "updateExternalPage", "deleteExternalPage")
+        return sum(int(per_op.get(op, 0)) for op in ops)
+
+    def fetches(self) -> int:
+        return len(self.fake.calls("v2.page" if self.fake.deployment == "cloud" else "v1.page"))
+
+    @property
+    def listing_route(self) -> str:
+        return "v2.space_pages" if self.fake.deployment == "cloud" else "v1.content"
+
+
+@pytest.fixture(params=["cloud", "datacenter"])
+def wiki(request: pytest.FixtureRequest, tmp_path: Path, emulator: EmulatorServer) -> Iterator[Wiki]:
+    context = "/confluence" if request.param == "datacenter" else None
+    fake = FakeConfluence(request.param, context=context).start()
+    yield Wiki(tmp_path, fake, emulator)
+    fake.stop()
+
+
+def seed(fake: FakeConfluence, n: int = 6) -> list[str]:
+    home = fake.add_page("ENG", "Home", "<h1>Welcome</h1><p>Start here.</p>")
+    guide = fake.add_page("ENG", "Install Guide", "<h2>Steps</h2>" + CODE + WARNING + EXPAND, parent=home)
+    rest = [fake.add_page("ENG", f"Article {i}", f"<p>Answer {i}.</p>", parent=home) for i in range(n - 2)]
+    fake.add_page("ENG", "Draft", "<p>not yet</p>", status="draft")
+    fake.add_page("OTHER", "Elsewhere", "<p>other space</p>")
+    return [home, guide, *rest]
+
+
+def test_initial_sync_then_an_edit_costs_exactly_one_update(wiki: Wiki) -> None:
+    ids = seed(wiki.fake)
+    report = wiki.sync()
+    assert (report.created, report.failed, report.status) == (6, 0, "ok")
+    pages = wiki.pages()
+    assert set(pages) == set(ids)
+    guide = pages[ids[1]]
+    assert guide["title"] == "Install Guide"
+    assert guide["url"].startswith(wiki.fake.url) and "Install" in guide["url"]
+    assert "<pre><code>pip install fin" in guide["html"]
+    assert "<blockquote><p><strong>Warning: Read first</strong></p>" in guide["html"]
+    assert "At most 20 seats." in guide["html"]
+
+    writes, fetches = wiki.writes(), wiki.fetches()
+    report = wiki.sync()
+    assert (report.unchanged, report.created, report.updated) == (6, 0, 0)
+    assert (wiki.writes(), wiki.fetches()) == (writes, fetches)  # the version gate: no fetch
+
+    wiki.fake.edit(ids[3], body="<p>A better answer.</p>")
+    report = wiki.sync()
+    assert (report.updated, report.created, report.deleted, report.unchanged) == (1, 0, 0, 5)
+    assert wiki.writes() == writes + 1 and wiki.fetches() == fetches + 1
+    assert "A better answer." in wiki.pages()[ids[3]]["html"]
+
+
+def test_a_deleted_page_is_deleted_in_intercom(wiki: Wiki) -> None:
+    ids = seed(wiki.fake)
+    wiki.sync()
+    wiki.fake.set_status(ids[2], "trashed")
+    report = wiki.sync()
+    assert (report.deleted, report.created, report.updated, report.status) == (1, 0, 0, "ok")
+    assert set(wiki.pages()) == set(ids) - {ids[2]}
+
+
+@pytest.mark.parametrize("fault", ["500", "timeout"])
+def test_a_failure_mid_listing_deletes_nothing(wiki: Wiki, fault: str) -> None:
+    fake = wiki.fake
+    ids = seed(fake, n=300)  # two listing calls at 250 per call (three on Data Center's 100)
+    assert wiki.sync().created == 300
+    fake.set_status(ids[-1], "trashed")
+    fake.edit(ids[0], body="<p>edited meanwhile</p>")
+    if fault == "500":
+        fake.inject(wiki.listing_route, 500, after=1, times=100)
+    else:
+        fake.inject(wiki.listing_route, after=1, times=100, hang=1.0)
+    report = wiki.sync()
+    assert report.listing_complete is False and report.status == "partial"
+    assert report.deleted == 0
+    assert len(wiki.pages()) == 300
+
+
+def test_more_than_1000_pages_are_synced(wiki: Wiki) -> None:
+    fake = wiki.fake
+    for n in range(1030):
+        fake.add_page("ENG", f"Page {n}", f"<p>Body {n}</p>")
+    report = wiki.sync()
+    assert (report.listed, report.created, report.failed) == (1030, 1030, 0)
+    assert len(wiki.pages()) == 1030

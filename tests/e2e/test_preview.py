@@ -1,0 +1,103 @@
+"""`ingestor preview`: files exactly as Fin would receive them, an index, and a real browser."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ingestor.preview import write_preview
+
+from .conftest import Site
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+def seed(site: Site) -> None:
+    site.write("guide/intro.md", "# Intro\n\nHello <b>world</b>.\n")
+    site.write("faq.html", "<html><body><main><h1>FAQ</h1><p>Answer</p></main></body></html>")
+    site.write("empty.html", "<html><body><script>x()</script></body></html>")
+    site.write("big.md", "# Big\n\n" + "word " * 5000 + "\n")
+
+
+def test_preview_writes_exact_payloads_and_an_index(site: Site, tmp_path: Path) -> None:
+    seed(site)
+    config = site.config()
+    config = config.model_copy(
+        update={"defaults": config.defaults.model_copy(update={"max_page_bytes": 20_000})}
+    )
+    out = tmp_path / "preview"
+    rows = write_preview(config, out)
+    by_id = {row.external_id: row for row in rows}
+    assert set(by_id) == {"guide/intro.md", "faq.html", "empty.html", "big.md"}
+    intro = by_id["guide/intro.md"]
+    assert intro.file and (out / intro.file).is_file()
+    payload = json.loads((out / intro.file).with_suffix(".json").read_text())
+    assert payload["title"] == "Intro"
+    assert payload["url"] == "https://docs.example.com/guide/intro.md"
+    assert payload["ai_agent_availability"] is True
+    assert "<b>world</b>" in payload["html"]
+    assert any("not sent" in w for w in by_id["empty.html"].warnings)
+    assert any("oversize" in w for w in by_id["big.md"].warnings)
+    index = (out / "index.html").read_text()
+    assert "4 pages, 2 with warnings" in index
+    assert site.server.stats()["total"] == 0  # nothing was sent
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium package is not installed")
+def test_preview_renders_in_headless_chromium_and_its_links_work(
+    site: Site, tmp_path: Path
+) -> None:
+    assert CHROMIUM is not None
+    seed(site)
+    out = tmp_path / "preview"
+    write_preview(site.config(), out)
+
+    def dump(page: Path) -> str:
+        profile = tmp_path / "chromium-profile"
+        result = subprocess.run(
+            [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return result.stdout
+
+    index_dom = dump(out / "index.html")
+    assert "What Fin would receive" in index_dom
+    links = re.findall(r'href="(docs/[^"]+\.html)"', index_dom)
+    assert len(links) == 3  # every page that would be sent links to its preview
+    for link in links:
+        page_dom = dump(out / link)
+        assert 'id="fin-page"' in page_dom
+        assert 'href="../index.html"' in page_dom
+    shot = tmp_path / "index.png"
+    subprocess.run(
+        [
+            CHROMIUM,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'chromium-shot'}",
+            f"--screenshot={shot}",
+            "--window-size=1200,800",
+            (out / "index.html").as_uri(),
+        ],
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    assert shot.stat().st_size > 5_000  # a real rendering, not a blank image
