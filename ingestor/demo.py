@@ -49,8 +49,9 @@ connectors:
 
 
 def bundled_examples() -> Path:
-    """The ``examples/handbook`` folder of the source tree this package runs from."""
-    return Path(__file__).resolve().parents[1] / "examples" / "handbook"
+    """The example pages shipped inside the package (``examples/`` at the repository root
+    links to them)."""
+    return Path(__file__).resolve().parent / "examples" / "handbook"
 
 
 def run_demo(console: Console, *, pages: Path | None = None, keep_running: bool = False) -> int:

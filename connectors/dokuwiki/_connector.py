@@ -158,10 +158,11 @@ class DokuWikiConnector(Connector[DokuWikiSettings], Incremental):
                 page_id,
                 expect=frozenset({_NO_SUCH_PAGE, _NOT_ALLOWED, DENIED}),
             )
-            if isinstance(info, RpcFault):
+            if isinstance(info, RpcFault) or not (isinstance(info, dict) and "version" in info):
+                # DokuWiki 2022-07 sends some faults as an empty struct instead of a fault
                 deleted.append(page_id)
             else:
-                changed.append(Item(page_id, str(_field(info, "version", self.label))))
+                changed.append(Item(page_id, str(info["version"])))
         return Changes(changed=changed, deleted=deleted, cursor=CURSOR_PREFIX + str(now))
 
     def _server_time(self) -> int:
@@ -186,12 +187,8 @@ def _within(page_id: str, namespace: str) -> bool:
 
 
 def _change_names(changes: Any, label: str) -> Sequence[str]:
+    if changes == {}:  # fault 321 "no changes", sent as an empty struct by DokuWiki 2022-07
+        return []
     if not isinstance(changes, list):
         raise ConnectorError(f"{label}: wiki.getRecentChanges answered {type(changes).__name__}")
     return [str(change.get("name", "")) for change in changes if isinstance(change, dict)]
-
-
-def _field(record: Any, name: str, label: str) -> Any:
-    if not isinstance(record, dict) or name not in record:
-        raise ConnectorError(f"{label}: the wiki's answer lacks {name!r}")
-    return record[name]

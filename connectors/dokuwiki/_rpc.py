@@ -77,7 +77,7 @@ class DokuWikiRpc:
             accept=(401, 403),
         )
         try:
-            (result,), _method = xmlrpc.client.loads(response.content, use_builtin_types=True)
+            (result,), _method = xmlrpc.client.loads(response.content)  # dates stay raw DateTime
         except xmlrpc.client.Fault as fault:
             code = DENIED if response.status_code in (401, 403) else int(fault.faultCode)
             return RpcFault(code, self.http.redact(str(fault.faultString))[:300])

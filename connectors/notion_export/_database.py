@@ -27,7 +27,9 @@ _TITLE_CUT = 40  # Notion cuts file-name titles near 50 characters; shorter name
 
 
 def _tidy(text: str) -> str:
-    return " ".join(text.split()).casefold()
+    # file names lose characters Notion cannot put in a path ("/", ":", "?"...): compare the
+    # letters and digits only
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
 def match_row_pages(titles: list[str], row_pages: Sequence[tuple[str, str]]) -> dict[int, str]:
@@ -41,8 +43,12 @@ def match_row_pages(titles: list[str], row_pages: Sequence[tuple[str, str]]) -> 
         Page id by row index; each page is used at most once, rows matched in order.
     """
     by_title: dict[str, list[str]] = {}
+    maybe_cut: list[tuple[str, list[str]]] = []
     for title, page_id in row_pages:
-        by_title.setdefault(_tidy(title), []).append(page_id)
+        ids = by_title.setdefault(_tidy(title), [])
+        ids.append(page_id)
+        if len(title) >= _TITLE_CUT:
+            maybe_cut.append((_tidy(title), ids))
     matched: dict[int, str] = {}
     for index, title in enumerate(titles):
         tidy = _tidy(title)
@@ -50,8 +56,8 @@ def match_row_pages(titles: list[str], row_pages: Sequence[tuple[str, str]]) -> 
         if candidates:
             matched[index] = candidates.pop(0)
             continue
-        for name_title, ids in by_title.items():
-            if ids and len(name_title) >= _TITLE_CUT and tidy.startswith(name_title):
+        for prefix, ids in maybe_cut:
+            if ids and tidy.startswith(prefix):
                 matched[index] = ids.pop(0)
                 break
     return matched

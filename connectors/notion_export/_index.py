@@ -216,7 +216,7 @@ def _add_pages(
         if is_row:
             index.rows_by_folder.setdefault(directory, []).append((title, page_id))
         merged_csv = csvs.pop(page_id, None) if kind == "markdown" else None
-        extra = f"{kind}|{is_row}|{merged_csv or ''}"
+        extra = f"{kind}|{is_row}|{rel}|{merged_csv or ''}"
         try:
             digest, size = _digest(os.path.join(index.root, rel), limit, extra)
             if merged_csv is not None:
@@ -270,7 +270,7 @@ def _add_databases(index: ExportIndex, csvs: dict[str, str], limit: int) -> None
             title = named.title  # a link text that is not this database's name
         folder = rel[: -len(".csv")].removesuffix("_all")
         rows = index.rows_by_folder.get(folder, [])
-        extra = f"database|{title}|" + "|".join(f"{t}={i}" for t, i in rows)
+        extra = f"database|{title}|{rel}|" + "|".join(f"{t}={i}" for t, i in rows)
         try:
             digest, size = _digest(os.path.join(index.root, rel), limit, extra)
         except OSError as exc:

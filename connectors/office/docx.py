@@ -53,7 +53,6 @@ p[style-name='Title'] => h1:fresh
 p[style-name='Subtitle'] => p:fresh
 p[style-name='Quote'] => blockquote > p:fresh
 p[style-name='Intense Quote'] => blockquote > p:fresh
-comment-reference =>
 """
 # Messages mammoth emits for every document with custom styles; noise for an admin.
 _IGNORED_MESSAGE_PREFIXES = ("Unrecognised paragraph style", "Unrecognised run style")

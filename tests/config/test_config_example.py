@@ -34,7 +34,7 @@ def test_example_config_loads_with_the_real_registry(filesystem: Any, tmp_path: 
     assert config.state.path == REPO / ".fin-ingestor" / "state.db"
     help_center, runbooks = config.connectors
     assert isinstance(help_center, filesystem.FilesystemSettings)
-    assert help_center.root == REPO / "examples" / "handbook"
+    assert help_center.root.resolve() == REPO / "ingestor" / "examples" / "handbook"
     assert help_center.root.is_dir() and runbooks.root.is_dir()  # type: ignore[attr-defined]
     assert "troubleshooting/" in help_center.exclude  # an explicit key beats the merged one
     assert runbooks.include == ["**/*.md", "**/*.html", "**/*.txt"]  # type: ignore[attr-defined]

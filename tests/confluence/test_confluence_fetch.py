@@ -21,7 +21,8 @@ CODE = (
     'data-hasbody="true"><div class="codeHeader panelHeader pdl"><b class="code-title">'
     'install.sh</b></div><div class="codeContent panelContent pdl"><pre '
     'class="syntaxhighlighter-pre" data-syntaxhighlighter-params="brush: bash; gutter: false" '
-    'data-theme="Confluence">pip install fin &amp;&amp; fin --help\n  &lt;done&gt;</pre></div></div>'
+    'data-theme="Confluence">pip install fin &amp;&amp; fin --help\n  &lt;done&gt;</pre>'
+    "</div></div>"
 )
 WARNING = (
     '<div class="confluence-information-macro confluence-information-macro-warning conf-macro '
@@ -54,7 +55,9 @@ MEDIA = (
     '<img class="emoticon emoticon-tick" src="/wiki/s/1/images/icons/emoticons/check.svg" '
     'alt="(tick)" data-emoticon-name="tick"></p>'
 )
-TOC = '<div class="toc-macro conf-macro output-block" data-macro-name="toc"><ul><li>x</li></ul></div>'
+TOC = (
+    '<div class="toc-macro conf-macro output-block" data-macro-name="toc"><ul><li>x</li></ul></div>'
+)
 SITE = "https://acme.atlassian.net/wiki"
 
 
@@ -68,7 +71,9 @@ def test_code_blocks_become_pre_code_with_their_title() -> None:
 def test_panels_stay_blocks_with_their_kind() -> None:
     html = clean_confluence_html(WARNING + INFO, SITE)
     assert "<blockquote><p><strong>Warning: Read first</strong></p><p>Back up" in html
-    assert "<blockquote><p><strong>Info</strong></p><p>Refunds take 5 days.</p></blockquote>" in html
+    assert (
+        "<blockquote><p><strong>Info</strong></p><p>Refunds take 5 days.</p></blockquote>" in html
+    )
     assert "aui-icon" not in html
 
 
@@ -82,8 +87,13 @@ def test_expand_macros_are_opened() -> None:
 def test_mentions_become_names_and_links_absolute() -> None:
     html = clean_confluence_html(MENTION + MEDIA + TOC, SITE)
     assert "<span>Ada Lovelace</span>" in html and "/people/" not in html
-    assert 'src="https://acme.atlassian.net/wiki/download/attachments/65537/flow.png?version=1&amp;api=v2"' in html
-    assert 'href="https://acme.atlassian.net/wiki/download/attachments/65537/guide.pdf?api=v2"' in html
+    assert (
+        'src="https://acme.atlassian.net/wiki/download/attachments/65537/flow.png?version=1&amp;api=v2"'
+        in html
+    )
+    assert (
+        'href="https://acme.atlassian.net/wiki/download/attachments/65537/guide.pdf?api=v2"' in html
+    )
     assert "<span>(tick)</span>" in html and "emoticons" not in html
     assert "toc-macro" not in html
 
@@ -101,8 +111,12 @@ def test_data_center_context_paths_and_relative_links() -> None:
 def test_fetch_gives_title_url_and_clean_html(fake: FakeConfluence, connect: Connect) -> None:
     ctx = fake.context
     body = (
-        "<h2>Install</h2>" + CODE.replace("/wiki/", f"{ctx}/") + WARNING + EXPAND
-        + MENTION.replace("/wiki/", f"{ctx}/") + MEDIA.replace("/wiki/", f"{ctx}/")
+        "<h2>Install</h2>"
+        + CODE.replace("/wiki/", f"{ctx}/")
+        + WARNING
+        + EXPAND
+        + MENTION.replace("/wiki/", f"{ctx}/")
+        + MEDIA.replace("/wiki/", f"{ctx}/")
     )
     page_id = fake.add_page("ENG", "Install Guide", body)
     fake.edit(page_id, body=body)
@@ -139,7 +153,9 @@ def test_a_page_gone_since_listing_fails_that_page(fake: FakeConfluence, connect
         connector.fetch(Item(page_id, "1"))
 
 
-def test_a_page_archived_since_listing_fails_that_page(fake_cloud: FakeConfluence, connect: Connect) -> None:
+def test_a_page_archived_since_listing_fails_that_page(
+    fake_cloud: FakeConfluence, connect: Connect
+) -> None:
     page_id = fake_cloud.add_page("ENG", "Archived soon")
     fake_cloud.set_status(page_id, "archived")
     with pytest.raises(ConnectorError, match="archived"):

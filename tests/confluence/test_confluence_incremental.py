@@ -26,7 +26,9 @@ def changes(connector: ConfluenceConnector, cursor: str) -> Changes:
     return result
 
 
-def test_edits_new_pages_and_deletions_since_the_cursor(fake: FakeConfluence, connect: Connect) -> None:
+def test_edits_new_pages_and_deletions_since_the_cursor(
+    fake: FakeConfluence, connect: Connect
+) -> None:
     edited = fake.add_page("ENG", "Edited", modified=HOUR_AGO)
     trashed = fake.add_page("ENG", "Trashed", modified=HOUR_AGO)
     archived = fake.add_page("ENG", "Archived", modified=HOUR_AGO)
@@ -49,7 +51,9 @@ def test_edits_new_pages_and_deletions_since_the_cursor(fake: FakeConfluence, co
     assert "lastmodified" in cql and "ENG" in cql
 
 
-def test_the_overlap_window_rereads_recent_edits(fake_cloud: FakeConfluence, connect: Connect) -> None:
+def test_the_overlap_window_rereads_recent_edits(
+    fake_cloud: FakeConfluence, connect: Connect
+) -> None:
     connector = connect(fake_cloud, overlap="10m")
     cursor = connector.start_cursor()
     at = datetime.fromisoformat(cursor)
@@ -58,9 +62,7 @@ def test_the_overlap_window_rereads_recent_edits(fake_cloud: FakeConfluence, con
     assert [i.external_id for i in changes(connector, cursor).changed] == [recent]
 
 
-@pytest.mark.parametrize(
-    ("cql_timezone", "found"), [("America/Los_Angeles", True), ("UTC", False)]
-)
+@pytest.mark.parametrize(("cql_timezone", "found"), [("America/Los_Angeles", True), ("UTC", False)])
 def test_cql_dates_are_written_in_the_users_time_zone(
     cql_timezone: str, found: bool, connect: Connect
 ) -> None:
@@ -78,7 +80,9 @@ def test_cql_dates_are_written_in_the_users_time_zone(
         fake.stop()
 
 
-def test_pages_leaving_the_scope_are_reported_deleted(fake: FakeConfluence, connect: Connect) -> None:
+def test_pages_leaving_the_scope_are_reported_deleted(
+    fake: FakeConfluence, connect: Connect
+) -> None:
     home = fake.add_page("ENG", "Home", modified=HOUR_AGO)
     hidden = fake.add_page("ENG", "Hidden", modified=HOUR_AGO)
     moved = fake.add_page("ENG", "Moved", parent=home, modified=HOUR_AGO)
@@ -95,7 +99,9 @@ def test_pages_leaving_the_scope_are_reported_deleted(fake: FakeConfluence, conn
     assert set(result.deleted) == {moved, relabelled}
 
 
-def test_hundreds_of_changes_are_paginated_to_the_end(fake: FakeConfluence, connect: Connect) -> None:
+def test_hundreds_of_changes_are_paginated_to_the_end(
+    fake: FakeConfluence, connect: Connect
+) -> None:
     ids = [fake.add_page("ENG", f"Page {n}", modified=HOUR_AGO) for n in range(450)]
     connector = connect(fake, page_size=250)
     cursor = connector.start_cursor()
@@ -107,7 +113,9 @@ def test_hundreds_of_changes_are_paginated_to_the_end(fake: FakeConfluence, conn
     assert len(fake.calls("v1.search")) == 3
 
 
-def test_old_or_foreign_cursors_ask_for_a_full_listing(fake_cloud: FakeConfluence, connect: Connect) -> None:
+def test_old_or_foreign_cursors_ask_for_a_full_listing(
+    fake_cloud: FakeConfluence, connect: Connect
+) -> None:
     connector = connect(fake_cloud, incremental_max_age="1d")
     old = (datetime.now(UTC) - timedelta(days=2)).isoformat()
     assert connector.list_changes(old) is None

@@ -24,7 +24,9 @@ def listed(connector: ConfluenceConnector) -> dict[str, str]:
     return {i.external_id: i.version for i in items if isinstance(i, Item)}
 
 
-def test_more_than_1000_pages_are_followed_to_the_end(fake: FakeConfluence, connect: Connect) -> None:
+def test_more_than_1000_pages_are_followed_to_the_end(
+    fake: FakeConfluence, connect: Connect
+) -> None:
     ids = {fake.add_page("ENG", f"Page {n}") for n in range(1203)}
     fake.add_page("OTHER", "Not synced")
     result = listed(connect(fake, page_size=250))
@@ -35,7 +37,9 @@ def test_more_than_1000_pages_are_followed_to_the_end(fake: FakeConfluence, conn
     assert len(fake.calls(route)) == (5 if fake.deployment == "cloud" else 13)
 
 
-def test_cloud_follows_the_cursor_the_server_hands_out(fake_cloud: FakeConfluence, connect: Connect) -> None:
+def test_cloud_follows_the_cursor_the_server_hands_out(
+    fake_cloud: FakeConfluence, connect: Connect
+) -> None:
     for n in range(30):
         fake_cloud.add_page("ENG", f"Page {n}")
     assert len(listed(connect(fake_cloud, page_size=10))) == 30
@@ -124,7 +128,9 @@ def test_retry_after_seconds_are_waited(
     assert len(retries) == 1 and "retrying in 1.00s" in retries[0]
 
 
-def test_bad_credentials_fail_clearly_without_the_token(fake_cloud: FakeConfluence, connect: Connect) -> None:
+def test_bad_credentials_fail_clearly_without_the_token(
+    fake_cloud: FakeConfluence, connect: Connect
+) -> None:
     connector = connect(fake_cloud, api_token="wrong-secret-token")
     with pytest.raises(ConnectorError) as caught:
         list(connector.list())

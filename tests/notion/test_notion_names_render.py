@@ -191,3 +191,7 @@ def test_row_matching_uses_each_page_once() -> None:
         0: "1",
         1: "2",
     }
+
+
+def test_row_matching_ignores_characters_file_names_cannot_hold() -> None:
+    assert match_row_pages(["Q&A: setup / login?"], [("Q&A setup login", ID_A)]) == {0: ID_A}

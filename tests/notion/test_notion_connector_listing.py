@@ -1,0 +1,78 @@
+"""The connector over real zips: parts beside a configured part, cut database titles, versions."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from connectors.base import Item
+from connectors.notion_export import NotionExportConnector, NotionExportSettings
+
+from .conftest import write_zip
+
+DB = "0123456789abcdef0123456789abcdef"
+ROW = "fedcba9876543210fedcba9876543210"
+HOME = "00112233445566778899aabbccddeeff"
+LONG = "Customer onboarding checklist for enterprise accounts in EMEA"
+
+
+@pytest.fixture(autouse=True)
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    yield folder
+
+
+def connector(path: Path, **settings: object) -> NotionExportConnector:
+    return NotionExportConnector(
+        NotionExportSettings(name="n", url="https://n.example.com/", path=path, **settings)  # type: ignore[arg-type]
+    )
+
+
+def export_files() -> dict[str, bytes]:
+    cut = LONG[:50]
+    return {
+        f"Home {HOME}.md": f"# Home\n\n[{LONG}]({cut.replace(' ', '%20')}%20{DB}.csv)\n".encode(),
+        f"{cut} {DB}.csv": "\ufeffName,Done\nFirst step,Yes\n".encode(),
+        f"{cut} {DB}/First step {ROW}.md": b"# First step\n\nDone: Yes\n\nCall the customer.\n",
+    }
+
+
+def test_a_configured_part_brings_its_sibling_parts(tmp_path: Path) -> None:
+    files = export_files()
+    names = sorted(files)
+    write_zip(tmp_path / "Export-x-Part-1.zip", {n: files[n] for n in names[:1]})
+    write_zip(tmp_path / "Export-x-Part-2.zip", {n: files[n] for n in names[1:]})
+    with connector(tmp_path / "Export-x-Part-1.zip") as notion:
+        ids = {e.external_id for e in notion.list() if isinstance(e, Item)}
+    assert ids == {DB, ROW, HOME}
+
+
+def test_a_database_named_with_a_cut_title_gets_its_full_title(tmp_path: Path) -> None:
+    export = write_zip(tmp_path / "export.zip", export_files())
+    with connector(export, url_template="https://kb.example.com/{uuid}") as notion:
+        items = {e.external_id: e for e in notion.list() if isinstance(e, Item)}
+        database = notion.fetch(items[DB])
+        row = notion.fetch(items[ROW])
+    assert database.title == LONG
+    assert database.url == "https://kb.example.com/01234567-89ab-cdef-0123-456789abcdef"
+    assert 'href="https://kb.example.com/fedcba98-7654-3210-fedc-ba9876543210"' in database.body
+    assert "<th>Done</th><td>Yes</td>" in row.body
+
+
+def test_versions_follow_content_and_settings_not_zip_or_path(tmp_path: Path) -> None:
+    first = write_zip(tmp_path / "a" / "export.zip", export_files())
+    files = export_files()
+    moved = {f"Export-y/{name}": data for name, data in files.items()}  # new wrapper folder
+    second = write_zip(tmp_path / "b" / "export.zip", moved)
+
+    def versions(path: Path, **settings: object) -> dict[str, str]:
+        with connector(path, **settings) as notion:
+            return {e.external_id: e.version for e in notion.list() if isinstance(e, Item)}
+
+    assert versions(first) == versions(second)
+    assert versions(first) != versions(first, url_template="https://other.example.com/{id}")
