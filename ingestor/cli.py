@@ -7,6 +7,7 @@ Exit codes:
     2   configuration or usage error
     3   Intercom could not be reached, or refused the token
     4   the state database is locked by another process or unusable
+    5   ``plan`` only: the sync would change something
     130 interrupted (Ctrl-C)
 """
 
@@ -45,6 +46,7 @@ class ExitCode(IntEnum):
     CONFIG = 2
     INTERCOM = 3
     STATE = 4
+    CHANGES = 5
     INTERRUPTED = 130
 
 
@@ -226,6 +228,42 @@ def daemon(
     loaded = _guarded(lambda: load_config(config))
     choice = LogChoice(level=log_level.upper() if log_level else None, format=log_format)
     raise typer.Exit(_guarded(lambda: run_daemon(config, loaded, choice)))
+
+
+@app.command()
+def plan(
+    config: ConfigOption,
+    connector: Annotated[
+        list[str] | None,
+        typer.Option("--connector", help="Plan only this connector (repeatable)."),
+    ] = None,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Show what each update changes, as a Markdown diff.")
+    ] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Plan a --full sync (every page re-sent).")
+    ] = False,
+    log_level: LogLevelOption = "WARNING",
+) -> None:
+    """What a sync would create, update and delete, and why. Writes nothing.
+
+    Exit code 0 when nothing would change, 5 when something would (for CI), and the usual
+    codes for errors.
+    """
+    from ingestor.config import load_config
+    from ingestor.plan import print_plan, would_change
+    from ingestor.runner import sync_connectors
+    from ingestor.sync import SyncOptions
+
+    loaded = _guarded(lambda: load_config(config))
+    _logging(log_level, "text", [loaded.intercom.token.get_secret_value()])
+    options = SyncOptions(dry_run=True, full=full, collect_html=diff)
+    reports = _guarded(lambda: sync_connectors(loaded, names=connector, options=options))
+    print_plan(stdout, reports, loaded.state.path, diff=diff)
+    code = exit_code_for_reports(reports)
+    if code == ExitCode.OK and would_change(reports):
+        code = ExitCode.CHANGES
+    raise typer.Exit(code)
 
 
 @app.command()

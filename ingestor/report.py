@@ -10,6 +10,8 @@ from typing import Protocol
 from ingestor.errors import SyncError
 
 __all__ = [
+    "MAX_FAILURES_KEPT",
+    "MAX_HELD_BACK_KEPT",
     "NullObserver",
     "Outcome",
     "PageEvent",
@@ -20,6 +22,8 @@ __all__ = [
 
 #: Failures a report keeps in memory; the counter and the state database have them all.
 MAX_FAILURES_KEPT = 1000
+#: Vanished pages a report lists when the deletion guard keeps them.
+MAX_HELD_BACK_KEPT = 1000
 
 
 class Outcome(StrEnum):
@@ -68,6 +72,10 @@ class SyncReport:
     #: 100,000 pages must not hold 100,000 events.
     changes: list[PageEvent] = field(default_factory=list)
     interrupted: bool = False
+    #: Vanished pages the deletion guard kept (at most MAX_HELD_BACK_KEPT are listed).
+    held_back: list[str] = field(default_factory=list)
+    #: With SyncOptions.collect_html: what each planned create/update would send.
+    planned_html: dict[str, str] = field(default_factory=dict, repr=False)
     #: The error that ended the run early, for callers that map it to an exit code.
     exception: SyncError | None = field(default=None, repr=False)
 

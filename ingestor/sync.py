@@ -24,7 +24,14 @@ from ingestor.intercom import ExternalPage, IntercomClient
 from ingestor.listing import list_source
 from ingestor.logs import RunLogger
 from ingestor.pacing import UploadSlots
-from ingestor.report import NullObserver, Outcome, PageEvent, SyncObserver, SyncReport
+from ingestor.report import (
+    MAX_HELD_BACK_KEPT,
+    NullObserver,
+    Outcome,
+    PageEvent,
+    SyncObserver,
+    SyncReport,
+)
 from ingestor.sources import SourceResolver
 from ingestor.workers import ConversionPool
 from state import RunCounts, Store, SyncEntry
@@ -47,6 +54,8 @@ class SyncOptions:
     dry_run: bool = False
     full: bool = False
     allow_mass_delete: bool = False
+    #: Dry runs only: keep the HTML each create/update would send (``ingestor plan --diff``).
+    collect_html: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +297,9 @@ class _Run:
             if self.options.full and not is_new:
                 reason = "--full"
             if self.options.dry_run:
+                if self.options.collect_html:
+                    with self._lock:
+                        self.report.planned_html[item.external_id] = page.html
                 return PageEvent(item.external_id, outcome, reason)
             with slots:
                 self._upsert(item, page, page_hash)
@@ -326,6 +338,7 @@ class _Run:
             intercom_id=result.id,
             title=page.title,
             url=page.url,
+            sent_html=page.html,
         )
 
     def _send(self, page: ConvertedPage, source_id: int) -> ExternalPage:
@@ -404,6 +417,7 @@ class _Run:
         )
         if blocked:
             report.deletion_blocked = blocked
+            report.held_back = [external_id for external_id, _ in live[:MAX_HELD_BACK_KEPT]]
             self.log.warning("sync %s: %s", self.name, blocked)
             return
         for external_id, intercom_id in live:

@@ -82,7 +82,12 @@ def _v1_to_v2_cursors(conn: Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v0_to_v1_baseline, _v1_to_v2_cursors)
+def _v2_to_v3_sent_html(conn: Connection) -> None:
+    """The HTML last sent for each page (zlib), for ``ingestor plan --diff``."""
+    conn.exec_driver_sql("ALTER TABLE pages ADD COLUMN sent_html BLOB")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v0_to_v1_baseline, _v1_to_v2_cursors, _v2_to_v3_sent_html)
 #: The version this code reads and writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

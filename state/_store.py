@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -301,9 +302,14 @@ class Store:
         intercom_id: str,
         title: str,
         url: str | None,
+        sent_html: str | None = None,
     ) -> None:
-        """Record a page Intercom confirmed; clears any earlier failure."""
+        """Record a page Intercom confirmed; clears any earlier failure.
+
+        ``sent_html`` (kept compressed) is what ``ingestor plan --diff`` compares against.
+        """
         values = {
+            "sent_html": None if sent_html is None else zlib.compress(sent_html.encode(), 6),
             "connector": connector,
             "external_id": external_id,
             "version": version,
@@ -318,6 +324,18 @@ class Store:
         }
         with self._writing("recording an upsert") as conn:
             conn.execute(UPSERT_PAGE, values)
+
+    def last_sent_html(self, connector: str, external_id: str) -> str | None:
+        """The HTML last sent to Intercom for this page, if it was kept."""
+        with self._reading("reading a sent page") as conn:
+            row = conn.execute(
+                select(_pages.c.sent_html).where(
+                    _pages.c.connector == connector, _pages.c.external_id == external_id
+                )
+            ).first()
+        if row is None or row[0] is None:
+            return None
+        return zlib.decompress(row[0]).decode()
 
     def record_unchanged(self, connector: str, versions: Iterable[tuple[str, str]]) -> int:
         """Store new versions of pages whose content did not change, in one transaction.

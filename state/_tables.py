@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Dialect, Index, String, Table
+from sqlalchemy import Dialect, Index, LargeBinary, String, Table
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -89,6 +89,7 @@ class PageRow(StateModel, table=True):
     last_error: str | None = None
     error_count: int = 0
     failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_html: bytes | None = Field(default=None, sa_type=LargeBinary)  # zlib of the HTML sent
 
 
 class RunRow(StateModel, table=True):

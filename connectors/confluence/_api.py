@@ -7,6 +7,7 @@ CQL exists only in REST v1, which Cloud also serves under ``/wiki/rest/api``.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -108,7 +109,7 @@ def v2_page_ref(obj: JsonObject, where: str, space_key: str | None) -> PageRef:
     )
 
 
-class ConfluenceApi:
+class ConfluenceApi(ABC):
     """What both deployments share: CQL search (REST v1) and the server's clock."""
 
     def __init__(self, http: ConfluenceHttp, page_size: int, body_format: str) -> None:
@@ -116,21 +117,21 @@ class ConfluenceApi:
         self.page_size = page_size
         self.body_format = body_format
 
+    @abstractmethod
     def resolve_spaces(self, keys: Sequence[str]) -> dict[str, str]:
         """Space id (Cloud) or key (Data Center) by key; a missing space is an error."""
-        raise NotImplementedError
 
+    @abstractmethod
     def pages(self, space_key: str, space_id: str) -> Iterator[PageRef]:
         """Every current page of a space (no drafts, no archived pages)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def gone(self, space_key: str, space_id: str) -> Iterator[str]:
         """Ids of the pages of a space that are in its trash or archived."""
-        raise NotImplementedError
 
+    @abstractmethod
     def page(self, page_id: str) -> PageBody:
         """One page with its rendered body."""
-        raise NotImplementedError
 
     def cql(self, query: str) -> Iterator[PageRef]:
         """Every page a CQL query finds, with version, ancestors, labels and space."""

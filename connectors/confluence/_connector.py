@@ -13,9 +13,10 @@ Incremental (``Incremental``): a cursor is the server's clock (``Date`` header) 
 a run. The next run asks CQL for pages modified since the cursor minus ``overlap``, written in
 ``cql_timezone`` (CQL reads dates in the API user's time zone), and lists the spaces' trashed
 and archived pages for deletions. Changed pages that left the scope (label removed, moved under
-an excluded page or to another space) are reported deleted. A cursor older than
-``incremental_max_age``, or not ours, makes the engine list in full; pages purged from the
-trash are only noticed by such a full listing.
+an excluded page or to another space) are reported deleted. The cursor also carries the time
+of the last full listing: once it is older than ``full_listing_every`` (or the cursor is not
+ours) ``list_changes`` returns None and the engine lists in full, which catches what CQL
+cannot report (pages purged from the trash, restored, or moved without an edit).
 """
 
 from __future__ import annotations
@@ -150,24 +151,27 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
 
     def start_cursor(self) -> str:
         """The server's clock now (local clock when the server sends no usable ``Date``)."""
-        return format_cursor(self._now())
+        now = self._now()
+        return format_cursor(now, now)
 
     def list_changes(self, cursor: str) -> Changes | None:
         """Pages changed since ``cursor`` (CQL ``lastmodified`` minus ``overlap``), and deletions.
 
         Returns:
-            None when the cursor is not ours or older than ``incremental_max_age``.
+            None when the cursor is not ours or the last full listing is older than
+            ``full_listing_every``.
 
         Raises:
             ConnectorError: Confluence failed; nothing is deleted this run.
         """
-        since = parse_cursor(cursor)
-        if since is None:
+        parsed = parse_cursor(cursor)
+        if parsed is None:
             log.info("confluence %s: cursor %r not understood; full listing", self.name, cursor)
             return None
+        since, full_listing = parsed
         now = self._now()
-        if now - since > self.settings.incremental_max_age:
-            log.info("confluence %s: last run older than incremental_max_age", self.name)
+        if now - full_listing > self.settings.full_listing_every:
+            log.info("confluence %s: last full listing older than full_listing_every", self.name)
             return None
         settings = self.settings
         query = cql_changed_since(settings.spaces, since - settings.overlap, settings.cql_timezone)
@@ -186,7 +190,9 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
                 if page_id not in changed:
                     deleted[page_id] = "trashed or archived"
         return Changes(
-            changed=list(changed.values()), deleted=list(deleted), cursor=format_cursor(now)
+            changed=list(changed.values()),
+            deleted=list(deleted),
+            cursor=format_cursor(now, full_listing),
         )
 
     def _now(self) -> datetime:

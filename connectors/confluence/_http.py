@@ -89,9 +89,7 @@ class ConfluenceHttp:
         date = response.headers.get("date")
         return str(date) if date else None
 
-    def paginate(
-        self, path: str, params: Params, what: str
-    ) -> Iterator[JsonObject]:
+    def paginate(self, path: str, params: Params, what: str) -> Iterator[JsonObject]:
         """Yield every result of a paginated listing, following ``_links.next`` to the end.
 
         Args:

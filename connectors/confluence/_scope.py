@@ -92,15 +92,20 @@ def cql_labelled(spaces: Sequence[str], labels: Sequence[str]) -> str:
     return f"type = page AND space in ({_quoted(spaces)}) AND label in ({_quoted(labels)})"
 
 
-def format_cursor(moment: datetime) -> str:
-    """The opaque cursor: an ISO 8601 instant in UTC."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+def format_cursor(since: datetime, full_listing: datetime) -> str:
+    """The opaque cursor: the instant changes are read from, and the last full listing's."""
+    stamp = [m.astimezone(UTC).isoformat(timespec="seconds") for m in (since, full_listing)]
+    return f"{stamp[0]} full={stamp[1]}"
 
 
-def parse_cursor(cursor: str) -> datetime | None:
-    """The instant of a cursor, or None when it is not one of ours (the engine lists in full)."""
+def parse_cursor(cursor: str) -> tuple[datetime, datetime] | None:
+    """(since, last full listing) of a cursor, or None when it is not one of ours."""
+    since_text, _, full_text = cursor.partition(" full=")
     try:
-        moment = datetime.fromisoformat(cursor)
+        since = datetime.fromisoformat(since_text)
+        full = datetime.fromisoformat(full_text)
     except ValueError:
         return None
-    return moment if moment.tzinfo is not None else None
+    if since.tzinfo is None or full.tzinfo is None:
+        return None
+    return since, full

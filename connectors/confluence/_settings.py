@@ -98,9 +98,13 @@ class ConfluenceSettings(ConnectorSettings):
             "read in it, so incremental queries are written in it."
         ),
     )
-    incremental_max_age: Duration = Field(
-        default=timedelta(days=7),
-        description="An incremental cursor older than this triggers a full listing instead.",
+    full_listing_every: Duration = Field(
+        default=timedelta(days=1),
+        description=(
+            "Incremental runs give way to a full listing once the last one is older than this: "
+            "it catches what CQL cannot report (pages purged from the trash, restored, or "
+            "moved without an edit)."
+        ),
     )
     timeout_seconds: float = Field(default=30.0, gt=0, description="HTTP timeout per call.")
     max_attempts: int = Field(

@@ -5,14 +5,15 @@ start of a run. ``list_changes`` then:
 
 1. asks the wiki's time; a cursor older than ``incremental_max_age`` (the wiki purges recent
    changes after ``$wgRCMaxAge``) or unreadable returns None: the engine lists in full;
-2. reads ``list=recentchanges`` (edits and new pages in the connector's namespaces; delete,
-   move, import and merge log entries in any namespace, since a page may move into scope) and
+2. reads ``list=recentchanges`` (edits and new pages under titles in scope; delete, move,
+   import and merge log entries under any title, since a page may move into scope) and
    ``list=logevents`` (``delete`` and ``move``, whose ``logpage`` names the page id even after
    the page is gone) from ``cursor - overlap`` to that time, following ``continue``;
 3. re-reads the current state of every page id found (``prop=info``, plus ``categories`` when
-   category filters are set), 50 ids per call: a page that no longer exists, became a
-   redirect, or left the scope (moved to another namespace, out of an include category) is
-   deleted; any other is a changed :class:`Item` (the version gate skips unchanged ones).
+   category filters are set), 50 ids per call: a page in scope now is a changed :class:`Item`
+   (the version gate skips unchanged ones); a page that no longer exists, became a redirect
+   or left the scope (moved to another namespace or prefix, into an excluded category) is
+   deleted, if an entry showed it under a title in scope (pages never in scope are ignored).
 
 So a moved page keeps its id and comes back with its new title and url; an undeleted page
 comes back; nothing is inferred from titles, which change.
@@ -84,7 +85,10 @@ def list_changes(connector: MediaWikiConnector, cursor: str) -> Changes | None:
         "start": (since - settings.overlap).strftime(_TIME_FORMAT),
         "end": now.strftime(_TIME_FORMAT),
     }
-    candidates = _changed_page_ids(connector, window) | _logged_page_ids(connector, window)
+    # page id -> whether any entry showed it under a title in scope (only those can be deleted)
+    candidates: dict[int, bool] = {}
+    for page_id, in_scope in _recent_changes(connector, window) + _log_events(connector, window):
+        candidates[page_id] = candidates.get(page_id, False) or in_scope
     changed: list[Item] = []
     deleted: list[str] = []
     ordered = sorted(candidates)
@@ -94,16 +98,19 @@ def list_changes(connector: MediaWikiConnector, cursor: str) -> Changes | None:
         pages = page_infos(api, batch, with_categories=categories)
         for page_id in batch:
             page = pages.get(page_id)
-            if page is None or not connector.scope.admits(page):
-                deleted.append(str(page_id))
-            else:
+            if page is not None and connector.scope.admits(page):
                 changed.append(Item(str(page_id), str(page.revision), locator=page.url))
+            elif candidates[page_id]:
+                deleted.append(str(page_id))
     return Changes(changed=changed, deleted=deleted, cursor=format_cursor(now))
 
 
-def _changed_page_ids(connector: MediaWikiConnector, window: dict[str, str]) -> set[int]:
-    namespaces = connector.scope.namespaces
-    found: set[int] = set()
+def _recent_changes(
+    connector: MediaWikiConnector, window: dict[str, str]
+) -> list[tuple[int, bool]]:
+    """(page id, title in scope) of edits to titles in scope and of page log entries."""
+    scope = connector.scope
+    found: list[tuple[int, bool]] = []
     params = {
         "list": "recentchanges",
         "rcstart": window["start"],
@@ -116,18 +123,20 @@ def _changed_page_ids(connector: MediaWikiConnector, window: dict[str, str]) -> 
     for body in connector.api.query(params):
         for change in body.get("query", {}).get("recentchanges", []):
             page_id = int(change.get("pageid") or 0)
-            if not page_id:
-                continue
             kind = change.get("type")
-            edited = kind in ("edit", "new") and int(change.get("ns", 0)) in namespaces
-            logged = kind == "log" and change.get("logtype") in _PAGE_LOG_TYPES
-            if edited or logged:
-                found.add(page_id)
+            if not page_id or kind not in ("edit", "new", "log"):
+                continue
+            in_scope = scope.admits_title(int(change.get("ns", 0)), str(change.get("title", "")))
+            # a log entry (a move into scope) counts even under an out-of-scope title
+            if in_scope or (kind == "log" and change.get("logtype") in _PAGE_LOG_TYPES):
+                found.append((page_id, in_scope))
     return found
 
 
-def _logged_page_ids(connector: MediaWikiConnector, window: dict[str, str]) -> set[int]:
-    found: set[int] = set()
+def _log_events(connector: MediaWikiConnector, window: dict[str, str]) -> list[tuple[int, bool]]:
+    """(page id, title in scope) of deletions and moves."""
+    scope = connector.scope
+    found: list[tuple[int, bool]] = []
     for log_type in ("delete", "move"):
         params = {
             "list": "logevents",
@@ -143,5 +152,6 @@ def _logged_page_ids(connector: MediaWikiConnector, window: dict[str, str]) -> s
                 # `logpage` (1.38+) keeps the id of a deleted or moved page; `pageid` is 0 then
                 page_id = int(event.get("logpage") or event.get("pageid") or 0)
                 if page_id:
-                    found.add(page_id)
+                    title = str(event.get("title", ""))
+                    found.append((page_id, scope.admits_title(int(event.get("ns", 0)), title)))
     return found

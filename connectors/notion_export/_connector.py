@@ -16,6 +16,7 @@ import os
 import posixpath
 import shutil
 import tempfile
+import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import ClassVar
@@ -56,6 +57,7 @@ class NotionExportConnector(Connector[NotionExportSettings]):
     def __init__(self, settings: NotionExportSettings) -> None:
         super().__init__(settings)
         self._workdir: str | None = None
+        self._finalizer: weakref.finalize[[str, bool], NotionExportConnector] | None = None
         self._index: ExportIndex | None = None
         self._source = ""
         self._version_salt = hashlib.sha256(
@@ -108,6 +110,8 @@ class NotionExportConnector(Connector[NotionExportSettings]):
 
     def _extract(self, zips: Sequence[Path]) -> str:
         self._workdir = tempfile.mkdtemp(prefix=f"fin-notion-{self.name}-")
+        # removed at exit or garbage collection too, should close() never be called
+        self._finalizer = weakref.finalize(self, shutil.rmtree, self._workdir, True)
         limits = ExtractionLimits(
             max_total_bytes=self.settings.max_export_bytes,
             max_files=self.settings.max_export_files,
@@ -215,6 +219,7 @@ class NotionExportConnector(Connector[NotionExportSettings]):
         self._cleanup()
 
     def _cleanup(self) -> None:
-        if self._workdir is not None:
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
+        if self._finalizer is not None:
+            self._finalizer()  # shutil.rmtree(workdir, ignore_errors=True), once
+            self._finalizer = None
+        self._workdir = None

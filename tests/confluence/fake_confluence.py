@@ -73,12 +73,13 @@ class FakeConfluence(FakeWiki):
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str]] = []  # (route name, path?query)
         self._server: ThreadingHTTPServer | None = None
-        v2 = [
+        Route = tuple[str, str, Callable[..., Answer]]
+        v2: list[Route] = [
             ("v2.spaces", r"/api/v2/spaces", self._v2_spaces),
             ("v2.space_pages", r"/api/v2/spaces/(\d+)/pages", self._v2_space_pages),
             ("v2.page", r"/api/v2/pages/(\d+)", self._v2_page),
         ]
-        v1 = [
+        v1: list[Route] = [
             ("v1.space", r"/rest/api/space", self._v1_spaces),
             ("v1.search", r"/rest/api/content/search", self._v1_search),
             ("v1.content", r"/rest/api/content", self._v1_content_list),

@@ -95,7 +95,9 @@ def _fake(deployment: str) -> FakeConfluence:
 
 
 @pytest.fixture(params=["cloud", "datacenter"])
-def wiki(request: pytest.FixtureRequest, tmp_path: Path, emulator: EmulatorServer) -> Iterator[Wiki]:
+def wiki(
+    request: pytest.FixtureRequest, tmp_path: Path, emulator: EmulatorServer
+) -> Iterator[Wiki]:
     fake = _fake(request.param).start()
     yield Wiki(tmp_path, fake, emulator)
     fake.stop()
@@ -184,3 +186,4 @@ def test_more_than_1000_pages_are_synced(dc_wiki: Wiki) -> None:
     report = wiki.sync()
     assert (report.listed, report.created, report.failed) == (1030, 1030, 0)
     assert len(wiki.pages()) == 1030
+    assert len(fake.calls("v1.content")) == 11

@@ -20,6 +20,10 @@ Connect = Callable[..., ConfluenceConnector]
 HOUR_AGO = datetime.now(UTC) - timedelta(hours=1)
 
 
+def since_of(cursor: str) -> datetime:
+    return datetime.fromisoformat(cursor.partition(" full=")[0])
+
+
 def changes(connector: ConfluenceConnector, cursor: str) -> Changes:
     result = connector.list_changes(cursor)
     assert result is not None
@@ -46,7 +50,8 @@ def test_edits_new_pages_and_deletions_since_the_cursor(
     assert {(i.external_id, i.version) for i in result.changed} == {(edited, "2"), (new, "1")}
     assert set(result.deleted) == {trashed, archived}
     assert result.problems == ()
-    assert datetime.fromisoformat(result.cursor) >= datetime.fromisoformat(cursor)
+    assert since_of(result.cursor) >= since_of(cursor)
+    assert result.cursor.endswith(cursor.partition(" full=")[2])  # the full listing's time stays
     [cql] = fake.calls("v1.search")
     assert "lastmodified" in cql and "ENG" in cql
 
@@ -56,7 +61,7 @@ def test_the_overlap_window_rereads_recent_edits(
 ) -> None:
     connector = connect(fake_cloud, overlap="10m")
     cursor = connector.start_cursor()
-    at = datetime.fromisoformat(cursor)
+    at = since_of(cursor)
     recent = fake_cloud.add_page("ENG", "Just before", modified=at - timedelta(minutes=5))
     fake_cloud.add_page("ENG", "Long before", modified=at - timedelta(minutes=30))
     assert [i.external_id for i in changes(connector, cursor).changed] == [recent]
@@ -113,15 +118,20 @@ def test_hundreds_of_changes_are_paginated_to_the_end(
     assert len(fake.calls("v1.search")) == 3
 
 
-def test_old_or_foreign_cursors_ask_for_a_full_listing(
+def test_stale_or_foreign_cursors_ask_for_a_full_listing(
     fake_cloud: FakeConfluence, connect: Connect
 ) -> None:
-    connector = connect(fake_cloud, incremental_max_age="1d")
-    old = (datetime.now(UTC) - timedelta(days=2)).isoformat()
-    assert connector.list_changes(old) is None
+    connector = connect(fake_cloud, full_listing_every="1d")
+    now = datetime.now(UTC)
+    recent, old = now - timedelta(minutes=30), now - timedelta(days=2)
+    assert connector.list_changes(f"{recent.isoformat()} full={old.isoformat()}") is None
     assert connector.list_changes("rev:12345") is None
-    assert connector.list_changes("2026-01-01T00:00:00") is None  # no time zone: not ours
+    assert connector.list_changes("2026-01-01T00:00:00 full=2026-01-01T00:00:00") is None
     assert fake_cloud.calls("v1.search") == []
+    # Incremental runs keep the last full listing's time, so they hand over in time.
+    fake_cloud.add_space("ENG")
+    full = (now - timedelta(hours=2)).astimezone(UTC).isoformat(timespec="seconds")
+    assert changes(connector, f"{recent.isoformat()} full={full}").cursor.endswith(full)
 
 
 def test_a_failing_search_raises(fake: FakeConfluence, connect: Connect) -> None:

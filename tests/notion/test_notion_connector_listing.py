@@ -76,3 +76,41 @@ def test_versions_follow_content_and_settings_not_zip_or_path(tmp_path: Path) ->
 
     assert versions(first) == versions(second)
     assert versions(first) != versions(first, url_template="https://other.example.com/{id}")
+
+
+def html_database_export() -> dict[str, bytes]:
+    table = (
+        f'<html><body><article><header><h1 class="page-title">Tasks</h1></header>'
+        f'<div class="page-body"><table class="collection-content"><thead><tr><th>Name</th>'
+        f'</tr></thead><tbody><tr><td><a href="Tasks%20{DB}/First%20step%20{ROW}.html">'
+        f"First step</a></td></tr></tbody></table></div></article></body></html>"
+    )
+    row = (
+        '<html><body><article><header><h1 class="page-title">First step</h1></header>'
+        '<div class="page-body"><p>Call.</p></div></article></body></html>'
+    )
+    home = (
+        '<html><body><article><header><h1 class="page-title">Home</h1></header>'
+        f'<div class="page-body"><p><a href="Tasks%20{DB}.html">Tasks</a></p></div>'
+        "</article></body></html>"
+    )
+    return {
+        f"Export-z/Home {HOME}.html": home.encode(),
+        f"Export-z/Tasks {DB}.html": table.encode(),
+        f"Export-z/Tasks {DB}/First step {ROW}.html": row.encode(),
+        "Export-z/index.html": b"<html><body>index</body></html>",
+    }
+
+
+@pytest.mark.parametrize(("include", "expected"), [(True, {HOME, DB, ROW}), (False, {HOME})])
+def test_html_databases_and_rows_follow_include_databases(
+    tmp_path: Path, include: bool, expected: set[str]
+) -> None:
+    export = write_zip(tmp_path / "export.zip", html_database_export())
+    with connector(export, include_databases=include) as notion:
+        items = {e.external_id: e for e in notion.list() if isinstance(e, Item)}
+        assert set(items) == expected
+        if include:
+            table = notion.fetch(items[DB])
+            assert table.title == "Tasks"
+            assert f'href="https://www.notion.so/{ROW}"' in table.body

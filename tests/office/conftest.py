@@ -92,7 +92,9 @@ def raw_docx(
     )
     pkg_rel = "http://schemas.openxmlformats.org/package/2006/relationships"
     core_type = f"{pkg_rel}/metadata/core-properties"
-    rels = [f'<Relationship Id="rId1" Type="{rel_base}/officeDocument" Target="word/document.xml"/>']
+    rels = [
+        f'<Relationship Id="rId1" Type="{rel_base}/officeDocument" Target="word/document.xml"/>'
+    ]
     files: dict[str, str] = {}
     if title is not None:
         rels.append(f'<Relationship Id="rId2" Type="{core_type}" Target="docProps/core.xml"/>')
@@ -103,7 +105,9 @@ def raw_docx(
         )
     doc_rels = []
     for index, (name, xml) in enumerate((parts or {}).items(), start=1):
-        doc_rels.append(f'<Relationship Id="rP{index}" Type="{rel_base}/{name}" Target="{name}.xml"/>')
+        doc_rels.append(
+            f'<Relationship Id="rP{index}" Type="{rel_base}/{name}" Target="{name}.xml"/>'
+        )
         files[f"word/{name}.xml"] = xml.replace("W_NS", w_ns)
     files["[Content_Types].xml"] = (
         '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'

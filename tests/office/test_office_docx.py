@@ -88,7 +88,7 @@ def test_tracked_changes_read_as_the_current_text_without_marks() -> None:
 
 def test_text_boxes_are_read_from_their_fallback_and_never_crash() -> None:
     box = (
-        "<w:p><w:r><mc:AlternateContent><mc:Choice Requires=\"wps\"><w:drawing/></mc:Choice>"
+        '<w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing/></mc:Choice>'
         "<mc:Fallback><w:pict><v:shape><v:textbox><w:txbxContent>"
         "<w:p><w:r><w:t>Boxed tip</w:t></w:r></w:p>"
         "</w:txbxContent></v:textbox></v:shape></w:pict></mc:Fallback></mc:AlternateContent>"
@@ -118,8 +118,12 @@ def test_document_without_text_is_skipped_not_empty() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600 + "EncryptedPackage".encode("utf-16-le"),
-         "encrypted"),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+            + b"\0" * 600
+            + "EncryptedPackage".encode("utf-16-le"),
+            "encrypted",
+        ),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "legacy binary Word"),
         (b"Just some text renamed to .docx", "not a ZIP"),
         (rich_docx()[:5000], "corrupted DOCX"),

@@ -41,8 +41,10 @@ def test_headings_paragraphs_and_lists_are_recovered() -> None:
 
 def test_a_sentence_cut_by_a_page_break_is_joined_across_header_and_footer() -> None:
     html = pdf_to_html(policy_pdf()).html
-    assert "<p>Claims must be filed within thirty days, and the manager who approved the trip " \
+    assert (
+        "<p>Claims must be filed within thirty days, and the manager who approved the trip "
         "signs them off.</p>" in html
+    )
     assert "ACME internal" not in html  # running header on every page
     assert "Page 1 of 3" not in html and "Page 2" not in html  # page numbers
 

@@ -147,7 +147,9 @@ class TestSchema:
                 }
         assert pragmas == {"journal_mode": "wal", "synchronous": 1, "busy_timeout": 10000}
         with sqlite3.connect(path) as conn:
-            assert conn.execute("SELECT id, schema_version FROM meta").fetchall() == [(1, SCHEMA_VERSION)]
+            assert conn.execute("SELECT id, schema_version FROM meta").fetchall() == [
+                (1, SCHEMA_VERSION)
+            ]
 
     def test_migrated_schema_matches_the_sqlmodel_tables(self, tmp_path: Path) -> None:
         path = tmp_path / "state.db"
@@ -167,10 +169,12 @@ class TestSchema:
         path = tmp_path / "state.db"
         path.touch()  # what an interrupted first start or `touch state.db` leaves
         with Store.open(path) as store:
-            assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS) == 2
+            assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS) == 3
             store.save_source("handbook", 1, "https://h")
 
-    def test_v1_file_from_an_older_process_is_migrated_and_keeps_its_pages(self, tmp_path: Path) -> None:
+    def test_v1_file_from_an_older_process_is_migrated_and_keeps_its_pages(
+        self, tmp_path: Path
+    ) -> None:
         path = tmp_path / "state.db"
         with sqlite3.connect(path) as conn:  # a v1 database, written without our code
             conn.executescript(
@@ -197,7 +201,7 @@ class TestSchema:
             )
         with Store.open(path) as store:
             page = store.page_index("handbook")["a.md"]
-            assert store.schema_version == 2  # migrated: the cursors table was added
+            assert store.schema_version == SCHEMA_VERSION  # migrated: cursors, sent_html
             assert store.get_cursor("handbook") is None
         assert page.intercom_id == "77"
         # Naive text from another writer is read as UTC.
@@ -209,7 +213,7 @@ class TestSchema:
         with sqlite3.connect(path) as conn:
             conn.execute("UPDATE meta SET schema_version = 99")
         with pytest.raises(StateError, match=r"schema version 99, newer than this fin-ingestor "
-                           r"understands \(version 2\); upgrade fin-ingestor"):  # fmt: skip
+                           r"understands \(version 3\); upgrade fin-ingestor"):  # fmt: skip
             Store.open(path)
         with pytest.raises(StateError, match="has schema version 99"):
             Store.open(path, read_only=True)
@@ -247,29 +251,29 @@ class TestMigrationFramework:
 
     def test_steps_run_in_order_from_the_stored_version(self, tmp_path: Path) -> None:
         path = tmp_path / "state.db"
-        Store.open(path).close()  # v2
-        assert self.run(path, [*MIGRATIONS, self.add_column]) == (2, 3)
+        Store.open(path).close()  # v3
+        assert self.run(path, [*MIGRATIONS, self.add_column]) == (3, 4)
         assert "language" in [c[0] for c in sqlite_tables(path)["pages"]]
-        assert self.run(path, [*MIGRATIONS, self.add_column]) == (3, 3)  # nothing left to do
+        assert self.run(path, [*MIGRATIONS, self.add_column]) == (4, 4)  # nothing left to do
         with pytest.raises(StateError, match="newer than this fin-ingestor"):
-            Store.open(path)  # this code only knows v2
+            Store.open(path)  # this code only knows v3
 
     def test_from_zero_runs_every_step(self, tmp_path: Path) -> None:
         path = tmp_path / "state.db"
-        assert self.run(path, [*MIGRATIONS, self.add_column]) == (0, 3)
+        assert self.run(path, [*MIGRATIONS, self.add_column]) == (0, 4)
         with sqlite3.connect(path) as conn:
-            assert conn.execute("SELECT schema_version FROM meta").fetchone() == (3,)
+            assert conn.execute("SELECT schema_version FROM meta").fetchone() == (4,)
 
     def test_a_failed_step_rolls_everything_back(self, tmp_path: Path) -> None:
         path = tmp_path / "state.db"
         Store.open(path).close()
-        with pytest.raises(StateError, match="from version 3 to 4 failed: disk on fire"):
+        with pytest.raises(StateError, match="from version 4 to 5 failed: disk on fire"):
             self.run(path, [*MIGRATIONS, self.add_column, self.broken])
         tables = sqlite_tables(path)
         assert "half_done" not in tables  # DDL rolled back too
-        assert "language" not in [c[0] for c in tables["pages"]]  # so was the good v3 step
+        assert "language" not in [c[0] for c in tables["pages"]]  # so was the good v4 step
         with sqlite3.connect(path) as conn:
-            assert conn.execute("SELECT schema_version FROM meta").fetchone() == (2,)
+            assert conn.execute("SELECT schema_version FROM meta").fetchone() == (3,)
 
 
 class TestDamage:

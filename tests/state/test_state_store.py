@@ -35,7 +35,7 @@ def upsert(store: Store, external_id: str, version: str = "v1", **kw: str) -> No
 
 def test_open_creates_folders_and_reports_schema(tmp_path: Path) -> None:
     with Store.open(tmp_path / "deep" / "er" / "state.db") as store:
-        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.schema_version == SCHEMA_VERSION == 3
         assert store.interrupted_runs == ()
         assert not store.read_only
     assert (tmp_path / "deep" / "er" / "state.db").is_file()
@@ -338,3 +338,29 @@ def test_cursor_round_trip_and_forgotten_with_the_source(tmp_path: Path) -> None
         assert store.get_cursor("other") == "42"
     with Store.open(tmp_path / "state.db", read_only=True) as store:
         assert store.get_cursor("other") == "42"
+
+
+def test_last_sent_html_is_kept_compressed(tmp_path: Path) -> None:
+    html = "<h1>Refunds</h1>" + "<p>Annual plans can be refunded within 30 days.</p>" * 200
+    with Store.open(tmp_path / "state.db") as store:
+        store.record_upsert(
+            "docs",
+            "a.md",
+            version="1",
+            content_hash="h",
+            intercom_id="9",
+            title="A",
+            url=None,
+            sent_html=html,
+        )
+        store.record_upsert(
+            "docs", "b.md", version="1", content_hash="h", intercom_id="8", title="B", url=None
+        )
+        assert store.last_sent_html("docs", "a.md") == html
+        assert store.last_sent_html("docs", "b.md") is None
+        assert store.last_sent_html("docs", "missing.md") is None
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "state.db") as conn:
+        [(stored,)] = conn.execute("SELECT sent_html FROM pages WHERE external_id = 'a.md'")
+    assert len(stored) < len(html) / 10

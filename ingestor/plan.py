@@ -1,0 +1,99 @@
+"""``ingestor plan``: what a sync would do, page by page and why, with optional diffs.
+
+A plan is a dry run (no write call, no state written) rendered for review: every create,
+update and delete with its reason, vanished pages the deletion guard would keep, and with
+``--diff`` a readable Markdown diff of each update against the HTML last sent.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from ingestor.convert import to_markdown
+from ingestor.report import Outcome, SyncReport
+from state import Store
+
+__all__ = ["print_plan", "would_change"]
+
+_VERBS = {Outcome.CREATED: "create", Outcome.UPDATED: "update", Outcome.DELETED: "delete"}
+_STYLES = {Outcome.CREATED: "green", Outcome.UPDATED: "yellow", Outcome.DELETED: "red"}
+
+
+def would_change(reports: Sequence[SyncReport]) -> bool:
+    """True when the sync would create, update or delete anything."""
+    return any(r.created or r.updated or r.deleted for r in reports)
+
+
+def print_plan(
+    console: Console, reports: Sequence[SyncReport], state_path: Path, *, diff: bool
+) -> None:
+    """Every planned change with its reason; with ``diff``, what each update changes."""
+    store = Store.open(state_path, read_only=True) if diff and state_path.exists() else None
+    try:
+        for report in reports:
+            name = escape(report.connector)
+            for change in report.changes:
+                verb = _VERBS.get(change.outcome, change.outcome.value)
+                style = _STYLES.get(change.outcome, "")
+                console.print(
+                    f"[{style}]{verb:>6}[/{style}] {name}: {escape(change.external_id)} "
+                    f"({escape(change.reason)})",
+                    highlight=False,
+                )
+                if diff and change.outcome is Outcome.UPDATED:
+                    old = (
+                        store.last_sent_html(report.connector, change.external_id)
+                        if store
+                        else None
+                    )
+                    _print_diff(
+                        console,
+                        change.external_id,
+                        old,
+                        report.planned_html.get(change.external_id),
+                    )
+            for external_id in report.held_back:
+                console.print(
+                    f"[red]  keep[/red] {name}: {escape(external_id)} (vanished from the source, "
+                    "but the deletion guard would block deleting it)",
+                    highlight=False,
+                )
+            for failure in report.failures:
+                console.print(
+                    f"[red]  fail[/red] {name}: {escape(failure.external_id)} "
+                    f"({escape(failure.reason)})",
+                    highlight=False,
+                )
+            console.print(
+                f"{name}: {report.created} to create, {report.updated} to update, "
+                f"{report.deleted} to delete, {report.unchanged} unchanged (skipped)"
+                + (f"; {escape(report.deletion_blocked)}" if report.deletion_blocked else ""),
+                highlight=False,
+            )
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _print_diff(console: Console, external_id: str, old: str | None, new: str | None) -> None:
+    if new is None:
+        return
+    if old is None:
+        console.print("        (no copy of the last sent page is kept; run a sync to start)")
+        return
+    lines = difflib.unified_diff(
+        to_markdown(old).splitlines(),
+        to_markdown(new).splitlines(),
+        fromfile=f"{external_id} (sent)",
+        tofile=f"{external_id} (now)",
+        lineterm="",
+        n=2,
+    )
+    for line in lines:
+        style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
+        console.print(f"        [{style}]{escape(line)}[/{style}]", highlight=False)
