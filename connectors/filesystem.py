@@ -209,7 +209,7 @@ class FilesystemSettings(ConnectorSettings):
 
 
 class FilesystemConnector(Connector[FilesystemSettings]):
-    """Syncs the text files of one folder tree."""
+    """Syncs the pages of one folder tree: Markdown, HTML, text, and opt-in Word and PDF."""
 
     kind: ClassVar[str] = "filesystem"
     Settings: ClassVar[type[ConnectorSettings]] = FilesystemSettings
@@ -233,8 +233,15 @@ class FilesystemConnector(Connector[FilesystemSettings]):
     def list(self) -> Iterator[Item | ListingProblem]:
         """Yield every matching file of an enabled format under root, sorted, reading none."""
         for entry in walk(self._root, self._include, self._exclude, self.settings.follow_symlinks):
-            if isinstance(entry, ListingProblem) or file_format(entry.external_id) in self._formats:
+            if isinstance(entry, ListingProblem):
                 yield entry
+                continue
+            kind = file_format(entry.external_id)
+            if kind not in self._formats:
+                continue
+            if kind == "docx" and PurePosixPath(entry.external_id).name.startswith("~$"):
+                continue  # Word's lock file next to an open document, not a document
+            yield entry
 
     def fetch(self, item: Item) -> Document:
         """Read and decode one listed file.

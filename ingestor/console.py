@@ -122,14 +122,15 @@ def print_summary(console: Console, reports: Sequence[SyncReport]) -> None:
     table = Table(
         title="Sync summary" + (" (dry run: nothing was written)" if _dry(reports) else "")
     )
-    for column in ("connector", "status", "created", "updated", "unchanged", "deleted", "failed"):
+    columns = ("connector", "status", "created", "updated", "unchanged", "deleted", "skipped")
+    for column in (*columns, "failed"):
         table.add_column(column, justify="left" if column in ("connector", "status") else "right")
     table.add_column("duration", justify="right")
     for r in reports:
         table.add_row(
             r.connector,
             r.status,
-            *(str(n) for n in (r.created, r.updated, r.unchanged, r.deleted, r.failed)),
+            *(str(n) for n in (r.created, r.updated, r.unchanged, r.deleted, r.skipped, r.failed)),
             f"{r.duration:.1f}s",
         )
     console.print(table)
@@ -144,6 +145,11 @@ def print_summary(console: Console, reports: Sequence[SyncReport]) -> None:
             )
         if r.deletion_blocked:
             console.print(f"[yellow]{escape(r.connector)}: {escape(r.deletion_blocked)}[/yellow]")
+        for skip in r.skips[:MAX_LISTED]:
+            console.print(
+                f"{escape(r.connector)}: skipped {escape(skip.external_id)}: {escape(skip.reason)}",
+                highlight=False,
+            )
         for failure in r.failures[:MAX_LISTED]:
             console.print(
                 f"[red]{escape(r.connector)}: failed {escape(failure.external_id)}: "

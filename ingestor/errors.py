@@ -90,8 +90,9 @@ class ConnectorError(IngestorError):
 class PageSkipped(ConnectorError):
     """A page was read but holds nothing to publish (a scanned PDF without a text layer).
 
-    It is reported and never uploaded empty. The engine treats it like any ConnectorError of
-    ``fetch`` (one page fails, the run goes on) unless it counts skips apart.
+    It is reported and never uploaded empty. The engine counts it as skipped (not failed),
+    remembers its version so the file is not read again while unchanged, and takes down the
+    page an earlier version of the file published.
     """
 
 

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from connectors.base import Changes, Connector, Incremental, Item, ListingProblem
 from ingestor.errors import ConnectorError
-from state import SyncEntry
+from state import SKIPPED_HASH, SyncEntry
 
 __all__ = ["ListingResult", "list_source"]
 
@@ -107,7 +107,7 @@ class _VersionGate:
         if (
             not self.full
             and entry is not None
-            and entry.intercom_id is not None
+            and (entry.intercom_id is not None or entry.content_hash == SKIPPED_HASH)
             and entry.version == item.version + self.suffix
         ):
             result.unchanged += 1

@@ -34,6 +34,8 @@ class Outcome(StrEnum):
     UNCHANGED = "unchanged"
     DELETED = "deleted"
     FAILED = "failed"
+    #: Read, but nothing to publish (an image-only PDF): reported, never uploaded empty.
+    SKIPPED = "skipped"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,7 @@ class SyncReport:
     unchanged: int = 0
     deleted: int = 0
     failed: int = 0
+    skipped: int = 0
     listed: int = 0
     #: False when the listing raised or skipped part of the source: nothing is deleted then.
     listing_complete: bool = True
@@ -68,6 +71,7 @@ class SyncReport:
     #: A run-level error (Intercom unreachable, authentication...) that ended the run early.
     error: str | None = None
     failures: list[PageEvent] = field(default_factory=list)
+    skips: list[PageEvent] = field(default_factory=list)
     #: Every create/update/delete, kept only in dry runs (which print it): a first sync of
     #: 100,000 pages must not hold 100,000 events.
     changes: list[PageEvent] = field(default_factory=list)
@@ -85,6 +89,9 @@ class SyncReport:
         if event.outcome is Outcome.FAILED:
             if len(self.failures) < MAX_FAILURES_KEPT:  # all of them are in the state db
                 self.failures.append(event)
+        elif event.outcome is Outcome.SKIPPED:
+            if len(self.skips) < MAX_FAILURES_KEPT:
+                self.skips.append(event)
         elif self.dry_run and event.outcome is not Outcome.UNCHANGED:
             self.changes.append(event)
 

@@ -49,6 +49,7 @@ def status_data(config: Config) -> dict[str, Any]:
                         "unchanged": last.unchanged,
                         "deleted": last.deleted,
                         "failed": last.failed,
+                        "skipped": last.skipped,
                         "error": last.error,
                     },
                     "failed_pages": [
@@ -95,7 +96,9 @@ def print_status(console: Console, config: Config) -> None:
 
 def _result(run: dict[str, Any]) -> str:
     counts = ", ".join(
-        f"{run[k]} {k}" for k in ("created", "updated", "unchanged", "deleted", "failed") if run[k]
+        f"{run[k]} {k}"
+        for k in ("created", "updated", "unchanged", "deleted", "skipped", "failed")
+        if run[k]
     )
     text = f"{run['status']}{' (dry run)' if run['dry_run'] else ''}"
     return f"{text}: {counts}" if counts else text

@@ -18,7 +18,14 @@ from typing import Any
 
 from connectors.base import Connector, Item
 from ingestor.convert import ConvertedPage
-from ingestor.errors import ConnectorError, FatalError, PageError, RetriableError, SyncError
+from ingestor.errors import (
+    ConnectorError,
+    FatalError,
+    PageError,
+    PageSkipped,
+    RetriableError,
+    SyncError,
+)
 from ingestor.guard import deletion_guard
 from ingestor.intercom import ExternalPage, IntercomClient
 from ingestor.listing import list_source
@@ -180,7 +187,7 @@ class _Run:
                     unchanged=report.unchanged,
                     deleted=report.deleted,
                     failed=report.failed,
-                    skipped=0,
+                    skipped=report.skipped,
                 ),
                 error=report.error or report.deletion_blocked,
             )
@@ -304,6 +311,8 @@ class _Run:
             with slots:
                 self._upsert(item, page, page_hash)
             return PageEvent(item.external_id, outcome, reason)
+        except PageSkipped as exc:
+            return self._page_skipped(item, record, str(exc))
         except (PageError, ConnectorError) as exc:
             return self._page_failed(item, str(exc))
         except SyncError:
@@ -355,6 +364,22 @@ class _Run:
 
     def _page_hash(self, page: ConvertedPage) -> str:
         return hashlib.sha256(f"{page.content_hash}|{self.version_suffix}".encode()).hexdigest()
+
+    def _page_skipped(self, item: Item, record: SyncEntry | None, message: str) -> PageEvent:
+        """Nothing to publish: remember the version so the file is not read again while it
+        stays the same, and take down what an earlier version of it published."""
+        self.log.info("sync %s: page %s skipped: %s", self.name, item.external_id, message)
+        if not self.options.dry_run:
+            if record is not None and record.intercom_id is not None:
+                try:
+                    self.client.delete_page(record.intercom_id)
+                except PageError as exc:
+                    if exc.status_code != 404:
+                        return self._page_failed(item, f"skipped, but its old page stays: {exc}")
+            self.store.record_skipped(
+                self.name, item.external_id, version=item.version + self.version_suffix
+            )
+        return PageEvent(item.external_id, Outcome.SKIPPED, message)
 
     def _page_failed(self, item: Item, message: str) -> PageEvent:
         self.log.warning(

@@ -17,6 +17,7 @@ from __future__ import annotations
 from state._migrations import MIGRATIONS, SCHEMA_VERSION
 from state._records import (
     RUN_STATUSES,
+    SKIPPED_HASH,
     ConnectorSummary,
     PageRecord,
     RunCounts,
@@ -31,6 +32,7 @@ __all__ = [
     "MIGRATIONS",
     "RUN_STATUSES",
     "SCHEMA_VERSION",
+    "SKIPPED_HASH",
     "ConnectorSummary",
     "PageRecord",
     "RunCounts",

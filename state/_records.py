@@ -11,6 +11,7 @@ from typing import Literal, NamedTuple, get_args
 
 __all__ = [
     "RUN_STATUSES",
+    "SKIPPED_HASH",
     "ConnectorSummary",
     "PageRecord",
     "RunCounts",
@@ -42,6 +43,10 @@ class RunCounts:
         return (
             self.created + self.updated + self.unchanged + self.deleted + self.failed + self.skipped
         )
+
+
+#: content_hash of a page that was read but had nothing to publish (an image-only PDF).
+SKIPPED_HASH = "skipped"
 
 
 class SyncEntry(NamedTuple):

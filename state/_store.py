@@ -26,6 +26,7 @@ from state._lock import StateLock
 from state._migrations import SCHEMA_VERSION, migrate, read_version
 from state._records import (
     RUN_STATUSES,
+    SKIPPED_HASH,
     ConnectorSummary,
     PageRecord,
     RunCounts,
@@ -323,6 +324,26 @@ class Store:
             "failed_at": None,
         }
         with self._writing("recording an upsert") as conn:
+            conn.execute(UPSERT_PAGE, values)
+
+    def record_skipped(self, connector: str, external_id: str, *, version: str) -> None:
+        """A page with nothing to publish: keep its version (so it is not read again while
+        unchanged) and no Intercom id."""
+        values = {
+            "connector": connector,
+            "external_id": external_id,
+            "version": version,
+            "content_hash": SKIPPED_HASH,
+            "intercom_id": None,
+            "title": None,
+            "url": None,
+            "last_synced_at": _utcnow(),
+            "last_error": None,
+            "error_count": 0,
+            "failed_at": None,
+            "sent_html": None,
+        }
+        with self._writing("recording a skipped page") as conn:
             conn.execute(UPSERT_PAGE, values)
 
     def last_sent_html(self, connector: str, external_id: str) -> str | None:

@@ -22,6 +22,7 @@ cannot report (pages purged from the trash, restored, or moved without an edit).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import ClassVar
@@ -74,6 +75,7 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
         self._http = ConfluenceHttp(settings, transport=transport, policy=policy)
         api_class = CloudApi if settings.deployment == "cloud" else DataCenterApi
         self._api: ConfluenceApi = api_class(self._http, settings.page_size, settings.body_format)
+        self._fetch_slots = threading.BoundedSemaphore(settings.max_parallel_fetches)
         self._scope = Scope(
             spaces=frozenset(settings.spaces),
             roots=frozenset(settings.root_page_ids),
@@ -130,7 +132,8 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
             ConnectorError: The page is gone, no longer current, or Confluence failed.
         """
         try:
-            page = self._api.page(item.external_id)
+            with self._fetch_slots:  # the engine fetches from many threads; the wiki gets a few
+                page = self._api.page(item.external_id)
         except NotFound as exc:
             raise ConnectorError(f"page {item.external_id} no longer exists: {exc}") from None
         ref = page.ref

@@ -66,7 +66,7 @@ class ConfluenceHttp:
             timeout=settings.timeout_seconds,
             transport=transport,
             verify=verify,
-            max_connections=8,
+            max_connections=settings.max_parallel_fetches + 2,  # + listing/search calls
         )
         self._policy = policy or RetryPolicy(max_attempts=settings.max_attempts)
 

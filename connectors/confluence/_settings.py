@@ -106,6 +106,12 @@ class ConfluenceSettings(ConnectorSettings):
             "moved without an edit)."
         ),
     )
+    max_parallel_fetches: int = Field(
+        default=4,
+        ge=1,
+        le=32,
+        description="Pages fetched from Confluence at the same time (be kind to the wiki).",
+    )
     timeout_seconds: float = Field(default=30.0, gt=0, description="HTTP timeout per call.")
     max_attempts: int = Field(
         default=6, ge=1, le=20, description="Tries per call on 429, 5xx and network errors."

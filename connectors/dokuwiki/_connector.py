@@ -2,7 +2,8 @@
 
 * Identity: ``external_id`` is the page id (``support:login``); DokuWiki has no rename, so a
   page moved by a plugin is a deletion plus a new page. The version is the page's current
-  revision (its ``lastModified`` timestamp).
+  revision (its ``lastModified`` timestamp) and size: ``<rev>:<size>``, since two saves in
+  one second share a timestamp.
 * ``list()``: ``dokuwiki.getPagelist(namespace, {depth: 0})`` per included namespace (the whole
   wiki by default). It walks the page files, so unlike ``wiki.getAllPages`` it needs no search
   index, and it only returns pages the API user may read.
@@ -17,9 +18,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 from urllib.parse import quote
 
 from connectors.base import (
@@ -37,7 +38,7 @@ from connectors.dokuwiki._settings import DokuWikiSettings
 from connectors.wikikit import WikiHttp
 from ingestor.errors import ConnectorError
 
-__all__ = ["CURSOR_PREFIX", "DokuWikiConnector", "readable_page_name"]
+__all__ = ["CURSOR_PREFIX", "DokuWikiConnector", "page_version", "readable_page_name"]
 
 CURSOR_PREFIX = "dw1:"
 _NO_CHANGES = 321
@@ -96,7 +97,7 @@ class DokuWikiConnector(Connector[DokuWikiSettings], Incremental):
                 size = page.get("size")
                 yield Item(
                     external_id=page_id,
-                    version=str(revision),
+                    version=page_version(revision, size),
                     size=int(size) if isinstance(size, int) else None,
                 )
 
@@ -149,10 +150,10 @@ class DokuWikiConnector(Connector[DokuWikiSettings], Incremental):
             return None
         start = max(since - int(self.settings.overlap.total_seconds()), 1_000_000_000)
         changes = self.rpc.call("wiki.getRecentChanges", start, expect=frozenset({_NO_CHANGES}))
-        names = [] if isinstance(changes, RpcFault) else _change_names(changes, self.label)
+        sizes = {} if isinstance(changes, RpcFault) else _change_sizes(changes, self.label)
         changed: list[Item] = []
         deleted: list[str] = []
-        for page_id in sorted({n for n in names if self.in_scope(n)}):
+        for page_id in sorted(n for n in sizes if self.in_scope(n)):
             info = self.rpc.call(
                 "wiki.getPageInfo",
                 page_id,
@@ -162,7 +163,7 @@ class DokuWikiConnector(Connector[DokuWikiSettings], Incremental):
                 # DokuWiki 2022-07 sends some faults as an empty struct instead of a fault
                 deleted.append(page_id)
             else:
-                changed.append(Item(page_id, str(info["version"])))
+                changed.append(Item(page_id, page_version(info["version"], sizes[page_id])))
         return Changes(changed=changed, deleted=deleted, cursor=CURSOR_PREFIX + str(now))
 
     def _server_time(self) -> int:
@@ -170,6 +171,9 @@ class DokuWikiConnector(Connector[DokuWikiSettings], Incremental):
         if not isinstance(now, int) or now < 1_000_000_000:
             raise ConnectorError(f"{self.label}: dokuwiki.getTime answered {now!r}")
         return now
+
+    def __enter__(self) -> Self:
+        return self
 
     def close(self) -> None:
         """Close the HTTP connections."""
@@ -186,9 +190,20 @@ def _within(page_id: str, namespace: str) -> bool:
     return page_id == namespace or page_id.startswith(namespace + ":")
 
 
-def _change_names(changes: Any, label: str) -> Sequence[str]:
+def page_version(revision: Any, size: Any) -> str:
+    """``<revision>:<size>``: the revision is a timestamp in seconds, so two saves within one
+    second share it; the size tells most of those apart."""
+    return f"{revision}:{size if isinstance(size, int) and not isinstance(size, bool) else ''}"
+
+
+def _change_sizes(changes: Any, label: str) -> dict[str, Any]:
+    """Page id -> current size, from ``wiki.getRecentChanges`` (latest entry per page)."""
     if changes == {}:  # fault 321 "no changes", sent as an empty struct by DokuWiki 2022-07
-        return []
+        return {}
     if not isinstance(changes, list):
         raise ConnectorError(f"{label}: wiki.getRecentChanges answered {type(changes).__name__}")
-    return [str(change.get("name", "")) for change in changes if isinstance(change, dict)]
+    return {
+        str(change.get("name", "")): change.get("size")
+        for change in changes
+        if isinstance(change, dict) and change.get("name")
+    }

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from connectors.base import (
     Changes,
@@ -38,6 +38,7 @@ from ingestor.errors import ConnectorError
 __all__ = ["MediaWikiConnector"]
 
 log = logging.getLogger("connectors.mediawiki")
+
 
 class MediaWikiConnector(Connector[MediaWikiSettings], Incremental):
     """Syncs the pages of one MediaWiki (namespaces, prefixes and categories chosen)."""
@@ -124,7 +125,7 @@ class MediaWikiConnector(Connector[MediaWikiSettings], Incremental):
         Raises:
             ConnectorError: The page is gone or the wiki could not render it.
         """
-        with self.api.http.fetch_slots:
+        with self.api.http.fetch_slots:  # every call of one fetch counts as one slot
             body = self.api.call(
                 {
                     "action": "parse",
@@ -135,11 +136,11 @@ class MediaWikiConnector(Connector[MediaWikiSettings], Incremental):
                     "disablelimitreport": "1",
                 }
             )
-        parsed = body.get("parse")
-        if not isinstance(parsed, dict) or not isinstance(parsed.get("text"), str):
-            raise ConnectorError(f"{self.label}: page {item.external_id}: parse gave no text")
+            parsed = body.get("parse")
+            if not isinstance(parsed, dict) or not isinstance(parsed.get("text"), str):
+                raise ConnectorError(f"{self.label}: page {item.external_id}: parse gave no text")
+            url = item.locator or self._canonical_url(item.external_id)
         title = str(parsed.get("title") or "")
-        url = item.locator or self._canonical_url(item.external_id)
         return Document(
             external_id=item.external_id,
             body=clean_mediawiki_html(parsed["text"]),
@@ -172,6 +173,9 @@ class MediaWikiConnector(Connector[MediaWikiSettings], Incremental):
             ConnectorError: The wiki could not answer: nothing is deleted this run.
         """
         return list_changes(self, cursor)
+
+    def __enter__(self) -> Self:
+        return self
 
     def close(self) -> None:
         """Close the HTTP connections."""

@@ -112,8 +112,9 @@ def render_markdown_page(text: str, ctx: LinkContext, *, properties: bool) -> Re
     head = ""
     match = _TITLE_LINE.match(text)
     if match is not None:
-        title = match.group("title").strip()
-        head = f"<h1>{html_lib.escape(title, quote=False)}</h1>\n"
+        heading = parse_fragment(_MARKDOWN.renderInline(match.group("title").strip()))
+        title = _text(heading)  # "# **Bold** title" is titled "Bold title"
+        head = f"<h1>{inner_html(heading)}</h1>\n"
         text = text[match.end() :]
     table = ""
     if properties:
@@ -174,6 +175,11 @@ def render_html_page(text: str, ctx: LinkContext) -> RenderedPage:
         if element.tag != "nav" or not _has_class(element, "table_of_contents"):
             element.tag = "div"
     notes = rewrite_links(root, ctx)
+    for element in root.iter():
+        # Notion's class names must not look like page chrome to the engine's cleaner
+        if isinstance(element.tag, str):
+            element.attrib.pop("class", None)
+            element.attrib.pop("style", None)
     return RenderedPage(html=inner_html(root), title=title or None, notes=notes)
 
 

@@ -9,7 +9,9 @@ fonts and sizes, which is what a knowledge base wants. On top of mammoth:
 * Comments are left out; tracked changes read as Word's "No Markup" view (pending insertions
   kept, deletions and moved-from text gone, no revision marks).
 * Footnote and endnote references become plain superscripts and the notes a numbered list at
-  the end: the sanitizer keeps no ``id`` outside headings, so in-page links would dangle.
+  the end, and links to bookmarks become plain text: the sanitizer keeps no ``id`` outside
+  headings, so in-page links would dangle. A table of contents (``TOC n`` styles) is left
+  out: Intercom shows its own outline, and page numbers mean nothing on a web page.
 * Strict OOXML (ISO 29500 namespaces) is read like transitional; text boxes come from the
   VML fallback Word writes next to them.
 * The title is the core properties' ``dc:title``, else the first heading, else None (the
@@ -53,6 +55,8 @@ p[style-name='Title'] => h1:fresh
 p[style-name='Subtitle'] => p:fresh
 p[style-name='Quote'] => blockquote > p:fresh
 p[style-name='Intense Quote'] => blockquote > p:fresh
+p[style-name^='toc '] => !
+p[style-name='TOC Heading'] => !
 """
 # Messages mammoth emits for every document with custom styles; noise for an admin.
 _IGNORED_MESSAGE_PREFIXES = ("Unrecognised paragraph style", "Unrecognised run style")
@@ -191,6 +195,8 @@ def _finish(html: str) -> tuple[str, str | None, bool]:
         "//a[starts-with(@href, '#')]"
     ):
         anchor.drop_tree()  # the "↑" back-link
+    for anchor in root.xpath(".//a[starts-with(@href, '#') or not(@href)]"):
+        anchor.drop_tag()  # bookmarks and links to them: the sanitizer drops their ids
     notes = root.xpath("./ol[li[starts-with(@id, 'footnote-') or starts-with(@id, 'endnote-')]]")
     for notes_list in notes:
         notes_list.addprevious(etree.Element("hr"))

@@ -13,9 +13,11 @@ from the blocks pdfminer's layout analysis finds (pure functions, no PDF library
 * **Lists**: lines starting with a bullet glyph, a dash, ``1.``/``1)`` or ``a)`` start list
   items; other lines continue the item; neighbouring list blocks of one kind form one list.
 * **Paragraphs**: a block's lines are joined with spaces; a word hyphenated at a line end is
-  rejoined when the next line starts in lower case. A paragraph cut by a page break (it does
-  not end like a sentence and the next page goes on in lower case, or it ends with a comma or
-  hyphen) is joined with its continuation, across the dropped footer and header.
+  rejoined when the next line starts in lower case. A paragraph cut in two, by a page break
+  or by the layout analysis (same font size, it does not end like a sentence and the next
+  block goes on in lower case, or it ends with a comma or hyphen), is joined with its
+  continuation, across the dropped footer and header. A block whose font size changes by 10%
+  or more is cut there first (a heading glued to its first paragraph).
 """
 
 from __future__ import annotations

@@ -86,8 +86,12 @@ def run_bounded(
         daemon=True,
     )
     try:
-        process.start()
-        sender.close()  # the child holds the only writer: EOF now means it is gone
+        try:
+            process.start()
+        except OSError as exc:  # no more processes or file descriptors
+            raise ConnectorError(f"cannot start a converter process: {exc}") from exc
+        finally:
+            sender.close()  # the child holds the only writer: EOF now means it is gone
         if not receiver.poll(limits.timeout):
             process.kill()
             raise ConnectorError(
@@ -105,7 +109,8 @@ def run_bounded(
             process.kill()
         if process.pid is not None:
             process.join(5)
-            process.close()
+            if process.exitcode is not None:  # reaped; a zombie would make close() raise
+                process.close()
     if status == "ok":
         return payload  # type: ignore[no-any-return]
     if status == "error":

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -73,6 +74,7 @@ class FakeConfluence(FakeWiki):
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str]] = []  # (route name, path?query)
         self._server: ThreadingHTTPServer | None = None
+        self._scheme = "http"
         Route = tuple[str, str, Callable[..., Answer]]
         v2: list[Route] = [
             ("v2.spaces", r"/api/v2/spaces", self._v2_spaces),
@@ -97,9 +99,10 @@ class FakeConfluence(FakeWiki):
     def url(self) -> str:
         assert self._server is not None
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}{self.context}"
+        return f"{self._scheme}://{host!s}:{port}{self.context}"
 
-    def start(self) -> FakeConfluence:
+    def start(self, tls: ssl.SSLContext | None = None) -> FakeConfluence:
+        """Serve on a free port of 127.0.0.1 (over TLS with ``tls``, a server-side context)."""
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -117,6 +120,9 @@ class FakeConfluence(FakeWiki):
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
         server.block_on_close = False
+        if tls is not None:
+            server.socket = tls.wrap_socket(server.socket, server_side=True)
+            self._scheme = "https"
         self._server = server
         threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
         return self

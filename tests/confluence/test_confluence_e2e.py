@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from ingestor.config import load_config
 from ingestor.emulator import EmulatorServer
 from ingestor.report import SyncReport
 from ingestor.runner import sync_connectors
+from state import Store
 
 from .fake_confluence import FakeConfluence
 from .test_confluence_fetch import CODE, EXPAND, WARNING
@@ -36,6 +38,7 @@ connectors:
     page_size: {page_size}
     timeout_seconds: 0.5
     max_attempts: 2
+    max_parallel_fetches: 8
 """
 CREDENTIALS = {
     "cloud": "    email: bot@example.com\n    api_token: ${CONFLUENCE_TOKEN}",
@@ -50,18 +53,19 @@ class Wiki:
     def __init__(self, tmp_path: Path, fake: FakeConfluence, emulator: EmulatorServer) -> None:
         self.fake, self.emulator, self.tmp_path = fake, emulator, tmp_path
         self.config_path = tmp_path / "config.yaml"
-        self.write_config(page_size=250)
+        self.state_path = tmp_path / "state.db"
+        self.write_config()
         self.env = {
             "TEST_INTERCOM_TOKEN": emulator.token,
             "CONFLUENCE_TOKEN": TOKENS[fake.deployment],
         }
 
-    def write_config(self, *, page_size: int) -> None:
-        fake, emulator, tmp_path = self.fake, self.emulator, self.tmp_path
+    def write_config(self, *, page_size: int = 250) -> None:
+        fake, emulator = self.fake, self.emulator
         self.config_path.write_text(
             CONFIG.format(
                 intercom=emulator.url,
-                state=tmp_path / "state.db",
+                state=self.state_path,
                 deployment=fake.deployment,
                 base_url=fake.url,
                 credentials=CREDENTIALS[fake.deployment],
@@ -73,6 +77,18 @@ class Wiki:
     def sync(self) -> SyncReport:
         [report] = sync_connectors(load_config(self.config_path, environ=self.env))
         return report
+
+    def age_full_listing(self) -> None:
+        """Make the stored cursor say the last full listing was two days ago (> 1d)."""
+        with Store.open(self.state_path) as store:
+            cursor = store.get_cursor("wiki")
+            assert cursor is not None and " full=" in cursor
+            old = (datetime.now(UTC) - timedelta(days=2)).isoformat(timespec="seconds")
+            store.save_cursor("wiki", cursor.partition(" full=")[0] + " full=" + old)
+
+    def full_listings(self) -> int:
+        """Calls that listed a space's current pages (a full listing makes one or more)."""
+        return sum("status=current" in call for call in self.fake.calls(self.listing_route))
 
     def pages(self) -> dict[str, dict[str, Any]]:
         return {p["external_id"]: p for p in self.emulator.pages()}
@@ -137,7 +153,7 @@ def test_initial_sync_then_an_edit_costs_exactly_one_update(wiki: Wiki) -> None:
     assert "<blockquote><p><strong>Warning: Read first</strong></p>" in guide["html"]
     assert "At most 20 seats." in guide["html"]
 
-    writes, fetches = wiki.writes(), wiki.fetches()
+    writes, fetches, listings = wiki.writes(), wiki.fetches(), wiki.full_listings()
     report = wiki.sync()
     assert (report.unchanged, report.created, report.updated) == (6, 0, 0)
     assert (wiki.writes(), wiki.fetches()) == (writes, fetches)  # the version gate: no fetch
@@ -147,33 +163,50 @@ def test_initial_sync_then_an_edit_costs_exactly_one_update(wiki: Wiki) -> None:
     assert (report.updated, report.created, report.deleted, report.unchanged) == (1, 0, 0, 5)
     assert wiki.writes() == writes + 1 and wiki.fetches() == fetches + 1
     assert "A better answer." in wiki.pages()[ids[3]]["html"]
+    # Both later runs were incremental: CQL searches, no new full listing.
+    assert wiki.full_listings() == listings and len(wiki.fake.calls("v1.search")) == 2
 
 
-def test_a_deleted_page_is_deleted_in_intercom(wiki: Wiki) -> None:
+@pytest.mark.parametrize("full", [False, True], ids=["incremental", "full"])
+def test_a_deleted_page_is_deleted_in_intercom(wiki: Wiki, full: bool) -> None:
     ids = seed(wiki.fake)
     wiki.sync()
+    if full:
+        wiki.age_full_listing()
+    listings = wiki.full_listings()
     wiki.fake.set_status(ids[2], "trashed")
     report = wiki.sync()
+    assert wiki.full_listings() == listings + (1 if full else 0)
     assert (report.deleted, report.created, report.updated, report.status) == (1, 0, 0, "ok")
     assert set(wiki.pages()) == set(ids) - {ids[2]}
 
 
+@pytest.mark.parametrize("full", [False, True], ids=["incremental", "full"])
 @pytest.mark.parametrize("fault", ["500", "timeout"])
-def test_a_failure_mid_listing_deletes_nothing(wiki: Wiki, fault: str) -> None:
+def test_a_failure_mid_listing_deletes_nothing(wiki: Wiki, fault: str, full: bool) -> None:
     fake = wiki.fake
     wiki.write_config(page_size=10)
-    ids = seed(fake, n=30)  # three listing calls of 10
+    ids = seed(fake, n=30)  # three listing calls of 10; as many CQL calls (all were just made)
     assert wiki.sync().created == 30
+    if full:
+        wiki.age_full_listing()
     fake.set_status(ids[-1], "trashed")
     fake.edit(ids[0], body="<p>edited meanwhile</p>")
+    route = wiki.listing_route if full else "v1.search"
     if fault == "500":
-        fake.inject(wiki.listing_route, 500, after=1, times=100)
+        fake.inject(route, 500, after=1, times=100)
     else:
-        fake.inject(wiki.listing_route, after=1, times=100, hang=1.0)
+        fake.inject(route, after=1, times=100, hang=1.0)
     report = wiki.sync()
+    assert len(fake.calls(route)) >= 2 + (3 if full else 0)  # it failed past the first call
     assert report.listing_complete is False and report.status == "partial"
     assert report.deleted == 0
     assert len(wiki.pages()) == 30
+    # Once Confluence answers again, the next run catches up (the cursor did not advance).
+    fake.faults.clear()
+    report = wiki.sync()
+    assert (report.deleted, report.status) == (1, "ok") and report.updated >= 1
+    assert "edited meanwhile" in wiki.pages()[ids[0]]["html"]
 
 
 @pytest.mark.slow

@@ -74,7 +74,7 @@ def test_junk_and_uuid() -> None:
 
 def test_markdown_blocks_are_kept_readable() -> None:
     text = (
-        "# Release notes\n\n"
+        "# Release **notes**\n\n"
         "<aside>\n💡 Read this first.\n\n</aside>\n\n"
         "- [x]  Done thing\n- [ ]  Open thing\n\n"
         "| Plan | Price |\n| --- | --- |\n| Pro | 10 |\n\n"

@@ -32,6 +32,7 @@ def share(root: Path) -> Path:
         "hr/Policy.pdf": text_pdf([[("h1", "Policy"), ("p", "Body text.")]]),
         "scans/SCAN_001.PDF": image_only_pdf(1),
         "old/Legacy.DocX": rich_docx(),
+        "hr/~$Handbook.docx": b"\x05owner lock file",
     }
     for rel, data in files.items():
         path = root / rel

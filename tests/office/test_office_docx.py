@@ -142,3 +142,33 @@ def test_zip_without_a_document_part_is_not_a_word_document() -> None:
         archive.writestr("hello.txt", "hi")
     with pytest.raises(ConnectorError, match="not a Word document"):
         docx_to_html(out.getvalue())
+
+
+STYLES = (
+    '<w:styles xmlns:w="W_NS">'
+    '<w:style w:type="paragraph" w:styleId="TOC1"><w:name w:val="toc 1"/></w:style>'
+    '<w:style w:type="paragraph" w:styleId="TOCHeading"><w:name w:val="TOC Heading"/></w:style>'
+    '<w:style w:type="paragraph" w:styleId="Heading1"><w:name w:val="heading 1"/></w:style>'
+    "</w:styles>"
+)
+
+
+def test_table_of_contents_and_bookmark_links_are_left_out() -> None:
+    body = (
+        para("Contents", "TOCHeading")
+        + '<w:p><w:pPr><w:pStyle w:val="TOC1"/></w:pPr><w:hyperlink w:anchor="_Toc1">'
+        "<w:r><w:t>Refunds ..... 3</w:t></w:r></w:hyperlink></w:p>"
+        + '<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr><w:bookmarkStart w:id="0" '
+        'w:name="_Toc1"/><w:r><w:t>Refunds</w:t></w:r><w:bookmarkEnd w:id="0"/></w:p>'
+        + '<w:p><w:r><w:t xml:space="preserve">See </w:t></w:r><w:hyperlink w:anchor="_Toc1">'
+        "<w:r><w:t>refunds</w:t></w:r></w:hyperlink></w:p>"
+    )
+    result = docx_to_html(raw_docx(body, parts={"styles": STYLES}))
+    assert result.html == "<h1>Refunds</h1><p>See refunds</p>"
+    assert result.title == "Refunds"
+
+
+def test_strict_ooxml_headings_follow_their_style() -> None:
+    body = para("Strict heading", "Heading1") + para("Strict body text.")
+    result = docx_to_html(raw_docx(body, parts={"styles": STYLES}, strict=True))
+    assert result.html == "<h1>Strict heading</h1><p>Strict body text.</p>"

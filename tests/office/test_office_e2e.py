@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +85,7 @@ def test_office_files_become_titled_html_pages_and_broken_ones_are_reported(
     share = Share(tmp_path, emulator)
     seed(share)
     report = share.sync()
-    assert (report.listed, report.created, report.failed) == (6, 3, 3)
+    assert (report.listed, report.created, report.failed, report.skipped) == (6, 3, 2, 1)
 
     pages = share.pages()
     assert set(pages) == {"README.md", "hr/Handbook.docx", "finance/Travel.pdf"}
@@ -103,8 +105,10 @@ def test_office_files_become_titled_html_pages_and_broken_ones_are_reported(
     assert "<h2>Refunds</h2>" in travel["html"]
 
     reasons = {event.external_id: event.reason for event in report.failures}
-    assert set(reasons) == {"scans/contract.pdf", "finance/salaries.pdf", "hr/broken.docx"}
-    assert "scans/contract.pdf: no extractable text" in reasons["scans/contract.pdf"]
+    assert set(reasons) == {"finance/salaries.pdf", "hr/broken.docx"}
+    [skip] = report.skips
+    assert skip.external_id == "scans/contract.pdf"
+    assert "scans/contract.pdf: no extractable text" in skip.reason
     assert "finance/salaries.pdf: encrypted PDF" in reasons["finance/salaries.pdf"]
     assert "hr/broken.docx: corrupted DOCX" in reasons["hr/broken.docx"]
 
@@ -137,6 +141,33 @@ def test_a_file_without_text_is_never_uploaded_empty(
     share.write("empty.docx", raw_docx("<w:p/>"))
     share.write("real.docx", raw_docx(para("Real content.")))
     report = share.sync()
-    assert (report.created, report.failed) == (1, 1)
-    assert "empty.docx: no text in this Word document" in report.failures[0].reason
+    assert (report.created, report.failed, report.skipped) == (1, 0, 1)
+    assert "empty.docx: no text in this Word document" in report.skips[0].reason
     assert set(share.pages()) == {"real.docx"}
+    again = share.sync()  # the skipped file is not read again while it stays the same
+    assert (again.unchanged, again.skipped, again.created) == (2, 0, 0)
+    share.write("empty.docx", raw_docx(para("Now it has text.")))
+    path = share.root / "empty.docx"
+    os.utime(path, ns=(path.stat().st_mtime_ns + 10**9,) * 2)
+    assert share.sync().created == 1
+    assert set(share.pages()) == {"real.docx", "empty.docx"}
+
+
+def test_the_real_command_converts_office_files_in_bounded_children(
+    tmp_path: Path, emulator: EmulatorServer
+) -> None:
+    share = Share(tmp_path, emulator)
+    share.write("hr/Handbook.docx", rich_docx())
+    share.write("scans/contract.pdf", image_only_pdf(1))
+    env = {**os.environ, "TEST_INTERCOM_TOKEN": emulator.token, "COLUMNS": "200"}
+    result = subprocess.run(
+        [sys.executable, "-m", "ingestor", "sync", "--no-progress", "-c", str(share.config_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0  # a file with nothing to publish is skipped, not a failure
+    assert "scans/contract.pdf: no extractable text" in result.stdout + result.stderr
+    assert share.pages()["hr/Handbook.docx"]["title"] == "Employee Handbook"

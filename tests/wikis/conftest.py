@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 import xmlrpc.client
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -254,12 +254,12 @@ class FaultyProxy:
                         return
                     if action == "maxlag":
                         error = b'{"error":{"code":"maxlag","info":"Waiting for db: 7 seconds"}}'
-                        headers = {
+                        lag = {
                             "Content-Type": "application/json",
                             "Retry-After": "0",
                             "X-Database-Lag": "7",
                         }
-                        self._answer(200, headers, error)
+                        self._answer(200, lag, error)
                         return
                     forwarded = {
                         k: v
@@ -270,19 +270,19 @@ class FaultyProxy:
                         self.command, proxy.upstream + self.path, content=body, headers=forwarded
                     )
                     keep = ("content-type", "set-cookie", "retry-after", "x-database-lag")
-                    headers = {}
-                    for key in keep:
-                        values = upstream.headers.get_list(key)
-                        if values:
-                            headers[key] = values
-                    self._answer(upstream.status_code, headers, upstream.content)
+                    passed = {
+                        k: upstream.headers.get_list(k) for k in keep if k in upstream.headers
+                    }
+                    self._answer(upstream.status_code, passed, upstream.content)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
                 finally:
                     with proxy._lock:
                         proxy._in_flight -= 1
 
-            def _answer(self, status: int, headers: dict[str, Any], body: bytes) -> None:
+            def _answer(
+                self, status: int, headers: Mapping[str, str | list[str]], body: bytes
+            ) -> None:
                 self.send_response(status)
                 for key, value in headers.items():
                     for one in value if isinstance(value, list) else [value]:

@@ -33,6 +33,7 @@ DOKUWIKI_PACKAGES = ("php-cli", "php-xml", "dokuwiki")
 def missing_packages(kind: str) -> str | None:
     """Why the wiki of ``kind`` cannot run here, or None when it can."""
     php = shutil.which("php")
+    packages: tuple[str, ...]
     if kind == "mediawiki":
         needed = [MW_ROOT / "maintenance" / "install.php"]
         packages = MEDIAWIKI_PACKAGES
@@ -219,9 +220,7 @@ def install_dokuwiki(directory: Path, *, acl: bool = False) -> WikiServer:
     ]
     (conf / "local.php").write_text("\n".join(lines) + "\n", encoding="utf-8")
     acl_lines = ["*               @ALL          0", "*               @user         8"]
-    (conf / "acl.auth.php").write_text(
-        "\n".join(acl_lines if acl else []) + "\n", encoding="utf-8"
-    )
+    (conf / "acl.auth.php").write_text("\n".join(acl_lines if acl else []) + "\n", encoding="utf-8")
     user, password = DW_ADMIN
     hashed = run_php(["-r", f"echo password_hash('{password}', PASSWORD_BCRYPT);"])
     (conf / "users.auth.php").write_text(

@@ -26,7 +26,7 @@ def connector(mediawiki: MediaWikiSite) -> Iterator[MediaWikiConnector]:
         }
     )
     with MediaWikiConnector(settings) as wiki:
-        yield wiki  # type: ignore[misc]
+        yield wiki
 
 
 def listed(connector: MediaWikiConnector) -> dict[str, Item]:
@@ -39,7 +39,7 @@ def test_list_changes_reports_exactly_what_happened_since_the_cursor(
     assert isinstance(connector, Incremental)
     admin = mediawiki.admin
     ids = {name: admin.edit(f"T/inc/{name}", f"{name} text.") for name in "ABCDEFG"}
-    admin.edit("Outside scope", "Not under the prefix.")
+    admin.edit("T/outside", "Not under the prefix.")
     before = listed(connector)
     cursor = connector.start_cursor()
     assert parse_cursor(cursor) is not None
@@ -48,10 +48,10 @@ def test_list_changes_reports_exactly_what_happened_since_the_cursor(
     new = admin.edit("T/inc/New", "Brand new.")  # creation
     admin.delete("T/inc/B")  # deletion
     admin.move("T/inc/C", "T/inc/C renamed", leave_redirect=False)  # move inside scope
-    admin.move("T/inc/D", "Elsewhere/D", leave_redirect=False)  # move out of scope
+    admin.move("T/inc/D", "T/elsewhere/D", leave_redirect=False)  # move out of scope
     admin.edit("T/inc/E", "#REDIRECT [[T/inc/A]]")  # became a redirect
     admin.edit("T/inc/F", "Now hidden. [[Category:Hidden]]")  # into an excluded category
-    admin.edit("Unrelated page", "Not in scope at all.")
+    admin.edit("T/unrelated", "Not in scope at all.")
 
     changes = connector.list_changes(cursor)
     assert changes is not None

@@ -1,0 +1,190 @@
+"""Pure parts of the wiki connectors: HTML cleaning, settings, scope, maxlag classification."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import certifi
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from connectors.dokuwiki import DokuWikiConnector, DokuWikiSettings, clean_dokuwiki_html
+from connectors.dokuwiki._connector import page_version, readable_page_name
+from connectors.mediawiki import MediaWikiConnector, MediaWikiSettings, clean_mediawiki_html
+from connectors.mediawiki._api import classify_maxlag
+from connectors.mediawiki._scope import PageInfo, Scope
+from ingestor.http import Verdict
+
+MW = {
+    "name": "wiki",
+    "url": "https://wiki.example.com/",
+    "api_url": "https://wiki.example.com/w/api.php",
+}
+DW = {"name": "dw", "url": "https://dw.example.com/", "wiki_url": "https://dw.example.com/"}
+
+
+def test_mediawiki_cleaning_removes_chrome_and_keeps_content() -> None:
+    html = (
+        '<div class="mw-parser-output"><style>.x{}</style>'
+        '<h2><span class="mw-headline" id="Use">Use</span>'
+        '<span class="mw-editsection">[<a href="/edit">edit</a>]</span></h2>'
+        '<div id="toc" class="toc"><ul><li>1 Use</li></ul></div>'
+        '<p>See <a href="/index.php?title=Nope&amp;action=edit&amp;redlink=1" class="new">Nope</a>'
+        ' and <a class="mw-selflink selflink">this page</a> and <a href="/index.php/Ok">Ok</a>.</p>'
+        "<pre>code()</pre>"
+        '<table class="navbox"><tr><td>Nav</td></tr></table>'
+        '<div class="navbox-styles">x</div><p class="mw-empty-elt"></p>'
+        '<ol class="references"><li>A source</li></ol></div>'
+    )
+    cleaned = clean_mediawiki_html(html)
+    for gone in ("edit", "toc", "Nav", "<style", "redlink", "selflink", "mw-empty-elt"):
+        assert gone not in cleaned
+    for kept in ("Nope", "this page", '<a href="/index.php/Ok">Ok</a>', "<pre>code()</pre>"):
+        assert kept in cleaned
+    assert "A source" in cleaned and 'id="Use"' in cleaned
+
+
+def test_dokuwiki_cleaning_removes_chrome_and_keeps_content() -> None:
+    html = (
+        '<h1 class="sectionedit1" id="start">Start</h1><div class="level1"><p>'
+        '<a href="/doku.php?id=gone" class="wikilink2" rel="nofollow">gone</a> and '
+        '<a href="/doku.php?id=here" class="wikilink1">here</a></p>'
+        '<pre class="code python">print(1)</pre></div>'
+        '<div class="secedit editbutton_section"><form><button>Edit</button></form></div>'
+        '<div id="dw__toc"><h3>Table of Contents</h3></div>'
+    )
+    cleaned = clean_dokuwiki_html(html)
+    assert "wikilink2" not in cleaned and "gone" in cleaned
+    assert 'href="/doku.php?id=here"' in cleaned and "print(1)" in cleaned
+    for gone in ("Edit", "Table of Contents", "<form"):
+        assert gone not in cleaned
+
+
+def test_mediawiki_settings_defaults_and_normalization() -> None:
+    settings = MediaWikiSettings.model_validate(
+        {
+            **MW,
+            "include_categories": ["Category:support_articles", "faq"],
+            "exclude_prefixes": ["drafts/"],
+            "namespaces": [12, 0, 12],
+        }
+    )
+    assert settings.namespaces == [0, 12]
+    assert settings.include_categories == ["Support articles", "Faq"]
+    assert settings.exclude_prefixes == ["Drafts/"]
+    assert MediaWikiSettings.model_validate(MW).namespaces == [0]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"username": "Bot@app"}, "set both or neither"),
+        ({"password": "x" * 32}, "set both or neither"),
+        ({"api_url": "https://w.example.com/api.php?action=query"}, "without a query"),
+        ({"namespaces": [-1]}, "virtual"),
+        ({"include_categories": ["a|b"]}, "not a category"),
+        ({"verify": "no-such-ca.pem"}, "CA bundle does not exist"),
+        ({"max_parallel_fetches": 0}, "greater than or equal to 1"),
+    ],
+)
+def test_mediawiki_settings_refuse_bad_values(extra: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        MediaWikiSettings.model_validate({**MW, **extra})
+
+
+def test_secrets_never_show_in_reprs() -> None:
+    settings = MediaWikiSettings.model_validate(
+        {**MW, "username": "Bot@app", "password": "topsecretpassword0123456789abcdef"}
+    )
+    assert "topsecret" not in repr(settings) and "topsecret" not in str(settings.model_dump())
+    assert settings.secrets() == ("topsecretpassword0123456789abcdef",)
+
+
+def test_ca_bundle_is_read_relative_to_the_config_and_used(tmp_path: Path) -> None:
+    bundle = tmp_path / "internal-ca.pem"
+    bundle.write_bytes(Path(certifi.where()).read_bytes())
+    settings = MediaWikiSettings.model_validate(
+        {**MW, "verify": "internal-ca.pem"}, context={"config_dir": tmp_path}
+    )
+    assert settings.verify == bundle
+    with MediaWikiConnector(settings):  # the client builds an SSL context from the bundle
+        pass
+    dokuwiki = DokuWikiSettings.model_validate(
+        {**DW, "verify": str(bundle), "username": "u", "password": "p"}
+    )
+    with DokuWikiConnector(dokuwiki):
+        pass
+
+
+def test_dokuwiki_settings_and_urls() -> None:
+    settings = DokuWikiSettings.model_validate(
+        {
+            **DW,
+            "wiki_url": "https://dw.example.com/wiki/doku.php",
+            "namespaces": ["Team/Support:"],
+        }
+    )
+    assert settings.wiki_url == "https://dw.example.com/wiki/"
+    assert settings.endpoint == "https://dw.example.com/wiki/lib/exe/xmlrpc.php"
+    assert settings.namespaces == ["team:support"]
+    with DokuWikiConnector(settings) as wiki:
+        assert wiki.page_url("team:support:login") == (
+            "https://dw.example.com/wiki/doku.php?id=team:support:login"
+        )
+        assert wiki.in_scope("team:support:login") and wiki.in_scope("team:support")
+        assert not wiki.in_scope("team:supportive") and not wiki.in_scope("other")
+    rewritten = DokuWikiSettings.model_validate(
+        {**DW, "page_url_template": "https://dw.example.com/{path}"}
+    )
+    with DokuWikiConnector(rewritten) as wiki:
+        assert wiki.page_url("a:b c") == "https://dw.example.com/a/b%20c"
+    with pytest.raises(ValidationError, match="unknown placeholder"):
+        DokuWikiSettings.model_validate({**DW, "page_url_template": "https://x/{title}"})
+    assert readable_page_name("support:password_reset") == "Password reset"
+    assert page_version(1700000000, 12) == "1700000000:12"
+    assert page_version(1700000000, False) == "1700000000:"
+
+
+def test_scope_predicates() -> None:
+    scope = Scope(
+        MediaWikiSettings.model_validate(
+            {
+                **MW,
+                "namespaces": [0, 12],
+                "include_prefixes": ["Support/"],
+                "exclude_prefixes": ["Support/Old"],
+                "exclude_categories": ["Internal"],
+            }
+        )
+    )
+    assert scope.admits_title(0, "Support/Login")
+    assert scope.admits_title(12, "Help:Support/Login")
+    assert not scope.admits_title(0, "Support/Old login")
+    assert not scope.admits_title(1, "Talk:Support/Login")
+    page = PageInfo(1, 0, "Support/Login", 5, "u", redirect=False, categories=frozenset())
+    assert scope.admits(page)
+    assert not scope.admits(PageInfo(1, 0, "Support/Login", 5, "u", redirect=True))
+    internal = PageInfo(1, 0, "Support/Login", 5, "u", False, frozenset({"Internal"}))
+    assert not scope.admits(internal)
+
+
+def test_maxlag_answers_are_retried_other_answers_classified_as_usual() -> None:
+    request = httpx.Request("GET", "https://wiki.example.com/api.php")
+    lagged = httpx.Response(200, headers={"X-Database-Lag": "7"}, request=request)
+    assert classify_maxlag(lagged) is Verdict.RETRY
+    assert classify_maxlag(httpx.Response(200, request=request)) is Verdict.SUCCESS
+    assert classify_maxlag(httpx.Response(503, request=request)) is Verdict.RETRY
+    assert classify_maxlag(httpx.Response(404, request=request)) is Verdict.FAIL
+
+
+def test_wiki_fixtures_skip_with_a_clear_reason_when_the_package_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from . import servers
+
+    monkeypatch.setattr(servers, "MW_ROOT", tmp_path / "no-mediawiki")
+    reason = servers.missing_packages("mediawiki")
+    assert reason is not None
+    assert "Debian mediawiki package is not installed" in reason and "apt-get install" in reason
