@@ -26,9 +26,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo
 
 from connectors.schedule import Duration, Schedule, crontab_fields, format_duration, parse_duration
 from ingestor.errors import ConnectorError
@@ -50,6 +51,7 @@ __all__ = [
     "format_duration",
     "load_connector_classes",
     "parse_duration",
+    "resolve_config_path",
 ]
 
 log = logging.getLogger(__name__)
@@ -132,6 +134,16 @@ class Incremental(ABC):
         Raises:
             ConnectorError: The source could not answer; nothing is deleted this run.
         """
+
+
+def resolve_config_path(value: Path, info: ValidationInfo) -> Path:
+    """A path from the YAML: ``~`` expanded, relative ones taken from the config file's folder
+    (the loader passes it as ``context["config_dir"]``), made absolute."""
+    path = value.expanduser()
+    config_dir = (info.context or {}).get("config_dir")
+    if not path.is_absolute() and config_dir is not None:
+        path = Path(config_dir) / path
+    return Path(os.path.abspath(path))
 
 
 class ConnectorSettings(BaseModel):

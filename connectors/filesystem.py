@@ -36,6 +36,7 @@ from connectors.base import (
     Duration,
     Item,
     ListingProblem,
+    resolve_config_path,
 )
 from connectors.decode import decode_text, looks_binary
 from connectors.fs_walk import walk
@@ -163,11 +164,7 @@ class FilesystemSettings(ConnectorSettings):
     @field_validator("root", mode="after")
     @classmethod
     def _root_is_a_directory(cls, value: Path, info: ValidationInfo) -> Path:
-        path = value.expanduser()
-        config_dir = (info.context or {}).get("config_dir")
-        if not path.is_absolute() and config_dir is not None:
-            path = Path(config_dir) / path
-        path = Path(os.path.abspath(path))
+        path = resolve_config_path(value, info)
         if not path.exists():
             raise ValueError(f"directory does not exist: {path}")
         if not path.is_dir():

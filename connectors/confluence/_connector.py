@@ -100,9 +100,11 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
         spaces = self._api.resolve_spaces(settings.spaces)
         included = self._labelled(settings.include_labels)
         excluded = self._labelled(settings.exclude_labels)
+        roots_seen: set[str] = set()
         for key, space_id in spaces.items():
             refs = list(self._api.pages(key, space_id))
             parents = {ref.id: ref.parent_id for ref in refs}
+            roots_seen.update(ref.id for ref in refs if ref.id in self._scope.roots)
             for ref in refs:
                 ancestors = (
                     ref.ancestors if ref.ancestors is not None else ancestor_chain(ref.id, parents)
@@ -116,6 +118,12 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
                     log.debug("confluence %s: skipped page %s: %s", self.name, ref.id, reason)
                     continue
                 yield _item(ref, key)
+        for root in sorted(self._scope.roots - roots_seen):
+            # Listing nothing under a vanished root would delete its whole tree: refuse to.
+            yield ListingProblem(
+                where=f"root page {root}",
+                message="not a current page of the configured spaces (fix root_page_ids)",
+            )
 
     def _labelled(self, labels: Sequence[str]) -> set[str] | None:
         if not labels:

@@ -56,8 +56,9 @@ class ConfluenceSettings(ConnectorSettings):
     root_page_ids: list[str] = Field(
         default_factory=list,
         description=(
-            "Only sync these pages and their descendants (children followed recursively). Each "
-            "must be in one of 'spaces'. Default: every page of the spaces."
+            "Only sync these pages and their descendants (found through each page's ancestors). "
+            "Each must be a current page of one of 'spaces', else the listing is incomplete and "
+            "nothing is deleted. Default: every page of the spaces."
         ),
     )
     exclude_page_ids: list[str] = Field(

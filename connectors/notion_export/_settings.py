@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import string
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from connectors.base import ConnectorSettings
+from connectors.base import ConnectorSettings, resolve_config_path
 
 __all__ = ["DEFAULT_URL_TEMPLATE", "URL_PLACEHOLDERS", "NotionExportSettings"]
 
@@ -80,11 +79,7 @@ class NotionExportSettings(ConnectorSettings):
     @field_validator("path", mode="after")
     @classmethod
     def _path_exists(cls, value: Path, info: ValidationInfo) -> Path:
-        path = value.expanduser()
-        config_dir = (info.context or {}).get("config_dir")
-        if not path.is_absolute() and config_dir is not None:
-            path = Path(config_dir) / path
-        path = Path(os.path.abspath(path))
+        path = resolve_config_path(value, info)
         if not path.exists():
             raise ValueError(f"export path does not exist: {path}")
         if not (path.is_dir() or path.suffix.lower() == ".zip"):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from connectors.base import Item
+from connectors.base import Item, ListingProblem
 from connectors.confluence import ConfluenceConnector
 from ingestor.errors import ConnectorError
 
@@ -18,7 +18,7 @@ Connect = Callable[..., ConfluenceConnector]
 
 def listed(connector: ConfluenceConnector) -> dict[str, str]:
     items = list(connector.list())
-    assert all(isinstance(i, Item) for i in items)
+    assert all(isinstance(i, Item) for i in items), items
     ids = [i.external_id for i in items if isinstance(i, Item)]
     assert len(ids) == len(set(ids))
     return {i.external_id: i.version for i in items if isinstance(i, Item)}
@@ -85,6 +85,17 @@ def test_root_pages_keep_their_descendants_and_exclusions_drop_subtrees(
     assert everything == {home, guide, chapter, section, drafts, draft_child, other}
     scoped = connect(fake, root_page_ids=[guide], exclude_page_ids=[drafts])
     assert set(listed(scoped)) == {guide, chapter, section}
+
+
+def test_a_root_page_that_is_gone_makes_the_listing_incomplete(
+    fake: FakeConfluence, connect: Connect
+) -> None:
+    root = fake.add_page("ENG", "Root")
+    child = fake.add_page("ENG", "Child", parent=root)
+    entries = list(connect(fake, root_page_ids=[root, "424242"]).list())
+    assert [e.external_id for e in entries if isinstance(e, Item)] == [root, child]
+    [problem] = [e for e in entries if isinstance(e, ListingProblem)]
+    assert problem.where == "root page 424242" and "root_page_ids" in problem.message
 
 
 def test_a_missing_space_fails_the_listing(fake: FakeConfluence, connect: Connect) -> None:
