@@ -7,6 +7,7 @@ CQL exists only in REST v1, which Cloud also serves under ``/wiki/rest/api``.
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -14,10 +15,12 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from connectors.confluence._http import ConfluenceHttp, JsonObject, Params
+from connectors.confluence._http import BadRequest, ConfluenceHttp, JsonObject, Params
 from ingestor.errors import ConnectorError
 
 __all__ = ["CloudApi", "ConfluenceApi", "DataCenterApi", "PageBody", "PageRef"]
+
+log = logging.getLogger(__name__)
 
 #: What a CQL search expands so that every scope rule can be checked on its results.
 CQL_EXPAND = "version,ancestors,metadata.labels,space"
@@ -213,8 +216,14 @@ class DataCenterApi(ConfluenceApi):
                 "limit": self.page_size,
             }
             where = f"{status} pages of space {space_key}"
-            for obj in self.http.paginate("/rest/api/content", params, where):
-                yield str(obj["id"])
+            try:
+                for obj in self.http.paginate("/rest/api/content", params, where):
+                    yield str(obj["id"])
+            except BadRequest:
+                if status != "archived":
+                    raise
+                # Servers before Confluence 7.10 have no archived pages and refuse the status.
+                log.debug("%s: status 'archived' not supported by this server", where)
 
     def page(self, page_id: str) -> PageBody:
         expand = f"body.{self.body_format},version,space,ancestors"

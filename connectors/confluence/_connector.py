@@ -149,9 +149,13 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
             raise ConnectorError(f"page {item.external_id} is {ref.status} now, not current")
         base = self.settings.base_url
         url = base + ref.webui if ref.webui else f"{base}/pages/viewpage.action?pageId={ref.id}"
+        try:
+            body = clean_confluence_html(page.html, base)
+        except ValueError as exc:  # lxml refuses some input (e.g. characters XML cannot carry)
+            raise ConnectorError(f"page {ref.id}: its HTML cannot be parsed: {exc}") from exc
         return Document(
             external_id=ref.id,
-            body=clean_confluence_html(page.html, base),
+            body=body,
             body_format="html",
             title=ref.title or None,
             url=url,

@@ -25,7 +25,7 @@ from connectors.confluence._settings import ConfluenceSettings
 from ingestor.errors import ConnectorError
 from ingestor.http import RetryPolicy, build_http_client, describe_request, send
 
-__all__ = ["ConfluenceHttp", "JsonObject", "NotFound", "Params"]
+__all__ = ["BadRequest", "ConfluenceHttp", "JsonObject", "NotFound", "Params"]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,10 @@ Params = Mapping[str, str | int | list[str]]
 
 class NotFound(ConnectorError):
     """Confluence answered 404: the page or space does not exist (or is not visible)."""
+
+
+class BadRequest(ConnectorError):
+    """Confluence answered 400: it does not understand a parameter (e.g. an older version)."""
 
 
 class ConfluenceHttp:
@@ -160,6 +164,8 @@ class ConfluenceHttp:
         message = f"{label} -> HTTP {response.status_code}{_error_message(response)}"
         if response.status_code == 404:
             raise NotFound(message)
+        if response.status_code == 400:
+            raise BadRequest(message)
         if response.status_code in (401, 403):
             raise ConnectorError(message + " (check the Confluence credentials and permissions)")
         raise ConnectorError(message)

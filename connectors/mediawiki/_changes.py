@@ -16,7 +16,7 @@ start of a run. ``list_changes`` then:
    deleted, if an entry showed it under a title in scope (pages never in scope are ignored).
 
 So a moved page keeps its id and comes back with its new title and url; an undeleted page
-comes back; nothing is inferred from titles, which change.
+comes back; a page's identity never comes from its title, which changes.
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def _log_events(connector: MediaWikiConnector, window: dict[str, str]) -> list[t
         }
         for body in connector.api.query(params):
             for event in body.get("query", {}).get("logevents", []):
-                # `logpage` (1.38+) keeps the id of a deleted or moved page; `pageid` is 0 then
+                # `logpage` keeps the id of a deleted or moved page (1.39); `pageid` is 0 then
                 page_id = int(event.get("logpage") or event.get("pageid") or 0)
                 if page_id:
                     title = str(event.get("title", ""))

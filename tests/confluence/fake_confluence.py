@@ -75,6 +75,7 @@ class FakeConfluence(FakeWiki):
         self.requests: list[tuple[str, str]] = []  # (route name, path?query)
         self._server: ThreadingHTTPServer | None = None
         self._scheme = "http"
+        self.archiving = True  # False: a Data Center older than 7.10 (no "archived" status)
         Route = tuple[str, str, Callable[..., Answer]]
         v2: list[Route] = [
             ("v2.spaces", r"/api/v2/spaces", self._v2_spaces),
@@ -334,7 +335,8 @@ class FakeConfluence(FakeWiki):
     def _v1_content_list(self, query: Query) -> Answer:
         key = query.get("spaceKey", [""])[0]
         status = query.get("status", ["current"])[0]
-        if status not in ("current", "trashed", "draft", "archived", "any"):
+        known = ("current", "trashed", "draft", "any") + (("archived",) if self.archiving else ())
+        if status not in known:
             return self._error("v1.content", 400, f"unknown status {status}")
         statuses = {"current", "trashed"} if status == "any" else {status}
         expand = set(",".join(query.get("expand", [])).split(","))

@@ -134,6 +134,19 @@ def test_stale_or_foreign_cursors_ask_for_a_full_listing(
     assert changes(connector, f"{recent.isoformat()} full={full}").cursor.endswith(full)
 
 
+def test_servers_without_archiving_still_report_trashed_pages(connect: Connect) -> None:
+    fake = FakeConfluence("datacenter").start()
+    fake.archiving = False  # Confluence before 7.10 answers 400 to status=archived
+    try:
+        page_id = fake.add_page("ENG", "Soon trashed", modified=HOUR_AGO)
+        connector = connect(fake)
+        cursor = connector.start_cursor()
+        fake.set_status(page_id, "trashed")
+        assert list(changes(connector, cursor).deleted) == [page_id]
+    finally:
+        fake.stop()
+
+
 def test_a_failing_search_raises(fake: FakeConfluence, connect: Connect) -> None:
     connector = connect(fake)
     cursor = connector.start_cursor()

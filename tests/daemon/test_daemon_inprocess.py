@@ -116,7 +116,14 @@ def test_tracker_folds_live_and_finished_runs() -> None:
     assert tracker.finish_run(progress, report, error=None, failed=False, stats=None) == 0
     [done] = tracker.snapshot()
     assert done.running is False and done.pending_pages == 0
-    assert done.pages == {"created": 1, "updated": 0, "unchanged": 8, "deleted": 0, "failed": 1}
+    assert done.pages == {
+        "created": 1,
+        "updated": 0,
+        "unchanged": 8,
+        "deleted": 0,
+        "failed": 1,
+        "skipped": 0,
+    }
     assert done.runs["partial"] == 1 and done.last_success_at is not None
     assert json.dumps(done.to_json(None))  # /status can serialise it
 
