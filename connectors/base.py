@@ -52,6 +52,7 @@ __all__ = [
     "load_connector_classes",
     "parse_duration",
     "resolve_config_path",
+    "resolve_tls_verify",
 ]
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,16 @@ def resolve_config_path(value: Path, info: ValidationInfo) -> Path:
     if not path.is_absolute() and config_dir is not None:
         path = Path(config_dir) / path
     return Path(os.path.abspath(path))
+
+
+def resolve_tls_verify(value: bool | Path, info: ValidationInfo) -> bool | Path:
+    """A ``verify`` setting: true/false, or a CA bundle path that must exist."""
+    if isinstance(value, bool):
+        return value
+    path = resolve_config_path(value, info)
+    if not path.exists():
+        raise ValueError(f"CA bundle does not exist: {path}")
+    return path
 
 
 class ConnectorSettings(BaseModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import zoneinfo
 from datetime import timedelta
@@ -11,7 +10,7 @@ from typing import Literal, Self
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
-from connectors.base import ConnectorSettings, Duration
+from connectors.base import ConnectorSettings, Duration, resolve_tls_verify
 
 __all__ = ["ConfluenceSettings"]
 
@@ -168,16 +167,7 @@ class ConfluenceSettings(ConnectorSettings):
     @field_validator("verify", mode="after")
     @classmethod
     def _ca_bundle(cls, value: bool | Path, info: ValidationInfo) -> bool | Path:
-        if isinstance(value, bool):
-            return value
-        path = value.expanduser()
-        config_dir = (info.context or {}).get("config_dir")
-        if not path.is_absolute() and config_dir is not None:
-            path = Path(config_dir) / path
-        path = Path(os.path.abspath(path))
-        if not path.exists():
-            raise ValueError(f"CA bundle does not exist: {path}")
-        return path
+        return resolve_tls_verify(value, info)
 
     @model_validator(mode="after")
     def _credentials(self) -> Self:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Self
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
-from connectors.base import ConnectorSettings, Duration
+from connectors.base import ConnectorSettings, Duration, resolve_tls_verify
 
 __all__ = ["WikiSettings"]
 
@@ -52,16 +51,7 @@ class WikiSettings(ConnectorSettings):
     @field_validator("verify", mode="after")
     @classmethod
     def _ca_bundle(cls, value: bool | Path, info: ValidationInfo) -> bool | Path:
-        if isinstance(value, bool):
-            return value
-        path = value.expanduser()
-        config_dir = (info.context or {}).get("config_dir")
-        if not path.is_absolute() and config_dir is not None:
-            path = Path(config_dir) / path
-        path = Path(os.path.abspath(path))
-        if not path.exists():
-            raise ValueError(f"CA bundle does not exist: {path}")
-        return path
+        return resolve_tls_verify(value, info)
 
     @model_validator(mode="after")
     def _login_pair(self) -> Self:
