@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo
 
@@ -45,6 +45,7 @@ __all__ = [
     "Duration",
     "Incremental",
     "Item",
+    "LinkResolver",
     "ListingProblem",
     "Schedule",
     "crontab_fields",
@@ -98,6 +99,27 @@ class Document:
     #: Canonical url Fin will cite; relative links in the body are resolved against it.
     url: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    #: Relative links are resolved against this instead of ``url`` when set: a url that mirrors
+    #: the source's own structure, which ``links`` maps back to pages of the source.
+    link_base: str | None = None
+    #: Maps absolute links of this source to its pages' urls (a picklable object).
+    links: LinkResolver | None = None
+
+
+@runtime_checkable
+class LinkResolver(Protocol):
+    """Turns links between pages of one source into links to those pages' urls.
+
+    Conversion calls it for every link and image (after resolving relative ones against
+    ``Document.link_base``); it must be pure and picklable (conversion runs in workers).
+    """
+
+    def page(self, url: str) -> tuple[str, str] | None:
+        """``(external_id, url Fin cites)`` of the page a link points to; None when the link
+        leaves the source (it is then kept as it is)."""
+
+    def asset(self, url: str) -> str | None:
+        """The public url of a file an image points to; None to keep it as it is."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import ClassVar, Literal
-from urllib.parse import quote
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -39,6 +38,7 @@ from connectors.base import (
     resolve_config_path,
 )
 from connectors.decode import decode_text, looks_binary
+from connectors.fs_links import FileLinks, FileUrls, link_base_for
 from connectors.fs_walk import walk
 from connectors.globs import GlobError, compile_globs
 from connectors.office import ConversionLimits, OfficeFormat, convert_office
@@ -220,6 +220,8 @@ class FilesystemConnector(Connector[FilesystemSettings]):
         self._include = compile_globs(include)
         self._exclude = compile_globs(settings.exclude)
         self._root = str(settings.root)
+        self._urls = FileUrls(settings.url, settings.url_template)
+        self._links = FileLinks(self._urls)
         self._limits = ConversionLimits(
             timeout=settings.office_timeout.total_seconds(),
             memory_bytes=settings.office_memory_mb * 2**20,
@@ -265,6 +267,8 @@ class FilesystemConnector(Connector[FilesystemSettings]):
             fallback_title=readable_title(PurePosixPath(rel).stem),
             url=self.url_for(rel),
             metadata={"path": rel, "encoding": encoding},
+            link_base=link_base_for(rel),
+            links=self._links,
         )
 
     def _fetch_office(self, rel: str, path: str, kind: OfficeFormat) -> Document:
@@ -286,6 +290,8 @@ class FilesystemConnector(Connector[FilesystemSettings]):
             title=result.title or fallback,
             fallback_title=fallback,
             url=self.url_for(rel),
+            link_base=link_base_for(rel),
+            links=self._links,
             metadata={
                 "path": rel,
                 "format": kind,
@@ -295,25 +301,8 @@ class FilesystemConnector(Connector[FilesystemSettings]):
         )
 
     def url_for(self, rel: str) -> str:
-        """The url Fin cites for a file, from ``url_template`` or the connector's url.
-
-        Args:
-            rel: Relative POSIX path of the file.
-
-        Returns:
-            An absolute url with each path segment percent-encoded.
-        """
-        segments = [quote(segment, safe="") for segment in rel.split("/")]
-        path = "/".join(segments)
-        template = self.settings.url_template
-        if template is None:
-            return self.settings.url.rstrip("/") + "/" + path
-        name = PurePosixPath(rel).name
-        stem = PurePosixPath(rel).stem
-        path_no_ext = "/".join([*segments[:-1], quote(stem, safe="")])
-        return template.format(
-            path=path, path_no_ext=path_no_ext, stem=quote(stem, safe=""), name=quote(name, safe="")
-        )
+        """The url Fin cites for a file (``url_template``, else the connector's url + path)."""
+        return self._urls.url_for(rel)
 
     def _path_of(self, rel: str) -> str:
         parts = PurePosixPath(rel).parts

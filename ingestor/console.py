@@ -145,6 +145,12 @@ def print_summary(console: Console, reports: Sequence[SyncReport]) -> None:
             )
         if r.deletion_blocked:
             console.print(f"[yellow]{escape(r.connector)}: {escape(r.deletion_blocked)}[/yellow]")
+        for page, missing in r.broken_links[:MAX_LISTED]:
+            console.print(
+                f"[yellow]{escape(r.connector)}: broken link in {escape(page)} to "
+                f"{escape(missing)} (no such page)[/yellow]",
+                highlight=False,
+            )
         for skip in r.skips[:MAX_LISTED]:
             console.print(
                 f"{escape(r.connector)}: skipped {escape(skip.external_id)}: {escape(skip.reason)}",

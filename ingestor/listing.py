@@ -40,6 +40,8 @@ class ListingResult:
     incremental: bool = False
     #: Cursor to store once the run finished cleanly (incremental connectors only).
     cursor: str | None = None
+    #: Pages the source holds after this listing: links to anything else are broken.
+    known: set[str] = field(default_factory=set)
 
     @property
     def complete(self) -> bool:
@@ -92,6 +94,7 @@ def list_source(
         result.problems.append(f"listing failed: {type(exc).__name__}: {exc}")
     if result.complete:
         result.vanished = [eid for eid in index if eid not in seen]
+    result.known = seen
     return result
 
 
@@ -130,6 +133,7 @@ def _from_changes(
     result.vanished = _known(index, (eid for eid in changes.deleted if eid not in seen))
     # Pages the changes did not mention are unchanged by definition.
     result.unchanged += len(index) - len(seen & index.keys()) - len(result.vanished)
+    result.known = (set(index) | seen).difference(result.vanished)
     return result
 
 

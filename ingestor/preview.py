@@ -56,6 +56,7 @@ def write_preview(
             except ConnectorError as exc:
                 rows.append(PreviewRow(settings.name, "(listing)", warnings=[str(exc)]))
                 continue
+            known = {e.external_id for e in entries if not isinstance(e, ListingProblem)}
             for entry in entries:
                 if isinstance(entry, ListingProblem):
                     rows.append(PreviewRow(settings.name, entry.where, warnings=[entry.message]))
@@ -70,6 +71,11 @@ def write_preview(
                 row.title, row.url = page.title, page.url
                 row.size = len(page.html.encode("utf-8"))
                 row.warnings.extend(page.warnings)
+                row.warnings.extend(
+                    f"broken link to {target} (no such page)"
+                    for target in page.linked_pages
+                    if target not in known
+                )
                 if row.size > policy.max_page_bytes:
                     row.warnings.append(
                         f"oversize: {row.size:,} bytes over max_page_bytes "

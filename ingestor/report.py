@@ -10,6 +10,7 @@ from typing import Protocol
 from ingestor.errors import SyncError
 
 __all__ = [
+    "MAX_BROKEN_LINKS_KEPT",
     "MAX_FAILURES_KEPT",
     "MAX_HELD_BACK_KEPT",
     "NullObserver",
@@ -24,6 +25,8 @@ __all__ = [
 MAX_FAILURES_KEPT = 1000
 #: Vanished pages a report lists when the deletion guard keeps them.
 MAX_HELD_BACK_KEPT = 1000
+#: Broken links a report lists (the state database keeps every page's own list).
+MAX_BROKEN_LINKS_KEPT = 1000
 
 
 class Outcome(StrEnum):
@@ -76,6 +79,8 @@ class SyncReport:
     #: 100,000 pages must not hold 100,000 events.
     changes: list[PageEvent] = field(default_factory=list)
     interrupted: bool = False
+    #: ``(page, missing page it links to)`` for links to pages the source does not hold.
+    broken_links: list[tuple[str, str]] = field(default_factory=list)
     #: Vanished pages the deletion guard kept (at most MAX_HELD_BACK_KEPT are listed).
     held_back: list[str] = field(default_factory=list)
     #: With SyncOptions.collect_html: what each planned create/update would send.

@@ -28,6 +28,7 @@ def status_data(config: Config) -> dict[str, Any]:
             runs = store.recent_runs(settings.name, limit=1)
             last = runs[0] if runs else None
             failed = store.failed_pages(settings.name)
+            broken = store.broken_links(settings.name)
             connectors.append(
                 {
                     "name": settings.name,
@@ -55,6 +56,11 @@ def status_data(config: Config) -> dict[str, Any]:
                     "failed_pages": [
                         {"external_id": p.external_id, "error": p.last_error}
                         for p in failed[:MAX_FAILED_LISTED]
+                    ],
+                    "broken_links": len(broken),
+                    "broken_link_samples": [
+                        {"page": page, "missing": target}
+                        for page, target in broken[:MAX_FAILED_LISTED]
                     ],
                 }
             )
@@ -92,6 +98,14 @@ def print_status(console: Console, config: Config) -> None:
             )
         if c["failed"] > len(c["failed_pages"]):
             console.print(f"{escape(c['name'])}: … {c['failed'] - len(c['failed_pages'])} more")
+        for link in c["broken_link_samples"]:
+            console.print(
+                f"[yellow]{escape(c['name'])}: broken link in {escape(link['page'])} to "
+                f"{escape(link['missing'])} (no such page)[/yellow]"
+            )
+        if c["broken_links"] > len(c["broken_link_samples"]):
+            more = c["broken_links"] - len(c["broken_link_samples"])
+            console.print(f"{escape(c['name'])}: … {more} more broken links")
 
 
 def _result(run: dict[str, Any]) -> str:

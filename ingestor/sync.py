@@ -32,6 +32,7 @@ from ingestor.listing import list_source
 from ingestor.logs import RunLogger
 from ingestor.pacing import UploadSlots
 from ingestor.report import (
+    MAX_BROKEN_LINKS_KEPT,
     MAX_HELD_BACK_KEPT,
     NullObserver,
     Outcome,
@@ -147,6 +148,7 @@ class _Run:
         self.index: dict[str, SyncEntry] = {}
         self.vanished: list[str] = []
         self.new_cursor: str | None = None
+        self.known: set[str] = set()
         self.source_id: int | None = None
         self._lock = threading.Lock()
         self._unchanged: list[tuple[str, str]] = []
@@ -226,6 +228,7 @@ class _Run:
             report.listing_complete = False
         self.vanished = listing.vanished
         self.new_cursor = listing.cursor
+        self.known = listing.known
         return listing.to_process
 
     def _listing_problem(self, message: str) -> None:
@@ -283,6 +286,7 @@ class _Run:
         record = self.index.get(item.external_id)
         try:
             page = pool.convert(self.connector.fetch(item))
+            broken = self._broken_links(page)
             page_hash = self._page_hash(page)
             if (
                 not self.options.full
@@ -309,7 +313,7 @@ class _Run:
                         self.report.planned_html[item.external_id] = page.html
                 return PageEvent(item.external_id, outcome, reason)
             with slots:
-                self._upsert(item, page, page_hash)
+                self._upsert(item, page, page_hash, broken)
             return PageEvent(item.external_id, outcome, reason)
         except PageSkipped as exc:
             return self._page_skipped(item, record, str(exc))
@@ -326,7 +330,7 @@ class _Run:
             )
             return self._page_failed(item, f"{type(exc).__name__}: {exc}")
 
-    def _upsert(self, item: Item, page: ConvertedPage, page_hash: str) -> None:
+    def _upsert(self, item: Item, page: ConvertedPage, page_hash: str, broken: list[str]) -> None:
         source_id = self.source_id
         assert source_id is not None
         try:
@@ -348,6 +352,7 @@ class _Run:
             title=page.title,
             url=page.url,
             sent_html=page.html,
+            broken_links=broken,
         )
 
     def _send(self, page: ConvertedPage, source_id: int) -> ExternalPage:
@@ -361,6 +366,15 @@ class _Run:
             ai_copilot_availability=self.policy.ai_copilot_availability,
             locale=self.policy.locale,
         )
+
+    def _broken_links(self, page: ConvertedPage) -> list[str]:
+        """Pages of this source that ``page`` links to but the source does not hold."""
+        broken = [eid for eid in page.linked_pages if eid not in self.known]
+        if broken:
+            with self._lock:
+                room = MAX_BROKEN_LINKS_KEPT - len(self.report.broken_links)
+                self.report.broken_links.extend((page.external_id, eid) for eid in broken[:room])
+        return broken
 
     def _page_hash(self, page: ConvertedPage) -> str:
         return hashlib.sha256(f"{page.content_hash}|{self.version_suffix}".encode()).hexdigest()

@@ -42,7 +42,7 @@ UPSERT_PAGE = _page_upsert.on_conflict_do_update(
     index_elements=[_pages.c.connector, _pages.c.external_id],
     set_={
         name: _page_upsert.excluded[name]
-        for name in (*PageRecord.__dataclass_fields__, "sent_html")
+        for name in (*PageRecord.__dataclass_fields__, "sent_html", "broken_links")
         if name not in ("connector", "external_id")
     },
 )

@@ -7,10 +7,11 @@ Reads use their own pooled connections and, thanks to WAL, never wait for a writ
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -304,6 +305,7 @@ class Store:
         title: str,
         url: str | None,
         sent_html: str | None = None,
+        broken_links: Sequence[str] = (),
     ) -> None:
         """Record a page Intercom confirmed; clears any earlier failure.
 
@@ -311,6 +313,7 @@ class Store:
         """
         values = {
             "sent_html": None if sent_html is None else zlib.compress(sent_html.encode(), 6),
+            "broken_links": json.dumps(list(broken_links)) if broken_links else None,
             "connector": connector,
             "external_id": external_id,
             "version": version,
@@ -342,9 +345,20 @@ class Store:
             "error_count": 0,
             "failed_at": None,
             "sent_html": None,
+            "broken_links": None,
         }
         with self._writing("recording a skipped page") as conn:
             conn.execute(UPSERT_PAGE, values)
+
+    def broken_links(self, connector: str) -> list[tuple[str, str]]:
+        """``(page, missing page it links to)`` as recorded at each page's last upload."""
+        with self._reading("reading broken links") as conn:
+            rows = conn.execute(
+                select(_pages.c.external_id, _pages.c.broken_links)
+                .where(_pages.c.connector == connector, _pages.c.broken_links.is_not(None))
+                .order_by(_pages.c.external_id)
+            ).all()
+        return [(str(page), str(target)) for page, raw in rows for target in json.loads(raw)]
 
     def last_sent_html(self, connector: str, external_id: str) -> str | None:
         """The HTML last sent to Intercom for this page, if it was kept."""

@@ -90,6 +90,7 @@ class PageRow(StateModel, table=True):
     error_count: int = 0
     failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_html: bytes | None = Field(default=None, sa_type=LargeBinary)  # zlib of the HTML sent
+    broken_links: str | None = None  # JSON list of external ids this page links to in vain
 
 
 class RunRow(StateModel, table=True):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from connectors.base import Document
 from ingestor.convert._canonical import content_hash
 from ingestor.convert._clean import clean_html
+from ingestor.convert._links import rewrite_links
 from ingestor.convert._markdown import markdown_to_html, split_front_matter, text_to_html
 from ingestor.convert._sanitize import has_visible_content, sanitize_html
 from ingestor.convert._title import choose_title
@@ -41,6 +42,8 @@ class ConvertedPage:
         content_hash: sha256 hex of the canonical form of (title, url, html); see
             :mod:`ingestor.convert._canonical`.
         warnings: Problems that did not stop the conversion (broken front matter...).
+        linked_pages: External ids of the source's pages this page links to (the engine
+            reports those that do not exist as broken links).
     """
 
     external_id: str
@@ -49,6 +52,7 @@ class ConvertedPage:
     html: str
     content_hash: str
     warnings: tuple[str, ...] = ()
+    linked_pages: tuple[str, ...] = ()
 
 
 def _normalize_newlines(text: str) -> str:
@@ -88,11 +92,18 @@ def convert_document(doc: Document) -> ConvertedPage:
         raise PageError(f"page {doc.external_id!r}: unknown body_format {doc.body_format!r}")
 
     try:
-        cleaned = clean_html(source_html, base_url=url, heading_ids=doc.body_format == "markdown")
+        cleaned = clean_html(
+            source_html,
+            base_url=doc.link_base or url,
+            heading_ids=doc.body_format == "markdown",
+        )
     except ValueError as exc:
         raise PageError(f"page {doc.external_id!r}: the HTML cannot be parsed: {exc}") from exc
     warnings.extend(cleaned.warnings)
     html = sanitize_html(cleaned.html)
+    linked: tuple[str, ...] = ()
+    if doc.links is not None and doc.link_base is not None:
+        html, linked = rewrite_links(html, doc.link_base, doc.links)
     if not has_visible_content(html):
         raise PageError(
             f"page {doc.external_id!r}: nothing left after cleaning "
@@ -113,4 +124,5 @@ def convert_document(doc: Document) -> ConvertedPage:
         html=html,
         content_hash=content_hash(title, url, html),
         warnings=tuple(warnings),
+        linked_pages=linked,
     )

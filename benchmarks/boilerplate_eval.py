@@ -1,0 +1,135 @@
+"""Boilerplate removal quality: word-level recall and precision on saved real article pages.
+
+For each ``tests/boilerplate/pages/<name>/`` (``source.html`` as saved from the web,
+``expected.html`` the hand-checked article body; Mozilla Readability's test pages) the source
+goes through :func:`ingestor.convert.convert_document` exactly as a crawled page would, and
+the words of the body we would send are compared with the words of the expected body:
+
+* words are lowercased ``\\w+`` tokens of the visible text (tags dropped, entities decoded),
+  counted as a multiset (bag of words), so a paragraph kept twice counts twice;
+* recall = shared words / expected words (how much of the article we keep);
+* precision = shared words / sent words (how much of what we send is article).
+
+The micro-average sums the counts over all pages (long pages weigh more).
+
+Run: ``.venv/bin/python benchmarks/boilerplate_eval.py [--pages DIR]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import re
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from connectors.base import Document
+from ingestor.convert import convert_document
+
+PAGES = Path(__file__).resolve().parent.parent / "tests" / "boilerplate" / "pages"
+#: The url the expected bodies were made with (Readability's test harness uses it too).
+PAGE_URL = "http://fakehost/test/page.html"
+
+_TAG = re.compile(r"<[^>]*>")
+_WORD = re.compile(r"\w+")
+_HIDDEN = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.I | re.S)
+
+
+def words(fragment: str) -> Counter[str]:
+    """The bag of lowercased words of an HTML fragment's visible text.
+
+    Args:
+        fragment: HTML (a fragment or a page).
+
+    Returns:
+        Word counts.
+    """
+    text = html.unescape(_TAG.sub(" ", _HIDDEN.sub(" ", fragment)))
+    return Counter(_WORD.findall(text.lower()))
+
+
+@dataclass(frozen=True, slots=True)
+class PageScore:
+    """Word counts of one page: expected, sent and shared."""
+
+    name: str
+    expected: int
+    sent: int
+    shared: int
+
+    @property
+    def recall(self) -> float:
+        """Share of the expected article's words that the sent body keeps."""
+        return self.shared / self.expected if self.expected else 1.0
+
+    @property
+    def precision(self) -> float:
+        """Share of the sent body's words that are article words."""
+        return self.shared / self.sent if self.sent else 0.0
+
+
+def score_page(name: str, source: str, expected: str) -> PageScore:
+    """Convert ``source`` as a crawled page and compare its words with ``expected``.
+
+    Args:
+        name: The page's name (for the report).
+        source: The saved page.
+        expected: The hand-checked article body.
+
+    Returns:
+        The page's counts.
+    """
+    page = convert_document(
+        Document(external_id=name, body=source, body_format="html", url=PAGE_URL)
+    )
+    want, got = words(expected), words(page.html)
+    return PageScore(
+        name=name,
+        expected=sum(want.values()),
+        sent=sum(got.values()),
+        shared=sum((want & got).values()),
+    )
+
+
+def score_all(pages: Path = PAGES) -> list[PageScore]:
+    """Score every ``<name>/{source,expected}.html`` under ``pages``, sorted by name."""
+    return [
+        score_page(
+            folder.name,
+            (folder / "source.html").read_text(encoding="utf-8"),
+            (folder / "expected.html").read_text(encoding="utf-8"),
+        )
+        for folder in sorted(pages.iterdir())
+        if (folder / "source.html").is_file()
+    ]
+
+
+def micro_average(scores: list[PageScore]) -> PageScore:
+    """One score over all pages' summed counts."""
+    return PageScore(
+        name="micro-average",
+        expected=sum(s.expected for s in scores),
+        sent=sum(s.sent for s in scores),
+        shared=sum(s.shared for s in scores),
+    )
+
+
+def main() -> None:
+    """Print the per-page table and the micro-average."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=Path, default=PAGES)
+    args = parser.parse_args()
+    scores = score_all(args.pages)
+    print("| page | expected words | sent words | recall | precision |")
+    print("|---|---:|---:|---:|---:|")
+    for s in [*scores, micro_average(scores)]:
+        label = f"**{s.name}**" if s.name == "micro-average" else s.name
+        print(f"| {label} | {s.expected} | {s.sent} | {s.recall:.3f} | {s.precision:.3f} |")
+
+
+if __name__ == "__main__":
+    main()

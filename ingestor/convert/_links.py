@@ -1,0 +1,52 @@
+"""Links between pages of one source, made into links to those pages' urls (pure).
+
+Relative links were resolved against ``Document.link_base`` (a url that mirrors the source's
+structure); here every link under that base is handed to the document's
+:class:`~connectors.base.LinkResolver`: links to pages get the page's url, images get the
+file's public url, and the pages linked to are returned so the engine can report broken ones.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import lxml.html  # type: ignore[import-untyped,unused-ignore]
+
+from connectors.base import LinkResolver
+
+__all__ = ["rewrite_links"]
+
+
+def rewrite_links(html: str, link_base: str, resolver: LinkResolver) -> tuple[str, tuple[str, ...]]:
+    """Rewrite the links and images of ``html`` that point into the source.
+
+    Returns:
+        The HTML, and the external ids of the pages it links to (in order, without repeats).
+    """
+    parts = urlsplit(link_base)
+    prefix = f"{parts.scheme}://{parts.netloc}/"
+    if prefix not in html:  # nothing points into the source: skip the parse
+        return html, ()
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    linked: dict[str, None] = {}
+    for element in root.iter("a", "img"):
+        attribute = "href" if element.tag == "a" else "src"
+        value = element.get(attribute)
+        if not value or not value.startswith(prefix):
+            continue
+        target, _, fragment = value.partition("#")
+        if element.tag == "a":
+            page = resolver.page(target)
+            if page is None:
+                continue
+            external_id, url = page
+            linked[external_id] = None
+            element.set(attribute, f"{url}#{fragment}" if fragment else url)
+        else:
+            asset = resolver.asset(target)
+            if asset is not None:
+                element.set(attribute, asset)
+    body = (root.text or "") + "".join(
+        lxml.html.tostring(child, encoding="unicode") for child in root
+    )
+    return body, tuple(linked)
