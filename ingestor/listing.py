@@ -92,8 +92,8 @@ def list_source(
     except Exception as exc:  # a connector bug must not crash the run, nor delete anything
         log.exception("sync %s: listing failed", connector.name)
         result.problems.append(f"listing failed: {type(exc).__name__}: {exc}")
-    if result.complete:
-        result.vanished = [eid for eid in index if eid not in seen]
+    if result.complete:  # a split page's sections stay while the page does
+        result.vanished = [eid for eid, e in index.items() if (e.parent or eid) not in seen]
     result.known = seen
     return result
 
@@ -130,9 +130,12 @@ def _from_changes(
             seen.add(item.external_id)
             gate.admit(item, result)
     # A page reported both changed and deleted was moved back in scope: changed wins.
-    result.vanished = _known(index, (eid for eid in changes.deleted if eid not in seen))
+    gone = set(_known(index, (eid for eid in changes.deleted if eid not in seen)))
+    sections = [eid for eid, e in index.items() if e.parent is not None and e.parent in gone]
+    result.vanished = [*sorted(gone), *sections]
     # Pages the changes did not mention are unchanged by definition.
-    result.unchanged += len(index) - len(seen & index.keys()) - len(result.vanished)
+    pages = sum(1 for e in index.values() if e.parent is None)
+    result.unchanged += pages - len(seen & index.keys()) - len(gone)
     result.known = (set(index) | seen).difference(result.vanished)
     return result
 

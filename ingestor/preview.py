@@ -1,9 +1,10 @@
 """``ingestor preview``: every page exactly as Fin would receive it, written to a folder.
 
-For each page: ``<connector>/<name>.json`` holds the exact payload (title, url, html, flags)
-and ``<connector>/<name>.html`` shows it in a browser. ``index.html`` lists the pages by
-connector with title, url, size and warnings (empty, oversize, could not be read), so an admin
-can review a sync before it happens. Nothing is sent to Intercom and no state is written.
+For each page (each section, for a page split at its headings): ``<connector>/<name>.json``
+holds the exact payload (title, url, html, flags) and ``<connector>/<name>.html`` shows it in a
+browser. ``index.html`` lists the pages by connector with title, url, size and warnings (empty,
+split, broken links, no url, could not be read), so an admin can review a sync before it
+happens. Nothing is sent to Intercom and no state is written.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from pathlib import Path
 
 from connectors.base import ListingProblem
 from ingestor.config import Config
-from ingestor.convert import convert_document
+from ingestor.convert import convert_document, split_page
 from ingestor.errors import ConnectorError, PageError
 from ingestor.runner import build_connector, page_policy, select_connectors
+from ingestor.sync import PagePolicy
 
 __all__ = ["PreviewRow", "write_preview"]
 
@@ -61,45 +63,56 @@ def write_preview(
                 if isinstance(entry, ListingProblem):
                     rows.append(PreviewRow(settings.name, entry.where, warnings=[entry.message]))
                     continue
-                row = PreviewRow(settings.name, entry.external_id)
-                rows.append(row)
                 try:
                     page = convert_document(connector.fetch(entry))
+                    parts = split_page(page, policy.max_page_bytes)
                 except (ConnectorError, PageError) as exc:
-                    row.warnings.append(f"not sent: {exc}")
-                    continue
-                row.title, row.url = page.title, page.url
-                row.size = len(page.html.encode("utf-8"))
-                row.warnings.extend(page.warnings)
-                row.warnings.extend(
-                    f"broken link to {target} (no such page)"
-                    for target in page.linked_pages
-                    if target not in known
-                )
-                if row.size > policy.max_page_bytes:
-                    row.warnings.append(
-                        f"oversize: {row.size:,} bytes over max_page_bytes "
-                        f"{policy.max_page_bytes:,}; would not be sent"
+                    rows.append(
+                        PreviewRow(settings.name, entry.external_id, warnings=[f"not sent: {exc}"])
                     )
-                if page.url is None:
-                    row.warnings.append("no url: Fin will not cite this page")
-                stem = _file_stem(entry.external_id)
-                payload = {
-                    "external_id": page.external_id,
-                    "title": page.title,
-                    "url": page.url,
-                    "html": page.html,
-                    "locale": policy.locale,
-                    "ai_agent_availability": policy.ai_agent_availability,
-                    "ai_copilot_availability": policy.ai_copilot_availability,
-                }
-                (folder / f"{stem}.json").write_text(
-                    json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8"
-                )
-                (folder / f"{stem}.html").write_text(_page_document(row, page.html), "utf-8")
-                row.file = f"{settings.name}/{stem}.html"
+                    continue
+                for part in parts:
+                    row = PreviewRow(settings.name, part.external_id, part.title, part.url)
+                    rows.append(row)
+                    row.size = len(part.html.encode("utf-8"))
+                    if part is parts[0]:
+                        row.warnings.extend(page.warnings)
+                        row.warnings.extend(
+                            f"broken link to {target} (no such page)"
+                            for target in page.linked_pages
+                            if target not in known
+                        )
+                    if len(parts) > 1:
+                        row.warnings.append(
+                            f"split: section {parts.index(part) + 1} of {len(parts)} "
+                            f"(the page is over max_page_bytes {policy.max_page_bytes:,})"
+                        )
+                    if part.url is None:
+                        row.warnings.append("no url: Fin will not cite this page")
+                    row.file = _write_page(folder, settings.name, row, part.html, policy)
     (out / "index.html").write_text(_index_document(rows), encoding="utf-8")
     return rows
+
+
+def _write_page(
+    folder: Path, connector: str, row: PreviewRow, html: str, policy: PagePolicy
+) -> str:
+    """Write the exact payload (.json) and a browsable view (.html); return the view's path."""
+    stem = _file_stem(row.external_id)
+    payload = {
+        "external_id": row.external_id,
+        "title": row.title,
+        "url": row.url,
+        "html": html,
+        "locale": policy.locale,
+        "ai_agent_availability": policy.ai_agent_availability,
+        "ai_copilot_availability": policy.ai_copilot_availability,
+    }
+    (folder / f"{stem}.json").write_text(
+        json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    (folder / f"{stem}.html").write_text(_page_document(row, html), "utf-8")
+    return f"{connector}/{stem}.html"
 
 
 def _file_stem(external_id: str) -> str:

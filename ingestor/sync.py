@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectors.base import Connector, Item
-from ingestor.convert import ConvertedPage
+from ingestor.convert import ConvertedPage, split_page
 from ingestor.errors import (
     ConnectorError,
     FatalError,
@@ -149,6 +149,8 @@ class _Run:
         self.vanished: list[str] = []
         self.new_cursor: str | None = None
         self.known: set[str] = set()
+        #: Sections of split pages, by the page's external_id.
+        self.sections: dict[str, list[str]] = {}
         self.source_id: int | None = None
         self._lock = threading.Lock()
         self._unchanged: list[tuple[str, str]] = []
@@ -167,6 +169,9 @@ class _Run:
         self.log.info("sync %s: run %s started", self.name, report.run_id)
         try:
             self.index = self.store.sync_index(self.name)
+            for eid, entry in self.index.items():
+                if entry.parent is not None:
+                    self.sections.setdefault(entry.parent, []).append(eid)
             to_process = self._list()
             self.engine.observer.listed(self.name, total=report.listed, to_process=len(to_process))
             if to_process:
@@ -287,33 +292,40 @@ class _Run:
         try:
             page = pool.convert(self.connector.fetch(item))
             broken = self._broken_links(page)
-            page_hash = self._page_hash(page)
-            if (
-                not self.options.full
-                and record is not None
-                and record.intercom_id is not None
-                and record.content_hash == page_hash
-            ):
+            # Over max_page_bytes: sections at headings, the page's own id first (hash-gated
+            # one by one, so an edit to one section re-sends only that section).
+            parts = split_page(page, self.policy.max_page_bytes)
+            new_ids = {part.external_id for part in parts}
+            stale = [eid for eid in self.sections.get(item.external_id, ()) if eid not in new_ids]
+            to_send = [part for part in parts if self._needs_upload(part)]
+            if not to_send and not stale:
                 self._remember_unchanged(item)
                 return PageEvent(item.external_id, Outcome.UNCHANGED, "content unchanged")
-            size = len(page.html.encode("utf-8"))
-            if size > self.policy.max_page_bytes:
-                raise PageError(
-                    f"{item.external_id}: page is {size:,} bytes, over max_page_bytes "
-                    f"({self.policy.max_page_bytes:,}); not uploaded"
-                )
             is_new = record is None or record.intercom_id is None
             outcome = Outcome.CREATED if is_new else Outcome.UPDATED
-            reason = "new page" if is_new else "content changed"
-            if self.options.full and not is_new:
-                reason = "--full"
+            reason = "new page" if is_new else "--full" if self.options.full else "content changed"
+            if len(parts) > 1:
+                reason += f"; split into {len(parts)} sections, {len(to_send)} to send"
             if self.options.dry_run:
                 if self.options.collect_html:
                     with self._lock:
                         self.report.planned_html[item.external_id] = page.html
                 return PageEvent(item.external_id, outcome, reason)
             with slots:
-                self._upsert(item, page, page_hash, broken)
+                for part in sorted(to_send, key=lambda p: p is parts[0]):  # the page's row last
+                    is_page = part is parts[0]
+                    self._upsert(
+                        item,
+                        part,
+                        broken if is_page else [],
+                        parent=None if is_page else item.external_id,
+                    )
+                if parts[0] not in to_send:  # only sections changed: the page's version moves on
+                    self.store.record_unchanged(
+                        self.name, [(item.external_id, item.version + self.version_suffix)]
+                    )
+                for eid in stale:
+                    self._delete_section(eid)
             return PageEvent(item.external_id, outcome, reason)
         except PageSkipped as exc:
             return self._page_skipped(item, record, str(exc))
@@ -330,7 +342,29 @@ class _Run:
             )
             return self._page_failed(item, f"{type(exc).__name__}: {exc}")
 
-    def _upsert(self, item: Item, page: ConvertedPage, page_hash: str, broken: list[str]) -> None:
+    def _needs_upload(self, page: ConvertedPage) -> bool:
+        entry = self.index.get(page.external_id)
+        return (
+            self.options.full
+            or entry is None
+            or entry.intercom_id is None
+            or entry.content_hash != self._page_hash(page)
+        )
+
+    def _delete_section(self, external_id: str) -> None:
+        """A section the page no longer has (it shrank, or a heading went away)."""
+        intercom_id = self.index[external_id].intercom_id
+        if intercom_id is not None:
+            try:
+                self.client.delete_page(intercom_id)
+            except PageError as exc:
+                if exc.status_code != 404:
+                    raise
+        self.store.record_delete(self.name, external_id)
+
+    def _upsert(
+        self, item: Item, page: ConvertedPage, broken: list[str], *, parent: str | None
+    ) -> None:
         source_id = self.source_id
         assert source_id is not None
         try:
@@ -345,14 +379,15 @@ class _Run:
             result = self._send(page, new_id)
         self.store.record_upsert(
             self.name,
-            item.external_id,
+            page.external_id,
             version=item.version + self.version_suffix,
-            content_hash=page_hash,
+            content_hash=self._page_hash(page),
             intercom_id=result.id,
             title=page.title,
             url=page.url,
             sent_html=page.html,
             broken_links=broken,
+            parent=parent,
         )
 
     def _send(self, page: ConvertedPage, source_id: int) -> ExternalPage:

@@ -87,16 +87,18 @@ def _v2_to_v3_sent_html(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE pages ADD COLUMN sent_html BLOB")
 
 
-def _v3_to_v4_broken_links(conn: Connection) -> None:
-    """Links from each page to pages its source does not hold (JSON list), for status."""
+def _v3_to_v4_links_and_sections(conn: Connection) -> None:
+    """Links from each page to pages its source does not hold (JSON list), for status; and
+    the source page a section of a split page belongs to."""
     conn.exec_driver_sql("ALTER TABLE pages ADD COLUMN broken_links VARCHAR")
+    conn.exec_driver_sql("ALTER TABLE pages ADD COLUMN parent VARCHAR")
 
 
 MIGRATIONS: tuple[Migration, ...] = (
     _v0_to_v1_baseline,
     _v1_to_v2_cursors,
     _v2_to_v3_sent_html,
-    _v3_to_v4_broken_links,
+    _v3_to_v4_links_and_sections,
 )
 #: The version this code reads and writes.
 SCHEMA_VERSION = len(MIGRATIONS)

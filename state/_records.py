@@ -55,6 +55,8 @@ class SyncEntry(NamedTuple):
     version: str | None
     content_hash: str | None
     intercom_id: str | None
+    #: Set on the sections of a split page: the page's own external_id.
+    parent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

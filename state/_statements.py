@@ -42,7 +42,7 @@ UPSERT_PAGE = _page_upsert.on_conflict_do_update(
     index_elements=[_pages.c.connector, _pages.c.external_id],
     set_={
         name: _page_upsert.excluded[name]
-        for name in (*PageRecord.__dataclass_fields__, "sent_html", "broken_links")
+        for name in (*PageRecord.__dataclass_fields__, "sent_html", "broken_links", "parent")
         if name not in ("connector", "external_id")
     },
 )
@@ -60,7 +60,8 @@ PAGE_INDEX_SQL = (
     f"SELECT {', '.join(c.name for c in PAGE_COLUMNS)} FROM {_pages.name} WHERE connector = ?"
 )
 SYNC_INDEX_SQL = (
-    f"SELECT external_id, version, content_hash, intercom_id FROM {_pages.name} WHERE connector = ?"
+    f"SELECT external_id, version, content_hash, intercom_id, parent FROM {_pages.name} "
+    "WHERE connector = ?"
 )
 RECORD_UNCHANGED_SQL = (
     f"UPDATE {_pages.name} SET version = ?, last_synced_at = ?, last_error = NULL, "

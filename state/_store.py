@@ -290,7 +290,7 @@ class Store:
             assert driver is not None  # a checked-out pysqlite connection always has one
             cursor = driver.execute(SYNC_INDEX_SQL, (connector,))
             try:
-                return {row[0]: SyncEntry(row[1], row[2], row[3]) for row in cursor}
+                return {row[0]: SyncEntry(row[1], row[2], row[3], row[4]) for row in cursor}
             finally:
                 cursor.close()
 
@@ -306,6 +306,7 @@ class Store:
         url: str | None,
         sent_html: str | None = None,
         broken_links: Sequence[str] = (),
+        parent: str | None = None,
     ) -> None:
         """Record a page Intercom confirmed; clears any earlier failure.
 
@@ -314,6 +315,7 @@ class Store:
         values = {
             "sent_html": None if sent_html is None else zlib.compress(sent_html.encode(), 6),
             "broken_links": json.dumps(list(broken_links)) if broken_links else None,
+            "parent": parent,
             "connector": connector,
             "external_id": external_id,
             "version": version,
@@ -346,6 +348,7 @@ class Store:
             "failed_at": None,
             "sent_html": None,
             "broken_links": None,
+            "parent": None,
         }
         with self._writing("recording a skipped page") as conn:
             conn.execute(UPSERT_PAGE, values)

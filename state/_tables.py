@@ -91,6 +91,7 @@ class PageRow(StateModel, table=True):
     failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_html: bytes | None = Field(default=None, sa_type=LargeBinary)  # zlib of the HTML sent
     broken_links: str | None = None  # JSON list of external ids this page links to in vain
+    parent: str | None = None  # for a section of a split page: the page's external_id
 
 
 class RunRow(StateModel, table=True):

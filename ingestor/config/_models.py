@@ -163,8 +163,10 @@ class Defaults(BaseModel):
     max_page_bytes: int = Field(
         default=1_000_000,
         gt=0,
-        description="Largest converted page (HTML bytes) sent to Intercom; bigger pages are "
-        "reported as failed, never truncated.",
+        description="Largest External Page (HTML bytes) sent to Intercom. A bigger page is "
+        "split at its headings into sections ('<id>#<heading>', titled 'Page — Section', "
+        "url '<url>#<anchor>'); one that cannot be split is reported as failed, never "
+        "truncated.",
     )
     max_delete_fraction: float = Field(
         default=0.5,

@@ -7,6 +7,7 @@ Public API: :class:`ConvertedPage`, :func:`convert_document` and :func:`to_markd
 from __future__ import annotations
 
 from ingestor.convert._pipeline import ConvertedPage, convert_document
+from ingestor.convert._split import SECTION_SEPARATOR, split_page
 from ingestor.convert._to_markdown import to_markdown
 
-__all__ = ["ConvertedPage", "convert_document", "to_markdown"]
+__all__ = ["SECTION_SEPARATOR", "ConvertedPage", "convert_document", "split_page", "to_markdown"]

@@ -33,6 +33,7 @@ from urllib.parse import urljoin
 import lxml.html  # type: ignore[import-untyped,unused-ignore]  # lxml ships no stubs
 from lxml import etree
 
+from ingestor.convert._boilerplate import is_whole_document, prune_boilerplate
 from ingestor.convert._sanitize import HEADING_TAGS
 
 __all__ = ["CleanedHtml", "clean_html", "github_slug"]
@@ -122,6 +123,8 @@ def clean_html(
     for element in _chrome_elements(doc):
         if element.getparent() is not None:  # found twice (by tag and by class) or the root
             element.drop_tree()
+    if is_whole_document(source):
+        prune_boilerplate(next(doc.iter("body"), doc))
     root = _article_root(doc)
     _rename_containers(root)
     _anchor_headings(root, slugs=heading_ids)

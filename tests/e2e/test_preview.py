@@ -43,7 +43,7 @@ def test_preview_writes_exact_payloads_and_an_index(site: Site, tmp_path: Path) 
     out = tmp_path / "preview"
     rows = write_preview(config, out)
     by_id = {row.external_id: row for row in rows}
-    assert set(by_id) == {"guide/intro.md", "faq.html", "empty.html", "big.md"}
+    assert {"guide/intro.md", "faq.html", "empty.html", "big.md"} <= set(by_id)
     intro = by_id["guide/intro.md"]
     assert intro.file and (out / intro.file).is_file()
     payload = json.loads((out / intro.file).with_suffix(".json").read_text())
@@ -52,7 +52,8 @@ def test_preview_writes_exact_payloads_and_an_index(site: Site, tmp_path: Path) 
     assert payload["ai_agent_availability"] is True
     assert "<b>world</b>" in payload["html"]
     assert any("not sent" in w for w in by_id["empty.html"].warnings)
-    assert any("oversize" in w for w in by_id["big.md"].warnings)
+    # big.md has no heading to split at and one paragraph over the budget: refused, not cut
+    assert any("not sent" in w and "max_page_bytes" in w for w in by_id["big.md"].warnings)
     index = (out / "index.html").read_text()
     assert "4 pages, 2 with warnings" in index
     assert site.server.stats()["total"] == 0  # nothing was sent
@@ -101,3 +102,19 @@ def test_preview_renders_in_headless_chromium_and_its_links_work(
         check=True,
     )
     assert shot.stat().st_size > 5_000  # a real rendering, not a blank image
+
+
+def test_preview_shows_each_section_of_a_split_page(site: Site, tmp_path: Path) -> None:
+    site.write(
+        "long.md",
+        "# Long\n\n" + "".join(f"## Part {i}\n\n" + "w " * 900 + "\n\n" for i in range(3)),
+    )
+    config = site.config()
+    config = config.model_copy(
+        update={"defaults": config.defaults.model_copy(update={"max_page_bytes": 3_000})}
+    )
+    rows = write_preview(config, tmp_path / "preview")
+    assert [r.external_id for r in rows] == ["long.md", "long.md#part-1", "long.md#part-2"]
+    assert rows[1].title == "Long — Part 1"
+    assert all(any("split: section" in w for w in r.warnings) for r in rows)
+    assert all(r.file and (tmp_path / "preview" / r.file).is_file() for r in rows)

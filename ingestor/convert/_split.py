@@ -1,0 +1,157 @@
+"""Oversized pages split at their headings into sections that each fit the size budget (pure).
+
+A page over ``max_page_bytes`` becomes one External Page per section:
+
+* the first section keeps the page's own ``external_id``, title and url (so the page is still
+  found where it always was); every other section is ``<external_id>#<slug>``, titled
+  ``Page title — Section`` with the deep-link url ``<url>#<anchor>``;
+* the split happens at the highest heading level the page uses; a section still over the
+  budget is split again at its next heading level, and one with no heading left is cut
+  between blocks into numbered parts. A single block over the budget (one giant table) is an
+  error, never a silent truncation;
+* sections are never merged to fill the budget, so an edit to one section changes only that
+  section (its hash), whatever the sizes of the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, TypeAlias
+
+import lxml.html  # type: ignore[import-untyped,unused-ignore]
+
+from ingestor.convert._canonical import content_hash
+from ingestor.convert._clean import github_slug
+from ingestor.convert._pipeline import ConvertedPage
+from ingestor.errors import PageError
+
+__all__ = ["SECTION_SEPARATOR", "split_page"]
+
+#: Between the page title and the section heading in a section's title.
+SECTION_SEPARATOR = " — "
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_WRAPPERS = ("div", "article", "section", "main")
+
+Block: TypeAlias = Any  # lxml.html.HtmlElement (lxml ships no type hints)
+
+
+def split_page(page: ConvertedPage, budget: int) -> list[ConvertedPage]:
+    """``[page]`` when it fits ``budget`` (UTF-8 bytes of HTML), else its sections.
+
+    Raises:
+        PageError: One block alone is over the budget, so no split can make it fit.
+    """
+    if _size(page.html) <= budget:
+        return [page]
+    root = lxml.html.fragment_fromstring(page.html, create_parent="div")
+    blocks = list(root)
+    while len(blocks) == 1 and blocks[0].tag in _WRAPPERS and len(blocks[0]):
+        blocks = list(blocks[0])  # descend through a lone wrapper to the real blocks
+    groups = _split(page, blocks, budget, level=0)
+    return _sections(page, groups)
+
+
+def _split(
+    page: ConvertedPage, blocks: list[Block], budget: int, level: int
+) -> list[tuple[Block | None, list[Block]]]:
+    """Groups of blocks, each under the budget, led by the heading that names it (if any)."""
+    if _blocks_size(blocks) <= budget:
+        return [(_lead_heading(blocks), blocks)]
+    for depth in range(level, len(_HEADINGS)):
+        tag = _HEADINGS[depth]
+        if not any(b.tag == tag for b in blocks[1:]):
+            continue
+        groups: list[list[Block]] = [[]]
+        for block in blocks:
+            if block.tag == tag and groups[-1]:
+                groups.append([])
+            groups[-1].append(block)
+        if len(groups) > 1 and all(b.tag in _HEADINGS for b in groups[0]):
+            groups[1:2] = [groups[0] + groups[1]]  # lone parent headings lead the next group
+            del groups[0]
+        result: list[tuple[Block | None, list[Block]]] = []
+        for group in groups:
+            result += _split(page, group, budget, depth + 1)
+        return result
+    return _parts(page, blocks, budget)
+
+
+def _parts(
+    page: ConvertedPage, blocks: list[Block], budget: int
+) -> list[tuple[Block | None, list[Block]]]:
+    """No heading left to split at: cut between blocks into consecutive parts."""
+    parts: list[list[Block]] = [[]]
+    filled = 0
+    for block in blocks:
+        size = _blocks_size([block])
+        if size > budget:
+            tag = block.tag if isinstance(block.tag, str) else "block"
+            raise PageError(
+                f"{page.external_id}: one <{tag}> alone is {size:,} bytes, over "
+                f"max_page_bytes ({budget:,}); it cannot be split at a heading, so the page "
+                "is not uploaded (raise max_page_bytes)"
+            )
+        if parts[-1] and filled + size > budget:
+            parts.append([])
+            filled = 0
+        parts[-1].append(block)
+        filled += size
+    lead = _lead_heading(blocks)
+    return [(lead, part) for part in parts]
+
+
+def _sections(
+    page: ConvertedPage, groups: list[tuple[Block | None, list[Block]]]
+) -> list[ConvertedPage]:
+    sections: list[ConvertedPage] = []
+    used: set[str] = set()
+    counts: dict[int, int] = {}
+    for index, (heading, blocks) in enumerate(groups):
+        html = "".join(lxml.html.tostring(b, encoding="unicode") for b in blocks)
+        if index == 0:
+            digest = content_hash(page.title, page.url, html)
+            sections.append(replace(page, html=html, content_hash=digest))
+            continue
+        name = " ".join(heading.text_content().split()) if heading is not None else ""
+        counts[id(heading)] = counts.get(id(heading), 0) + 1
+        part = counts[id(heading)]
+        slug = github_slug(name) or "section"
+        if part > 1:
+            slug, name = f"{slug}-part-{part}", f"{name} (part {part})".strip()
+        slug = _unique(slug, used)
+        anchor = heading.get("id") if heading is not None and part == 1 else None
+        url = f"{page.url.split('#', 1)[0]}#{anchor or slug}" if page.url else None
+        title = f"{page.title}{SECTION_SEPARATOR}{name or f'part {index + 1}'}"
+        sections.append(
+            ConvertedPage(
+                external_id=f"{page.external_id}#{slug}",
+                title=title,
+                url=url,
+                html=html,
+                content_hash=content_hash(title, url, html),
+                warnings=(),
+                linked_pages=page.linked_pages,
+            )
+        )
+    return sections
+
+
+def _lead_heading(blocks: list[Block]) -> Block | None:
+    return blocks[0] if blocks and blocks[0].tag in _HEADINGS else None
+
+
+def _unique(slug: str, used: set[str]) -> str:
+    candidate, n = slug, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{slug}-{n}"
+    used.add(candidate)
+    return candidate
+
+
+def _blocks_size(blocks: list[Block]) -> int:
+    return sum(_size(lxml.html.tostring(b, encoding="unicode")) for b in blocks)
+
+
+def _size(html: str) -> int:
+    return len(html.encode("utf-8"))
