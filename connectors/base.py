@@ -98,6 +98,8 @@ class Document:
     fallback_title: str | None = None
     #: Canonical url Fin will cite; relative links in the body are resolved against it.
     url: str | None = None
+    #: Free-form facts about the page. ``missing_links``: pages of the source this page links
+    #: to that do not exist (a wiki's red links), reported as broken links.
     metadata: Mapping[str, Any] = field(default_factory=dict)
     #: Relative links are resolved against this instead of ``url`` when set: a url that mirrors
     #: the source's own structure, which ``links`` maps back to pages of the source.

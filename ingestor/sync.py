@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -290,8 +291,9 @@ class _Run:
             return None
         record = self.index.get(item.external_id)
         try:
-            page = pool.convert(self.connector.fetch(item))
-            broken = self._broken_links(page)
+            document = self.connector.fetch(item)
+            page = pool.convert(document)
+            broken = self._broken_links(page, document.metadata.get("missing_links", ()))
             # Over max_page_bytes: sections at headings, the page's own id first (hash-gated
             # one by one, so an edit to one section re-sends only that section).
             parts = split_page(page, self.policy.max_page_bytes)
@@ -402,9 +404,11 @@ class _Run:
             locale=self.policy.locale,
         )
 
-    def _broken_links(self, page: ConvertedPage) -> list[str]:
-        """Pages of this source that ``page`` links to but the source does not hold."""
+    def _broken_links(self, page: ConvertedPage, missing: Iterable[str]) -> list[str]:
+        """Pages of this source that ``page`` links to but the source does not hold: found by
+        conversion (``linked_pages``) or told by the connector (a wiki's red links)."""
         broken = [eid for eid in page.linked_pages if eid not in self.known]
+        broken += [str(target) for target in missing if target not in broken]
         if broken:
             with self._lock:
                 room = MAX_BROKEN_LINKS_KEPT - len(self.report.broken_links)

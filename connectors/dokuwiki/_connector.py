@@ -32,7 +32,7 @@ from connectors.base import (
     Item,
     ListingProblem,
 )
-from connectors.dokuwiki._clean import clean_dokuwiki_html
+from connectors.dokuwiki._clean import clean_dokuwiki_html, missing_pages
 from connectors.dokuwiki._rpc import DENIED, DokuWikiRpc, RpcFault
 from connectors.dokuwiki._settings import DokuWikiSettings
 from connectors.wikikit import WikiHttp
@@ -122,7 +122,11 @@ class DokuWikiConnector(Connector[DokuWikiSettings], Incremental):
             body_format="html",
             fallback_title=readable_page_name(page_id),
             url=self.page_url(page_id),
-            metadata={"id": page_id, "revision": item.version},
+            metadata={
+                "id": page_id,
+                "revision": item.version,
+                "missing_links": missing_pages(html),
+            },
         )
 
     # -- incremental ---------------------------------------------------------------------------

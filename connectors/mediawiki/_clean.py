@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from connectors.wikikit import drop_elements, has_class, parse_fragment, serialize_children
 
-__all__ = ["clean_mediawiki_html"]
+__all__ = ["clean_mediawiki_html", "missing_pages"]
 
 _DROP_CLASSES = (
     "mw-editsection", "toc", "toccolours", "navbox", "vertical-navbox", "navbox-styles",
@@ -35,3 +35,22 @@ def clean_mediawiki_html(html: str) -> str:
         if has_class(link, ("new",)) or link.get("href") is None:
             link.drop_tag()
     return serialize_children(root)
+
+
+def missing_pages(html: str) -> list[str]:
+    """Titles of the pages that red links point at (they do not exist in the wiki).
+
+    Args:
+        html: ``parse.text`` of ``action=parse``, before cleaning.
+
+    Returns:
+        Each missing page's title once, in order of appearance.
+    """
+    root = parse_fragment(html)
+    titles: dict[str, None] = {}
+    for link in root.iter("a"):
+        if has_class(link, ("new",)):
+            title = (link.get("title") or "").removesuffix(" (page does not exist)").strip()
+            if title:
+                titles[title] = None
+    return list(titles)

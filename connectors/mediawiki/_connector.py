@@ -28,7 +28,7 @@ from connectors.base import (
 )
 from connectors.mediawiki._api import MediaWikiApi
 from connectors.mediawiki._changes import format_cursor, list_changes, parse_timestamp
-from connectors.mediawiki._clean import clean_mediawiki_html
+from connectors.mediawiki._clean import clean_mediawiki_html, missing_pages
 from connectors.mediawiki._pages import PageInfo, listed_pages, page_infos
 from connectors.mediawiki._scope import Scope
 from connectors.mediawiki._settings import MediaWikiSettings
@@ -147,7 +147,11 @@ class MediaWikiConnector(Connector[MediaWikiSettings], Incremental):
             body_format="html",
             title=title or None,
             url=url,
-            metadata={"title": title, "revision": parsed.get("revid")},
+            metadata={
+                "title": title,
+                "revision": parsed.get("revid"),
+                "missing_links": missing_pages(parsed["text"]),
+            },
         )
 
     def _canonical_url(self, page_id: str) -> str | None:

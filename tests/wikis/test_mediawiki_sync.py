@@ -102,3 +102,15 @@ def test_moved_page_keeps_its_id_with_new_title_and_url(
     page = pages[str(moved)]
     assert page["title"] == "T/move/New name"
     assert page["url"] == f"{mediawiki.server.url}/index.php/T/move/New_name"
+
+
+def test_red_links_are_reported_as_broken_links(mediawiki: MediaWikiSite, bench: Bench) -> None:
+    admin = mediawiki.admin
+    admin.edit("T/red/Exists", "I exist.")
+    page = admin.edit("T/red/Linker", "See [[T/red/Exists]] and [[T/red/Nowhere yet]].")
+    sync = bench(mediawiki_connector(mediawiki, include_prefixes=["T/red/"]))
+    report = sync.run()
+    assert (str(page), "T/red/Nowhere yet") in report.broken_links
+    assert all(missing != "T/red/Exists" for _, missing in report.broken_links)
+    html = sync.pages()[str(page)]["html"]
+    assert "Nowhere yet" in html and "redlink" not in html  # kept as text, no edit link

@@ -188,3 +188,23 @@ def test_wiki_fixtures_skip_with_a_clear_reason_when_the_package_is_missing(
     reason = servers.missing_packages("mediawiki")
     assert reason is not None
     assert "Debian mediawiki package is not installed" in reason and "apt-get install" in reason
+
+
+def test_red_links_are_listed_as_missing_pages() -> None:
+    from connectors.dokuwiki._clean import missing_pages as dokuwiki_missing
+    from connectors.mediawiki._clean import missing_pages as mediawiki_missing
+
+    mediawiki_html = (
+        '<div class="mw-parser-output"><p><a href="/index.php?title=Pear" title="Pear">Pear</a> '
+        '<a href="/index.php?title=No_such&amp;action=edit&amp;redlink=1" class="new" '
+        'title="No such (page does not exist)">No such</a> '
+        '<a href="/index.php?title=No_such&amp;action=edit&amp;redlink=1" class="new" '
+        'title="No such (page does not exist)">again</a></p></div>'
+    )
+    assert mediawiki_missing(mediawiki_html) == ["No such"]
+    dokuwiki_html = (
+        '<p><a href="/doku.php?id=start" class="wikilink1" title="start">start</a> '
+        '<a href="/doku.php?id=ns:nope" class="wikilink2" title="ns:nope" rel="nofollow" '
+        'data-wiki-id="ns:nope">nope</a></p>'
+    )
+    assert dokuwiki_missing(dokuwiki_html) == ["ns:nope"]
