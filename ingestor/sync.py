@@ -14,11 +14,11 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from connectors.base import Connector, Item
 from ingestor.convert import ConvertedPage, split_page
+from ingestor.deletion import deletion_guard, remove_page
 from ingestor.errors import (
     ConnectorError,
     FatalError,
@@ -27,11 +27,11 @@ from ingestor.errors import (
     RetriableError,
     SyncError,
 )
-from ingestor.guard import deletion_guard
 from ingestor.intercom import ExternalPage, IntercomClient
 from ingestor.listing import list_source
 from ingestor.logs import RunLogger
 from ingestor.pacing import UploadSlots
+from ingestor.policy import CONVERTER_VERSION, PagePolicy, SyncOptions
 from ingestor.report import (
     MAX_BROKEN_LINKS_KEPT,
     MAX_HELD_BACK_KEPT,
@@ -49,45 +49,8 @@ __all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncEngine", "SyncOptions"]
 
 log = logging.getLogger("ingestor.sync")
 
-#: Bump when conversion output changes on purpose: every page is then re-converted once (and
-#: re-uploaded only where its HTML really changed, thanks to the hash gate).
-CONVERTER_VERSION = "1"
 #: How many unchanged-page version updates to write per transaction.
 UNCHANGED_BATCH = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class SyncOptions:
-    """How to run: what the CLI flags say."""
-
-    dry_run: bool = False
-    full: bool = False
-    allow_mass_delete: bool = False
-    #: Dry runs only: keep the HTML each create/update would send (``ingestor plan --diff``).
-    collect_html: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class PagePolicy:
-    """What every page of one connector is sent with, and the limits it must respect."""
-
-    ai_agent_availability: bool = True
-    ai_copilot_availability: bool = True
-    max_page_bytes: int = 1_000_000
-    max_delete_fraction: float = 0.5
-    locale: str = "en"
-
-    def fingerprint(self) -> str:
-        """Short hash of what changes the pages sent without changing the source."""
-        raw = "|".join(
-            (
-                CONVERTER_VERSION,
-                str(self.ai_agent_availability),
-                str(self.ai_copilot_availability),
-                self.locale,
-            )
-        )
-        return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
 
 class SyncEngine:
@@ -356,13 +319,7 @@ class _Run:
     def _delete_section(self, external_id: str) -> None:
         """A section the page no longer has (it shrank, or a heading went away)."""
         intercom_id = self.index[external_id].intercom_id
-        if intercom_id is not None:
-            try:
-                self.client.delete_page(intercom_id)
-            except PageError as exc:
-                if exc.status_code != 404:
-                    raise
-        self.store.record_delete(self.name, external_id)
+        remove_page(self.client, self.store, self.name, external_id, intercom_id)
 
     def _upsert(
         self, item: Item, page: ConvertedPage, broken: list[str], *, parent: str | None
@@ -425,10 +382,11 @@ class _Run:
         if not self.options.dry_run:
             if record is not None and record.intercom_id is not None:
                 try:
-                    self.client.delete_page(record.intercom_id)
+                    remove_page(
+                        self.client, self.store, self.name, item.external_id, record.intercom_id
+                    )
                 except PageError as exc:
-                    if exc.status_code != 404:
-                        return self._page_failed(item, f"skipped, but its old page stays: {exc}")
+                    return self._page_failed(item, f"skipped, but its old page stays: {exc}")
             self.store.record_skipped(
                 self.name, item.external_id, version=item.version + self.version_suffix
             )
@@ -508,18 +466,15 @@ class _Run:
         if self.options.dry_run:
             return PageEvent(external_id, Outcome.DELETED, "vanished from the source")
         try:
-            self.client.delete_page(intercom_id)
+            remove_page(self.client, self.store, self.name, external_id, intercom_id)
         except PageError as exc:
-            if exc.status_code != 404:
-                self.log.warning(
-                    "sync %s: delete %s failed: %s",
-                    self.name,
-                    external_id,
-                    exc,
-                    extra={"external_id": external_id},
-                )
-                self.store.record_failure(self.name, external_id, error=f"delete: {exc}")
-                return PageEvent(external_id, Outcome.FAILED, f"delete: {exc}")
-            # Already gone from Intercom: only our state still remembered it.
-        self.store.record_delete(self.name, external_id)
+            self.log.warning(
+                "sync %s: delete %s failed: %s",
+                self.name,
+                external_id,
+                exc,
+                extra={"external_id": external_id},
+            )
+            self.store.record_failure(self.name, external_id, error=f"delete: {exc}")
+            return PageEvent(external_id, Outcome.FAILED, f"delete: {exc}")
         return PageEvent(external_id, Outcome.DELETED, "vanished from the source")

@@ -11,6 +11,9 @@ what is content. Rules, in order:
    ``header``, ``footer`` and ``aside`` are page chrome unless they sit inside ``article``,
    ``main`` or ``section``: there they belong to the content (an article's own header).
    Heuristic removals never take an element that contains ``main`` or ``article``.
+   For whole pages (a ``<body>`` tag in the source: file shares, crawled sites) the
+   :mod:`._boilerplate` stage then drops link menus and furniture named by class/id words;
+   connectors' cleaned fragments skip it.
 3. Keep the article: the first ``main`` (or ``role="main"``), else the only ``article``, else
    the body. A ``main``/``article`` left empty by scripts falls back to the body.
 4. Containers the sanitizer does not allow (section, header, form, center...) become ``div``

@@ -26,11 +26,11 @@ KEPT = {
     ),
     "lists": (
         '<ul><li>a</li><li>b<ol start="3"><li>c</li></ol></li></ul>',
-        ["<ul><li>a</li><li>b<ol start=\"3\"><li>c</li></ol></li></ul>"],
+        ['<ul><li>a</li><li>b<ol start="3"><li>c</li></ol></li></ul>'],
     ),
     "tables with header rows": (
         '<table><caption>Plans</caption><thead><tr><th scope="col">Plan</th>'
-        "<th>Price</th></tr></thead><tbody><tr><td colspan=\"2\">Free</td></tr></tbody></table>",
+        '<th>Price</th></tr></thead><tbody><tr><td colspan="2">Free</td></tr></tbody></table>',
         [
             "<caption>Plans</caption>",
             '<thead><tr><th scope="col">Plan</th><th>Price</th></tr></thead>',

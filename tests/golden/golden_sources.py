@@ -1,11 +1,13 @@
 """Each connector kind's input pages through the real pipeline, as :class:`GoldenPage` by key.
 
 * filesystem and notion_export: the connector itself, ``list()`` then ``fetch()`` on the
-  checked-in folder (Word and PDF go through the real sandboxed converters), then
-  :func:`~ingestor.convert.convert_document`.
-* mediawiki, dokuwiki and confluence: the body their API returns is checked in; each goes
-  through the connector's own pure cleaning function and into a Document built the way the
-  connector's ``fetch()`` builds it, then :func:`~ingestor.convert.convert_document`.
+  checked-in folder (Word and PDF go through the real sandboxed converters).
+* mediawiki, dokuwiki and confluence: the connector's ``fetch()`` against its API, whose
+  answers are recorded: the checked-in bodies (plus ``pages.json``: ids, titles, urls as the
+  API gives them) served by :mod:`.golden_fakes`. So the connector's own cleaning and the
+  Document it builds are exactly production's.
+
+Then :func:`~ingestor.convert.convert_document`, as the engine does.
 
 A key is the page's input path relative to ``tests/golden/<kind>/input`` (its expected file
 is named after it).
@@ -18,15 +20,18 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from connectors.base import Document, Item
-from connectors.confluence import clean_confluence_html
-from connectors.dokuwiki import DokuWikiConnector, DokuWikiSettings, clean_dokuwiki_html
-from connectors.dokuwiki._connector import readable_page_name
+from connectors.confluence import ConfluenceConnector, ConfluenceSettings
+from connectors.dokuwiki import DokuWikiConnector, DokuWikiSettings
 from connectors.filesystem import FilesystemConnector, FilesystemSettings
-from connectors.mediawiki import clean_mediawiki_html
+from connectors.mediawiki import MediaWikiConnector, MediaWikiSettings
 from connectors.notion_export import NotionExportConnector, NotionExportSettings
+from connectors.wikikit import WikiHttp
 from ingestor.convert import convert_document
 
+from .golden_fakes import confluence_transport, dokuwiki_transport, mediawiki_transport
 from .golden_files import GoldenPage
 
 __all__ = ["GOLDEN_ROOT", "KINDS", "render_kind"]
@@ -36,6 +41,7 @@ GOLDEN_ROOT = Path(__file__).parent
 NOTION_EXPORTS = ("markdown-export", "html-export")
 CONFLUENCE_SITE = "https://acme.atlassian.net/wiki"
 DOKUWIKI_URL = "https://wiki.example.com/"
+MEDIAWIKI_URL = "https://wiki.example.com/"
 
 Pages = dict[str, GoldenPage]
 
@@ -93,56 +99,63 @@ def render_notion_export(input_dir: Path) -> Pages:
 
 
 def render_mediawiki(input_dir: Path) -> Pages:
-    """``parse.text`` bodies as MediaWikiConnector.fetch() turns them into Documents."""
+    """``MediaWikiConnector.fetch()`` of each page, its ``action=parse`` answer recorded."""
+    manifest = _manifest(input_dir)
+    recorded = {
+        str(page["pageid"]): {**page, "text": (input_dir / name).read_text(encoding="utf-8")}
+        for name, page in manifest.items()
+    }
+    settings = MediaWikiSettings(
+        name="golden-mw", url=MEDIAWIKI_URL, api_url=MEDIAWIKI_URL + "w/api.php"
+    )
+    http = WikiHttp(settings, "golden", transport=mediawiki_transport(recorded))
     pages: Pages = {}
-    for name, page in sorted(_manifest(input_dir).items()):
-        text = (input_dir / name).read_text(encoding="utf-8")
-        doc = Document(
-            external_id=str(page["pageid"]),
-            body=clean_mediawiki_html(text),
-            body_format="html",
-            title=page["title"] or None,
-            url=page["url"],
-            metadata={"title": page["title"]},
-        )
-        pages[name] = _convert(doc)
+    with MediaWikiConnector(settings, http=http) as connector:
+        for name, page in sorted(manifest.items()):
+            item = Item(str(page["pageid"]), str(page["revid"]), locator=page["url"])
+            pages[name] = _convert(connector.fetch(item))
     return pages
 
 
 def render_dokuwiki(input_dir: Path) -> Pages:
-    """``wiki.getPageHTML`` bodies (``input/<ns>/<page>.html`` is page ``ns:page``)."""
+    """``DokuWikiConnector.fetch()``; ``input/<ns>/<page>.html`` is page ``ns:page``."""
+    bodies = {
+        path.relative_to(input_dir).with_suffix("").as_posix().replace("/", ":"): path
+        for path in sorted(input_dir.rglob("*.html"))
+    }
+    recorded = {page_id: path.read_text(encoding="utf-8") for page_id, path in bodies.items()}
     settings = DokuWikiSettings(name="golden-dw", url=DOKUWIKI_URL, wiki_url=DOKUWIKI_URL)
+    http = WikiHttp(settings, "golden", transport=dokuwiki_transport(recorded))
     pages: Pages = {}
-    with DokuWikiConnector(settings) as connector:  # for page_url only: no request is made
-        for path in sorted(input_dir.rglob("*.html")):
-            key = path.relative_to(input_dir).as_posix()
-            page_id = key.removesuffix(".html").replace("/", ":")
-            doc = Document(
-                external_id=page_id,
-                body=clean_dokuwiki_html(path.read_text(encoding="utf-8")),
-                body_format="html",
-                fallback_title=readable_page_name(page_id),
-                url=connector.page_url(page_id),
-                metadata={"id": page_id},
-            )
-            pages[key] = _convert(doc)
+    with DokuWikiConnector(settings, http=http) as connector:
+        for page_id, path in bodies.items():
+            doc = connector.fetch(Item(page_id, "1763633700:1024"))
+            pages[path.relative_to(input_dir).as_posix()] = _convert(doc)
     return pages
 
 
 def render_confluence(input_dir: Path) -> Pages:
-    """``export_view`` bodies as ConfluenceConnector.fetch() turns them into Documents."""
+    """``ConfluenceConnector.fetch()`` (Cloud) of each page, its ``export_view`` recorded."""
+    manifest = _manifest(input_dir)
+    recorded = {
+        str(page["id"]): {**page, "html": (input_dir / name).read_text(encoding="utf-8")}
+        for name, page in manifest.items()
+    }
+    settings = ConfluenceSettings(
+        name="golden-confluence",
+        url=CONFLUENCE_SITE + "/spaces/HELP",
+        base_url=CONFLUENCE_SITE,
+        deployment="cloud",
+        spaces=["HELP"],
+        email="bot@acme.example",
+        api_token=SecretStr("golden-not-a-token"),
+    )
     pages: Pages = {}
-    for name, page in sorted(_manifest(input_dir).items()):
-        text = (input_dir / name).read_text(encoding="utf-8")
-        doc = Document(
-            external_id=str(page["id"]),
-            body=clean_confluence_html(text, CONFLUENCE_SITE),
-            body_format="html",
-            title=page["title"] or None,
-            url=CONFLUENCE_SITE + page["webui"],
-            metadata={"space": "HELP"},
-        )
-        pages[name] = _convert(doc)
+    transport = confluence_transport(recorded)
+    with ConfluenceConnector(settings, transport=transport) as connector:
+        for name, page in sorted(manifest.items()):
+            item = Item(str(page["id"]), str(page["version"]), locator="HELP")
+            pages[name] = _convert(connector.fetch(item))
     return pages
 
 

@@ -1,0 +1,60 @@
+"""Boilerplate removal measured on saved real pages: word recall and precision >= 95 %.
+
+The evaluation itself lives in ``benchmarks/boilerplate_eval.py`` (it prints the table); this
+test runs it on ``tests/boilerplate/pages`` and asserts the quality targets of issue 6. These
+are quality assertions, not timing ones.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = Path(__file__).resolve().parent / "pages"
+
+
+@pytest.fixture(scope="module")
+def evaluation() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "boilerplate_eval_under_test", ROOT / "benchmarks" / "boilerplate_eval.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_page_set_is_there() -> None:
+    names = sorted(p.name for p in PAGES.iterdir() if (p / "source.html").is_file())
+    assert len(names) >= 5, names
+    for name in names:
+        assert (PAGES / name / "expected.html").is_file(), name
+    assert (PAGES / "LICENSE-readability.txt").is_file()
+
+
+def test_micro_averaged_recall_and_precision_reach_95_percent(evaluation: ModuleType) -> None:
+    scores = evaluation.score_all(PAGES)
+    total = evaluation.micro_average(scores)
+    table = "\n".join(
+        f"{s.name}: recall {s.recall:.3f} precision {s.precision:.3f}" for s in scores
+    )
+    assert total.recall >= 0.95, table
+    assert total.precision >= 0.95, table
+
+
+def test_no_page_loses_its_article(evaluation: ModuleType) -> None:
+    # a per-page floor: one page dropping its article must not hide behind the average
+    for score in evaluation.score_all(PAGES):
+        assert score.recall >= 0.9, f"{score.name}: recall {score.recall:.3f}"
+        assert score.precision >= 0.9, f"{score.name}: precision {score.precision:.3f}"
+
+
+def test_words_are_a_bag_of_lowercased_tokens(evaluation: ModuleType) -> None:
+    bag = evaluation.words("<p>The <b>cat</b> &amp; the hat</p><script>x y</script>")
+    assert bag == {"the": 2, "cat": 1, "hat": 1}

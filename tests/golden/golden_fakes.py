@@ -1,0 +1,86 @@
+"""Recorded API answers for the wiki connectors, served over ``httpx.MockTransport``.
+
+Each fake answers only the one call ``fetch()`` makes, from the checked-in bodies, the way the
+real API shapes it (MediaWiki ``action=parse`` JSON, DokuWiki XML-RPC ``wiki.getPageHTML``,
+Confluence Cloud REST v2 ``/api/v2/pages/{id}?body-format=export_view``). Any other request
+fails the test with the request named, so a connector that starts calling something new is
+noticed here.
+"""
+
+from __future__ import annotations
+
+import json
+import xmlrpc.client
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+__all__ = ["confluence_transport", "dokuwiki_transport", "mediawiki_transport"]
+
+
+def _unexpected(request: httpx.Request) -> httpx.Response:
+    raise AssertionError(f"golden fake: unexpected request {request.method} {request.url}")
+
+
+def mediawiki_transport(pages: Mapping[str, Mapping[str, Any]]) -> httpx.MockTransport:
+    """``action=parse`` by ``pageid`` (formatversion 2) for ``{pageid: {title, revid, text}}``."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        page = pages.get(params.get("pageid", ""))
+        if request.method != "GET" or params.get("action") != "parse" or page is None:
+            return _unexpected(request)
+        parse = {
+            "title": page["title"],
+            "pageid": int(params["pageid"]),
+            "revid": page["revid"],
+            "text": page["text"],
+        }
+        return httpx.Response(200, json={"parse": parse})
+
+    return httpx.MockTransport(handle)
+
+
+def dokuwiki_transport(bodies: Mapping[str, str]) -> httpx.MockTransport:
+    """XML-RPC ``wiki.getPageHTML(id)`` for ``{page id: rendered XHTML}``."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        params, method = xmlrpc.client.loads(request.content)
+        body = bodies.get(str(params[0])) if params else None
+        if method != "wiki.getPageHTML" or body is None:
+            return _unexpected(request)
+        answer = xmlrpc.client.dumps((body,), methodresponse=True, encoding="utf-8")
+        return httpx.Response(
+            200, content=answer.encode("utf-8"), headers={"Content-Type": "text/xml"}
+        )
+
+    return httpx.MockTransport(handle)
+
+
+def confluence_transport(pages: Mapping[str, Mapping[str, Any]]) -> httpx.MockTransport:
+    """Cloud ``GET /wiki/api/v2/pages/{id}`` for ``{id: {title, version, webui, html}}``."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        prefix = "/wiki/api/v2/pages/"
+        page_id = request.url.path.removeprefix(prefix)
+        page = pages.get(page_id) if request.url.path.startswith(prefix) else None
+        body_format = request.url.params.get("body-format")
+        if request.method != "GET" or page is None or body_format != "export_view":
+            return _unexpected(request)
+        answer = {
+            "id": page_id,
+            "status": "current",
+            "title": page["title"],
+            "spaceId": "98001",
+            "parentId": "65537",
+            "parentType": "page",
+            "version": {"number": page["version"], "createdAt": "2026-11-20T10:15:00.000Z"},
+            "body": {"export_view": {"value": page["html"], "representation": "export_view"}},
+            "_links": {"webui": page["webui"], "base": "https://acme.atlassian.net/wiki"},
+        }
+        return httpx.Response(
+            200, content=json.dumps(answer), headers={"Content-Type": "application/json"}
+        )
+
+    return httpx.MockTransport(handle)
