@@ -136,7 +136,14 @@ class NotionExportConnector(Connector[NotionExportSettings]):
         entry = index.pages.get(item.external_id) if index is not None else None
         if index is None or entry is None:
             raise ConnectorError(f"{item.external_id}: not in the current export listing")
-        rendered = self._render(index, entry)
+        ctx = LinkContext(
+            page_dir=posixpath.dirname(entry.rel),
+            url_for=self.url_for,
+            exists=index.exists,
+            asset_base_url=self.settings.asset_base_url,
+        )
+        rendered = self._render(index, entry, ctx)
+        missing = [pid for pid in dict.fromkeys(ctx.linked) if pid not in index.pages]
         if rendered.notes:
             log.info("%s: %d file link(s) replaced by a note", entry.rel, rendered.notes)
         return Document(
@@ -146,7 +153,12 @@ class NotionExportConnector(Connector[NotionExportSettings]):
             title=rendered.title,
             fallback_title=entry.name_title or None,
             url=self.url_for(entry.page_id),
-            metadata={"path": entry.rel, "kind": entry.kind, "export": self._source},
+            metadata={
+                "path": entry.rel,
+                "kind": entry.kind,
+                "export": self._source,
+                "missing_links": missing,
+            },
         )
 
     def url_for(self, page_id: str) -> str:
@@ -160,13 +172,7 @@ class NotionExportConnector(Connector[NotionExportSettings]):
         """
         return self.settings.url_template.format(id=page_id, uuid=format_uuid(page_id))
 
-    def _render(self, index: ExportIndex, entry: PageEntry) -> RenderedPage:
-        ctx = LinkContext(
-            page_dir=posixpath.dirname(entry.rel),
-            url_for=self.url_for,
-            exists=index.exists,
-            asset_base_url=self.settings.asset_base_url,
-        )
+    def _render(self, index: ExportIndex, entry: PageEntry, ctx: LinkContext) -> RenderedPage:
         if entry.kind == "database":
             data = self._read(index, entry.rel)
             folder = entry.rel[: -len(".csv")].removesuffix("_all")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urlsplit
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
@@ -34,12 +34,14 @@ class LinkContext:
         url_for: The url of a page id (from ``url_template``).
         exists: Whether a POSIX path relative to the export root is a file of the export.
         asset_base_url: Where the export's files are published, or None to drop such links.
+        linked: Filled by :func:`rewrite_links`: the page ids the page links to.
     """
 
     page_dir: str
     url_for: Callable[[str], str]
     exists: Callable[[str], bool]
     asset_base_url: str | None = None
+    linked: list[str] = field(default_factory=list)
 
 
 def _decodings(value: str) -> list[str]:
@@ -132,6 +134,7 @@ def rewrite_links(root: etree._Element, ctx: LinkContext) -> int:
             continue
         path, page_id, existing = _resolve_relative(value, ctx)
         if page_id is not None:
+            ctx.linked.append(page_id)
             fragment = value.split("#", 1)[1] if "#" in value else ""
             element.set(attribute, ctx.url_for(page_id) + (f"#{fragment}" if fragment else ""))
             continue

@@ -184,3 +184,19 @@ def test_unpacked_folder_export(notion_site: NotionSite, tmp_path: Path) -> None
     notion_site.configure(folder)
     report = notion_site.sync()
     assert (report.created, report.failed) == (12, 0)
+
+
+def test_links_to_pages_missing_from_the_export_are_reported(notion_site: NotionSite) -> None:
+    present = "11" * 16
+    missing = "22" * 16
+    files = {
+        f"Workspace/Guide {present}.md": (
+            f"# Guide\n\nSee [Setup](Setup%20{missing}.md) and [myself](Guide%20{present}.md).\n"
+        ).encode(),
+        f"Workspace/Other {'33' * 16}.md": b"# Other\n\nText.\n",
+    }
+    write_zip(notion_site.exports / "export.zip", files)
+    report = notion_site.sync()
+    assert report.broken_links == [(present, missing)]
+    html = notion_site.pages()[present]["html"]
+    assert f"https://help.example.com/p/{missing}" in html  # still points at its url_template
