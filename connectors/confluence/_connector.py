@@ -39,7 +39,7 @@ from connectors.base import (
     ListingProblem,
 )
 from connectors.confluence._api import CloudApi, ConfluenceApi, DataCenterApi, PageRef
-from connectors.confluence._html import clean_confluence_html
+from connectors.confluence._html import clean_confluence_html, missing_pages
 from connectors.confluence._http import ConfluenceHttp, NotFound
 from connectors.confluence._scope import (
     Scope,
@@ -159,7 +159,11 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
             body_format="html",
             title=ref.title or None,
             url=url,
-            metadata={"space": ref.space_key or item.locator, "version": ref.version},
+            metadata={
+                "space": ref.space_key or item.locator,
+                "version": ref.version,
+                "missing_links": missing_pages(page.html),
+            },
         )
 
     # -- incremental -----------------------------------------------------------------------

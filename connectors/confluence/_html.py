@@ -20,12 +20,12 @@ from __future__ import annotations
 import html as html_lib
 import re
 from typing import Any, TypeAlias
-from urllib.parse import urljoin
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import lxml.html  # type: ignore[import-untyped,unused-ignore]  # lxml ships no stubs
 from lxml import etree
 
-__all__ = ["clean_confluence_html"]
+__all__ = ["clean_confluence_html", "missing_pages"]
 
 _PANEL_LABELS = {"info": "Info", "note": "Note", "warning": "Warning", "tip": "Tip"}
 _PANEL_CLASSES = {
@@ -242,3 +242,22 @@ def clean_confluence_html(html: str, site_url: str) -> str:
     _unhide(root)
     out = html_lib.escape(root.text or "", quote=False)
     return out + "".join(etree.tostring(child, encoding="unicode", method="html") for child in root)
+
+
+def missing_pages(html: str) -> list[str]:
+    """Titles of the pages that ``createlink`` links point at (they do not exist yet).
+
+    Confluence renders a link to a missing page as ``<a class="createlink"
+    href=".../createpage.action?...&title=Name">``; the engine reports these as broken links.
+    """
+    if "createlink" not in html:
+        return []
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    titles: dict[str, None] = {}
+    for link in root.iter("a"):
+        if "createlink" in (link.get("class") or "").split():
+            query = parse_qs(urlsplit(link.get("href") or "").query)
+            title = (query.get("title") or [link.text_content()])[0].strip()
+            if title:
+                titles[title] = None
+    return list(titles)

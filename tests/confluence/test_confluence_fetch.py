@@ -160,3 +160,15 @@ def test_a_page_archived_since_listing_fails_that_page(
     fake_cloud.set_status(page_id, "archived")
     with pytest.raises(ConnectorError, match="archived"):
         connect(fake_cloud).fetch(Item(page_id, "1"))
+
+
+def test_links_to_pages_that_do_not_exist_are_listed_as_missing() -> None:
+    from connectors.confluence._html import missing_pages
+
+    html = (
+        '<p><a href="/wiki/spaces/ENG/pages/42/Existing">Existing</a> '
+        '<a class="createlink" href="/wiki/pages/createpage.action?spaceKey=ENG&amp;'
+        'title=Release+checklist&amp;linkCreation=true">Release checklist</a></p>'
+    )
+    assert missing_pages(html) == ["Release checklist"]
+    assert missing_pages("<p>no links</p>") == []
