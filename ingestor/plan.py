@@ -63,6 +63,11 @@ def print_plan(
                     "but the deletion guard would block deleting it)",
                     highlight=False,
                 )
+            for skip in report.skips:
+                console.print(
+                    f"[dim]  skip[/dim] {name}: {escape(skip.external_id)} ({escape(skip.reason)})",
+                    highlight=False,
+                )
             for failure in report.failures:
                 console.print(
                     f"[red]  fail[/red] {name}: {escape(failure.external_id)} "
@@ -72,6 +77,7 @@ def print_plan(
             console.print(
                 f"{name}: {report.created} to create, {report.updated} to update, "
                 f"{report.deleted} to delete, {report.unchanged} unchanged (skipped)"
+                + (f", {report.skipped} with nothing to publish" if report.skipped else "")
                 + (f"; {escape(report.deletion_blocked)}" if report.deletion_blocked else ""),
                 highlight=False,
             )
