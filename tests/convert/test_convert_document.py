@@ -14,7 +14,13 @@ from ingestor.errors import PageError, SyncError
 
 
 def test_public_api() -> None:
-    assert sorted(convert_api.__all__) == ["ConvertedPage", "convert_document", "to_markdown"]
+    assert sorted(convert_api.__all__) == [
+        "ConvertedPage",
+        "SECTION_SEPARATOR",
+        "convert_document",
+        "split_page",
+        "to_markdown",
+    ]
 
 
 def test_a_wiki_page_end_to_end() -> None:
