@@ -42,7 +42,7 @@ from ingestor.report import (
     SyncReport,
 )
 from ingestor.sources import SourceResolver
-from ingestor.workers import ConversionPool
+from ingestor.workers import ConversionPool, release_memory
 from state import RunCounts, Store, SyncEntry
 
 __all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncEngine", "SyncOptions"]
@@ -87,7 +87,9 @@ class SyncEngine:
         (FatalError) or stays unreachable through every retry (RetriableError) the run stops
         early and the report carries that error in ``exception``; nothing raises.
         """
-        return _Run(self, connector, policy, options or SyncOptions()).execute()
+        report = _Run(self, connector, policy, options or SyncOptions()).execute()
+        release_memory()  # the run's index and listing are garbage now
+        return report
 
 
 class _Run:
