@@ -17,7 +17,7 @@ from ingestor.intercom import ClientStats, IntercomClient
 from ingestor.report import SyncReport
 from ingestor.runner import build_client, build_connector, page_policy
 from ingestor.sync import SyncEngine
-from state import RunCounts, Store
+from state import Store
 
 __all__ = ["RunVerdict", "SyncJobs", "judge_run"]
 
@@ -125,33 +125,7 @@ class SyncJobs:
         except Exception as exc:  # a crashed run must not kill the scheduler thread
             crash = exc
             log.exception("connector %s: run crashed", name, extra=context)
-        if report is not None:
-            self._mark_if_cut_short(progress, report)
         self._finish(name, progress, report, crash, stats, config)
-
-    def _mark_if_cut_short(self, progress: RunProgress, report: SyncReport) -> None:
-        """Record a stopped run as interrupted even when the engine missed it.
-
-        The engine flags ``interrupted`` only when the stop comes before every page was
-        queued; pages already queued are then dropped silently and the run would read "ok".
-        """
-        if not progress.stop_event.is_set() or report.interrupted or report.error is not None:
-            return
-        if progress.pending == 0 or report.run_id is None:
-            return
-        report.interrupted = True
-        self._store.finish_run(
-            report.run_id,
-            status=report.status,
-            counts=RunCounts(
-                created=report.created,
-                updated=report.updated,
-                unchanged=report.unchanged,
-                deleted=report.deleted,
-                failed=report.failed,
-            ),
-            error=f"stopped with {progress.pending} page(s) not processed",
-        )
 
     def _client(self, config: Config) -> IntercomClient:
         return build_client(config, budget=self._budget)
