@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -28,15 +28,13 @@ from state._migrations import SCHEMA_VERSION, migrate, read_version
 from state._records import (
     RUN_STATUSES,
     SKIPPED_HASH,
-    ConnectorSummary,
     PageRecord,
     RunCounts,
-    RunRecord,
     SourceRecord,
     SyncEntry,
 )
+from state._reports import StoreQueries
 from state._statements import (
-    PAGE_COLUMNS,
     PAGE_INDEX_SQL,
     RECORD_FAILURE,
     RECORD_UNCHANGED_SQL,
@@ -45,8 +43,6 @@ from state._statements import (
     UPSERT_PAGE,
     mark_interrupted_runs,
     page_index_from_rows,
-    page_record,
-    run_record,
     source_record,
 )
 from state._tables import cursors_table as _cursors
@@ -79,7 +75,7 @@ def _open_error(path: Path, exc: BaseException) -> BaseException:
     return exc
 
 
-class Store:
+class Store(StoreQueries):
     """The state database. Open with :meth:`open`; safe to share between threads."""
 
     def __init__(
@@ -353,28 +349,6 @@ class Store:
         with self._writing("recording a skipped page") as conn:
             conn.execute(UPSERT_PAGE, values)
 
-    def broken_links(self, connector: str) -> list[tuple[str, str]]:
-        """``(page, missing page it links to)`` as recorded at each page's last upload."""
-        with self._reading("reading broken links") as conn:
-            rows = conn.execute(
-                select(_pages.c.external_id, _pages.c.broken_links)
-                .where(_pages.c.connector == connector, _pages.c.broken_links.is_not(None))
-                .order_by(_pages.c.external_id)
-            ).all()
-        return [(str(page), str(target)) for page, raw in rows for target in json.loads(raw)]
-
-    def last_sent_html(self, connector: str, external_id: str) -> str | None:
-        """The HTML last sent to Intercom for this page, if it was kept."""
-        with self._reading("reading a sent page") as conn:
-            row = conn.execute(
-                select(_pages.c.sent_html).where(
-                    _pages.c.connector == connector, _pages.c.external_id == external_id
-                )
-            ).first()
-        if row is None or row[0] is None:
-            return None
-        return zlib.decompress(row[0]).decode()
-
     def record_unchanged(self, connector: str, versions: Iterable[tuple[str, str]]) -> int:
         """Store new versions of pages whose content did not change, in one transaction.
 
@@ -413,15 +387,6 @@ class Store:
                 .where(_pages.c.external_id == external_id)
             )
 
-    def failed_pages(self, connector: str | None = None) -> list[PageRecord]:
-        """Pages whose latest attempt failed, by connector then external id."""
-        query = select(*PAGE_COLUMNS).where(_pages.c.last_error.is_not(None))
-        if connector is not None:
-            query = query.where(_pages.c.connector == connector)
-        query = query.order_by(_pages.c.connector, _pages.c.external_id)
-        with self._reading("reading failed pages") as conn:
-            return [page_record(row) for row in conn.execute(query)]
-
     # -- runs --------------------------------------------------------------------------------
 
     def begin_run(self, connector: str, *, dry_run: bool = False) -> int:
@@ -459,45 +424,3 @@ class Store:
             found = updated.rowcount
         if found == 0:
             raise StateError(f"state database {self.path}: there is no run {run_id}")
-
-    def recent_runs(self, connector: str | None = None, limit: int = 20) -> list[RunRecord]:
-        """The latest runs, newest first."""
-        query = select(_runs)
-        if connector is not None:
-            query = query.where(_runs.c.connector == connector)
-        query = query.order_by(_runs.c.id.desc()).limit(limit)
-        with self._reading("reading runs") as conn:
-            return [run_record(row) for row in conn.execute(query)]
-
-    def summary(self) -> list[ConnectorSummary]:
-        """Per connector known to the database: its source, pages, failures and last run."""
-        page_counts = select(
-            _pages.c.connector,
-            func.count(),
-            func.count(_pages.c.last_error),  # COUNT(col) skips NULLs: the failed pages
-        ).group_by(_pages.c.connector)
-        last_ids = select(func.max(_runs.c.id)).group_by(_runs.c.connector)
-        with self._reading("reading the summary") as conn:
-            sources = {row.connector: row for row in conn.execute(select(_sources))}
-            pages = {row[0]: (row[1], row[2]) for row in conn.execute(page_counts)}
-            runs = {
-                record.connector: record
-                for record in map(
-                    run_record, conn.execute(select(_runs).where(_runs.c.id.in_(last_ids)))
-                )
-            }
-        summaries = []
-        for name in sorted(sources.keys() | pages.keys() | runs.keys()):
-            source = sources.get(name)
-            page_count, failed_count = pages.get(name, (0, 0))
-            summaries.append(
-                ConnectorSummary(
-                    connector=name,
-                    source_id=None if source is None else source.source_id,
-                    source_url=None if source is None else source.url,
-                    pages=page_count,
-                    failed=failed_count,
-                    last_run=runs.get(name),
-                )
-            )
-        return summaries

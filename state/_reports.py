@@ -1,0 +1,98 @@
+"""The state database's read-only questions: what ``ingestor status``, ``plan --diff`` and the
+daemon's ``/status`` ask. A base of :class:`state.Store`, kept apart to keep that module small."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from contextlib import AbstractContextManager
+
+from sqlalchemy import Connection, func, select
+
+from state._records import ConnectorSummary, PageRecord, RunRecord
+from state._statements import PAGE_COLUMNS, page_record, run_record
+from state._tables import pages_table as _pages
+from state._tables import runs_table as _runs
+from state._tables import sources_table as _sources
+
+__all__ = ["StoreQueries"]
+
+
+class StoreQueries:
+    """Reports over the state tables; the store supplies ``_reading``."""
+
+    def _reading(self, action: str) -> AbstractContextManager[Connection]:
+        raise NotImplementedError
+
+    def broken_links(self, connector: str) -> list[tuple[str, str]]:
+        """``(page, missing page it links to)`` as recorded at each page's last upload."""
+        with self._reading("reading broken links") as conn:
+            rows = conn.execute(
+                select(_pages.c.external_id, _pages.c.broken_links)
+                .where(_pages.c.connector == connector, _pages.c.broken_links.is_not(None))
+                .order_by(_pages.c.external_id)
+            ).all()
+        return [(str(page), str(target)) for page, raw in rows for target in json.loads(raw)]
+
+    def last_sent_html(self, connector: str, external_id: str) -> str | None:
+        """The HTML last sent to Intercom for this page, if it was kept."""
+        with self._reading("reading a sent page") as conn:
+            row = conn.execute(
+                select(_pages.c.sent_html).where(
+                    _pages.c.connector == connector, _pages.c.external_id == external_id
+                )
+            ).first()
+        if row is None or row[0] is None:
+            return None
+        return zlib.decompress(row[0]).decode()
+
+    def failed_pages(self, connector: str | None = None) -> list[PageRecord]:
+        """Pages whose latest attempt failed, by connector then external id."""
+        query = select(*PAGE_COLUMNS).where(_pages.c.last_error.is_not(None))
+        if connector is not None:
+            query = query.where(_pages.c.connector == connector)
+        query = query.order_by(_pages.c.connector, _pages.c.external_id)
+        with self._reading("reading failed pages") as conn:
+            return [page_record(row) for row in conn.execute(query)]
+
+    def recent_runs(self, connector: str | None = None, limit: int = 20) -> list[RunRecord]:
+        """The latest runs, newest first."""
+        query = select(_runs)
+        if connector is not None:
+            query = query.where(_runs.c.connector == connector)
+        query = query.order_by(_runs.c.id.desc()).limit(limit)
+        with self._reading("reading runs") as conn:
+            return [run_record(row) for row in conn.execute(query)]
+
+    def summary(self) -> list[ConnectorSummary]:
+        """Per connector known to the database: its source, pages, failures and last run."""
+        page_counts = select(
+            _pages.c.connector,
+            func.count(),
+            func.count(_pages.c.last_error),  # COUNT(col) skips NULLs: the failed pages
+        ).group_by(_pages.c.connector)
+        last_ids = select(func.max(_runs.c.id)).group_by(_runs.c.connector)
+        with self._reading("reading the summary") as conn:
+            sources = {row.connector: row for row in conn.execute(select(_sources))}
+            pages = {row[0]: (row[1], row[2]) for row in conn.execute(page_counts)}
+            runs = {
+                record.connector: record
+                for record in map(
+                    run_record, conn.execute(select(_runs).where(_runs.c.id.in_(last_ids)))
+                )
+            }
+        summaries = []
+        for name in sorted(sources.keys() | pages.keys() | runs.keys()):
+            source = sources.get(name)
+            page_count, failed_count = pages.get(name, (0, 0))
+            summaries.append(
+                ConnectorSummary(
+                    connector=name,
+                    source_id=None if source is None else source.source_id,
+                    source_url=None if source is None else source.url,
+                    pages=page_count,
+                    failed=failed_count,
+                    last_run=runs.get(name),
+                )
+            )
+        return summaries
