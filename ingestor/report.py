@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from ingestor.errors import SyncError
+from state import RunCounts
 
 __all__ = [
     "MAX_BROKEN_LINKS_KEPT",
@@ -99,6 +100,17 @@ class SyncReport:
                 self.skips.append(event)
         elif self.dry_run and event.outcome is not Outcome.UNCHANGED:
             self.changes.append(event)
+
+    def counts(self) -> RunCounts:
+        """The counters as the state database records them."""
+        return RunCounts(
+            created=self.created,
+            updated=self.updated,
+            unchanged=self.unchanged,
+            deleted=self.deleted,
+            failed=self.failed,
+            skipped=self.skipped,
+        )
 
     @property
     def duration(self) -> float:

@@ -27,7 +27,7 @@ def status_data(config: Config) -> dict[str, Any]:
             summary = summaries.get(settings.name)
             runs = store.recent_runs(settings.name, limit=1)
             last = runs[0] if runs else None
-            failed = store.failed_pages(settings.name)
+            failed = store.failed_pages(settings.name, limit=MAX_FAILED_LISTED)
             broken = store.broken_links(settings.name)
             connectors.append(
                 {
@@ -36,7 +36,7 @@ def status_data(config: Config) -> dict[str, Any]:
                     "enabled": settings.enabled,
                     "source_id": summary.source_id if summary else None,
                     "pages": summary.pages if summary else 0,
-                    "failed": len(failed),
+                    "failed": summary.failed if summary else 0,
                     "last_run": None
                     if last is None
                     else {
@@ -54,8 +54,7 @@ def status_data(config: Config) -> dict[str, Any]:
                         "error": last.error,
                     },
                     "failed_pages": [
-                        {"external_id": p.external_id, "error": p.last_error}
-                        for p in failed[:MAX_FAILED_LISTED]
+                        {"external_id": p.external_id, "error": p.last_error} for p in failed
                     ],
                     "broken_links": len(broken),
                     "broken_link_samples": [

@@ -43,7 +43,7 @@ from ingestor.report import (
 )
 from ingestor.sources import SourceResolver
 from ingestor.workers import ConversionPool, release_memory
-from state import RunCounts, Store, SyncEntry
+from state import Store, SyncEntry
 
 __all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncEngine", "SyncOptions"]
 
@@ -154,14 +154,7 @@ class _Run:
             self.store.finish_run(
                 report.run_id,
                 status=report.status,
-                counts=RunCounts(
-                    created=report.created,
-                    updated=report.updated,
-                    unchanged=report.unchanged,
-                    deleted=report.deleted,
-                    failed=report.failed,
-                    skipped=report.skipped,
-                ),
+                counts=report.counts(),
                 error=report.error or report.deletion_blocked,
             )
             self.log.info(

@@ -46,12 +46,15 @@ class StoreQueries:
             return None
         return zlib.decompress(row[0]).decode()
 
-    def failed_pages(self, connector: str | None = None) -> list[PageRecord]:
-        """Pages whose latest attempt failed, by connector then external id."""
+    def failed_pages(
+        self, connector: str | None = None, *, limit: int | None = None
+    ) -> list[PageRecord]:
+        """Pages whose latest attempt failed, by connector then external id (the first
+        ``limit`` of them; the count is in :meth:`summary`)."""
         query = select(*PAGE_COLUMNS).where(_pages.c.last_error.is_not(None))
         if connector is not None:
             query = query.where(_pages.c.connector == connector)
-        query = query.order_by(_pages.c.connector, _pages.c.external_id)
+        query = query.order_by(_pages.c.connector, _pages.c.external_id).limit(limit)
         with self._reading("reading failed pages") as conn:
             return [page_record(row) for row in conn.execute(query)]
 
