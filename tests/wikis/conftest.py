@@ -228,6 +228,8 @@ class FaultyProxy:
         client = httpx.Client(timeout=30)
 
         class Handler(BaseHTTPRequestHandler):
+            counted = False  # whether this request is in the proxy's in-flight count
+
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
@@ -242,6 +244,7 @@ class FaultyProxy:
                     proxy.seen.append(self.path)
                     proxy._in_flight += 1
                     proxy.max_parallel = max(proxy.max_parallel, proxy._in_flight)
+                self.counted = True
                 try:
                     if proxy.delay is not None:
                         time.sleep(proxy.delay(self.path, body))
@@ -277,12 +280,20 @@ class FaultyProxy:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
                 finally:
-                    with proxy._lock:
+                    self._leave()
+
+            def _leave(self) -> None:
+                # Leave the count before the answer goes out: once the client has read it, it
+                # may send its next request while this thread is still finishing.
+                with proxy._lock:
+                    if self.counted:
+                        self.counted = False
                         proxy._in_flight -= 1
 
             def _answer(
                 self, status: int, headers: Mapping[str, str | list[str]], body: bytes
             ) -> None:
+                self._leave()
                 self.send_response(status)
                 for key, value in headers.items():
                     for one in value if isinstance(value, list) else [value]:
