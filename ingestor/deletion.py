@@ -3,11 +3,16 @@ knowledge, and the one way a page is removed from Intercom and then from state."
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable, Sequence
+
 from ingestor.errors import PageError
 from ingestor.intercom import IntercomClient
-from state import Store
+from ingestor.report import MAX_HELD_BACK_KEPT, Outcome, PageEvent, SyncReport
+from state import Store, SyncEntry
 
-__all__ = ["deletion_guard", "remove_page"]
+__all__ = ["VanishedPages", "deletion_guard", "remove_page"]
 
 
 def remove_page(
@@ -43,3 +48,75 @@ def deletion_guard(vanished: int, known: int, max_fraction: float, allow_mass: b
             "--allow-mass-delete if this is intended"
         )
     return None
+
+
+class VanishedPages:
+    """The last phase of a run: deletes the pages listed before and not now, behind the guard."""
+
+    def __init__(
+        self,
+        client: IntercomClient,
+        store: Store,
+        connector: str,
+        log: logging.LoggerAdapter[logging.Logger],
+        *,
+        dry_run: bool,
+        stop_event: threading.Event,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.connector = connector
+        self.log = log
+        self.dry_run = dry_run
+        self.stop_event = stop_event
+
+    def delete(
+        self,
+        vanished: Sequence[tuple[str, SyncEntry]],
+        *,
+        known: int,
+        max_fraction: float,
+        allow_mass: bool,
+        report: SyncReport,
+        count: Callable[[PageEvent], None],
+    ) -> None:
+        """Delete ``vanished`` (of ``known`` pages in Intercom) unless the guard objects.
+
+        Only a complete listing may call this. A page that never reached Intercom is only
+        forgotten; a blocked deletion is recorded in ``report`` and deletes nothing at all.
+        """
+        live = [(eid, entry.intercom_id) for eid, entry in vanished if entry.intercom_id]
+        if not self.dry_run:
+            for eid, entry in vanished:
+                if entry.intercom_id is None:  # never reached Intercom: only state knows it
+                    self.store.record_delete(self.connector, eid)
+        if not live:
+            return
+        blocked = deletion_guard(len(live), known, max_fraction, allow_mass)
+        if blocked:
+            report.deletion_blocked = blocked
+            report.held_back = [external_id for external_id, _ in live[:MAX_HELD_BACK_KEPT]]
+            self.log.warning("sync %s: %s", self.connector, blocked)
+            return
+        for external_id, intercom_id in live:
+            if self.stop_event.is_set():
+                report.interrupted = True
+                return
+            count(self._delete_one(external_id, intercom_id))
+
+    def _delete_one(self, external_id: str, intercom_id: str) -> PageEvent:
+        if self.dry_run:
+            return PageEvent(external_id, Outcome.DELETED, "vanished from the source")
+        try:
+            remove_page(self.client, self.store, self.connector, external_id, intercom_id)
+        except PageError as exc:
+            self.log.warning(
+                "sync %s: delete %s failed: %s",
+                self.connector,
+                external_id,
+                exc,
+                extra={"external_id": external_id},
+            )
+            self.store.record_failure(self.connector, external_id, error=f"delete: {exc}")
+            return PageEvent(external_id, Outcome.FAILED, f"delete: {exc}")
+        return PageEvent(external_id, Outcome.DELETED, "vanished from the source")

@@ -7,7 +7,6 @@ point re-sends an idempotent upsert next run and never loses or duplicates a pag
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -18,7 +17,7 @@ from typing import Any
 
 from connectors.base import Connector, Item
 from ingestor.convert import ConvertedPage, split_page
-from ingestor.deletion import deletion_guard, remove_page
+from ingestor.deletion import VanishedPages, remove_page
 from ingestor.errors import (
     ConnectorError,
     FatalError,
@@ -27,14 +26,14 @@ from ingestor.errors import (
     RetriableError,
     SyncError,
 )
-from ingestor.intercom import ExternalPage, IntercomClient
+from ingestor.intercom import IntercomClient
 from ingestor.listing import list_source
 from ingestor.logs import RunLogger
 from ingestor.pacing import UploadSlots
 from ingestor.policy import CONVERTER_VERSION, PagePolicy, SyncOptions
+from ingestor.publish import PageWriter, UnchangedVersions
 from ingestor.report import (
     MAX_BROKEN_LINKS_KEPT,
-    MAX_HELD_BACK_KEPT,
     NullObserver,
     Outcome,
     PageEvent,
@@ -48,9 +47,6 @@ from state import Store, SyncEntry
 __all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncEngine", "SyncOptions"]
 
 log = logging.getLogger("ingestor.sync")
-
-#: How many unchanged-page version updates to write per transaction.
-UNCHANGED_BATCH = 1000
 
 
 class SyncEngine:
@@ -117,13 +113,15 @@ class _Run:
         self.known: set[str] = set()
         #: Sections of split pages, by the page's external_id.
         self.sections: dict[str, list[str]] = {}
-        self.source_id: int | None = None
         self._lock = threading.Lock()
-        self._unchanged: list[tuple[str, str]] = []
         self._abort: SyncError | None = None
         self.log = RunLogger(log, {"connector": self.name})
-        self.sources = SourceResolver(
-            engine.client, engine.store, self.name, connector.settings.url
+        sources = SourceResolver(engine.client, engine.store, self.name, connector.settings.url)
+        self.writer = PageWriter(
+            engine.client, engine.store, sources, policy, version_suffix=self.version_suffix
+        )
+        self.unchanged = UnchangedVersions(
+            engine.store, self.name, version_suffix=self.version_suffix
         )
 
     # -- the run -------------------------------------------------------------------------------
@@ -149,7 +147,8 @@ class _Run:
             report.exception = exc
             self.log.error("sync %s: stopped: %s", self.name, exc)
         finally:
-            self._flush_unchanged(force=True)
+            if not self.options.dry_run:
+                self.unchanged.flush()
             report.finished_at = report.finished_at or time.time()
             self.store.finish_run(
                 report.run_id,
@@ -203,10 +202,7 @@ class _Run:
     # -- fetch, convert, hash gate, upsert -----------------------------------------------------
 
     def _process(self, items: list[Item]) -> None:
-        if self.options.dry_run:
-            self.source_id = self.sources.find()
-        else:
-            self.source_id = self.sources.ensure()
+        self.writer.open_source(dry_run=self.options.dry_run)
         # Uploads in flight follow the rate limit as its headers arrive (UploadSlots); the
         # threads only need to cover that ceiling plus the pages being fetched and converted.
         upload_slots = UploadSlots(self.client)
@@ -257,9 +253,16 @@ class _Run:
             parts = split_page(page, self.policy.max_page_bytes)
             new_ids = {part.external_id for part in parts}
             stale = [eid for eid in self.sections.get(item.external_id, ()) if eid not in new_ids]
-            to_send = [part for part in parts if self._needs_upload(part)]
+            to_send = [
+                part
+                for part in parts
+                if self.writer.needs_upload(
+                    part, self.index.get(part.external_id), full=self.options.full
+                )
+            ]
             if not to_send and not stale:
-                self._remember_unchanged(item)
+                if not self.options.dry_run:
+                    self.unchanged.add(item.external_id, item.version)
                 return PageEvent(item.external_id, Outcome.UNCHANGED, "content unchanged")
             is_new = record is None or record.intercom_id is None
             outcome = Outcome.CREATED if is_new else Outcome.UPDATED
@@ -274,18 +277,19 @@ class _Run:
             with slots:
                 for part in sorted(to_send, key=lambda p: p is parts[0]):  # the page's row last
                     is_page = part is parts[0]
-                    self._upsert(
-                        item,
+                    self.writer.upsert(
                         part,
-                        broken if is_page else [],
+                        version=item.version,
+                        broken=broken if is_page else [],
                         parent=None if is_page else item.external_id,
                     )
                 if parts[0] not in to_send:  # only sections changed: the page's version moves on
                     self.store.record_unchanged(
                         self.name, [(item.external_id, item.version + self.version_suffix)]
                     )
-                for eid in stale:
-                    self._delete_section(eid)
+                for eid in stale:  # the page shrank, or a heading went away
+                    intercom_id = self.index[eid].intercom_id
+                    remove_page(self.client, self.store, self.name, eid, intercom_id)
             return PageEvent(item.external_id, outcome, reason)
         except PageSkipped as exc:
             return self._page_skipped(item, record, str(exc))
@@ -302,60 +306,6 @@ class _Run:
             )
             return self._page_failed(item, f"{type(exc).__name__}: {exc}")
 
-    def _needs_upload(self, page: ConvertedPage) -> bool:
-        entry = self.index.get(page.external_id)
-        return (
-            self.options.full
-            or entry is None
-            or entry.intercom_id is None
-            or entry.content_hash != self._page_hash(page)
-        )
-
-    def _delete_section(self, external_id: str) -> None:
-        """A section the page no longer has (it shrank, or a heading went away)."""
-        intercom_id = self.index[external_id].intercom_id
-        remove_page(self.client, self.store, self.name, external_id, intercom_id)
-
-    def _upsert(
-        self, item: Item, page: ConvertedPage, broken: list[str], *, parent: str | None
-    ) -> None:
-        source_id = self.source_id
-        assert source_id is not None
-        try:
-            result = self._send(page, source_id)
-        except PageError as exc:
-            if exc.status_code not in (404, 422):
-                raise
-            new_id = self.sources.recreate_if_deleted(source_id)
-            if new_id is None:
-                raise
-            self.source_id = new_id
-            result = self._send(page, new_id)
-        self.store.record_upsert(
-            self.name,
-            page.external_id,
-            version=item.version + self.version_suffix,
-            content_hash=self._page_hash(page),
-            intercom_id=result.id,
-            title=page.title,
-            url=page.url,
-            sent_html=page.html,
-            broken_links=broken,
-            parent=parent,
-        )
-
-    def _send(self, page: ConvertedPage, source_id: int) -> ExternalPage:
-        return self.client.upsert_page(
-            source_id=source_id,
-            external_id=page.external_id,
-            title=page.title,
-            html=page.html,
-            url=page.url,
-            ai_agent_availability=self.policy.ai_agent_availability,
-            ai_copilot_availability=self.policy.ai_copilot_availability,
-            locale=self.policy.locale,
-        )
-
     def _broken_links(self, page: ConvertedPage, missing: Iterable[str]) -> list[str]:
         """Pages of this source that ``page`` links to but the source does not hold: found by
         conversion (``linked_pages``) or told by the connector (a wiki's red links)."""
@@ -366,9 +316,6 @@ class _Run:
                 room = MAX_BROKEN_LINKS_KEPT - len(self.report.broken_links)
                 self.report.broken_links.extend((page.external_id, eid) for eid in broken[:room])
         return broken
-
-    def _page_hash(self, page: ConvertedPage) -> str:
-        return hashlib.sha256(f"{page.content_hash}|{self.version_suffix}".encode()).hexdigest()
 
     def _page_skipped(self, item: Item, record: SyncEntry | None, message: str) -> PageEvent:
         """Nothing to publish: remember the version so the file is not read again while it
@@ -399,20 +346,6 @@ class _Run:
             self.store.record_failure(self.name, item.external_id, error=message)
         return PageEvent(item.external_id, Outcome.FAILED, message)
 
-    def _remember_unchanged(self, item: Item) -> None:
-        if self.options.dry_run:
-            return
-        with self._lock:
-            self._unchanged.append((item.external_id, item.version + self.version_suffix))
-        self._flush_unchanged(force=False)
-
-    def _flush_unchanged(self, *, force: bool) -> None:
-        with self._lock:
-            if not self._unchanged or (not force and len(self._unchanged) < UNCHANGED_BATCH):
-                return
-            batch, self._unchanged = self._unchanged, []
-        self.store.record_unchanged(self.name, batch)
-
     def _count(self, event: PageEvent) -> None:
         with self._lock:
             self.report.count(event)
@@ -428,48 +361,24 @@ class _Run:
     # -- deletions -----------------------------------------------------------------------------
 
     def _delete_vanished(self) -> None:
-        report = self.report
-        if report.interrupted or not report.listing_complete:
+        if self.report.interrupted or not self.report.listing_complete:
             self.log.warning("sync %s: listing incomplete; no page deleted this run", self.name)
             return
-        vanished = [(eid, self.index[eid]) for eid in self.vanished]
-        if not vanished:
+        if not self.vanished:
             return
-        live = [(eid, entry.intercom_id) for eid, entry in vanished if entry.intercom_id]
-        if not self.options.dry_run:
-            for eid, entry in vanished:
-                if entry.intercom_id is None:  # never reached Intercom: only state knows it
-                    self.store.record_delete(self.name, eid)
-        if not live:
-            return
-        known = sum(1 for entry in self.index.values() if entry.intercom_id is not None)
-        blocked = deletion_guard(
-            len(live), known, self.policy.max_delete_fraction, self.options.allow_mass_delete
+        deletions = VanishedPages(
+            self.client,
+            self.store,
+            self.name,
+            self.log,
+            dry_run=self.options.dry_run,
+            stop_event=self.engine.stop_event,
         )
-        if blocked:
-            report.deletion_blocked = blocked
-            report.held_back = [external_id for external_id, _ in live[:MAX_HELD_BACK_KEPT]]
-            self.log.warning("sync %s: %s", self.name, blocked)
-            return
-        for external_id, intercom_id in live:
-            if self.engine.stop_event.is_set():
-                report.interrupted = True
-                return
-            self._count(self._delete_one(external_id, intercom_id))
-
-    def _delete_one(self, external_id: str, intercom_id: str) -> PageEvent:
-        if self.options.dry_run:
-            return PageEvent(external_id, Outcome.DELETED, "vanished from the source")
-        try:
-            remove_page(self.client, self.store, self.name, external_id, intercom_id)
-        except PageError as exc:
-            self.log.warning(
-                "sync %s: delete %s failed: %s",
-                self.name,
-                external_id,
-                exc,
-                extra={"external_id": external_id},
-            )
-            self.store.record_failure(self.name, external_id, error=f"delete: {exc}")
-            return PageEvent(external_id, Outcome.FAILED, f"delete: {exc}")
-        return PageEvent(external_id, Outcome.DELETED, "vanished from the source")
+        deletions.delete(
+            [(eid, self.index[eid]) for eid in self.vanished],
+            known=sum(1 for entry in self.index.values() if entry.intercom_id is not None),
+            max_fraction=self.policy.max_delete_fraction,
+            allow_mass=self.options.allow_mass_delete,
+            report=self.report,
+            count=self._count,
+        )
