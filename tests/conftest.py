@@ -1,4 +1,5 @@
-"""Fixtures shared by every test folder: a real Intercom emulator on a free port."""
+"""Shared by every test folder: a real Intercom emulator on a free port, and the
+``--update-golden`` option (registered here so it works whatever paths pytest is given)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,17 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from ingestor.emulator import EmulatorServer, EmulatorSettings
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register ``--update-golden``: rewrite the expected files instead of comparing."""
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="tests/golden: rewrite tests/golden/<kind>/expected/ from the current conversion "
+        "(then review the change with git diff)",
+    )
 
 
 @pytest.fixture(scope="session")
