@@ -1,8 +1,9 @@
 """Office documents (DOCX, PDF) to HTML, each conversion bounded in time and memory.
 
-The converters are pure functions of a file's bytes (:func:`docx_to_html`,
-:func:`pdf_to_html`); :func:`convert_office` runs one in a child process within
-:class:`ConversionLimits` (see :mod:`connectors.office.sandbox`).
+The converters are pure functions of a file's bytes
+(:func:`connectors.office.docx.docx_to_html`, :func:`connectors.office.pdf.pdf_to_html`);
+:func:`convert_office` runs one in a child process within :class:`ConversionLimits` (see
+:mod:`connectors.office.sandbox`).
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from connectors.office.docx import docx_to_html
-from connectors.office.pdf import pdf_to_html
 from connectors.office.result import OfficeResult, tidy_title
 from connectors.office.sandbox import ConversionLimits, run_bounded
 
@@ -21,17 +20,30 @@ __all__ = [
     "OfficeFormat",
     "OfficeResult",
     "convert_office",
-    "docx_to_html",
-    "pdf_to_html",
     "run_bounded",
     "tidy_title",
 ]
 
 OfficeFormat = Literal["docx", "pdf"]
 
+
+# mammoth and pdfminer cost the engine process about 30 MB; only the children convert, so the
+# converters are imported there (the forkserver preloads them once, see _PRELOAD).
+def _docx_to_html(data: bytes) -> OfficeResult:
+    from connectors.office.docx import docx_to_html
+
+    return docx_to_html(data)
+
+
+def _pdf_to_html(data: bytes) -> OfficeResult:
+    from connectors.office.pdf import pdf_to_html
+
+    return pdf_to_html(data)
+
+
 CONVERTERS: dict[OfficeFormat, Callable[[bytes], OfficeResult]] = {
-    "docx": docx_to_html,
-    "pdf": pdf_to_html,
+    "docx": _docx_to_html,
+    "pdf": _pdf_to_html,
 }
 # "__main__" too, as multiprocessing does by default: children then skip re-importing it.
 _PRELOAD = ("__main__", "connectors.office.docx", "connectors.office.pdf")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.office import pdf_to_html, tidy_title
+from connectors.office import tidy_title
+from connectors.office.pdf import pdf_to_html
 from connectors.office.pdf_layout import TextBlock, TextLine, blocks_to_html
 from ingestor.errors import ConnectorError, PageSkipped
 
