@@ -9,7 +9,7 @@ __all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncOptions"]
 
 #: Bump when conversion output changes on purpose: every page is then re-converted once (and
 #: re-uploaded only where its HTML really changed, thanks to the hash gate).
-CONVERTER_VERSION = "1"
+CONVERTER_VERSION = "2"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,12 @@ here into plain HTML first:
   ("Warning: title"), so the call-out stays a block apart from the text around it;
 * expand macros: opened: their title becomes a bold line and the hidden content is shown;
 * user mentions: the user's display name as plain text (profile links are private);
-* emoticons: their alt text; the table-of-contents macro: removed (Intercom has no anchors);
+* task lists: each task opened by ☑ (done) or ☐ (open), as the Notion connector does;
+* emoticons: their emoji (see :mod:`._media`); page furniture macros (table of contents,
+  "create from template" buttons, search boxes): removed;
+* links to missing pages (``createlink``) and into the editor (``createpage.action``...):
+  their text only, as MediaWiki red links;
+* images: the full attachment, not a thumbnail (see :mod:`._media`);
 * attachment, image and page links: absolute urls on the Confluence site.
 
 Include and excerpt-include macros need nothing: the API renders the included content.
@@ -25,6 +30,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import lxml.html  # type: ignore[import-untyped,unused-ignore]  # lxml ships no stubs
 from lxml import etree
 
+from connectors.confluence._media import emoticon_text, full_image_url, is_emoticon
+
 __all__ = ["clean_confluence_html", "missing_pages"]
 
 _PANEL_LABELS = {"info": "Info", "note": "Note", "warning": "Warning", "tip": "Tip"}
@@ -36,6 +43,15 @@ _PANEL_CLASSES = {
 }
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _HIDING_CLASSES = frozenset({"expand-hidden", "hidden"})
+# Macros that are only page furniture: a table of contents (Intercom has no anchors), buttons
+# that create pages from a template, search boxes.
+_UI_MACROS = frozenset({"toc", "create-from-template", "livesearch", "pagetreesearch"})
+# Links into the editor: a missing page's "createlink", "create from template" buttons...
+_EDITING_ACTION = re.compile(
+    r"/(?:create|edit|copy|remove|delete|move|resumedraft)[a-z]*\.action$", re.IGNORECASE
+)
+_CHECKED = "\u2611 "
+_UNCHECKED = "\u2610 "
 
 Element: TypeAlias = Any  # lxml.html.HtmlElement; lxml ships no stubs
 
@@ -178,21 +194,42 @@ def _mentions(root: Element) -> None:
 
 def _images_and_links(root: Element, site_url: str) -> None:
     base = site_url.rstrip("/") + "/"
+    site_host = urlsplit(base).netloc.lower()
     for img in list(root.iter("img")):
-        if "emoticon" in _classes(img) or img.get("data-emoticon-name"):
-            alt = img.get("alt") or ""
-            span = _new("span", alt) if alt else _new("span")
-            _replace(img, span)
+        if is_emoticon(img):
+            text = emoticon_text(img)
+            _replace(img, _new("span", text) if text else _new("span"))
             continue
-        src = img.get("src") or img.get("data-image-src") or ""
+        src = full_image_url(img, site_host)
         for attribute in ("srcset", "data-image-src"):
             img.attrib.pop(attribute, None)
         if src:
             img.set("src", _absolute(src, base))
-    for link in root.iter("a"):
+    for link in list(root.iter("a")):
         href = link.get("href")
-        if href:
+        if "createlink" in _classes(link) or _is_editor_link(href or "", site_host):
+            link.drop_tag()  # a link to create or edit a page: its text is the content
+        elif href:
             link.set("href", _absolute(href, base))
+
+
+def _is_editor_link(href: str, site_host: str) -> bool:
+    """A link into this site's editor (``/pages/createpage.action?...``), not to content."""
+    try:
+        parts = urlsplit(href.strip())
+    except ValueError:  # e.g. a broken IPv6 host
+        return False
+    on_site = not parts.netloc or parts.netloc.lower() == site_host
+    return on_site and _EDITING_ACTION.search(parts.path) is not None
+
+
+def _tasks(root: Element) -> None:
+    """A task keeps its state as ☑/☐ (as Notion to-dos do); the list's classes carry it."""
+    for item in root.xpath(
+        ".//li[@data-inline-task-id] | .//ul[contains(@class, 'inline-task-list')]/li"
+    ):
+        box = _CHECKED if "checked" in _classes(item) else _UNCHECKED
+        item.text = box + (item.text or "").lstrip()
 
 
 def _absolute(url: str, base: str) -> str:
@@ -232,12 +269,14 @@ def clean_confluence_html(html: str, site_url: str) -> str:
     if not html.strip():
         return ""
     root = lxml.html.fragment_fromstring(html, create_parent="div")
-    for toc in list(root.xpath(".//*[@data-macro-name='toc']")):
-        toc.drop_tree()
+    for macro in list(root.xpath(".//*[@data-macro-name]")):
+        if _macro(macro) in _UI_MACROS:
+            macro.drop_tree()
     _code_blocks(root)
     _expands(root)
     _panels(root)
     _mentions(root)
+    _tasks(root)
     _images_and_links(root, site_url)
     _unhide(root)
     out = html_lib.escape(root.text or "", quote=False)

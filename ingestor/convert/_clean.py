@@ -18,11 +18,14 @@ what is content. Rules, in order:
    the body. A ``main``/``article`` left empty by scripts falls back to the body.
 4. Containers the sanitizer does not allow (section, header, form, center...) become ``div``
    so that neighbouring blocks do not run together once their tags are stripped.
-5. Headings get the id of an anchor inside them (``<h2><span id="x">``, ``<a name="x">``);
-   Markdown headings without one get a GitHub-style slug, so ``[see](#install)`` works.
+5. Headings get the id of an anchor inside them (``<h2><span id="x">`` gives its id up,
+   ``<a name="x">`` stays); Markdown headings without one get a GitHub-style slug, so
+   ``[see](#install)`` works.
 6. Relative ``href``/``src`` are resolved against the page url (and a ``<base href>``);
    fragment-only links stay as they are.
-7. Attributes are sorted, so attribute order in the source never changes the output.
+7. :mod:`._tidy`: ids stay only where an in-page link targets them (and on headings), links
+   to ids not in the page are unwrapped, and wrappers left empty are removed.
+8. Attributes are sorted, so attribute order in the source never changes the output.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from lxml import etree
 
 from ingestor.convert._boilerplate import is_whole_document, prune_boilerplate
 from ingestor.convert._sanitize import HEADING_TAGS
+from ingestor.convert._tidy import drop_empty_wrappers, prune_anchors
 
 __all__ = ["CleanedHtml", "clean_html", "github_slug"]
 
@@ -135,6 +139,8 @@ def clean_html(
     relative_left = _resolve_links(root, _effective_base(base_url, base_href))
     if relative_left:
         warnings.append(f"{relative_left} relative link(s) left relative: the page has no url")
+    prune_anchors(root)
+    drop_empty_wrappers(root)
     for element in _MULTI_ATTRIBUTE_XPATH(root):
         ordered = sorted(element.attrib.items())
         element.attrib.clear()
@@ -218,6 +224,8 @@ def _anchor_headings(root: lxml.html.HtmlElement, *, slugs: bool) -> None:
         if inner:
             heading.set("id", str(inner[0]))
             used.add(str(inner[0]))
+            if inner[0].attrname == "id":  # moved, not copied: one element per id
+                del inner[0].getparent().attrib["id"]
         elif slugs:
             slug = github_slug(heading.text_content())
             if not slug:

@@ -1,8 +1,9 @@
 """``convert_document``: one fetched :class:`~connectors.base.Document` to one Intercom page.
 
 Stages (each a pure function in its own module): front matter and Markdown/text rendering
-(:mod:`._markdown`), chrome removal and link fixing (:mod:`._clean`), the nh3 allowlist
-(:mod:`._sanitize`), the title (:mod:`._title`) and the content hash (:mod:`._canonical`).
+(:mod:`._markdown`), chrome removal, link fixing and tidying (:mod:`._clean`, :mod:`._tidy`),
+the nh3 allowlist (:mod:`._sanitize`), the title (:mod:`._title`) and the content hash
+(:mod:`._canonical`).
 
 Decisions worth knowing:
 

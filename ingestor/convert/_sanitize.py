@@ -1,8 +1,14 @@
 """The last stage before Intercom: an nh3 (ammonia) allowlist of tags, attributes and URL schemes.
 
-Everything not listed here is dropped: ``on*`` handlers, ``style``, ``class``, ``id`` (except on
-headings, so deep links keep working), ``javascript:``/``data:``/``vbscript:`` URLs, and every
-tag not below (its text is kept unless the tag is in :data:`DROPPED_WITH_CONTENT`).
+Everything not listed here is dropped: ``on*`` handlers, ``style``, ``class``,
+``javascript:``/``data:``/``vbscript:`` URLs, and every tag not below (its text is kept unless
+the tag is in :data:`DROPPED_WITH_CONTENT`).
+
+``id`` is allowed on every allowed tag: it is inert (no URL, no script, no style), and it is
+what in-page links (footnotes, tables of contents) and deep links to headings point at. Which
+ids are worth keeping is decided earlier, on the parsed tree (:mod:`._tidy`): headings keep
+theirs, other elements only when a link of the page targets them. HTML passed here directly
+keeps every id of an allowed tag.
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ DROPPED_WITH_CONTENT = frozenset(
 )  # fmt: skip
 
 _ATTRIBUTES: dict[str, set[str]] = {
-    "*": {"lang", "dir", "title"},
+    "*": {"id", "lang", "dir", "title"},
     "a": {"href", "name"},
     "img": {"src", "alt", "width", "height"},
     "td": {"colspan", "rowspan", "headers"},
@@ -59,7 +65,6 @@ _ATTRIBUTES: dict[str, set[str]] = {
     "time": {"datetime"},
     "del": {"datetime"},
     "ins": {"datetime"},
-    **{heading: {"id"} for heading in HEADING_TAGS},
 }
 
 URL_SCHEMES = frozenset({"http", "https", "mailto"})

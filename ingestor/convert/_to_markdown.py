@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import re
+from functools import cache
+from typing import TYPE_CHECKING
 
-from markdownify import MarkdownConverter
+if TYPE_CHECKING:
+    from markdownify import MarkdownConverter
 
 __all__ = ["to_markdown"]
 
 _TRAILING_SPACE = re.compile(r"[ \t]+$", re.M)
 _BLANK_RUN = re.compile(r"\n{3,}")
 
-_CONVERTER = MarkdownConverter(
-    heading_style="ATX",
-    bullets="-",
-    strong_em_symbol="*",
-    newline_style="backslash",  # trailing-space line breaks would not survive normalization
-    bs4_options="lxml",
-)
+
+@cache
+def _converter() -> MarkdownConverter:
+    # Imported on first use: markdownify and BeautifulSoup cost a sync process about 12 MB it
+    # only needs for `ingestor plan --diff`.
+    from markdownify import MarkdownConverter
+
+    return MarkdownConverter(
+        heading_style="ATX",
+        bullets="-",
+        strong_em_symbol="*",
+        newline_style="backslash",  # trailing-space line breaks would not survive normalization
+        bs4_options="lxml",
+    )
 
 
 def to_markdown(html: str) -> str:
@@ -34,6 +44,6 @@ def to_markdown(html: str) -> str:
     """
     # The wrapper keeps BeautifulSoup from mistaking a bare url or file name for a locator
     # (it would warn, and warnings are errors under test).
-    markdown: str = _CONVERTER.convert(f"<div>{html}</div>")
+    markdown: str = _converter().convert(f"<div>{html}</div>")
     markdown = _BLANK_RUN.sub("\n\n", _TRAILING_SPACE.sub("", markdown)).strip("\n")
     return markdown + "\n" if markdown else ""

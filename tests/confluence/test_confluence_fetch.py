@@ -48,13 +48,16 @@ MENTION = (
     '<p>Ask <a class="confluence-userlink user-mention" data-account-id="557058:f2a1" '
     'href="/wiki/people/557058:f2a1" data-linked-resource-type="userinfo">Ada Lovelace</a>.</p>'
 )
-MEDIA = (
-    '<p><img class="confluence-embedded-image" src="/wiki/download/attachments/65537/flow.png'
-    '?version=1&amp;api=v2" data-image-src="/wiki/download/attachments/65537/flow.png" '
-    'alt="flow"> <a href="/wiki/download/attachments/65537/guide.pdf?api=v2">guide.pdf</a> '
+MEDIA = (  # a resized image: src is a thumbnail with a border effect, as export_view gives it
+    '<p><img class="confluence-embedded-image" width="300" src="/wiki/download/thumbnails/65537/'
+    'flow.png?version=1&amp;modificationDate=1731400000000&amp;api=v2&amp;effects=border-simple" '
+    'data-image-src="/wiki/download/attachments/65537/flow.png?version=1&amp;'
+    'modificationDate=1731400000000&amp;api=v2" data-linked-resource-type="attachment" alt="flow"> '
+    '<a href="/wiki/download/attachments/65537/guide.pdf?api=v2">guide.pdf</a> '
     '<img class="emoticon emoticon-tick" src="/wiki/s/1/images/icons/emoticons/check.svg" '
     'alt="(tick)" data-emoticon-name="tick"></p>'
 )
+FLOW = "download/attachments/65537/flow.png?version=1&amp;modificationDate=1731400000000&amp;api=v2"
 TOC = (
     '<div class="toc-macro conf-macro output-block" data-macro-name="toc"><ul><li>x</li></ul></div>'
 )
@@ -87,14 +90,12 @@ def test_expand_macros_are_opened() -> None:
 def test_mentions_become_names_and_links_absolute() -> None:
     html = clean_confluence_html(MENTION + MEDIA + TOC, SITE)
     assert "<span>Ada Lovelace</span>" in html and "/people/" not in html
-    assert (
-        'src="https://acme.atlassian.net/wiki/download/attachments/65537/flow.png?version=1&amp;api=v2"'
-        in html
-    )
+    assert f'src="https://acme.atlassian.net/wiki/{FLOW}"' in html and 'width="300"' in html
+    assert "thumbnails" not in html and "effects" not in html
     assert (
         'href="https://acme.atlassian.net/wiki/download/attachments/65537/guide.pdf?api=v2"' in html
     )
-    assert "<span>(tick)</span>" in html and "emoticons" not in html
+    assert "<span>\u2705</span>" in html and "emoticons" not in html
     assert "toc-macro" not in html
 
 
@@ -134,7 +135,7 @@ def test_fetch_gives_title_url_and_clean_html(fake: FakeConfluence, connect: Con
     assert "<blockquote><p><strong>Warning: Read first</strong></p>" in page.html
     assert "At most 20 seats." in page.html
     assert "Ada Lovelace" in page.html
-    assert f'src="{fake.url}/download/attachments/65537/flow.png?version=1&amp;api=v2"' in page.html
+    assert f'src="{fake.url}/{FLOW}"' in page.html and "thumbnails" not in page.html
     calls = fake.calls("v2.page" if fake.deployment == "cloud" else "v1.page")
     assert len(calls) == 1 and "export_view" in calls[0]
 

@@ -129,7 +129,8 @@ def test_relative_links_are_made_absolute_against_the_url() -> None:
     cleaned = clean_html(
         '<p><a href="other.html">o</a> <a href="../up/">u</a> <a href="/root">r</a> '
         '<a href="//cdn.example/x">p</a> <a href="#frag">f</a> <a href="?q=1">q</a> '
-        '<img src="img/a.png" alt="a"> <a href="https://abs.example/">a</a></p>',
+        '<img src="img/a.png" alt="a"> <a href="https://abs.example/">a</a></p>'
+        '<h2 id="frag">F</h2>',
         base_url=URL,
     )
     html = cleaned.html

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from connectors.base import Incremental, Item
@@ -24,6 +25,12 @@ Use your **badge**. See [[support:missing]] and [[wiki:syntax|the syntax]].
 <code python>
 print("badge")
 </code>
+
+<code json response.json>
+{"badge": "ok"}
+</code>
+
+{{wiki:dokuwiki-128.png?64|Logo}} [[sync:faq?do=edit|Edit the FAQ]]
 
   * Ünïcödé ☃
 """
@@ -55,6 +62,15 @@ def test_initial_sync_edit_and_delete(dokuwiki: DokuWikiSite, bench: Bench) -> N
     assert "<pre" in html and "print" in html
     assert f'href="{dokuwiki.url}doku.php?id=wiki:syntax"' in html  # absolute, at the wiki
     assert "missing" in html and "wikilink2" not in html and "support:missing" not in html
+    # a named code block keeps its name, not its "Download Snippet" link; no links to actions
+    assert "<p><code>response.json</code></p>" in html and '"badge": "ok"' in html
+    assert "export_code" not in html and "Download Snippet" not in html
+    assert "Edit the FAQ" in html and "do=edit" not in html and "detail.php" not in html
+    # the image is the full media file, which the wiki serves without a resize token
+    logo = f'src="{dokuwiki.url}lib/exe/fetch.php?media=wiki:dokuwiki-128.png"'
+    assert logo in html and 'width="64"' in html
+    image = httpx.get(f"{dokuwiki.url}lib/exe/fetch.php?media=wiki:dokuwiki-128.png")
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
 
     assert sync.run().unchanged == 3  # nothing changed: no fetch, no upload
     writes = sync.write_calls()

@@ -208,3 +208,72 @@ def test_red_links_are_listed_as_missing_pages() -> None:
         'data-wiki-id="ns:nope">nope</a></p>'
     )
     assert dokuwiki_missing(dokuwiki_html) == ["ns:nope"]
+
+
+# What DokuWiki's renderer writes for a named code block, a file block and media (see
+# tests/golden/dokuwiki/source); ids filled in as wiki.getPageHTML does.
+DOKU_BLOCKS = (
+    '<p>Run:</p>\n<dl class="code">\n<dt><a href="/doku.php?do=export_code&amp;id=ns:p&amp;'
+    'codeblock=0" title="Download Snippet" class="mediafile mf_json">response.json</a></dt>\n'
+    '<dd><pre class="code json">{&quot;a&quot;: 1}</pre>\n</dd></dl> after\n'
+    '<dl class="file">\n<dt><a href="/doku.php?do=export_code&amp;id=ns:p&amp;codeblock=1" '
+    'title="Download Snippet" class="mediafile mf_txt">notes.txt</a></dt>\n'
+    '<dd><pre class="code file txt">plain</pre>\n</dd></dl>'
+)
+
+
+def test_dokuwiki_named_code_blocks_keep_their_name_not_the_download_link() -> None:
+    cleaned = clean_dokuwiki_html(DOKU_BLOCKS)
+    assert cleaned == (
+        "<p>Run:</p>\n"
+        '<p><code>response.json</code></p>\n<pre class="code json">{"a": 1}</pre> after\n'
+        '<p><code>notes.txt</code></p>\n<pre class="code file txt">plain</pre>'
+    )
+
+
+def test_dokuwiki_images_show_the_full_media_file_without_wiki_links() -> None:
+    html = (
+        '<p><a href="/lib/exe/detail.php?id=ns:p&amp;media=wiki:logo.png" class="media" '
+        'title="wiki:logo.png"><img src="/lib/exe/fetch.php?w=64&amp;tok=0e74f2&amp;'
+        'media=wiki:logo.png" class="media" alt="Logo" width="64" /></a> '
+        # url rewriting on (userewrite=1): the same through /_detail/ and /_media/
+        '<a href="/_detail/wiki:logo.png?id=ns:p" class="media"><img src="/_media/wiki:logo.png'
+        '?w=32&amp;h=20&amp;tok=1a2b3c&amp;cache=nocache" class="media" alt="" /></a> '
+        # an external image goes through the wiki's cache: its token is needed as it is
+        '<a href="/lib/exe/fetch.php?tok=b6ca01&amp;media=https%3A%2F%2Fx.example%2Fi.png" '
+        'class="media"><img src="/lib/exe/fetch.php?w=10&amp;tok=d40286&amp;media=https%3A%2F%2F'
+        'x.example%2Fi.png" class="media" alt="" width="10" /></a> '
+        # a download link to a file is content: it stays
+        '<a href="/lib/exe/fetch.php?media=ns:manual.pdf" class="media mediafile mf_pdf" '
+        'title="ns:manual.pdf (1 MB)">The manual</a> '
+        # a missing media file: only its caption is left
+        '<a href="/lib/exe/detail.php?id=ns:p&amp;media=wiki:gone.png" class="media wikilink2" '
+        'title="wiki:gone.png"><img src="/lib/exe/fetch.php?media=wiki:gone.png" alt="Old logo" '
+        "/></a>.</p>"
+    )
+    cleaned = clean_dokuwiki_html(html)
+    assert cleaned == (
+        '<p><img src="/lib/exe/fetch.php?media=wiki:logo.png" class="media" alt="Logo" '
+        'width="64"> <img src="/_media/wiki:logo.png?cache=nocache" class="media" alt=""> '
+        '<img src="/lib/exe/fetch.php?w=10&amp;tok=d40286&amp;media=https%3A%2F%2Fx.example%2F'
+        'i.png" class="media" alt="" width="10"> <a href="/lib/exe/fetch.php?media=ns:manual.pdf"'
+        ' class="media mediafile mf_pdf">The manual</a> Old logo.</p>'
+    )
+
+
+def test_dokuwiki_links_to_wiki_actions_become_text_and_titles_go() -> None:
+    html = (
+        '<p><a href="/doku.php?id=ns:faq&amp;do=edit" class="wikilink1" title="ns:faq">edit'
+        '</a> <a href="/doku.php?id=start&amp;do=register" class="wikilink2" title="start">'
+        'register</a> <a href="https://wiki.example.com/doku.php?id=a&amp;do=export_raw" '
+        'class="wikilink1" title="a">raw</a> <a href="/doku.php?id=ns:faq#top" '
+        'class="wikilink1" title="ns:faq">FAQ</a> <a href="https://other.example/x?do=buy" '
+        'class="urlextern" title="https://other.example/x?do=buy" rel="ugc nofollow">buy</a> '
+        '<a href="mailto:a@example.com" class="mail" title="a@example.com">a@example.com</a></p>'
+    )
+    cleaned = clean_dokuwiki_html(html)
+    assert cleaned == (
+        '<p>edit register raw <a href="/doku.php?id=ns:faq#top" class="wikilink1">FAQ</a> '
+        '<a href="https://other.example/x?do=buy" class="urlextern" rel="ugc nofollow">buy</a> '
+        '<a href="mailto:a@example.com" class="mail">a@example.com</a></p>'
+    )
