@@ -10,13 +10,12 @@ when a call comes back 401 later (session expired), logs in again once and repea
 from __future__ import annotations
 
 import logging
-import threading
 import xmlrpc.client
 from dataclasses import dataclass
 from typing import Any
 
 from connectors.dokuwiki._settings import DokuWikiSettings
-from connectors.wikikit import WikiHttp
+from connectors.wikikit import LoginSession, WikiHttp
 from ingestor.errors import ConnectorError
 
 __all__ = ["DENIED", "DokuWikiRpc", "RpcFault"]
@@ -42,9 +41,7 @@ class DokuWikiRpc:
         self.settings = settings
         self.label = label
         self.http = http or WikiHttp(settings, label)
-        self._login_lock = threading.Lock()
-        self._session = 0
-        self._logged_in = False
+        self.session = LoginSession(self._login if settings.username is not None else None)
 
     def call(self, method: str, *params: Any, expect: frozenset[int] = frozenset()) -> Any:
         """Call ``method``; an expected fault comes back as :class:`RpcFault`.
@@ -57,11 +54,11 @@ class DokuWikiRpc:
         Raises:
             ConnectorError: HTTP or network failure, a malformed answer, or another fault.
         """
-        session = self._ensure_login()
+        session = self.session.ensure()
         result = self._call_once(method, params)
-        if isinstance(result, RpcFault) and result.code == DENIED and self._logged_in:
+        if isinstance(result, RpcFault) and result.code == DENIED and self.session.active:
             log.info("%s: %s was refused; logging in again", self.label, method)
-            self._relogin(session)
+            self.session.renew(session)
             result = self._call_once(method, params)
         if isinstance(result, RpcFault) and result.code not in expect:
             raise ConnectorError(self._fault_message(method, result))
@@ -104,25 +101,11 @@ class DokuWikiRpc:
 
     # -- login ---------------------------------------------------------------------------------
 
-    def _ensure_login(self) -> int:
-        if self.settings.username is None:
-            return 0
-        with self._login_lock:
-            if not self._logged_in:
-                self._login()
-            return self._session
-
-    def _relogin(self, session: int) -> None:
-        with self._login_lock:
-            if self._session == session:
-                self._login()
-
     def _login(self) -> None:
-        """``dokuwiki.login`` (call with the lock held)."""
+        """``dokuwiki.login`` (:class:`LoginSession` calls it, holding its lock)."""
         username, password = self.settings.username, self.settings.password
         assert username is not None and password is not None
         self.http.clear_cookies()
-        self._logged_in = False
         result = self._call_once("dokuwiki.login", (username, password.get_secret_value()))
         if isinstance(result, RpcFault):
             raise ConnectorError(self._fault_message("dokuwiki.login", result))
@@ -131,6 +114,4 @@ class DokuWikiRpc:
                 f"{self.label}: login as {username!r} failed (wrong password, or the wiki "
                 "has ACLs off: then remove username/password)"
             )
-        self._logged_in = True
-        self._session += 1
         log.info("%s: logged in as %s", self.label, username)

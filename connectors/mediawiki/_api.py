@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
 
 from connectors.mediawiki._settings import MediaWikiSettings
-from connectors.wikikit import WikiHttp
+from connectors.wikikit import LoginSession, WikiHttp
 from ingestor.errors import ConnectorError
 from ingestor.http import Verdict, classify_status
 
@@ -50,9 +49,7 @@ class MediaWikiApi:
         self.settings = settings
         self.label = label
         self.http = http or WikiHttp(settings, label, classify=classify_maxlag)
-        self._login_lock = threading.Lock()
-        self._session = 0  # bumped by every successful login
-        self._logged_in = False
+        self.session = LoginSession(self._login if settings.username is not None else None)
 
     # -- calls ---------------------------------------------------------------------------------
 
@@ -63,12 +60,12 @@ class MediaWikiApi:
             ConnectorError: HTTP or network failure, a non-JSON answer, or an API error
                 (``code: info``), the wiki and the request named.
         """
-        session = self._ensure_login()
+        session = self.session.ensure()
         body = self._call_once(params, method, authenticated=True)
         code = _error_code(body)
         if code in _SESSION_LOST and self.settings.username is not None:
             log.info("%s: session lost (%s); logging in again", self.label, code)
-            self._relogin(session)
+            self.session.renew(session)
             body = self._call_once(params, method, authenticated=True)
         return self._checked(body, params)
 
@@ -140,25 +137,11 @@ class MediaWikiApi:
 
     # -- login ---------------------------------------------------------------------------------
 
-    def _ensure_login(self) -> int:
-        if self.settings.username is None:
-            return 0
-        with self._login_lock:
-            if not self._logged_in:
-                self._login()
-            return self._session
-
-    def _relogin(self, session: int) -> None:
-        with self._login_lock:
-            if self._session == session:  # nobody else logged in again meanwhile
-                self._login()
-
     def _login(self) -> None:
-        """Log in with the bot password (call with the lock held)."""
+        """Log in with the bot password (:class:`LoginSession` calls it, holding its lock)."""
         username = self.settings.username
         assert username is not None and self.settings.password is not None
         self.http.clear_cookies()
-        self._logged_in = False
         token_body = self._call_once(
             {"action": "query", "meta": "tokens", "type": "login"}, "GET", authenticated=False
         )
@@ -189,8 +172,6 @@ class MediaWikiApi:
                 + (f": {self.http.redact(str(reason))[:300]}" if reason else "")
                 + " (use a bot password from Special:BotPasswords, name 'User@app')"
             )
-        self._logged_in = True
-        self._session += 1
         log.info("%s: logged in as %s", self.label, username)
 
 

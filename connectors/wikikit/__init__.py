@@ -1,4 +1,4 @@
-"""Pieces the wiki connectors (MediaWiki, DokuWiki) share: settings, HTTP client, HTML helpers."""
+"""What the wiki connectors (MediaWiki, DokuWiki) share: settings, HTTP, login, HTML helpers."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from connectors.wikikit._html import (
     unwrap,
 )
 from connectors.wikikit._http import WikiHttp
+from connectors.wikikit._login import LoginSession
 from connectors.wikikit._settings import WikiSettings
 
 __all__ = [
+    "LoginSession",
     "WikiHttp",
     "WikiSettings",
     "drop_elements",
