@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -48,3 +49,14 @@ def start_emulator() -> Iterator[Callable[[EmulatorSettings], EmulatorServer]]:
     yield start
     for server in started:
         server.stop()
+
+
+def require_system_package(missing_reason: str | None) -> None:
+    """Skip a test whose Debian package is missing, except on CI (``CI=true``), which must run
+    it: there a missing package fails the test instead of hiding it (``.ci/run`` installs them).
+    """
+    if missing_reason is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{missing_reason}; CI must run this test (.ci/run installs the package)")
+    pytest.skip(missing_reason)

@@ -136,7 +136,11 @@ def _type_name(annotation: Any) -> str:
     if origin is typing.Literal:
         return " / ".join(str(a) for a in args)
     if origin is list:
-        return f"list of {_type_name(args[0])}s" if args else "list"
+        if not args:
+            return "list"
+        if typing.get_origin(args[0]) is typing.Literal:  # "list of: md / pdf", not "pdfs"
+            return f"list of: {_type_name(args[0])}"
+        return f"list of {_type_name(args[0])}s"
     if annotation is SecretStr:
         return "secret string"
     if annotation is timedelta:

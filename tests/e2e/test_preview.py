@@ -8,10 +8,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from ingestor.preview import write_preview
 
+from ..conftest import require_system_package
 from .conftest import Site
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -59,10 +58,10 @@ def test_preview_writes_exact_payloads_and_an_index(site: Site, tmp_path: Path) 
     assert site.server.stats()["total"] == 0  # nothing was sent
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium package is not installed")
 def test_preview_renders_in_headless_chromium_and_its_links_work(
     site: Site, tmp_path: Path
 ) -> None:
+    require_system_package(None if CHROMIUM else "Debian's chromium package is not installed")
     assert CHROMIUM is not None
     seed(site)
     out = tmp_path / "preview"

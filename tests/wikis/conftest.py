@@ -27,6 +27,7 @@ from ingestor.report import SyncReport
 from ingestor.runner import sync_connectors
 from ingestor.sync import SyncOptions
 
+from .. import conftest as shared
 from . import servers
 
 BOT_APP = "fin"
@@ -98,9 +99,7 @@ class MediaWikiSite:
 
 
 def _skip_unless(kind: str) -> None:
-    reason = servers.missing_packages(kind)
-    if reason is not None:
-        pytest.skip(reason)
+    shared.require_system_package(servers.missing_packages(kind))
 
 
 @pytest.fixture(scope="session")
