@@ -13,6 +13,10 @@ the words of the body we would send are compared with the words of the expected 
 The micro-average sums the counts over all pages (long pages weigh more).
 
 Run: ``.venv/bin/python benchmarks/boilerplate_eval.py [--pages DIR]``.
+
+``--speed [--repeat R]`` times the stage's cost instead: ``convert_document`` over the HTML
+pages of ``convert_bench.py`` (all whole documents, the worst case) and over the saved pages,
+with the stage off and on, interleaved in one process, best of ``R`` runs.
 """
 
 from __future__ import annotations
@@ -21,14 +25,16 @@ import argparse
 import html
 import re
 import sys
+import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from connectors.base import Document
-from ingestor.convert import convert_document
+from ingestor.convert import _clean, convert_document
 
 PAGES = Path(__file__).resolve().parent.parent / "tests" / "boilerplate" / "pages"
 #: The url the expected bodies were made with (Readability's test harness uses it too).
@@ -118,11 +124,58 @@ def micro_average(scores: list[PageScore]) -> PageScore:
     )
 
 
+def _seconds(docs: Sequence[Document], *, stage: bool) -> float:
+    namespace = vars(_clean)  # where clean_html looks the stage up
+    real = namespace["prune_boilerplate"]
+    if not stage:
+        namespace["prune_boilerplate"] = lambda body: 0  # the stage off, nothing else changed
+    try:
+        start = time.perf_counter()
+        for doc in docs:
+            convert_document(doc)
+        return time.perf_counter() - start
+    finally:
+        namespace["prune_boilerplate"] = real
+
+
+def print_speed(pages: Path, repeat: int) -> None:
+    """Print MB/s of ``convert_document`` with the stage off and on (see the docstring)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from convert_bench import make_documents  # the benchmark's own generated pages
+
+    saved = [
+        Document(
+            external_id=folder.name,
+            body=(folder / "source.html").read_text(encoding="utf-8"),
+            body_format="html",
+            url=PAGE_URL,
+        )
+        for folder in sorted(pages.iterdir())
+        if (folder / "source.html").is_file()
+    ]
+    generated = [doc for doc in make_documents(200, 7) if doc.body_format == "html"]
+    for label, docs in (("convert_bench HTML pages", generated), ("saved pages", saved)):
+        megabytes = sum(len(doc.body.encode()) for doc in docs) / 1e6
+        off = on = float("inf")
+        for _ in range(repeat):
+            off = min(off, _seconds(docs, stage=False))
+            on = min(on, _seconds(docs, stage=True))
+        print(
+            f"{label} ({len(docs)}, {megabytes:.2f} MB): stage off {megabytes / off:.2f} MB/s,"
+            f" on {megabytes / on:.2f} MB/s ({100 * (off / on - 1):+.0f} %)"
+        )
+
+
 def main() -> None:
-    """Print the per-page table and the micro-average."""
+    """Print the per-page table and the micro-average (or, with ``--speed``, the cost)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=Path, default=PAGES)
+    parser.add_argument("--speed", action="store_true", help="time the stage instead")
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
+    if args.speed:
+        print_speed(args.pages, args.repeat)
+        return
     scores = score_all(args.pages)
     print("| page | expected words | sent words | recall | precision |")
     print("|---|---:|---:|---:|---:|")
