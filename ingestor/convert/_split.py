@@ -10,7 +10,11 @@ A page over ``max_page_bytes`` becomes one External Page per section:
   between blocks into numbered parts. A single block over the budget (one giant table) is an
   error, never a silent truncation;
 * sections are never merged to fill the budget, so an edit to one section changes only that
-  section (its hash), whatever the sizes of the others.
+  section (its hash), whatever the sizes of the others;
+* an in-page link (``#cite_note-1``) whose target lands in another section points at the
+  page's url with that fragment (the source page holds every anchor); one whose target is in
+  its own section stays a fragment. Links are measured in their long form, so rewriting never
+  takes a section over the budget.
 """
 
 from __future__ import annotations
@@ -44,11 +48,42 @@ def split_page(page: ConvertedPage, budget: int) -> list[ConvertedPage]:
     if _size(page.html) <= budget:
         return [page]
     root = lxml.html.fragment_fromstring(page.html, create_parent="div")
+    fragment_links = _page_url_fragments(root, page.url)
     blocks = list(root)
     while len(blocks) == 1 and blocks[0].tag in _WRAPPERS and len(blocks[0]):
         blocks = list(blocks[0])  # descend through a lone wrapper to the real blocks
     groups = _split(page, blocks, budget, level=0)
+    if fragment_links:
+        for _heading, group in groups:
+            _local_fragments(group, fragment_links)
     return _sections(page, groups)
+
+
+def _page_url_fragments(root: Block, url: str | None) -> dict[Block, str]:
+    """Point every in-page link at ``<url>#fragment``; the links, with their fragments."""
+    if not url:
+        return {}
+    base = url.split("#", 1)[0]
+    links: dict[Block, str] = {}
+    for link in root.iter("a"):
+        href = (link.get("href") or "").strip()
+        if href.startswith("#") and len(href) > 1:
+            links[link] = href[1:]
+            link.set("href", f"{base}{href}")
+    return links
+
+
+def _local_fragments(group: list[Block], fragment_links: dict[Block, str]) -> None:
+    """Links of ``group`` whose target is in ``group`` become fragments again."""
+    ids: set[str] = set()
+    for block in group:
+        ids.update(str(v) for v in block.xpath("descendant-or-self::*/@id"))
+        ids.update(str(v) for v in block.xpath("descendant-or-self::a/@name"))
+    for block in group:
+        for link in block.iter("a"):
+            fragment = fragment_links.get(link)
+            if fragment is not None and fragment in ids:
+                link.set("href", f"#{fragment}")
 
 
 def _split(

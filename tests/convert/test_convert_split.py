@@ -85,3 +85,23 @@ def test_one_block_over_the_budget_is_an_error_not_a_truncation() -> None:
     md = "# T\n\n```\n" + "x = 1\n" * 1000 + "```\n"
     with pytest.raises(PageError, match=r"guide.md: one <pre> alone is .* over max_page_bytes"):
         split_page(page_of(md), 2_000)
+
+
+def test_in_page_links_follow_their_target_across_sections() -> None:
+    # A footnote reference in one section, its note in another; a link within one section.
+    html = (
+        "<h2 id='usage'>Usage</h2><p>"
+        + "word " * 300
+        + "<sup><a href='#note-1'>[1]</a></sup> see <a href='#usage'>above</a>.</p>"
+        + "<h2 id='notes'>Notes</h2><ol><li id='note-1'>The note. "
+        + "word " * 300
+        + "</li></ol>"
+    )
+    doc = Document("faq", html, "html", url="https://wiki.example.com/FAQ")
+    page = convert_document(doc)
+    budget = 2_000
+    usage, notes = split_page(page, budget)
+    assert '<a href="https://wiki.example.com/FAQ#note-1">[1]</a>' in usage.html
+    assert '<a href="#usage">above</a>' in usage.html
+    assert '<li id="note-1">' in notes.html
+    assert all(size(section.html) <= budget for section in (usage, notes))
