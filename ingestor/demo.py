@@ -112,9 +112,13 @@ def _writes(stats: dict[str, object]) -> int:
 
 
 def _print_pages(console: Console, pages: list[dict[str, object]]) -> None:
-    table = Table(title="External Pages in the emulator's Fin Content Library")
-    for column in ("title", "url", "external_id", "AI agent", "Copilot"):
-        table.add_column(column)
+    # Rows are ruled: on a narrow terminal a long title or url folds onto a second line, which
+    # must not read as a page of its own; urls fold rather than lose their end to an ellipsis.
+    table = Table(title="External Pages in the emulator's Fin Content Library", show_lines=True)
+    for column in ("title", "url", "external_id"):
+        table.add_column(column, overflow="fold")
+    for column in ("AI agent", "Copilot"):
+        table.add_column(column, no_wrap=True)
     for page in sorted(pages, key=lambda p: str(p.get("external_id"))):
         table.add_row(
             str(page.get("title")),
