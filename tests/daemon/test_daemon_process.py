@@ -182,6 +182,9 @@ def test_metrics_parse_and_match_what_the_emulator_saw(
     )
     daemon = start_daemon(deployment)
     daemon.wait_event(connector="docs", status="ok")
+    # The engine logs the end of a run; the daemon records it in its metrics just after.
+    recorded = 'fin_ingestor_runs_total{connector="docs",status="ok"} 1.0'
+    wait_for(lambda: recorded in daemon.get("/metrics")[1], what="the run in /metrics")
 
     status, text = daemon.get("/metrics")
     assert status == 200
