@@ -52,20 +52,15 @@ class PageEvent:
 
 
 @dataclass
-class SyncReport:
-    """Result of syncing one connector once."""
+class SyncReport(RunCounts):
+    """Result of syncing one connector once: the counters the state database records (created,
+    updated, unchanged, deleted, failed, skipped, inherited), and what a person needs to read."""
 
     connector: str
     dry_run: bool = False
     run_id: int | None = None
     started_at: float = field(default_factory=time.time)
     finished_at: float | None = None
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    failed: int = 0
-    skipped: int = 0
     listed: int = 0
     #: False when the listing raised or skipped part of the source: nothing is deleted then.
     listing_complete: bool = True
@@ -100,17 +95,6 @@ class SyncReport:
                 self.skips.append(event)
         elif self.dry_run and event.outcome is not Outcome.UNCHANGED:
             self.changes.append(event)
-
-    def counts(self) -> RunCounts:
-        """The counters as the state database records them."""
-        return RunCounts(
-            created=self.created,
-            updated=self.updated,
-            unchanged=self.unchanged,
-            deleted=self.deleted,
-            failed=self.failed,
-            skipped=self.skipped,
-        )
 
     @property
     def duration(self) -> float:

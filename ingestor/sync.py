@@ -153,7 +153,7 @@ class _Run:
             self.store.finish_run(
                 report.run_id,
                 status=report.status,
-                counts=report.counts(),
+                counts=report,
                 error=report.error or report.deletion_blocked,
             )
             self.log.info(

@@ -26,9 +26,10 @@ RunStatus = Literal["running", "ok", "partial", "failed", "interrupted"]
 RUN_STATUSES: frozenset[str] = frozenset(get_args(RunStatus))
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class RunCounts:
-    """What one run did, page by page. Mutable so the engine can count as it goes."""
+    """What one run did, page by page. Mutable so the engine can count as it goes (its
+    ``SyncReport`` is one)."""
 
     created: int = 0
     updated: int = 0

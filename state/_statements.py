@@ -120,7 +120,7 @@ def run_record(row: Row[Any]) -> RunRecord:
         finished_at=epoch(values["finished_at"]),
         status=values["status"],
         dry_run=values["dry_run"],
-        counts=RunCounts(*(values[name] for name in COUNTER_NAMES)),
+        counts=RunCounts(**{name: values[name] for name in COUNTER_NAMES}),
         error=values["error"],
     )
 

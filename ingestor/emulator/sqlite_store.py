@@ -53,9 +53,12 @@ def _source(row: tuple[Any, ...]) -> SourceRecord:
 
 def _page(row: tuple[Any, ...]) -> PageRecord:
     (page_id, source_id, external_id, title, html, url, agent, copilot, sales, *times) = row
+    created_at, updated_at, last_ingested_at = times
     return PageRecord(
-        page_id, source_id, external_id, title, html, url, bool(agent), bool(copilot),
-        bool(sales), *times,
+        id=page_id, source_id=source_id, external_id=external_id, title=title, html=html,
+        url=url, ai_agent_availability=bool(agent), ai_copilot_availability=bool(copilot),
+        ai_sales_agent_availability=bool(sales), created_at=created_at, updated_at=updated_at,
+        last_ingested_at=last_ingested_at,
     )  # fmt: skip
 
 
@@ -172,7 +175,7 @@ class SqliteStore(Store):
         )
         self._page_count += 1
         assert cursor.lastrowid is not None
-        return PageRecord(cursor.lastrowid, *values)
+        return PageRecord.stored(page, cursor.lastrowid)
 
     def page(self, page_id: int) -> PageRecord | None:
         row = self._db.execute(

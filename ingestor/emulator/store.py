@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 __all__ = ["MemoryStore", "NewPage", "PageRecord", "SourceRecord", "Store"]
 
@@ -45,22 +45,19 @@ class NewPage:
     last_ingested_at: int
 
 
-@dataclass(frozen=True, slots=True)
-class PageRecord:
-    """One External Page."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageRecord(NewPage):
+    """One External Page: a :class:`NewPage` with the id the store gave it."""
 
     id: int
-    source_id: int
-    external_id: str
-    title: str
-    html: str
-    url: str | None
-    ai_agent_availability: bool
-    ai_copilot_availability: bool
-    ai_sales_agent_availability: bool
-    created_at: int
-    updated_at: int
-    last_ingested_at: int
+
+    @classmethod
+    def stored(cls, page: NewPage, page_id: int) -> PageRecord:
+        """``page`` under the id the store gave it."""
+        return cls(id=page_id, **{name: getattr(page, name) for name in _NEW_PAGE_FIELDS})
+
+
+_NEW_PAGE_FIELDS = tuple(field.name for field in fields(NewPage))
 
 
 class Store(ABC):
@@ -178,20 +175,7 @@ class MemoryStore(Store):
 
     def add_page(self, page: NewPage) -> PageRecord:
         self._last_page_id += 1
-        record = PageRecord(
-            self._last_page_id,
-            page.source_id,
-            page.external_id,
-            page.title,
-            page.html,
-            page.url,
-            page.ai_agent_availability,
-            page.ai_copilot_availability,
-            page.ai_sales_agent_availability,
-            page.created_at,
-            page.updated_at,
-            page.last_ingested_at,
-        )
+        record = PageRecord.stored(page, self._last_page_id)
         self._pages[record.id] = record
         self._page_ids.append(record.id)
         self._by_external_id[(record.source_id, record.external_id)] = record.id
