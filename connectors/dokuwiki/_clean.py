@@ -20,7 +20,13 @@ from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 import lxml.html  # type: ignore[import-untyped,unused-ignore]  # lxml ships no stubs
 
-from connectors.wikikit import drop_elements, has_class, parse_fragment, serialize_children
+from connectors.wikikit import (
+    distinct_link_targets,
+    drop_elements,
+    has_class,
+    parse_fragment,
+    serialize_children,
+)
 
 __all__ = ["clean_dokuwiki_html", "missing_pages"]
 
@@ -177,11 +183,6 @@ def missing_pages(html: str) -> list[str]:
     Returns:
         Each missing page's id once, in order of appearance.
     """
-    root = parse_fragment(html)
-    ids: dict[str, None] = {}
-    for link in root.iter("a"):
-        if has_class(link, ("wikilink2",)):
-            page_id = (link.get("title") or link.get("data-wiki-id") or "").strip()
-            if page_id:
-                ids[page_id] = None
-    return list(ids)
+    return distinct_link_targets(
+        html, ("wikilink2",), lambda link: link.get("title") or link.get("data-wiki-id") or ""
+    )

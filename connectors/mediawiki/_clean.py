@@ -8,7 +8,13 @@ become plain text. Everything else (tables, ``<pre>``, references) is kept.
 
 from __future__ import annotations
 
-from connectors.wikikit import drop_elements, has_class, parse_fragment, serialize_children
+from connectors.wikikit import (
+    distinct_link_targets,
+    drop_elements,
+    has_class,
+    parse_fragment,
+    serialize_children,
+)
 
 __all__ = ["clean_mediawiki_html", "missing_pages"]
 
@@ -46,11 +52,7 @@ def missing_pages(html: str) -> list[str]:
     Returns:
         Each missing page's title once, in order of appearance.
     """
-    root = parse_fragment(html)
-    titles: dict[str, None] = {}
-    for link in root.iter("a"):
-        if has_class(link, ("new",)):
-            title = (link.get("title") or "").removesuffix(" (page does not exist)").strip()
-            if title:
-                titles[title] = None
-    return list(titles)
+    suffix = " (page does not exist)"
+    return distinct_link_targets(
+        html, ("new",), lambda link: (link.get("title") or "").removesuffix(suffix)
+    )

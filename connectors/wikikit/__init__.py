@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from connectors.wikikit._html import (
+    distinct_link_targets,
     drop_elements,
     has_class,
     parse_fragment,
@@ -17,6 +18,7 @@ __all__ = [
     "LoginSession",
     "WikiHttp",
     "WikiSettings",
+    "distinct_link_targets",
     "drop_elements",
     "has_class",
     "parse_fragment",

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import lxml.html  # type: ignore[import-untyped,unused-ignore]  # lxml ships no stubs
 from lxml import etree
 
-__all__ = ["drop_elements", "has_class", "parse_fragment", "serialize_children", "unwrap"]
+__all__ = [
+    "distinct_link_targets",
+    "drop_elements",
+    "has_class",
+    "parse_fragment",
+    "serialize_children",
+    "unwrap",
+]
 
 _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
 
@@ -24,6 +31,21 @@ def has_class(element: etree._Element, names: Iterable[str]) -> bool:
     """Whether ``element`` carries one of the class tokens ``names``."""
     tokens = (element.get("class") or "").split()
     return any(name in tokens for name in names)
+
+
+def distinct_link_targets(
+    html: str, classes: Iterable[str], target: Callable[[etree._Element], str]
+) -> list[str]:
+    """What ``target`` reads off each link carrying one of ``classes`` (a wiki's "missing page"
+    links): each non-empty value once, in order of appearance."""
+    names = tuple(classes)
+    found: dict[str, None] = {}
+    for link in parse_fragment(html).iter("a"):
+        if has_class(link, names):
+            value = target(link).strip()
+            if value:
+                found[value] = None
+    return list(found)
 
 
 def drop_elements(
