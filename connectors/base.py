@@ -106,6 +106,14 @@ class Document:
     link_base: str | None = None
     #: Maps absolute links of this source to its pages' urls (a picklable object).
     links: LinkResolver | None = None
+    #: What audience rules can match on this page, by field: ``{"path": ("hr/leave.md",),
+    #: "label": ("internal", "faq"), "space": ("HR",)}``. Each connector kind documents its
+    #: fields (:attr:`Connector.audience_fields`); every value is a tuple of strings.
+    facts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Why the source restricts who may read this page (a Confluence view restriction, an ACL
+    #: hiding it from anonymous readers...), or None when anyone who can read the source can.
+    #: Restricted pages are excluded unless the connector's ``restricted`` setting says otherwise.
+    restricted: str | None = None
 
 
 @runtime_checkable
@@ -232,6 +240,9 @@ class Connector(ABC, Generic[SettingsT]):
 
     kind: ClassVar[str]
     Settings: ClassVar[type[ConnectorSettings]]
+    #: The fields of :attr:`Document.facts` this kind fills in (``validate`` reports audience
+    #: rules that match on any other field: they could never match).
+    audience_fields: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, settings: SettingsT) -> None:
         self.settings = settings
