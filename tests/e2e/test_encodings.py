@@ -27,7 +27,7 @@ FILES = {
 
 
 def first_line(text: str) -> str:
-    return text.split("\n")[1].split(",")[0].split("，")[0][:25]
+    return text.split("\n")[1].split(",")[0].split("\uff0c")[0][:25]
 
 
 def test_legacy_code_pages_arrive_as_text_and_noise_is_skipped(site: Site) -> None:
