@@ -14,6 +14,7 @@ Records are frozen dataclasses; errors are :class:`ingestor.errors.StateError` (
 
 from __future__ import annotations
 
+from state._location import location_problem
 from state._migrations import MIGRATIONS, SCHEMA_VERSION
 from state._records import (
     RUN_STATUSES,
@@ -41,4 +42,5 @@ __all__ = [
     "SourceRecord",
     "Store",
     "SyncEntry",
+    "location_problem",
 ]
