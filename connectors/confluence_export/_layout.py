@@ -58,6 +58,10 @@ INDEX_FILE = "index.html"
 _PAGE_FILE = re.compile(r"^(?:(?P<slug>.*)_)?(?P<id>[0-9]+)\.html?$", re.I)
 _INDEX_TITLE = re.compile(r"^\s*(?P<key>~?[A-Za-z0-9_-]+)\s*\((?P<name>.*)\)\s*$", re.S)
 _SAVED_SUFFIX = re.compile(r"\s+-\s+(?P<space>.+?)\s+-\s+Confluence\s*$")
+#: The ``div.pageSection`` a section heading belongs to (not its ``div.pageSectionHeader``).
+_SECTION_OF = (
+    "ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' pageSection ')][1]"
+)
 _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
 
 
@@ -158,7 +162,10 @@ def _attachments(root: Element) -> tuple[tuple[str, str], ...]:
     heading = _first(root, "//h2[@id='attachments']")
     if heading is None:
         return ()
-    section = _first(heading, "ancestor::div[contains(@class, 'pageSection')][1]")
+    section = _first(
+        heading,
+        "ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' pageSection ')][1]",
+    )
     listed = section if section is not None else heading.getparent()
     return tuple(
         (href, _text(a))
@@ -247,11 +254,7 @@ def parse_index(html: str) -> SpaceIndex:
     children: dict[str, tuple[TreeEntry, ...]] = {}
     titles: dict[str, str] = {}
     heading = _first(root, "//h2[contains(normalize-space(.), 'Available Pages')]")
-    section = (
-        _first(heading, "ancestor::div[contains(@class, 'pageSection')][1]")
-        if heading is not None
-        else None
-    )
+    section = _first(heading, _SECTION_OF) if heading is not None else None
     if section is not None:
         tree = _first(section, ".//ul")
         if tree is not None:

@@ -51,14 +51,12 @@ _CHROME_IDS = (
     "breadcrumb-section", "page-metadata-banner", "footer", "children-section",
 )  # fmt: skip
 _CHROME_CLASSES = ("page-metadata", "labels-editor", "like-button", "comment-threads")
+_HAS_CLASS = ".//*[contains(concat(' ', normalize-space(@class), ' '), ' {} ')]"
 _CHROME_XPATH = etree.XPath(
     " | ".join(
         [f".//*[@id='{i}']" for i in _CHROME_IDS]
-        + [
-            f".//*[contains(concat(' ', normalize-space(@class), ' '), ' {c} ')]"
-            for c in _CHROME_CLASSES
-        ]
-        + [".//div[contains(@class, 'pageSection')][.//h2[@id='comments' or @id='attachments']]"]
+        + [_HAS_CLASS.format(c) for c in _CHROME_CLASSES]
+        + [f"{_HAS_CLASS.format('pageSection')}[.//h2[@id='comments' or @id='attachments']]"]
     )
 )
 
@@ -244,6 +242,12 @@ def _point_at_asset(element: Element, attribute: str, value: str, state: _Links)
     if parent is not None:
         note = lxml.html.Element("em")
         note.text = f"[file not included: {name}]"
+        text = " ".join(str(element.text_content()).split()) if element.tag == "a" else ""
+        if text and text != name:  # the link's own words stay, the note follows them
+            keep = lxml.html.Element("span")
+            keep.text = text + " "
+            keep.append(note)
+            note = keep
         note.tail = element.tail
         parent.replace(element, note)
         state.notes += 1
