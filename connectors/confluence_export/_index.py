@@ -28,7 +28,8 @@ __all__ = ["ExportIndex", "PageFile", "build_index", "find_export_root", "read_e
 
 log = logging.getLogger(__name__)
 
-_CHUNK = 1 << 16
+#: ``index.html`` lists every page of the space: it may be far larger than any page.
+INDEX_LIMIT = 64 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +194,9 @@ def build_index(root: str, *, limit: int) -> ExportIndex:
     if INDEX_FILE in files:
         try:
             space = parse_index(
-                read_export_file(root, INDEX_FILE, limit).decode("utf-8", "replace")
+                read_export_file(root, INDEX_FILE, max(limit, INDEX_LIMIT)).decode(
+                    "utf-8", "replace"
+                )
             )
         except ConnectorError as exc:
             problems.append(ListingProblem(where=INDEX_FILE, message=str(exc)))
