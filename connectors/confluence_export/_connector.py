@@ -85,7 +85,8 @@ class ConfluenceExportConnector(Connector[ConfluenceExportSettings]):
 
     def _version(self, index: ExportIndex, page: PageFile) -> str:
         children = "|".join(f"{c.page_id}:{c.title}" for c in index.children(page.page_id))
-        tree = hashlib.sha256(children.encode()).hexdigest()[:8]
+        missing = ",".join(sorted(pid for pid in page.links if pid not in index.pages))
+        tree = hashlib.sha256(f"{children}/{missing}".encode()).hexdigest()[:8]
         return f"{self._version_salt}:{page.digest[:32] or f'size{page.size}'}:{tree}"
 
     def _open_export(self) -> ExportIndex:

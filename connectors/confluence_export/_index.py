@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 
@@ -28,6 +29,8 @@ __all__ = ["ExportIndex", "PageFile", "build_index", "find_export_root", "read_e
 
 log = logging.getLogger(__name__)
 
+#: Links to pages: ``href="Title_123.html"``, ``href="123.html"`` and ``pageId=123``.
+_PAGE_LINK = re.compile(rb"""href=["'](?:[^"'/:#?]*_)?([0-9]+)\.html|[?&;]pageId=([0-9]+)""")
 #: ``index.html`` lists every page of the space: it may be far larger than any page.
 INDEX_LIMIT = 64 << 20
 
@@ -41,12 +44,15 @@ class PageFile:
         rel: The file's name, relative to the export folder.
         digest: sha256 of the file ("" when it is over the size limit).
         size: Size in bytes.
+        links: Ids of the pages the file links to (found by a quick scan of its bytes), so a
+            page whose link targets come or go gets a new version.
     """
 
     page_id: str
     rel: str
     digest: str
     size: int
+    links: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -175,7 +181,14 @@ def _digest(root: str, rel: str, limit: int) -> PageFile | ListingProblem:
         if "over max_file_bytes" in str(exc):  # listed, so fetch fails it with this reason
             return PageFile(page_id, rel, "", os.lstat(os.path.join(root, rel)).st_size)
         return ListingProblem(where=rel, message=str(exc))
-    return PageFile(page_id, rel, hashlib.sha256(data).hexdigest(), len(data))
+    links = frozenset(a or b for a, b in _PAGE_LINK.findall(data))
+    return PageFile(
+        page_id,
+        rel,
+        hashlib.sha256(data).hexdigest(),
+        len(data),
+        frozenset(map(bytes.decode, links)),
+    )
 
 
 def build_index(root: str, *, limit: int) -> ExportIndex:

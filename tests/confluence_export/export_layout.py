@@ -65,9 +65,7 @@ def page_html(
         comments: Body of a "Comments:" section.
         space: The space name.
     """
-    trail = "".join(
-        f'\n<li><span><a href="{href}">{text}</a></span></li>' for href, text in crumbs
-    )
+    trail = "".join(f'\n<li><span><a href="{href}">{text}</a></span></li>' for href, text in crumbs)
     section = ""
     if attachments:
         rows = "".join(
@@ -127,7 +125,8 @@ def page_html(
 
                 <div id="content" class="view">
                     <div class="page-metadata">
-            Created by <span class='author'> Robin Ade</span>, last modified by <span class='editor'> Sam Bee</span> on Sep 20, 2026
+            Created by <span class='author'> Robin Ade</span>, last modified by
+            <span class='editor'> Sam Bee</span> on Sep 20, 2026
                     </div>
                     <div id="main-content" class="wiki-content group">
                     {main}
@@ -184,7 +183,8 @@ def index_html(tree: Sequence[tuple[str, str, Sequence[object]]], home: str) -> 
 <tr><th class="confluenceTh">Key</th><td class="confluenceTd">{SPACE_KEY}</td></tr>
 <tr><th class="confluenceTh">Name</th><td class="confluenceTd">{SPACE_NAME}</td></tr>
 <tr><th class="confluenceTh">Description</th><td class="confluenceTd">Customer help</td></tr>
-<tr><th class="confluenceTh">Created by</th><td class="confluenceTd">Robin Ade (Jan 04, 2024)</td></tr>
+<tr><th class="confluenceTh">Created by</th>
+<td class="confluenceTd">Robin Ade (Jan 04, 2024)</td></tr>
                     </table>
                     </div>
                     <br/>
@@ -266,7 +266,10 @@ def export_files(*, refunds_main: str = _REFUNDS_MAIN) -> dict[str, bytes]:
                 (
                     BILLING,
                     "Billing",
-                    [(INVOICES, "Rechnungen & Zahlungen", []), (REFUNDS, "Refunds : how long?", [])],
+                    [
+                        (INVOICES, "Rechnungen & Zahlungen", []),
+                        (REFUNDS, "Refunds : how long?", []),
+                    ],
                 ),
             ],
         )

@@ -106,7 +106,9 @@ def test_an_oversized_page_is_listed_and_fails_alone_at_fetch(tmp_path: Path) ->
         assert not [e for e in entries if isinstance(e, ListingProblem)]
         items = {e.external_id: e for e in entries if not isinstance(e, ListingProblem)}
         assert export.fetch(items["301"]).title == "Rechnungen & Zahlungen"
-        with pytest.raises(ConnectorError, match=r"Help-Center_100\.html: file is .* over max_file"):
+        with pytest.raises(
+            ConnectorError, match=r"Help-Center_100\.html: file is .* over max_file"
+        ):
             export.fetch(items["100"])
 
 
