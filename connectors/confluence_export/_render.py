@@ -50,7 +50,12 @@ _CHROME_IDS = (
     "likes-and-labels-container", "likes-section", "labels-section", "comments-section",
     "breadcrumb-section", "page-metadata-banner", "footer", "children-section",
 )  # fmt: skip
-_CHROME_CLASSES = ("page-metadata", "labels-editor", "like-button", "comment-threads")
+# The table of contents is furniture: the REST connector drops it by its macro name, which the
+# export does not write (``<div class='toc-macro rbtoc1592231715066'>``).
+_CHROME_CLASSES = (
+    "page-metadata", "labels-editor", "like-button", "comment-threads", "toc-macro",
+    "client-side-toc-macro",
+)  # fmt: skip
 _HAS_CLASS = ".//*[contains(concat(' ', normalize-space(@class), ' '), ' {} ')]"
 _CHROME_XPATH = etree.XPath(
     " | ".join(
@@ -128,6 +133,8 @@ def render_page(
             _rewrite_link(element, state)
         else:
             _rewrite_image(element, state)
+    if len(main) and main[-1].tail:
+        main[-1].tail = main[-1].tail.rstrip() or None  # the template's indentation
     if not _has_content(main):
         _append_children(main, children, state)
     if targets.asset_base_url is not None:
