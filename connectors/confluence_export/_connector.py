@@ -29,6 +29,7 @@ from connectors.confluence_export._index import (
     read_export_file,
 )
 from connectors.confluence_export._layout import (
+    INDEX_FILE,
     ExportedPage,
     link_target_id,
     page_title,
@@ -59,6 +60,7 @@ class ConfluenceExportConnector(Connector[ConfluenceExportSettings]):
         self._workdir: str | None = None
         self._finalizer: weakref.finalize[[str, bool], ConfluenceExportConnector] | None = None
         self._index: ExportIndex | None = None
+        self._link_targets: LinkTargets | None = None
         self._source = ""
         self._template = settings.page_url_template()
         self._version_salt = hashlib.sha256(
@@ -108,6 +110,7 @@ class ConfluenceExportConnector(Connector[ConfluenceExportSettings]):
                 "nothing is deleted"
             )
         self._index = index
+        self._link_targets = self._targets_for(index)
         log.info(
             "confluence export %s: %d pages of space %r from %s",
             self.name,
@@ -141,22 +144,20 @@ class ConfluenceExportConnector(Connector[ConfluenceExportSettings]):
         Raises:
             ConnectorError: The page is not in the current listing, unreadable or too large.
         """
-        index = self._index
+        index, targets = self._index, self._link_targets
         page = index.pages.get(item.external_id) if index is not None else None
-        if index is None or page is None:
+        if index is None or targets is None or page is None:
             raise ConnectorError(f"{item.external_id}: not in the current export listing")
         data = read_export_file(index.root, page.rel, self.settings.max_file_bytes)
         try:
             exported = parse_page(_decode(data, page.rel))
-            rendered = render_page(exported, index.children(page.page_id), self._targets(index))
+            rendered = render_page(exported, index.children(page.page_id), targets)
         except ValueError as exc:  # lxml refuses some input (characters XML cannot carry)
             raise ConnectorError(f"{page.rel}: its HTML cannot be parsed: {exc}") from exc
         if rendered.notes:
             log.info("%s: %d file link(s) replaced by a note", page.rel, rendered.notes)
-        space = index.space
-        title = page_title(exported.raw_title, self._space_names(index, exported))
-        ancestors = _ancestors(exported, page.page_id, index)
-        tree_path = "/".join(t.replace("/", "-") for _id, t in [*ancestors, ("", title)])
+        names = _space_names(index, exported)
+        title = page_title(exported.raw_title, names)
         return Document(
             external_id=page.page_id,
             body=rendered.html,
@@ -166,23 +167,18 @@ class ConfluenceExportConnector(Connector[ConfluenceExportSettings]):
             url=self.url_for(page.page_id),
             metadata={
                 "path": page.rel,
-                "space": space.key or space.name,
+                "space": names[0] if names else "",
                 "export": self._source,
                 "missing_links": list(rendered.missing),
             },
-            facts={
-                "path": (tree_path,),
-                "space": tuple(dict.fromkeys(n for n in (space.key, space.name) if n)),
-                "ancestor": tuple(dict.fromkeys(v for pair in ancestors for v in pair if v)),
-                "label": exported.labels,
-            },
+            facts=_facts(title, names, _ancestors(exported, page.page_id, index), exported),
         )
 
     def url_for(self, page_id: str) -> str:
         """The url Fin cites for a page id (and the target of links to it)."""
         return self._template.format(id=page_id)
 
-    def _targets(self, index: ExportIndex) -> LinkTargets:
+    def _targets_for(self, index: ExportIndex) -> LinkTargets:
         return LinkTargets(
             url_for=self.url_for,
             is_page=index.pages.__contains__,
@@ -193,18 +189,12 @@ class ConfluenceExportConnector(Connector[ConfluenceExportSettings]):
             ids_by_title={title: pid for pid, title in index.space.titles.items()},
         )
 
-    @staticmethod
-    def _space_names(index: ExportIndex, exported: ExportedPage) -> tuple[str, ...]:
-        names = [index.space.name, index.space.key]
-        if exported.breadcrumbs and exported.breadcrumbs[0][0] == "index.html":
-            names.append(exported.breadcrumbs[0][1])  # the crumb to the overview: the space
-        return tuple(n for n in names if n)
-
     # -- cleanup -------------------------------------------------------------------------------
 
     def close(self) -> None:
         """Remove the temporary extraction folder."""
         self._index = None
+        self._link_targets = None
         self._cleanup()
 
     def _cleanup(self) -> None:
@@ -212,6 +202,30 @@ class ConfluenceExportConnector(Connector[ConfluenceExportSettings]):
             self._finalizer()  # shutil.rmtree(workdir, ignore_errors=True), once
             self._finalizer = None
         self._workdir = None
+
+
+def _space_names(index: ExportIndex, exported: ExportedPage) -> tuple[str, ...]:
+    """Key and name of the space (``index.html``, else the page's crumb to the overview)."""
+    names = [index.space.key, index.space.name]
+    if exported.breadcrumbs and exported.breadcrumbs[0][0] == INDEX_FILE:
+        names.append(exported.breadcrumbs[0][1])
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
+def _facts(
+    title: str,
+    space_names: tuple[str, ...],
+    ancestors: list[tuple[str, str]],
+    exported: ExportedPage,
+) -> dict[str, tuple[str, ...]]:
+    """What audience rules match on (see ``audience_fields``)."""
+    tree_path = "/".join(t.replace("/", "-") for _id, t in [*ancestors, ("", title)])
+    return {
+        "path": (tree_path,),
+        "space": space_names,
+        "ancestor": tuple(dict.fromkeys(v for pair in ancestors for v in pair if v)),
+        "label": exported.labels,
+    }
 
 
 def _ancestors(exported: ExportedPage, page_id: str, index: ExportIndex) -> list[tuple[str, str]]:
