@@ -169,3 +169,14 @@ def test_the_index_gives_the_space_and_its_tree() -> None:
     assert index.titles["301"] == "Rechnungen & Zahlungen"
     bare = parse_index(index_html([], "x.html").replace("<title>HELP (", "<title>X ("))
     assert (bare.key, bare.children) == ("HELP", {})  # the details table wins over the title
+
+
+def test_without_index_html_the_breadcrumbs_name_the_space(tmp_path: Path) -> None:
+    files = export_files()
+    del files["index.html"]
+    write_export(tmp_path, files, zipped=False)
+    docs = documents(tmp_path)
+    assert docs["200"].title == "Getting started"
+    assert docs["200"].facts["space"] == ("Help Center",)
+    assert docs["200"].facts["ancestor"] == ("100", "Help Center")
+    assert docs["300"].body == ""  # no page tree: nothing to list for a children-only page
