@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from connectors.base import ConnectorSettings, resolve_config_path
+from connectors.fs_contain import check_root
 
 __all__ = ["DEFAULT_URL_TEMPLATE", "URL_PLACEHOLDERS", "NotionExportSettings"]
 
@@ -80,6 +81,7 @@ class NotionExportSettings(ConnectorSettings):
     @classmethod
     def _path_exists(cls, value: Path, info: ValidationInfo) -> Path:
         path = resolve_config_path(value, info)
+        check_root(str(path))
         if not path.exists():
             raise ValueError(f"export path does not exist: {path}")
         if not (path.is_dir() or path.suffix.lower() == ".zip"):
