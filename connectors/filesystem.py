@@ -86,7 +86,8 @@ class FilesystemSettings(ConnectorSettings):
     root: Path = Field(
         description=(
             "Folder to sync. Must exist. A relative path is resolved against the folder of the "
-            "config file."
+            "config file. Nothing outside it is read, even through links (see follow_symlinks); "
+            "/ and folders under /proc, /sys and /dev are refused."
         )
     )
     include: list[str] = Field(

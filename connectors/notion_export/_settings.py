@@ -30,7 +30,8 @@ class NotionExportSettings(ConnectorSettings):
             "a folder where exports land (the newest .zip export wins, all its -Part-N.zip "
             "files together) or an already unpacked export folder. Both 'Markdown & CSV' and "
             "'HTML' exports are read. A relative path is resolved against the folder of the "
-            "config file."
+            "config file. Nothing outside the export is read, even through links; / and "
+            "folders under /proc, /sys and /dev are refused."
         )
     )
     url_template: str = Field(
