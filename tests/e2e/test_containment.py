@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestor.report import PageEvent, SyncReport
+from ingestor.report import PageEvent, SyncObserver, SyncReport
 from ingestor.runner import sync_connectors
 from ingestor.sync import SyncOptions
 
@@ -49,8 +49,8 @@ def hostile_share(site: Site, outside: Path) -> Iterator[Site]:
     server.close()
 
 
-def run(site: Site, observer: object | None = None) -> SyncReport:
-    [report] = sync_connectors(site.config(), options=SyncOptions(), observer=observer)  # type: ignore[arg-type]
+def run(site: Site, observer: SyncObserver | None = None) -> SyncReport:
+    [report] = sync_connectors(site.config(), options=SyncOptions(), observer=observer)
     return report
 
 
