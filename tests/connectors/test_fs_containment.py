@@ -6,6 +6,7 @@ what the connector says and, through an audit hook, that no file outside the sha
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -311,3 +312,30 @@ def test_hard_links_are_read_by_default_and_skipped_on_request(tmp_path: Path) -
         "linked.md: has 2 hard links and hard_links is 'skip'; not read"
     )
     assert skip.fetch(items["single.md"]).body == "# Single\n"
+
+
+def test_a_root_that_is_a_link_to_proc_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "share").symlink_to("/proc/self", target_is_directory=True)
+    with pytest.raises(ValueError, match=r"under /proc"):
+        FilesystemSettings.model_validate(
+            {"name": "kb", "url": "https://x.example/", "root": tmp_path / "share"}
+        )
+
+
+def test_no_descriptor_is_left_open_whatever_the_outcome(share: Path) -> None:
+    (share / "users.txt").symlink_to("/etc/passwd")
+    (share / "alias.md").symlink_to("docs/guide.md")
+    (share / "loop.md").symlink_to("loop.md")
+    (share / "linked").symlink_to("docs", target_is_directory=True)
+    (share / "outside").symlink_to(share.parent / "outside", target_is_directory=True)
+    os.mkfifo(share / "pipe.md")
+    kb = connector(share)
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(3):
+        for item in listing(kb).values():
+            with contextlib.suppress(ConnectorError):
+                kb.fetch(item)
+        for rel in ("pipe.md", "loop.md", "gone.md", "docs/guide.md/x"):
+            with pytest.raises(ConnectorError):
+                kb.fetch(Item(external_id=rel, version=""))
+    assert len(os.listdir("/proc/self/fd")) == before
