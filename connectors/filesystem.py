@@ -14,12 +14,14 @@ the file name). A file without text (a scanned PDF) raises
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import re
 import string
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import ClassVar, Literal
@@ -120,6 +122,13 @@ class FilesystemSettings(ConnectorSettings):
     max_file_bytes: int = Field(
         default=5_000_000, gt=0, description="Files larger than this many bytes are refused."
     )
+    encoding: str | None = Field(
+        default=None,
+        description="Code page of the share's legacy text files, e.g. cp1251 or shift_jis: "
+        "used for Markdown, HTML and text files that are not UTF-8 and carry no byte order "
+        "mark or declared charset, instead of detecting it. Default: detect (chardet); a file "
+        "whose encoding cannot be told with confidence is skipped and reported.",
+    )
     formats: list[FileFormat] = Field(
         default_factory=lambda: list(DEFAULT_FORMATS),
         min_length=1,
@@ -217,6 +226,18 @@ class FilesystemSettings(ConnectorSettings):
                 raise ValueError(f"url_template: unknown placeholder {shown}; known: {known}")
         return value
 
+    @field_validator("encoding", mode="after")
+    @classmethod
+    def _encoding_is_known(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return codecs.lookup(value).name
+        except LookupError:
+            raise ValueError(
+                f"unknown encoding {value!r} (a Python codec name, e.g. cp1251)"
+            ) from None
+
 
 class FilesystemConnector(Connector[FilesystemSettings]):
     """Syncs the pages of one folder tree: Markdown, HTML, text, and opt-in Word and PDF."""
@@ -257,6 +278,8 @@ class FilesystemConnector(Connector[FilesystemSettings]):
                 continue
             if kind == "docx" and PurePosixPath(entry.external_id).name.startswith("~$"):
                 continue  # Word's lock file next to an open document, not a document
+            if self.settings.encoding is not None:  # a new setting re-reads every file once
+                entry = replace(entry, version=f"{entry.version}:{self.settings.encoding}")
             yield entry
 
     def fetch(self, item: Item) -> Document:
@@ -282,7 +305,7 @@ class FilesystemConnector(Connector[FilesystemSettings]):
                 f"{rel}: binary content (NUL or control bytes), not a Markdown, HTML or text page"
             )
         body_format = _BODY_FORMATS[kind]
-        text, encoding = decode_text(data, kind=body_format)
+        text, encoding = decode_text(data, kind=body_format, encoding=self.settings.encoding)
         return Document(
             external_id=rel,
             body=text,

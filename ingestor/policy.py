@@ -9,7 +9,11 @@ __all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncOptions"]
 
 #: Bump when conversion output changes on purpose: every page is then re-converted once (and
 #: re-uploaded only where its HTML really changed, thanks to the hash gate).
-CONVERTER_VERSION = "2"
+CONVERTER_VERSION = "3"
+#: The converter version the content hash's salt was frozen at. The salt once followed
+#: CONVERTER_VERSION, which made every bump re-send every page; it now holds only what is sent
+#: along with the HTML, and keeps this constant so that hashes stored before stay valid.
+_HASH_SALT_VERSION = "2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +38,19 @@ class PagePolicy:
     locale: str = "en"
 
     def fingerprint(self) -> str:
-        """Short hash of what changes the pages sent without changing the source."""
-        raw = "|".join(
-            (
-                CONVERTER_VERSION,
-                str(self.ai_agent_availability),
-                str(self.ai_copilot_availability),
-                self.locale,
-            )
-        )
-        return hashlib.sha256(raw.encode()).hexdigest()[:12]
+        """Short hash of what changes the pages sent without changing the source: a change
+        makes the version gate let every page through to conversion once."""
+        return _short_hash(CONVERTER_VERSION, *self._sent_along())
+
+    def hash_salt(self) -> str:
+        """Short hash of what is sent along with each page's HTML (not how it was converted):
+        the content hash gate compares it, so a change re-sends pages; a converter upgrade
+        re-sends only pages whose HTML changed."""
+        return _short_hash(_HASH_SALT_VERSION, *self._sent_along())
+
+    def _sent_along(self) -> tuple[str, ...]:
+        return (str(self.ai_agent_availability), str(self.ai_copilot_availability), self.locale)
+
+
+def _short_hash(*parts: str) -> str:
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]

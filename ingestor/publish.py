@@ -37,6 +37,7 @@ class PageWriter:
         self.connector = sources.connector
         self.policy = policy
         self.version_suffix = version_suffix
+        self.hash_salt = "|" + policy.hash_salt()
         self.source_id: int | None = None
 
     def open_source(self, *, dry_run: bool) -> None:
@@ -45,7 +46,7 @@ class PageWriter:
 
     def page_hash(self, page: ConvertedPage) -> str:
         """The hash state keeps: the content's, salted with what the policy sends along."""
-        return hashlib.sha256(f"{page.content_hash}|{self.version_suffix}".encode()).hexdigest()
+        return hashlib.sha256(f"{page.content_hash}|{self.hash_salt}".encode()).hexdigest()
 
     def needs_upload(self, page: ConvertedPage, entry: SyncEntry | None, *, full: bool) -> bool:
         """Whether Intercom lacks this exact page (``full`` re-sends everything)."""
