@@ -231,6 +231,15 @@ class ConnectorSettings(BaseModel):
         "Default: daemon.run_on_start.",
     )
 
+    def source_problems(self) -> list[str]:
+        """Why the source cannot be read right now (a mount not there yet), one line each.
+
+        Not a config error: the source may appear later, and until then only this connector's
+        runs fail (nothing is deleted). ``ingestor validate`` shows these as warnings (errors
+        with ``--strict``). Kinds with a local source override it; it must not do network I/O.
+        """
+        return []
+
 
 SettingsT = TypeVar("SettingsT", bound=ConnectorSettings)
 

@@ -131,8 +131,18 @@ def _root(
 
 
 @app.command()
-def validate(config: ConfigOption) -> None:
-    """Check a config file: every error at once, with file, line and key."""
+def validate(
+    config: ConfigOption,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Sources unavailable now (a missing root) are errors."),
+    ] = False,
+) -> None:
+    """Check a config file: every error at once, with file, line and key.
+
+    A source that is unavailable right now (a share not mounted yet) is a warning: at run time
+    only that connector's runs fail, and they recover when it appears.
+    """
     from ingestor.config import load_config
     from state import location_problem
 
@@ -140,6 +150,17 @@ def validate(config: ConfigOption) -> None:
     problem = location_problem(loaded.state.path)
     if problem is not None:
         _fail(ConfigError([ConfigIssue("state.path", problem, file=str(config))]))
+    unavailable = [
+        ConfigIssue(
+            f"connectors[{index}].{text.split(':', 1)[0]}", text.split(": ", 1)[1], file=str(config)
+        )
+        for index, settings in enumerate(loaded.connectors)
+        for text in settings.source_problems()
+    ]
+    if unavailable and strict:
+        _fail(ConfigError(unavailable))
+    for issue in unavailable:
+        stderr.print(f"[yellow]warning:[/yellow] {issue}", highlight=False, soft_wrap=True)
     stdout.print(f"{config}: valid, {len(loaded.connectors)} connector(s)", highlight=False)
     stdout.print(f"  state: {loaded.state.path}", highlight=False)
     for c in loaded.connectors:
