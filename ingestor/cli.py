@@ -258,6 +258,23 @@ def daemon(
 
 
 @app.command()
+def doctor(config: ConfigOption) -> None:
+    """Check Intercom (token, reachability, rate limit, clock), the state and every source.
+
+    Writes nothing. Exit 0 when every check passes or only warns, 1 when one fails.
+    """
+    from ingestor.config import load_config
+    from ingestor.console import print_checks
+    from ingestor.doctor import run_checks
+
+    loaded = _guarded(lambda: load_config(config))
+    checks = _guarded(lambda: run_checks(loaded))
+    print_checks(stdout, checks)
+    if any(check.verdict == "failed" for check in checks):
+        raise typer.Exit(ExitCode.PARTIAL)
+
+
+@app.command()
 def health(
     config: ConfigOption,
     ready: Annotated[
