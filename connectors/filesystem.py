@@ -191,6 +191,9 @@ class FilesystemSettings(ConnectorSettings):
             raise ValueError(f"not a directory: {path}")
         return path  # a missing root is a run failure, not a config error (a late mount)
 
+    def local_source(self) -> Path | None:
+        return self.root
+
     def source_problems(self) -> list[str]:
         if not self.root.is_dir():
             return [f"root: directory does not exist (yet?): {self.root}"]

@@ -18,7 +18,14 @@ from ingestor.report import SyncObserver, SyncReport
 from ingestor.sync import PagePolicy, SyncEngine, SyncOptions
 from state import Store
 
-__all__ = ["build_client", "build_connector", "page_policy", "select_connectors", "sync_connectors"]
+__all__ = [
+    "adopt_renamed",
+    "build_client",
+    "build_connector",
+    "page_policy",
+    "select_connectors",
+    "sync_connectors",
+]
 
 log = logging.getLogger("ingestor")
 
@@ -67,6 +74,17 @@ def build_connector(settings: ConnectorSettings) -> Connector[Any]:
     return cls(settings)
 
 
+def adopt_renamed(store: Store, settings: ConnectorSettings) -> None:
+    """Move a renamed connector's state (``renamed_from``) to its new name, once."""
+    old = settings.renamed_from
+    if old is not None and store.rename_connector(old, settings.name):
+        log.info(
+            "connector %s: took over the source, pages and runs of %s (renamed_from)",
+            settings.name,
+            old,
+        )
+
+
 def select_connectors(config: Config, names: Sequence[str] | None) -> list[ConnectorSettings]:
     """The enabled connectors, or exactly the named ones (enabled or not) in config order."""
     if not names:
@@ -98,6 +116,8 @@ def sync_connectors(
         for settings in selected:
             if engine.stop_event.is_set():
                 break
+            if not (options and options.dry_run):
+                adopt_renamed(store, settings)
             with build_connector(settings) as connector:
                 report = engine.sync(connector, page_policy(config, settings), options)
             reports.append(report)

@@ -88,6 +88,9 @@ class ConfluenceExportSettings(ConnectorSettings):
             raise ValueError(f"not a .zip file or a folder: {path}")
         return path  # a missing export is a run failure, not a config error (a late mount)
 
+    def local_source(self) -> Path | None:
+        return self.path
+
     def source_problems(self) -> list[str]:
         if not self.path.exists():
             return [f"path: export does not exist (yet?): {self.path}"]

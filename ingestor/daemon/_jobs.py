@@ -15,7 +15,7 @@ from ingestor.errors import AuthenticationError
 from ingestor.http import RateBudget
 from ingestor.intercom import ClientStats, IntercomClient
 from ingestor.report import SyncReport
-from ingestor.runner import build_client, build_connector, page_policy
+from ingestor.runner import adopt_renamed, build_client, build_connector, page_policy
 from ingestor.sync import SyncEngine
 from state import Store
 
@@ -112,6 +112,7 @@ class SyncJobs:
             with self._client(config) as client:
                 progress.client = client
                 try:
+                    adopt_renamed(self._store, settings)
                     with build_connector(settings) as connector:
                         engine = SyncEngine(
                             client,
