@@ -41,6 +41,7 @@ from connectors.base import (
 from connectors.confluence._api import CloudApi, ConfluenceApi, DataCenterApi, PageRef
 from connectors.confluence._html import clean_confluence_html, missing_pages
 from connectors.confluence._http import ConfluenceHttp, NotFound
+from connectors.confluence._restrictions import RestrictionChecker
 from connectors.confluence._scope import (
     Scope,
     ancestor_chain,
@@ -63,6 +64,7 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
 
     kind: ClassVar[str] = "confluence"
     Settings: ClassVar[type[ConnectorSettings]] = ConfluenceSettings
+    audience_fields: ClassVar[frozenset[str]] = frozenset({"space", "label", "ancestor"})
 
     def __init__(
         self,
@@ -76,6 +78,7 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
         api_class = CloudApi if settings.deployment == "cloud" else DataCenterApi
         self._api: ConfluenceApi = api_class(self._http, settings.page_size, settings.body_format)
         self._fetch_slots = threading.BoundedSemaphore(settings.max_parallel_fetches)
+        self._restrictions = RestrictionChecker(self._http, cloud=settings.deployment == "cloud")
         self._scope = Scope(
             spaces=frozenset(settings.spaces),
             roots=frozenset(settings.root_page_ids),
@@ -97,6 +100,7 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
             ConnectorError: A space is missing or Confluence failed mid-listing (after retries).
         """
         settings = self.settings
+        self._restrictions.new_run()
         spaces = self._api.resolve_spaces(settings.spaces)
         included = self._labelled(settings.include_labels)
         excluded = self._labelled(settings.exclude_labels)
@@ -142,11 +146,13 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
         try:
             with self._fetch_slots:  # the engine fetches from many threads; the wiki gets a few
                 page = self._api.page(item.external_id)
+                ref = page.ref
+                if ref.status != "current":
+                    raise ConnectorError(f"page {ref.id} is {ref.status} now, not current")
+                # a failed check raises: a page is never sent as unrestricted on a guess
+                access = self._restrictions.access(ref.id, page.details, page.container_id)
         except NotFound as exc:
             raise ConnectorError(f"page {item.external_id} no longer exists: {exc}") from None
-        ref = page.ref
-        if ref.status != "current":
-            raise ConnectorError(f"page {item.external_id} is {ref.status} now, not current")
         base = self.settings.base_url
         url = base + ref.webui if ref.webui else f"{base}/pages/viewpage.action?pageId={ref.id}"
         try:
@@ -160,10 +166,12 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
             title=ref.title or None,
             url=url,
             metadata={
-                "space": ref.space_key or item.locator,
+                "space": ref.space_key or access.space_key or item.locator,
                 "version": ref.version,
                 "missing_links": missing_pages(page.html),
             },
+            facts=access.facts(),
+            restricted=access.restricted,
         )
 
     # -- incremental -----------------------------------------------------------------------
@@ -188,6 +196,7 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
             log.info("confluence %s: cursor %r not understood; full listing", self.name, cursor)
             return None
         since, full_listing = parsed
+        self._restrictions.new_run()
         now = self._now()
         if now - full_listing > self.settings.full_listing_every:
             log.info("confluence %s: last full listing older than full_listing_every", self.name)

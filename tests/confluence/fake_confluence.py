@@ -28,7 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-from .fake_confluence_model import CqlError, FakePage, FakeWiki, parse_cql
+from .fake_confluence_access import AccessRoutes
+from .fake_confluence_model import CqlError, FakePage, parse_cql
 
 __all__ = ["FakeConfluence", "Fault"]
 
@@ -50,8 +51,9 @@ class Fault:
     fired: int = 0
 
 
-class FakeConfluence(FakeWiki):
-    """The fake site: data (from :class:`FakeWiki`), routes, faults and a request log."""
+class FakeConfluence(AccessRoutes):
+    """The fake site: data (from :class:`FakeWiki`), restrictions (:class:`AccessRoutes`),
+    routes, faults and a request log."""
 
     def __init__(
         self,
@@ -76,17 +78,24 @@ class FakeConfluence(FakeWiki):
         self._server: ThreadingHTTPServer | None = None
         self._scheme = "http"
         self.archiving = True  # False: a Data Center older than 7.10 (no "archived" status)
+        self.draft_ancestor_404 = self.v1_ancestors_omit_folders = deployment == "cloud"
         Route = tuple[str, str, Callable[..., Answer]]
         v2: list[Route] = [
             ("v2.spaces", r"/api/v2/spaces", self._v2_spaces),
             ("v2.space_pages", r"/api/v2/spaces/(\d+)/pages", self._v2_space_pages),
             ("v2.page", r"/api/v2/pages/(\d+)", self._v2_page),
+            ("v2.ancestors", r"/api/v2/pages/(\d+)/ancestors", self._v2_ancestors),
         ]
         v1: list[Route] = [
             ("v1.space", r"/rest/api/space", self._v1_spaces),
             ("v1.search", r"/rest/api/content/search", self._v1_search),
             ("v1.content", r"/rest/api/content", self._v1_content_list),
             ("v1.page", r"/rest/api/content/(\d+)", self._v1_page),
+            (
+                "v1.restriction",
+                r"/rest/api/content/(\d+)/restriction/byOperation/read",
+                self._v1_restriction,
+            ),
         ]
         routes = (v2 if deployment == "cloud" else []) + v1
         self.routes: list[tuple[str, re.Pattern[str], Callable[..., Answer]]] = [
@@ -201,7 +210,7 @@ class FakeConfluence(FakeWiki):
             "title": page.title,
             "spaceId": self.spaces[page.space_key],
             "parentId": page.parent_id,
-            "parentType": "page" if page.parent_id else None,
+            "parentType": self.pages[page.parent_id].kind if page.parent_id else None,
             "position": page.position,
             "authorId": "557058:f2a1",
             "createdAt": "2024-01-02T03:04:05.000Z",
@@ -234,11 +243,7 @@ class FakeConfluence(FakeWiki):
             obj["version"] = {"number": page.version, "when": page.modified.isoformat()}
         if "space" in expand:
             obj["space"] = {"key": page.space_key, "name": page.space_key, "type": "global"}
-        if "ancestors" in expand:
-            obj["ancestors"] = [
-                {"id": a.id, "type": "page", "status": a.status, "title": a.title}
-                for a in self.ancestors(page)
-            ]
+        obj |= self.access_fields(page, expand)  # ancestors, restrictions
         if "metadata.labels" in expand:
             labels = [
                 {"prefix": "global", "name": n, "id": str(i)} for i, n in enumerate(page.labels)
@@ -351,13 +356,18 @@ class FakeConfluence(FakeWiki):
                 "v1.page", 404, f"No content found with id: ContentId{{id={page_id}}}"
             )
         expand = set(",".join(query.get("expand", [])).split(","))
+        if self.refuses_expansion(page, expand):
+            return self._error("v1.page", 404, "Cannot find content: it is a draft or trashed")
         return 200, self._v1_page_obj(page, expand), {}
 
     def _v1_search(self, query: Query) -> Answer:
         parsed = parse_cql(query.get("cql", [""])[0], self.user_timezone)
         expand = set(",".join(query.get("expand", [])).split(",")) - {""}
         cap = 50 if any(e.startswith("body") for e in expand) else (200 if expand else 1000)
-        objs = [self._v1_page_obj(p, expand) for p in self.search(parsed)]
+        found = self.search(parsed)
+        if any(self.refuses_expansion(p, expand) for p in found):  # the whole batch fails
+            return self._error("v1.search", 404, "No content with id: draft or trashed ancestor")
+        objs = [self._v1_page_obj(p, expand) for p in found]
         return self._v1_list("/rest/api/content/search", query, objs, cap)
 
 
