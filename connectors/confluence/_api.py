@@ -11,8 +11,6 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from connectors.confluence._http import BadRequest, ConfluenceHttp, JsonObject, Params
@@ -147,16 +145,6 @@ class ConfluenceApi(ABC):
         for obj in self.http.paginate("/rest/api/content/search", params, f"CQL {query!r}"):
             if obj.get("type", "page") == "page":
                 yield v1_page_ref(obj, "CQL search")
-
-    def server_time(self) -> datetime | None:
-        """The server's clock from a ``Date`` header, or None when it sends none."""
-        date = self.http.response_date("/rest/api/space")
-        if not date:
-            return None
-        try:
-            return parsedate_to_datetime(date)
-        except (TypeError, ValueError, IndexError):
-            return None
 
 
 class CloudApi(ConfluenceApi):

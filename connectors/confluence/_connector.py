@@ -9,14 +9,20 @@ have another status and are never listed), paginated to the end. The scope rules
 subtrees (both through each page's ancestors: REST v1 gives them, on Cloud they follow the v2
 ``parentId`` chain), and labels come from one CQL search per label list.
 
-Incremental (``Incremental``): a cursor is the server's clock (``Date`` header) at the start of
-a run. The next run asks CQL for pages modified since the cursor minus ``overlap``, written in
-``cql_timezone`` (CQL reads dates in the API user's time zone), and lists the spaces' trashed
-and archived pages for deletions. Changed pages that left the scope (label removed, moved under
-an excluded page or to another space) are reported deleted. The cursor also carries the time
-of the last full listing: once it is older than ``full_listing_every`` (or the cursor is not
-ours) ``list_changes`` returns None and the engine lists in full, which catches what CQL
-cannot report (pages purged from the trash, restored, or moved without an edit).
+Incremental (``Incremental``): a cursor is the server's clock (the ``Date`` header of the
+space lookup) at the start of a run. The next run asks CQL for pages modified since the cursor
+minus ``overlap``, written in the zone CQL reads the API user's dates in (``cql_timezone``,
+else Cloud's profile zone, else UTC-12, which no zone reads as later than meant: see
+``_scope.WIDEST_ZONE``), and lists the spaces' trashed and archived pages for deletions.
+Changed pages that left the scope (label removed, moved under an excluded page or to another
+space) are reported deleted. The cursor also carries the time of the last full listing: once
+it is older than ``full_listing_every`` (or the cursor is not ours) ``list_changes`` returns
+None and the engine lists in full, which catches what CQL cannot report (pages purged from the
+trash, restored, or moved without an edit).
+
+Fetch (``fetch``): the rendered body (macros rewritten by ``_html``), plus the facts audience
+rules match (space, labels, ancestors) and the page's view restrictions, own or inherited
+(``_restrictions``).
 """
 
 from __future__ import annotations
@@ -24,7 +30,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 from typing import ClassVar
 
 import httpx
@@ -39,6 +44,7 @@ from connectors.base import (
     ListingProblem,
 )
 from connectors.confluence._api import CloudApi, ConfluenceApi, DataCenterApi, PageRef
+from connectors.confluence._clock import ServerClock, profile_zone
 from connectors.confluence._html import clean_confluence_html, missing_pages
 from connectors.confluence._http import ConfluenceHttp, NotFound
 from connectors.confluence._restrictions import RestrictionChecker
@@ -79,6 +85,9 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
         self._api: ConfluenceApi = api_class(self._http, settings.page_size, settings.body_format)
         self._fetch_slots = threading.BoundedSemaphore(settings.max_parallel_fetches)
         self._restrictions = RestrictionChecker(self._http, cloud=settings.deployment == "cloud")
+        self._clock = ServerClock(settings.name)
+        #: Spaces resolved by ``start_cursor`` (whose answer dates the cursor) for ``list``.
+        self._resolved: dict[str, str] | None = None
         self._scope = Scope(
             spaces=frozenset(settings.spaces),
             roots=frozenset(settings.root_page_ids),
@@ -101,7 +110,7 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
         """
         settings = self.settings
         self._restrictions.new_run()
-        spaces = self._api.resolve_spaces(settings.spaces)
+        spaces, self._resolved = self._resolved or self._api.resolve_spaces(settings.spaces), None
         included = self._labelled(settings.include_labels)
         excluded = self._labelled(settings.exclude_labels)
         roots_seen: set[str] = set()
@@ -177,8 +186,9 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
     # -- incremental -----------------------------------------------------------------------
 
     def start_cursor(self) -> str:
-        """The server's clock now (local clock when the server sends no usable ``Date``)."""
-        now = self._now()
+        """The server's clock now, from the ``Date`` of the space lookup the listing needs."""
+        self._resolved = self._api.resolve_spaces(self.settings.spaces)
+        now = self._clock.now(self._http.last_date)
         return format_cursor(now, now)
 
     def list_changes(self, cursor: str) -> Changes | None:
@@ -197,12 +207,13 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
             return None
         since, full_listing = parsed
         self._restrictions.new_run()
-        now = self._now()
+        spaces = self._api.resolve_spaces(self.settings.spaces)
+        now = self._clock.now(self._http.last_date)  # the Date of the space lookup
         if now - full_listing > self.settings.full_listing_every:
             log.info("confluence %s: last full listing older than full_listing_every", self.name)
             return None
         settings = self.settings
-        query = cql_changed_since(settings.spaces, since - settings.overlap, settings.cql_timezone)
+        query = cql_changed_since(settings.spaces, since - settings.overlap, self._cql_zone())
         changed: dict[str, Item] = {}
         deleted: dict[str, str] = {}
         for ref in self._api.cql(query):
@@ -213,7 +224,7 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
             else:
                 deleted[ref.id] = reason
                 changed.pop(ref.id, None)
-        for key, space_id in self._api.resolve_spaces(settings.spaces).items():
+        for key, space_id in spaces.items():
             for page_id in self._api.gone(key, space_id):
                 if page_id not in changed:
                     deleted[page_id] = "trashed or archived"
@@ -223,13 +234,13 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
             cursor=format_cursor(now, full_listing),
         )
 
-    def _now(self) -> datetime:
-        try:
-            server = self._api.server_time()
-        except ConnectorError as exc:
-            log.warning("confluence %s: server clock unknown (%s); using ours", self.name, exc)
-            server = None
-        return server if server is not None else datetime.now(UTC)
+    def _cql_zone(self) -> str | None:
+        """The zone CQL reads dates in: set, else Cloud's profile zone; None when unknown."""
+        if self.settings.cql_timezone is not None:
+            return self.settings.cql_timezone
+        if self.settings.deployment != "cloud":
+            return None  # Data Center documents no way to ask
+        return profile_zone(self._http)
 
 
 def _item(ref: PageRef, space_key: str) -> Item:

@@ -73,6 +73,8 @@ class ConfluenceHttp:
             max_connections=settings.max_parallel_fetches + 2,  # + listing/search calls
         )
         self._policy = policy or RetryPolicy(max_attempts=settings.max_attempts)
+        #: ``Date`` header of the latest successful answer: the server's clock (see _clock).
+        self.last_date: str | None = None
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -86,12 +88,6 @@ class ConfluenceHttp:
             ConnectorError: Any other failure once retries are spent.
         """
         return self._get_url(self.context_path + path, params)
-
-    def response_date(self, path: str) -> str | None:
-        """The ``Date`` header of a cheap GET (the server's clock), or None without one."""
-        response = self._send(self.context_path + path, {"limit": 1})
-        date = response.headers.get("date")
-        return str(date) if date else None
 
     def paginate(self, path: str, params: Params, what: str) -> Iterator[JsonObject]:
         """Yield every result of a paginated listing, following ``_links.next`` to the end.
@@ -159,6 +155,7 @@ class ConfluenceHttp:
             secrets=self._secrets,
         )
         if 200 <= response.status_code < 300:
+            self.last_date = response.headers.get("date")
             return response
         label = describe_request(response.request, self._secrets)
         message = f"{label} -> HTTP {response.status_code}{_error_message(response)}"

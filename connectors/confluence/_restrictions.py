@@ -202,7 +202,9 @@ class RestrictionChecker:
         for obj in listed if isinstance(listed, list) else []:
             if not isinstance(obj, Mapping) or "id" not in obj:
                 continue
-            ancestor = Ancestor(str(obj["id"]), str(obj.get("title") or ""), str(obj.get("type") or "page"))
+            ancestor = Ancestor(
+                str(obj["id"]), str(obj.get("title") or ""), str(obj.get("type") or "page")
+            )
             principals = read_principals(_own_block(obj))
             if principals is None:
                 principals = self._by_operation(ancestor.id)

@@ -91,11 +91,13 @@ class ConfluenceSettings(ConnectorSettings):
             "have minute precision and search indexing lags)."
         ),
     )
-    cql_timezone: str = Field(
-        default="UTC",
+    cql_timezone: str | None = Field(
+        default=None,
         description=(
-            "IANA time zone of the API user's Confluence profile: CQL 'lastmodified' dates are "
-            "read in it, so incremental queries are written in it."
+            "IANA time zone in which Confluence reads the API user's CQL dates (the user's "
+            "profile zone, by default the server's). Unset: Cloud reads it from the profile; "
+            "when that is hidden, and on Data Center, incremental queries are written in "
+            "UTC-12 so no zone can make them miss an edit (the window widens by up to 26 h)."
         ),
     )
     full_listing_every: Duration = Field(
@@ -157,7 +159,9 @@ class ConfluenceSettings(ConnectorSettings):
 
     @field_validator("cql_timezone", mode="after")
     @classmethod
-    def _zone(cls, value: str) -> str:
+    def _zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:

@@ -7,6 +7,12 @@ Shapes follow Atlassian's published responses: v2 lists are ``{"results", "_link
 with expansions at 200), so a client that stops at ``size < limit`` misses pages. Errors use
 each generation's envelope (v2 ``{"errors": [...]}``, v1 ``{"statusCode", "message"}``).
 
+CQL ``lastmodified`` dates are wall-clock times read in ``user_timezone``: the API user's
+profile zone, by default the server's (Atlassian, "CQL field reference: Last Modified";
+"Confluence Server: the user's time zone applies to date queries"). Cloud reports the profile
+zone as ``timeZone`` on ``GET /wiki/rest/api/user/current`` (Cloud v1 reference, "Users"), null
+when hidden (``profile_timezone = None``); Data Center's answer has no such field.
+
 Faults are injected per route: a status (429/503 with ``Retry-After``, 500...), a hang longer
 than the client's timeout, after N matching calls and for M calls. Served over a real socket on
 127.0.0.1 by a stdlib threading server.
@@ -22,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -72,7 +78,10 @@ class FakeConfluence(AccessRoutes):
         )
         pair = base64.b64encode(f"{email}:{token}".encode()).decode()
         self.auth = f"Basic {pair}" if deployment == "cloud" else f"Bearer {pat}"
-        self.user_timezone = user_timezone
+        self.clock_skew = timedelta(0)  # the server's clock minus ours (its Date headers)
+        self.user_timezone = user_timezone  # CQL dates are read in it
+        #: What Cloud's ``/user/current`` says as ``timeZone`` (None: hidden by the profile).
+        self.profile_timezone: str | None = user_timezone
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str]] = []  # (route name, path?query)
         self._server: ThreadingHTTPServer | None = None
@@ -89,6 +98,7 @@ class FakeConfluence(AccessRoutes):
         v1: list[Route] = [
             ("v1.space", r"/rest/api/space", self._v1_spaces),
             ("v1.search", r"/rest/api/content/search", self._v1_search),
+            ("v1.user_current", r"/rest/api/user/current", self._v1_user_current),
             ("v1.content", r"/rest/api/content", self._v1_content_list),
             ("v1.page", r"/rest/api/content/(\d+)", self._v1_page),
             (
@@ -125,7 +135,7 @@ class FakeConfluence(AccessRoutes):
                 pass
 
             def date_time_string(self, timestamp: float | None = None) -> str:
-                return format_datetime(datetime.now(UTC), usegmt=True)
+                return format_datetime(datetime.now(UTC) + fake.clock_skew, usegmt=True)
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
@@ -359,6 +369,16 @@ class FakeConfluence(AccessRoutes):
         if self.refuses_expansion(page, expand):
             return self._error("v1.page", 404, "Cannot find content: it is a draft or trashed")
         return 200, self._v1_page_obj(page, expand), {}
+
+    def _v1_user_current(self, query: Query) -> Answer:
+        if self.deployment != "cloud":  # Data Center documents no time zone here
+            return (
+                200,
+                {"type": "known", "username": "bot", "userKey": "k1", "displayName": "Bot"},
+                {},
+            )
+        user = {"type": "known", "accountId": "557058:bot", "accountType": "atlassian"}
+        return 200, user | {"displayName": "Bot", "timeZone": self.profile_timezone}, {}
 
     def _v1_search(self, query: Query) -> Answer:
         parsed = parse_cql(query.get("cql", [""])[0], self.user_timezone)

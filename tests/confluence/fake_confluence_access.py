@@ -48,7 +48,9 @@ class AccessRoutes(FakeWiki):
 
     # -- data ------------------------------------------------------------------------------
 
-    def restrict(self, page_id: str, *, users: tuple[str, ...] = (), groups: tuple[str, ...] = ()) -> None:
+    def restrict(
+        self, page_id: str, *, users: tuple[str, ...] = (), groups: tuple[str, ...] = ()
+    ) -> None:
         """Set a page's (or folder's) view restrictions; no new version, as in Confluence."""
         with self.lock:
             page = self.pages[page_id]
@@ -66,7 +68,12 @@ class AccessRoutes(FakeWiki):
     def _user(self, name: str) -> dict[str, str]:
         if self.deployment == "cloud":
             return {"type": "known", "accountId": f"5570:{name}", "displayName": name.title()}
-        return {"type": "known", "username": name, "userKey": f"key-{name}", "displayName": name.title()}
+        return {
+            "type": "known",
+            "username": name,
+            "userKey": f"key-{name}",
+            "displayName": name.title(),
+        }
 
     def _read_restrictions(self, page: FakePage) -> dict[str, Any]:
         users = [self._user(u) for u in page.read_users]
@@ -81,7 +88,11 @@ class AccessRoutes(FakeWiki):
         if not self.restriction_expansions or not wanted & expand:
             return {}
         block = self._read_restrictions(page)
-        kept = {k: v for k, v in block.items() if f"{prefix}restrictions.read.restrictions.{k}" in expand}
+        kept = {
+            k: v
+            for k, v in block.items()
+            if f"{prefix}restrictions.read.restrictions.{k}" in expand
+        }
         read = {"operation": "read", "restrictions": kept}
         return {"restrictions": {"read": read}}
 

@@ -43,7 +43,9 @@ def test_a_page_restricted_itself_names_who_may_view_it(
     page = fake.add_page("ENG", "Salaries")
     fake.restrict(page, users=("jane",), groups=("hr-team",))
     doc = fetch(connect(fake), page)
-    assert doc.restricted == f"view restricted on page {page} 'Salaries' to group hr-team, user Jane"
+    assert (
+        doc.restricted == f"view restricted on page {page} 'Salaries' to group hr-team, user Jane"
+    )
 
 
 def test_restrictions_are_inherited_from_every_ancestor(
@@ -55,7 +57,9 @@ def test_restrictions_are_inherited_from_every_ancestor(
     other = fake.add_page("ENG", "Public")
     fake.restrict(hr, groups=("hr-team",))
     connector = connect(fake)
-    assert fetch(connector, leaf).restricted == f"view restricted on page {hr} 'HR' to group hr-team"
+    assert (
+        fetch(connector, leaf).restricted == f"view restricted on page {hr} 'HR' to group hr-team"
+    )
     assert fetch(connector, middle).restricted is not None
     assert fetch(connector, other).restricted is None
 

@@ -43,7 +43,7 @@ def test_cloud_entry_with_defaults(tmp_path: Path) -> None:
         "    email: bot@acme.com\n    api_token: ${CONF_TOKEN}\n    spaces: [ENG, SUP]\n",
     )
     assert settings.deployment == "cloud" and settings.base_url == "https://acme.atlassian.net/wiki"
-    assert settings.body_format == "export_view" and settings.cql_timezone == "UTC"
+    assert settings.body_format == "export_view" and settings.cql_timezone is None
     assert "s3cret-conf-token" not in repr(settings)
 
 
