@@ -39,6 +39,15 @@ class ConfluenceSettings(ConnectorSettings):
             "Center, with its context path). Page urls and attachment links are built from it."
         ),
     )
+    api_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description=(
+            "Where the API is called when it is not base_url: scoped API tokens go through "
+            "'https://api.atlassian.com/ex/confluence/<cloudId>/wiki'. Page urls and links "
+            "still use base_url. Default: base_url."
+        ),
+    )
     email: str | None = Field(
         default=None, description="Cloud: the Atlassian account email the API token belongs to."
     )
@@ -126,10 +135,10 @@ class ConfluenceSettings(ConnectorSettings):
         ),
     )
 
-    @field_validator("base_url", mode="after")
+    @field_validator("base_url", "api_url", mode="after")
     @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value is not None else None
 
     @field_validator("spaces", mode="after")
     @classmethod

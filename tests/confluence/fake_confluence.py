@@ -13,6 +13,12 @@ profile zone, by default the server's (Atlassian, "CQL field reference: Last Mod
 zone as ``timeZone`` on ``GET /wiki/rest/api/user/current`` (Cloud v1 reference, "Users"), null
 when hidden (``profile_timezone = None``); Data Center's answer has no such field.
 
+Gateway mode (``gateway_cloud_id``): the API is served under
+``/ex/confluence/{cloudId}/wiki`` as ``https://api.atlassian.com`` does for scoped API tokens
+(Atlassian, "Scoped API tokens": "use https://api.atlassian.com/ex/confluence/{cloudId}/..."),
+while ``_links.next`` stays site-relative (``/wiki/api/v2/...?cursor=``) and ``webui`` links
+are relative to the site; a request without the gateway prefix is a 404.
+
 Faults are injected per route: a status (429/503 with ``Retry-After``, 500...), a hang longer
 than the client's timeout, after N matching calls and for M calls. Served over a real socket on
 127.0.0.1 by a stdlib threading server.
@@ -70,12 +76,17 @@ class FakeConfluence(AccessRoutes):
         token: str = "cloud-api-token",
         pat: str = "dc-personal-token",
         user_timezone: str = "UTC",
+        gateway_cloud_id: str | None = None,
     ) -> None:
         super().__init__()
         self.deployment = deployment
         self.context = (
             context if context is not None else ("/wiki" if deployment == "cloud" else "")
         )
+        #: The site's own context, which its links keep ("/wiki" on Cloud, through the gateway too)
+        self.site_context = self.context
+        if gateway_cloud_id is not None:  # Cloud's API gateway for scoped tokens
+            self.context = f"/ex/confluence/{gateway_cloud_id}/wiki"
         pair = base64.b64encode(f"{email}:{token}".encode()).decode()
         self.auth = f"Basic {pair}" if deployment == "cloud" else f"Bearer {pat}"
         self.clock_skew = timedelta(0)  # the server's clock minus ours (its Date headers)
@@ -277,7 +288,7 @@ class FakeConfluence(AccessRoutes):
         if offset + limit < len(items):
             rest = {k: v[0] for k, v in query.items() if k != "cursor"}
             rest["cursor"] = _encode_cursor(offset + limit)
-            links["next"] = f"{self.context}{path}?{urlencode(rest)}"
+            links["next"] = f"{self.site_context}{path}?{urlencode(rest)}"
             headers["Link"] = f'<{links["next"]}>; rel="next"'
         return 200, {"results": page, "_links": links}, headers
 
