@@ -47,6 +47,7 @@ from connectors.confluence._api import CloudApi, ConfluenceApi, DataCenterApi, P
 from connectors.confluence._clock import ServerClock, profile_zone
 from connectors.confluence._html import clean_confluence_html, missing_pages
 from connectors.confluence._http import ConfluenceHttp, NotFound
+from connectors.confluence._marks import restriction_marks
 from connectors.confluence._restrictions import RestrictionChecker
 from connectors.confluence._scope import (
     Scope,
@@ -117,12 +118,16 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
         for key, space_id in spaces.items():
             refs = list(self._api.pages(key, space_id))
             parents = {ref.id: ref.parent_id for ref in refs}
+            lineages = {
+                ref.id: ref.ancestors
+                if ref.ancestors is not None
+                else ancestor_chain(ref.id, parents)
+                for ref in refs
+            }
+            marks = restriction_marks(self._http, key, lineages, settings.page_size)
             roots_seen.update(ref.id for ref in refs if ref.id in self._scope.roots)
             for ref in refs:
-                ancestors = (
-                    ref.ancestors if ref.ancestors is not None else ancestor_chain(ref.id, parents)
-                )
-                reason = self._scope.rejects(ref, ancestors, None)
+                reason = self._scope.rejects(ref, lineages[ref.id], None)
                 if reason is None and included is not None and ref.id not in included:
                     reason = "has none of include_labels"
                 if reason is None and excluded is not None and ref.id in excluded:
@@ -130,7 +135,7 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
                 if reason is not None:
                     log.debug("confluence %s: skipped page %s: %s", self.name, ref.id, reason)
                     continue
-                yield _item(ref, key)
+                yield _item(ref, key, marks.get(ref.id))
         for root in sorted(self._scope.roots - roots_seen):
             # Listing nothing under a vanished root would delete its whole tree: refuse to.
             yield ListingProblem(
@@ -243,5 +248,7 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
         return profile_zone(self._http)
 
 
-def _item(ref: PageRef, space_key: str) -> Item:
-    return Item(external_id=ref.id, version=str(ref.version), locator=space_key)
+def _item(ref: PageRef, space_key: str, mark: str | None = None) -> Item:
+    """An item; its version carries a restriction mark on full listings (see ``_marks``)."""
+    version = f"{ref.version} {mark}" if mark else str(ref.version)
+    return Item(external_id=ref.id, version=version, locator=space_key)

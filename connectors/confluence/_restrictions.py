@@ -35,9 +35,11 @@ from ingestor.errors import ConnectorError
 
 __all__ = [
     "FACTS_EXPAND",
+    "OWN_EXPAND",
     "Ancestor",
     "PageAccess",
     "RestrictionChecker",
+    "own_block",
     "read_principals",
 ]
 
@@ -50,6 +52,8 @@ _BASE = ("space", "metadata.labels", "ancestors")
 FACTS_EXPAND = ",".join(_BASE + _OWN + _INHERITED)
 #: The same without the ancestors' restrictions, which Cloud may refuse (CONFCLOUD-77618).
 FALLBACK_EXPAND = ",".join(_BASE + _OWN)
+#: A content object's own read restrictions, and nothing else.
+OWN_EXPAND = ",".join(_OWN)
 _MAX_NAMES = 5
 
 #: Read restrictions of one piece of content: who it is limited to (empty: not restricted);
@@ -118,7 +122,7 @@ def _principal_name(result: Mapping[str, Any]) -> str:
     return "(unnamed)"
 
 
-def _own_block(obj: Mapping[str, Any]) -> object:
+def own_block(obj: Mapping[str, Any]) -> object:
     """The ``read`` restrictions block of an expanded content object."""
     restrictions = obj.get("restrictions")
     read = restrictions.get("read") if isinstance(restrictions, Mapping) else None
@@ -170,7 +174,7 @@ class RestrictionChecker:
         if details is None:
             details = self._details(page_id)
         chain = self._ancestors(details, container_id)
-        own = read_principals(_own_block(details))
+        own = read_principals(own_block(details))
         if own is None:  # the server ignored the expansion (older Data Center)
             own = self._by_operation(page_id, is_page=True)
         reasons = [_reason("page", page_id, str(details.get("title") or ""), own)]
@@ -205,7 +209,7 @@ class RestrictionChecker:
             ancestor = Ancestor(
                 str(obj["id"]), str(obj.get("title") or ""), str(obj.get("type") or "page")
             )
-            principals = read_principals(_own_block(obj))
+            principals = read_principals(own_block(obj))
             if principals is None:
                 principals = self._by_operation(ancestor.id)
             else:

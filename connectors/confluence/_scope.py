@@ -14,6 +14,7 @@ __all__ = [
     "ancestor_chain",
     "cql_changed_since",
     "cql_labelled",
+    "cql_space_pages",
     "cql_time",
     "format_cursor",
     "parse_cursor",
@@ -99,6 +100,11 @@ def cql_changed_since(spaces: Sequence[str], since: datetime, zone: str | None) 
         f"type = page AND space in ({_quoted(spaces)}) "
         f'AND lastmodified >= "{cql_time(since, zone)}" ORDER BY lastmodified ASC'
     )
+
+
+def cql_space_pages(space: str) -> str:
+    """CQL for every page of one space."""
+    return f"type = page AND space = {_quoted([space])}"
 
 
 def cql_labelled(spaces: Sequence[str], labels: Sequence[str]) -> str:

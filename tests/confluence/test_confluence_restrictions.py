@@ -146,3 +146,28 @@ def test_a_failing_check_fails_the_page(route: str, connect: Connect) -> None:
             fetch(connect(fake), page)
     finally:
         fake.stop()
+
+
+def versions(connector: ConfluenceConnector) -> dict[str, str]:
+    return {i.external_id: i.version for i in connector.list() if isinstance(i, Item)}
+
+
+def test_full_listings_notice_restriction_changes_without_a_new_version(
+    fake: FakeConfluence, connect: Connect
+) -> None:
+    hr = fake.add_page("ENG", "HR")
+    leave = fake.add_page("ENG", "Leave", parent=hr)
+    public = fake.add_page("ENG", "Public")
+    connector = connect(fake)
+    assert versions(connector) == {hr: "1", leave: "1", public: "1"}
+    fake.restrict(hr, groups=("hr-team",))  # Confluence bumps no version for this
+    restricted = versions(connector)
+    assert restricted[public] == "1"
+    assert restricted[hr].startswith("1 restricted:") and restricted[leave] != "1"
+    fake.restrict(hr, groups=("hr-team", "managers"))
+    widened = versions(connector)
+    assert widened[leave] not in ("1", restricted[leave])
+    fake.restrict(hr)
+    assert versions(connector) == {hr: "1", leave: "1", public: "1"}
+    # one batch search per space and listing, whatever the number of pages
+    assert len(fake.calls("v1.search")) == 4
