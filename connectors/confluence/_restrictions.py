@@ -149,12 +149,15 @@ class RestrictionChecker:
         self._lock = threading.Lock()
         self._verdicts: dict[str, Principals] = {}
         self._chains: dict[str, tuple[tuple[str, str], ...]] = {}
+        #: Parents under which the ancestors' restrictions expansion fails (CONFCLOUD-77618).
+        self._refused: set[str] = set()
 
     def new_run(self) -> None:
         """Forget cached verdicts: restrictions change without a new page version."""
         with self._lock:
             self._verdicts.clear()
             self._chains.clear()
+            self._refused.clear()
 
     def access(
         self, page_id: str, details: JsonObject | None = None, container_id: str | None = None
@@ -172,7 +175,7 @@ class RestrictionChecker:
             ConnectorError: A check failed after retries (the page must not pass unchecked).
         """
         if details is None:
-            details = self._details(page_id)
+            details = self._details(page_id, container_id)
         chain = self._ancestors(details, container_id)
         own = read_principals(own_block(details))
         if own is None:  # the server ignored the expansion (older Data Center)
@@ -189,14 +192,21 @@ class RestrictionChecker:
             restricted="; ".join(found) if found else None,
         )
 
-    def _details(self, page_id: str) -> JsonObject:
+    def _details(self, page_id: str, container_id: str | None) -> JsonObject:
         path = f"/rest/api/content/{page_id}"
-        try:
-            return self._http.get(path, {"expand": FACTS_EXPAND})
-        except NotFound:
-            # CONFCLOUD-77618: a draft or trashed ancestor fails the ancestors' restrictions.
-            log.debug("page %s: ancestors' restrictions refused; asking one by one", page_id)
-            return self._http.get(path, {"expand": FALLBACK_EXPAND})
+        with self._lock:
+            refused = container_id is not None and container_id in self._refused
+        if not refused:
+            try:
+                return self._http.get(path, {"expand": FACTS_EXPAND})
+            except NotFound:
+                # CONFCLOUD-77618: a draft or trashed ancestor fails the ancestors'
+                # restrictions; its siblings would fail the same way, so skip to the fallback.
+                log.debug("page %s: ancestors' restrictions refused; one by one", page_id)
+                if container_id is not None:
+                    with self._lock:
+                        self._refused.add(container_id)
+        return self._http.get(path, {"expand": FALLBACK_EXPAND})
 
     def _ancestors(
         self, details: JsonObject, container_id: str | None

@@ -87,8 +87,10 @@ def test_a_draft_ancestor_fails_the_batch_and_each_page_is_checked_alone(
     hr = fake_cloud.add_page("ENG", "HR")
     draft = fake_cloud.add_page("ENG", "Reorg (draft)", parent=hr, status="draft")
     page = fake_cloud.add_page("ENG", "Org chart", parent=draft)
+    sibling = fake_cloud.add_page("ENG", "Budget", parent=draft)
     fake_cloud.restrict(hr, groups=("hr-team",))
-    doc = fetch(connect(fake_cloud), page)
+    connector = connect(fake_cloud)
+    doc = fetch(connector, page)
     assert doc.restricted is not None
     assert f"view restricted on page {hr} 'HR' to group hr-team" in doc.restricted
     # the draft's own restrictions cannot be read: the page is not let through on a guess
@@ -96,6 +98,10 @@ def test_a_draft_ancestor_fails_the_batch_and_each_page_is_checked_alone(
     calls = fake_cloud.calls("v1.page")
     assert len(calls) == 2 and "ancestors.restrictions" in calls[0]
     assert "ancestors.restrictions" not in calls[1]
+    # a sibling goes straight to the fallback, and the ancestors' verdicts are cached
+    assert fetch(connector, sibling).restricted == doc.restricted
+    assert len(fake_cloud.calls("v1.page")) == 3
+    assert len(fake_cloud.calls("v1.restriction")) == 2  # HR and the draft, once each
 
 
 def test_an_older_data_center_without_the_expansions_is_asked_page_by_page(
