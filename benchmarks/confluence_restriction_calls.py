@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors.base import Item  # noqa: E402
-from connectors.confluence import ConfluenceConnector  # noqa: E402
-from tests.confluence.conftest import FAST, settings_for  # noqa: E402
-from tests.confluence.fake_confluence import FakeConfluence  # noqa: E402
+from connectors.base import Item
+from connectors.confluence import ConfluenceConnector
+from tests.confluence.conftest import FAST, settings_for
+from tests.confluence.fake_confluence import FakeConfluence
 
 
 def measure(flavour: str, pages: int) -> tuple[Counter[str], int]:
