@@ -152,10 +152,14 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
     # -- fetch -----------------------------------------------------------------------------
 
     def fetch(self, item: Item) -> Document:
-        """Read one page's rendered body and rewrite its macros.
+        """Read one page's rendered body, rewrite its macros, and check who may view it.
+
+        The document carries the page's audience facts (space, labels, ancestors) and, when
+        it or an ancestor has view restrictions, why it is restricted.
 
         Raises:
-            ConnectorError: The page is gone, no longer current, or Confluence failed.
+            ConnectorError: The page is gone, no longer current, or Confluence failed
+                (including its restriction check: the page is never sent unchecked).
         """
         try:
             with self._fetch_slots:  # the engine fetches from many threads; the wiki gets a few
