@@ -50,7 +50,7 @@ from connectors.confluence._scope import (
     parse_cursor,
 )
 from connectors.confluence._settings import ConfluenceSettings
-from ingestor.errors import ConnectorError
+from ingestor.errors import ConnectorError, IncompleteListing
 from ingestor.http import RetryPolicy
 
 __all__ = ["ConfluenceConnector"]
@@ -101,8 +101,12 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
         included = self._labelled(settings.include_labels)
         excluded = self._labelled(settings.exclude_labels)
         roots_seen: set[str] = set()
+        problems: list[ListingProblem] = []
         for key, space_id in spaces.items():
-            refs = list(self._api.pages(key, space_id))
+            refs, problem = _space_pages(self._api, key, space_id)
+            if problem is not None:
+                log.warning("confluence %s: %s", self.name, problem.message)
+                problems.append(problem)
             parents = {ref.id: ref.parent_id for ref in refs}
             roots_seen.update(ref.id for ref in refs if ref.id in self._scope.roots)
             for ref in refs:
@@ -118,6 +122,7 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
                     log.debug("confluence %s: skipped page %s: %s", self.name, ref.id, reason)
                     continue
                 yield _item(ref, key)
+        yield from problems
         for root in sorted(self._scope.roots - roots_seen):
             # Listing nothing under a vanished root would delete its whole tree: refuse to.
             yield ListingProblem(
@@ -221,6 +226,20 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
             log.warning("confluence %s: server clock unknown (%s); using ours", self.name, exc)
             server = None
         return server if server is not None else datetime.now(UTC)
+
+
+def _space_pages(
+    api: ConfluenceApi, key: str, space_id: str
+) -> tuple[list[PageRef], ListingProblem | None]:
+    """The current pages of a space, and a problem when the listing cannot prove its end
+    (what was listed still syncs; nothing is deleted)."""
+    refs: list[PageRef] = []
+    try:
+        for ref in api.pages(key, space_id):
+            refs.append(ref)
+    except IncompleteListing as exc:
+        return refs, ListingProblem(where=f"space {key}", message=str(exc))
+    return refs, None
 
 
 def _item(ref: PageRef, space_key: str) -> Item:
