@@ -178,7 +178,7 @@ def test_a_listing_that_cannot_prove_its_end_deletes_nothing(
     assert sync.run().created == 3
     mediawiki.admin.delete(prefix + "C")
 
-    def rewrite(path: str, content: bytes) -> bytes:
+    def rewrite(path: str, _request: bytes, content: bytes) -> bytes:
         body = json.loads(content)
         if "generator=allpages" not in path:
             return content
