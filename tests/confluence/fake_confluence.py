@@ -185,7 +185,7 @@ class FakeConfluence(FakeWiki):
                 return _reply(request, status, body, headers)
             try:
                 answer = handler(query, *match.groups())
-            except CqlError as exc:
+            except (CqlError, ValueError) as exc:  # a query or cursor the server cannot read
                 answer = self._error(name, 400, str(exc))
             return _reply(request, *answer)
         self.requests.append(("unknown", request.path))
@@ -393,15 +393,22 @@ class FakeConfluence(FakeWiki):
         return self._v1_list("/rest/api/content/search", query, objs, cap)
 
 
+#: Cloud cursors are standard base64 and may hold "+", "/" and "=" (Cloud v2 OpenAPI): the
+#: fake's always do, so a client that re-encodes or mangles them fails.
+_CURSOR_SALT = b"\xfb\xef\xff"
+
+
 def _encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+    return base64.b64encode(_CURSOR_SALT + json.dumps({"o": offset}).encode()).decode()
 
 
 def _decode_cursor(cursor: str) -> int:
     if not cursor:
         return 0
-    padded = cursor + "=" * (-len(cursor) % 4)
-    return int(json.loads(base64.urlsafe_b64decode(padded))["o"])
+    raw = base64.b64decode(cursor, validate=True)
+    if not raw.startswith(_CURSOR_SALT):
+        raise ValueError(f"not a cursor of this fake: {cursor!r}")
+    return int(json.loads(raw[len(_CURSOR_SALT) :])["o"])
 
 
 def _reply(
