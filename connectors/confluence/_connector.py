@@ -4,10 +4,12 @@ Identity and versions: ``external_id`` is the page id (stable across renames and
 ``version`` is the page's version number, so the engine fetches a page only after an edit.
 
 Listing (``list``): for each configured space, every *current* page (drafts and archived pages
-have another status and are never listed), paginated to the end. The scope rules then apply:
-``root_page_ids`` keeps root pages and their descendants, ``exclude_page_ids`` drops whole
-subtrees (both through each page's ancestors: REST v1 gives them, on Cloud they follow the v2
-``parentId`` chain), and labels come from one CQL search per label list.
+have another status and are never listed), paginated to the end; a space whose listing
+cannot prove it reached its end yields a ``ListingProblem`` (nothing is deleted that run).
+The scope rules then apply: ``root_page_ids`` keeps root pages and their descendants,
+``exclude_page_ids`` drops whole subtrees (both through each page's ancestors: REST v1 gives
+them, on Cloud they follow the v2 ``parentId`` chain), and labels come from one CQL search
+per label list.
 
 Incremental (``Incremental``): a cursor is the server's clock (``Date`` header) at the start of
 a run. The next run asks CQL for pages modified since the cursor minus ``overlap``, written in
@@ -123,7 +125,9 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
                     continue
                 yield _item(ref, key)
         yield from problems
-        for root in sorted(self._scope.roots - roots_seen):
+        # A root an incomplete listing missed is no wrong root_page_ids: one problem suffices.
+        missing_roots = sorted(self._scope.roots - roots_seen) if not problems else []
+        for root in missing_roots:
             # Listing nothing under a vanished root would delete its whole tree: refuse to.
             yield ListingProblem(
                 where=f"root page {root}",
