@@ -22,8 +22,8 @@ do this:
 Cloud REST v2 (cursor): the next page is in ``_links.next`` and in ``Link: <...>;
 rel="next"`` (Cloud v2 OpenAPI: ``MultiEntityResult._links`` and the ``Link`` response header).
 
-* ``link_header_only``: only the header carries it (stricter than the spec; Cloud v1 and v2
-  docs both name the header as the way to the next page). Default off.
+* ``link_header_only``: only the header carries it (stricter than the spec, whose v2
+  reference documents the header as the way to the next page). Default off.
 
 A server bug switch for both: ``loop`` makes every ``next`` link point back at the first
 page (a loop a client must refuse, not follow for ever).
