@@ -88,7 +88,7 @@ class MediaWikiApi:
             nxt = body.get("continue")
             if nxt is not None and not (isinstance(nxt, dict) and nxt):
                 raise IncompleteListing(f"{self.label}: the wiki answered continue={nxt!r}")
-            if nxt is None and not body.get("batchcomplete"):
+            if nxt is None and "batchcomplete" not in body:
                 raise IncompleteListing(
                     f"{self.label}: the last answer of action=query has neither 'continue' "
                     "nor 'batchcomplete'; the listing may be cut short"
