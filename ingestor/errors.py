@@ -7,6 +7,8 @@
     ├── StateError                     the SQLite state database cannot be used
     │   └── StateLockedError           another process holds the state database
     ├── ConnectorError                 a source or page cannot be read (listing incomplete)
+    │   ├── IncompleteListing          pagination cannot prove it reached the end (a next loop,
+    │   │                              a count that disagrees, too many pages): delete nothing
     │   └── PageSkipped                nothing to publish (image-only PDF): reported, not uploaded
     │       └── OutsideRoot            a link leads out of a share or export: nothing is read
     └── SyncError                      talking to Intercom went wrong
@@ -33,6 +35,7 @@ __all__ = [
     "ConfigIssue",
     "ConnectorError",
     "FatalError",
+    "IncompleteListing",
     "IngestorError",
     "IntercomUnreachable",
     "OutsideRoot",
@@ -87,6 +90,15 @@ class StateLockedError(StateError):
 
 class ConnectorError(IngestorError):
     """A source cannot be listed or read as a whole; its listing counts as incomplete."""
+
+
+class IncompleteListing(ConnectorError):
+    """A paginated listing cannot prove it reached its end; what it yielded is not everything.
+
+    Raised by :mod:`ingestor.http` pagination (a ``next`` token seen twice, pages repeating
+    only known items, a reported total larger than what arrived, more pages than any sane
+    listing). Connectors turn it into a ``ListingProblem`` (nothing is deleted that run).
+    """
 
 
 class PageSkipped(ConnectorError):

@@ -88,9 +88,18 @@ class DokuWikiConnector(Connector[DokuWikiSettings], Incremental):
             pages = self.rpc.call("dokuwiki.getPagelist", namespace, {"depth": 0})
             if not isinstance(pages, list):
                 raise ConnectorError(f"{self.label}: dokuwiki.getPagelist answered {pages!r}")
-            for page in sorted(pages, key=lambda p: str(p.get("id", ""))):
-                page_id = str(page.get("id", ""))
-                if not page_id or page_id in seen or not self.in_scope(page_id):
+            # One answer holds the whole namespace: nothing to paginate. An entry without an
+            # id is a page we cannot name; skipping it would let the engine delete it.
+            named = [p for p in pages if isinstance(p, dict) and p.get("id")]
+            if len(named) < len(pages):
+                yield ListingProblem(
+                    where=f"namespace {namespace or '(root)'}",
+                    message=f"dokuwiki.getPagelist answered {len(pages) - len(named)} "
+                    "entries without a page id; the listing may miss pages",
+                )
+            for page in sorted(named, key=lambda p: str(p["id"])):
+                page_id = str(page["id"])
+                if page_id in seen or not self.in_scope(page_id):
                     continue
                 seen.add(page_id)
                 revision = page.get("rev") or page.get("mtime") or 0

@@ -209,6 +209,8 @@ class FaultyProxy:
     upstream: str
     fault: Fault | None = None
     delay: Callable[[str, bytes], float] | None = None
+    #: Rewrites a forwarded answer: (request target, request body, answer body) -> answer body.
+    rewrite: Callable[[str, bytes, bytes], bytes] | None = None
     seen: list[str] = field(default_factory=list)  # request targets, in order
     max_parallel: int = 0
     _in_flight: int = 0
@@ -275,7 +277,10 @@ class FaultyProxy:
                     passed = {
                         k: upstream.headers.get_list(k) for k in keep if k in upstream.headers
                     }
-                    self._answer(upstream.status_code, passed, upstream.content)
+                    content = upstream.content
+                    if proxy.rewrite is not None:
+                        content = proxy.rewrite(self.path, body, content)
+                    self._answer(upstream.status_code, passed, content)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
                 finally:
