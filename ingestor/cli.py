@@ -23,6 +23,7 @@ from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ingestor import __version__
 from ingestor.errors import (
@@ -34,6 +35,7 @@ from ingestor.errors import (
 )
 from ingestor.logs import LogFormat, setup_logging
 from ingestor.report import SyncReport
+from ingestor.untrusted import visible_text
 
 __all__ = ["ExitCode", "app", "main"]
 
@@ -98,7 +100,9 @@ def exit_code_for_reports(reports: Sequence[SyncReport]) -> ExitCode:
 
 
 def _fail(error: IngestorError) -> NoReturn:
-    stderr.print(f"[red]error:[/red] {error}", highlight=False, markup=True, soft_wrap=True)
+    # Messages quote servers, file names and config values: never let them be rich markup.
+    said = escape(visible_text(str(error), keep_lines=True))
+    stderr.print(f"[red]error:[/red] {said}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(exit_code_for(error))
 
 
@@ -114,7 +118,8 @@ def _guarded(action: Callable[[], T]) -> T:
 
 def _logging(level: str, fmt: str, secrets: Sequence[str] = ()) -> None:
     if fmt not in ("text", "json"):
-        stderr.print(f"[red]error:[/red] --log-format must be text or json, not {fmt!r}")
+        said = escape(repr(fmt))
+        stderr.print(f"[red]error:[/red] --log-format must be text or json, not {said}")
         raise typer.Exit(ExitCode.CONFIG)
     log_format: LogFormat = "json" if fmt == "json" else "text"
     setup_logging(level, log_format, secrets)
@@ -135,10 +140,12 @@ def validate(config: ConfigOption) -> None:
     from ingestor.config import load_config
 
     loaded = _guarded(lambda: load_config(config))
-    stdout.print(f"{config}: valid, {len(loaded.connectors)} connector(s)", highlight=False)
+    stdout.print(
+        f"{config}: valid, {len(loaded.connectors)} connector(s)", highlight=False, markup=False
+    )
     for c in loaded.connectors:
         state = "" if c.enabled else " (disabled)"
-        stdout.print(f"  {c.name}: {c.type} -> {c.url}{state}", highlight=False)
+        stdout.print(f"  {c.name}: {c.type} -> {c.url}{state}", highlight=False, markup=False)
 
 
 @app.command()
@@ -218,9 +225,8 @@ def daemon(
     from ingestor.daemon import LogChoice, run_daemon
 
     if log_format is not None and log_format not in ("auto", "text", "json"):
-        stderr.print(
-            f"[red]error:[/red] --log-format must be auto, text or json, not {log_format!r}"
-        )
+        said = escape(repr(log_format))
+        stderr.print(f"[red]error:[/red] --log-format must be auto, text or json, not {said}")
         raise typer.Exit(ExitCode.CONFIG)
     if log_level is not None and log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         stderr.print("[red]error:[/red] --log-level must be DEBUG, INFO, WARNING or ERROR")
@@ -285,6 +291,7 @@ def preview(
     stdout.print(
         f"{len(rows)} pages written to {out}, {warned} with warnings; open {out / 'index.html'}",
         highlight=False,
+        markup=False,
     )
 
 
@@ -321,7 +328,7 @@ def emulator(
         )
         serve(settings, host, port)
     except (ValueError, RuntimeError, OSError) as exc:  # bad option, foreign db, port taken
-        stderr.print(f"[red]error:[/red] emulator: {exc}", highlight=False)
+        stderr.print(f"[red]error:[/red] emulator: {escape(str(exc))}", highlight=False)
         raise typer.Exit(ExitCode.CONFIG) from None
 
 

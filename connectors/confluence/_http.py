@@ -24,6 +24,7 @@ import httpx
 from connectors.confluence._settings import ConfluenceSettings
 from ingestor.errors import ConnectorError
 from ingestor.http import RetryPolicy, build_http_client, describe_request, send
+from ingestor.untrusted import server_text
 
 __all__ = ["BadRequest", "ConfluenceHttp", "JsonObject", "NotFound", "Params"]
 
@@ -161,7 +162,7 @@ class ConfluenceHttp:
         if 200 <= response.status_code < 300:
             return response
         label = describe_request(response.request, self._secrets)
-        message = f"{label} -> HTTP {response.status_code}{_error_message(response)}"
+        message = f"{label} -> HTTP {response.status_code}{_error_message(response, self._secrets)}"
         if response.status_code == 404:
             raise NotFound(message)
         if response.status_code == 400:
@@ -171,8 +172,9 @@ class ConfluenceHttp:
         raise ConnectorError(message)
 
 
-def _error_message(response: httpx.Response) -> str:
-    """Confluence's own error text: v1 ``{"message"}``, v2 ``{"errors": [{"title"}]}``."""
+def _error_message(response: httpx.Response, secrets: tuple[str, ...]) -> str:
+    """Confluence's own error text: v1 ``{"message"}``, v2 ``{"errors": [{"title"}]}``, as
+    untrusted server text (credentials masked, one line, no control characters)."""
     try:
         body = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -183,4 +185,4 @@ def _error_message(response: httpx.Response) -> str:
     errors = body.get("errors")
     if not message and isinstance(errors, list) and errors and isinstance(errors[0], dict):
         message = errors[0].get("title") or errors[0].get("detail")
-    return f": {str(message)[:200]}" if message else ""
+    return f": {server_text(message, secrets=secrets, limit=200)}" if message else ""
