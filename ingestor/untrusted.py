@@ -10,9 +10,13 @@ Two kinds of outside text reach our outputs:
   characters, and stripped of terminal escape sequences, control characters and BIDI
   overrides. Markup is still the renderer's job: the console escapes rich markup, preview
   and the daemon escape HTML.
-* **Page text** (:func:`strip_controls`): the conversion stage removes C0 and C1 control
-  characters (except tab, line feed and carriage return) from bodies, titles and urls, so
-  the same bytes reach Intercom whether a control character sat in text or in an attribute.
+* **Page text** (:func:`strip_controls`, :func:`strip_html_controls`): the conversion stage
+  removes C0 and C1 control characters (except tab, line feed and carriage return) from
+  bodies, titles and urls, so the same bytes reach Intercom whether a control character sat in
+  text or in an attribute. In HTML they go before anything parses it, written raw or as a
+  numeric character reference (``&#1;``, ``&#x1b;``): lxml refuses an attribute that holds
+  one ("All strings must be XML compatible"). References to 128-159 stay: HTML parsers read
+  them as windows-1252 (``&#128;`` is €).
   U+2028/U+2029 are kept in bodies (they are visible line breaks) and become spaces in titles
   (title tidying treats them as whitespace). BIDI embedding, override and isolate controls
   (U+202A-U+202E, U+2066-U+2069) are removed from titles and urls, where they can make a
@@ -32,6 +36,7 @@ __all__ = [
     "server_text",
     "strip_bidi_controls",
     "strip_controls",
+    "strip_html_controls",
     "visible_text",
 ]
 
@@ -49,6 +54,8 @@ _ESCAPES = re.compile(
     r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
     r"|\x1b[ -/]*[0-~]"
 )
+_NUMERIC_REFERENCE = re.compile(r"&#(?:([0-9]{1,8})|[xX]([0-9a-fA-F]{1,8}));?")
+_CONTROL_CODES = frozenset(range(0x01, 0x20)) - {0x09, 0x0A, 0x0D} | {0x7F}
 _LINE_BREAKS = re.compile("[\t\n\r\u2028\u2029\x85]+")
 _SPACES = re.compile(r" {2,}")
 
@@ -56,6 +63,20 @@ _SPACES = re.compile(r" {2,}")
 def strip_controls(text: str) -> str:
     """``text`` without C0/C1 control characters; tab, line feed and carriage return stay."""
     return _CONTROLS.sub("", text) if _CONTROLS.search(text) else text
+
+
+def _drop_control_reference(match: re.Match[str]) -> str:
+    decimal, hexadecimal = match.groups()
+    code = int(decimal) if decimal is not None else int(hexadecimal, 16)
+    return "" if code in _CONTROL_CODES else match.group()
+
+
+def strip_html_controls(html: str) -> str:
+    """``html`` without control characters, raw or as numeric character references."""
+    html = strip_controls(html)
+    if "&#" in html:
+        html = _NUMERIC_REFERENCE.sub(_drop_control_reference, html)
+    return html
 
 
 def strip_bidi_controls(text: str) -> str:

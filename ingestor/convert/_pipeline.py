@@ -13,7 +13,7 @@ Decisions worth knowing:
 * A front matter ``url`` replaces ``Document.url`` (an author's explicit url beats a url
   template); a front matter ``title`` comes after ``Document.title`` (a wiki's own title wins).
 * Line endings are normalized and a leading byte order mark is dropped before anything else.
-* Control characters are removed from the HTML before it is parsed (:mod:`._controls`), from
+* Control characters are removed from the HTML before it is parsed (:mod:`ingestor.untrusted`), from
   titles (:mod:`._title`) and urls (:mod:`._urls`), so the hash covers what is sent.
 * Urls are sent percent-encoded where they could break out of an attribute (:mod:`._urls`); a
   front matter ``url`` that is not an absolute http(s) URL is a warning, not the page's url.
@@ -26,14 +26,13 @@ from dataclasses import dataclass
 from connectors.base import Document
 from ingestor.convert._canonical import content_hash
 from ingestor.convert._clean import clean_html
-from ingestor.convert._controls import remove_control_characters
 from ingestor.convert._links import rewrite_links
 from ingestor.convert._markdown import markdown_to_html, split_front_matter, text_to_html
 from ingestor.convert._sanitize import has_visible_content, sanitize_html
 from ingestor.convert._title import choose_title
 from ingestor.convert._urls import safe_url
 from ingestor.errors import PageError
-from ingestor.untrusted import strip_controls
+from ingestor.untrusted import strip_controls, strip_html_controls
 
 __all__ = ["ConvertedPage", "convert_document"]
 
@@ -98,7 +97,7 @@ def convert_document(doc: Document) -> ConvertedPage:
         source_html = text_to_html(_normalize_newlines(doc.body))
     else:
         raise PageError(f"page {doc.external_id!r}: unknown body_format {doc.body_format!r}")
-    source_html = remove_control_characters(source_html)
+    source_html = strip_html_controls(source_html)
     url = safe_url(url) if url else None
 
     try:
