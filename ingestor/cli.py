@@ -32,6 +32,7 @@ from ingestor.errors import (
     IngestorError,
     RetriableError,
     StateError,
+    UsageError,
 )
 from ingestor.logs import LogFormat, setup_logging
 from ingestor.report import SyncReport
@@ -77,7 +78,7 @@ stderr = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
 def exit_code_for(error: BaseException) -> ExitCode:
     """The one mapping from the exception tree to exit codes."""
-    if isinstance(error, ConfigError):
+    if isinstance(error, ConfigError | UsageError):
         return ExitCode.CONFIG
     if isinstance(error, StateError):
         return ExitCode.STATE
