@@ -52,14 +52,33 @@ def split_page(page: ConvertedPage, budget: int) -> list[ConvertedPage]:
     root = lxml.html.fragment_fromstring(page.html, create_parent="div")
     free_void_contents(root)  # a <wbr> must not hold the rest of its paragraph
     fragment_links = _page_url_fragments(root, page.url)
-    blocks = list(root)
+    blocks = _child_blocks(root)
     while len(blocks) == 1 and blocks[0].tag in _WRAPPERS and len(blocks[0]):
-        blocks = list(blocks[0])  # descend through a lone wrapper to the real blocks
+        wrapper = blocks[0]  # descend through a lone wrapper to the real blocks
+        if (wrapper.tail or "").strip():
+            wrapper.append(_paragraph(wrapper.tail))
+            wrapper.tail = None
+        blocks = _child_blocks(wrapper)
     groups = _split(page, blocks, budget, level=0)
     if fragment_links:
         for _heading, group in groups:
             _local_fragments(group, fragment_links)
     return _sections(page, groups)
+
+
+def _child_blocks(parent: Block) -> list[Block]:
+    """The children of ``parent``; loose text before the first one becomes a paragraph of its
+    own (blocks are serialized one by one, and ``parent.text`` would be lost)."""
+    if (parent.text or "").strip():
+        parent.insert(0, _paragraph(parent.text))
+        parent.text = None
+    return list(parent)
+
+
+def _paragraph(text: str) -> Block:
+    paragraph = lxml.html.Element("p")
+    paragraph.text = text
+    return paragraph
 
 
 def _page_url_fragments(root: Block, url: str | None) -> dict[Block, str]:

@@ -189,3 +189,17 @@ def test_link_rewriting_keeps_escaped_text_escaped_and_encodes_urls() -> None:
         "other</a>"
     )
     assert page.linked_pages == ("other.html",)
+
+
+def test_a_split_page_keeps_its_loose_leading_and_trailing_text() -> None:
+    words = "word " * 400
+    for body in (
+        f"LEADING text<h2>A</h2><p>{words}</p><h2>B</h2><p>{words}</p>",
+        f"<div>LEADING text<h2>A</h2><p>{words}</p><h2>B</h2><p>{words}</p></div>TRAILING",
+    ):
+        page = convert_document(html_page(body))
+        sections = split_page(page, 2_500)
+        assert [s.url for s in sections] == [URL, URL + "#a", URL + "#b"]
+        assert sections[0].html == "<p>LEADING text</p>"  # the intro, like any text before h2
+        if "TRAILING" in body:
+            assert sections[-1].html.endswith("<p>TRAILING</p>")
