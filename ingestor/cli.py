@@ -23,6 +23,7 @@ from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ingestor import __version__
 from ingestor.errors import (
@@ -32,9 +33,11 @@ from ingestor.errors import (
     IngestorError,
     RetriableError,
     StateError,
+    UsageError,
 )
 from ingestor.logs import LogFormat, setup_logging
 from ingestor.report import SyncReport
+from ingestor.untrusted import visible_text
 
 __all__ = ["ExitCode", "app", "main"]
 
@@ -76,7 +79,7 @@ stderr = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
 def exit_code_for(error: BaseException) -> ExitCode:
     """The one mapping from the exception tree to exit codes."""
-    if isinstance(error, ConfigError):
+    if isinstance(error, ConfigError | UsageError):
         return ExitCode.CONFIG
     if isinstance(error, StateError):
         return ExitCode.STATE
@@ -99,7 +102,9 @@ def exit_code_for_reports(reports: Sequence[SyncReport]) -> ExitCode:
 
 
 def _fail(error: IngestorError) -> NoReturn:
-    stderr.print(f"[red]error:[/red] {error}", highlight=False, markup=True, soft_wrap=True)
+    # Messages quote servers, file names and config values: never let them be rich markup.
+    said = escape(visible_text(str(error), keep_lines=True))
+    stderr.print(f"[red]error:[/red] {said}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(exit_code_for(error))
 
 
@@ -115,7 +120,8 @@ def _guarded(action: Callable[[], T]) -> T:
 
 def _logging(level: str, fmt: str, secrets: Sequence[str] = ()) -> None:
     if fmt not in ("text", "json"):
-        stderr.print(f"[red]error:[/red] --log-format must be text or json, not {fmt!r}")
+        said = escape(repr(fmt))
+        stderr.print(f"[red]error:[/red] --log-format must be text or json, not {said}")
         raise typer.Exit(ExitCode.CONFIG)
     log_format: LogFormat = "json" if fmt == "json" else "text"
     setup_logging(level, log_format, secrets)
@@ -162,12 +168,18 @@ def validate(
     if warnings and strict:
         _fail(ConfigError(warnings))
     for issue in warnings:
-        stderr.print(f"[yellow]warning:[/yellow] {issue}", highlight=False, soft_wrap=True)
-    stdout.print(f"{config}: valid, {len(loaded.connectors)} connector(s)", highlight=False)
-    stdout.print(f"  state: {loaded.state.path}", highlight=False)
+        stderr.print(
+            f"[yellow]warning:[/yellow] {escape(visible_text(str(issue)))}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    stdout.print(
+        f"{config}: valid, {len(loaded.connectors)} connector(s)", highlight=False, markup=False
+    )
+    stdout.print(f"  state: {loaded.state.path}", highlight=False, markup=False)
     for c in loaded.connectors:
         state = "" if c.enabled else " (disabled)"
-        stdout.print(f"  {c.name}: {c.type} -> {c.url}{state}", highlight=False)
+        stdout.print(f"  {c.name}: {c.type} -> {c.url}{state}", highlight=False, markup=False)
 
 
 @app.command()
@@ -247,9 +259,8 @@ def daemon(
     from ingestor.daemon import LogChoice, run_daemon
 
     if log_format is not None and log_format not in ("auto", "text", "json"):
-        stderr.print(
-            f"[red]error:[/red] --log-format must be auto, text or json, not {log_format!r}"
-        )
+        said = escape(repr(log_format))
+        stderr.print(f"[red]error:[/red] --log-format must be auto, text or json, not {said}")
         raise typer.Exit(ExitCode.CONFIG)
     if log_level is not None and log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         stderr.print("[red]error:[/red] --log-level must be DEBUG, INFO, WARNING or ERROR")
@@ -414,6 +425,7 @@ def preview(
     stdout.print(
         f"{len(rows)} pages written to {out}, {warned} with warnings; open {out / 'index.html'}",
         highlight=False,
+        markup=False,
     )
 
 
@@ -450,7 +462,7 @@ def emulator(
         )
         serve(settings, host, port)
     except (ValueError, RuntimeError, OSError) as exc:  # bad option, foreign db, port taken
-        stderr.print(f"[red]error:[/red] emulator: {exc}", highlight=False)
+        stderr.print(f"[red]error:[/red] emulator: {escape(str(exc))}", highlight=False)
         raise typer.Exit(ExitCode.CONFIG) from None
 
 

@@ -4,6 +4,7 @@
 
     IngestorError                      root: everything we raise on purpose
     ├── ConfigError                    bad YAML, unknown key, missing ${VAR}; lists every issue
+    ├── UsageError                     a command-line argument that cannot be used as given
     ├── StateError                     the SQLite state database cannot be used
     │   └── StateLockedError           another process holds the state database
     ├── ConnectorError                 a source or page cannot be read (listing incomplete)
@@ -46,6 +47,7 @@ __all__ = [
     "StateError",
     "StateLockedError",
     "SyncError",
+    "UsageError",
 ]
 
 
@@ -78,6 +80,11 @@ class ConfigError(IngestorError):
         count = len(self.issues)
         head = f"{count} configuration error{'s' if count != 1 else ''}"
         super().__init__(head + ":\n" + "\n".join(f"  {issue}" for issue in self.issues))
+
+
+class UsageError(IngestorError):
+    """A command-line argument cannot be used as given (``preview --out`` naming a folder that
+    holds files preview did not write). Exit code 2, like a configuration error."""
 
 
 class StateError(IngestorError):

@@ -5,6 +5,10 @@ holds the exact payload (title, url, html, flags) and ``<connector>/<name>.html`
 browser. ``index.html`` lists the pages by connector with title, url, size and warnings (empty,
 split, broken links, no url, could not be read), so an admin can review a sync before it
 happens. Nothing is sent to Intercom and no state is written.
+
+The output folder must be new, empty, or written by an earlier preview: preview deletes only
+files it wrote (:mod:`ingestor.preview_output`). Everything shown is HTML-escaped, and only
+http(s) urls become links.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ import hashlib
 import html
 import json
 import re
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +25,7 @@ from connectors.base import ListingProblem
 from ingestor.config import Config
 from ingestor.convert import convert_document, split_page
 from ingestor.errors import ConnectorError, PageError
+from ingestor.preview_output import PreviewFolder
 from ingestor.runner import build_connector, page_policy, select_connectors
 from ingestor.sync import PagePolicy
 
@@ -44,13 +48,16 @@ class PreviewRow:
 def write_preview(
     config: Config, out: Path, names: Sequence[str] | None = None
 ) -> list[PreviewRow]:
-    """Convert every page of the selected connectors into ``out`` and write its index."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Convert every page of the selected connectors into ``out`` and write its index.
+
+    Raises:
+        UsageError: ``out`` holds files an earlier preview did not write.
+    """
+    selected = select_connectors(config, names)
+    folder = PreviewFolder.claim(out)  # deletes the pages an earlier preview wrote, only those
     rows: list[PreviewRow] = []
-    for settings in select_connectors(config, names):
-        folder = out / settings.name
-        shutil.rmtree(folder, ignore_errors=True)  # a previous preview's pages may be stale
-        folder.mkdir()
+    for settings in selected:
+        folder.subfolder(settings.name)
         policy = page_policy(config, settings)
         with build_connector(settings) as connector:
             try:
@@ -90,12 +97,12 @@ def write_preview(
                     if part.url is None:
                         row.warnings.append("no url: Fin will not cite this page")
                     row.file = _write_page(folder, settings.name, row, part.html, policy)
-    (out / "index.html").write_text(_index_document(rows), encoding="utf-8")
+    folder.write("index.html", _index_document(rows))
     return rows
 
 
 def _write_page(
-    folder: Path, connector: str, row: PreviewRow, html: str, policy: PagePolicy
+    folder: PreviewFolder, connector: str, row: PreviewRow, html: str, policy: PagePolicy
 ) -> str:
     """Write the exact payload (.json) and a browsable view (.html); return the view's path."""
     stem = _file_stem(row.external_id)
@@ -108,10 +115,8 @@ def _write_page(
         "ai_agent_availability": policy.ai_agent_availability,
         "ai_copilot_availability": policy.ai_copilot_availability,
     }
-    (folder / f"{stem}.json").write_text(
-        json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8"
-    )
-    (folder / f"{stem}.html").write_text(_page_document(row, html), "utf-8")
+    folder.write(f"{connector}/{stem}.json", json.dumps(payload, ensure_ascii=False, indent=2))
+    folder.write(f"{connector}/{stem}.html", _page_document(row, html))
     return f"{connector}/{stem}.html"
 
 
@@ -128,9 +133,17 @@ table { border-collapse: collapse; width: 100% } td, th { border: 1px solid #ccc
 """
 
 
+def _url_link(url: str) -> str:
+    """A page's url, escaped; a link only when it is http(s) (never ``javascript:``)."""
+    shown = html.escape(url)
+    if not url.lower().startswith(("http://", "https://")):
+        return shown
+    return f'<a href="{shown}">{shown}</a>'
+
+
 def _page_document(row: PreviewRow, body: str) -> str:
     e = html.escape
-    url = f'<a href="{e(row.url)}">{e(row.url)}</a>' if row.url else "no url"
+    url = _url_link(row.url) if row.url else "no url"
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{e(row.title)}</title>'
         f"<style>{_STYLE}</style></head><body>"
@@ -155,7 +168,7 @@ def _index_document(rows: list[PreviewRow]) -> str:
         for r in mine:
             title = e(r.title or r.external_id)
             link = f'<a href="{e(r.file)}">{title}</a>' if r.file else title
-            url = f'<a href="{e(r.url)}">{e(r.url)}</a>' if r.url else ""
+            url = _url_link(r.url) if r.url else ""
             warnings = "<br>".join(e(w) for w in r.warnings)
             parts.append(
                 f"<tr><td>{link}</td><td>{url}</td><td>{r.size:,}</td>"

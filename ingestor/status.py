@@ -6,10 +6,10 @@ import time
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from ingestor.config import Config
+from ingestor.console import shown
 from state import Store
 
 __all__ = ["print_status", "status_data"]
@@ -92,19 +92,19 @@ def print_status(console: Console, config: Config) -> None:
     for c in data["connectors"]:
         for page in c["failed_pages"]:
             console.print(
-                f"[red]{escape(c['name'])}: {escape(page['external_id'])}: "
-                f"{escape(str(page['error']))}[/red]"
+                f"[red]{shown(c['name'])}: {shown(page['external_id'])}: "
+                f"{shown(str(page['error']))}[/red]"
             )
         if c["failed"] > len(c["failed_pages"]):
-            console.print(f"{escape(c['name'])}: … {c['failed'] - len(c['failed_pages'])} more")
+            console.print(f"{shown(c['name'])}: … {c['failed'] - len(c['failed_pages'])} more")
         for link in c["broken_link_samples"]:
             console.print(
-                f"[yellow]{escape(c['name'])}: broken link in {escape(link['page'])} to "
-                f"{escape(link['missing'])} (no such page)[/yellow]"
+                f"[yellow]{shown(c['name'])}: broken link in {shown(link['page'])} to "
+                f"{shown(link['missing'])} (no such page)[/yellow]"
             )
         if c["broken_links"] > len(c["broken_link_samples"]):
             more = c["broken_links"] - len(c["broken_link_samples"])
-            console.print(f"{escape(c['name'])}: … {more} more broken links")
+            console.print(f"{shown(c['name'])}: … {more} more broken links")
 
 
 def _result(run: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ from state._admin import StoreAdmin
 from state._engine import create_state_engine, driver_reason
 from state._lock import StateLock
 from state._migrations import SCHEMA_VERSION, migrate, read_version
+from state._private import prepare_private_database
 from state._records import (
     RUN_STATUSES,
     SKIPPED_HASH,
@@ -106,7 +107,8 @@ class Store(StoreQueries, StoreAdmin):
         """Open (creating or migrating) the database at ``path`` and lock it for this process.
 
         Args:
-            path: The database file; missing parent folders are created.
+            path: The database file; missing parent folders are created (0700) and the file
+                is private (0600) whatever the umask, see :mod:`state._private`.
             read_only: Read without taking the lock, e.g. ``ingestor status`` while a daemon
                 runs: no migration, no recovery, every write raises StateError. The file must
                 exist and have this code's schema version.
@@ -119,14 +121,7 @@ class Store(StoreQueries, StoreAdmin):
         path = Path(path).expanduser().absolute()
         if read_only:
             return cls._open_read_only(path)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StateError(
-                f"cannot create the folder of state database {path}: {exc.strerror or exc}"
-            ) from exc
-        if path.is_dir():
-            raise StateError(f"state database {path} is a directory")
+        prepare_private_database(path)  # 0700 folders, 0600 file, whatever the umask
         lock = StateLock.acquire(path.with_name(path.name + ".lock"), database=path)
         engine: Engine | None = None
         try:

@@ -43,6 +43,7 @@ from ingestor.http import (
     describe_request,
     send,
 )
+from ingestor.untrusted import server_text
 
 __all__ = ["BadRequest", "ConfluenceHttp", "JsonObject", "NotFound", "Params"]
 
@@ -194,7 +195,7 @@ class ConfluenceHttp:
             self.last_date = response.headers.get("date")
             return response
         label = describe_request(response.request, self._secrets)
-        message = f"{label} -> HTTP {response.status_code}{_error_message(response)}"
+        message = f"{label} -> HTTP {response.status_code}{_error_message(response, self._secrets)}"
         if response.status_code == 404:
             raise NotFound(message)
         if response.status_code == 400:
@@ -245,8 +246,9 @@ def _rate_limit_hint(response: httpx.Response) -> str:
     return f" (rate limited by Confluence{': ' + said if said else ''}; try again later)"
 
 
-def _error_message(response: httpx.Response) -> str:
-    """Confluence's own error text: v1 ``{"message"}``, v2 ``{"errors": [{"title"}]}``."""
+def _error_message(response: httpx.Response, secrets: tuple[str, ...]) -> str:
+    """Confluence's own error text: v1 ``{"message"}``, v2 ``{"errors": [{"title"}]}``, as
+    untrusted server text (credentials masked, one line, no control characters)."""
     try:
         body = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -257,4 +259,4 @@ def _error_message(response: httpx.Response) -> str:
     errors = body.get("errors")
     if not message and isinstance(errors, list) and errors and isinstance(errors[0], dict):
         message = errors[0].get("title") or errors[0].get("detail")
-    return f": {str(message)[:200]}" if message else ""
+    return f": {server_text(message, secrets=secrets, limit=200)}" if message else ""

@@ -125,7 +125,7 @@ class MediaWikiApi:
         error = body.get("error")
         if not isinstance(error, dict):
             return body
-        code = str(error.get("code", "unknown"))
+        code = self.http.redact(str(error.get("code", "unknown")))
         info = self.http.redact(str(error.get("info", "")))[:300]
         action = params.get("action", "query")
         if code == "maxlag":

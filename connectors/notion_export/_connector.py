@@ -151,7 +151,10 @@ class NotionExportConnector(Connector[NotionExportSettings]):
             exists=index.exists,
             asset_base_url=self.settings.asset_base_url,
         )
-        rendered = self._render(index, entry, ctx)
+        try:
+            rendered = self._render(index, entry, ctx)
+        except ValueError as exc:  # lxml refused a value the export holds: this page only
+            raise ConnectorError(f"{entry.rel}: cannot render the page: {exc}") from exc
         missing = [pid for pid in dict.fromkeys(ctx.linked) if pid not in index.pages]
         if rendered.notes:
             log.info("%s: %d file link(s) replaced by a note", entry.rel, rendered.notes)

@@ -16,6 +16,7 @@ from urllib.parse import quote, unquote, urlsplit
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 
 from connectors.notion_export._names import parse_name
+from ingestor.untrusted import strip_controls
 
 __all__ = ["LinkContext", "rewrite_links"]
 
@@ -91,7 +92,7 @@ def _resolve_relative(value: str, ctx: LinkContext) -> tuple[str, str | None, st
 
 def _note(text: str) -> etree._Element:
     note = etree.Element("em")
-    note.text = f"[{text}]"
+    note.text = f"[{strip_controls(text)}]"  # a file name decoded from "scan%01.png"
     return note
 
 

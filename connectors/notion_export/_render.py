@@ -20,6 +20,7 @@ from lxml import etree
 from markdown_it import MarkdownIt
 
 from connectors.notion_export._links import LinkContext, rewrite_links
+from ingestor.untrusted import strip_html_controls
 
 __all__ = [
     "RenderedPage",
@@ -149,7 +150,7 @@ def render_html_page(text: str, ctx: LinkContext) -> RenderedPage:
         The page as an HTML fragment and its ``page-title`` (or ``<title>``).
     """
     try:
-        doc = lxml.html.document_fromstring(text, parser=_PARSER)
+        doc = lxml.html.document_fromstring(strip_html_controls(text), parser=_PARSER)
     except etree.ParserError:
         return RenderedPage(html="", title=None)
     title_element = _first_with_class(doc, "page-title")
@@ -285,8 +286,10 @@ def _drop(element: etree._Element) -> None:
 
 
 def parse_fragment(html: str) -> etree._Element:
+    # Control characters out first: lxml refuses to set a text or attribute holding one, and
+    # the rendering sets texts and links taken from the page (a link to "scan%01.png").
     wrapper: etree._Element = lxml.html.fragment_fromstring(
-        html or "<p></p>", create_parent="div", parser=_PARSER
+        strip_html_controls(html) or "<p></p>", create_parent="div", parser=_PARSER
     )
     return wrapper
 

@@ -4,15 +4,19 @@ Relative links were resolved against ``Document.link_base`` (a url that mirrors 
 structure); here every link under that base is handed to the document's
 :class:`~connectors.base.LinkResolver`: links to pages get the page's url, images get the
 file's public url, and the pages linked to are returned so the engine can report broken ones.
+Those urls come from the connector and are percent-encoded like the page's own (:mod:`._urls`).
 """
 
 from __future__ import annotations
 
+import html as html_lib
 from urllib.parse import urlsplit
 
 import lxml.html  # type: ignore[import-untyped,unused-ignore]
 
 from connectors.base import LinkResolver
+from ingestor.convert._clean import free_void_contents, serialize_html
+from ingestor.convert._urls import safe_url
 
 __all__ = ["rewrite_links"]
 
@@ -28,6 +32,7 @@ def rewrite_links(html: str, link_base: str, resolver: LinkResolver) -> tuple[st
     if prefix not in html:  # nothing points into the source: skip the parse
         return html, ()
     root = lxml.html.fragment_fromstring(html, create_parent="div")
+    free_void_contents(root)
     linked: dict[str, None] = {}
     for element in root.iter("a", "img"):
         attribute = "href" if element.tag == "a" else "src"
@@ -41,12 +46,13 @@ def rewrite_links(html: str, link_base: str, resolver: LinkResolver) -> tuple[st
                 continue
             external_id, url = page
             linked[external_id] = None
-            element.set(attribute, f"{url}#{fragment}" if fragment else url)
+            element.set(attribute, safe_url(f"{url}#{fragment}" if fragment else url))
         else:
             asset = resolver.asset(target)
             if asset is not None:
-                element.set(attribute, asset)
-    body = (root.text or "") + "".join(
-        lxml.html.tostring(child, encoding="unicode") for child in root
+                element.set(attribute, safe_url(asset))
+    # the leading text was decoded by the parse: "&lt;img" must not come back as "<img"
+    body = html_lib.escape(root.text or "", quote=False) + "".join(
+        serialize_html(child) for child in root
     )
     return body, tuple(linked)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import pyromark
 import yaml
 
+from ingestor.convert._urls import is_absolute_http_url
+
 __all__ = ["FrontMatter", "markdown_to_html", "split_front_matter", "text_to_html"]
 
 # The opening line must be exactly "---"; the block ends at a "---" or "..." line (YAML's own
@@ -71,8 +73,11 @@ def split_front_matter(text: str) -> FrontMatter:
     warnings: list[str] = []
     title = _scalar_text(data.get("title"), "title", warnings)
     url = _scalar_text(data.get("url"), "url", warnings)
-    if url is not None and not re.match(r"https?://\S+\Z", url, re.I):
-        warnings.append(f"front matter url ignored: not an http(s) URL: {url[:200]!r}")
+    if url is not None and not is_absolute_http_url(url):
+        warnings.append(
+            f"front matter url ignored: not an absolute http(s) URL: {url[:200]!r}; "
+            "the page keeps its own url"
+        )
         url = None
     return FrontMatter(body=body, title=title, url=url, warnings=tuple(warnings))
 

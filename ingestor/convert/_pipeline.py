@@ -13,6 +13,10 @@ Decisions worth knowing:
 * A front matter ``url`` replaces ``Document.url`` (an author's explicit url beats a url
   template); a front matter ``title`` comes after ``Document.title`` (a wiki's own title wins).
 * Line endings are normalized and a leading byte order mark is dropped before anything else.
+* Control characters are removed from the HTML before it is parsed (:mod:`ingestor.untrusted`), from
+  titles (:mod:`._title`) and urls (:mod:`._urls`), so the hash covers what is sent.
+* Urls are sent percent-encoded where they could break out of an attribute (:mod:`._urls`); a
+  front matter ``url`` that is not an absolute http(s) URL is a warning, not the page's url.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from ingestor.convert._links import rewrite_links
 from ingestor.convert._markdown import markdown_to_html, split_front_matter, text_to_html
 from ingestor.convert._sanitize import has_visible_content, sanitize_html
 from ingestor.convert._title import choose_title
+from ingestor.convert._urls import safe_url
 from ingestor.errors import PageError
+from ingestor.untrusted import strip_controls, strip_html_controls
 
 __all__ = ["ConvertedPage", "convert_document"]
 
@@ -91,6 +97,8 @@ def convert_document(doc: Document) -> ConvertedPage:
         source_html = text_to_html(_normalize_newlines(doc.body))
     else:
         raise PageError(f"page {doc.external_id!r}: unknown body_format {doc.body_format!r}")
+    source_html = strip_html_controls(source_html)
+    url = safe_url(url) if url else None
 
     try:
         cleaned = clean_html(
@@ -105,6 +113,7 @@ def convert_document(doc: Document) -> ConvertedPage:
     linked: tuple[str, ...] = ()
     if doc.links is not None and doc.link_base is not None:
         html, linked = rewrite_links(html, doc.link_base, doc.links)
+    html = strip_controls(html)  # the net: nothing above should have left one
     if not has_visible_content(html):
         raise PageError(
             f"page {doc.external_id!r}: nothing left after cleaning "
