@@ -99,7 +99,13 @@ class AnonymousAcl:
     def _permission(self, page_id: str) -> int:
         with self._lock:
             self.calls += 1
-        level: Any = self._rpc.call("wiki.aclCheck", page_id, "", [])
+        try:
+            level: Any = self._rpc.call("wiki.aclCheck", page_id, "", [])
+        except ConnectorError as exc:
+            raise ConnectorError(
+                f"page {page_id}: wiki.aclCheck failed, so whether anonymous users may read it "
+                f"is unknown: {exc}"
+            ) from exc
         if not isinstance(level, int) or isinstance(level, bool):
             # DokuWiki 2022-07 sends some faults as an empty struct instead of a fault
             raise ConnectorError(
