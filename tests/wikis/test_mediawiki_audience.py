@@ -53,36 +53,40 @@ def _anonymous_can_parse(site: MediaWikiSite, title: str) -> bool:
 
 @pytest.fixture(scope="module")
 def audience_pages(mediawiki: MediaWikiSite) -> Iterator[MediaWikiSite]:
+    """Pages outside the main namespace (other tests sync all of it); Pear is the seed's."""
     admin = mediawiki.admin
     admin.edit("Category:Aud hidden tag", "Internal tagging.\n__HIDDENCAT__")
-    admin.edit("Aud FAQ", "Ask us.\n[[Category:Aud support]] [[Category:Aud hidden tag]]")
-    admin.edit("Internal:Aud runbook", "Restart the thing.\n[[Category:Aud ops]]")
-    admin.edit("Project:Aud policy", "Be nice.")
+    admin.edit(
+        "Project:Aud page FAQ", "Ask us.\n[[Category:Aud support]] [[Category:Aud hidden tag]]"
+    )
+    admin.edit("Internal:Aud page runbook", "Restart the thing.\n[[Category:Aud ops]]")
     yield mediawiki
 
 
 def test_facts_and_restrictions_match_what_anonymous_visitors_see(
     audience_pages: MediaWikiSite,
 ) -> None:
-    settings = _settings(audience_pages, namespaces=[0, 4, 3000], include_prefixes=["Aud "])
+    settings = _settings(
+        audience_pages, namespaces=[0, 4, 3000], include_prefixes=["Aud page ", "Pear"]
+    )
     with MediaWikiConnector(settings) as wiki:
         documents = _fetch_all(wiki)
         checks = wiki.anonymous_reads.calls
 
-    assert set(documents) == {"Aud FAQ", "Internal:Aud runbook", "Test Wiki:Aud policy"}
-    faq = documents["Aud FAQ"]
-    assert faq.facts["namespace"] == ("(Main)", "0")
+    assert set(documents) == {"Pear", "Test Wiki:Aud page FAQ", "Internal:Aud page runbook"}
+    pear = documents["Pear"]
+    assert pear.facts == {"namespace": ("(Main)", "0"), "category": ("Fruit",)}
+    assert pear.restricted is None
+
+    faq = documents["Test Wiki:Aud page FAQ"]  # the Project namespace, as this wiki names it
+    assert faq.facts["namespace"] == ("Project", "Test Wiki", "4")
     assert set(faq.facts["category"]) == {"Aud support", "Aud hidden tag"}  # hidden included
     assert faq.restricted is None
 
-    runbook = documents["Internal:Aud runbook"]
+    runbook = documents["Internal:Aud page runbook"]
     assert runbook.facts == {"namespace": ("Internal", "3000"), "category": ("Aud ops",)}
     assert runbook.restricted == INTERNAL_REASON
     assert "Restart the thing" in runbook.body  # the bot reads it; only visitors cannot
-
-    policy = documents["Test Wiki:Aud policy"]
-    assert policy.facts == {"namespace": ("Project", "Test Wiki", "4"), "category": ()}
-    assert policy.restricted is None
 
     for title, document in documents.items():  # the wiki itself agrees with every verdict
         assert _anonymous_can_parse(audience_pages, title) == (document.restricted is None)
@@ -90,9 +94,9 @@ def test_facts_and_restrictions_match_what_anonymous_visitors_see(
 
 
 def test_checks_are_batched_fifty_pages_a_call(mediawiki: MediaWikiSite) -> None:
-    pages = [f"Aud batch {n:02d}" for n in range(55)] + ["Internal:Aud batch 55"]
+    pages = [f"Project:Aud batch {n:02d}" for n in range(55)] + ["Internal:Aud batch 55"]
     _import(mediawiki, pages)
-    settings = _settings(mediawiki, namespaces=[0, 3000], include_prefixes=["Aud batch"])
+    settings = _settings(mediawiki, namespaces=[4, 3000], include_prefixes=["Aud batch"])
     with MediaWikiConnector(settings) as wiki:
         documents = _fetch_all(wiki)
         checks = wiki.anonymous_reads.calls
@@ -104,7 +108,9 @@ def test_checks_are_batched_fifty_pages_a_call(mediawiki: MediaWikiSite) -> None
 
 
 def test_an_anonymous_connector_asks_nothing(audience_pages: MediaWikiSite) -> None:
-    settings = _settings(audience_pages, login=False, include_prefixes=["Aud FAQ"])
+    settings = _settings(
+        audience_pages, login=False, namespaces=[4], include_prefixes=["Aud page FAQ"]
+    )
     with MediaWikiConnector(settings) as wiki:
         documents = _fetch_all(wiki)
         checks = wiki.anonymous_reads.calls
@@ -137,7 +143,7 @@ def test_a_failed_check_fails_the_page_instead_of_passing_it(
         "username": audience_pages.bot_name,
         "password": BOT_PASSWORD,
         "namespaces": [3000],
-        "include_prefixes": ["Aud runbook"],
+        "include_prefixes": ["Aud page runbook"],
         "max_attempts": 2,
     }
     with MediaWikiConnector(MediaWikiSettings.model_validate({"name": "w", **proxied})) as wiki:
