@@ -23,7 +23,14 @@ from typing import Any
 from connectors.mediawiki._api import MediaWikiApi
 from ingestor.errors import ConnectorError
 
-__all__ = ["MAIN_NAMESPACE", "Namespace", "Namespaces", "category_facts"]
+__all__ = [
+    "MAIN_NAMESPACE",
+    "Namespace",
+    "Namespaces",
+    "category_facts",
+    "namespace_of",
+    "namespace_table",
+]
 
 #: How facts and reasons name namespace 0, which has no name in MediaWiki.
 MAIN_NAMESPACE = "(Main)"
@@ -60,12 +67,7 @@ class Namespaces:
         Raises:
             ConnectorError: The wiki could not tell its namespaces.
         """
-        by_prefix = self._load()
-        if ":" in title:
-            prefix = _key(title.split(":", 1)[0])
-            if prefix in by_prefix:
-                return by_prefix[prefix]
-        return by_prefix[""]
+        return namespace_of(self._load(), title)
 
     def _load(self) -> dict[str, Namespace]:
         with self._lock:
@@ -73,11 +75,26 @@ class Namespaces:
                 body = self._api.call(
                     {"action": "query", "meta": "siteinfo", "siprop": "namespaces|namespacealiases"}
                 )
-                self._by_prefix = _namespace_table(body.get("query", {}), self._api.label)
+                self._by_prefix = namespace_table(body.get("query", {}), self._api.label)
             return self._by_prefix
 
 
-def _namespace_table(query: Mapping[str, Any], label: str) -> dict[str, Namespace]:
+def namespace_of(by_prefix: Mapping[str, Namespace], title: str) -> Namespace:
+    """The namespace of ``title`` in a table of :func:`namespace_table`."""
+    if ":" in title:
+        prefix = _key(title.split(":", 1)[0])
+        if prefix in by_prefix:
+            return by_prefix[prefix]
+    return by_prefix[""]
+
+
+def namespace_table(query: Mapping[str, Any], label: str) -> dict[str, Namespace]:
+    """Namespaces by every name and alias (compared case-insensitively), from a siteinfo
+    ``query`` (``namespaces|namespacealiases``); ``""`` is the main namespace.
+
+    Raises:
+        ConnectorError: The answer has no namespaces.
+    """
     raw = query.get("namespaces")
     if not isinstance(raw, dict):
         raise ConnectorError(f"{label}: siteinfo gave no namespaces")

@@ -87,6 +87,18 @@ def test_facts_and_acl_restrictions_match_what_anonymous_visitors_see(
     assert checks == len(documents) + 4
 
 
+def test_incremental_runs_check_the_changed_pages(acl_pages: DokuWikiSite) -> None:
+    with DokuWikiConnector(_settings(acl_pages, namespaces=["internal:inc"])) as wiki:
+        cursor = wiki.start_cursor()
+        acl_pages.admin.put("internal:inc:note", "====== Note ======\n\nChanged.\n")
+        changes = wiki.list_changes(cursor)
+        assert changes is not None
+        documents = {item.external_id: wiki.fetch(item) for item in changes.changed}
+    assert {page_id: doc.restricted for page_id, doc in documents.items()} == {
+        "internal:inc:note": "hidden from anonymous readers by ACL (internal:*)"
+    }
+
+
 def test_every_page_of_a_private_wiki_is_restricted(acl_dokuwiki: DokuWikiSite) -> None:
     acl_dokuwiki.admin.put("aud:page", "====== Page ======\n\nText.\n")
     user, password = servers.DW_ADMIN

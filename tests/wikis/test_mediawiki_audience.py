@@ -4,6 +4,7 @@ anonymous users cannot read (a locked namespace, a private wiki), asked in batch
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -105,6 +106,28 @@ def test_checks_are_batched_fifty_pages_a_call(mediawiki: MediaWikiSite) -> None
     restricted = {title for title, doc in documents.items() if doc.restricted}
     assert restricted == {"Internal:Aud batch 55"}
     assert checks == 2  # ceil(56 / 50)
+
+    # fetched in parallel, as the engine does: still two calls, and the same verdicts
+    with MediaWikiConnector(settings) as wiki, ThreadPoolExecutor(6) as pool:
+        items = [item for item in wiki.list() if isinstance(item, Item)]
+        parallel = list(pool.map(wiki.fetch, items))
+        assert wiki.anonymous_reads.calls == 2
+    assert {str(d.title) for d in parallel if d.restricted} == restricted
+
+
+def test_incremental_runs_check_the_changed_pages(audience_pages: MediaWikiSite) -> None:
+    settings = _settings(audience_pages, namespaces=[3000], include_prefixes=["Aud inc"])
+    with MediaWikiConnector(settings) as wiki:
+        cursor = wiki.start_cursor()
+        audience_pages.admin.edit("Internal:Aud inc note", "Changed since the cursor.")
+        changes = wiki.list_changes(cursor)
+        assert changes is not None
+        documents = [wiki.fetch(item) for item in changes.changed]
+        checks = wiki.anonymous_reads.calls
+    assert [(d.title, d.restricted) for d in documents] == [
+        ("Internal:Aud inc note", INTERNAL_REASON)
+    ]
+    assert checks == 1
 
 
 def test_an_anonymous_connector_asks_nothing(audience_pages: MediaWikiSite) -> None:
