@@ -91,25 +91,27 @@ class AnonymousAcl:
         with self._lock:
             cached = self._namespaces.get(namespace)
         if cached is None:
-            cached = self._permission(f"{namespace}:{_PROBE}" if namespace else _PROBE)
+            probe = f"{namespace}:{_PROBE}" if namespace else _PROBE
+            cached = self._permission(probe, what=f"namespace {namespace or '(root)'}")
             with self._lock:
                 self._namespaces[namespace] = cached
         return cached
 
-    def _permission(self, page_id: str) -> int:
+    def _permission(self, page_id: str, *, what: str = "") -> int:
         with self._lock:
             self.calls += 1
         try:
             level: Any = self._rpc.call("wiki.aclCheck", page_id, "", [])
         except ConnectorError as exc:
             raise ConnectorError(
-                f"page {page_id}: wiki.aclCheck failed, so whether anonymous users may read it "
-                f"is unknown: {exc}"
+                f"{what or 'page ' + page_id}: wiki.aclCheck failed, so whether anonymous "
+                f"users may read it is unknown: {exc}"
             ) from exc
         if not isinstance(level, int) or isinstance(level, bool):
             # DokuWiki 2022-07 sends some faults as an empty struct instead of a fault
             raise ConnectorError(
-                f"{self._rpc.label}: page {page_id}: wiki.aclCheck answered {level!r} instead "
-                "of a permission level; cannot tell whether anonymous users may read it"
+                f"{self._rpc.label}: {what or 'page ' + page_id}: wiki.aclCheck answered "
+                f"{level!r} instead of a permission level; cannot tell whether anonymous "
+                "users may read it"
             )
         return level
