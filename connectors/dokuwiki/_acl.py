@@ -28,10 +28,12 @@ from typing import Any
 from connectors.dokuwiki._rpc import DokuWikiRpc
 from ingestor.errors import ConnectorError
 
-__all__ = ["ROOT_NAMESPACE", "AnonymousAcl", "namespace_facts"]
+__all__ = ["ACL_CHECK", "ROOT_NAMESPACE", "AnonymousAcl", "namespace_facts"]
 
 #: The ``namespace`` fact of pages at the root of the wiki (DokuWiki's own name for it).
 ROOT_NAMESPACE = "(root)"
+#: The XML-RPC method asked (DokuWiki 2022-07; later releases also offer ``core.aclCheck``).
+ACL_CHECK = "wiki.aclCheck"
 #: DokuWiki's ``AUTH_READ`` permission level.
 AUTH_READ = 1
 #: A page name in a namespace, used to ask what the namespace's ACL (``ns:*``) allows.
@@ -101,16 +103,16 @@ class AnonymousAcl:
         with self._lock:
             self.calls += 1
         try:
-            level: Any = self._rpc.call("wiki.aclCheck", page_id, "", [])
+            level: Any = self._rpc.call(ACL_CHECK, page_id, "", [])
         except ConnectorError as exc:
             raise ConnectorError(
-                f"{what or 'page ' + page_id}: wiki.aclCheck failed, so whether anonymous "
+                f"{what or 'page ' + page_id}: {ACL_CHECK} failed, so whether anonymous "
                 f"users may read it is unknown: {exc}"
             ) from exc
         if not isinstance(level, int) or isinstance(level, bool):
             # DokuWiki 2022-07 sends some faults as an empty struct instead of a fault
             raise ConnectorError(
-                f"{self._rpc.label}: {what or 'page ' + page_id}: wiki.aclCheck answered "
+                f"{self._rpc.label}: {what or 'page ' + page_id}: {ACL_CHECK} answered "
                 f"{level!r} instead of a permission level; cannot tell whether anonymous "
                 "users may read it"
             )

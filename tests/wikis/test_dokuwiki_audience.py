@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from connectors.base import Document, Item
-from connectors.dokuwiki import DokuWikiConnector, DokuWikiSettings
+from connectors.dokuwiki import DokuWikiConnector, DokuWikiSettings, _acl
 from ingestor.errors import ConnectorError
 
 from . import servers
@@ -119,6 +119,18 @@ def test_an_anonymous_connector_asks_nothing(dokuwiki: DokuWikiSite) -> None:
         (None, {"namespace": ("audanon",)})
     ]
     assert checks == 0
+
+
+def test_a_wiki_without_the_method_fails_the_page(
+    acl_pages: DokuWikiSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DokuWiki 2022-07 answers a method it does not know with an empty struct, not a fault
+    (seen for ``system.multicall``); a wiki whose API lacks the check must not pass pages."""
+    monkeypatch.setattr(_acl, "ACL_CHECK", "wiki.aclCheckNotThere")
+    with DokuWikiConnector(_settings(acl_pages, namespaces=["support"])) as wiki:
+        item = next(i for i in wiki.list() if isinstance(i, Item))
+        with pytest.raises(ConnectorError, match=r"answered \{\} instead of a permission level"):
+            wiki.fetch(item)
 
 
 def test_a_failed_check_fails_the_page_instead_of_passing_it(
