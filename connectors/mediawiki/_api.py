@@ -54,8 +54,14 @@ class MediaWikiApi:
 
     # -- calls ---------------------------------------------------------------------------------
 
-    def call(self, params: Mapping[str, str], *, method: str = "GET") -> JsonObject:
-        """One API call; its parsed JSON body.
+    def call(
+        self,
+        params: Mapping[str, str],
+        *,
+        method: str = "GET",
+        allow: frozenset[str] = frozenset(),
+    ) -> JsonObject:
+        """One API call; its parsed JSON body (an error whose code is in ``allow`` included).
 
         Raises:
             ConnectorError: HTTP or network failure, a non-JSON answer, or an API error
@@ -68,6 +74,8 @@ class MediaWikiApi:
             log.info("%s: session lost (%s); logging in again", self.label, code)
             self.session.renew(session)
             body = self._call_once(params, method, authenticated=True)
+        if _error_code(body) in allow:
+            return body
         return self._checked(body, params)
 
     def query(self, params: Mapping[str, str]) -> Iterator[JsonObject]:

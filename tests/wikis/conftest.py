@@ -104,12 +104,17 @@ def _skip_unless(kind: str) -> None:
 
 @pytest.fixture(scope="session")
 def mediawiki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaWikiSite]:
-    """A public MediaWiki seeded from mediawiki_seed.xml, for the whole session."""
+    """A public MediaWiki seeded from mediawiki_seed.xml, for the whole session.
+
+    Its namespace ``Internal`` (3000) is readable by logged-in users only (see servers.py);
+    ``bot_name`` is a bot password of Admin, who can read it.
+    """
     _skip_unless("mediawiki")
     server = servers.install_mediawiki(tmp_path_factory.mktemp("mediawiki"))
     try:
+        bot = servers.create_bot_password(server, BOT_APP, BOT_PASSWORD)
         admin = MediaWikiAdmin(server)
-        yield MediaWikiSite(server, admin)
+        yield MediaWikiSite(server, admin, bot_name=bot)
         admin.close()
     finally:
         server.stop()
@@ -188,6 +193,38 @@ def acl_dokuwiki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DokuWikiS
     """A DokuWiki with ACLs on: only logged-in users read or use the API."""
     _skip_unless("dokuwiki")
     server = servers.install_dokuwiki(tmp_path_factory.mktemp("acl-dokuwiki"), acl=True)
+    try:
+        admin = DokuWikiAdmin(server, login=True)
+        yield DokuWikiSite(server, admin)
+        admin.close()
+    finally:
+        server.stop()
+
+
+#: ACL of :func:`public_acl_dokuwiki`: a public wiki with a staff-only namespace, a public
+#: corner inside it, and one staff-only page outside it.
+PUBLIC_WIKI_ACL = (
+    "*                   @ALL    1",
+    "*                   @user   8",
+    "internal:*          @ALL    0",
+    "internal:*          @staff  1",
+    "internal:public:*   @ALL    1",
+    "support:secret      @ALL    0",
+    "support:secret      @staff  1",
+)
+
+
+@pytest.fixture(scope="session")
+def public_acl_dokuwiki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DokuWikiSite]:
+    """A DokuWiki anyone may read, except what :data:`PUBLIC_WIKI_ACL` keeps for staff.
+
+    ``servers.DW_READER`` (``fin``, groups user and staff) reads everything; pages are
+    written by admin.
+    """
+    _skip_unless("dokuwiki")
+    server = servers.install_dokuwiki(
+        tmp_path_factory.mktemp("public-acl-dokuwiki"), acl_rules=PUBLIC_WIKI_ACL
+    )
     try:
         admin = DokuWikiAdmin(server, login=True)
         yield DokuWikiSite(server, admin)
