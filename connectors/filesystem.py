@@ -44,7 +44,7 @@ from connectors.fs_links import FileLinks, FileUrls, link_base_for
 from connectors.fs_walk import walk
 from connectors.globs import GlobError, compile_globs
 from connectors.office import ConversionLimits, OfficeFormat, convert_office
-from ingestor.errors import ConnectorError
+from ingestor.errors import ConnectorError, PageSkipped
 
 __all__ = [
     "DEFAULT_FORMATS",
@@ -363,7 +363,10 @@ class FilesystemConnector(Connector[FilesystemSettings]):
             raise ConnectorError(f"{rel}: file no longer exists ({exc.strerror})") from exc
         except OSError as exc:
             raise ConnectorError(f"{rel}: cannot open: {exc.strerror or exc}") from exc
-        return read_bounded(fd, rel, limit, setting)
+        data = read_bounded(fd, rel, limit, setting)
+        if not data:  # reported as skipped: an empty file must not make every run partial
+            raise PageSkipped(f"{rel}: empty file (0 bytes)")
+        return data
 
 
 def file_format(rel: str) -> FileFormat:

@@ -31,7 +31,7 @@ from ingestor.convert._markdown import markdown_to_html, split_front_matter, tex
 from ingestor.convert._sanitize import has_visible_content, sanitize_html
 from ingestor.convert._title import choose_title
 from ingestor.convert._urls import safe_url
-from ingestor.errors import PageError
+from ingestor.errors import PageError, PageSkipped
 from ingestor.untrusted import strip_controls, strip_html_controls
 
 __all__ = ["ConvertedPage", "convert_document"]
@@ -79,8 +79,10 @@ def convert_document(doc: Document) -> ConvertedPage:
         The converted page.
 
     Raises:
-        PageError: The body format is unknown, lxml refused the text, or nothing visible is
-            left after cleaning. The message names the page.
+        PageSkipped: Nothing visible is left after cleaning (an empty file, a shell of
+            empty blocks): the page is reported as skipped, never sent empty.
+        PageError: The body format is unknown, or lxml refused the text. The message names
+            the page.
     """
     warnings: list[str] = []
     url = doc.url
@@ -114,8 +116,8 @@ def convert_document(doc: Document) -> ConvertedPage:
     if doc.links is not None and doc.link_base is not None:
         html, linked = rewrite_links(html, doc.link_base, doc.links)
     html = strip_controls(html)  # the net: nothing above should have left one
-    if not has_visible_content(html):
-        raise PageError(
+    if not has_visible_content(html):  # nothing to publish: skipped, never uploaded empty
+        raise PageSkipped(
             f"page {doc.external_id!r}: nothing left after cleaning "
             f"({doc.body_format} body of {len(doc.body)} characters)"
         )
