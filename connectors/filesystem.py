@@ -43,6 +43,7 @@ from connectors.fs_contain import ContainedRoot, HardLinks, check_root, read_bou
 from connectors.fs_links import FileLinks, FileUrls, link_base_for
 from connectors.fs_walk import walk
 from connectors.globs import GlobError, compile_globs
+from connectors.html_head import canonical_url
 from connectors.office import ConversionLimits, OfficeFormat, convert_office
 from ingestor.errors import ConnectorError, PageSkipped
 
@@ -121,6 +122,13 @@ class FilesystemSettings(ConnectorSettings):
     )
     max_file_bytes: int = Field(
         default=5_000_000, gt=0, description="Files larger than this many bytes are refused."
+    )
+    url_from: Literal["canonical", "template"] = Field(
+        default="canonical",
+        description="Where an HTML file's url comes from. canonical: the page's own "
+        "<link rel=canonical> (or og:url) when it is an absolute http(s) URL, and its relative "
+        "links are resolved against it (saved web pages, mirrors of a public site); other "
+        "files use url_template. template: url_template for every file.",
     )
     encoding: str | None = Field(
         default=None,
@@ -272,6 +280,9 @@ class FilesystemConnector(Connector[FilesystemSettings]):
         )
         # the engine fetches from many threads; office conversions are CPU-bound processes
         self._office_slots = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+        # settings that change what a file gives; empty with the defaults (versions unchanged)
+        salt = f":{settings.encoding}" if settings.encoding else ""
+        self._version_salt = salt + (":template-urls" if settings.url_from == "template" else "")
 
     def list(self) -> Iterator[Item | ListingProblem]:
         """Yield every matching file of an enabled format under root, sorted, reading none."""
@@ -284,8 +295,8 @@ class FilesystemConnector(Connector[FilesystemSettings]):
                 continue
             if kind == "docx" and PurePosixPath(entry.external_id).name.startswith("~$"):
                 continue  # Word's lock file next to an open document, not a document
-            if self.settings.encoding is not None:  # a new setting re-reads every file once
-                entry = replace(entry, version=f"{entry.version}:{self.settings.encoding}")
+            if self._version_salt:  # a changed setting re-reads every file once
+                entry = replace(entry, version=f"{entry.version}{self._version_salt}")
             yield entry
 
     def fetch(self, item: Item) -> Document:
@@ -312,14 +323,17 @@ class FilesystemConnector(Connector[FilesystemSettings]):
             )
         body_format = _BODY_FORMATS[kind]
         text, encoding = decode_text(data, kind=body_format, encoding=self.settings.encoding)
+        # A saved web page is cited where it lives, and its links resolve against that url.
+        use_canonical = body_format == "html" and self.settings.url_from == "canonical"
+        canonical = canonical_url(text) if use_canonical else None
         return Document(
             external_id=rel,
             body=text,
             body_format=body_format,
             fallback_title=readable_title(PurePosixPath(rel).stem),
-            url=self.url_for(rel),
+            url=canonical or self.url_for(rel),
             metadata={"path": rel, "encoding": encoding},
-            link_base=link_base_for(rel),
+            link_base=canonical or link_base_for(rel),
             links=self._links,
         )
 
