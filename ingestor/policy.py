@@ -33,14 +33,22 @@ class PagePolicy:
     max_delete_fraction: float = 0.5
     locale: str = "en"
 
-    def fingerprint(self) -> str:
-        """Short hash of what changes the pages sent without changing the source."""
-        raw = "|".join(
-            (
-                CONVERTER_VERSION,
-                str(self.ai_agent_availability),
-                str(self.ai_copilot_availability),
-                self.locale,
-            )
-        )
+    def fingerprint(self, gate: str = "") -> str:
+        """Short hash of what changes the pages sent without changing the source; ``gate`` is
+        the fingerprint of the connector's audience and secrets settings (a change re-reads
+        every page, and re-sends only those whose audience changed)."""
+        raw = self._send_raw(self.ai_agent_availability, self.ai_copilot_availability)
+        if gate:
+            raw += "|" + gate
         return hashlib.sha256(raw.encode()).hexdigest()[:12]
+
+    def send_fingerprint(self, ai_agent: bool, ai_copilot: bool) -> str:
+        """Short hash of what one page is sent with besides its content: the content hash is
+        salted with it, so a page whose availability changes is re-sent and no other.
+
+        Equal to :meth:`fingerprint` without a gate when the flags are the policy's own, so
+        state written before audiences existed stays valid."""
+        return hashlib.sha256(self._send_raw(ai_agent, ai_copilot).encode()).hexdigest()[:12]
+
+    def _send_raw(self, ai_agent: bool, ai_copilot: bool) -> str:
+        return "|".join((CONVERTER_VERSION, str(ai_agent), str(ai_copilot), self.locale))

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from state._migrations import MIGRATIONS, SCHEMA_VERSION
 from state._records import (
+    EXCLUDED_HASH,
+    HELD_HASH,
     RUN_STATUSES,
     SKIPPED_HASH,
     ConnectorSummary,
@@ -25,10 +27,13 @@ from state._records import (
     RunStatus,
     SourceRecord,
     SyncEntry,
+    WithheldPage,
 )
 from state._store import Store
 
 __all__ = [
+    "EXCLUDED_HASH",
+    "HELD_HASH",
     "MIGRATIONS",
     "RUN_STATUSES",
     "SCHEMA_VERSION",
@@ -41,4 +46,5 @@ __all__ = [
     "SourceRecord",
     "Store",
     "SyncEntry",
+    "WithheldPage",
 ]

@@ -11,7 +11,7 @@ import json
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +26,8 @@ from state._engine import create_state_engine, driver_reason
 from state._lock import StateLock
 from state._migrations import SCHEMA_VERSION, migrate, read_version
 from state._records import (
+    EXCLUDED_HASH,
+    HELD_HASH,
     RUN_STATUSES,
     SKIPPED_HASH,
     PageRecord,
@@ -36,6 +38,7 @@ from state._records import (
 from state._reports import StoreQueries
 from state._statements import (
     PAGE_INDEX_SQL,
+    RECORD_AUDIENCE_SQL,
     RECORD_FAILURE,
     RECORD_UNCHANGED_SQL,
     SAVE_SOURCE,
@@ -303,12 +306,17 @@ class Store(StoreQueries):
         sent_html: str | None = None,
         broken_links: Sequence[str] = (),
         parent: str | None = None,
+        audience: tuple[str, str] | None = None,
     ) -> None:
         """Record a page Intercom confirmed; clears any earlier failure.
 
-        ``sent_html`` (kept compressed) is what ``ingestor plan --diff`` compares against.
+        ``sent_html`` (kept compressed) is what ``ingestor plan --diff`` compares against;
+        ``audience`` is ``(audience, rule that decided it)``.
         """
         values = {
+            "audience": None if audience is None else audience[0],
+            "audience_rule": None if audience is None else audience[1],
+            "gate_reason": None,
             "sent_html": None if sent_html is None else zlib.compress(sent_html.encode(), 6),
             "broken_links": json.dumps(list(broken_links)) if broken_links else None,
             "parent": parent,
@@ -345,25 +353,79 @@ class Store(StoreQueries):
             "sent_html": None,
             "broken_links": None,
             "parent": None,
+            "audience": None,
+            "audience_rule": None,
+            "gate_reason": None,
         }
         with self._writing("recording a skipped page") as conn:
             conn.execute(UPSERT_PAGE, values)
 
-    def record_unchanged(self, connector: str, versions: Iterable[tuple[str, str]]) -> int:
+    def record_withheld(
+        self,
+        connector: str,
+        external_id: str,
+        *,
+        version: str | None,
+        held: bool,
+        rule: str,
+        reason: str,
+    ) -> None:
+        """A page the gate keeps from Intercom (already taken down, if it was ever sent).
+
+        Args:
+            connector: The connector.
+            external_id: The page.
+            version: Its version (an excluded page is not read again while it is the same).
+            held: Held by the secrets gate (checked again every run) rather than excluded.
+            rule: What decided (``rule 2 (internal)``, ``restricted``, ``secret``).
+            reason: Why, for people; secrets already masked.
+        """
+        values = {
+            "connector": connector,
+            "external_id": external_id,
+            "version": version,
+            "content_hash": HELD_HASH if held else EXCLUDED_HASH,
+            "intercom_id": None,
+            "title": None,
+            "url": None,
+            "last_synced_at": _utcnow(),
+            "last_error": None,
+            "error_count": 0,
+            "failed_at": None,
+            "sent_html": None,
+            "broken_links": None,
+            "parent": None,
+            "audience": "held" if held else "exclude",
+            "audience_rule": rule,
+            "gate_reason": _clip(reason),
+        }
+        with self._writing("recording a withheld page") as conn:
+            conn.execute(UPSERT_PAGE, values)
+
+    def record_unchanged(
+        self,
+        connector: str,
+        versions: Iterable[tuple[str, str]],
+        audiences: Iterable[tuple[str, str, str]] = (),
+    ) -> int:
         """Store new versions of pages whose content did not change, in one transaction.
 
         Args:
             connector: The connector.
             versions: ``(external_id, new_version)`` pairs; unknown ids are ignored.
+            audiences: ``(external_id, audience, rule)`` of those pages, as the gate decided.
 
         Returns:
             How many pages were updated.
         """
         now = to_db_time(_utcnow())
         params = [(version, now, connector, external_id) for external_id, version in versions]
+        rules = [(audience, rule, connector, eid) for eid, audience, rule in audiences]
         if not params:
             return 0
         with self._writing("recording unchanged pages") as conn:
+            if rules:
+                conn.exec_driver_sql(RECORD_AUDIENCE_SQL, rules)
             return conn.exec_driver_sql(RECORD_UNCHANGED_SQL, params).rowcount
 
     def record_failure(self, connector: str, external_id: str, *, error: str) -> None:
@@ -403,9 +465,15 @@ class Store(StoreQueries):
         return run_id
 
     def finish_run(
-        self, run_id: int, *, status: str, counts: RunCounts, error: str | None = None
+        self,
+        run_id: int,
+        *,
+        status: str,
+        counts: RunCounts,
+        error: str | None = None,
+        rule_counts: Mapping[str, int] | None = None,
     ) -> None:
-        """Close a run with its final status and counts.
+        """Close a run with its final status and counts (and pages per audience rule).
 
         Raises:
             ValueError: ``status`` is not one of ok, partial, failed, interrupted.
@@ -417,7 +485,10 @@ class Store(StoreQueries):
             name: getattr(counts, name) for name in RunCounts.__dataclass_fields__
         }
         values.update(
-            status=status, finished_at=_utcnow(), error=None if error is None else _clip(error)
+            status=status,
+            finished_at=_utcnow(),
+            error=None if error is None else _clip(error),
+            rule_counts=json.dumps(dict(rule_counts)) if rule_counts else None,
         )
         with self._writing("finishing a run") as conn:
             updated = conn.execute(_runs.update().where(_runs.c.id == run_id).values(**values))
