@@ -188,11 +188,10 @@ class _Run:
     # -- listing and the version gate ----------------------------------------------------------
 
     def _list(self) -> list[Item]:
-        # A cursor is tagged with the settings it was listed under: new settings (audience
-        # rules...) must reach every page, so they start from a full listing.
-        saved = None if self.options.full else self.store.get_cursor(self.name)
-        tag = self.version_suffix[1:] + ":"
-        cursor = saved[len(tag) :] if saved is not None and saved.startswith(tag) else None
+        # New settings (audience rules...) must reach every page: a cursor saved under other
+        # settings is not used, and the run lists in full.
+        settings = self.version_suffix[1:]
+        cursor = None if self.options.full else self.store.get_cursor(self.name, settings=settings)
         listing = list_source(
             self.connector,
             self.index,
@@ -408,7 +407,7 @@ class _Run:
         held-back deletions or an incomplete listing keep the old one, so they come back."""
         if self.new_cursor is None or self.options.dry_run or self.report.status != "ok":
             return
-        self.store.save_cursor(self.name, self.version_suffix[1:] + ":" + self.new_cursor)
+        self.store.save_cursor(self.name, self.new_cursor, settings=self.version_suffix[1:])
 
     # -- deletions -----------------------------------------------------------------------------
 

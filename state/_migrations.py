@@ -96,7 +96,8 @@ def _v3_to_v4_links_and_sections(conn: Connection) -> None:
 
 def _v4_to_v5_audiences(conn: Connection) -> None:
     """The gate's decisions: each page's audience, the rule that gave it, and why a page was
-    excluded or held; each run's excluded/held counts and pages per rule (JSON)."""
+    excluded or held; each run's excluded/held counts and pages per rule (JSON); and the
+    settings fingerprint a cursor was listed under (new settings list in full)."""
     for statement in (
         "ALTER TABLE pages ADD COLUMN audience VARCHAR",
         "ALTER TABLE pages ADD COLUMN audience_rule VARCHAR",
@@ -104,6 +105,7 @@ def _v4_to_v5_audiences(conn: Connection) -> None:
         "ALTER TABLE runs ADD COLUMN excluded INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE runs ADD COLUMN held INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE runs ADD COLUMN rule_counts VARCHAR",
+        "ALTER TABLE cursors ADD COLUMN settings VARCHAR",
     ):
         conn.exec_driver_sql(statement)
 

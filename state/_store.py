@@ -245,23 +245,27 @@ class Store(StoreQueries):
 
     # -- cursors of incremental connectors ---------------------------------------------------
 
-    def get_cursor(self, connector: str) -> str | None:
-        """The cursor saved after ``connector``'s last complete run, if any."""
+    def get_cursor(self, connector: str, *, settings: str | None = None) -> str | None:
+        """The cursor saved after ``connector``'s last complete run, if any; with
+        ``settings``, only if it was saved under those settings (else a full listing must
+        bring every page under the new ones)."""
+        query = select(_cursors.c.cursor, _cursors.c.settings)
         with self._reading("reading a cursor") as conn:
-            row = conn.execute(
-                select(_cursors.c.cursor).where(_cursors.c.connector == connector)
-            ).first()
-        return None if row is None else str(row[0])
+            row = conn.execute(query.where(_cursors.c.connector == connector)).first()
+        if row is None or (settings is not None and row[1] != settings):
+            return None
+        return str(row[0])
 
-    def save_cursor(self, connector: str, cursor: str) -> None:
-        """Remember where ``connector``'s incremental listing continues next run."""
+    def save_cursor(self, connector: str, cursor: str, *, settings: str | None = None) -> None:
+        """Remember where ``connector``'s incremental listing continues next run (and, when
+        given, the fingerprint of the settings it ran under)."""
         insert = sqlite_insert(_cursors).values(
-            connector=connector, cursor=cursor, updated_at=_utcnow()
+            connector=connector, cursor=cursor, updated_at=_utcnow(), settings=settings
         )
-        upsert = insert.on_conflict_do_update(
-            index_elements=[_cursors.c.connector],
-            set_={"cursor": insert.excluded.cursor, "updated_at": insert.excluded.updated_at},
-        )
+        changes = {"cursor": insert.excluded.cursor, "updated_at": insert.excluded.updated_at}
+        if settings is not None:
+            changes["settings"] = insert.excluded.settings
+        upsert = insert.on_conflict_do_update(index_elements=[_cursors.c.connector], set_=changes)
         with self._writing("saving a cursor") as conn:
             conn.execute(upsert)
 

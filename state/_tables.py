@@ -129,6 +129,7 @@ class CursorRow(StateModel, table=True):
     connector: str = Field(primary_key=True)
     cursor: str
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    settings: str | None = None  # fingerprint of the settings the listing ran under
 
 
 class MetaRow(StateModel, table=True):
