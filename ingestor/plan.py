@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ingestor.convert import to_markdown
+from ingestor.gate.render import audience_tag, rule_counts_line, withheld_lines
 from ingestor.report import Outcome, SyncReport
 from state import Store
 
@@ -26,7 +27,7 @@ _STYLES = {Outcome.CREATED: "green", Outcome.UPDATED: "yellow", Outcome.DELETED:
 
 def would_change(reports: Sequence[SyncReport]) -> bool:
     """True when the sync would create, update or delete anything."""
-    return any(r.created or r.updated or r.deleted for r in reports)
+    return any(r.created or r.updated or r.deleted or r.taken_down for r in reports)
 
 
 def print_plan(
@@ -42,7 +43,7 @@ def print_plan(
                 style = _STYLES.get(change.outcome, "")
                 console.print(
                     f"[{style}]{verb:>6}[/{style}] {name}: {escape(change.external_id)} "
-                    f"({escape(change.reason)})",
+                    f"({escape(change.reason)}){audience_tag(change)}",
                     highlight=False,
                 )
                 if diff and change.outcome is Outcome.UPDATED:
@@ -63,6 +64,11 @@ def print_plan(
                     "but the deletion guard would block deleting it)",
                     highlight=False,
                 )
+            for line in withheld_lines(report):
+                console.print(line, highlight=False)
+            counts = rule_counts_line(report.connector, report.rule_counts, what="pages read")
+            if counts:
+                console.print(counts, highlight=False)
             for skip in report.skips:
                 console.print(
                     f"[dim]  skip[/dim] {name}: {escape(skip.external_id)} ({escape(skip.reason)})",
@@ -78,6 +84,8 @@ def print_plan(
                 f"{name}: {report.created} to create, {report.updated} to update, "
                 f"{report.deleted} to delete, {report.unchanged} unchanged (skipped)"
                 + (f", {report.skipped} with nothing to publish" if report.skipped else "")
+                + (f", {report.excluded} excluded" if report.excluded else "")
+                + (f", {report.held} held for secrets" if report.held else "")
                 + (f"; {escape(report.deletion_blocked)}" if report.deletion_blocked else ""),
                 highlight=False,
             )
