@@ -3,14 +3,18 @@ and take-down, and an audience change costing exactly one update call."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from ingestor.emulator import EmulatorServer
 from ingestor.report import SyncReport
 from ingestor.runner import sync_connectors
 from ingestor.sync import SyncOptions
 from state import Store
 
 from .conftest import Site, calls, write_calls
+from .test_incremental import FakeWiki
+from .test_incremental import sync as sync_wiki
 
 MIXED_RULES = """\
     audiences:
@@ -90,8 +94,8 @@ def test_an_audience_change_costs_one_update_call_and_nothing_else(site: Site) -
     configure(
         site,
         MIXED_RULES.replace(
-            '        name: public\n',
-            '        name: public\n      - match: {path: notes.md}\n        audience: customers\n',
+            "        name: public\n",
+            "        name: public\n      - match: {path: notes.md}\n        audience: customers\n",
         ),
     )
     report = run(site)
@@ -139,3 +143,21 @@ def test_a_new_gate_version_rereads_every_page_without_resending(site: Site) -> 
     assert (report.unchanged, report.created, report.updated) == (6, 0, 0)
     assert sum(report.rule_counts.values()) == 6  # read and decided again
     assert write_calls(site.server.stats()) == before
+
+
+def test_new_gate_settings_make_an_incremental_connector_list_in_full(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    wiki = FakeWiki()
+    for i in range(3):
+        wiki.edit(f"p{i}", f"text {i}")
+    state = tmp_path / "state.db"
+    sync_wiki(emulator, state, wiki)
+    wiki.edit("p1", "edited")
+    assert sync_wiki(emulator, state, wiki).listed == 1  # from the cursor: one change
+    assert wiki.full_listings == 1
+    wiki.settings = wiki.settings.model_copy(update={"allow_secrets": ["p9"]})
+    report = sync_wiki(emulator, state, wiki)
+    assert (wiki.full_listings, report.listed, report.unchanged) == (2, 3, 3)
+    sync_wiki(emulator, state, wiki)
+    assert wiki.full_listings == 2  # the cursor saved under the new settings is used again

@@ -121,9 +121,7 @@ def test_a_page_with_a_secret_is_held_taken_down_and_checked_every_run(
     assert "runbook.md" not in flags(emulator)  # the earlier version is taken down
     assert (report.held, report.taken_down, report.status) == (1, 1, "ok")
     [event] = report.withheld
-    assert event.reason == (
-        "secret: aws_access_key_id line 5 AKIA…; taken down from Intercom"
-    )
+    assert event.reason == ("secret: aws_access_key_id line 5 AKIA…; taken down from Intercom")
     with Store.open(tmp_path / "state.db", read_only=True) as store:
         [held] = [w for w in store.withheld_pages("share") if w.audience == "held"]
     assert held.reason == "secret: aws_access_key_id line 5 AKIA…"

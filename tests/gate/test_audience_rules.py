@@ -15,9 +15,7 @@ DEFAULT = Availability(ai_agent=True, ai_copilot=True)
 
 
 def rules(*specs: dict[str, Any], restricted: RestrictedPolicy = "exclude") -> AudienceRules:
-    return AudienceRules(
-        [AudienceRule.model_validate(spec) for spec in specs], restricted, DEFAULT
-    )
+    return AudienceRules([AudienceRule.model_validate(spec) for spec in specs], restricted, DEFAULT)
 
 
 INTERNAL = {"match": {"path": "internal/"}, "audience": "exclude", "name": "internal"}
