@@ -235,7 +235,7 @@ class ConnectorSettings(BaseModel):
         default_factory=list,
         description="Ordered rules giving pages an audience: [{match: {path: 'internal/**'}, "
         "audience: exclude, name: internal}]. The first matching rule wins; pages no rule "
-        "matches get ai_agent_availability/ai_copilot_availability. See docs/what-reaches-fin.md.",
+        "matches get ai_agent_availability/ai_copilot_availability. See docs/audiences.md.",
     )
     restricted: RestrictedPolicy = Field(
         default="exclude",
