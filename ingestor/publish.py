@@ -66,8 +66,12 @@ class PageWriter:
             or entry.content_hash != self.page_hash(page, availability)
         )
 
-    def change_reason(self, page: ConvertedPage, entry: SyncEntry) -> str:
-        """Why a known page is sent again: its audience alone, or its content, changed."""
+    def send_reason(self, page: ConvertedPage, entry: SyncEntry | None, *, full: bool) -> str:
+        """Why a page is sent: new, --full, its audience alone changed, or its content."""
+        if entry is None or entry.intercom_id is None:
+            return "new page"
+        if full:
+            return "--full"
         for agent, copilot in ((True, True), (False, True), (True, False), (False, False)):
             if entry.content_hash == self.page_hash(page, Availability(agent, copilot)):
                 return f"audience changed (was {audience_name(agent, copilot)})"

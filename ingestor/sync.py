@@ -318,7 +318,7 @@ class _Run:
             return event(item.external_id, Outcome.UNCHANGED, "content unchanged")
         is_new = record is None or record.intercom_id is None
         outcome = Outcome.CREATED if is_new else Outcome.UPDATED
-        reason = self._send_reason(page, record)
+        reason = self.writer.send_reason(page, record, full=self.options.full)
         if len(parts) > 1:
             reason += f"; split into {len(parts)} sections, {len(to_send)} to send"
         if self.options.dry_run:
@@ -344,13 +344,6 @@ class _Run:
                 intercom_id = self.index[eid].intercom_id
                 remove_page(self.client, self.store, self.name, eid, intercom_id)
         return event(item.external_id, outcome, reason)
-
-    def _send_reason(self, page: ConvertedPage, record: SyncEntry | None) -> str:
-        if record is None or record.intercom_id is None:
-            return "new page"
-        if self.options.full:
-            return "--full"
-        return self.writer.change_reason(page, record)
 
     def _stored(self, external_id: str) -> list[tuple[str, str | None]]:
         """``(external_id, intercom_id)`` of a page and its sections, as state knows them."""
