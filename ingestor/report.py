@@ -56,7 +56,7 @@ class PageEvent:
     #: Who the page is for: ``customers``, ``team``, ``exclude``, ``held`` ("" when the page
     #: was not read this run).
     audience: str = ""
-    #: What decided the audience: ``rule 2 (internal)``, ``default``, ``restricted``, ``secret``.
+    #: What decided the audience: ``rule 2 (internal)``, ``default`` or ``restricted``.
     matched: str = ""
     #: An earlier version was in Intercom and this run takes (or would take) it down.
     taken_down: bool = False

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ingestor.config import Config
-from ingestor.gate.render import withheld_line
+from ingestor.gate.render import rule_counts_line, withheld_line
 from state import Store
 
 __all__ = ["print_status", "status_data"]
@@ -134,6 +134,10 @@ def _print_gate(console: Console, connector: dict[str, Any]) -> None:
             f"{a['audience']} {a['pages']} ({a['rule']})" for a in connector["audiences"]
         )
         console.print(escape(f"{name}: pages by audience: {parts}"), highlight=False)
+    last = connector["last_run"]
+    counts = rule_counts_line(name, last["rule_counts"] if last else {}, what="last run")
+    if counts:
+        console.print(counts, highlight=False)
     for page in connector["withheld_pages"]:
         line = withheld_line(name, page["external_id"], page["audience"], page["reason"] or "")
         console.print(line, highlight=False)

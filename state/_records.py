@@ -85,7 +85,7 @@ class WithheldPage:
 
     external_id: str
     audience: str  #: ``exclude`` or ``held``
-    rule: str | None  #: what decided: ``rule 2 (internal)``, ``restricted``, ``secret``
+    rule: str | None  #: the audience rule it matched: ``rule 2 (internal)``, ``restricted``
     reason: str | None  #: for people; secrets masked
 
 

@@ -381,7 +381,7 @@ class Store(StoreQueries):
             external_id: The page.
             version: Its version (an excluded page is not read again while it is the same).
             held: Held by the secrets gate (checked again every run) rather than excluded.
-            rule: What decided (``rule 2 (internal)``, ``restricted``, ``secret``).
+            rule: The audience rule it matched (``rule 2 (internal)``, ``restricted``...).
             reason: Why, for people; secrets already masked.
         """
         values = {

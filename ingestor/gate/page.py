@@ -35,7 +35,8 @@ class GateDecision:
     audience: str
     #: The flags to send the page with; None when it is not sent.
     availability: Availability | None
-    #: What decided: ``rule 2 (internal)``, ``default``, ``restricted`` or ``secret``.
+    #: The audience rule the page matched: ``rule 2 (internal)``, ``default``, ``restricted``
+    #: (a held page keeps the rule it matched; its reason says why it is held).
     matched: str
     #: Why, for people; secrets appear masked.
     reason: str
@@ -72,7 +73,8 @@ class PageGate:
         findings = scan_page(sent, document.body)
         if not findings:
             return _decided(audience)
-        return GateDecision("held", None, "secret", "secret: " + describe_findings(findings))
+        reason = "secret: " + describe_findings(findings)
+        return GateDecision("held", None, audience.matched, reason)
 
     def _secrets_allowed(self, external_id: str) -> bool:
         if external_id in self.allow_ids:

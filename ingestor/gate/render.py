@@ -55,7 +55,7 @@ def rule_counts_line(connector: str, counts: Mapping[str, int], *, what: str) ->
 
 
 def _ordered(items: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
-    """Rules in their config order, then default, restricted and secret."""
+    """Rules in their config order, then default and restricted."""
 
     def key(item: tuple[str, int]) -> tuple[int, int, str]:
         rule = item[0]

@@ -79,6 +79,8 @@ def test_status_shows_pages_by_audience_and_the_excluded_ones(site: Site) -> Non
         "team 1 (rule 2)" in status.stdout
     )
     assert "exclude docs: internal/hr.md (rule 1 (internal-folders))" in status.stdout
+    last_run = "docs: pages per rule (last run): rule 1 (internal-folders) 1, rule 2 1, default 1"
+    assert last_run in status.stdout
 
 
 def test_preview_writes_each_pages_flags_and_no_file_for_excluded_pages(

@@ -40,7 +40,7 @@ def test_withheld_pages_audiences_and_rule_counts_round_trip(tmp_path: Path) -> 
             "docs", "b.md", version="2", held=False, rule="rule 1", reason="rule 1"
         )
         store.record_withheld(
-            "docs", "c.md", version="3", held=True, rule="secret", reason="secret: x line 1 AK…"
+            "docs", "c.md", version="3", held=True, rule="default", reason="secret: x line 1 AK…"
         )
         store.record_unchanged("docs", [("a.md", "1b")], [("a.md", "team", "rule 3 (moved)")])
         index = store.sync_index("docs")
@@ -55,7 +55,7 @@ def test_withheld_pages_audiences_and_rule_counts_round_trip(tmp_path: Path) -> 
         assert store.audience_counts("docs") == {
             ("team", "rule 3 (moved)"): 1,
             ("exclude", "rule 1"): 1,
-            ("held", "secret"): 1,
+            ("held", "default"): 1,
         }
         run_id = store.begin_run("docs")
         store.finish_run(
