@@ -58,6 +58,11 @@ def run(config_path: Path, server: EmulatorServer) -> tuple[float, dict[str, int
     return elapsed, {op: n for op, n in calls.items() if n}
 
 
+def report(phase: str, result: tuple[float, dict[str, int]]) -> None:
+    elapsed, calls = result
+    print(f"{phase}: {elapsed:.1f}s {calls}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=5000)
@@ -73,10 +78,10 @@ def main() -> None:
             f"    url: https://bench.example.com/\n    root: {root}\n"
         )
         config.write_text(base + RULES % "nothing/", encoding="utf-8")
-        print("first sync: %.1fs %s" % run(config, server))
+        report("first sync", run(config, server))
         config.write_text(base + RULES % "f0/", encoding="utf-8")
-        print("rule change (f0 -> team): %.1fs %s" % run(config, server))
-        print("no-op resync: %.1fs %s" % run(config, server))
+        report("rule change (f0 -> team)", run(config, server))
+        report("no-op resync", run(config, server))
         measure_gate(root, load_config(config, environ={"T": "x"}).connectors[0])
 
 
