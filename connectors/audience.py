@@ -29,6 +29,7 @@ from connectors.globs import GlobError, translate_glob
 
 __all__ = [
     "AUDIENCES",
+    "PATH_FIELDS",
     "AllowSecretPattern",
     "Audience",
     "AudienceRule",
