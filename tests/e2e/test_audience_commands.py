@@ -87,9 +87,15 @@ def test_preview_writes_each_pages_flags_and_no_file_for_excluded_pages(
     site: Site, tmp_path: Path
 ) -> None:
     seed(site)
+    site.write("keys.md", "# Keys\n\nThe deploy user is AKIAQ3EGRZ5XJ7LMN2PB.\n")
     configure(site, RULES)
     out = tmp_path / "preview"
     rows = {row.external_id: row for row in write_preview(site.config(), out)}
+    keys = rows["keys.md"]
+    assert (keys.file, keys.audience) == (None, "held")
+    assert keys.warnings[0].startswith("held, not sent: secret: aws_access_key_id line 3 ")
+    written = "".join(p.read_text() for p in out.rglob("*") if p.is_file())
+    assert "AKIAQ3EGRZ5XJ7LMN2PB" not in written
     ops = json.loads((out / str(rows["ops.md"].file)).with_suffix(".json").read_text())
     assert (ops["ai_agent_availability"], ops["ai_copilot_availability"]) == (False, True)
     assert rows["ops.md"].audience == "team (rule 2)"

@@ -1,4 +1,4 @@
-"""The pure audience decision: rule order, pattern semantics, restricted pages, fallback."""
+"""The pure gate: rule order, pattern semantics, restricted pages, fallback, held pages."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from connectors.audience import AudienceRule, RestrictedPolicy, unreachable_fields
-from connectors.base import ConnectorSettings
-from ingestor.gate import AudienceRules, Availability
+from connectors.base import ConnectorSettings, Document
+from ingestor.convert import convert_document
+from ingestor.gate import AudienceRules, Availability, GateDecision, PageGate
 
 DEFAULT = Availability(ai_agent=True, ai_copilot=True)
 
@@ -122,3 +123,42 @@ def test_rules_on_fields_a_kind_never_fills_are_found() -> None:
     assert [(index, name) for index, name, _ in found] == [(1, "labels"), (2, "front_matter")]
     assert found[0][2].startswith("rule 2 can never match: this connector type never fills")
     assert found[1][2].startswith("rule 3 (bare) can never match")
+
+
+def page_gate(**settings: Any) -> PageGate:
+    return PageGate(ConnectorSettings(name="n", type="t", url="https://x", **settings), DEFAULT)
+
+
+def check(gate: PageGate, external_id: str, body: str) -> GateDecision:
+    document = Document(external_id, body, "markdown", facts={"path": (external_id,)})
+    return gate.check(document, convert_document(document))
+
+
+KEY = "AKIAQ3EGRZ5XJ7LMN2PB"
+
+
+def test_a_secret_holds_the_page_unless_an_id_or_glob_releases_it() -> None:
+    body = f"# Setup\n\nUse {KEY} here.\n"
+    held = check(page_gate(), "ops/setup.md", body)
+    assert (held.audience, held.send, held.matched) == ("held", False, "default")
+    assert held.reason.startswith("secret: aws_access_key_id line 3 ")
+    assert KEY not in held.reason
+    by_glob = page_gate(allow_secrets=["ops/**"])
+    assert check(by_glob, "ops/setup.md", body).send
+    assert not check(by_glob, "docs/setup.md", body).send
+    by_id = page_gate(allow_secrets=["[weird] id"])  # an id that is also a glob class
+    assert check(by_id, "[weird] id", body).send
+
+
+def test_an_excluded_page_is_not_scanned_and_the_fingerprint_follows_the_settings() -> None:
+    gate = page_gate(audiences=[{"match": {"path": "ops/"}, "audience": "exclude"}])
+    decision = check(gate, "ops/setup.md", f"# Setup\n\n{KEY}\n")
+    assert (decision.audience, decision.reason) == ("exclude", "rule 1")
+    fingerprints = {
+        page_gate().fingerprint,
+        gate.fingerprint,
+        page_gate(restricted="team").fingerprint,
+        page_gate(allow_secrets=["a.md"]).fingerprint,
+    }
+    assert len(fingerprints) == 4
+    assert page_gate().fingerprint == page_gate().fingerprint
