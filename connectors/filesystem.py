@@ -14,13 +14,14 @@ the file name). A file without text (a scanned PDF) raises
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import re
-import stat
 import string
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import ClassVar, Literal
@@ -38,6 +39,7 @@ from connectors.base import (
     resolve_config_path,
 )
 from connectors.decode import decode_text, looks_binary
+from connectors.fs_contain import ContainedRoot, HardLinks, check_root, read_bounded
 from connectors.fs_links import FileLinks, FileUrls, link_base_for
 from connectors.fs_walk import walk
 from connectors.globs import GlobError, compile_globs
@@ -86,7 +88,8 @@ class FilesystemSettings(ConnectorSettings):
     root: Path = Field(
         description=(
             "Folder to sync. Must exist. A relative path is resolved against the folder of the "
-            "config file."
+            "config file. Nothing outside it is read, even through links (see follow_symlinks); "
+            "/ and folders under /proc, /sys and /dev are refused."
         )
     )
     include: list[str] = Field(
@@ -118,6 +121,13 @@ class FilesystemSettings(ConnectorSettings):
     )
     max_file_bytes: int = Field(
         default=5_000_000, gt=0, description="Files larger than this many bytes are refused."
+    )
+    encoding: str | None = Field(
+        default=None,
+        description="Code page of the share's legacy text files, e.g. cp1251 or shift_jis: "
+        "used for Markdown, HTML and text files that are not UTF-8 and carry no byte order "
+        "mark or declared charset, instead of detecting it. Default: detect (chardet); a file "
+        "whose encoding cannot be told with confidence is skipped and reported.",
     )
     formats: list[FileFormat] = Field(
         default_factory=lambda: list(DEFAULT_FORMATS),
@@ -156,8 +166,19 @@ class FilesystemSettings(ConnectorSettings):
     follow_symlinks: bool = Field(
         default=True,
         description=(
-            "Follow symbolic links to files and folders (each folder is entered once, so link "
-            "loops are harmless). When false, links are skipped."
+            "Follow symbolic links to files and folders that stay inside root (each folder is "
+            "entered once, so link loops are harmless). A link leading out of root is never "
+            "followed: it is skipped and reported ('symlink leaves the share: ...'). When "
+            "false, every link is skipped, also one swapped in after the listing."
+        ),
+    )
+    hard_links: HardLinks = Field(
+        default="allow",
+        description=(
+            "Files with more than one hard link: 'allow' (default) reads them like any file; "
+            "'skip' skips them. A hard link cannot be traced to where else the file lives; "
+            "use 'skip' where people who write to the share could link to files they cannot "
+            "read (a kernel without fs.protected_hardlinks)."
         ),
     )
 
@@ -165,6 +186,7 @@ class FilesystemSettings(ConnectorSettings):
     @classmethod
     def _root_is_a_directory(cls, value: Path, info: ValidationInfo) -> Path:
         path = resolve_config_path(value, info)
+        check_root(str(path))
         if not path.exists():
             raise ValueError(f"directory does not exist: {path}")
         if not path.is_dir():
@@ -204,6 +226,18 @@ class FilesystemSettings(ConnectorSettings):
                 raise ValueError(f"url_template: unknown placeholder {shown}; known: {known}")
         return value
 
+    @field_validator("encoding", mode="after")
+    @classmethod
+    def _encoding_is_known(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return codecs.lookup(value).name
+        except LookupError:
+            raise ValueError(
+                f"unknown encoding {value!r} (a Python codec name, e.g. cp1251)"
+            ) from None
+
 
 class FilesystemConnector(Connector[FilesystemSettings]):
     """Syncs the pages of one folder tree: Markdown, HTML, text, and opt-in Word and PDF."""
@@ -222,7 +256,11 @@ class FilesystemConnector(Connector[FilesystemSettings]):
             include += [glob for kind, glob in OFFICE_INCLUDE.items() if kind in self._formats]
         self._include = compile_globs(include)
         self._exclude = compile_globs(settings.exclude)
-        self._root = str(settings.root)
+        self._root = ContainedRoot(
+            str(settings.root),
+            follow_symlinks=settings.follow_symlinks,
+            hard_links=settings.hard_links,
+        )
         self._urls = FileUrls(settings.url, settings.url_template)
         self._links = FileLinks(self._urls)
         self._limits = ConversionLimits(
@@ -234,7 +272,7 @@ class FilesystemConnector(Connector[FilesystemSettings]):
 
     def list(self) -> Iterator[Item | ListingProblem]:
         """Yield every matching file of an enabled format under root, sorted, reading none."""
-        for entry in walk(self._root, self._include, self._exclude, self.settings.follow_symlinks):
+        for entry in walk(self._root, self._include, self._exclude):
             if isinstance(entry, ListingProblem):
                 yield entry
                 continue
@@ -243,26 +281,34 @@ class FilesystemConnector(Connector[FilesystemSettings]):
                 continue
             if kind == "docx" and PurePosixPath(entry.external_id).name.startswith("~$"):
                 continue  # Word's lock file next to an open document, not a document
+            if self.settings.encoding is not None:  # a new setting re-reads every file once
+                entry = replace(entry, version=f"{entry.version}:{self.settings.encoding}")
             yield entry
 
     def fetch(self, item: Item) -> Document:
         """Read and decode one listed file.
 
+        Only a regular file inside root is read, opened without following links the kernel
+        would meet (:mod:`connectors.fs_contain`), and only the file the listing saw there.
+
         Raises:
-            ConnectorError: The file is gone, unreadable, over ``max_file_bytes`` or binary.
+            OutsideRoot: A symbolic link on its path leads out of root (a skip).
+            PageSkipped: Not a regular file, a link while ``follow_symlinks`` is false, a
+                file with several hard links while ``hard_links`` is ``skip``.
+            ConnectorError: The file is gone, replaced since the listing, unreadable, over
+                ``max_file_bytes`` or binary.
         """
         rel = item.external_id
-        path = item.locator or self._path_of(rel)
         kind = file_format(rel)
         if kind == "docx" or kind == "pdf":
-            return self._fetch_office(rel, path, kind)
-        data = _read_regular_file(path, rel, self.settings.max_file_bytes, "max_file_bytes")
+            return self._fetch_office(rel, item, kind)
+        data = self._read(rel, item, self.settings.max_file_bytes, "max_file_bytes")
         if looks_binary(data):
             raise ConnectorError(
                 f"{rel}: binary content (NUL or control bytes), not a Markdown, HTML or text page"
             )
         body_format = _BODY_FORMATS[kind]
-        text, encoding = decode_text(data, kind=body_format)
+        text, encoding = decode_text(data, kind=body_format, encoding=self.settings.encoding)
         return Document(
             external_id=rel,
             body=text,
@@ -275,10 +321,9 @@ class FilesystemConnector(Connector[FilesystemSettings]):
             links=self._links,
         )
 
-    def _fetch_office(self, rel: str, path: str, kind: OfficeFormat) -> Document:
-        data = _read_regular_file(
-            path, rel, self.settings.office_max_file_bytes, "office_max_file_bytes"
-        )
+    def _fetch_office(self, rel: str, item: Item, kind: OfficeFormat) -> Document:
+        # the converter child gets bytes, never a path: it reads nothing itself
+        data = self._read(rel, item, self.settings.office_max_file_bytes, "office_max_file_bytes")
         with self._office_slots:
             try:
                 result = convert_office(kind, data, self._limits)
@@ -309,11 +354,15 @@ class FilesystemConnector(Connector[FilesystemSettings]):
         """The url Fin cites for a file (``url_template``, else the connector's url + path)."""
         return self._urls.url_for(rel)
 
-    def _path_of(self, rel: str) -> str:
-        parts = PurePosixPath(rel).parts
-        if not parts or rel.startswith("/") or ".." in parts:
-            raise ConnectorError(f"{rel!r}: not a path inside {self._root}")
-        return os.path.join(self._root, *parts)
+    def _read(self, rel: str, item: Item, limit: int, setting: str) -> bytes:
+        """The bytes of a listed file, opened contained; at most ``limit`` of them."""
+        try:
+            fd = self._root.open_file(rel, listed=_listed_identity(item))
+        except FileNotFoundError as exc:
+            raise ConnectorError(f"{rel}: file no longer exists ({exc.strerror})") from exc
+        except OSError as exc:
+            raise ConnectorError(f"{rel}: cannot open: {exc.strerror or exc}") from exc
+        return read_bounded(fd, rel, limit, setting)
 
 
 def file_format(rel: str) -> FileFormat:
@@ -336,26 +385,9 @@ def readable_title(stem: str) -> str:
     return words[0].upper() + words[1:] if words.islower() else words
 
 
-def _read_regular_file(path: str, rel: str, limit: int, setting: str) -> bytes:
-    try:
-        # O_NONBLOCK: opening a FIFO put in place of a file must not hang the sync
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError as exc:
-        raise ConnectorError(f"{rel}: file no longer exists: {path}") from exc
-    except OSError as exc:
-        raise ConnectorError(f"{rel}: cannot open {path}: {exc.strerror or exc}") from exc
-    with os.fdopen(fd, "rb") as file:
-        try:
-            info = os.fstat(file.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise ConnectorError(f"{rel}: not a regular file: {path}")
-            if info.st_size > limit:
-                raise ConnectorError(
-                    f"{rel}: file is {info.st_size:,} bytes, over {setting} ({limit:,})"
-                )
-            data = file.read(limit + 1)
-        except OSError as exc:
-            raise ConnectorError(f"{rel}: cannot read {path}: {exc.strerror or exc}") from exc
-    if len(data) > limit:  # it grew between fstat and read
-        raise ConnectorError(f"{rel}: file is over {setting} ({limit:,})")
-    return data
+def _listed_identity(item: Item) -> tuple[int, int] | None:
+    """(device, inode) the listing saw, from the locator ``"<dev>:<ino>"`` (None if absent)."""
+    device, _, inode = item.locator.partition(":")
+    if device.isdigit() and inode.isdigit():
+        return int(device), int(inode)
+    return None

@@ -27,6 +27,7 @@ from rich.console import Console
 from ingestor import __version__
 from ingestor.errors import (
     ConfigError,
+    ConfigIssue,
     FatalError,
     IngestorError,
     RetriableError,
@@ -133,9 +134,14 @@ def _root(
 def validate(config: ConfigOption) -> None:
     """Check a config file: every error at once, with file, line and key."""
     from ingestor.config import load_config
+    from state import location_problem
 
     loaded = _guarded(lambda: load_config(config))
+    problem = location_problem(loaded.state.path)
+    if problem is not None:
+        _fail(ConfigError([ConfigIssue("state.path", problem, file=str(config))]))
     stdout.print(f"{config}: valid, {len(loaded.connectors)} connector(s)", highlight=False)
+    stdout.print(f"  state: {loaded.state.path}", highlight=False)
     for c in loaded.connectors:
         state = "" if c.enabled else " (disabled)"
         stdout.print(f"  {c.name}: {c.type} -> {c.url}{state}", highlight=False)
@@ -228,6 +234,39 @@ def daemon(
     loaded = _guarded(lambda: load_config(config))
     choice = LogChoice(level=log_level.upper() if log_level else None, format=log_format)
     raise typer.Exit(_guarded(lambda: run_daemon(config, loaded, choice)))
+
+
+@app.command()
+def health(
+    config: ConfigOption,
+    ready: Annotated[
+        bool, typer.Option("--ready", help="Ask /readyz (Intercom writes possible), not /healthz.")
+    ] = False,
+) -> None:
+    """Ask the running daemon's endpoint (daemon.listen) if it is healthy: exit 0 or 1.
+
+    For container health checks: the port is read from the config, never hard-coded.
+    """
+    import urllib.error
+    import urllib.request
+
+    from ingestor.config import load_config
+
+    loaded = _guarded(lambda: load_config(config))
+    address = loaded.daemon.listen_address
+    if address is None:
+        stderr.print("[red]error:[/red] daemon.listen is not set: the daemon serves no endpoint")
+        raise typer.Exit(ExitCode.CONFIG)
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(address[0], address[0])
+    host = f"[{host}]" if ":" in host else host
+    url = f"http://{host}:{address[1]}/{'readyz' if ready else 'healthz'}"
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # local: no proxy
+    try:
+        with opener.open(url, timeout=5) as answer:
+            stdout.print(f"{url}: {answer.status}", highlight=False)
+    except (urllib.error.URLError, OSError) as exc:
+        stderr.print(f"{url}: {getattr(exc, 'code', None) or exc}", highlight=False)
+        raise typer.Exit(ExitCode.PARTIAL) from None
 
 
 @app.command()

@@ -8,6 +8,7 @@
     │   └── StateLockedError           another process holds the state database
     ├── ConnectorError                 a source or page cannot be read (listing incomplete)
     │   └── PageSkipped                nothing to publish (image-only PDF): reported, not uploaded
+    │       └── OutsideRoot            a link leads out of a share or export: nothing is read
     └── SyncError                      talking to Intercom went wrong
         ├── FatalError                 stop all writes: retrying or other pages will not help
         │   └── AuthenticationError    401/403: bad or revoked token
@@ -34,6 +35,7 @@ __all__ = [
     "FatalError",
     "IngestorError",
     "IntercomUnreachable",
+    "OutsideRoot",
     "PageError",
     "PageSkipped",
     "RateLimitedError",
@@ -94,6 +96,12 @@ class PageSkipped(ConnectorError):
     remembers its version so the file is not read again while unchanged, and takes down the
     page an earlier version of the file published.
     """
+
+
+class OutsideRoot(PageSkipped):
+    """A path leads out of a connector's root: a symbolic link to elsewhere ("symlink leaves
+    the share: users.txt -> /etc/passwd"), or a kernel or device file. Nothing of it is read;
+    like any skipped page it is counted and an earlier version is taken down."""
 
 
 class SyncError(IngestorError):

@@ -9,7 +9,11 @@ __all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncOptions"]
 
 #: Bump when conversion output changes on purpose: every page is then re-converted once (and
 #: re-uploaded only where its HTML really changed, thanks to the hash gate).
-CONVERTER_VERSION = "2"
+CONVERTER_VERSION = "3"
+#: The converter version the content hash's salt was frozen at. The salt once followed
+#: CONVERTER_VERSION, which made every bump re-send every page; it now holds only what is sent
+#: along with the HTML, and keeps this constant so that hashes stored before stay valid.
+_HASH_SALT_VERSION = "2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,21 +38,25 @@ class PagePolicy:
     locale: str = "en"
 
     def fingerprint(self, gate: str = "") -> str:
-        """Short hash of what changes the pages sent without changing the source; ``gate`` is
-        the fingerprint of the connector's audience and secrets settings (a change re-reads
-        every page, and re-sends only those whose audience changed)."""
-        raw = self._send_raw(self.ai_agent_availability, self.ai_copilot_availability)
-        if gate:
-            raw += "|" + gate
-        return hashlib.sha256(raw.encode()).hexdigest()[:12]
+        """Short hash of what changes the pages sent without changing the source: a change
+        makes the version gate let every page through to conversion once. ``gate`` is the
+        fingerprint of the connector's audience and secrets settings (a change re-reads every
+        page, and re-sends only those whose audience changed)."""
+        parts = (CONVERTER_VERSION, *self._sent_along(None, None))
+        return _short_hash(*parts, gate) if gate else _short_hash(*parts)
 
-    def send_fingerprint(self, ai_agent: bool, ai_copilot: bool) -> str:
-        """Short hash of what one page is sent with besides its content: the content hash is
-        salted with it, so a page whose availability changes is re-sent and no other.
+    def hash_salt(self, ai_agent: bool | None = None, ai_copilot: bool | None = None) -> str:
+        """Short hash of what is sent along with a page's HTML (not how it was converted):
+        the content hash gate compares it, so a change re-sends the page; a converter upgrade
+        re-sends only pages whose HTML changed. The flags are the page's own (its audience);
+        by default the policy's, which is what state held before audiences existed."""
+        return _short_hash(_HASH_SALT_VERSION, *self._sent_along(ai_agent, ai_copilot))
 
-        Equal to :meth:`fingerprint` without a gate when the flags are the policy's own, so
-        state written before audiences existed stays valid."""
-        return hashlib.sha256(self._send_raw(ai_agent, ai_copilot).encode()).hexdigest()[:12]
+    def _sent_along(self, ai_agent: bool | None, ai_copilot: bool | None) -> tuple[str, ...]:
+        agent = self.ai_agent_availability if ai_agent is None else ai_agent
+        copilot = self.ai_copilot_availability if ai_copilot is None else ai_copilot
+        return (str(agent), str(copilot), self.locale)
 
-    def _send_raw(self, ai_agent: bool, ai_copilot: bool) -> str:
-        return "|".join((CONVERTER_VERSION, str(ai_agent), str(ai_copilot), self.locale))
+
+def _short_hash(*parts: str) -> str:
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]

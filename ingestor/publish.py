@@ -45,10 +45,10 @@ class PageWriter:
         self.source_id = self.sources.find() if dry_run else self.sources.ensure()
 
     def page_hash(self, page: ConvertedPage, availability: Availability) -> str:
-        """The hash state keeps: the content's, salted with what the page is sent with (so a
-        change of audience is a change, and costs one update)."""
-        flags = self.policy.send_fingerprint(availability.ai_agent, availability.ai_copilot)
-        return hashlib.sha256(f"{page.content_hash}||{flags}".encode()).hexdigest()
+        """The hash state keeps: the content's, salted with what the page is sent with (its
+        audience included: a change of audience is a change, and costs one update)."""
+        salt = self.policy.hash_salt(availability.ai_agent, availability.ai_copilot)
+        return hashlib.sha256(f"{page.content_hash}||{salt}".encode()).hexdigest()
 
     def needs_upload(
         self,

@@ -14,6 +14,7 @@ Records are frozen dataclasses; errors are :class:`ingestor.errors.StateError` (
 
 from __future__ import annotations
 
+from state._location import location_problem
 from state._migrations import MIGRATIONS, SCHEMA_VERSION
 from state._records import (
     EXCLUDED_HASH,
@@ -47,4 +48,5 @@ __all__ = [
     "Store",
     "SyncEntry",
     "WithheldPage",
+    "location_problem",
 ]

@@ -6,11 +6,16 @@ budget, a file-count budget and a compression-ratio limit (zip bombs). Files are
 exclusive-create under the extraction folder only, and each target path is checked to stay
 inside it. A zip that holds nothing but zips (how Notion wraps big exports) is unpacked one
 level further. Any problem raises :class:`ConnectorError` naming the zip and the member.
+
+Zips found beside the configured one or in a folder where exports land must be regular files
+there: a symbolic link among them is skipped with a warning (it could lead anywhere), and each
+part is opened without following a link swapped in since (``O_NOFOLLOW``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import stat
@@ -19,11 +24,14 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from connectors.notion_export._names import is_junk
 from ingestor.errors import ConnectorError
 
 __all__ = ["ExtractionLimits", "export_group", "export_parts", "extract_zips", "newest_export"]
+
+log = logging.getLogger("connectors.notion_export")
 
 _PART_SUFFIX = re.compile(r"^(?P<base>.+?)-Part-(?P<n>\d+)$", re.I)
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -77,9 +85,21 @@ def export_parts(zip_path: Path) -> list[Path]:
         return [zip_path]
     group = export_group(zip_path)
     siblings = [
-        p for p in zip_path.parent.glob("*.zip") if p.is_file() and export_group(p) == group
+        p for p in zip_path.parent.glob("*.zip") if _is_plain_file(p) and export_group(p) == group
     ]
     return sorted(set(siblings) | {zip_path})
+
+
+def _is_plain_file(path: Path) -> bool:
+    """A regular file, not a link (a link among export zips is skipped with a warning)."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    if stat.S_ISLNK(info.st_mode):
+        log.warning("skipped %s: a symbolic link; export zips must be files in the folder", path)
+        return False
+    return stat.S_ISREG(info.st_mode)
 
 
 def newest_export(folder: Path) -> list[Path]:
@@ -94,13 +114,13 @@ def newest_export(folder: Path) -> list[Path]:
     """
     groups: dict[str, list[Path]] = {}
     for path in folder.iterdir():
-        if path.suffix.lower() == ".zip" and path.is_file() and not path.name.startswith("."):
+        if path.suffix.lower() == ".zip" and not path.name.startswith(".") and _is_plain_file(path):
             groups.setdefault(export_group(path), []).append(path)
     if not groups:
         return []
 
     def newest_mtime(parts: list[Path]) -> tuple[float, str]:
-        return max(p.stat().st_mtime for p in parts), min(p.name for p in parts)
+        return max(p.lstat().st_mtime for p in parts), min(p.name for p in parts)
 
     newest = max(groups, key=lambda group: newest_mtime(groups[group]))
     return sorted(groups[newest])
@@ -121,7 +141,7 @@ def extract_zips(zips: Sequence[Path], target: Path, limits: ExtractionLimits) -
     root = os.path.realpath(target)
     for path in zips:
         try:
-            with zipfile.ZipFile(path) as archive:
+            with _open_part(path) as file, zipfile.ZipFile(file) as archive:
                 _extract(archive, path.name, root, budget, depth=0)
         except ConnectorError:
             raise
@@ -133,6 +153,16 @@ def extract_zips(zips: Sequence[Path], target: Path, limits: ExtractionLimits) -
             raise ConnectorError(f"{path}: cannot read zip: {exc}") from exc
         except OSError as exc:
             raise ConnectorError(f"{path}: cannot extract: {exc.strerror or exc}") from exc
+
+
+def _open_part(path: Path) -> BinaryIO:
+    """Open one zip without following a link in its place; only a regular file is read."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ConnectorError(f"{path}: not a regular file; export refused")
+    return os.fdopen(fd, "rb")
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:

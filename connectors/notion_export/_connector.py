@@ -6,6 +6,10 @@ built from, so an unchanged page in a new export is not even fetched, and the en
 content-hash gate catches the rest. The connector is not :class:`Incremental`: an export is
 a full snapshot. A corrupt, truncated or unsafe export raises :class:`ConnectorError` from
 ``list()``, so the engine treats the listing as incomplete and deletes nothing.
+
+No byte from outside the export is read (:mod:`connectors.fs_contain`): the files of an
+unpacked export are opened relative to its folder without following links out of it, and
+zips picked from a folder must be regular files in it (links are skipped with a warning).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from connectors.notion_export._render import (
     render_markdown_page,
 )
 from connectors.notion_export._settings import NotionExportSettings
-from ingestor.errors import ConnectorError
+from ingestor.errors import ConnectorError, PageSkipped
 
 __all__ = ["FORMAT_VERSION", "NotionExportConnector"]
 
@@ -93,7 +97,9 @@ class NotionExportConnector(Connector[NotionExportSettings]):
             zips = newest_export(path)
             root = str(path) if not zips else self._extract(zips)
         elif path.is_file():
-            root = self._extract(export_parts(path))
+            # the configured zip may be a link (the admin's choice); its parts lie beside
+            # where it really is, and each part is then opened without following links
+            root = self._extract(export_parts(Path(os.path.realpath(path))))
         else:
             raise ConnectorError(f"{path}: export not found")
         self._source = str(path)
@@ -101,6 +107,7 @@ class NotionExportConnector(Connector[NotionExportSettings]):
             content_root(root),
             limit=self.settings.max_file_bytes,
             include_databases=self.settings.include_databases,
+            export=root,
         )
         if not index.pages and not index.problems:
             raise ConnectorError(
@@ -139,6 +146,8 @@ class NotionExportConnector(Connector[NotionExportSettings]):
         entry = index.pages.get(item.external_id) if index is not None else None
         if index is None or entry is None:
             raise ConnectorError(f"{item.external_id}: not in the current export listing")
+        if entry.refused:  # a link out of the export, a FIFO...: nothing of it was read
+            raise PageSkipped(entry.refused)
         ctx = LinkContext(
             page_dir=posixpath.dirname(entry.rel),
             url_for=self.url_for,
@@ -205,16 +214,8 @@ class NotionExportConnector(Connector[NotionExportSettings]):
         )
 
     def _read(self, index: ExportIndex, rel: str) -> bytes:
-        path = os.path.join(index.root, *rel.split("/"))
-        limit = self.settings.max_file_bytes
         try:
-            size = os.lstat(path).st_size
-            if size > limit:
-                raise ConnectorError(
-                    f"{rel}: file is {size:,} bytes, over max_file_bytes ({limit:,})"
-                )
-            with open(path, "rb") as file:
-                return file.read(limit + 1)
+            return index.read(rel, self.settings.max_file_bytes)
         except OSError as exc:
             raise ConnectorError(f"{rel}: cannot read: {exc.strerror or exc}") from exc
 

@@ -1,7 +1,11 @@
 """The pages of one unpacked export: ids, titles, databases and their rows, file versions.
 
 Built once per listing by walking the export folder without following links; immutable
-afterwards, so ``fetch`` may read it from several threads.
+afterwards, so ``fetch`` may read it from several threads. Every file is read contained
+(:mod:`connectors.fs_contain`): opened relative to the export's folder, component by
+component, never following a link out of it. A page file that is a link leading out, or not a
+regular file, is kept as a *refused* page: ``fetch`` skips it with the reason (counted, and an
+earlier version taken down), so the listing stays complete.
 """
 
 from __future__ import annotations
@@ -11,12 +15,13 @@ import logging
 import os
 import posixpath
 import re
-import stat
 from dataclasses import dataclass, field
 from typing import Literal
 
 from connectors.base import ListingProblem
+from connectors.fs_contain import ContainedRoot, read_bounded
 from connectors.notion_export._names import is_junk, parse_name
+from ingestor.errors import PageSkipped
 
 __all__ = ["ExportIndex", "PageEntry", "build_index", "content_root"]
 
@@ -45,6 +50,7 @@ class PageEntry:
         database_csv: For a Markdown page that is also a database: the CSV to append.
         digest: sha256 of what the page is built from.
         size: Size of the page file in bytes.
+        refused: Why the page is not read (a link leading out of the export...); "" if read.
     """
 
     page_id: str
@@ -57,22 +63,47 @@ class PageEntry:
     database_csv: str | None = None
     digest: str = ""
     size: int = 0
+    refused: str = ""
 
 
 @dataclass(slots=True)
 class ExportIndex:
-    """Every page and file of an export."""
+    """Every page and file of an export.
+
+    ``root`` is the export's content folder; its files are read through ``files``, rooted at
+    the export (``prefix`` leads from there to ``root``)."""
 
     root: str
+    files: ContainedRoot
+    prefix: str = ""
     pages: dict[str, PageEntry] = field(default_factory=dict)
-    files: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
     #: (title in the file name, page id) of row pages, per database folder (POSIX rel path).
     rows_by_folder: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     problems: list[ListingProblem] = field(default_factory=list)
 
     def exists(self, rel: str) -> bool:
         """Whether ``rel`` (POSIX, relative to the root) is a file of the export."""
-        return rel in self.files
+        return rel in self.names
+
+    def open(self, rel: str) -> int:
+        """A descriptor of the regular file ``rel``, opened without leaving the export.
+
+        Raises:
+            PageSkipped: A link leads out of the export (OutsideRoot), or not a regular file.
+            ConnectorError: Not a path inside the export.
+            OSError: Gone or unreadable.
+        """
+        return self.files.open_file(self.prefix + rel)
+
+    def read(self, rel: str, limit: int) -> bytes:
+        """The bytes of ``rel``, at most ``limit`` (``max_file_bytes``), read contained.
+
+        Raises:
+            PageSkipped: See :meth:`open`.
+            ConnectorError: Over the limit, gone or unreadable.
+        """
+        return read_bounded(self.open(rel), rel, limit, "max_file_bytes")
 
 
 def content_root(folder: str) -> str:
@@ -118,36 +149,49 @@ def _walk_files(root: str, problems: list[ListingProblem]) -> list[str]:
     return found
 
 
-def _digest(path: str, limit: int, extra: str) -> tuple[str, int]:
-    info = os.lstat(path)
-    if not stat.S_ISREG(info.st_mode):
-        raise OSError(f"not a regular file: {path}")
-    hasher = hashlib.sha256(extra.encode("utf-8", "surrogatepass"))
-    if info.st_size > limit:
-        hasher.update(f"oversize:{info.st_size}:{info.st_mtime_ns}".encode())
-        return hasher.hexdigest(), info.st_size
-    with open(path, "rb") as file:
+def _digest(index: ExportIndex, rel: str, limit: int, extra: str) -> tuple[str, int]:
+    with os.fdopen(index.open(rel), "rb") as file:
+        info = os.fstat(file.fileno())
+        hasher = hashlib.sha256(extra.encode("utf-8", "surrogatepass"))
+        if info.st_size > limit:
+            hasher.update(f"oversize:{info.st_size}:{info.st_mtime_ns}".encode())
+            return hasher.hexdigest(), info.st_size
         data = file.read()
     hasher.update(data)
-    if data and path.lower().endswith((".html", ".htm")) and HTML_DATABASE_MARKER in data:
+    if data and rel.lower().endswith((".html", ".htm")) and HTML_DATABASE_MARKER in data:
         hasher.update(b"|database")
     return hasher.hexdigest(), info.st_size
 
 
-def build_index(root: str, *, limit: int, include_databases: bool) -> ExportIndex:
+def _refused_digest(exc: PageSkipped, extra: str) -> str:
+    """The version of a page that is not read: its reason (the link's target) and place."""
+    return hashlib.sha256(f"refused|{exc}|{extra}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def build_index(
+    root: str, *, limit: int, include_databases: bool, export: str | None = None
+) -> ExportIndex:
     """Index the pages of an unpacked export.
 
     Args:
         root: The export's content folder.
         limit: ``max_file_bytes``: larger page files are listed but refused by ``fetch``.
         include_databases: Keep databases and the pages in their folders.
+        export: The export's folder (``root`` or a folder above it): no file is read from
+            outside it, even through links. Default: ``root``.
 
     Returns:
         The index; per-file read problems are in ``problems``.
     """
-    index = ExportIndex(root=root)
+    top = export if export is not None else root
+    prefix = os.path.relpath(root, top).replace(os.sep, "/")
+    index = ExportIndex(
+        root=root,
+        files=ContainedRoot(top, follow_symlinks=True, noun="export"),
+        prefix="" if prefix == "." else prefix + "/",
+    )
     files = _walk_files(root, index.problems)
-    index.files = frozenset(files)
+    index.names = frozenset(files)
     csvs: dict[str, str] = {}  # database id -> preferred CSV rel path
     database_folders: dict[str, str] = {}  # folder rel path -> database id
     candidates: list[tuple[str, str, PageKind, str]] = []
@@ -164,7 +208,7 @@ def build_index(root: str, *, limit: int, include_databases: bool) -> ExportInde
             ] = named.page_id
         elif named.extension in _PAGE_KINDS:
             candidates.append((rel, named.page_id, _PAGE_KINDS[named.extension], named.title))
-    html_databases = _html_databases(root, candidates, index.problems)
+    html_databases = _html_databases(index, candidates)
     for rel in html_databases:
         database_folders[rel.rsplit(".", 1)[0]] = parse_name(posixpath.basename(rel)).page_id or ""
     _add_pages(index, candidates, csvs, database_folders, html_databases, limit)
@@ -176,18 +220,20 @@ def build_index(root: str, *, limit: int, include_databases: bool) -> ExportInde
 
 
 def _html_databases(
-    root: str, candidates: list[tuple[str, str, PageKind, str]], problems: list[ListingProblem]
+    index: ExportIndex, candidates: list[tuple[str, str, PageKind, str]]
 ) -> set[str]:
     found: set[str] = set()
     for rel, _page_id, kind, _title in candidates:
         if kind != "html":
             continue
         try:
-            with open(os.path.join(root, rel), "rb") as file:
+            with os.fdopen(index.open(rel), "rb") as file:
                 if HTML_DATABASE_MARKER in file.read(2_000_000):
                     found.add(rel)
+        except PageSkipped:
+            continue  # refused as a page, with its reason, when it is indexed
         except OSError as exc:
-            problems.append(ListingProblem(where=rel, message=f"cannot read: {exc.strerror}"))
+            index.problems.append(ListingProblem(where=rel, message=f"cannot read: {exc.strerror}"))
     return found
 
 
@@ -217,10 +263,13 @@ def _add_pages(
             index.rows_by_folder.setdefault(directory, []).append((title, page_id))
         merged_csv = csvs.pop(page_id, None) if kind == "markdown" else None
         extra = f"{kind}|{is_row}|{rel}|{merged_csv or ''}"
+        refused = ""
         try:
-            digest, size = _digest(os.path.join(index.root, rel), limit, extra)
+            digest, size = _digest(index, rel, limit, extra)
             if merged_csv is not None:
-                digest += _digest(os.path.join(index.root, merged_csv), limit, "")[0]
+                digest += _digest(index, merged_csv, limit, "")[0]
+        except PageSkipped as exc:
+            refused, digest, size = str(exc), _refused_digest(exc, extra), 0
         except OSError as exc:
             index.problems.append(ListingProblem(where=rel, message=f"cannot read: {exc}"))
             continue
@@ -235,6 +284,7 @@ def _add_pages(
             database_csv=merged_csv,
             digest=digest,
             size=size,
+            refused=refused,
         )
 
 
@@ -244,10 +294,12 @@ def _linked_titles(index: ExportIndex, wanted: set[str]) -> dict[str, str]:
     for entry in index.pages.values():
         if entry.kind != "markdown" or len(found) == len(wanted):
             continue
+        if entry.refused:
+            continue
         try:
-            with open(os.path.join(index.root, entry.rel), "rb") as file:
+            with os.fdopen(index.open(entry.rel), "rb") as file:
                 text = file.read(2_000_000).decode("utf-8", "replace")
-        except OSError:
+        except (OSError, PageSkipped):
             continue
         for match in _CSV_LINK.finditer(text):
             page_id = match.group("id").lower()
@@ -271,8 +323,11 @@ def _add_databases(index: ExportIndex, csvs: dict[str, str], limit: int) -> None
         folder = rel[: -len(".csv")].removesuffix("_all")
         rows = index.rows_by_folder.get(folder, [])
         extra = f"database|{title}|{rel}|" + "|".join(f"{t}={i}" for t, i in rows)
+        refused = ""
         try:
-            digest, size = _digest(os.path.join(index.root, rel), limit, extra)
+            digest, size = _digest(index, rel, limit, extra)
+        except PageSkipped as exc:
+            refused, digest, size = str(exc), _refused_digest(exc, extra), 0
         except OSError as exc:
             index.problems.append(ListingProblem(where=rel, message=f"cannot read: {exc}"))
             continue
@@ -284,4 +339,5 @@ def _add_databases(index: ExportIndex, csvs: dict[str, str], limit: int) -> None
             is_database=True,
             digest=digest,
             size=size,
+            refused=refused,
         )

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from connectors.base import ConnectorSettings, resolve_config_path
+from connectors.fs_contain import check_root
 
 __all__ = ["DEFAULT_URL_TEMPLATE", "URL_PLACEHOLDERS", "NotionExportSettings"]
 
@@ -29,7 +30,8 @@ class NotionExportSettings(ConnectorSettings):
             "a folder where exports land (the newest .zip export wins, all its -Part-N.zip "
             "files together) or an already unpacked export folder. Both 'Markdown & CSV' and "
             "'HTML' exports are read. A relative path is resolved against the folder of the "
-            "config file."
+            "config file. Nothing outside the export is read, even through links; / and "
+            "folders under /proc, /sys and /dev are refused."
         )
     )
     url_template: str = Field(
@@ -80,6 +82,7 @@ class NotionExportSettings(ConnectorSettings):
     @classmethod
     def _path_exists(cls, value: Path, info: ValidationInfo) -> Path:
         path = resolve_config_path(value, info)
+        check_root(str(path))
         if not path.exists():
             raise ValueError(f"export path does not exist: {path}")
         if not (path.is_dir() or path.suffix.lower() == ".zip"):

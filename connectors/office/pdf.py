@@ -25,6 +25,7 @@ import re
 import statistics
 import warnings
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from pdfminer.converter import PDFPageAggregator
 from pdfminer.layout import LAParams, LTChar, LTFigure, LTTextBox, LTTextLine
@@ -45,6 +46,9 @@ __all__ = ["pdf_to_html"]
 _CID = re.compile(r"\(cid:\d+\)")
 _BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
 _HEADER_WINDOW = 1024  # readers accept the %PDF- marker anywhere in the first KiB
+#: pdfminer's layout analysis. detect_vertical: Japanese and Chinese set top to bottom read in
+#: column order instead of one character a line (benchmarks/pdf_scripts_eval.py measures it).
+LAYOUT_PARAMS: dict[str, Any] = {"all_texts": True, "detect_vertical": True}
 
 
 def pdf_to_html(data: bytes) -> OfficeResult:
@@ -112,7 +116,7 @@ def _read_blocks(document: PDFDocument) -> tuple[list[TextBlock], int, list[int]
     """Text blocks of every page, the page count, pages without text, and whether glyphs
     without a Unicode mapping were all that some page had."""
     resources = PDFResourceManager(caching=True)
-    device = PDFPageAggregator(resources, laparams=LAParams(all_texts=True))
+    device = PDFPageAggregator(resources, laparams=LAParams(**LAYOUT_PARAMS))
     interpreter = PDFPageInterpreter(resources, device)
     blocks: list[TextBlock] = []
     empty_pages: list[int] = []

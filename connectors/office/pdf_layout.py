@@ -49,7 +49,18 @@ _PAGE_NUMBER = re.compile(
     r"^(?:page\s*)?[-\u2013]?\s*\d{1,5}\s*[-\u2013]?(?:\s*(?:of|/)\s*\d{1,5})?$", re.IGNORECASE
 )
 _DIGITS = re.compile(r"\d+")
-_SENTENCE_END = re.compile('[.!?:\u2026"\u201d\u2019\u00bb)\\]]$')
+# Han, kana, CJK punctuation and full-width forms: scripts written without spaces (Hangul is not).
+_NO_SPACE_SCRIPT = (
+    "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+)
+_SPACE_IN_NO_SPACE_SCRIPT = re.compile(f"(?<=[{_NO_SPACE_SCRIPT}]) +(?=[{_NO_SPACE_SCRIPT}])")
+_ENDS_NO_SPACE = re.compile(f"[{_NO_SPACE_SCRIPT}]$")
+_STARTS_NO_SPACE = re.compile(f"^[{_NO_SPACE_SCRIPT}]")
+_LETTER_SPACED = re.compile(r"^\S(?: \S)+$")
+_WORD_GAP = re.compile(r" {2,}")
+_SENTENCE_END = re.compile(
+    '[.!?:\u2026"\u201d\u2019\u00bb)\\]\u3002\uff01\uff1f\u300d\u300f\uff09]$'
+)
 
 Kind = Literal["heading", "paragraph", "ul", "ol"]
 
@@ -113,10 +124,16 @@ def blocks_to_html(blocks: Sequence[TextBlock]) -> tuple[str, str | None]:
         else:
             _add_paragraph(parts, block.page, _join(lines), _size(block))
         bullet_pending = False
-    first_line = next(
-        (line.text.strip() for block in kept for line in block.lines if line.text.strip()), None
-    )
-    return "".join(_render(part) for part in parts), _short_title(first_line)
+    headings = (part.texts[0] for part in parts if part.kind == "heading")
+    all_lines = (_unspace(line.text.strip()) for block in kept for line in block.lines)
+    title = next((text for text in headings if _is_title(text)), None)
+    title = title or next((line for line in all_lines if _is_title(line)), None)
+    return "".join(_render(part) for part in parts), _short_title(title)
+
+
+def _is_title(text: str) -> bool:
+    """At least two letters: never a lone character or a bare number."""
+    return sum(char.isalpha() for char in text) >= 2
 
 
 def _drop_running_heads(blocks: Sequence[TextBlock]) -> list[TextBlock]:
@@ -221,12 +238,14 @@ def _add_list(parts: list[_Part], kind: Literal["ul", "ol"], page: int, lines: l
 
 def _add_paragraph(parts: list[_Part], page: int, text: str, size: float) -> None:
     """Append a paragraph, or continue the previous one when a page break or the layout
-    analysis cut a sentence in two (same size, no sentence end, the text goes on in lower case
-    or after a comma or hyphen)."""
+    analysis cut a sentence in two (same size, no sentence end, the text goes on in lower case,
+    in a script without case such as Chinese, or after a comma or hyphen)."""
     last = parts[-1] if parts else None
     if last is not None and last.kind == "paragraph" and abs(last.size - size) < 0.5:
         previous = last.texts[-1]
-        cut = not _SENTENCE_END.search(previous) and text[:1].islower()
+        first = text[:1]
+        goes_on = first.islower() or (first.isalpha() and not first.isupper())  # or caseless
+        cut = not _SENTENCE_END.search(previous) and goes_on
         if cut or previous.endswith((",", "-")):
             last.texts[-1] = _join([previous, text])
             last.page = page
@@ -239,12 +258,15 @@ def _size(block: TextBlock) -> float:
 
 
 def _join(lines: Sequence[str]) -> str:
-    """Lines of one paragraph as one string, rejoining words hyphenated at line ends."""
+    """Lines of one paragraph as one string, rejoining words hyphenated at line ends (and, in
+    Chinese and Japanese, lines without a space between them)."""
     out = ""
     for raw in lines:
-        line = raw.strip()
+        line = _unspace(raw.strip())
         if not out:
             out = line
+        elif _ENDS_NO_SPACE.search(out) and _STARTS_NO_SPACE.match(line):
+            out += line
         elif out.endswith("\u00ad") or (
             out.endswith("-") and len(out) > 1 and out[-2].isalpha() and line[:1].islower()
         ):
@@ -252,6 +274,16 @@ def _join(lines: Sequence[str]) -> str:
         else:
             out += " " + line
     return " ".join(out.replace("\u00ad", "").split())
+
+
+def _unspace(line: str) -> str:
+    """A line without the spaces layout analysis invents: between characters of scripts
+    written without spaces, and between the letters of a letter-spaced run."""
+    line = _SPACE_IN_NO_SPACE_SCRIPT.sub("", line)
+    words = _WORD_GAP.split(line)
+    if len(line) >= 5 and all(_LETTER_SPACED.match(word) for word in words if word):
+        return " ".join(word.replace(" ", "") for word in words)
+    return line
 
 
 def _render(part: _Part) -> str:

@@ -49,12 +49,14 @@ DATA_DIR_ENV_VAR = "FIN_INGESTOR_DATA_DIR"
 def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
     """Where fin-ingestor keeps its data when the config does not say.
 
-    ``$FIN_INGESTOR_DATA_DIR``, else ``$XDG_DATA_HOME/fin-ingestor``, else
-    ``~/.local/share/fin-ingestor``.
+    ``$FIN_INGESTOR_DATA_DIR``, else ``$STATE_DIRECTORY`` (set by systemd's ``StateDirectory=``;
+    its first entry), else ``$XDG_DATA_HOME/fin-ingestor``, else ``~/.local/share/fin-ingestor``.
     """
     env = os.environ if environ is None else environ
     if env.get(DATA_DIR_ENV_VAR):
         return Path(env[DATA_DIR_ENV_VAR]).expanduser()
+    if env.get("STATE_DIRECTORY"):
+        return Path(env["STATE_DIRECTORY"].split(":")[0])
     if env.get("XDG_DATA_HOME"):
         return Path(env["XDG_DATA_HOME"]).expanduser() / "fin-ingestor"
     home = Path(env["HOME"]) if env.get("HOME") else Path.home()
@@ -123,8 +125,9 @@ class StateSettings(BaseModel):
     path: Path = Field(
         description=(
             "State database file; a relative path is resolved against the config file's folder. "
-            "Default: state.db in $FIN_INGESTOR_DATA_DIR, else $XDG_DATA_HOME/fin-ingestor, "
-            "else ~/.local/share/fin-ingestor."
+            "Default: state.db in $FIN_INGESTOR_DATA_DIR, else in $STATE_DIRECTORY (what "
+            "systemd's StateDirectory= sets: /var/lib/fin-ingestor/<instance> with the bundled "
+            "unit), else $XDG_DATA_HOME/fin-ingestor, else ~/.local/share/fin-ingestor."
         ),
     )
 

@@ -1,4 +1,4 @@
-"""Source text to HTML: YAML front matter, Markdown (markdown-it-py) and plain text.
+"""Source text to HTML: YAML front matter, Markdown (pyromark) and plain text.
 
 Every function here is pure. The HTML they return is *not* safe yet: raw HTML inside Markdown is
 passed through on purpose so that it goes through the same cleaning and sanitizing as HTML pages.
@@ -11,10 +11,8 @@ import html
 import re
 from dataclasses import dataclass, field
 
+import pyromark
 import yaml
-from markdown_it import MarkdownIt
-from markdown_it.rules_core import StateCore
-from markdown_it.token import Token
 
 __all__ = ["FrontMatter", "markdown_to_html", "split_front_matter", "text_to_html"]
 
@@ -109,59 +107,25 @@ def _scalar_text(value: object, key: str, warnings: list[str]) -> str | None:
     return text or None
 
 
-# GFM task list items: "[ ]", "[x]" or "[X]" then a space, at the start of a list item's first
-# paragraph. Rendered as Notion exports render to-dos: an <input> checkbox would not survive
-# the sanitizer.
-_TASK_MARKER = re.compile(r"\[([ xX])\][ \t]")
-_UNCHECKED, _CHECKED = "<span>\u2610</span> ", "<span>\u2611</span> "
-_TASK_BOXES = {" ": _UNCHECKED, "x": _CHECKED, "X": _CHECKED}
-
-
-def _task_list_items(state: StateCore) -> None:
-    """Core rule (after inline parsing): turn a list item's leading ``[x] `` into a box."""
-    if _TASK_MARKER.search(state.src) is None:  # most documents: one C-level scan, done
-        return
-    tokens = state.tokens
-    for index in range(2, len(tokens)):
-        inline = tokens[index]
-        if (
-            inline.type != "inline"
-            or tokens[index - 1].type != "paragraph_open"
-            or tokens[index - 2].type != "list_item_open"
-            or not inline.children
-            or inline.children[0].type != "text"
-            or _TASK_MARKER.match(inline.content) is None  # an escaped \[x] is no box
-        ):
-            continue
-        first = inline.children[0]
-        marker = _TASK_MARKER.match(first.content)
-        if marker is None:  # "[x]" is a link (a reference "[x]: url" exists)
-            continue
-        first.content = first.content[marker.end() :]
-        box = Token("html_inline", "", 0)
-        box.content = _TASK_BOXES[marker.group(1)]
-        inline.children.insert(0, box)
-
-
-def _renderer(*rules: str) -> MarkdownIt:
-    renderer = MarkdownIt("commonmark", {"html": True}).enable(list(rules))
-    renderer.core.ruler.push("task_list_items", _task_list_items)
-    return renderer
-
-
-# CommonMark plus GFM tables, strikethrough and task lists. html=True keeps raw HTML so that it
-# is cleaned by the same code as HTML pages rather than shown as escaped tags. MarkdownIt keeps
-# no state between documents, so one instance of each serves every call.
-_RENDERER = _renderer("table", "strikethrough")
-# The table rule is a quarter of markdown-it-py's time and is tried on every line. A table needs
-# a delimiter row, which always has a "|" next to a "-" (spaces and ":" aside): without one,
-# the table-less renderer gives the very same HTML.
-_RENDERER_NO_TABLES = _renderer("strikethrough")
-_DELIMITER_ROW_HINT = re.compile(r"\|[ \t]*:?-|-:?[ \t]*\|")
+# Task list items: pulldown-cmark renders "[ ]"/"[x]" as a disabled checkbox, which the
+# sanitizer would drop; they become boxes, as Notion exports render to-dos.
+_TASK_BOXES = (
+    ('<input disabled="" type="checkbox"/>\n', "<span>\u2610</span> "),
+    ('<input disabled="" type="checkbox" checked=""/>\n', "<span>\u2611</span> "),
+)
+# CommonMark plus GFM tables, strikethrough, task lists and footnotes. Raw HTML is kept so that
+# it is cleaned by the same code as HTML pages rather than shown as escaped tags.
+_OPTIONS = (
+    pyromark.Options.ENABLE_TABLES
+    | pyromark.Options.ENABLE_STRIKETHROUGH
+    | pyromark.Options.ENABLE_TASKLISTS
+    | pyromark.Options.ENABLE_FOOTNOTES
+)
 
 
 def markdown_to_html(markdown: str) -> str:
-    """Render Markdown (CommonMark, tables, strikethrough, task lists) to unsanitized HTML.
+    """Render Markdown (CommonMark, tables, strikethrough, task lists, footnotes) to
+    unsanitized HTML, with pyromark (pulldown-cmark, in Rust).
 
     Args:
         markdown: Markdown without front matter.
@@ -169,8 +133,12 @@ def markdown_to_html(markdown: str) -> str:
     Returns:
         An HTML fragment; raw HTML from the source is kept for the cleaner to deal with.
     """
-    renderer = _RENDERER if _DELIMITER_ROW_HINT.search(markdown) else _RENDERER_NO_TABLES
-    rendered: str = renderer.render(markdown)
+    # <s> as markdown-it-py wrote it: the same strikethrough, and pages keep their hash
+    rendered = pyromark.html(markdown, options=_OPTIONS).replace("<del>", "<s>")
+    rendered = rendered.replace("</del>", "</s>")
+    if "<input" in rendered:
+        for checkbox, box in _TASK_BOXES:
+            rendered = rendered.replace(checkbox, box)
     return rendered
 
 

@@ -31,6 +31,7 @@ from ingestor.daemon._gate import WriteGate
 from ingestor.daemon._jobs import SyncJobs
 from ingestor.daemon._logging import LogChoice, apply_logging
 from ingestor.daemon._schedule import build_trigger, effective_schedule, runs_on_start
+from ingestor.daemon._systemd import SystemdNotifier
 from ingestor.daemon._tracker import RunProgress, Tracker
 from ingestor.daemon._views import DaemonViews
 from ingestor.errors import ConfigError, ConfigIssue, StateError
@@ -73,6 +74,7 @@ class Daemon:
         self.started_at = time.time()
         self.tracker = Tracker()
         self.gate = WriteGate()
+        self.systemd = SystemdNotifier()
         #: One budget for every connector's client: parallel syncs share the window.
         self.budget = RateBudget()
         self.reloads: Counter[str] = Counter()
@@ -147,6 +149,8 @@ class Daemon:
             self._start_endpoint()
             self._start_scheduler(store)
             self.started.set()
+            enabled = sum(1 for c in self._config.connectors if c.enabled)
+            self.systemd.ready(f"{enabled} connector(s) scheduled")
             self._serve_requests()
             return self._shutdown()
         finally:
@@ -240,7 +244,12 @@ class Daemon:
             return None
 
     def _serve_requests(self) -> None:
+        next_ping = 0.0
         while True:
+            if self.systemd.watchdog_seconds and time.monotonic() >= next_ping:
+                next_ping = time.monotonic() + self.systemd.watchdog_seconds / 3
+                if self._scheduler_alive():  # a hung or dead scheduler gets restarted
+                    self.systemd.watchdog()
             try:
                 request = self._requests.get(timeout=0.25)
             except queue.Empty:
@@ -248,10 +257,21 @@ class Daemon:
             if request == _STOP:
                 return
             if request == _RELOAD:
+                self.systemd.reloading()
                 try:
                     self.reload()
                 except Exception:  # a bug in reloading must not take the running syncs down
                     log.exception("config reload failed unexpectedly; the old config stays")
+                self.systemd.ready("configuration reloaded")
+
+    def _scheduler_alive(self) -> bool:
+        scheduler = self._scheduler
+        thread = getattr(scheduler, "_thread", None)  # APScheduler 3's BackgroundScheduler
+        return (
+            scheduler is not None
+            and scheduler.running
+            and (thread is None or bool(thread.is_alive()))
+        )
 
     # -- reload --------------------------------------------------------------------------------
 
@@ -336,6 +356,7 @@ class Daemon:
     def _shutdown(self) -> int:
         grace = self._config.daemon.grace_period.total_seconds()
         self._stopping.set()
+        self.systemd.stopping()
         running = self.tracker.running()
         log.info(
             "stopping: no new runs; %d running sync(s) get up to %s to finish their uploads",

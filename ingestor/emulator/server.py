@@ -36,6 +36,9 @@ def _bind(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
+        # Listen now: the startup line announces the url before uvicorn takes the socket, and
+        # a client connecting in between must wait in the backlog, not be refused.
+        sock.listen(2048)
     except OSError:
         sock.close()
         raise

@@ -31,7 +31,12 @@ def test_example_config_loads_with_the_real_registry(filesystem: Any, tmp_path: 
     config = load_config(EXAMPLE, environ={"INTERCOM_TOKEN": "tok_example", "HOME": str(tmp_path)})
 
     assert config.intercom.resolved_base_url == "https://api.intercom.io"
-    assert config.state.path == REPO / ".fin-ingestor" / "state.db"
+    # the default, never next to the config (installed read-only in /etc under systemd)
+    assert config.state.path == tmp_path / ".local" / "share" / "fin-ingestor" / "state.db"
+    under_systemd = {"INTERCOM_TOKEN": "t", "STATE_DIRECTORY": "/var/lib/fin-ingestor/acme"}
+    assert load_config(EXAMPLE, environ=under_systemd).state.path == Path(
+        "/var/lib/fin-ingestor/acme/state.db"
+    )
     help_center, runbooks = config.connectors
     assert isinstance(help_center, filesystem.FilesystemSettings)
     assert help_center.root.resolve() == REPO / "ingestor" / "examples" / "handbook"

@@ -89,6 +89,12 @@ def test_empty_connector_list_is_allowed(parse: Any, tmp_path: Path) -> None:
     ("environ", "expected"),
     [
         ({"FIN_INGESTOR_DATA_DIR": "/srv/ingestor", "XDG_DATA_HOME": "/xdg"}, "/srv/ingestor"),
+        (
+            {"STATE_DIRECTORY": "/var/lib/fin-ingestor/acme", "HOME": "/h"},
+            "/var/lib/fin-ingestor/acme",
+        ),
+        ({"STATE_DIRECTORY": "/var/lib/a:/var/lib/b", "XDG_DATA_HOME": "/xdg"}, "/var/lib/a"),
+        ({"FIN_INGESTOR_DATA_DIR": "/srv/i", "STATE_DIRECTORY": "/var/lib/a"}, "/srv/i"),
         ({"XDG_DATA_HOME": "/xdg", "HOME": "/home/a"}, "/xdg/fin-ingestor"),
         ({"HOME": "/home/a"}, "/home/a/.local/share/fin-ingestor"),
     ],

@@ -1,12 +1,17 @@
-"""Bytes to text: byte order marks, declared charsets, UTF-8, the never-failing fallback."""
+"""Bytes to text: byte order marks, declared charsets, UTF-8, the detector, and the files whose
+encoding cannot be told (skipped with a message, never uploaded as mojibake)."""
 
 from __future__ import annotations
 
 import codecs
+import random
 
 import pytest
 
 from connectors.decode import declared_html_charset, decode_text, looks_binary
+from ingestor.errors import PageSkipped
+
+from .encoding_samples import SAMPLES, encodable
 
 TEXT = "Café \u2013 “quoted” ✓ 😀"
 
@@ -58,9 +63,8 @@ def test_declared_charset_decodes_html_but_not_markdown() -> None:
         '<meta charset="windows-1251"><p>Привет</p>',
         "cp1251",
     )
-    text, encoding = decode_text(data, kind="markdown")
-    assert encoding == "cp1252"  # Markdown cannot declare; not UTF-8 -> fallback, no crash
-    assert "Привет" not in text
+    # Markdown cannot declare its charset: the detector finds it all the same.
+    assert decode_text(data, kind="markdown")[1] == "cp1251"
 
 
 def test_a_wrong_declaration_falls_back_to_what_the_bytes_say() -> None:
@@ -75,24 +79,62 @@ def test_a_declaration_after_the_prescan_window_is_ignored() -> None:
     assert declared_html_charset(data) is None
 
 
+def test_sparse_western_accents_read_as_windows_1252() -> None:
+    assert decode_text(b"caf\xe9 \x93ok\x94", kind="text") == ("café “ok”", "cp1252")
+    data = b"na\xefve r\xe9sum\xe9 of the team\n" * 3
+    assert decode_text(data, kind="text") == (data.decode("cp1252"), "cp1252")
+
+
 @pytest.mark.parametrize(
     "data",
     [
-        b"caf\xe9 cr\xe8me \x93quoted\x94 \x80",  # cp1252
-        b"undefined in cp1252: \x81 \x8d \x8f \x90 \x9d",
         b"truncated utf-8: \xe2\x82",
-        b"\xff\xfe\xff",  # a UTF-16 mark and half a character
-        b"",
+        bytes(range(0x80, 0x100)),
+        bytes(random.Random(5).randrange(0x80, 0x100) for _ in range(3000)),
     ],
 )
-def test_fallback_never_raises(data: bytes) -> None:
-    text, encoding = decode_text(data, kind="markdown")
-    assert isinstance(text, str)
-    assert encoding in {"cp1252", "utf-16-le", "utf-8"}
+def test_bytes_whose_encoding_cannot_be_told_are_skipped_with_a_reason(data: bytes) -> None:
+    with pytest.raises(PageSkipped, match=r"cannot tell the text encoding.*'encoding'"):
+        decode_text(data, kind="markdown")
 
 
-def test_cp1252_fallback_reads_windows_text() -> None:
-    assert decode_text(b"caf\xe9 \x93ok\x94", kind="text") == ("café “ok”", "cp1252")
+def test_the_connector_setting_replaces_the_detector_but_not_utf8_or_marks() -> None:
+    data = "Пароль".encode("cp1251")  # too short for the detector alone
+    assert decode_text(data, kind="text", encoding="cp1251") == ("Пароль", "cp1251")
+    assert decode_text("Пароль".encode(), kind="text", encoding="cp1251")[1] == "utf-8"
+    marked = codecs.BOM_UTF16_LE + "Пароль".encode("utf-16-le")
+    assert decode_text(marked, kind="text", encoding="cp1251") == ("Пароль", "utf-16-le")
+
+
+def test_empty_input_is_empty_text() -> None:
+    assert decode_text(b"", kind="markdown") == ("", "utf-8")
+
+
+_CASES = [(lang, codec) for lang, (_, codecs_) in SAMPLES.items() for codec in codecs_]
+
+
+@pytest.mark.parametrize(("lang", "codec"), _CASES, ids=[f"{lang}-{c}" for lang, c in _CASES])
+def test_legacy_code_pages_come_back_as_the_original_text(lang: str, codec: str) -> None:
+    text = encodable(SAMPLES[lang][0], codec)
+    for kind in ("markdown", "text"):
+        assert decode_text(text.encode(codec), kind=kind)[0] == text
+    html = f"<html><body><p>{text}</p></body></html>"
+    assert decode_text(html.encode(codec), kind="html")[0] == html
+
+
+@pytest.mark.parametrize("lang", sorted(SAMPLES))
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_with_and_without_a_mark_in_every_script(lang: str, codec: str) -> None:
+    text = SAMPLES[lang][0]
+    bom = codecs.BOM_UTF16_LE if codec == "utf-16-le" else codecs.BOM_UTF16_BE
+    for data in (bom + text.encode(codec), text.encode(codec)):
+        assert not looks_binary(data)
+        assert decode_text(data, kind="text") == (text, codec)
+
+
+def test_iso_2022_jp_is_not_taken_for_ascii() -> None:
+    text = SAMPLES["japanese"][0]
+    assert decode_text(text.encode("iso2022_jp"), kind="text") == (text, "iso2022_jp")
 
 
 @pytest.mark.parametrize(

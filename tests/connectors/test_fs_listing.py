@@ -46,16 +46,27 @@ def problems(results: list[Item | ListingProblem]) -> list[ListingProblem]:
 
 # -- audit hook: counts what the listing opens (a real count, no mock) ----------------------------
 
-_AUDIT: dict[str, Any] = {"root": None, "opens": [], "scandirs": []}
+_AUDIT: dict[str, Any] = {"root": None, "opens": [], "dir_opens": [], "scandirs": []}
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
+    """Opens under the root or relative to a folder descriptor (a bare name), and scandirs.
+
+    The listing opens folders relative to their parent, so such opens name no root; any open
+    of a relative name while armed is the listing's (pytest opens absolute paths)."""
     root = _AUDIT["root"]
     if root is None or event not in ("open", "os.scandir") or not args:
         return
     path = args[0]
-    if isinstance(path, str | bytes | os.PathLike) and os.fsdecode(path).startswith(root):
-        _AUDIT["opens" if event == "open" else "scandirs"].append(os.fsdecode(path))
+    if event == "os.scandir":
+        _AUDIT["scandirs"].append(path if isinstance(path, int) else os.fsdecode(path))
+        return
+    if not isinstance(path, str | bytes | os.PathLike):
+        return
+    name = os.fsdecode(path)
+    if name.startswith(root) or not os.path.isabs(name):
+        flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
+        _AUDIT["dir_opens" if flags & os.O_DIRECTORY else "opens"].append(name)
 
 
 sys.addaudithook(_audit)  # hooks cannot be removed; this one is inert unless a test arms it
@@ -64,7 +75,7 @@ sys.addaudithook(_audit)  # hooks cannot be removed; this one is inert unless a 
 @pytest.fixture
 def audited() -> Iterator[Callable[[Path], dict[str, Any]]]:
     def arm(root: Path) -> dict[str, Any]:
-        _AUDIT.update(root=str(root), opens=[], scandirs=[])
+        _AUDIT.update(root=str(root), opens=[], dir_opens=[], scandirs=[])
         return _AUDIT
 
     yield arm
@@ -134,7 +145,7 @@ def test_lists_default_kinds_sorted_with_stat_versions(tmp_path: Path) -> None:
     item = next(r for r in results if isinstance(r, Item) and r.external_id == "a/z.html")
     info = (tmp_path / "a" / "z.html").stat()
     assert item.version == f"{info.st_mtime_ns}:{info.st_size}"
-    assert item.locator == str(tmp_path / "a" / "z.html")
+    assert item.locator == f"{info.st_dev}:{info.st_ino}"  # what fetch checks it opens
     assert item.size == info.st_size
     assert list(connector(tmp_path).list()) == results  # deterministic
 
@@ -161,7 +172,8 @@ def test_include_and_exclude_globs(
         connector(tmp_path, include=["docs/**/*.md"], exclude=["drafts/", "*.tmp.md"]).list()
     )
     assert ids(results) == ["docs/a.md", "docs/sub/b.md"]
-    assert not any("drafts" in path for path in audit["scandirs"])  # excluded folder not entered
+    assert audit["dir_opens"] and len(audit["scandirs"]) == len(audit["dir_opens"])
+    assert not any("drafts" in path for path in audit["dir_opens"])  # excluded: not entered
 
 
 def test_hidden_files_and_folders_are_skipped(tmp_path: Path) -> None:
@@ -178,15 +190,19 @@ def test_symlink_loops_end_and_each_folder_is_listed_once(tmp_path: Path) -> Non
     assert ids(list(connector(tmp_path).list())) == ["a/x.md", "b/y.md"]
 
 
-def test_links_to_outside_folders_and_files_are_followed(tmp_path: Path) -> None:
-    root, outside = tmp_path / "root", tmp_path / "outside"
-    make(outside, "shared/s.md", "single.md")
-    make(root, "z.md")
-    (root / "linked").symlink_to(outside / "shared", target_is_directory=True)
-    (root / "link.md").symlink_to(outside / "single.md")
-    results = list(connector(root).list())
-    assert ids(results) == ["link.md", "z.md", "linked/s.md"]  # linked folders come last
-    assert ids(list(connector(root, follow_symlinks=False).list())) == ["z.md"]
+def test_links_inside_the_root_are_followed_and_linked_folders_come_last(tmp_path: Path) -> None:
+    make(tmp_path, "real/shared/s.md", "real/single.md", "z.md")
+    (tmp_path / "linked").symlink_to(tmp_path / "real" / "shared", target_is_directory=True)
+    (tmp_path / "link.md").symlink_to("real/single.md")
+    (tmp_path / "real" / "shared").rename(tmp_path / "real" / ".shared")  # listed via the link
+    (tmp_path / "linked").unlink()
+    (tmp_path / "linked").symlink_to("real/.shared", target_is_directory=True)
+    results = list(connector(tmp_path).list())
+    assert ids(results) == ["link.md", "real/single.md", "z.md", "linked/s.md"]
+    assert ids(list(connector(tmp_path, follow_symlinks=False).list())) == [
+        "real/single.md",
+        "z.md",
+    ]
 
 
 def test_broken_links_are_skipped_with_a_debug_log(

@@ -18,7 +18,7 @@ def test_commonmark_with_tables_and_strikethrough() -> None:
     assert "<h1>Title</h1>" in html
     assert "<em>em</em>" in html and "<strong>strong</strong>" in html
     assert "<s>gone</s>" in html and "<code>code</code>" in html
-    assert "<table>" in html and '<th style="text-align:left">Plan</th>' in html
+    assert "<table>" in html and '<th style="text-align: left">Plan</th>' in html
     assert "<pre><code class=\"language-python\">print('hi')\n</code></pre>" in html
     assert "<ul>" in html and "<ol>" in html and "<blockquote>" in html
 
@@ -141,3 +141,15 @@ def test_text_document_keeps_crlf_line_breaks() -> None:
     )
     assert page.html == "<p>a<br>\nb</p>\n<p>c</p>"
     assert page.title == "N"
+
+
+def test_footnotes_link_to_their_text_and_survive_conversion() -> None:
+    from connectors.base import Document
+    from ingestor.convert import convert_document
+
+    source = "# Limits\n\nUploads are capped[^cap].\n\n[^cap]: 25 MB per file.\n"
+    html = convert_document(
+        Document(external_id="a", body=source, body_format="markdown", url="https://x/a")
+    ).html
+    assert '<sup><a href="#cap">1</a></sup>' in html
+    assert '<div id="cap">' in html and "25 MB per file." in html

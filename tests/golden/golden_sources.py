@@ -1,7 +1,9 @@
 """Each connector kind's input pages through the real pipeline, as :class:`GoldenPage` by key.
 
-* filesystem and notion_export: the connector itself, ``list()`` then ``fetch()`` on the
-  checked-in folder (Word and PDF go through the real sandboxed converters).
+* filesystem, notion_export and confluence_export: the connector itself, ``list()`` then
+  ``fetch()`` on the checked-in folder (Word and PDF go through the real sandboxed converters;
+  the Confluence space export is hand-built in Confluence's layout, see
+  ``tests/confluence_export/export_layout.py``).
 * mediawiki, dokuwiki and confluence: the connector's ``fetch()`` against its API, whose
   answers are recorded: the checked-in bodies (plus ``pages.json``: ids, titles, urls as the
   API gives them) served by :mod:`.golden_fakes`. So the connector's own cleaning and the
@@ -24,6 +26,7 @@ from pydantic import SecretStr
 
 from connectors.base import Document, Item
 from connectors.confluence import ConfluenceConnector, ConfluenceSettings
+from connectors.confluence_export import ConfluenceExportConnector, ConfluenceExportSettings
 from connectors.dokuwiki import DokuWikiConnector, DokuWikiSettings
 from connectors.filesystem import FilesystemConnector, FilesystemSettings
 from connectors.mediawiki import MediaWikiConnector, MediaWikiSettings
@@ -159,12 +162,30 @@ def render_confluence(input_dir: Path) -> Pages:
     return pages
 
 
+def render_confluence_export(input_dir: Path) -> Pages:
+    """The unpacked HELP space export through the connector; keys are ``HELP/<page file>``."""
+    settings = ConfluenceExportSettings(
+        name="golden-confluence-export",
+        url="https://confluence.acme.example/display/HELP",
+        path=input_dir,
+        base_url="https://confluence.acme.example",
+        asset_base_url="https://files.acme.example/confluence",
+    )
+    pages: Pages = {}
+    with ConfluenceExportConnector(settings) as connector:
+        for item in connector.list():
+            assert isinstance(item, Item), f"listing problem in {input_dir}: {item}"
+            pages[f"HELP/{item.locator}"] = _convert(connector.fetch(item))
+    return pages
+
+
 KINDS: Mapping[str, Callable[[Path], Pages]] = {
     "filesystem": render_filesystem,
     "notion_export": render_notion_export,
     "mediawiki": render_mediawiki,
     "dokuwiki": render_dokuwiki,
     "confluence": render_confluence,
+    "confluence_export": render_confluence_export,
 }
 
 

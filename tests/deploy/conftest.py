@@ -1,0 +1,38 @@
+"""An installation as deploy/README.md makes it: Debian's python3, a fresh venv, then
+``pip install`` of this checkout (not editable), in a folder any user can read, so tests can
+run it as an unprivileged service user. Built once per session (it downloads the
+dependencies, about a minute)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+
+
+@pytest.fixture(scope="session")
+def installed_ingestor() -> Iterator[Path]:
+    """The ``ingestor`` command of a non-editable install in a world-readable venv."""
+    if not SYSTEM_PYTHON.exists():
+        pytest.skip("no /usr/bin/python3 to build the service's venv with")
+    root = Path(tempfile.mkdtemp(prefix="fin-ingestor-opt-"))
+    root.chmod(0o755)
+    venv = root / "venv"
+    try:
+        subprocess.run([str(SYSTEM_PYTHON), "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", str(REPO)],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+        yield venv / "bin" / "ingestor"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
