@@ -68,6 +68,31 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
 
 
+def _unsent_row(
+    connector: str, external_id: str, version: str | None, content_hash: str
+) -> dict[str, Any]:
+    """A pages row for a page read but not in Intercom (skipped, excluded or held)."""
+    return {
+        "connector": connector,
+        "external_id": external_id,
+        "version": version,
+        "content_hash": content_hash,
+        "intercom_id": None,
+        "title": None,
+        "url": None,
+        "last_synced_at": _utcnow(),
+        "last_error": None,
+        "error_count": 0,
+        "failed_at": None,
+        "sent_html": None,
+        "broken_links": None,
+        "parent": None,
+        "audience": None,
+        "audience_rule": None,
+        "gate_reason": None,
+    }
+
+
 def _open_error(path: Path, exc: BaseException) -> BaseException:
     """What :meth:`Store.open` raises for ``exc``: database errors become StateError."""
     if isinstance(exc, SQLAlchemyError | sqlite3.Error):
@@ -342,27 +367,8 @@ class Store(StoreQueries):
     def record_skipped(self, connector: str, external_id: str, *, version: str) -> None:
         """A page with nothing to publish: keep its version (so it is not read again while
         unchanged) and no Intercom id."""
-        values = {
-            "connector": connector,
-            "external_id": external_id,
-            "version": version,
-            "content_hash": SKIPPED_HASH,
-            "intercom_id": None,
-            "title": None,
-            "url": None,
-            "last_synced_at": _utcnow(),
-            "last_error": None,
-            "error_count": 0,
-            "failed_at": None,
-            "sent_html": None,
-            "broken_links": None,
-            "parent": None,
-            "audience": None,
-            "audience_rule": None,
-            "gate_reason": None,
-        }
         with self._writing("recording a skipped page") as conn:
-            conn.execute(UPSERT_PAGE, values)
+            conn.execute(UPSERT_PAGE, _unsent_row(connector, external_id, version, SKIPPED_HASH))
 
     def record_withheld(
         self,
@@ -384,25 +390,10 @@ class Store(StoreQueries):
             rule: The audience rule it matched (``rule 2 (internal)``, ``restricted``...).
             reason: Why, for people; secrets already masked.
         """
-        values = {
-            "connector": connector,
-            "external_id": external_id,
-            "version": version,
-            "content_hash": HELD_HASH if held else EXCLUDED_HASH,
-            "intercom_id": None,
-            "title": None,
-            "url": None,
-            "last_synced_at": _utcnow(),
-            "last_error": None,
-            "error_count": 0,
-            "failed_at": None,
-            "sent_html": None,
-            "broken_links": None,
-            "parent": None,
-            "audience": "held" if held else "exclude",
-            "audience_rule": rule,
-            "gate_reason": _clip(reason),
-        }
+        values = _unsent_row(connector, external_id, version, HELD_HASH if held else EXCLUDED_HASH)
+        values.update(
+            audience="held" if held else "exclude", audience_rule=rule, gate_reason=_clip(reason)
+        )
         with self._writing("recording a withheld page") as conn:
             conn.execute(UPSERT_PAGE, values)
 
