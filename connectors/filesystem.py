@@ -258,6 +258,9 @@ class FilesystemConnector(Connector[FilesystemSettings]):
 
     kind: ClassVar[str] = "filesystem"
     Settings: ClassVar[type[ConnectorSettings]] = FilesystemSettings
+    #: ``path``: the relative POSIX path; ``front_matter.<key>``: a Markdown file's front
+    #: matter (conversion reads it; lists give several values).
+    audience_fields: ClassVar[frozenset[str]] = frozenset({"path", "front_matter.*"})
 
     def __init__(self, settings: FilesystemSettings) -> None:
         super().__init__(settings)
@@ -333,6 +336,7 @@ class FilesystemConnector(Connector[FilesystemSettings]):
             fallback_title=readable_title(PurePosixPath(rel).stem),
             url=canonical or self.url_for(rel),
             metadata={"path": rel, "encoding": encoding},
+            facts={"path": (rel,)},
             link_base=canonical or link_base_for(rel),
             links=self._links,
         )
@@ -357,6 +361,7 @@ class FilesystemConnector(Connector[FilesystemSettings]):
             url=self.url_for(rel),
             link_base=link_base_for(rel),
             links=self._links,
+            facts={"path": (rel,)},
             metadata={
                 "path": rel,
                 "format": kind,

@@ -21,6 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from ingestor.gate.render import audience_tag, rule_counts_line, withheld_lines
 from ingestor.report import Outcome, PageEvent, SyncReport
 from ingestor.untrusted import visible_text
 
@@ -133,17 +134,15 @@ def print_summary(console: Console, reports: Sequence[SyncReport]) -> None:
     table = Table(
         title="Sync summary" + (" (dry run: nothing was written)" if _dry(reports) else "")
     )
-    columns = ("connector", "status", "created", "updated", "unchanged", "deleted", "skipped")
-    for column in (*columns, "failed"):
+    counters = ["created", "updated", "unchanged", "deleted", "skipped", "failed"]
+    if any(r.excluded or r.held for r in reports):  # the gate's columns, when it withheld any
+        counters[-1:-1] = ["excluded", "held"]
+    for column in ("connector", "status", *counters):
         table.add_column(column, justify="left" if column in ("connector", "status") else "right")
     table.add_column("duration", justify="right")
     for r in reports:
-        table.add_row(
-            r.connector,
-            r.status,
-            *(str(n) for n in (r.created, r.updated, r.unchanged, r.deleted, r.skipped, r.failed)),
-            f"{r.duration:.1f}s",
-        )
+        numbers = (str(getattr(r, counter)) for counter in counters)
+        table.add_row(r.connector, r.status, *numbers, f"{r.duration:.1f}s")
     console.print(table)
     for r in reports:
         if r.error:
@@ -162,6 +161,11 @@ def print_summary(console: Console, reports: Sequence[SyncReport]) -> None:
                 f"{shown(missing)} (no such page)[/yellow]",
                 highlight=False,
             )
+        for line in withheld_lines(r):
+            console.print(line, highlight=False)
+        counts = rule_counts_line(r.connector, r.rule_counts, what="pages read")
+        if counts:
+            console.print(counts, highlight=False)
         for skip in r.skips[:MAX_LISTED]:
             console.print(
                 f"{shown(r.connector)}: skipped {shown(skip.external_id)}: {shown(skip.reason)}",
@@ -186,7 +190,7 @@ def print_changes(console: Console, reports: Sequence[SyncReport]) -> None:
         for change in r.changes:
             console.print(
                 f"{shown(r.connector)}: would {verbs.get(change.outcome, change.outcome.value)} "
-                f"{shown(change.external_id)} ({shown(change.reason)})",
+                f"{shown(change.external_id)} ({shown(change.reason)}){audience_tag(change)}",
                 highlight=False,
             )
 

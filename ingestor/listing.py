@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from connectors.base import Changes, Connector, Incremental, Item, ListingProblem
 from ingestor.errors import ConnectorError
-from state import SKIPPED_HASH, SyncEntry
+from state import EXCLUDED_HASH, SKIPPED_HASH, SyncEntry
 
 __all__ = ["ListingResult", "list_source"]
 
@@ -98,8 +98,13 @@ def list_source(
     return result
 
 
+#: Pages with no Intercom id that still need no fetch while their version stays the same.
+_SETTLED = frozenset({SKIPPED_HASH, EXCLUDED_HASH})
+
+
 class _VersionGate:
-    """Unchanged version and a known Intercom id: nothing to fetch."""
+    """Unchanged version and a known Intercom id (or nothing to send: skipped, excluded):
+    nothing to fetch. Held pages are always fetched and checked again."""
 
     def __init__(self, index: Mapping[str, SyncEntry], suffix: str, full: bool) -> None:
         self.index, self.suffix, self.full = index, suffix, full
@@ -110,7 +115,7 @@ class _VersionGate:
         if (
             not self.full
             and entry is not None
-            and (entry.intercom_id is not None or entry.content_hash == SKIPPED_HASH)
+            and (entry.intercom_id is not None or entry.content_hash in _SETTLED)
             and entry.version == item.version + self.suffix
         ):
             result.unchanged += 1

@@ -25,6 +25,7 @@ from connectors.base import ListingProblem
 from ingestor.config import Config
 from ingestor.convert import convert_document, split_page
 from ingestor.errors import ConnectorError, PageError
+from ingestor.gate import Availability, GateDecision, PageGate
 from ingestor.preview_output import PreviewFolder
 from ingestor.runner import build_connector, page_policy, select_connectors
 from ingestor.sync import PagePolicy
@@ -43,6 +44,8 @@ class PreviewRow:
     size: int = 0
     file: str | None = None  # relative to the output folder
     warnings: list[str] = field(default_factory=list)
+    #: Who the page is for (``customers``, ``team``...), or ``exclude``/``held``: not sent.
+    audience: str = ""
 
 
 def write_preview(
@@ -59,6 +62,9 @@ def write_preview(
     for settings in selected:
         folder.subfolder(settings.name)
         policy = page_policy(config, settings)
+        gate = PageGate(
+            settings, Availability(policy.ai_agent_availability, policy.ai_copilot_availability)
+        )
         with build_connector(settings) as connector:
             try:
                 entries = list(connector.list())
@@ -71,15 +77,21 @@ def write_preview(
                     rows.append(PreviewRow(settings.name, entry.where, warnings=[entry.message]))
                     continue
                 try:
-                    page = convert_document(connector.fetch(entry))
+                    document = connector.fetch(entry)
+                    page = convert_document(document)
                     parts = split_page(page, policy.max_page_bytes)
                 except (ConnectorError, PageError) as exc:
                     rows.append(
                         PreviewRow(settings.name, entry.external_id, warnings=[f"not sent: {exc}"])
                     )
                     continue
+                decision = gate.check(document, page)
+                if decision.availability is None:  # its HTML is never written: it is not sent
+                    rows.append(_withheld_row(settings.name, page.external_id, decision))
+                    continue
                 for part in parts:
                     row = PreviewRow(settings.name, part.external_id, part.title, part.url)
+                    row.audience = f"{decision.audience} ({decision.matched})"
                     rows.append(row)
                     row.size = len(part.html.encode("utf-8"))
                     if part is parts[0]:
@@ -96,13 +108,28 @@ def write_preview(
                         )
                     if part.url is None:
                         row.warnings.append("no url: Fin will not cite this page")
-                    row.file = _write_page(folder, settings.name, row, part.html, policy)
+                    row.file = _write_page(
+                        folder, settings.name, row, part.html, policy, decision.availability
+                    )
     folder.write("index.html", _index_document(rows))
     return rows
 
 
+def _withheld_row(connector: str, external_id: str, decision: GateDecision) -> PreviewRow:
+    """A page the gate keeps from Fin: listed with why, its content not written."""
+    verb = "held, not sent" if decision.held else "excluded, not sent"
+    return PreviewRow(
+        connector, external_id, warnings=[f"{verb}: {decision.reason}"], audience=decision.audience
+    )
+
+
 def _write_page(
-    folder: PreviewFolder, connector: str, row: PreviewRow, html: str, policy: PagePolicy
+    folder: PreviewFolder,
+    connector: str,
+    row: PreviewRow,
+    html: str,
+    policy: PagePolicy,
+    availability: Availability,
 ) -> str:
     """Write the exact payload (.json) and a browsable view (.html); return the view's path."""
     stem = _file_stem(row.external_id)
@@ -112,8 +139,8 @@ def _write_page(
         "url": row.url,
         "html": html,
         "locale": policy.locale,
-        "ai_agent_availability": policy.ai_agent_availability,
-        "ai_copilot_availability": policy.ai_copilot_availability,
+        "ai_agent_availability": availability.ai_agent,
+        "ai_copilot_availability": availability.ai_copilot,
     }
     folder.write(f"{connector}/{stem}.json", json.dumps(payload, ensure_ascii=False, indent=2))
     folder.write(f"{connector}/{stem}.html", _page_document(row, html))
@@ -164,14 +191,17 @@ def _index_document(rows: list[PreviewRow]) -> str:
         mine = [r for r in rows if r.connector == connector]
         warned = sum(1 for r in mine if r.warnings)
         parts.append(f"<h2>{e(connector)}: {len(mine)} pages, {warned} with warnings</h2>")
-        parts.append("<table><tr><th>title</th><th>url</th><th>size</th><th>warnings</th></tr>")
+        parts.append(
+            "<table><tr><th>title</th><th>audience</th><th>url</th><th>size</th>"
+            "<th>warnings</th></tr>"
+        )
         for r in mine:
             title = e(r.title or r.external_id)
             link = f'<a href="{e(r.file)}">{title}</a>' if r.file else title
             url = _url_link(r.url) if r.url else ""
             warnings = "<br>".join(e(w) for w in r.warnings)
             parts.append(
-                f"<tr><td>{link}</td><td>{url}</td><td>{r.size:,}</td>"
+                f"<tr><td>{link}</td><td>{e(r.audience)}</td><td>{url}</td><td>{r.size:,}</td>"
                 f'<td class="warn">{warnings}</td></tr>'
             )
         parts.append("</table>")

@@ -50,6 +50,8 @@ class RenderedPage:
     html: str
     title: str | None
     notes: int = 0
+    #: A database row's properties as ``(name, value as text)``, for audience rules.
+    properties: tuple[tuple[str, str], ...] = ()
 
 
 def relation_links(text: str) -> str:
@@ -81,16 +83,16 @@ def _property_table(rows: list[tuple[str, str]]) -> str:
     return f"<table><tbody>{cells}</tbody></table>"
 
 
-def _split_properties(body: str) -> tuple[str, str]:
+def _split_properties(body: str) -> tuple[str, str, list[tuple[str, str]]]:
     """Cut a leading block of ``Key: value`` lines off ``body`` as a property table."""
     stripped = body.lstrip("\n")
     block, _, rest = stripped.partition("\n\n")
     lines = block.split("\n")
     matches = [_PROPERTY_LINE.match(line) for line in lines]
     if not block.strip() or not all(matches):
-        return "", body
+        return "", body, []
     rows = [(m.group("key").strip(), m.group("value").strip()) for m in matches if m]
-    return _property_table(rows), rest
+    return _property_table(rows), rest, rows
 
 
 def _fence_equations(text: str) -> str:
@@ -118,8 +120,9 @@ def render_markdown_page(text: str, ctx: LinkContext, *, properties: bool) -> Re
         head = f"<h1>{inner_html(heading)}</h1>\n"
         text = text[match.end() :]
     table = ""
+    rows: list[tuple[str, str]] = []
     if properties:
-        table, text = _split_properties(text)
+        table, text, rows = _split_properties(text)
     rendered = head + table + "\n" + _MARKDOWN.render(_fence_equations(text))
     root = parse_fragment(rendered)
     for aside in root.iter("aside"):
@@ -127,7 +130,7 @@ def render_markdown_page(text: str, ctx: LinkContext, *, properties: bool) -> Re
     for item in root.iter("li"):
         _mark_todo(item)
     notes = rewrite_links(root, ctx)
-    return RenderedPage(html=inner_html(root), title=title, notes=notes)
+    return RenderedPage(html=inner_html(root), title=title, notes=notes, properties=tuple(rows))
 
 
 def _mark_todo(item: etree._Element) -> None:
@@ -172,6 +175,7 @@ def render_html_page(text: str, ctx: LinkContext) -> RenderedPage:
     _callouts(root)
     _bookmarks(root)
     _properties(root)
+    properties = _property_rows(root)
     for element in root.iter("header", "footer", "aside", "nav"):
         if element.tag != "nav" or not _has_class(element, "table_of_contents"):
             element.tag = "div"
@@ -181,7 +185,9 @@ def render_html_page(text: str, ctx: LinkContext) -> RenderedPage:
         if isinstance(element.tag, str):
             element.attrib.pop("class", None)
             element.attrib.pop("style", None)
-    return RenderedPage(html=inner_html(root), title=title or None, notes=notes)
+    return RenderedPage(
+        html=inner_html(root), title=title or None, notes=notes, properties=properties
+    )
 
 
 def _equations(root: etree._Element) -> None:
@@ -249,6 +255,17 @@ def _properties(root: etree._Element) -> None:
         for cell in table.iter("th"):
             for icon in list(_with_class(cell, "icon")):
                 _drop(icon)
+
+
+def _property_rows(root: etree._Element) -> tuple[tuple[str, str], ...]:
+    """``(name, value)`` of each row of an HTML export's property table."""
+    rows: list[tuple[str, str]] = []
+    for table in _with_class(root, "properties"):
+        for row in table.iter("tr"):
+            name, value = _text(row.find("th")), _text(row.find("td"))
+            if name and value:
+                rows.append((name, value))
+    return tuple(rows)
 
 
 def _with_class(root: etree._Element, name: str) -> list[etree._Element]:

@@ -21,7 +21,8 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from connectors.base import Document
 from ingestor.convert._canonical import content_hash
@@ -60,6 +61,9 @@ class ConvertedPage:
     content_hash: str
     warnings: tuple[str, ...] = ()
     linked_pages: tuple[str, ...] = ()
+    #: Audience-rule facts found in the body itself (``front_matter.<key>``), added to the
+    #: connector's ``Document.facts`` by the gate.
+    facts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _normalize_newlines(text: str) -> str:
@@ -87,6 +91,7 @@ def convert_document(doc: Document) -> ConvertedPage:
     warnings: list[str] = []
     url = doc.url
     front_matter_title: str | None = None
+    facts: dict[str, tuple[str, ...]] = {}
     if doc.body_format == "html":
         source_html = doc.body
     elif doc.body_format == "markdown":
@@ -94,6 +99,7 @@ def convert_document(doc: Document) -> ConvertedPage:
         warnings.extend(front_matter.warnings)
         front_matter_title = front_matter.title
         url = front_matter.url or url
+        facts = front_matter.facts
         source_html = markdown_to_html(front_matter.body)
     elif doc.body_format == "text":
         source_html = text_to_html(_normalize_newlines(doc.body))
@@ -137,4 +143,5 @@ def convert_document(doc: Document) -> ConvertedPage:
         content_hash=content_hash(title, url, html),
         warnings=tuple(warnings),
         linked_pages=linked,
+        facts=facts,
     )

@@ -131,7 +131,13 @@ def test_acl_wiki_needs_login(acl_dokuwiki: DokuWikiSite, bench: Bench) -> None:
 
     user, password = servers.DW_ADMIN
     sync = bench(
-        dokuwiki_connector(acl_dokuwiki, namespaces=["private"], username=user, password=password)
+        dokuwiki_connector(
+            acl_dokuwiki,
+            namespaces=["private"],
+            username=user,
+            password=password,
+            restricted="customers",  # every page of a login-only wiki is restricted
+        )
     )
     report = sync.run()
     assert (report.created, report.status) == (1, "ok")

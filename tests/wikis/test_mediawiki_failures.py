@@ -127,6 +127,7 @@ def test_private_wiki_is_read_with_a_bot_password(
             "api_url": private_mediawiki.api_url,
             "username": private_mediawiki.bot_name,
             "password": BOT_PASSWORD,
+            "restricted": "customers",  # every page of a private wiki is restricted
         }
     )
     report = sync.run()
