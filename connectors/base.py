@@ -255,6 +255,12 @@ class ConnectorSettings(BaseModel):
         description="Globs or external ids of pages the secrets gate lets through (false "
         "positives); a line can also carry the marker 'fin-ingestor: allow-secret'.",
     )
+    broken_links: Literal["text", "keep"] = Field(
+        default="text",
+        description="A link to a page the source does not hold (deleted, renamed, never "
+        "exported): text sends it as its words without the link, so a Fin citation never "
+        "leads a customer to a 404; keep sends the link as it is. Both report it as broken.",
+    )
 
     def local_source(self) -> Path | None:
         """The folder or file the source is read from, for kinds that read local files

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from connectors.base import ListingProblem
 from ingestor.config import Config
-from ingestor.convert import convert_document, split_page
+from ingestor.convert import broken_targets, convert_document, split_page, without_dead_links
 from ingestor.errors import ConnectorError, PageError
 from ingestor.gate import Availability, GateDecision, PageGate
 from ingestor.preview_output import PreviewFolder
@@ -79,6 +79,10 @@ def write_preview(
                 try:
                     document = connector.fetch(entry)
                     page = convert_document(document)
+                    # the same broken links as a sync finds, sent as text as a sync sends them
+                    broken = broken_targets(page, document.metadata.get("missing_links", ()), known)
+                    if broken and settings.broken_links == "text":
+                        page = without_dead_links(page, broken)
                     parts = split_page(page, policy.max_page_bytes)
                 except (ConnectorError, PageError) as exc:
                     rows.append(
@@ -97,9 +101,7 @@ def write_preview(
                     if part is parts[0]:
                         row.warnings.extend(page.warnings)
                         row.warnings.extend(
-                            f"broken link to {target} (no such page)"
-                            for target in page.linked_pages
-                            if target not in known
+                            f"broken link to {target} (no such page)" for target in broken
                         )
                     if len(parts) > 1:
                         row.warnings.append(

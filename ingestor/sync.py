@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any
 
 from connectors.base import Connector, Item
-from ingestor.convert import ConvertedPage, split_page
+from ingestor.convert import ConvertedPage, broken_targets, split_page, without_dead_links
 from ingestor.deletion import VanishedPages, remove_page
 from ingestor.errors import (
     ConnectorError,
@@ -199,6 +199,7 @@ class _Run:
             full=self.options.full,
             cursor=cursor,
             stop_event=self.engine.stop_event,
+            broken=self._recorded_broken_links(),
         )
         report = self.report
         report.listed, report.unchanged = listing.listed, listing.unchanged
@@ -269,6 +270,8 @@ class _Run:
             if not decision.send:
                 return self.withholder.apply(item, decision, self._stored(item.external_id))
             broken = self._broken_links(page, document.metadata.get("missing_links", ()))
+            if broken and self.connector.settings.broken_links == "text":
+                page = without_dead_links(page, broken)  # no citation may lead to a 404
             return self._publish(item, record, page, decision, broken, slots)
         except PageSkipped as exc:
             return self._page_skipped(item, record, str(exc))
@@ -350,11 +353,16 @@ class _Run:
         ids = [external_id, *self.sections.get(external_id, ())]
         return [(eid, self.index[eid].intercom_id) for eid in ids if eid in self.index]
 
+    def _recorded_broken_links(self) -> dict[str, set[str]]:
+        """Page -> the missing pages it linked to at its last upload (from state)."""
+        found: dict[str, set[str]] = {}
+        for page, target in self.store.broken_links(self.name):
+            found.setdefault(page, set()).add(target)
+        return found
+
     def _broken_links(self, page: ConvertedPage, missing: Iterable[str]) -> list[str]:
-        """Pages of this source that ``page`` links to but the source does not hold: found by
-        conversion (``linked_pages``) or told by the connector (a wiki's red links)."""
-        broken = [eid for eid in page.linked_pages if eid not in self.known]
-        broken += [str(target) for target in missing if target not in broken]
+        """Pages of this source that ``page`` links to but the source does not hold."""
+        broken = broken_targets(page, missing, self.known)
         if broken:
             with self._lock:
                 room = MAX_BROKEN_LINKS_KEPT - len(self.report.broken_links)

@@ -153,6 +153,8 @@ class NotionExportConnector(Connector[NotionExportSettings]):
             url_for=self.url_for,
             exists=index.exists,
             asset_base_url=self.settings.asset_base_url,
+            has_page=index.pages.__contains__,
+            keep_broken=self.settings.broken_links == "keep",
         )
         try:
             rendered = self._render(index, entry, ctx)

@@ -35,6 +35,9 @@ class LinkContext:
         url_for: The url of a page id (from ``url_template``).
         exists: Whether a POSIX path relative to the export root is a file of the export.
         asset_base_url: Where the export's files are published, or None to drop such links.
+        has_page: Whether a page id is a page of the export (None: every id is).
+        keep_broken: Keep a link to a page missing from the export as a link (``broken_links:
+            keep``); by default it is sent as its text.
         linked: Filled by :func:`rewrite_links`: the page ids the page links to.
     """
 
@@ -42,7 +45,12 @@ class LinkContext:
     url_for: Callable[[str], str]
     exists: Callable[[str], bool]
     asset_base_url: str | None = None
+    has_page: Callable[[str], bool] | None = None
+    keep_broken: bool = False
     linked: list[str] = field(default_factory=list)
+
+    def holds(self, page_id: str) -> bool:
+        return self.has_page is None or self.has_page(page_id)
 
 
 def _decodings(value: str) -> list[str]:
@@ -57,7 +65,8 @@ def _decodings(value: str) -> list[str]:
 
 
 def _notion_link(value: str, ctx: LinkContext) -> str | None:
-    """A notion.so/notion.site url naming a page id, as that page's url."""
+    """A notion.so/notion.site url naming a page of the export, as that page's url; None for
+    any other url (a public Notion page the export does not hold stays as it is)."""
     try:
         parts = urlsplit(value)
     except ValueError:
@@ -67,7 +76,8 @@ def _notion_link(value: str, ctx: LinkContext) -> str | None:
     match = _ID_IN_URL_PATH.search(parts.path)
     if match is None:
         return None
-    return ctx.url_for((match.group(1) or match.group(2)).lower())
+    page_id = (match.group(1) or match.group(2)).lower()
+    return ctx.url_for(page_id) if ctx.holds(page_id) else None
 
 
 def _resolve_relative(value: str, ctx: LinkContext) -> tuple[str, str | None, str | None]:
@@ -135,7 +145,10 @@ def rewrite_links(root: etree._Element, ctx: LinkContext) -> int:
             continue
         path, page_id, existing = _resolve_relative(value, ctx)
         if page_id is not None:
-            ctx.linked.append(page_id)
+            ctx.linked.append(page_id)  # reported as broken when the export lacks it
+            if element.tag == "a" and not ctx.holds(page_id) and not ctx.keep_broken:
+                element.drop_tag()  # sent as its text: no dead url on the customer's side
+                continue
             fragment = value.split("#", 1)[1] if "#" in value else ""
             element.set(attribute, ctx.url_for(page_id) + (f"#{fragment}" if fragment else ""))
             continue

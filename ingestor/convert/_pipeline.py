@@ -21,13 +21,13 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Container, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 from connectors.base import Document
 from ingestor.convert._canonical import content_hash
 from ingestor.convert._clean import clean_html
-from ingestor.convert._links import rewrite_links
+from ingestor.convert._links import rewrite_links, unlink_pages
 from ingestor.convert._markdown import markdown_to_html, split_front_matter, text_to_html
 from ingestor.convert._sanitize import has_visible_content, sanitize_html
 from ingestor.convert._title import choose_title
@@ -35,7 +35,7 @@ from ingestor.convert._urls import safe_url
 from ingestor.errors import PageError, PageSkipped
 from ingestor.untrusted import strip_controls, strip_html_controls
 
-__all__ = ["ConvertedPage", "convert_document"]
+__all__ = ["ConvertedPage", "broken_targets", "convert_document", "without_dead_links"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,8 @@ class ConvertedPage:
         warnings: Problems that did not stop the conversion (broken front matter...).
         linked_pages: External ids of the source's pages this page links to (the engine
             reports those that do not exist as broken links).
+        linked_urls: The url each of them is linked at, in the same order (dead ones are
+            unlinked by :func:`without_dead_links`).
     """
 
     external_id: str
@@ -61,6 +63,7 @@ class ConvertedPage:
     content_hash: str
     warnings: tuple[str, ...] = ()
     linked_pages: tuple[str, ...] = ()
+    linked_urls: tuple[str, ...] = ()
     #: Audience-rule facts found in the body itself (``front_matter.<key>``), added to the
     #: connector's ``Document.facts`` by the gate.
     facts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -118,7 +121,7 @@ def convert_document(doc: Document) -> ConvertedPage:
         raise PageError(f"page {doc.external_id!r}: the HTML cannot be parsed: {exc}") from exc
     warnings.extend(cleaned.warnings)
     html = sanitize_html(cleaned.html)
-    linked: tuple[str, ...] = ()
+    linked: tuple[tuple[str, str], ...] = ()
     if doc.links is not None and doc.link_base is not None:
         html, linked = rewrite_links(html, doc.link_base, doc.links)
     html = strip_controls(html)  # the net: nothing above should have left one
@@ -142,6 +145,33 @@ def convert_document(doc: Document) -> ConvertedPage:
         html=html,
         content_hash=content_hash(title, url, html),
         warnings=tuple(warnings),
-        linked_pages=linked,
+        linked_pages=tuple(external_id for external_id, _url in linked),
+        linked_urls=tuple(url for _external_id, url in linked),
         facts=facts,
     )
+
+
+def without_dead_links(page: ConvertedPage, dead: Iterable[str]) -> ConvertedPage:
+    """``page`` with its links to the pages ``dead`` (external ids) sent as their text, and its
+    hash taken again; the same page when it links to none of them."""
+    urls = [
+        url
+        for eid, url in zip(page.linked_pages, page.linked_urls, strict=False)
+        if eid in set(dead)
+    ]
+    html = unlink_pages(page.html, urls) if urls else page.html
+    if html == page.html:
+        return page
+    return replace(page, html=html, content_hash=content_hash(page.title, page.url, html))
+
+
+def broken_targets(
+    page: ConvertedPage, missing: Iterable[object], known: Container[str]
+) -> list[str]:
+    """The pages of the source ``page`` links to that the source does not hold: found by
+    conversion (``linked_pages`` not in ``known``) or told by the connector (a wiki's red links,
+    a Notion page missing from the export: ``Document.metadata["missing_links"]``). ``sync``,
+    ``plan`` and ``preview`` all count with this one function."""
+    broken = [eid for eid in page.linked_pages if eid not in known]
+    broken += [str(target) for target in missing if str(target) not in broken]
+    return broken

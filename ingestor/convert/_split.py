@@ -188,6 +188,7 @@ def _sections(
                 content_hash=content_hash(title, url, html),
                 warnings=(),
                 linked_pages=page.linked_pages,
+                linked_urls=page.linked_urls,
             )
         )
     return sections

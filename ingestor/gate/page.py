@@ -102,13 +102,14 @@ def _facts(document: Document, page: ConvertedPage) -> Mapping[str, Sequence[str
 
 def _fingerprint(settings: ConnectorSettings) -> str:
     """Changes whenever the gate could decide differently: the rules, ``restricted``,
-    ``allow_secrets`` and :data:`GATE_VERSION`."""
+    ``allow_secrets``, ``broken_links`` and :data:`GATE_VERSION`."""
     raw = json.dumps(
         [
             GATE_VERSION,
             [rule.model_dump(mode="json") for rule in settings.audiences],
             settings.restricted,
             sorted(settings.allow_secrets),
+            settings.broken_links,
         ],
         sort_keys=True,
     )

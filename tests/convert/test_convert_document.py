@@ -17,9 +17,11 @@ def test_public_api() -> None:
     assert sorted(convert_api.__all__) == [
         "ConvertedPage",
         "SECTION_SEPARATOR",
+        "broken_targets",
         "convert_document",
         "split_page",
         "to_markdown",
+        "without_dead_links",
     ]
 
 
