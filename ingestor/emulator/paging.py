@@ -5,7 +5,7 @@ Models (``settings.pagination``):
         shown>``; the cursor keeps a walk exact while rows are created or deleted.
     offset: ``next`` is a URL with ``page`` and ``per_page`` only; rows are found by offset at
         each fetch, so rows created or deleted between fetches repeat or skip rows, as in any
-        page-number API. ``simulate_inserts`` starts every later page that many rows early.
+        page-number API. ``simulate_inserts`` makes every later page repeat that many rows.
     cursor: ``next`` is ``{"page", "per_page", "starting_after"}`` with an opaque cursor (Base64
         of a JSON array, like Intercom's, so it holds ``=`` and must be URL-encoded), the shape
         of ``cursor_pages``/``starting_after_paging`` in Intercom's 2.14 description; ``next`` is
@@ -121,9 +121,8 @@ def paging(params: Mapping[str, str], settings: EmulatorSettings) -> Paging:
     starting_after = _cursor(params, settings)
     offset = 0
     if starting_after is None:
-        offset = (page - 1) * per_page
-        if page > 1:
-            offset = max(0, offset - settings.simulate_inserts)
+        # Each earlier fetch was followed by simulate_inserts inserts ahead of the rows shown.
+        offset = (page - 1) * max(1, per_page - settings.simulate_inserts)
     descending = settings.list_order == "newest_first"
     return Paging(page, per_page, starting_after, offset, descending)
 

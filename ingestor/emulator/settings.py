@@ -59,10 +59,10 @@ SETTING_HELP: dict[str, str] = {
     " number only: changes between fetches shift rows), cursor (next = {page, per_page,"
     " starting_after}).",
     "list_order": "oldest_first (id order) or newest_first (as the 2.14 example lists).",
-    "simulate_inserts": "offset pagination only: every page after the first starts N rows"
-    " early, as if N rows were inserted ahead between fetches (its first N rows repeat).",
-    "deep_paging_cap": "Refuse page > 5,001 or page x per_page > 10,000 with 400"
-    " (page_limit_reached: 'please use scroll API').",
+    "simulate_inserts": "offset pagination only: as if N rows were inserted ahead of the list"
+    " after every fetch, each page after the first repeats the previous page's last N rows.",
+    "deep_paging_cap": "Refuse page > 5,001 (400 parameter_invalid) or page x per_page >"
+    " 10,000 (400 bad_request 'page limit reached, please use scroll API').",
     "max_html_bytes": "Refuse page html over N UTF-8 bytes with 422 data_invalid.",
     "max_external_id_chars": "Refuse an external_id over N characters with 400 parameter_invalid.",
     "strict_source_urls": "Source urls need a public domain name (2.17): no IP, localhost,"
@@ -119,12 +119,14 @@ class EmulatorSettings:
             newer list endpoints answer; absent on the last page).
         list_order: ``oldest_first`` (id order, default) or ``newest_first`` (the order of
             the 2.14 reference's list example).
-        simulate_inserts: With ``offset`` pagination, every page after the first starts this
-            many rows early, as if that many rows had been inserted ahead of it since the
-            previous fetch: its first rows repeat the previous page's last ones.
+        simulate_inserts: With ``offset`` pagination, the list behaves as if this many rows
+            were inserted ahead of it after every fetch: each page after the first repeats
+            the previous page's last ``simulate_inserts`` rows (page ``p`` starts at row
+            ``(p - 1) * (per_page - simulate_inserts)``).
         deep_paging_cap: Enforce the deep-paging cap of Intercom's newer list references:
             ``page`` above 5,001 is 400 ``parameter_invalid``; ``page x per_page`` above 10,000
-            is 400 ``page_limit_reached`` "page limit reached, please use scroll API".
+            is 400 ``bad_request`` "page limit reached, please use scroll API". Cursor walks
+            (``starting_after`` without ``page``) are not capped.
         max_html_bytes: Page ``html`` longer than this in UTF-8 bytes is 422 ``data_invalid``.
         max_external_id_chars: An ``external_id`` longer than this is 400
             ``parameter_invalid``.
