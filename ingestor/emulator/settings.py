@@ -2,8 +2,9 @@
 
 Every field but ``tokens`` and ``db_path`` can also be changed while the emulator runs
 (``PATCH /_emulator/settings``, :meth:`EmulatorServer.configure`); ``POST /_emulator/reset``
-puts the settings the emulator started with back. ``SETTING_HELP`` holds one line per field:
-``ingestor emulator --help`` and ``docs/emulator.md`` show it, and a test keeps them in step.
+puts the settings the emulator started with back. ``SETTING_HELP`` holds one line per field
+(the keys ``ingestor emulator --set`` takes); a test checks that this docstring,
+``ingestor emulator --help`` and ``docs/emulator.md`` name every one.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "SETTING_HELP",
     "EmulatorSettings",
     "parse_setting",
+    "setting_overrides",
 ]
 
 DEFAULT_TOKEN = "emulator-token"
@@ -274,3 +276,18 @@ def parse_setting(name: str, raw: str) -> Any:
     except ValueError:
         raise ValueError(f"{name} must be a number, got {raw!r}") from None
     return int(number) if number.is_integer() and not isinstance(current, float) else number
+
+
+def setting_overrides(pairs: list[str]) -> dict[str, Any]:
+    """Turn ``KEY=VALUE`` texts (``ingestor emulator --set``) into typed setting changes.
+
+    Raises:
+        ValueError: A text without ``=``, an unknown or fixed key, or a value of the wrong type.
+    """
+    changes: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--set {pair!r}: expected KEY=VALUE")
+        changes[name.strip()] = parse_setting(name.strip(), raw)
+    return changes
