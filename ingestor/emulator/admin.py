@@ -27,6 +27,7 @@ import math
 import time
 from dataclasses import replace
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -54,6 +55,11 @@ _EDITABLE: dict[str, tuple[type, ...]] = {
 
 def _context(request: Request) -> EmulatorContext:
     return cast(EmulatorContext, request.app.state.emulator)
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def _invalid(message: str, field: str | None = None) -> ApiError:
@@ -144,7 +150,7 @@ async def _add_source(request: Request) -> Response:
     body = parse_json_object(await request.body())
     url, kind = body.get("url"), body.get("sync_behavior", "automatic")
     status = body.get("status", "active")
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+    if not isinstance(url, str) or not _is_http_url(url):
         raise _invalid("'url' must be an http(s) URL", "url")
     if kind not in SOURCE_KINDS:
         raise _invalid(f"'sync_behavior' must be one of {SOURCE_KINDS}", "sync_behavior")
@@ -188,6 +194,8 @@ async def _edit_page(request: Request) -> Response:
             raise _invalid(f"'{name}' cannot be edited; editable: {', '.join(_EDITABLE)}", name)
         if not isinstance(value, kinds):
             raise _invalid(f"'{name}' has the wrong type", name)
+        if name == "url" and isinstance(value, str) and not _is_http_url(value):
+            raise _invalid("'url' must be an absolute http(s) URL or null", name)
     page = replace(page, **body, updated_at=int(time.time()))
     _context(request).store.save_page(page)
     return json_response(200, page_json(page))

@@ -183,7 +183,9 @@ class EmulatorSettings:
             problems.append("tokens must hold at least one non-blank string")
         for name in ("latency_ms", "latency_jitter_ms", "hang_ms"):
             value = getattr(self, name)
-            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+            if isinstance(value, bool) or not (
+                isinstance(value, int | float) and math.isfinite(value) and value >= 0
+            ):
                 problems.append(f"{name} must be >= 0, got {value!r}")
         if self.rate_limit is not None and not _is_count(self.rate_limit, 1):
             problems.append(f"rate_limit must be >= 1 or None, got {self.rate_limit!r}")
@@ -198,6 +200,10 @@ class EmulatorSettings:
         problems += [f"{name} must be between 0 and 1, got {getattr(self, name)!r}" for name in bad]
         if not bad and sum(getattr(self, name) for name in _FAULT_RATES) > 1:
             problems.append(" + ".join(_FAULT_RATES) + " must not exceed 1")
+        if self.seed is not None and (
+            isinstance(self.seed, bool) or not isinstance(self.seed, int)
+        ):
+            problems.append(f"seed must be an integer or None, got {self.seed!r}")
         if not _is_count(self.storm_calls, 1):
             problems.append(f"storm_calls must be >= 1, got {self.storm_calls!r}")
         if not (_is_count(self.per_page, 1) and self.per_page <= MAX_PER_PAGE):
