@@ -27,8 +27,9 @@ Rules, checked in this order on every API call (see ``gateway``; settings in ``s
        connection (a dropped write is applied first or not at all, 50/50: ``drop_after`` /
        ``drop_before`` in stats). Writes only: ``fault_lost_answer_rate`` are applied, then
        answered 500/502/503/504 (``lost_answer``); ``fault_hang_rate`` are applied, then held
-       unanswered for ``hang_ms`` and closed (``hang``); ``fault_close_rate`` are applied, then
-       their connection is closed without a byte (``close_after``). Clients must retry
+       unanswered for ``hang_ms`` (or until the client leaves) and closed (``hang``);
+       ``fault_close_rate`` are applied, then their connection is closed without a byte
+       (``close_after``). Clients must retry
        idempotently. Faulted calls count against the rate limit.
     7. ``Intercom-Version``: absent means 2.14; a value outside the spec's enum gets 400
        ``intercom_version_invalid``. Every value seen is counted in stats.

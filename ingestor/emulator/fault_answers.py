@@ -9,6 +9,7 @@ back to a connection cut mid-answer, which a client sees as a broken answer all 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from contextvars import ContextVar
 from typing import Any
@@ -20,6 +21,7 @@ __all__ = [
     "CapturedAnswer",
     "close_without_answer",
     "drop_mid_answer",
+    "hang",
     "install_drop_log_filter",
     "run_captured",
 ]
@@ -93,6 +95,18 @@ async def drop_mid_answer(
     await send(
         {"type": "http.response.body", "body": payload[: len(payload) // 2], "more_body": True}
     )
+
+
+async def hang(receive: Receive, seconds: float) -> None:
+    """Hold a call unanswered for ``seconds``, or until the client gives up and disconnects
+    (no one is left to wait for; it also lets the server stop without waiting)."""
+
+    async def client_gone() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(client_gone(), seconds)
 
 
 def _transport(scope: Scope) -> Any:

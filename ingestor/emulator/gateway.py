@@ -20,6 +20,7 @@ from ingestor.emulator.context import EmulatorContext
 from ingestor.emulator.fault_answers import (
     close_without_answer,
     drop_mid_answer,
+    hang,
     run_captured,
 )
 from ingestor.emulator.faults import Fault
@@ -164,5 +165,5 @@ class ApiGateway:
             await drop_mid_answer(send, captured.status, [*captured.headers, *extra], captured.body)
             return
         if fault is Fault.HANG:
-            await asyncio.sleep(ctx.settings.hang_ms / 1000)
+            await hang(receive, ctx.settings.hang_ms / 1000)
         await close_without_answer(scope, send, captured)

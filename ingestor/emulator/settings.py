@@ -49,7 +49,8 @@ SETTING_HELP: dict[str, str] = {
     "fault_5xx_rate": "Share of calls answered 500/502/503 with nothing changed.",
     "fault_drop_rate": "Share of calls cut mid-answer; a write is applied first or not (50/50).",
     "fault_lost_answer_rate": "Share of writes applied, then answered 500/502/503/504.",
-    "fault_hang_rate": "Share of writes applied, then unanswered for hang_ms, then closed.",
+    "fault_hang_rate": "Share of writes applied, then unanswered for hang_ms (or until the"
+    " client disconnects), then closed.",
     "fault_close_rate": "Share of writes applied, then the connection closed without an answer.",
     "hang_ms": "How long a hung call waits before its connection is closed.",
     "fault_storm_rate": "Share of calls that start a 429 storm of storm_calls calls.",
@@ -101,7 +102,8 @@ class EmulatorSettings:
         fault_lost_answer_rate: Share of write calls (POST/PUT/DELETE) that are applied and
             then answered 500/502/503/504, as when a gateway loses Intercom's answer.
         fault_hang_rate: Share of write calls that are applied and then not answered for
-            ``hang_ms``, after which the connection is closed: the client's timeout fires.
+            ``hang_ms`` (or until the client disconnects), after which the connection is
+            closed: the client's timeout fires.
         fault_close_rate: Share of write calls that are applied, then their TCP connection is
             closed without a byte of answer.
         hang_ms: How long a hung call waits before its connection is closed.

@@ -63,14 +63,26 @@ def test_a_closed_connection_gives_no_answer_but_the_write_happened(
 def test_a_hung_write_times_the_client_out_after_committing(
     start_emulator: StartEmulator, client_for: ClientFactory
 ) -> None:
-    server = start_emulator(EmulatorSettings(fault_hang_rate=1, hang_ms=3000))
+    server = start_emulator(EmulatorSettings(fault_hang_rate=1, hang_ms=600_000))
     api = client_for(server)
 
     with pytest.raises(httpx.ReadTimeout):
         api.post(SOURCES, json=_source_body(1), timeout=0.2)
+    api.close()  # the client gives up: the emulator stops holding the call
 
     assert [source["url"] for source in server.sources()] == ["https://kb1.example.com/"]
     assert server.stats()["faults"] == {"total": 1, "hang": 1}
+
+
+def test_a_short_hang_ends_with_the_connection_closed_unanswered(
+    start_emulator: StartEmulator, client_for: ClientFactory
+) -> None:
+    server = start_emulator(EmulatorSettings(fault_hang_rate=1, hang_ms=50))
+
+    with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
+        client_for(server).post(SOURCES, json=_source_body(1), timeout=30)
+
+    assert len(server.sources()) == 1
 
 
 def test_write_faults_replay_with_the_seed_and_leave_reads_alone(
