@@ -29,8 +29,8 @@ Rules, checked in this order on every API call (see ``gateway``; settings in ``s
        answered 500/502/503/504 (``lost_answer``); ``fault_hang_rate`` are applied, then held
        unanswered for ``hang_ms`` (or until the client leaves) and closed (``hang``);
        ``fault_close_rate`` are applied, then their connection is closed without a byte
-       (``close_after``). Clients must retry
-       idempotently. Faulted calls count against the rate limit.
+       (``close_after``). Clients must retry idempotently. Faulted calls count against the
+       rate limit.
     7. ``Intercom-Version``: absent means 2.14; a value outside the spec's enum gets 400
        ``intercom_version_invalid``. Every value seen is counted in stats.
     8. Routing: an unknown path is 404 ``not_found``, a known path with another method 405
