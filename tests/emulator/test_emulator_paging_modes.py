@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
+from openapi_schema_validator import OAS30Validator
 
 from ingestor.emulator import EmulatorServer, EmulatorSettings
 from ingestor.emulator.paging import decode_cursor, encode_cursor
@@ -239,3 +241,30 @@ def test_newest_first_from_a_sqlite_file(
     assert [source["id"] for source in api.get(SOURCES).json()["data"]] == [
         server.sources()[0]["id"]
     ]
+
+
+FULL_SPEC = Path("/work/shared/intercom/api.intercom.io-2.14.yaml")
+
+
+@pytest.mark.skipif(not FULL_SPEC.exists(), reason="the full 2.14 description is not here")
+def test_cursor_mode_pages_match_intercoms_cursor_pages_schema(
+    emulator: EmulatorServer, client_for: ClientFactory, page_body: PageBody
+) -> None:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the file is 1 MB of YAML
+    components = yaml.load(FULL_SPEC.read_text(encoding="utf-8"), Loader=loader)["components"]
+    validator = OAS30Validator(
+        {"$ref": "#/components/schemas/cursor_pages", "components": components}
+    )
+    api = client_for(emulator)
+    _fill(api, page_body, 3)
+    emulator.configure(pagination="cursor")
+    raw = httpx.Client(base_url=emulator.url, headers=dict(api.headers), trust_env=False)
+
+    listings = _cursor_walk(raw, PAGES, 2)
+
+    for listing in listings:
+        problems = [error.message for error in validator.iter_errors(listing["pages"])]
+        assert problems == [], listing["pages"]
+    assert isinstance(listings[0]["pages"]["next"]["starting_after"], str)
+    page_mode = {"type": "pages", "page": 1, "per_page": 2, "next": "https://x.example.com/"}
+    assert list(validator.iter_errors(page_mode)), "the schema tells the two models apart"
