@@ -446,9 +446,26 @@ def emulator(
     db: Annotated[
         Path | None, typer.Option(help="SQLite file to persist to (default: memory).")
     ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            help="Set any other emulator setting (repeatable), e.g. --set pagination=cursor.",
+        ),
+    ] = None,
 ) -> None:
-    """Run the bundled Intercom AI Content emulator (for trials, demos and tests)."""
+    """Run the bundled Intercom AI Content emulator (for trials, demos and tests).
+
+    Faults and modes (--set KEY=VALUE; all off by default; docs/emulator.md explains each):
+    latency_jitter_ms, window_seconds, fault_lost_answer_rate, fault_hang_rate, hang_ms,
+    fault_close_rate, fault_storm_rate, storm_calls, per_page, pagination (pages, offset,
+    cursor), list_order (oldest_first, newest_first), simulate_inserts, deep_paging_cap,
+    max_html_bytes, max_external_id_chars, strict_source_urls, max_request_bytes,
+    clear_url_on_update. Tests switch them at run time: PATCH /_emulator/settings.
+    """
     from ingestor.emulator import EmulatorSettings, serve
+    from ingestor.emulator.settings import setting_overrides
 
     try:
         settings = EmulatorSettings(
@@ -459,7 +476,7 @@ def emulator(
             fault_drop_rate=fault_drop,
             seed=seed,
             db_path=db,
-        )
+        ).changed(setting_overrides(set_ or []))
         serve(settings, host, port)
     except (ValueError, RuntimeError, OSError) as exc:  # bad option, foreign db, port taken
         stderr.print(f"[red]error:[/red] emulator: {escape(str(exc))}", highlight=False)
