@@ -106,13 +106,25 @@ def _note(text: str) -> etree._Element:
     return note
 
 
+_HEX_ID = re.compile(r"\s*\b[0-9a-f]{32}\b", re.I)
+
+
+def _readable_name(text: str) -> str:
+    """A link text that is a path (Notion writes ``Page%20<id>/file%20name.pdf``) as the file's
+    name a reader knows: decoded, the folders and their 32-hex ids dropped."""
+    if "/" not in text and "%" not in text and not _HEX_ID.search(text):
+        return text
+    name = posixpath.basename(_decodings(text)[-1].rstrip("/")) or text
+    return _HEX_ID.sub("", name).strip() or name
+
+
 def _replace_with_note(element: etree._Element, label: str) -> None:
     """Replace a link or image to a file that is not published by a visible note."""
     parent = element.getparent()
     if parent is None:
         return
     text = " ".join("".join(element.itertext()).split()) or element.get("alt") or ""
-    note = _note(f"file not included: {text.strip() or label}")
+    note = _note(f"file not included: {_readable_name(text.strip() or label)}")
     note.tail = element.tail
     parent.replace(element, note)
 

@@ -12,6 +12,7 @@ rewritten by :func:`~connectors.notion_export._links.rewrite_links`.
 from __future__ import annotations
 
 import html as html_lib
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -248,13 +249,31 @@ def _bookmarks(root: etree._Element) -> None:
         link.text = label or link.get("href") or ""
 
 
+#: Classes of the "chips" Notion puts side by side in a cell: select options and people.
+_CHIPS = frozenset({"selected-value", "user", "enum"})
+
+
 def _properties(root: etree._Element) -> None:
+    """Property and database cells read as text: people's initials avatars (``user-icon``:
+    "O" before "Okay Cool") go, and values side by side are separated ("Mike Shafer, Parthiv",
+    not "Mike ShaferParthiv")."""
+    for icon in list(_with_class(root, "user-icon")):
+        _drop(icon)
     for table in list(_with_class(root, "properties")):
-        for value in list(_with_class(table, "selected-value")):
-            value.tail = (", " if value.getnext() is not None else "") + (value.tail or "")
         for cell in table.iter("th"):
             for icon in list(_with_class(cell, "icon")):
                 _drop(icon)
+    for cell in root.iter("td", "th"):
+        values = [child for child in cell if isinstance(child.tag, str)]
+        for value, following in itertools.pairwise(values):
+            if (value.tail or "").strip() or value.getnext() is not following:
+                continue
+            separator = ", " if _is_chip(value) and _is_chip(following) else " "
+            value.tail = separator + (value.tail or "").lstrip()
+
+
+def _is_chip(element: etree._Element) -> bool:
+    return bool(_CHIPS & set((element.get("class") or "").split()))
 
 
 def _property_rows(root: etree._Element) -> tuple[tuple[str, str], ...]:
