@@ -190,7 +190,7 @@ def _password_cases(rng: random.Random) -> list[PlantedCase]:
         _case("password in an HTML table", "password_assignment", "html",
               _html_table("Password", pw[2]), pw[2]),
         _case("URL password in an attribute, %-encoded", "url_password", "html",
-              f'<h1>DB</h1>\n<p><a href="postgres://app:{encoded}@db-prod.acme.io:5432/app">Open the database</a></p>\n',
+              f'<h1>DB</h1>\n<p><a href="https://admin:{encoded}@pgadmin.acme.io/browser/">Open the database</a></p>\n',
               pw[3], encoded),
         _case("URL password in prose", "url_password", "text",
               f"Mirror\n\nClone from https://deploy:{pw[4]}@git.acme.io/tools.git before the release.\n", pw[4]),

@@ -21,47 +21,27 @@ __all__ = ["ALLOW_MARKER", "SourceLines", "scan_text"]
 
 ALLOW_MARKER = "fin-ingestor: allow-secret"
 
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)([^>]*)>|<!--.*?-->", re.S)
-_ATTR_VALUE = re.compile(r"""[\w:-]+\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
-_CELL_ENDS = frozenset({"td", "th", "dt"})
-_BLOCKS = frozenset(
-    {
-        "p", "div", "br", "hr", "li", "ul", "ol", "dl", "dd", "tr", "table", "thead",
-        "tbody", "tfoot", "caption", "pre", "blockquote", "h1", "h2", "h3", "h4", "h5",
-        "h6", "section", "article", "header", "footer", "nav", "aside", "main",
-        "figure", "figcaption", "details", "summary", "title", "body", "head", "html",
-    }
-)  # fmt: skip
-
-
-def _attribute_values(attrs: str) -> list[str]:
-    values: list[str] = []
-    for match in _ATTR_VALUE.finditer(attrs):
-        value = match.group(1) or match.group(2) or match.group(3) or ""
-        if value:
-            values.append(value)
-    return values
+# Three substitutions with constant replacements (done in C) instead of a Python callback
+# per tag: about three times faster on long pages.
+_BLOCK_TAG = re.compile(
+    r"</?(?:p|div|br|hr|li|ul|ol|dl|dd|tr|table|thead|tbody|tfoot|caption|pre|blockquote|"
+    r"h[1-6]|section|article|header|footer|nav|aside|main|figure|figcaption|details|summary|"
+    r"title|body|head|html)(?=[\s/>])[^>]*>"
+)  # lower case: the sanitizer writes tag names in lower case
+_CELL_END = re.compile(r"</(?:td|th|dt)\s*>")
+_ANY_TAG = re.compile(r"<[A-Za-z/!][^>]*>")  # the sanitizer escapes every other "<"
+#: Attribute values (anchored on the ``="`` literal, fast to find); text holding ``="`` adds a
+#: line to scan, which costs nothing but time.
+_ATTR_VALUE = re.compile(r"""=(?:"([^"]*)"|'([^']*)')""")
 
 
 def scan_text(sent: str) -> str:
     """Plain text of ``sent`` (title, url, HTML), then its attribute values, one a line."""
     if "<" not in sent:
         return _decode(sent)
-    parts: list[str] = []
-    attributes: list[str] = []
-    position = 0
-    for match in _TAG.finditer(sent):
-        parts.append(sent[position : match.start()])
-        position = match.end()
-        name = (match.group(2) or "").lower()
-        if match.group(3) and match.group(1) == "":
-            attributes.extend(_attribute_values(match.group(3)))
-        if name in _CELL_ENDS and match.group(1):
-            parts.append("\t")
-        elif name in _BLOCKS:
-            parts.append("\n")
-    parts.append(sent[position:])
-    text = _decode("".join(parts))
+    attributes = [a or b for a, b in _ATTR_VALUE.findall(sent) if a or b]
+    text = _ANY_TAG.sub("", _BLOCK_TAG.sub("\n", _CELL_END.sub("\t", sent)))
+    text = _decode(text)
     if not attributes:
         return text
     decoded = [_decode(value) for value in attributes]
