@@ -61,7 +61,7 @@ def _tokens(rng: random.Random) -> dict[str, tuple[str, str]]:
     """kind label -> (kind, value) for the single-token secrets."""
     tok = "tok:" + str(uuid.UUID(bytes=rng.randbytes(16))).replace("-", "_") + ":1:0"
     jwt_header = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=").decode()
-    claims = {"sub": str(rng.randint(10**6, 10**9)), "iat": rng.randint(1.6e9, 1.8e9)}
+    claims = {"sub": str(rng.randint(10**6, 10**9)), "iat": rng.randint(1_600_000_000, 1_800_000_000)}
     jwt_payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
     jwt_sig = base64.urlsafe_b64encode(rng.randbytes(32)).rstrip(b"=").decode()
     return {
@@ -162,7 +162,11 @@ def _cloud_cases(rng: random.Random) -> list[PlantedCase]:
            f"RootManageSharedAccessKey;SharedAccessKey={bus_key}")
     hook = ("https://hooks.slack.com/services/T" + _pick(rng, _B32, 8) + "/B"
             + _pick(rng, _B32, 10) + "/" + _pick(rng, _ALNUM, 24))
+    bearer = _pick(rng, _ALNUM, 48)
+    curl = f"curl -H 'Authorization: Bearer {bearer}' https://api.partner.io/v2/orders"
     return [
+        _case("Bearer token in a curl command", "bearer_token", "markdown",
+              _runbook("Partner API", curl, "bash"), bearer),
         _case("AWS secret key in credentials file", "aws_secret_access_key", "markdown",
               _runbook("AWS CLI", ini, "ini"), secret),
         _case("AWS secret key in a table", "aws_secret_access_key", "html",

@@ -84,10 +84,11 @@ def _private_keys(text: str, lowered: str) -> Iterator[Candidate]:
 # -- cloud providers ----------------------------------------------------------------------
 
 _AWS_KEY_ID = re.compile(r"(?<![A-Za-z0-9])((?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})(?![A-Za-z0-9])")
+#: The name of an AWS secret key and its separator, read in the lower-cased text (a pattern
+#: starting with a literal is fast to search); the value is then read in the text.
 _AWS_SECRET_NAMED = re.compile(
-    r"(?i:secret)[ _.-]?(?i:access)?[ _.-]?(?i:key)(?:[ _-]?(?i:id))?"
-    r"[\"']?\s*(?:\[[^\]\n]*\]\s*)?(?::=|=>|[:=\t])\s*[\"'`]?"
-    r"(?<![A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
+    r"secret[ _.-]?(?:access)?[ _.-]?key(?:[ _-]?id)?[\"']?\s*(?:\[[^\]\n]*\]\s*)?"
+    r"(?::=|=>|[:=\t])\s*[\"'`]?"
 )
 _BASE64_40 = re.compile(r"(?<![A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])")
 
@@ -103,30 +104,34 @@ def _aws(text: str, lowered: str) -> Iterator[Candidate]:
         if nearby and _aws_secret_shaped(nearby.group(1)):
             yield _c(nearby, 1, "aws_secret_access_key", 80)
     if "secret" in lowered:
-        for match in _AWS_SECRET_NAMED.finditer(text):
-            if _aws_secret_shaped(match.group(1)):
-                yield _c(match, 1, "aws_secret_access_key", 80)
+        for name in _AWS_SECRET_NAMED.finditer(lowered):
+            value = _BASE64_40.match(text, name.end())
+            if value and _aws_secret_shaped(value.group(1)):
+                yield _c(value, 1, "aws_secret_access_key", 80)
 
 
 def _aws_secret_shaped(value: str) -> bool:
     return looks_random(value, min_length=40, min_entropy=3.5) and any(c.isupper() for c in value)
 
 
-_AZURE_KEY = re.compile(
-    r"(?:AccountKey|SharedAccessKey|SharedSecretValue|sig)=([A-Za-z0-9+/%]{30,}(?:={0,2}|(?:%3D){0,2}))"
-)
+_AZURE_NAMES = ("AccountKey=", "SharedAccessKey=", "SharedSecretValue=")
+_AZURE_VALUE = re.compile(r"[A-Za-z0-9+/]{30,}={0,2}")
 #: The Azure Storage emulator's documented, public account key.
 _AZURITE_KEY_START = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq"
 
 
 def _azure(text: str, lowered: str) -> Iterator[Candidate]:
-    if "Key=" not in text and "sig=" not in text and "Value=" not in text:
-        return
-    for match in _AZURE_KEY.finditer(text):
-        value = match.group(1)
-        if value.startswith(_AZURITE_KEY_START) or not looks_random(value, min_length=30):
-            continue
-        yield _c(match, 1, "azure_connection_string", 80)
+    for name in _AZURE_NAMES:
+        position = text.find(name)
+        while position >= 0:
+            match = _AZURE_VALUE.match(text, position + len(name))
+            position = text.find(name, position + 1)
+            if match is None:
+                continue
+            value = match.group(0)
+            if value.startswith(_AZURITE_KEY_START) or not looks_random(value, min_length=30):
+                continue
+            yield Candidate(match.start(), match.end(), "azure_connection_string", value, value, 80)
 
 
 # -- SaaS tokens with a recognizable prefix ---------------------------------------------------

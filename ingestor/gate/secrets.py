@@ -56,6 +56,9 @@ class SecretFinding:
     masked: str
 
 
+_ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
+
+
 def _most_specific(candidates: list[Candidate]) -> list[Candidate]:
     """Candidates that no overlapping, more specific candidate covers, in text order."""
     kept: list[Candidate] = []
@@ -87,11 +90,14 @@ def scan_page(sent: str, source: str) -> list[SecretFinding]:
     also found on a line without the marker is still reported, at that line.
 
     Returns:
-        The findings in the order the secrets occur in ``sent`` (then their attribute
-        values), each secret once per kind.
+        The findings by source line, those on no line last (otherwise in the order the
+        secrets occur in ``sent``, attribute values after the text), each secret once per
+        kind.
     """
     text = scan_text(sent)
     lowered = text.lower()
+    if len(lowered) != len(text):  # "İ" lowers to two characters: keep offsets aligned
+        lowered = text.translate(_ASCII_LOWER)
     candidates = [c for detector in DETECTORS for c in detector(text, lowered)]
     if not candidates:
         return []
@@ -106,4 +112,5 @@ def scan_page(sent: str, source: str) -> list[SecretFinding]:
         line = _line(candidate, lines)
         if line is not None:
             findings.append(SecretFinding(candidate.kind, line, mask(candidate.value)))
-    return findings
+    # By source line (what the admin reads first), then those on no line; stable otherwise.
+    return sorted(findings, key=lambda finding: (finding.line == 0, finding.line))
