@@ -48,7 +48,9 @@ def _b64(rng: random.Random, n_bytes: int) -> str:
 
 def _password(rng: random.Random) -> str:
     words = ("Harbor", "Falcon", "Granite", "Orchid", "Tundra", "Copper", "Meadow", "Cobalt")
-    return f"{rng.choice(words)}{rng.randint(10, 9999)}{rng.choice('!#$%&*?')}{_pick(rng, _ALNUM, 3)}"
+    return (
+        f"{rng.choice(words)}{rng.randint(10, 9999)}{rng.choice('!#$%&*?')}{_pick(rng, _ALNUM, 3)}"
+    )
 
 
 def _private_key_body(rng: random.Random, label: str) -> list[str]:
@@ -61,7 +63,10 @@ def _tokens(rng: random.Random) -> dict[str, tuple[str, str]]:
     """kind label -> (kind, value) for the single-token secrets."""
     tok = "tok:" + str(uuid.UUID(bytes=rng.randbytes(16))).replace("-", "_") + ":1:0"
     jwt_header = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=").decode()
-    claims = {"sub": str(rng.randint(10**6, 10**9)), "iat": rng.randint(1_600_000_000, 1_800_000_000)}
+    claims = {
+        "sub": str(rng.randint(10**6, 10**9)),
+        "iat": rng.randint(1_600_000_000, 1_800_000_000),
+    }
     jwt_payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
     jwt_sig = base64.urlsafe_b64encode(rng.randbytes(32)).rstrip(b"=").decode()
     return {
@@ -74,15 +79,20 @@ def _tokens(rng: random.Random) -> dict[str, tuple[str, str]]:
         "gitlab": ("gitlab_token", "gl" + "pat-" + _pick(rng, _ALNUM + "_-", 20)),
         "slack": (
             "slack_token",
-            "xo" + "xb-" + _pick(rng, string.digits, 12) + "-" + _pick(rng, string.digits, 13)
-            + "-" + _pick(rng, _ALNUM, 24),
+            "xo"
+            + "xb-"
+            + _pick(rng, string.digits, 12)
+            + "-"
+            + _pick(rng, string.digits, 13)
+            + "-"
+            + _pick(rng, _ALNUM, 24),
         ),
         "stripe_live": ("stripe_key", "sk" + "_live_" + _pick(rng, _ALNUM, 99)),
         "stripe_restricted": ("stripe_key", "rk" + "_live_" + _pick(rng, _ALNUM, 24)),
         "stripe_test": ("stripe_key", "sk" + "_test_" + _pick(rng, _ALNUM, 24)),
         "intercom": ("intercom_token", base64.b64encode(tok.encode()).decode()),
         "jwt": ("jwt", f"{jwt_header}.{jwt_payload}.{jwt_sig}"),
-    }  # fmt: skip
+    }
 
 
 def _line_of(body: str, needle: str) -> int:
@@ -114,18 +124,40 @@ def _html_table(key: str, value: str) -> str:
 def _token_cases(rng: random.Random) -> list[PlantedCase]:
     cases: list[PlantedCase] = []
     for label, (kind, value) in _tokens(rng).items():
-        cases.append(_case(f"{label} in a shell block", kind, "markdown",
-                           _runbook(f"Deploy with {label}", f"export TOKEN={value}\n./deploy.sh",
-                                    "bash"), value))
-        cases.append(_case(f"{label} in a table", kind, "html",
-                           _html_table("API token", value), value))
-        cases.append(_case(f"{label} in prose", kind, "text",
-                           f"Support notes\n\nIf the sync fails, call the API with {value} "
-                           "and check the logs.\n", value))
+        cases.append(
+            _case(
+                f"{label} in a shell block",
+                kind,
+                "markdown",
+                _runbook(f"Deploy with {label}", f"export TOKEN={value}\n./deploy.sh", "bash"),
+                value,
+            )
+        )
+        cases.append(
+            _case(f"{label} in a table", kind, "html", _html_table("API token", value), value)
+        )
+        cases.append(
+            _case(
+                f"{label} in prose",
+                kind,
+                "text",
+                f"Support notes\n\nIf the sync fails, call the API with {value} "
+                "and check the logs.\n",
+                value,
+            )
+        )
         escaped = "".join(f"&#{ord(c)};" if i % 3 == 0 else c for i, c in enumerate(value))
-        cases.append(_case(f"{label} HTML-escaped", kind, "html",
-                           f"<h1>Notes</h1>\n<p>Old token: {escaped}</p>\n", value, escaped))
-    return cases  # fmt: skip
+        cases.append(
+            _case(
+                f"{label} HTML-escaped",
+                kind,
+                "html",
+                f"<h1>Notes</h1>\n<p>Old token: {escaped}</p>\n",
+                value,
+                escaped,
+            )
+        )
+    return cases
 
 
 def _key_cases(rng: random.Random) -> list[PlantedCase]:
@@ -135,50 +167,118 @@ def _key_cases(rng: random.Random) -> list[PlantedCase]:
         lines = _private_key_body(rng, label)
         block = "\n".join([head, *lines, head.replace("BEGIN", "END")])
         body = _runbook(f"SSH access ({label or 'PKCS8'})", block, "text")
-        cases.append(PlantedCase(f"{label or 'PKCS8'} private key", "private_key", "markdown",
-                                 body, "".join(lines), _line_of(body, head)))
-    key = "\\n".join(["-----BEGIN PRIVATE KEY-----", *_private_key_body(rng, ""),
-                      "-----END PRIVATE KEY-----", ""])
-    account = {"type": "service_account", "project_id": "acme-prod-311",
-               "private_key_id": _pick(rng, "0123456789abcdef", 40), "private_key": "KEY",
-               "client_email": "exporter@acme-prod-311.iam.gserviceaccount.com"}
+        cases.append(
+            PlantedCase(
+                f"{label or 'PKCS8'} private key",
+                "private_key",
+                "markdown",
+                body,
+                "".join(lines),
+                _line_of(body, head),
+            )
+        )
+    key = "\\n".join(
+        [
+            "-----BEGIN PRIVATE KEY-----",
+            *_private_key_body(rng, ""),
+            "-----END PRIVATE KEY-----",
+            "",
+        ]
+    )
+    account = {
+        "type": "service_account",
+        "project_id": "acme-prod-311",
+        "private_key_id": _pick(rng, "0123456789abcdef", 40),
+        "private_key": "KEY",
+        "client_email": "exporter@acme-prod-311.iam.gserviceaccount.com",
+    }
     snippet = json.dumps(account, indent=2).replace('"KEY"', f'"{key}"')
     body = _runbook("BigQuery export", snippet, "json")
     secret = "".join(key.split("\\n")[1:-2])
-    cases.append(PlantedCase("GCP service account JSON", "gcp_service_account", "markdown",
-                             body, secret, _line_of(body, '"private_key": "')))
-    return cases  # fmt: skip
+    cases.append(
+        PlantedCase(
+            "GCP service account JSON",
+            "gcp_service_account",
+            "markdown",
+            body,
+            secret,
+            _line_of(body, '"private_key": "'),
+        )
+    )
+    return cases
 
 
 def _cloud_cases(rng: random.Random) -> list[PlantedCase]:
     key_id = "AK" + "IA" + _pick(rng, _B32, 16)
     secret = _pick(rng, _ALNUM + "/+", 39) + rng.choice(string.ascii_uppercase)
-    ini = f"[default]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\nregion = eu-west-1"
+    ini = (
+        f"[default]\naws_access_key_id = {key_id}\n"
+        f"aws_secret_access_key = {secret}\nregion = eu-west-1"
+    )
     storage_key = _b64(rng, 64)
-    storage = (f"DefaultEndpointsProtocol=https;AccountName=acmeprodfiles;AccountKey={storage_key};"
-               "EndpointSuffix=core.windows.net")
+    storage = (
+        f"DefaultEndpointsProtocol=https;AccountName=acmeprodfiles;AccountKey={storage_key};"
+        "EndpointSuffix=core.windows.net"
+    )
     bus_key = _b64(rng, 32)
-    bus = ("Endpoint=sb://acme-events.servicebus.windows.net/;SharedAccessKeyName="
-           f"RootManageSharedAccessKey;SharedAccessKey={bus_key}")
-    hook = ("https://hooks.slack.com/services/T" + _pick(rng, _B32, 8) + "/B"
-            + _pick(rng, _B32, 10) + "/" + _pick(rng, _ALNUM, 24))
+    bus = (
+        "Endpoint=sb://acme-events.servicebus.windows.net/;SharedAccessKeyName="
+        f"RootManageSharedAccessKey;SharedAccessKey={bus_key}"
+    )
+    hook = (
+        "https://hooks.slack.com/services/T"
+        + _pick(rng, _B32, 8)
+        + "/B"
+        + _pick(rng, _B32, 10)
+        + "/"
+        + _pick(rng, _ALNUM, 24)
+    )
     bearer = _pick(rng, _ALNUM, 48)
     curl = f"curl -H 'Authorization: Bearer {bearer}' https://api.partner.io/v2/orders"
     return [
-        _case("Bearer token in a curl command", "bearer_token", "markdown",
-              _runbook("Partner API", curl, "bash"), bearer),
-        _case("AWS secret key in credentials file", "aws_secret_access_key", "markdown",
-              _runbook("AWS CLI", ini, "ini"), secret),
-        _case("AWS secret key in a table", "aws_secret_access_key", "html",
-              _html_table("AWS secret access key", secret), secret),
-        _case("Azure storage connection string in prose", "azure_connection_string", "text",
-              f"Storage\n\nThe app reads blobs with {storage} (rotated yearly).\n", storage_key),
-        _case("Azure Service Bus in YAML", "azure_connection_string", "markdown",
-              _runbook("Events", f"servicebus:\n  connection: \"{bus}\"", "yaml"), bus_key),
-        _case("Slack webhook in a link", "slack_token", "html",
-              f'<h1>Alerts</h1>\n<p>Post to <a href="{hook}">the alerts channel</a>.</p>\n',
-              hook.split("services/", 1)[1]),
-    ]  # fmt: skip
+        _case(
+            "Bearer token in a curl command",
+            "bearer_token",
+            "markdown",
+            _runbook("Partner API", curl, "bash"),
+            bearer,
+        ),
+        _case(
+            "AWS secret key in credentials file",
+            "aws_secret_access_key",
+            "markdown",
+            _runbook("AWS CLI", ini, "ini"),
+            secret,
+        ),
+        _case(
+            "AWS secret key in a table",
+            "aws_secret_access_key",
+            "html",
+            _html_table("AWS secret access key", secret),
+            secret,
+        ),
+        _case(
+            "Azure storage connection string in prose",
+            "azure_connection_string",
+            "text",
+            f"Storage\n\nThe app reads blobs with {storage} (rotated yearly).\n",
+            storage_key,
+        ),
+        _case(
+            "Azure Service Bus in YAML",
+            "azure_connection_string",
+            "markdown",
+            _runbook("Events", f'servicebus:\n  connection: "{bus}"', "yaml"),
+            bus_key,
+        ),
+        _case(
+            "Slack webhook in a link",
+            "slack_token",
+            "html",
+            f'<h1>Alerts</h1>\n<p>Post to <a href="{hook}">the alerts channel</a>.</p>\n',
+            hook.split("services/", 1)[1],
+        ),
+    ]
 
 
 def _password_cases(rng: random.Random) -> list[PlantedCase]:
@@ -187,35 +287,111 @@ def _password_cases(rng: random.Random) -> list[PlantedCase]:
     client_secret = _pick(rng, _ALNUM + "-_", 40)
     encoded = pw[3].replace(pw[3][2], f"%{ord(pw[3][2]):02X}", 1)
     return [
-        _case("YAML password", "password_assignment", "markdown",
-              _runbook("Database", f"database:\n  host: db.internal\n  user: app\n  password: {pw[0]}", "yaml"), pw[0]),
-        _case(".env password", "password_assignment", "markdown",
-              _runbook("Env", f"DB_HOST=db.internal\nDB_PASSWORD={pw[1]}", "bash"), pw[1]),
-        _case("password in an HTML table", "password_assignment", "html",
-              _html_table("Password", pw[2]), pw[2]),
-        _case("URL password in an attribute, %-encoded", "url_password", "html",
-              f'<h1>DB</h1>\n<p><a href="https://admin:{encoded}@pgadmin.acme.io/browser/">Open the database</a></p>\n',
-              pw[3], encoded),
-        _case("URL password in prose", "url_password", "text",
-              f"Mirror\n\nClone from https://deploy:{pw[4]}@git.acme.io/tools.git before the release.\n", pw[4]),
-        _case("password in prose", "password_assignment", "markdown",
-              f"# Wi-Fi\n\nThe guest Wi-Fi password is `{pw[5]}` for this quarter.\n", pw[5]),
-        _case("JSON password", "password_assignment", "markdown",
-              _runbook("Login", json.dumps({"username": "ops", "password": pw[6]}, indent=2), "json"), pw[6]),
-        _case("password in Markdown bold", "password_assignment", "markdown",
-              f"# Admin\n\n- user: admin\n- **password:** {pw[7]}\n", pw[7]),
-        _case("HTML-escaped password", "password_assignment", "html",
-              f"<h1>VPN</h1>\n<p>passwd=<b>{html.escape(pw[8] + '&x', quote=True)}</b></p>\n",
-              pw[8] + "&x", html.escape(pw[8] + "&x", quote=True)),
-        _case("ADO.NET connection string", "password_assignment", "text",
-              f"Reporting DB\n\nServer=tcp:rep.acme.io,1433;Database=rep;User ID=rep;Password={pw[9]};Encrypt=True\n", pw[9]),
-        _case("api_key in Python", "password_assignment", "markdown",
-              _runbook("Client", f'client = Client(api_key="{api_key}")', "python"), api_key),
-        _case("client_secret in YAML", "password_assignment", "markdown",
-              _runbook("OAuth", f"oauth:\n  client_id: export-job\n  client_secret: {client_secret}", "yaml"), client_secret),
-        _case("German password", "password_assignment", "text",
-              f"Zugang\n\nBenutzer: admin\nPasswort: {pw[10]}\n", pw[10]),
-    ]  # fmt: skip
+        _case(
+            "YAML password",
+            "password_assignment",
+            "markdown",
+            _runbook(
+                "Database",
+                f"database:\n  host: db.internal\n  user: app\n  password: {pw[0]}",
+                "yaml",
+            ),
+            pw[0],
+        ),
+        _case(
+            ".env password",
+            "password_assignment",
+            "markdown",
+            _runbook("Env", f"DB_HOST=db.internal\nDB_PASSWORD={pw[1]}", "bash"),
+            pw[1],
+        ),
+        _case(
+            "password in an HTML table",
+            "password_assignment",
+            "html",
+            _html_table("Password", pw[2]),
+            pw[2],
+        ),
+        _case(
+            "URL password in an attribute, %-encoded",
+            "url_password",
+            "html",
+            f'<h1>DB</h1>\n<p><a href="https://admin:{encoded}@pgadmin.acme.io/browser/">'
+            "Open the database</a></p>\n",
+            pw[3],
+            encoded,
+        ),
+        _case(
+            "URL password in prose",
+            "url_password",
+            "text",
+            f"Mirror\n\nClone from https://deploy:{pw[4]}@git.acme.io/tools.git "
+            "before the release.\n",
+            pw[4],
+        ),
+        _case(
+            "password in prose",
+            "password_assignment",
+            "markdown",
+            f"# Wi-Fi\n\nThe guest Wi-Fi password is `{pw[5]}` for this quarter.\n",
+            pw[5],
+        ),
+        _case(
+            "JSON password",
+            "password_assignment",
+            "markdown",
+            _runbook("Login", json.dumps({"username": "ops", "password": pw[6]}, indent=2), "json"),
+            pw[6],
+        ),
+        _case(
+            "password in Markdown bold",
+            "password_assignment",
+            "markdown",
+            f"# Admin\n\n- user: admin\n- **password:** {pw[7]}\n",
+            pw[7],
+        ),
+        _case(
+            "HTML-escaped password",
+            "password_assignment",
+            "html",
+            f"<h1>VPN</h1>\n<p>passwd=<b>{html.escape(pw[8] + '&x', quote=True)}</b></p>\n",
+            pw[8] + "&x",
+            html.escape(pw[8] + "&x", quote=True),
+        ),
+        _case(
+            "ADO.NET connection string",
+            "password_assignment",
+            "text",
+            "Reporting DB\n\nServer=tcp:rep.acme.io,1433;Database=rep;User ID=rep;"
+            f"Password={pw[9]};Encrypt=True\n",
+            pw[9],
+        ),
+        _case(
+            "api_key in Python",
+            "password_assignment",
+            "markdown",
+            _runbook("Client", f'client = Client(api_key="{api_key}")', "python"),
+            api_key,
+        ),
+        _case(
+            "client_secret in YAML",
+            "password_assignment",
+            "markdown",
+            _runbook(
+                "OAuth",
+                f"oauth:\n  client_id: export-job\n  client_secret: {client_secret}",
+                "yaml",
+            ),
+            client_secret,
+        ),
+        _case(
+            "German password",
+            "password_assignment",
+            "text",
+            f"Zugang\n\nBenutzer: admin\nPasswort: {pw[10]}\n",
+            pw[10],
+        ),
+    ]
 
 
 _BUILDERS: tuple[Callable[[random.Random], list[PlantedCase]], ...] = (

@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from secrets_cases import PlantedCase, planted_cases  # noqa: E402
+
 from connectors.base import Document, Item  # noqa: E402
 from connectors.filesystem import FilesystemConnector, FilesystemSettings  # noqa: E402
 from connectors.notion_export import NotionExportConnector, NotionExportSettings  # noqa: E402
@@ -46,7 +48,6 @@ from ingestor.convert import ConvertedPage, convert_document  # noqa: E402
 from ingestor.gate._secret_text import scan_text  # noqa: E402
 from ingestor.gate._secret_values import mask  # noqa: E402
 from ingestor.gate.secrets import SecretFinding, scan_page  # noqa: E402
-from secrets_cases import PlantedCase, planted_cases  # noqa: E402
 
 __all__ = ["CorpusPage", "corpus_pages", "planted_pages", "sent_of"]
 
@@ -66,8 +67,9 @@ def sent_of(page: ConvertedPage) -> str:
     return f"{page.title}\n{page.url or ''}\n{page.html}"
 
 
-def _connector_pages(group: str, connector: FilesystemConnector | NotionExportConnector,
-                     root: Path | None) -> Iterator[CorpusPage]:  # fmt: skip
+def _connector_pages(
+    group: str, connector: FilesystemConnector | NotionExportConnector, root: Path | None
+) -> Iterator[CorpusPage]:
     with connector:
         for item in connector.list():
             if not isinstance(item, Item):
@@ -80,8 +82,9 @@ def _connector_pages(group: str, connector: FilesystemConnector | NotionExportCo
 
 
 def _filesystem(group: str, root: Path, formats: list[str]) -> Iterator[CorpusPage]:
-    settings = FilesystemSettings(name=group.replace("/", "-"), url="https://docs.acme.example/",
-                                  root=root, formats=formats)  # fmt: skip
+    settings = FilesystemSettings(
+        name=group.replace("/", "-"), url="https://docs.acme.example/", root=root, formats=formats
+    )
     yield from _connector_pages(group, FilesystemConnector(settings), root)
 
 
@@ -97,8 +100,9 @@ def _golden() -> Iterator[CorpusPage]:
 
 
 def _html_page(group: str, name: str, body: str) -> CorpusPage:
-    doc = Document(external_id=name, body=body, body_format="html",
-                   url="http://fakehost/test/page.html")  # fmt: skip
+    doc = Document(
+        external_id=name, body=body, body_format="html", url="http://fakehost/test/page.html"
+    )
     return CorpusPage(group, name, sent_of(convert_document(doc)), body)
 
 
@@ -115,8 +119,12 @@ def _notion(work: Path) -> Iterator[CorpusPage]:
         target = work / archive.stem
         with zipfile.ZipFile(archive) as zipped:
             zipped.extractall(target)
-        settings = NotionExportSettings(name=f"notion-{archive.stem}", url="https://notion.so/x",
-                                        path=target, url_template="https://help.example/p/{id}")  # fmt: skip
+        settings = NotionExportSettings(
+            name=f"notion-{archive.stem}",
+            url="https://notion.so/x",
+            path=target,
+            url_template="https://help.example/p/{id}",
+        )
         yield from _connector_pages(f"notion/{archive.stem}", NotionExportConnector(settings), None)
 
 
@@ -157,21 +165,28 @@ def corpus_pages() -> list[CorpusPage]:
             *_golden(),
             *_boilerplate(),
             *_notion(work),
-            *_filesystem("examples", ROOT / "ingestor" / "examples" / "handbook",
-                         ["md", "html", "txt"]),
+            *_filesystem(
+                "examples", ROOT / "ingestor" / "examples" / "handbook", ["md", "html", "txt"]
+            ),
             *_office(work),
             *_wiki_seed(),
             *_bench_pages(),
-        ]  # fmt: skip
+        ]
 
 
 def planted_pages(seed: int) -> list[tuple[PlantedCase, CorpusPage]]:
     """The planted cases of ``seed``, converted as the engine would."""
     pages = []
     for case in planted_cases(seed):
-        doc = Document(external_id=case.name, body=case.body, body_format=case.body_format,
-                       url="https://wiki.acme.example/runbooks")  # fmt: skip
-        pages.append((case, CorpusPage("planted", case.name, sent_of(convert_document(doc)), case.body)))
+        doc = Document(
+            external_id=case.name,
+            body=case.body,
+            body_format=case.body_format,
+            url="https://wiki.acme.example/runbooks",
+        )
+        pages.append(
+            (case, CorpusPage("planted", case.name, sent_of(convert_document(doc)), case.body))
+        )
     return pages
 
 
@@ -229,8 +244,9 @@ def _ours(text: str) -> list[str]:
 # -- the report -----------------------------------------------------------------------------------
 
 
-def _mb_per_s(pages: Sequence[CorpusPage], scan: Callable[[CorpusPage], object],
-              repeat: int) -> float:  # fmt: skip
+def _mb_per_s(
+    pages: Sequence[CorpusPage], scan: Callable[[CorpusPage], object], repeat: int
+) -> float:
     size = sum(len(p.sent.encode()) for p in pages)
     best = float("inf")
     for _ in range(repeat):
@@ -279,7 +295,8 @@ def _report_library(name: str, detect: Detector, corpus: list[CorpusPage], seeds
             total += 1
             values = detect(scan_text(page.sent))
             found += any(v and (v in case.secret or case.secret in v) for v in values)
-    print(f"| {name} | {flagged}/{len(corpus)} | {found}/{total} = {found / total:.1%} | {speed:.2f} |")
+    recall = f"{found}/{total} = {found / total:.1%}"
+    print(f"| {name} | {flagged}/{len(corpus)} | {recall} | {speed:.2f} |")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

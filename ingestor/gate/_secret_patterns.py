@@ -148,7 +148,9 @@ _PREFIXED: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("whsec_", "stripe_key", re.compile(r"whsec_[0-9A-Za-z]{32,}\b")),
 )
 _TOKEN_PREFIX = re.compile(r"github_pat_|[a-z]+[_-](?:(?:live|test|prod)_)?")
-_SLACK_WEBHOOK = re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9_/]{20,})")
+_SLACK_WEBHOOK = re.compile(
+    r"hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9_/]{20,})"
+)
 
 
 def _prefixed(text: str, lowered: str) -> Iterator[Candidate]:
@@ -226,6 +228,8 @@ def _bearer(text: str, lowered: str) -> Iterator[Candidate]:
             match.start() > 1 and lowered[match.start() - 2].isalnum()
         ):
             continue
+        if match.group(1).startswith("eyJ") and match.group(1).count(".") == 2:
+            continue  # a JWT: the JWT rule decides (and knows the public examples)
         if looks_random(match.group(1), min_length=20, min_entropy=3.3):
             yield _c(match, 1, "bearer_token", 50)
 
@@ -250,7 +254,9 @@ def _url_password(text: str, lowered: str) -> Iterator[Candidate]:
         if is_placeholder(password) or _DOC_HOST.search(match.group(3)):
             continue
         # Reported decoded: the same password %-encoded in a link is one secret.
-        yield Candidate(match.start(2), match.end(2), "url_password", unquote(password), password, 60)
+        yield Candidate(
+            match.start(2), match.end(2), "url_password", unquote(password), password, 60
+        )
 
 
 # -- `password: value` assignments ------------------------------------------------------------

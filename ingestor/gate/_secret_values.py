@@ -27,7 +27,8 @@ _PLACEHOLDER_WORDS = frozenset(
         "optional", "string", "str", "empty", "redacted", "hidden", "masked", "removed",
         "notset", "unset", "default", "todo", "tbd", "foo", "bar", "foobar", "test",
         "example", "sample", "dummy", "placeholder", "mypassword", "yourpassword",
-        "secretpassword", "mysecret", "yoursecret", "yourtoken", "mytoken", "env", "undefined", "omitted", "see", "same",
+        "secretpassword", "mysecret", "yoursecret", "yourtoken", "mytoken", "env",
+        "undefined", "omitted", "see", "same",
     }
 )  # fmt: skip
 #: A value *containing* one of these is an example, not a credential.

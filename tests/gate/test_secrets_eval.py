@@ -43,8 +43,14 @@ def test_no_corpus_page_has_a_finding(evaluation: ModuleType) -> None:
     groups = Counter(page.group.split("/")[0] for page in pages)
     # Every corpus is there and not empty, so the test cannot pass on nothing.
     assert set(groups) == {
-        "golden", "boilerplate", "notion", "examples", "office", "wikis", "convert_bench"
-    }  # fmt: skip
+        "golden",
+        "boilerplate",
+        "notion",
+        "examples",
+        "office",
+        "wikis",
+        "convert_bench",
+    }
     assert groups["golden"] >= 15 and groups["notion"] >= 100 and groups["boilerplate"] >= 30
     assert sum(len(page.sent) for page in pages) > 5_000_000
     flagged = {
