@@ -25,6 +25,7 @@ Run: ``.venv/bin/python benchmarks/secrets_eval.py [--seeds 5] [--repeat 3] [--c
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import re
 import sys
@@ -200,7 +201,11 @@ def is_found(case: PlantedCase, findings: Sequence[SecretFinding]) -> bool:
 
 # -- other detectors, for the comparison --------------------------------------------------------
 
-Detector = Callable[[str], list[str]]
+#: A detector for the comparison: the (1-based line, value) of each finding in a text.
+Detector = Callable[[str], list[tuple[int, str]]]
+
+
+_OPEN_CONTEXTS = contextlib.ExitStack()
 
 
 def _detect_secrets() -> Detector | None:
@@ -209,14 +214,17 @@ def _detect_secrets() -> Detector | None:
         from detect_secrets.settings import default_settings
     except ImportError:
         return None
+    folder = Path(tempfile.mkdtemp(prefix="secrets-eval-"))
+    # Every plugin, as `detect-secrets scan` runs; kept open for the whole run (closing it,
+    # which collecting the stack would do, empties the plugin list).
+    _OPEN_CONTEXTS.enter_context(default_settings())
 
-    def scan(text: str) -> list[str]:
-        with tempfile.TemporaryDirectory() as tmp, default_settings():
-            path = Path(tmp) / "page.txt"
-            path.write_text(text, "utf-8")
-            collection = SecretsCollection()
-            collection.scan_file(str(path))
-            return [s.secret_value or "" for _, s in collection]
+    def scan(text: str) -> list[tuple[int, str]]:
+        path = folder / "page.txt"
+        path.write_text(text, "utf-8")
+        collection = SecretsCollection()
+        collection.scan_file(str(path))
+        return [(s.line_number, s.secret_value or "") for _, s in collection]
 
     return scan
 
@@ -227,18 +235,28 @@ def _credsweeper() -> Detector | None:
         from credsweeper.file_handler.string_content_provider import StringContentProvider
     except ImportError:
         return None
-    sweeper = CredSweeper()
+    sweeper = CredSweeper()  # its defaults: ML validation on, medium threshold
 
-    def scan(text: str) -> list[str]:
+    def scan(text: str) -> list[tuple[int, str]]:
         provider = StringContentProvider(text.split("\n"), file_path="page.txt")
         found = sweeper.file_scan(provider)
-        return [line.value or "" for c in found for line in c.line_data_list]
+        return [(line.line_num, line.value or "") for c in found for line in c.line_data_list]
 
     return scan
 
 
-def _ours(text: str) -> list[str]:
-    return [f.masked for f in scan_page(text, "")]
+def _ours(text: str) -> list[tuple[int, str]]:
+    return [(f.line, f.masked) for f in scan_page(text, "")]
+
+
+def _reports(case: PlantedCase, text: str, found: list[tuple[int, str]]) -> bool:
+    """Whether a library's findings name the planted secret: its value, or its line."""
+    position = text.find(case.secret[:24])
+    line = text.count("\n", 0, position) + 1 if position >= 0 else -1
+    return any(
+        (value and (value in case.secret or case.secret in value)) or number in (line, line - 1)
+        for number, value in found
+    )
 
 
 # -- the report -----------------------------------------------------------------------------------
@@ -284,19 +302,52 @@ def _report_ours(corpus: list[CorpusPage], seeds: int, repeat: int) -> None:
         print(f"  missed {name}")
 
 
-def _report_library(name: str, detect: Detector, corpus: list[CorpusPage], seeds: int) -> None:
+def _report_library(
+    name: str,
+    detect: Detector,
+    corpus: list[CorpusPage],
+    planted: list[tuple[PlantedCase, CorpusPage]],
+) -> dict[str, str]:
+    """One row of the comparison; returns the share of planted cases found by kind."""
     texts = [scan_text(p.sent) for p in corpus]
     start = time.perf_counter()
-    flagged = sum(1 for text in texts if detect(text))
+    flagged = [page for page, text in zip(corpus, texts, strict=True) if detect(text)]
     speed = sum(len(t.encode()) for t in texts) / 1e6 / (time.perf_counter() - start)
-    total = found = 0
-    for seed in range(seeds):
-        for case, page in planted_pages(seed):
-            total += 1
-            values = detect(scan_text(page.sent))
-            found += any(v and (v in case.secret or case.secret in v) for v in values)
-    recall = f"{found}/{total} = {found / total:.1%}"
-    print(f"| {name} | {flagged}/{len(corpus)} | {recall} | {speed:.2f} |")
+    by_kind: dict[str, list[int]] = {}
+    for case, page in planted:
+        if name == "fin-ingestor":
+            hit = is_found(case, scan_page(page.sent, page.source))
+        else:
+            text = scan_text(page.sent)
+            hit = _reports(case, text, detect(text))
+        by_kind.setdefault(case.kind, []).append(int(hit))
+    found = sum(sum(hits) for hits in by_kind.values())
+    recall = f"{found}/{len(planted)} = {found / len(planted):.1%}"
+    print(f"| {name} | {len(flagged)}/{len(corpus)} | {recall} | {speed:.2f} |")
+    for page in flagged:
+        print(f"|  flagged: {page.group} {page.name} | | | |")
+    return {kind: f"{sum(hits)}/{len(hits)}" for kind, hits in by_kind.items()}
+
+
+def _compare(corpus: list[CorpusPage], seeds: int) -> None:
+    planted = [pair for seed in range(seeds) for pair in planted_pages(seed)]
+    print("\n## Comparison (scan text of the same pages)\n")
+    print("| detector | corpus pages flagged | planted found | MB/s |\n|---|---:|---:|---:|")
+    columns: dict[str, dict[str, str]] = {}
+    detectors = (
+        ("fin-ingestor", lambda: _ours),  # scan_page itself for the planted cases
+        ("detect-secrets", _detect_secrets),
+        ("CredSweeper", _credsweeper),
+    )
+    for name, factory in detectors:
+        detect = factory()
+        if detect is None:
+            print(f"| {name} | not installed | | |")
+        else:
+            columns[name] = _report_library(name, detect, corpus, planted)
+    print("\n| kind | " + " | ".join(columns) + " |\n|---|" + "---:|" * len(columns))
+    for kind in sorted({case.kind for case, _page in planted}):
+        print(f"| {kind} | " + " | ".join(c.get(kind, "") for c in columns.values()) + " |")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -309,15 +360,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     corpus = corpus_pages()
     _report_ours(corpus, args.seeds, args.repeat)
     if args.compare:
-        print("\n## Comparison (scan text of the same pages)\n")
-        print("| detector | corpus pages flagged | planted found | MB/s |\n|---|---:|---:|---:|")
-        _report_library("fin-ingestor", _ours, corpus, args.seeds)
-        for name, factory in (("detect-secrets", _detect_secrets), ("CredSweeper", _credsweeper)):
-            detect = factory()
-            if detect is None:
-                print(f"| {name} | not installed | | |")
-            else:
-                _report_library(name, detect, corpus, args.seeds)
+        with _OPEN_CONTEXTS:
+            _compare(corpus, args.seeds)
     return 0
 
 
