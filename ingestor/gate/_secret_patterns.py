@@ -275,6 +275,8 @@ _ASSIGNMENT_SEPARATOR = re.compile(
 )
 _UNQUOTED_VALUE = re.compile(r"[^\s\"'`<>,;]+")
 _PASSWORD_KEYS = ("pass", "pwd", "kennwort")
+#: More words after an unquoted value on its line: prose ("password: click the link").
+_MORE_WORDS = re.compile(r"[ \t]*[A-Za-z0-9(]")
 
 
 def _assignment_keys(lowered: str) -> Iterator[re.Match[str]]:
@@ -324,8 +326,7 @@ def _assigned_value(text: str, separator: re.Match[str], word: str) -> Candidate
             return None
         value = match.group(0).rstrip(".):!?")
         end = start + len(value)
-        rest = text[end : text.find("\n", end) if "\n" in text[end:] else len(text)]
-        followed = bool(re.match(r"\s*[A-Za-z0-9(]", rest))
+        followed = _MORE_WORDS.match(text, end) is not None
     is_password = word.startswith(_PASSWORD_KEYS)
     prose = separator.group(1).strip() in ("is", "was")
     if prose and not is_password:
