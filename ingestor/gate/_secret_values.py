@@ -38,10 +38,11 @@ _PLACEHOLDER_PARTS = re.compile(
     re.IGNORECASE,
 )
 #: Template and variable syntaxes: ``<pw>``, ``${VAR}``, ``$VAR``, ``{{ var }}``, ``%VAR%``,
-#: ``%(name)s``, ``[secret]``, ``{secret}``, ``os.environ[...]``, ``getenv(...)``.
+#: ``%(name)s``, ``[secret]``, ``{secret}``, ``os.environ[...]``, ``getenv(...)``; YAML tags
+#: and aliases (``!vault``, ``*db_password``) and encrypted values (``ENC[...]``).
 _TEMPLATE = re.compile(
-    r"^(?:<.*>|\[.*\]|\{.*\}|\(.*\)|\$\S*|%\S+%|%\(\w+\)s|@\w+@|:\w+)$"
-    r"|\$\{|\{\{|\{%|os\.environ|getenv|process\.env|ENV\[|\(\)",
+    r"^(?:<.*>|\[.*\]|\{.*\}|\(.*\)|\$\S*|%\S+%|%\(\w+\)s|@\w+@|:\w+|[!*&][\w.-]+)$"
+    r"|\$\{|\{\{|\{%|os\.environ|getenv|process\.env|ENV\[|ENC\[|\(\)",
     re.IGNORECASE,
 )
 #: ``DB_PASSWORD`` (an environment variable's name) and ``settings.db.password`` (code).
