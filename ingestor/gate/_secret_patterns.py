@@ -302,7 +302,8 @@ def _assignments(text: str, lowered: str) -> Iterator[Candidate]:
     for key in _assignment_keys(lowered):
         word = key.group(1)
         before = text[key.start() - 1] if key.start() else " "
-        if word in ("pass", "pwd", "token", "secret") and before.isalpha():
+        camel_case = text[key.start()].isupper()  # clientSecret, apiToken
+        if word in ("pass", "pwd", "token", "secret") and before.isalpha() and not camel_case:
             continue  # bypass:, compass:, ...
         separator = _ASSIGNMENT_SEPARATOR.match(text, key.end())
         if separator is None or separator.group(1) == "==":

@@ -176,6 +176,13 @@ def test_html_entities_and_markup_do_not_hide_a_secret() -> None:
     assert kinds == ["github_token", "password_assignment", "url_password"]
 
 
+def test_camel_case_keys_are_keys() -> None:
+    value = _rand(30) + "7q"  # letters and digits whatever the draw
+    source = f'{{"clientSecret": "{value}", "apiToken": "{value[::-1]}"}}'
+    findings = _scan_markdown_like(source)
+    assert [f.kind for f in findings] == ["password_assignment", "password_assignment"]
+
+
 def test_a_password_in_a_two_column_table_is_found() -> None:
     html = (
         "<table><tr><td>User</td><td>ops</td></tr>"
