@@ -90,13 +90,17 @@ _AWS_SECRET_NAMED = re.compile(
     r"secret[ _.-]?(?:access)?[ _.-]?key(?:[ _-]?id)?[\"']?\s*(?:\[[^\]\n]*\]\s*)?"
     r"(?::=|=>|[:=\t])\s*[\"'`]?"
 )
+#: A presigned S3/GCS URL names a key id and carries a signature and a session token: links
+#: made to be shared for a while (Notion's exported image links are such), not credentials.
+_PRESIGNED = ("x-amz-credential=", "x-goog-credential=")
+_PRESIGNED_PARAMETER = ("x-amz-", "x-goog-")
 _BASE64_40 = re.compile(r"(?<![A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])")
 
 
 def _aws(text: str, lowered: str) -> Iterator[Candidate]:
     has_id = any(prefix in text for prefix in ("AKIA", "ASIA", "ABIA", "ACCA"))
     for match in _AWS_KEY_ID.finditer(text) if has_id else ():
-        if "EXAMPLE" in match.group(1):
+        if "EXAMPLE" in match.group(1) or lowered.endswith(_PRESIGNED, 0, match.start()):
             continue
         yield _c(match, 1, "aws_access_key_id", 80)
         # `aws configure` output and key tables put the secret right after the id.
@@ -302,6 +306,9 @@ def _assignments(text: str, lowered: str) -> Iterator[Candidate]:
     for key in _assignment_keys(lowered):
         word = key.group(1)
         before = text[key.start() - 1] if key.start() else " "
+        parameter = lowered[max(0, key.start() - 16) : key.start()]
+        if any(prefix in parameter for prefix in _PRESIGNED_PARAMETER):
+            continue  # X-Amz-Security-Token= of a presigned URL
         camel_case = text[key.start()].isupper()  # clientSecret, apiToken
         if word in ("pass", "pwd", "token", "secret") and before.isalpha() and not camel_case:
             continue  # bypass:, compass:, ...
@@ -336,7 +343,7 @@ def _assigned_value(text: str, separator: re.Match[str], word: str) -> Candidate
         secret = looks_like_password(value, strong=followed or prose)
     else:
         secret = looks_random(value, min_length=16, min_entropy=3.2) and not followed
-    if not secret:
+    if not secret or "://" in value:  # a URL is no password (url_password reads URLs)
         return None
     return Candidate(start, end, "password_assignment", value, value, 10)
 

@@ -47,6 +47,9 @@ _TEMPLATE = re.compile(
 )
 #: ``DB_PASSWORD`` (an environment variable's name) and ``settings.db.password`` (code).
 _IDENTIFIER = re.compile(r"^(?:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[a-z_]\w*(?:\.[a-z_]\w*)+)$")
+#: Lower-case words joined by ``_``, ``-`` or ``.``, maybe numbered: a name, not a random
+#: token (``production_key_2``, ``session-identifier``); a UUID or hex token starts otherwise.
+_WORDS = re.compile(r"^[a-z]+(?:[_.-][a-z]+)*(?:[_.-]?[0-9]+)?$")
 _DIGIT = re.compile(r"\d")
 _LETTER = re.compile(r"[A-Za-z]")
 _SYMBOL = re.compile(r"[!@#$%^&*+=?~/\\|§€£]")
@@ -100,10 +103,10 @@ def shannon_entropy(value: str) -> float:
 def looks_random(value: str, *, min_length: int = 16, min_entropy: float = 3.0) -> bool:
     """Whether a token-shaped value is machine-made: long, letters and digits, high entropy.
 
-    Keeps ``api_key: production_key_2`` and ``token = session_identifier`` out while a
+    Keeps ``api_key: production_key_2`` and ``token = session_identifier_2`` out while a
     random 16-character key (about 3.5-4 bits a character) passes.
     """
-    if len(value) < min_length or is_placeholder(value):
+    if len(value) < min_length or is_placeholder(value) or _WORDS.match(value):
         return False
     if not (_LETTER.search(value) and _DIGIT.search(value)):
         return False

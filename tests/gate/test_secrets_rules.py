@@ -108,6 +108,9 @@ PROSE_LINES = [
     "secret_name: prod-db-credentials",
     "if password == confirm: save()",
     "Password | Required | Minimum 12 characters",
+    "api_key: production_key_2",
+    "token = session_identifier_2",
+    "| url_password | URLs with a password | scheme://user:password@host |",
 ]
 
 
@@ -127,6 +130,19 @@ def test_well_known_public_examples_are_not_reported() -> None:
     azurite = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq" + _rand(26)
     assert _scan_markdown_like(f"curl -H 'Authorization: Bearer {jwt_io}'") == []
     assert _scan_markdown_like(f"AccountName=devstoreaccount1;AccountKey={azurite}==") == []
+
+
+def test_a_presigned_s3_link_is_not_a_credential() -> None:
+    # Notion exports link images through presigned S3 URLs: shareable for a while by design.
+    key_id = "AS" + "IA" + _rand(16, string.ascii_uppercase + "234567")
+    url = (
+        "https://prod-files-secure.s3.us-west-2.amazonaws.com/a/b/scan.png"
+        "?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        f"&amp;X-Amz-Credential={key_id}%2F20261205%2Fus-west-2%2Fs3%2Faws4_request"
+        f"&amp;X-Amz-Security-Token={_rand(300, _ALNUM + '%')}"
+        f"&amp;X-Amz-Signature={_rand(64, '0123456789abcdef')}"
+    )
+    assert scan_page(_page(f'<p><img src="{url}" alt="scan"></p>'), "") == []
 
 
 # -- detection details -------------------------------------------------------------------------
@@ -189,6 +205,8 @@ def test_a_password_in_a_two_column_table_is_found() -> None:
         f"<tr><td>Password</td><td>{PASSWORD}</td></tr></table>"
     )
     assert [f.kind for f in scan_page(_page(html), "")] == ["password_assignment"]
+    documentation = "<table><tr><td>Password</td><td>https://vault.acme.io/ops/db</td></tr></table>"
+    assert scan_page(_page(documentation), "") == []
 
 
 def test_an_intercom_token_must_decode_to_tok() -> None:
