@@ -282,9 +282,7 @@ def _cloud_cases(rng: random.Random) -> list[PlantedCase]:
 
 
 def _password_cases(rng: random.Random) -> list[PlantedCase]:
-    pw = [_password(rng) for _ in range(12)]
-    api_key = _pick(rng, _ALNUM, 32)
-    client_secret = _pick(rng, _ALNUM + "-_", 40)
+    pw = [_password(rng) for _ in range(7)]
     encoded = pw[3].replace(pw[3][2], f"%{ord(pw[3][2]):02X}", 1)
     return [
         _case(
@@ -343,28 +341,36 @@ def _password_cases(rng: random.Random) -> list[PlantedCase]:
             _runbook("Login", json.dumps({"username": "ops", "password": pw[6]}, indent=2), "json"),
             pw[6],
         ),
+    ]
+
+
+def _config_cases(rng: random.Random) -> list[PlantedCase]:
+    pw = [_password(rng) for _ in range(4)]
+    api_key = _pick(rng, _ALNUM, 32)
+    client_secret = _pick(rng, _ALNUM + "-_", 40)
+    return [
         _case(
             "password in Markdown bold",
             "password_assignment",
             "markdown",
-            f"# Admin\n\n- user: admin\n- **password:** {pw[7]}\n",
-            pw[7],
+            f"# Admin\n\n- user: admin\n- **password:** {pw[0]}\n",
+            pw[0],
         ),
         _case(
             "HTML-escaped password",
             "password_assignment",
             "html",
-            f"<h1>VPN</h1>\n<p>passwd=<b>{html.escape(pw[8] + '&x', quote=True)}</b></p>\n",
-            pw[8] + "&x",
-            html.escape(pw[8] + "&x", quote=True),
+            f"<h1>VPN</h1>\n<p>passwd=<b>{html.escape(pw[1] + '&x', quote=True)}</b></p>\n",
+            pw[1] + "&x",
+            html.escape(pw[1] + "&x", quote=True),
         ),
         _case(
             "ADO.NET connection string",
             "password_assignment",
             "text",
             "Reporting DB\n\nServer=tcp:rep.acme.io,1433;Database=rep;User ID=rep;"
-            f"Password={pw[9]};Encrypt=True\n",
-            pw[9],
+            f"Password={pw[2]};Encrypt=True\n",
+            pw[2],
         ),
         _case(
             "api_key in Python",
@@ -388,8 +394,8 @@ def _password_cases(rng: random.Random) -> list[PlantedCase]:
             "German password",
             "password_assignment",
             "text",
-            f"Zugang\n\nBenutzer: admin\nPasswort: {pw[10]}\n",
-            pw[10],
+            f"Zugang\n\nBenutzer: admin\nPasswort: {pw[3]}\n",
+            pw[3],
         ),
     ]
 
@@ -399,6 +405,7 @@ _BUILDERS: tuple[Callable[[random.Random], list[PlantedCase]], ...] = (
     _key_cases,
     _cloud_cases,
     _password_cases,
+    _config_cases,
 )
 
 
