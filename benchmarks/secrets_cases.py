@@ -91,6 +91,22 @@ def _tokens(rng: random.Random) -> dict[str, tuple[str, str]]:
         "stripe_restricted": ("stripe_key", "rk" + "_live_" + _pick(rng, _ALNUM, 24)),
         "stripe_test": ("stripe_key", "sk" + "_test_" + _pick(rng, _ALNUM, 24)),
         "intercom": ("intercom_token", base64.b64encode(tok.encode()).decode()),
+        "google": ("google_api_key", "AI" + "za" + _pick(rng, _ALNUM + "_-", 35)),
+        "openai": ("openai_key", "sk-" + "proj-" + _pick(rng, _ALNUM + "_-", 120)),
+        "anthropic": ("anthropic_key", "sk-" + "ant-api03-" + _pick(rng, _ALNUM + "_-", 93)),
+        "atlassian": ("atlassian_token", "ATA" + "TT3" + _pick(rng, _ALNUM + "_-", 180)),
+        "npm": ("npm_token", "np" + "m_" + _pick(rng, _ALNUM, 36)),
+        "pypi": ("pypi_token", "py" + "pi-AgEIcHlwaS5vcmc" + _pick(rng, _ALNUM + "_-", 70)),
+        "sendgrid": (
+            "sendgrid_key",
+            "S" + "G." + _pick(rng, _ALNUM + "_-", 22) + "." + _pick(rng, _ALNUM + "_-", 43),
+        ),
+        "huggingface": ("huggingface_token", "h" + "f_" + _pick(rng, string.ascii_letters, 34)),
+        "shopify": ("shopify_token", "shp" + "at_" + _pick(rng, "0123456789abcdef", 32)),
+        "digitalocean": (
+            "digitalocean_token",
+            "do" + "p_v1_" + _pick(rng, "0123456789abcdef", 64),
+        ),
         "jwt": ("jwt", f"{jwt_header}.{jwt_payload}.{jwt_sig}"),
     }
 

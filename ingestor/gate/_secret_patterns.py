@@ -150,6 +150,23 @@ _PREFIXED: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("xapp-", "slack_token", re.compile(r"xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]{20,}")),
     ("k_", "stripe_key", re.compile(r"k_(?:live|test|prod)_[0-9A-Za-z]{20,247}\b")),
     ("whsec_", "stripe_key", re.compile(r"whsec_[0-9A-Za-z]{32,}\b")),
+    ("aiza", "google_api_key", re.compile(r"AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])")),
+    (
+        "sk-",
+        "openai_key",
+        re.compile(
+            r"sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}"
+            r"|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}(?![A-Za-z0-9])"
+        ),
+    ),
+    ("sk-ant-", "anthropic_key", re.compile(r"sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{80,}")),
+    ("atatt3", "atlassian_token", re.compile(r"ATATT3[A-Za-z0-9_=-]{100,}")),
+    ("npm_", "npm_token", re.compile(r"npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])")),
+    ("pypi-", "pypi_token", re.compile(r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}")),
+    ("sg.", "sendgrid_key", re.compile(r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![\w-])")),
+    ("hf_", "huggingface_token", re.compile(r"hf_[A-Za-z0-9]{34,40}(?![A-Za-z0-9])")),
+    ("shp", "shopify_token", re.compile(r"shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}(?![A-Za-z0-9])")),
+    ("_v1_", "digitalocean_token", re.compile(r"do[opr]_v1_[a-f0-9]{64}(?![A-Za-z0-9])")),
 )
 _TOKEN_PREFIX = re.compile(r"github_pat_|[a-z]+[_-](?:(?:live|test|prod)_)?")
 _SLACK_WEBHOOK = re.compile(
