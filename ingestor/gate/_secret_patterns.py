@@ -18,7 +18,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from ingestor.gate._secret_values import is_placeholder, looks_like_password, looks_random
+from ingestor.gate._secret_values import (
+    is_placeholder,
+    is_placeholder_token,
+    looks_like_password,
+    looks_random,
+)
 
 __all__ = ["DETECTORS", "Candidate"]
 
@@ -70,7 +75,7 @@ def _private_keys(text: str, lowered: str) -> Iterator[Candidate]:
             position = header.end()
         body_match = _KEY_BODY.match(text, position)
         body = re.sub(r"\s|\\n", "", body_match.group(0)) if body_match else ""
-        if len(body) < _MIN_KEY_BODY or is_placeholder(body[:40]):
+        if len(body) < _MIN_KEY_BODY or is_placeholder_token(body[:40]):
             continue
         window = text[max(0, begin.start() - 4000) : begin.start()]
         in_json = text[begin.start() - 1 : begin.start()] == '"'
@@ -189,12 +194,12 @@ def _prefixed(text: str, lowered: str) -> Iterator[Candidate]:
             value = text[start : match.end()]
             prefix_match = _TOKEN_PREFIX.match(value)
             random_part = value[prefix_match.end() :] if prefix_match else value
-            if is_placeholder(random_part) or len(set(random_part)) < 8:
+            if is_placeholder_token(random_part) or len(set(random_part)) < 8:
                 continue
             yield Candidate(start, match.end(), kind, value, value, 80)
     if "hooks.slack.com" in lowered:
         for match in _SLACK_WEBHOOK.finditer(text):
-            if not is_placeholder(match.group(1)) and len(set(match.group(1))) >= 8:
+            if not is_placeholder_token(match.group(1)) and len(set(match.group(1))) >= 8:
                 yield _c(match, 1, "slack_token", 80)
 
 

@@ -13,6 +13,7 @@ from collections import Counter
 
 __all__ = [
     "is_placeholder",
+    "is_placeholder_token",
     "looks_like_password",
     "looks_random",
     "mask",
@@ -73,6 +74,23 @@ def is_placeholder(value: str) -> bool:
     return bool(_PLACEHOLDER_PARTS.search(stripped))
 
 
+#: Markers of an example in a machine-made token, matched with their case: a random token
+#: of 100 characters holds a case-insensitive "xxx" about once in 300 draws, these about
+#: once in 10,000.
+_TOKEN_PLACEHOLDER_PARTS = re.compile(
+    r"xxxx|XXXX|EXAMPLE|[Ee]xample|[Yy]our|YOUR|[Pp]laceholder|PLACEHOLDER|[Dd]ummy|DUMMY|"
+    r"[Rr]edacted|REDACTED|[Ss]ample|SAMPLE|[Cc]hangeme|CHANGEME|\.\.\.|…|\*\*\*"
+)
+
+
+def is_placeholder_token(value: str) -> bool:
+    """:func:`is_placeholder` for a token-shaped value, whose random characters may spell
+    a short word by chance: the example markers must keep their case."""
+    if len(set(value.lower())) <= 2 or _TEMPLATE.search(value) or _IDENTIFIER.match(value):
+        return True
+    return bool(_TOKEN_PLACEHOLDER_PARTS.search(value))
+
+
 def looks_like_password(value: str, *, strong: bool = False) -> bool:
     """Whether a value assigned to a password key is a plausible password, not prose.
 
@@ -106,7 +124,7 @@ def looks_random(value: str, *, min_length: int = 16, min_entropy: float = 3.0) 
     Keeps ``api_key: production_key_2`` and ``token = session_identifier_2`` out while a
     random 16-character key (about 3.5-4 bits a character) passes.
     """
-    if len(value) < min_length or is_placeholder(value) or _WORDS.match(value):
+    if len(value) < min_length or is_placeholder_token(value) or _WORDS.match(value):
         return False
     if not (_LETTER.search(value) and _DIGIT.search(value)):
         return False

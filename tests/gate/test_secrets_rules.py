@@ -155,6 +155,15 @@ def test_a_password_is_found_with_its_line_and_mask() -> None:
     ]
 
 
+def test_a_random_token_that_spells_a_marker_by_chance_is_still_found() -> None:
+    # One random 88-character key in ~300 holds a case-insensitive "xxx"; only
+    # case-exact markers ("xxxx", "EXAMPLE", "your"...) make a token an example.
+    github = "gh" + "p_" + "Qm7xXx" + _rand(30)
+    azure = _rand(40) + "Xxx" + _rand(42) + "=="
+    findings = _scan_markdown_like(f"token {github}\nAccountName=acme;AccountKey={azure}")
+    assert [f.kind for f in findings] == ["github_token", "azure_connection_string"]
+
+
 def test_a_specific_kind_wins_over_a_generic_assignment() -> None:
     findings = _scan_markdown_like(f"token: {GITHUB}")
     assert [f.kind for f in findings] == ["github_token"]
