@@ -13,8 +13,10 @@ and which lines carry the ``fin-ingestor: allow-secret`` marker.
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
+from collections.abc import Iterator
 from urllib.parse import unquote
 
 __all__ = ["ALLOW_MARKER", "SourceLines", "scan_text"]
@@ -57,41 +59,47 @@ class SourceLines:
     """The fetched body by line: where a value appears and which lines allow secrets."""
 
     def __init__(self, source: str) -> None:
+        self._source = source
         self._lines = source.split("\n")
-        self._decoded: dict[int, str] = {}
-        lowered = source.lower()
+        self._starts: list[int] = [0]  # offset where each line starts
+        position = source.find("\n")
+        while position >= 0:
+            self._starts.append(position + 1)
+            position = source.find("\n", position + 1)
+        # Lines where an entity or a %-escape may spell a value differently, decoded once.
+        self._decoded = {
+            index: _decoded_line(line)
+            for index, line in enumerate(self._lines)
+            if "&" in line or "%" in line
+        }
         self.marked: frozenset[int] = frozenset()
-        if ALLOW_MARKER in lowered:
+        if ALLOW_MARKER in source.lower():  # by line: lower() may change lengths ("İ")
             self.marked = frozenset(
                 number
-                for number, line in enumerate(lowered.split("\n"), start=1)
-                if ALLOW_MARKER in line
+                for number, line in enumerate(self._lines, start=1)
+                if ALLOW_MARKER in line.lower()
             )
-        self._source = source
-
-    def _variants(self, index: int) -> str:
-        cached = self._decoded.get(index)
-        if cached is None:
-            line = self._lines[index]
-            cached = _decode(line)
-            if "%" in cached:
-                cached = cached + "\n" + unquote(cached)
-            self._decoded[index] = cached
-        return cached
 
     def lines_of(self, needle: str) -> list[int]:
         """1-based numbers of the lines holding ``needle`` (raw, entity- or %-decoded)."""
         if not needle:
             return []
-        plain = needle in self._source
-        found: list[int] = []
-        for index, line in enumerate(self._lines):
-            if (plain and needle in line) or (
-                ("&" in line or "%" in line) and needle in self._variants(index)
-            ):
-                found.append(index + 1)
-        return found
+        found = {bisect.bisect_right(self._starts, p) for p in _positions(self._source, needle)}
+        found.update(index + 1 for index, text in self._decoded.items() if needle in text)
+        return sorted(found)
 
     def line_text(self, number: int) -> str:
         """The text of 1-based line ``number`` ("" outside the source)."""
         return self._lines[number - 1] if 1 <= number <= len(self._lines) else ""
+
+
+def _decoded_line(line: str) -> str:
+    decoded = _decode(line)
+    return decoded + "\n" + unquote(decoded) if "%" in decoded else decoded
+
+
+def _positions(text: str, needle: str) -> Iterator[int]:
+    position = text.find(needle)
+    while position >= 0:
+        yield position
+        position = text.find(needle, position + 1)

@@ -13,6 +13,7 @@ proposes spans; where spans overlap the more specific kind wins (``token: ghp_â€
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 from ingestor.gate._secret_patterns import DETECTORS, Candidate
@@ -71,11 +72,15 @@ _ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
 
 def _most_specific(candidates: list[Candidate]) -> list[Candidate]:
     """Candidates that no overlapping, more specific candidate covers, in text order."""
-    kept: list[Candidate] = []
+    kept: list[tuple[int, int, Candidate]] = []  # sorted by start, never overlapping
     for candidate in sorted(candidates, key=lambda c: (-c.priority, c.start, c.end)):
-        if not any(c.start < candidate.end and candidate.start < c.end for c in kept):
-            kept.append(candidate)
-    return sorted(kept, key=lambda c: (c.start, c.end, c.kind))
+        index = bisect.bisect_left(kept, candidate.start, key=lambda entry: entry[0])
+        before = kept[index - 1] if index else None
+        after = kept[index] if index < len(kept) else None
+        if (before and before[1] > candidate.start) or (after and after[0] < candidate.end):
+            continue
+        kept.insert(index, (candidate.start, candidate.end, candidate))
+    return sorted((entry[2] for entry in kept), key=lambda c: (c.start, c.end, c.kind))
 
 
 def _line(candidate: Candidate, source: SourceLines) -> int | None:

@@ -257,6 +257,11 @@ def test_the_same_secret_on_an_unmarked_line_is_still_reported_there() -> None:
     assert [(f.kind, f.line) for f in _scan_markdown_like(source)] == [("github_token", 3)]
 
 
+def test_the_marker_is_found_in_any_case_after_characters_that_lower_to_two() -> None:
+    source = f"İİİ Straße\ntoken {GITHUB}  # FIN-INGESTOR: ALLOW-SECRET\npassword: {PASSWORD}"
+    assert [(f.kind, f.line) for f in _scan_markdown_like(source)] == [("password_assignment", 3)]
+
+
 def test_a_marker_on_another_line_releases_nothing() -> None:
     source = f"# {ALLOW_MARKER}\ntoken {GITHUB}"
     assert [(f.kind, f.line) for f in _scan_markdown_like(source)] == [("github_token", 2)]
