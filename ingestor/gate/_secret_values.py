@@ -12,6 +12,7 @@ import re
 from collections import Counter
 
 __all__ = [
+    "PUBLIC_EXAMPLES",
     "is_placeholder",
     "is_placeholder_token",
     "looks_like_password",
@@ -32,6 +33,16 @@ _PLACEHOLDER_WORDS = frozenset(
         "undefined", "omitted", "see", "same",
     }
 )  # fmt: skip
+#: Credentials printed in public documentation, copied into countless tutorials: RFC 6749's
+#: OAuth access and refresh tokens, Stripe's documentation test keys.
+PUBLIC_EXAMPLES = frozenset(
+    {
+        "2YotnFZFEjr1zCsicMWpAA",
+        "tGzv3JOkF0XG5Qx2TlKWIA",
+        "sk_" + "test_4eC39HqLyjWDarjtT1zdp7dc",
+        "sk_" + "test_BQokikJOvBiI2HlWgH4olfQ2",
+    }
+)
 #: A value *containing* one of these is an example, not a credential.
 _PLACEHOLDER_PARTS = re.compile(
     r"your|example|sample|dummy|placeholder|redacted|changeme|change_me|change-me|"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from ingestor.gate._secret_patterns import DETECTORS, Candidate
 from ingestor.gate._secret_text import ALLOW_MARKER, SourceLines, scan_text
-from ingestor.gate._secret_values import mask
+from ingestor.gate._secret_values import PUBLIC_EXAMPLES, mask
 
 __all__ = ["ALLOW_MARKER", "KINDS", "SecretFinding", "scan_page"]
 
@@ -113,7 +113,12 @@ def scan_page(sent: str, source: str) -> list[SecretFinding]:
     lowered = text.lower()
     if len(lowered) != len(text):  # "İ" lowers to two characters: keep offsets aligned
         lowered = text.translate(_ASCII_LOWER)
-    candidates = [c for detector in DETECTORS for c in detector(text, lowered)]
+    candidates = [
+        c
+        for detector in DETECTORS
+        for c in detector(text, lowered)
+        if c.value not in PUBLIC_EXAMPLES
+    ]
     if not candidates:
         return []
     lines = SourceLines(source)

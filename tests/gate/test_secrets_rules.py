@@ -129,6 +129,9 @@ def test_well_known_public_examples_are_not_reported() -> None:
     # The Azure Storage emulator's documented key (its start identifies it).
     azurite = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq" + _rand(26)
     assert _scan_markdown_like(f"curl -H 'Authorization: Bearer {jwt_io}'") == []
+    # RFC 6749's example tokens and Stripe's documentation test key.
+    assert _scan_markdown_like('"access_token": "2YotnFZFEjr1zCsicMWpAA",') == []
+    assert _scan_markdown_like("stripe.api_key = 'sk_" + "test_4eC39HqLyjWDarjtT1zdp7dc'") == []
     assert _scan_markdown_like(f"AccountName=devstoreaccount1;AccountKey={azurite}==") == []
 
 
