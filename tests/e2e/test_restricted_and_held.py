@@ -25,7 +25,8 @@ from state import Store
 from .conftest import Site, calls
 
 AWS_KEY = "AKIAQ3EGRZ5XJ7LMN2PB"  # made up; not AWS's documented example (a placeholder)
-KEY_BODY = "MIIEowIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM2Ec8kZx1Qe9pW0nR4vY7sLq2dHbT"
+#: A key body as long as a real one (the detector ignores short "format description" blocks).
+KEY_BODY = "MIIEowIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM2Ec8kZx1Qe9pW0nR4vY7sLq2dHbT\n" * 3
 #: How reports show it: the kind, the line in the source and the value masked. The detector
 #: decides how many leading characters it keeps; never the whole value.
 AWS_SHOWN = re.compile(r"secret: aws_access_key_id line (\d+) AKIA[0-9A-Z]{0,8}…")
