@@ -89,7 +89,7 @@ def test_a_second_signal_exits_at_once_and_the_rerun_converges(
     with EmulatorServer(EmulatorSettings(latency_ms=1000, db_path=intercom_db)) as server:
         deployment = make_deployment(server)
         for i in range(20):
-            deployment.write("docs", f"a{i:02}.md", f"# A {i}\n")
+            deployment.write("docs", f"a{i:02}.md", f"# A {i}\n\nText {i}.\n")
         deployment.write_config(
             [deployment.connector("docs")],
             daemon={"schedule": {"every": "1h"}, "run_on_start": True, "grace_period": "60s"},
@@ -118,7 +118,7 @@ def test_grace_period_over_exits_zero_and_records_the_run_interrupted(
     with EmulatorServer(EmulatorSettings(latency_ms=1500)) as server:
         deployment = make_deployment(server)
         for i in range(10):
-            deployment.write("docs", f"a{i}.md", f"# A {i}\n")
+            deployment.write("docs", f"a{i}.md", f"# A {i}\n\nText {i}.\n")
         deployment.write_config(
             [deployment.connector("docs")],
             daemon={"schedule": {"every": "1h"}, "run_on_start": True, "grace_period": "0.2s"},
@@ -158,7 +158,7 @@ def test_sighup_with_a_broken_config_keeps_the_old_schedule(
     deployment.write("docs", "a.md", "# A\n\nv2 after the broken reload\n")
     wait_for(lambda: "v2" in deployment.intercom_pages()["a.md"]["html"], what="old schedule")
 
-    deployment.write("faq", "q.md", "# Q\n")
+    deployment.write("faq", "q.md", "# Q\n\nAnswer.\n")
     deployment.write_config(
         [deployment.connector("docs"), deployment.connector("faq")],
         daemon={"schedule": {"every": "1s"}, "run_on_start": True},
@@ -175,7 +175,7 @@ def test_metrics_parse_and_match_what_the_emulator_saw(
     from prometheus_client.parser import text_string_to_metric_families
 
     for i in range(5):
-        deployment.write("docs", f"p{i}.md", f"# P{i}\n")
+        deployment.write("docs", f"p{i}.md", f"# P{i}\n\nText {i}.\n")
     deployment.write_config(
         [deployment.connector("docs")],
         daemon={"listen": "127.0.0.1:0", "schedule": {"every": "1h"}, "run_on_start": True},
@@ -232,7 +232,7 @@ def test_two_connectors_share_a_low_rate_limit_with_few_429s(
         deployment = make_deployment(server)
         for name in ("alpha", "beta"):
             for i in range(45):
-                deployment.write(name, f"{name}-{i:02}.md", f"# {name} {i}\n")
+                deployment.write(name, f"{name}-{i:02}.md", f"# {name} {i}\n\nText {i}.\n")
         deployment.write_config(
             [deployment.connector("alpha"), deployment.connector("beta")],
             daemon={"schedule": {"every": "1h"}, "run_on_start": True, "max_parallel": 2},
@@ -260,7 +260,7 @@ def test_auth_failure_pauses_writes_until_a_reload_fixes_the_token(
     with EmulatorServer(EmulatorSettings(tokens=frozenset({good}))) as server:
         deployment = make_deployment(server)
         deployment.env = {"TEST_INTERCOM_TOKEN": bad, "NEW_INTERCOM_TOKEN": good}
-        deployment.write("docs", "a.md", "# A\n")
+        deployment.write("docs", "a.md", "# A\n\nText.\n")
         daemon_settings = {"listen": "127.0.0.1:0", "schedule": {"every": "1s"}}
         deployment.write_config(
             [deployment.connector("docs", run_on_start=True)], daemon=daemon_settings
@@ -289,8 +289,8 @@ def test_auth_failure_pauses_writes_until_a_reload_fixes_the_token(
 def test_a_failing_connector_backs_off_without_stopping_the_others(
     deployment: Deployment, start_daemon: StartDaemon
 ) -> None:
-    deployment.write("good", "a.md", "# A\n")
-    deployment.write("flaky", "b.md", "# B\n")
+    deployment.write("good", "a.md", "# A\n\nText.\n")
+    deployment.write("flaky", "b.md", "# B\n\nText.\n")
     deployment.write_config(
         [deployment.connector("good"), deployment.connector("flaky")],
         daemon={

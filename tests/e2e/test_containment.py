@@ -34,7 +34,7 @@ def hostile_share(site: Site, outside: Path) -> Iterator[Site]:
     """Good pages, an inside link, and every way out of the share we know of."""
     site.write("guide/intro.md", "# Intro\n\nWelcome.\n")
     site.write("guide/setup.md", "# Setup\n\nSteps.\n")
-    site.write("notes.txt", "Plain notes\n")
+    site.write("notes.txt", "Plain notes\n\nWith a second line.\n")
     root = site.root
     (root / "alias.md").symlink_to("guide/intro.md")
     (root / "users.txt").symlink_to("/etc/passwd")
@@ -92,8 +92,8 @@ def test_the_cli_names_each_skipped_link(hostile_share: Site) -> None:
 
 
 def test_a_published_page_replaced_by_a_link_out_is_taken_down(site: Site, outside: Path) -> None:
-    site.write("guide/intro.md", "# Intro\n")
-    site.write("faq.md", "# FAQ\n")
+    site.write("guide/intro.md", "# Intro\n\nWelcome.\n")
+    site.write("faq.md", "# FAQ\n\nAnswers.\n")
     run(site)
     assert set(site.intercom_pages()) == {"guide/intro.md", "faq.md"}
     (site.root / "faq.md").unlink()
@@ -129,10 +129,10 @@ def test_file_swapped_for_a_link_between_listing_and_fetch_is_taken_down(
     if not follow:
         with site.config_path.open("a") as config:
             config.write("    follow_symlinks: false\n")
-    site.write("faq.md", "# FAQ\n")
-    site.write("keep.md", "# Keep\n")
+    site.write("faq.md", "# FAQ\n\nAnswers.\n")
+    site.write("keep.md", "# Keep\n\nKept.\n")
     run(site)
-    site.write("faq.md", "# FAQ, edited\n")  # so that the next run fetches it
+    site.write("faq.md", "# FAQ, edited\n\nAnswers.\n")  # so that the next run fetches it
     report = run(
         site, SwapAfterListing(lambda: swap_for_link(site.root / "faq.md", outside / "secret.md"))
     )
@@ -149,10 +149,10 @@ def test_file_swapped_for_a_link_between_listing_and_fetch_is_taken_down(
 def test_folder_swapped_for_a_link_between_listing_and_fetch_is_taken_down(
     site: Site, outside: Path
 ) -> None:
-    site.write("guide/inner.md", "# Inner, the share's\n")
-    site.write("keep.md", "# Keep\n")
+    site.write("guide/inner.md", "# Inner, the share's\n\nInside.\n")
+    site.write("keep.md", "# Keep\n\nKept.\n")
     run(site)
-    site.write("guide/inner.md", "# Inner, edited\n")
+    site.write("guide/inner.md", "# Inner, edited\n\nInside.\n")
 
     def swap() -> None:
         (site.root / "guide").rename(site.root / "guide-moved")

@@ -70,7 +70,7 @@ def test_second_process_on_same_state_fails_clearly(
     with EmulatorServer(EmulatorSettings(rate_limit=40, window_seconds=1)) as server:
         site = make_site(server)
         for i in range(200):
-            site.write(f"kb/{i}.md", f"# {i}\n")
+            site.write(f"kb/{i}.md", f"# {i}\n\nText {i}.\n")
         first = start_sync(site)
         try:
             wait_for(lambda: calls(server.stats(), "createExternalPage") >= 2)

@@ -63,7 +63,7 @@ def test_links_point_at_target_urls_and_broken_ones_are_reported(site: Site) -> 
 
     # The missing page appears: the unchanged page linking to it is fetched again, and its
     # link is sent as a link once more.
-    site.write("guide/old-page.md", "# Old page\n")
+    site.write("guide/old-page.md", "# Old page\n\nStill here.\n")
     assert site.cli("sync", "--no-progress").returncode == 0
     fixed = site.intercom_pages()["guide/intro.md"]["html"]
     assert 'href="https://help.example.com/guide/old-page"' in fixed
