@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +21,14 @@ from ingestor.report import SyncObserver, SyncReport
 from ingestor.sync import PagePolicy, SyncEngine, SyncOptions
 from state import Store
 
-__all__ = ["build_client", "build_connector", "page_policy", "select_connectors", "sync_connectors"]
+__all__ = [
+    "build_client",
+    "build_connector",
+    "page_policy",
+    "reading_store",
+    "select_connectors",
+    "sync_connectors",
+]
 
 log = logging.getLogger("ingestor")
 
@@ -74,6 +84,24 @@ def select_connectors(config: Config, names: Sequence[str] | None) -> list[Conne
     return [config.connector(name) for name in names]
 
 
+@contextlib.contextmanager
+def reading_store(path: Path) -> Iterator[Store]:
+    """The state database opened read-only (no lock: a daemon may hold it), for a plan.
+
+    Before the first sync there is no database: the plan then reads an empty one made in a
+    temporary folder, so planning never creates or changes the real state.
+    """
+    if Path(path).expanduser().exists():
+        with Store.open(path, read_only=True) as store:
+            yield store
+        return
+    with (
+        tempfile.TemporaryDirectory(prefix="fin-ingestor-plan-") as folder,
+        Store.open(Path(folder) / "state.db") as empty,
+    ):
+        yield empty
+
+
 def sync_connectors(
     config: Config,
     *,
@@ -82,16 +110,19 @@ def sync_connectors(
     observer: SyncObserver | None = None,
     stop_event: threading.Event | None = None,
     transport: httpx.BaseTransport | None = None,
+    store: Store | None = None,
 ) -> list[SyncReport]:
     """Sync the selected connectors one after another with one client and one state store.
 
     A connector whose listing fails is reported and the next one still runs; an Intercom
     authentication failure or outage stops every connector (they share the workspace).
+    ``store``: an open store to use (a plan passes a read-only one); by default the config's
+    state database is opened (and locked) for the run.
     """
     selected = select_connectors(config, names)
     reports: list[SyncReport] = []
     with (
-        Store.open(config.state.path) as store,
+        Store.open(config.state.path) if store is None else contextlib.nullcontext(store) as store,
         build_client(config, transport=transport) as client,
     ):
         engine = SyncEngine(client, store, observer=observer, stop_event=stop_event)
