@@ -103,7 +103,11 @@ class ControlServer:
                 "commands there"
             )
         os.unlink(self.path)  # we hold the state lock: no live daemon owns it
-        log.info("removed the stale control socket %s", self.path)
+        log.info(
+            "removed the stale control socket %s (left by a daemon that did not stop cleanly)",
+            self.path,
+            extra={"event": "control_stale_removed", "path": str(self.path)},
+        )
 
     def _accept_loop(self) -> None:
         assert self._sock is not None
