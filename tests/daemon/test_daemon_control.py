@@ -4,15 +4,24 @@ real sockets, real folders."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from ingestor.control_protocol import socket_path
-from ingestor.emulator import EmulatorServer
+from ingestor.emulator import EmulatorServer, EmulatorSettings
 from state import Store
 
-from .conftest import DaemonProcess, Deployment, write_calls
+from .conftest import DaemonProcess, Deployment, wait_for, write_calls
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -218,3 +227,91 @@ def test_a_held_state_without_a_daemon_socket_is_exit_4(
     message = " ".join(result.stderr.split())
     assert f"in use by process {daemon.pid}" in message
     assert "No daemon answers on its control socket" in message
+
+
+_CLIENT = """
+import socket, sys
+conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+try:
+    conn.connect(sys.argv[1])
+except PermissionError:
+    print("EACCES")
+    sys.exit(0)
+print(conn.makefile(encoding="utf-8").readline().strip())  # refused peers are told at once
+"""
+
+
+_SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="switching to another uid needs root")
+@pytest.mark.skipif(not Path(_SYSTEM_PYTHON).exists(), reason="no system python3 for the client")
+def test_the_socket_refuses_another_uid(
+    emulator: EmulatorServer, start_daemon: StartDaemon
+) -> None:
+    # A folder every user may traverse, so that only the socket itself keeps others out.
+    root = Path(tempfile.mkdtemp(prefix="fin-control-"))
+    try:
+        root.chmod(0o755)
+        deployment = Deployment(root, emulator)
+        deployment.write("docs", "p0.md", "# Page 0\n\nText.\n")
+        deployment.write_config([deployment.connector("docs")], daemon=IDLE)
+        daemon = _started(deployment, start_daemon)
+        sock = socket_path(deployment.state)
+        deployment.state.parent.chmod(0o755)
+        assert stat.S_IMODE(sock.stat().st_mode) == 0o600
+
+        def as_nobody() -> str:
+            command = ["setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups"]
+            # The system's Python: the test's own may live where nobody cannot read.
+            command += [_SYSTEM_PYTHON, "-c", _CLIENT, str(sock)]
+            done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+            assert done.returncode == 0, done.stderr
+            return done.stdout.strip()
+
+        assert as_nobody() == "EACCES"  # the file mode: connect() is refused
+        sock.chmod(0o666)  # loosened by mistake: the peer's uid is still checked
+        answer = json.loads(as_nobody())
+        assert answer["event"] == "error" and answer["exit_code"] == 4
+        assert "may not control this daemon" in answer["message"]
+        assert daemon.matching(event="control_refused")
+        assert emulator.pages() == []  # nothing ran
+        assert deployment.cli("sync", "--no-progress").returncode == 0  # root may
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_ctrl_c_stops_the_run_the_daemon_does_for_the_cli(
+    make_deployment: Callable[[EmulatorServer], Deployment],
+    start_emulator: Callable[[EmulatorSettings], EmulatorServer],
+    start_daemon: StartDaemon,
+) -> None:
+    # 20 calls per second: 60 pages take seconds, so Ctrl-C lands mid-run.
+    server = start_emulator(EmulatorSettings(rate_limit=20, window_seconds=1, latency_ms=50))
+    deployment = make_deployment(server)
+    for i in range(60):
+        deployment.write("docs", f"a{i:03}.md", f"# Article {i}\n\nText {i}.\n")
+    deployment.write_config([deployment.connector("docs")], daemon=IDLE)
+    daemon = _started(deployment, start_daemon)
+    env = {**os.environ, **deployment.env, "COLUMNS": "200"}
+    config = deployment.config_path
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "ingestor", "sync", "--no-progress", "-c", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        wait_for(lambda: server.stats()["by_operation"]["createExternalPage"] >= 5)
+        cli.send_signal(signal.SIGINT)
+        out, err = cli.communicate(timeout=60)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+    assert cli.returncode == 130, out + err
+    assert "the daemon stops this run" in err
+    assert "interrupted" in out  # the interrupted run's summary still arrived
+    assert _runs(deployment, "docs") == ["interrupted"]
+    assert 0 < len(deployment.intercom_pages()) < 60
+    assert daemon.proc.poll() is None  # the daemon goes on
