@@ -108,7 +108,7 @@ def _follow(
     cancelled = False
     while True:
         try:
-            message = reader.read()
+            done = _next(reader, conn, path, reports, observer, notice)
         except KeyboardInterrupt:
             if cancelled:
                 raise
@@ -116,21 +116,34 @@ def _follow(
             notice("interrupted: the daemon stops this run (Ctrl-C again to stop waiting)")
             _half_close(conn)
             continue
-        except TimeoutError as exc:
-            raise StateError(
-                f"the daemon did not answer on {path} within {_ANSWER_TIMEOUT:.0f}s"
-            ) from exc
-        except (OSError, ValueError) as exc:
-            raise StateError(f"the daemon's control socket {path} failed: {exc}") from exc
-        if message is None:
-            raise StateError(
-                f"the daemon closed its control socket {path} before the sync ended (did it "
-                "stop?); its log and `ingestor status` tell what the run did"
-            )
-        conn.settimeout(None)  # it answered: runs may be quiet for long (big pages, waits)
-        done = _handle(message, reports, observer, notice)
         if done is not None:
             return done
+
+
+def _next(
+    reader: LineReader,
+    conn: socket.socket,
+    path: Path,
+    reports: list[SyncReport],
+    observer: SyncObserver,
+    notice: Callable[[str], None],
+) -> DaemonSync | None:
+    """Read and apply one event; the final answer when it ends the exchange."""
+    try:
+        message = reader.read()
+    except TimeoutError as exc:
+        raise StateError(
+            f"the daemon did not answer on {path} within {_ANSWER_TIMEOUT:.0f}s"
+        ) from exc
+    except (OSError, ValueError) as exc:
+        raise StateError(f"the daemon's control socket {path} failed: {exc}") from exc
+    if message is None:
+        raise StateError(
+            f"the daemon closed its control socket {path} before the sync ended (did it "
+            "stop?); its log and `ingestor status` tell what the run did"
+        )
+    conn.settimeout(None)  # it answered: runs may be quiet for long (big pages, waits)
+    return _handle(message, reports, observer, notice)
 
 
 def _handle(

@@ -97,6 +97,8 @@ class SyncSession:
             except _Refused as refused:
                 message = str(refused)
                 self._send({"event": "error", "message": message, "exit_code": refused.exit_code})
+            finally:
+                self._gone = True  # answered: the client's closing cancels nothing now
 
     def _watch(self, reader: LineReader) -> None:
         """The client closing its side (Ctrl-C) cancels; anything it sends is ignored."""
@@ -108,7 +110,8 @@ class SyncSession:
                 continue
             except (OSError, ValueError):
                 break
-        self.cancel("the client stopped waiting (Ctrl-C)")
+        if not self._gone:
+            self.cancel("the client stopped waiting (Ctrl-C)")
 
     def cancel(self, why: str) -> None:
         with self._state_lock:
@@ -233,6 +236,8 @@ class SyncSession:
             run = RequestedRun(options=options, observer=self, started=self._started)
             report = self._jobs.run_claimed(config, settings, run)
         finally:
+            with self._state_lock:
+                self._current = None  # a later cancel has no run of this one to stop
             claim.release()
         if report is None:
             raise _Refused(f"the run of {name} crashed; the daemon's log has the details", _PARTIAL)

@@ -315,3 +315,29 @@ def test_ctrl_c_stops_the_run_the_daemon_does_for_the_cli(
     assert _runs(deployment, "docs") == ["interrupted"]
     assert 0 < len(deployment.intercom_pages()) < 60
     assert daemon.proc.poll() is None  # the daemon goes on
+
+
+def test_a_sync_requested_during_a_scheduled_run_waits_for_it_and_says_so(
+    make_deployment: Callable[[EmulatorServer], Deployment],
+    start_emulator: Callable[[EmulatorSettings], EmulatorServer],
+    start_daemon: StartDaemon,
+) -> None:
+    # 10 calls per second: the scheduled run of 80 pages lasts seconds after the CLI starts.
+    server = start_emulator(EmulatorSettings(rate_limit=10, window_seconds=1, latency_ms=50))
+    deployment = make_deployment(server)
+    for i in range(80):
+        deployment.write("docs", f"a{i:03}.md", f"# Article {i}\n\nText {i}.\n")
+    deployment.write_config(
+        [deployment.connector("docs")], daemon={"schedule": {"every": "24h"}, "run_on_start": True}
+    )
+    _started(deployment, start_daemon)
+    wait_for(lambda: server.stats()["by_operation"]["createExternalPage"] >= 3)
+
+    result = deployment.cli("sync", "--no-progress", timeout=90)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "a run of docs is in progress in the daemon" in " ".join(result.stderr.split())
+    # It ran after the scheduled run, not beside it: everything was already there.
+    assert "docs: 80 pages listed, 0 to fetch, 80 unchanged" in result.stderr
+    assert _runs(deployment, "docs") == ["ok", "ok"]
+    assert len(deployment.intercom_pages()) == 80
