@@ -352,7 +352,8 @@ def plan(
     """
     from ingestor.config import load_config
     from ingestor.plan import print_plan, would_change
-    from ingestor.runner import reading_store, sync_connectors
+    from ingestor.plan_state import reading_store
+    from ingestor.runner import sync_connectors
     from ingestor.sync import SyncOptions
 
     loaded = _guarded(lambda: load_config(config))

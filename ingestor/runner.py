@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import tempfile
 import threading
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -25,7 +23,6 @@ __all__ = [
     "build_client",
     "build_connector",
     "page_policy",
-    "reading_store",
     "select_connectors",
     "sync_connectors",
 ]
@@ -82,24 +79,6 @@ def select_connectors(config: Config, names: Sequence[str] | None) -> list[Conne
     if not names:
         return [c for c in config.connectors if c.enabled]
     return [config.connector(name) for name in names]
-
-
-@contextlib.contextmanager
-def reading_store(path: Path) -> Iterator[Store]:
-    """The state database opened read-only (no lock: a daemon may hold it), for a plan.
-
-    Before the first sync there is no database: the plan then reads an empty one made in a
-    temporary folder, so planning never creates or changes the real state.
-    """
-    if Path(path).expanduser().exists():
-        with Store.open(path, read_only=True) as store:
-            yield store
-        return
-    with (
-        tempfile.TemporaryDirectory(prefix="fin-ingestor-plan-") as folder,
-        Store.open(Path(folder) / "state.db") as empty,
-    ):
-        yield empty
 
 
 def sync_connectors(

@@ -172,16 +172,6 @@ def test_plan_status_and_preview_read_the_state_while_the_daemon_runs(
     assert (out / "index.html").is_file()
 
 
-def test_a_plan_before_any_sync_creates_no_state(deployment: Deployment) -> None:
-    deployment.write("docs", "p0.md", "# Page 0\n\nText.\n")
-    deployment.write_config([deployment.connector("docs")])
-
-    plan = deployment.cli("plan")
-
-    assert plan.returncode == 5, plan.stdout + plan.stderr
-    assert not deployment.state.exists()
-
-
 def test_a_stale_socket_after_kill_9_does_not_block_the_restart(
     deployment: Deployment, start_daemon: StartDaemon
 ) -> None:
