@@ -204,6 +204,13 @@ class ConnectorSettings(BaseModel):
         description="URL of the Content Import Source in Intercom (the root of this source).",
     )
     enabled: bool = Field(default=True, description="Skip this connector when false.")
+    renamed_from: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        description="The connector's previous name: its Content Import Source, pages and "
+        "history in the state database move to the new name on the next sync, so renaming "
+        "re-sends nothing. Remove it once that sync ran.",
+    )
     ai_agent_availability: bool | None = Field(
         default=None, description="Overrides defaults.ai_agent_availability for this connector."
     )
@@ -230,6 +237,20 @@ class ConnectorSettings(BaseModel):
         description="Sync once as soon as the daemon starts (then on schedule). "
         "Default: daemon.run_on_start.",
     )
+
+    def local_source(self) -> Path | None:
+        """The folder or file the source is read from, for kinds that read local files
+        (``validate`` warns when two connectors read the same files); None for servers."""
+        return None
+
+    def source_problems(self) -> list[str]:
+        """Why the source cannot be read right now (a mount not there yet), one line each.
+
+        Not a config error: the source may appear later, and until then only this connector's
+        runs fail (nothing is deleted). ``ingestor validate`` shows these as warnings (errors
+        with ``--strict``). Kinds with a local source override it; it must not do network I/O.
+        """
+        return []
 
 
 SettingsT = TypeVar("SettingsT", bound=ConnectorSettings)

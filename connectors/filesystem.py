@@ -187,11 +187,17 @@ class FilesystemSettings(ConnectorSettings):
     def _root_is_a_directory(cls, value: Path, info: ValidationInfo) -> Path:
         path = resolve_config_path(value, info)
         check_root(str(path))
-        if not path.exists():
-            raise ValueError(f"directory does not exist: {path}")
-        if not path.is_dir():
+        if path.exists() and not path.is_dir():
             raise ValueError(f"not a directory: {path}")
-        return path
+        return path  # a missing root is a run failure, not a config error (a late mount)
+
+    def local_source(self) -> Path | None:
+        return self.root
+
+    def source_problems(self) -> list[str]:
+        if not self.root.is_dir():
+            return [f"root: directory does not exist (yet?): {self.root}"]
+        return []
 
     @field_validator("include", "exclude", mode="after")
     @classmethod

@@ -181,15 +181,38 @@ def _root(
 
 
 @app.command()
-def validate(config: ConfigOption) -> None:
-    """Check a config file: every error at once, with file, line and key."""
+def validate(
+    config: ConfigOption,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Warnings (a missing root, overlaps...) are errors."),
+    ] = False,
+) -> None:
+    """Check a config file: every error at once, with file, line and key.
+
+    Warnings (errors with --strict): a source unavailable right now (a share not mounted yet:
+    at run time only that connector's runs fail, and they recover when it appears), two
+    connectors reading the same files, a source url that is not on a public domain name.
+    """
     from ingestor.config import load_config
+    from ingestor.config._warnings import config_warnings
     from state import location_problem
 
     loaded = _guarded(lambda: load_config(config))
     problem = location_problem(loaded.state.path)
     if problem is not None:
         _fail(ConfigError([ConfigIssue("state.path", problem, file=str(config))]))
+    warnings = [
+        ConfigIssue(
+            f"connectors[{index}].{text.split(':', 1)[0]}", text.split(": ", 1)[1], file=str(config)
+        )
+        for index, settings in enumerate(loaded.connectors)
+        for text in settings.source_problems()
+    ] + config_warnings(loaded, str(config))
+    if warnings and strict:
+        _fail(ConfigError(warnings))
+    for issue in warnings:
+        stderr.print(f"[yellow]warning:[/yellow] {issue}", highlight=False, soft_wrap=True)
     stdout.print(f"{config}: valid, {len(loaded.connectors)} connector(s)", highlight=False)
     stdout.print(f"  state: {loaded.state.path}", highlight=False)
     for c in loaded.connectors:
@@ -295,6 +318,73 @@ def daemon(
     loaded = _guarded(lambda: load_config(config))
     choice = LogChoice(level=log_level.upper() if log_level else None, format=log_format)
     raise typer.Exit(_guarded(lambda: run_daemon(config, loaded, choice)))
+
+
+@app.command()
+def doctor(config: ConfigOption) -> None:
+    """Check Intercom (token, reachability, rate limit, clock), the state and every source.
+
+    Writes nothing. Exit 0 when every check passes or only warns, 1 when one fails.
+    """
+    from ingestor.config import load_config
+    from ingestor.console import print_checks
+    from ingestor.doctor import run_checks
+
+    loaded = _guarded(lambda: load_config(config))
+    checks = _guarded(lambda: run_checks(loaded))
+    print_checks(stdout, checks)
+    if any(check.verdict == "failed" for check in checks):
+        raise typer.Exit(ExitCode.PARTIAL)
+
+
+@app.command()
+def prune(
+    config: ConfigOption,
+    connector: Annotated[
+        str, typer.Option("--connector", help="The removed connector whose pages go.")
+    ],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    delete_source: Annotated[
+        bool, typer.Option("--delete-source", help="Also delete its Content Import Source.")
+    ] = False,
+) -> None:
+    """Delete a removed connector's pages from Intercom and forget it in the state.
+
+    The connector must be gone from the config. You are asked to type its name unless --yes.
+    """
+    from ingestor.config import load_config
+    from ingestor.prune import check_prunable, prune_connector
+    from ingestor.runner import build_client
+    from state import Store
+
+    loaded = _guarded(lambda: load_config(config))
+    with _guarded(lambda: Store.open(loaded.state.path)) as store:
+        pages = _guarded(lambda: check_prunable(loaded, store, connector))
+        stdout.print(
+            f"prune: {pages} page(s) of the removed connector {connector!r} will be deleted "
+            "from Intercom" + (", then its Content Import Source" if delete_source else ""),
+            highlight=False,
+        )
+        if not yes:
+            if not sys.stdin.isatty():
+                stderr.print("[red]error:[/red] not a terminal: confirm with --yes")
+                raise typer.Exit(ExitCode.CONFIG)
+            if typer.prompt("type the connector's name to confirm") != connector:
+                stderr.print("not confirmed; nothing deleted")
+                raise typer.Exit(ExitCode.CONFIG)
+        with build_client(loaded) as client:
+            result = _guarded(
+                lambda: prune_connector(client, store, connector, delete_source=delete_source)
+            )
+    stdout.print(f"prune: {result.deleted} page(s) deleted", highlight=False)
+    if not result.complete:
+        stderr.print(
+            f"{len(result.failed)} page(s) could not be deleted and stay in the state "
+            f"(first: {result.failed[0]}); run prune again",
+            highlight=False,
+        )
+        raise typer.Exit(ExitCode.PARTIAL)
+    stdout.print(f"prune: connector {connector!r} forgotten", highlight=False)
 
 
 @app.command()

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Sequence
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -21,6 +22,9 @@ from rich.progress import (
 from rich.table import Table
 
 from ingestor.report import Outcome, PageEvent, SyncReport
+
+if TYPE_CHECKING:
+    from ingestor.doctor import Check
 
 __all__ = ["LogProgress", "RichProgress", "print_changes", "print_summary"]
 
@@ -182,3 +186,22 @@ def print_changes(console: Console, reports: Sequence[SyncReport]) -> None:
 
 def _dry(reports: Sequence[SyncReport]) -> bool:
     return bool(reports) and all(r.dry_run for r in reports)
+
+
+_VERDICT_STYLES = {"ok": "[green]ok[/green]", "warning": "[yellow]warning[/yellow]"}
+
+
+def print_checks(console: Console, checks: Sequence[Check]) -> None:
+    """``ingestor doctor``'s table: each check, its verdict, what it saw and the fix."""
+    table = Table(show_lines=False)
+    for column in ("check", "verdict", "detail"):
+        table.add_column(column, overflow="fold")
+    for check in checks:
+        verdict = _VERDICT_STYLES.get(check.verdict, "[red]failed[/red]")
+        detail = escape(check.detail) + (
+            f"\n[dim]fix: {escape(check.hint)}[/dim]"
+            if check.hint and check.verdict != "ok"
+            else ""
+        )
+        table.add_row(escape(check.name), verdict, detail)
+    console.print(table)

@@ -20,6 +20,7 @@ from ingestor.sync import PagePolicy, SyncEngine, SyncOptions
 from state import Store
 
 __all__ = [
+    "adopt_renamed",
     "build_client",
     "build_connector",
     "page_policy",
@@ -74,6 +75,17 @@ def build_connector(settings: ConnectorSettings) -> Connector[Any]:
     return cls(settings)
 
 
+def adopt_renamed(store: Store, settings: ConnectorSettings) -> None:
+    """Move a renamed connector's state (``renamed_from``) to its new name, once."""
+    old = settings.renamed_from
+    if old is not None and store.rename_connector(old, settings.name):
+        log.info(
+            "connector %s: took over the source, pages and runs of %s (renamed_from)",
+            settings.name,
+            old,
+        )
+
+
 def select_connectors(config: Config, names: Sequence[str] | None) -> list[ConnectorSettings]:
     """The enabled connectors, or exactly the named ones (enabled or not) in config order."""
     if not names:
@@ -108,6 +120,8 @@ def sync_connectors(
         for settings in selected:
             if engine.stop_event.is_set():
                 break
+            if not (options and options.dry_run):
+                adopt_renamed(store, settings)
             with build_connector(settings) as connector:
                 report = engine.sync(connector, page_policy(config, settings), options)
             reports.append(report)

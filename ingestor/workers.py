@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
@@ -27,6 +28,7 @@ log = logging.getLogger("ingestor.sync")
 
 #: Below this many pages to convert, a process pool is not worth its start-up time.
 POOL_THRESHOLD = 64
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 class ConversionPool:
@@ -38,12 +40,16 @@ class ConversionPool:
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         if self.workers > 1 and expected_pages >= POOL_THRESHOLD:
-            # spawn, not fork: the engine is multi-threaded and forking threads is unsafe.
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_ignore_interrupts,
-            )
+            try:
+                # spawn, not fork: the engine is multi-threaded and forking threads is unsafe.
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_worker_setup,
+                    initargs=(os.getpid(),),
+                )
+            except (OSError, ImportError) as exc:  # no /dev/shm for its locks, no _multiprocessing
+                log.warning("conversion workers cannot start (%s); converting in-process", exc)
 
     @property
     def parallel(self) -> bool:
@@ -55,7 +61,7 @@ class ConversionPool:
             return convert_document(document)
         try:
             return executor.submit(convert_document, document).result()
-        except BrokenProcessPool as exc:
+        except (BrokenProcessPool, OSError) as exc:
             # A worker died (OOM killer, a main module spawn cannot re-import...): finish
             # the run in this process rather than failing every remaining page.
             with self._lock:
@@ -82,9 +88,31 @@ class ConversionPool:
         self.close()
 
 
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the parent, which stops taking pages and drains them."""
+def _worker_setup(parent: int) -> None:
+    """In each worker: leave Ctrl-C to the parent (it stops taking pages and drains them),
+    and never outlive it, however it ends (a SIGKILL gives it no chance to clean up)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if not _die_with_parent():
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the kernel was told to watch it
+        os._exit(1)
+
+
+def _die_with_parent() -> bool:
+    """Ask Linux to SIGKILL this process when its parent dies (prctl PR_SET_PDEATHSIG)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)) == 0
+    except (OSError, AttributeError):  # not Linux
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    """Elsewhere: poll for the parent, and leave once it is gone."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def release_memory() -> None:

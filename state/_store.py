@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from ingestor.errors import StateError
+from state._admin import StoreAdmin
 from state._engine import create_state_engine, driver_reason
 from state._lock import StateLock
 from state._migrations import SCHEMA_VERSION, migrate, read_version
@@ -75,7 +76,7 @@ def _open_error(path: Path, exc: BaseException) -> BaseException:
     return exc
 
 
-class Store(StoreQueries):
+class Store(StoreQueries, StoreAdmin):
     """The state database. Open with :meth:`open`; safe to share between threads."""
 
     def __init__(

@@ -11,11 +11,10 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from connectors.confluence._http import BadRequest, ConfluenceHttp, JsonObject, Params
+from connectors.confluence._restrictions import FACTS_EXPAND
 from ingestor.errors import ConnectorError
 
 __all__ = ["CloudApi", "ConfluenceApi", "DataCenterApi", "PageBody", "PageRef"]
@@ -51,6 +50,10 @@ class PageBody:
 
     ref: PageRef
     html: str
+    #: The page as a v1 content object expanded with ``FACTS_EXPAND`` (Data Center), or None.
+    details: JsonObject | None = None
+    #: The page's parent of any type (page, folder, whiteboard...), when the API says (v2).
+    container_id: str | None = None
 
 
 def _version(obj: JsonObject, where: str) -> int:
@@ -143,16 +146,6 @@ class ConfluenceApi(ABC):
             if obj.get("type", "page") == "page":
                 yield v1_page_ref(obj, "CQL search")
 
-    def server_time(self) -> datetime | None:
-        """The server's clock from a ``Date`` header, or None when it sends none."""
-        date = self.http.response_date("/rest/api/space")
-        if not date:
-            return None
-        try:
-            return parsedate_to_datetime(date)
-        except (TypeError, ValueError, IndexError):
-            return None
-
 
 class CloudApi(ConfluenceApi):
     """Confluence Cloud: REST v2 under ``/wiki/api/v2`` with cursor pagination."""
@@ -181,7 +174,9 @@ class CloudApi(ConfluenceApi):
     def page(self, page_id: str) -> PageBody:
         obj = self.http.get(f"/api/v2/pages/{page_id}", {"body-format": self.body_format})
         ref = v2_page_ref(obj, f"page {page_id}", None)
-        return PageBody(ref, _body_value(obj, self.body_format, page_id))
+        parent = obj.get("parentId")
+        body = _body_value(obj, self.body_format, page_id)
+        return PageBody(ref, body, container_id=str(parent) if parent else None)
 
 
 class DataCenterApi(ConfluenceApi):
@@ -226,10 +221,11 @@ class DataCenterApi(ConfluenceApi):
                 log.debug("%s: status 'archived' not supported by this server", where)
 
     def page(self, page_id: str) -> PageBody:
-        expand = f"body.{self.body_format},version,space,ancestors"
+        # the facts and restrictions come with the body: no extra call per page
+        expand = f"body.{self.body_format},version,{FACTS_EXPAND}"
         obj = self.http.get(f"/rest/api/content/{page_id}", {"expand": expand})
         ref = v1_page_ref(obj, f"page {page_id}")
-        return PageBody(ref, _body_value(obj, self.body_format, page_id))
+        return PageBody(ref, _body_value(obj, self.body_format, page_id), details=obj)
 
 
 def _all_found(keys: Sequence[str], found: dict[str, str]) -> dict[str, str]:

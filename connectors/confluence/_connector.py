@@ -9,14 +9,20 @@ have another status and are never listed), paginated to the end. The scope rules
 subtrees (both through each page's ancestors: REST v1 gives them, on Cloud they follow the v2
 ``parentId`` chain), and labels come from one CQL search per label list.
 
-Incremental (``Incremental``): a cursor is the server's clock (``Date`` header) at the start of
-a run. The next run asks CQL for pages modified since the cursor minus ``overlap``, written in
-``cql_timezone`` (CQL reads dates in the API user's time zone), and lists the spaces' trashed
-and archived pages for deletions. Changed pages that left the scope (label removed, moved under
-an excluded page or to another space) are reported deleted. The cursor also carries the time
-of the last full listing: once it is older than ``full_listing_every`` (or the cursor is not
-ours) ``list_changes`` returns None and the engine lists in full, which catches what CQL
-cannot report (pages purged from the trash, restored, or moved without an edit).
+Incremental (``Incremental``): a cursor is the server's clock (the ``Date`` header of the
+space lookup) at the start of a run. The next run asks CQL for pages modified since the cursor
+minus ``overlap``, written in the zone CQL reads the API user's dates in (``cql_timezone``,
+else Cloud's profile zone, else UTC-12, which no zone reads as later than meant: see
+``_scope.WIDEST_ZONE``), and lists the spaces' trashed and archived pages for deletions.
+Changed pages that left the scope (label removed, moved under an excluded page or to another
+space) are reported deleted. The cursor also carries the time of the last full listing: once
+it is older than ``full_listing_every`` (or the cursor is not ours) ``list_changes`` returns
+None and the engine lists in full, which catches what CQL cannot report (pages purged from the
+trash, restored, or moved without an edit).
+
+Fetch (``fetch``): the rendered body (macros rewritten by ``_html``), plus the facts audience
+rules match (space, labels, ancestors) and the page's view restrictions, own or inherited
+(``_restrictions``).
 """
 
 from __future__ import annotations
@@ -24,7 +30,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 from typing import ClassVar
 
 import httpx
@@ -39,8 +44,11 @@ from connectors.base import (
     ListingProblem,
 )
 from connectors.confluence._api import CloudApi, ConfluenceApi, DataCenterApi, PageRef
+from connectors.confluence._clock import ServerClock, profile_zone
 from connectors.confluence._html import clean_confluence_html, missing_pages
 from connectors.confluence._http import ConfluenceHttp, NotFound
+from connectors.confluence._marks import restriction_marks
+from connectors.confluence._restrictions import RestrictionChecker
 from connectors.confluence._scope import (
     Scope,
     ancestor_chain,
@@ -63,6 +71,7 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
 
     kind: ClassVar[str] = "confluence"
     Settings: ClassVar[type[ConnectorSettings]] = ConfluenceSettings
+    audience_fields: ClassVar[frozenset[str]] = frozenset({"space", "label", "ancestor"})
 
     def __init__(
         self,
@@ -76,6 +85,10 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
         api_class = CloudApi if settings.deployment == "cloud" else DataCenterApi
         self._api: ConfluenceApi = api_class(self._http, settings.page_size, settings.body_format)
         self._fetch_slots = threading.BoundedSemaphore(settings.max_parallel_fetches)
+        self._restrictions = RestrictionChecker(self._http, cloud=settings.deployment == "cloud")
+        self._clock = ServerClock(settings.name)
+        #: Spaces resolved by ``start_cursor`` (whose answer dates the cursor) for ``list``.
+        self._resolved: dict[str, str] | None = None
         self._scope = Scope(
             spaces=frozenset(settings.spaces),
             roots=frozenset(settings.root_page_ids),
@@ -97,19 +110,24 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
             ConnectorError: A space is missing or Confluence failed mid-listing (after retries).
         """
         settings = self.settings
-        spaces = self._api.resolve_spaces(settings.spaces)
+        self._restrictions.new_run()
+        spaces, self._resolved = self._resolved or self._api.resolve_spaces(settings.spaces), None
         included = self._labelled(settings.include_labels)
         excluded = self._labelled(settings.exclude_labels)
         roots_seen: set[str] = set()
         for key, space_id in spaces.items():
             refs = list(self._api.pages(key, space_id))
             parents = {ref.id: ref.parent_id for ref in refs}
+            lineages = {
+                ref.id: ref.ancestors
+                if ref.ancestors is not None
+                else ancestor_chain(ref.id, parents)
+                for ref in refs
+            }
+            marks = restriction_marks(self._http, key, lineages, settings.page_size)
             roots_seen.update(ref.id for ref in refs if ref.id in self._scope.roots)
             for ref in refs:
-                ancestors = (
-                    ref.ancestors if ref.ancestors is not None else ancestor_chain(ref.id, parents)
-                )
-                reason = self._scope.rejects(ref, ancestors, None)
+                reason = self._scope.rejects(ref, lineages[ref.id], None)
                 if reason is None and included is not None and ref.id not in included:
                     reason = "has none of include_labels"
                 if reason is None and excluded is not None and ref.id in excluded:
@@ -117,7 +135,7 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
                 if reason is not None:
                     log.debug("confluence %s: skipped page %s: %s", self.name, ref.id, reason)
                     continue
-                yield _item(ref, key)
+                yield _item(ref, key, marks.get(ref.id))
         for root in sorted(self._scope.roots - roots_seen):
             # Listing nothing under a vanished root would delete its whole tree: refuse to.
             yield ListingProblem(
@@ -134,19 +152,25 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
     # -- fetch -----------------------------------------------------------------------------
 
     def fetch(self, item: Item) -> Document:
-        """Read one page's rendered body and rewrite its macros.
+        """Read one page's rendered body, rewrite its macros, and check who may view it.
+
+        The document carries the page's audience facts (space, labels, ancestors) and, when
+        it or an ancestor has view restrictions, why it is restricted.
 
         Raises:
-            ConnectorError: The page is gone, no longer current, or Confluence failed.
+            ConnectorError: The page is gone, no longer current, or Confluence failed
+                (including its restriction check: the page is never sent unchecked).
         """
         try:
             with self._fetch_slots:  # the engine fetches from many threads; the wiki gets a few
                 page = self._api.page(item.external_id)
+                ref = page.ref
+                if ref.status != "current":
+                    raise ConnectorError(f"page {ref.id} is {ref.status} now, not current")
+                # a failed check raises: a page is never sent as unrestricted on a guess
+                access = self._restrictions.access(ref.id, page.details, page.container_id)
         except NotFound as exc:
             raise ConnectorError(f"page {item.external_id} no longer exists: {exc}") from None
-        ref = page.ref
-        if ref.status != "current":
-            raise ConnectorError(f"page {item.external_id} is {ref.status} now, not current")
         base = self.settings.base_url
         url = base + ref.webui if ref.webui else f"{base}/pages/viewpage.action?pageId={ref.id}"
         try:
@@ -160,17 +184,20 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
             title=ref.title or None,
             url=url,
             metadata={
-                "space": ref.space_key or item.locator,
+                "space": ref.space_key or access.space_key or item.locator,
                 "version": ref.version,
                 "missing_links": missing_pages(page.html),
             },
+            facts=access.facts(),
+            restricted=access.restricted,
         )
 
     # -- incremental -----------------------------------------------------------------------
 
     def start_cursor(self) -> str:
-        """The server's clock now (local clock when the server sends no usable ``Date``)."""
-        now = self._now()
+        """The server's clock now, from the ``Date`` of the space lookup the listing needs."""
+        self._resolved = self._api.resolve_spaces(self.settings.spaces)
+        now = self._clock.now(self._http.last_date)
         return format_cursor(now, now)
 
     def list_changes(self, cursor: str) -> Changes | None:
@@ -188,12 +215,14 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
             log.info("confluence %s: cursor %r not understood; full listing", self.name, cursor)
             return None
         since, full_listing = parsed
-        now = self._now()
+        self._restrictions.new_run()
+        spaces = self._api.resolve_spaces(self.settings.spaces)
+        now = self._clock.now(self._http.last_date)  # the Date of the space lookup
         if now - full_listing > self.settings.full_listing_every:
             log.info("confluence %s: last full listing older than full_listing_every", self.name)
             return None
         settings = self.settings
-        query = cql_changed_since(settings.spaces, since - settings.overlap, settings.cql_timezone)
+        query = cql_changed_since(settings.spaces, since - settings.overlap, self._cql_zone())
         changed: dict[str, Item] = {}
         deleted: dict[str, str] = {}
         for ref in self._api.cql(query):
@@ -204,7 +233,7 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
             else:
                 deleted[ref.id] = reason
                 changed.pop(ref.id, None)
-        for key, space_id in self._api.resolve_spaces(settings.spaces).items():
+        for key, space_id in spaces.items():
             for page_id in self._api.gone(key, space_id):
                 if page_id not in changed:
                     deleted[page_id] = "trashed or archived"
@@ -214,14 +243,16 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
             cursor=format_cursor(now, full_listing),
         )
 
-    def _now(self) -> datetime:
-        try:
-            server = self._api.server_time()
-        except ConnectorError as exc:
-            log.warning("confluence %s: server clock unknown (%s); using ours", self.name, exc)
-            server = None
-        return server if server is not None else datetime.now(UTC)
+    def _cql_zone(self) -> str | None:
+        """The zone CQL reads dates in: set, else Cloud's profile zone; None when unknown."""
+        if self.settings.cql_timezone is not None:
+            return self.settings.cql_timezone
+        if self.settings.deployment != "cloud":
+            return None  # Data Center documents no way to ask
+        return profile_zone(self._http)
 
 
-def _item(ref: PageRef, space_key: str) -> Item:
-    return Item(external_id=ref.id, version=str(ref.version), locator=space_key)
+def _item(ref: PageRef, space_key: str, mark: str | None = None) -> Item:
+    """An item; its version carries a restriction mark on full listings (see ``_marks``)."""
+    version = f"{ref.version} {mark}" if mark else str(ref.version)
+    return Item(external_id=ref.id, version=version, locator=space_key)

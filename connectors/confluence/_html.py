@@ -5,19 +5,24 @@ sanitizer would flatten (it drops every ``class``). Each macro Fin should see is
 here into plain HTML first:
 
 * code / noformat macros: ``<pre><code>`` (a code block's title becomes a bold line above);
-* info, note, warning, tip and panel macros: a ``<blockquote>`` opened by a bold label
-  ("Warning: title"), so the call-out stays a block apart from the text around it;
+* info, note, warning, tip and panel macros, and the editor's success and error panels: a
+  ``<blockquote>`` opened by a bold label ("Warning: title"), so the call-out stays a block
+  apart from the text around it;
 * expand macros: opened: their title becomes a bold line and the hidden content is shown;
 * user mentions: the user's display name as plain text (profile links are private);
 * task lists: each task opened by ☑ (done) or ☐ (open), as the Notion connector does;
-* emoticons: their emoji (see :mod:`._media`); page furniture macros (table of contents,
+* emoticons and emoji: the emoji itself, never a ``:name:`` code (see :mod:`._macros`);
+* single Jira issue macros: the issue key, linked, without the "Getting issue details..."
+  placeholders (see :mod:`._macros`);
+* excerpt-include macros: the included excerpt, without the panel naming its source;
+* page furniture macros (table of contents,
   "create from template" buttons, search boxes): removed;
 * links to missing pages (``createlink``) and into the editor (``createpage.action``...):
   their text only, as MediaWiki red links;
 * images: the full attachment, not a thumbnail (see :mod:`._media`);
 * attachment, image and page links: absolute urls on the Confluence site.
 
-Include and excerpt-include macros need nothing: the API renders the included content.
+Include macros need nothing: the API renders the included content.
 """
 
 from __future__ import annotations
@@ -30,11 +35,21 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import lxml.html  # type: ignore[import-untyped,unused-ignore]  # lxml ships no stubs
 from lxml import etree
 
-from connectors.confluence._media import emoticon_text, full_image_url, is_emoticon
+from connectors.confluence._macros import emoji_text, rewrite_jira_issues, unwrap_excerpt_includes
+from connectors.confluence._media import full_image_url, is_emoticon
 
 __all__ = ["clean_confluence_html", "missing_pages"]
 
-_PANEL_LABELS = {"info": "Info", "note": "Note", "warning": "Warning", "tip": "Tip"}
+_PANEL_LABELS = {
+    "info": "Info",
+    "note": "Note",
+    "warning": "Warning",
+    "tip": "Tip",
+    "success": "Success",
+    "error": "Error",
+}
+# Icons of panels: Data Center's aui icon, Cloud's editor panel icon.
+_PANEL_ICONS = ("confluence-information-macro-icon", "ak-editor-panel__icon", "panel-icon")
 _PANEL_CLASSES = {
     "confluence-information-macro-information": "info",
     "confluence-information-macro-note": "note",
@@ -140,7 +155,8 @@ def _panels(root: Element) -> None:
         body = _first(
             panel,
             "./*[contains(@class, 'confluence-information-macro-body')"
-            " or contains(@class, 'panelContent') or contains(@class, 'panel-body')]",
+            " or contains(@class, 'panelContent') or contains(@class, 'panel-body')"
+            " or contains(@class, 'ak-editor-panel__content')]",
         )
         label = _PANEL_LABELS.get(kind)
         heading = f"{label}: {title}" if label and title else (label or title)
@@ -151,7 +167,7 @@ def _panels(root: Element) -> None:
         if source.text and source.text.strip():
             quote.append(_new("p", source.text.strip()))
         for child in list(source):
-            if child is title_el or "confluence-information-macro-icon" in _classes(child):
+            if child is title_el or any(c in _classes(child) for c in _PANEL_ICONS):
                 continue
             quote.append(child)
         _replace(panel, quote)
@@ -195,11 +211,10 @@ def _mentions(root: Element) -> None:
 def _images_and_links(root: Element, site_url: str) -> None:
     base = site_url.rstrip("/") + "/"
     site_host = urlsplit(base).netloc.lower()
+    for emoji in list(root.xpath(".//img | .//span[@data-emoji-id or @data-emoji-shortname]")):
+        if is_emoticon(emoji):  # an emoji never leaves its ":name:" behind
+            _replace(emoji, _new("span", emoji_text(emoji) or None))
     for img in list(root.iter("img")):
-        if is_emoticon(img):
-            text = emoticon_text(img)
-            _replace(img, _new("span", text) if text else _new("span"))
-            continue
         src = full_image_url(img, site_host)
         for attribute in ("srcset", "data-image-src"):
             img.attrib.pop(attribute, None)
@@ -273,6 +288,8 @@ def clean_confluence_html(html: str, site_url: str) -> str:
         if _macro(macro) in _UI_MACROS:
             macro.drop_tree()
     _code_blocks(root)
+    unwrap_excerpt_includes(root)
+    rewrite_jira_issues(root)
     _expands(root)
     _panels(root)
     _mentions(root)

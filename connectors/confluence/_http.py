@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from connectors.confluence._links import resolve_next
 from connectors.confluence._settings import ConfluenceSettings
 from ingestor.errors import ConnectorError
 from ingestor.http import RetryPolicy, build_http_client, describe_request, send
@@ -60,9 +61,13 @@ class ConfluenceHttp:
         else:
             assert settings.personal_access_token is not None
             auth = "Bearer " + settings.personal_access_token.get_secret_value()
-        parts = urlsplit(settings.base_url)
+        #: Where the API is called: the site, or Cloud's API gateway for scoped tokens.
+        self.api_root = settings.api_url or settings.base_url
+        self.site_url = settings.base_url
+        parts = urlsplit(self.api_root)
         self.origin = f"{parts.scheme}://{parts.netloc}"
-        self.context_path = parts.path.rstrip("/")  # "/wiki" on Cloud, "" or "/confluence"
+        # "/wiki" on Cloud, "" or "/confluence", "/ex/confluence/<cloudId>/wiki" via the gateway
+        self.context_path = parts.path.rstrip("/")
         verify = settings.verify if isinstance(settings.verify, bool) else str(settings.verify)
         self._client = build_http_client(
             self.origin,
@@ -73,6 +78,8 @@ class ConfluenceHttp:
             max_connections=settings.max_parallel_fetches + 2,  # + listing/search calls
         )
         self._policy = policy or RetryPolicy(max_attempts=settings.max_attempts)
+        #: ``Date`` header of the latest successful answer: the server's clock (see _clock).
+        self.last_date: str | None = None
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -86,12 +93,6 @@ class ConfluenceHttp:
             ConnectorError: Any other failure once retries are spent.
         """
         return self._get_url(self.context_path + path, params)
-
-    def response_date(self, path: str) -> str | None:
-        """The ``Date`` header of a cheap GET (the server's clock), or None without one."""
-        response = self._send(self.context_path + path, {"limit": 1})
-        date = response.headers.get("date")
-        return str(date) if date else None
 
     def paginate(self, path: str, params: Params, what: str) -> Iterator[JsonObject]:
         """Yield every result of a paginated listing, following ``_links.next`` to the end.
@@ -123,17 +124,10 @@ class ConfluenceHttp:
             query = None
 
     def _next_url(self, nxt: str, what: str) -> str:
-        parts = urlsplit(nxt)
-        if parts.scheme or parts.netloc:
-            if f"{parts.scheme}://{parts.netloc}" != self.origin:
-                raise ConnectorError(f"{what}: next link points at another site: {parts.netloc}")
-            nxt = parts.path + (f"?{parts.query}" if parts.query else "")
-        if not nxt.startswith("/"):
-            nxt = "/" + nxt
-        # Cloud v2 writes "/wiki/api/v2/...?cursor=", v1 writes "/rest/api/...": below context.
-        if self.context_path and not nxt.startswith(self.context_path + "/"):
-            nxt = self.context_path + nxt
-        return nxt
+        try:
+            return resolve_next(self.api_root, nxt, self.site_url)
+        except ValueError as exc:
+            raise ConnectorError(f"{what}: {exc}") from None
 
     def _get_url(self, url: str, params: Params | None) -> JsonObject:
         response = self._send(url, params)
@@ -159,6 +153,7 @@ class ConfluenceHttp:
             secrets=self._secrets,
         )
         if 200 <= response.status_code < 300:
+            self.last_date = response.headers.get("date")
             return response
         label = describe_request(response.request, self._secrets)
         message = f"{label} -> HTTP {response.status_code}{_error_message(response)}"

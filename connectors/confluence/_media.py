@@ -11,7 +11,7 @@ on Cloud, the context path or none on Data Center); relative ones are resolved l
 the site url.
 
 Emoticons become text: the emoji Confluence itself maps the emoticon to (``(tick)`` reads as
-✅), since their icon urls mean nothing outside Confluence.
+✅), since their icon urls mean nothing outside Confluence (see :mod:`._macros`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any, TypeAlias
 from urllib.parse import quote, urlsplit, urlunsplit
+
+from connectors.confluence._macros import emoji_text, is_emoji
 
 __all__ = ["emoticon_text", "full_image_url", "is_emoticon"]
 
@@ -28,50 +30,15 @@ _DOWNLOAD = re.compile(r"/download/(?P<kind>attachments|thumbnails)/(?P<rest>\d+
 # Query parameters that only change how Confluence draws the image, not which file it is.
 _PRESENTATION_PARAMS = frozenset({"effects", "width", "height"})
 
-# Confluence's classic emoticons (``<ac:emoticon ac:name=...>``) and the emoji its own editor
-# converts them to (Atlassian's adf-schema ``acNameToEmojiMap``).
-_EMOTICON_EMOJI = {
-    "smile": "\U0001f642",
-    "sad": "\U0001f641",
-    "cheeky": "\U0001f61b",
-    "laugh": "\U0001f600",
-    "wink": "\U0001f609",
-    "information": "\u2139\ufe0f",
-    "tick": "\u2705",
-    "cross": "\u274c",
-    "warning": "\u26a0\ufe0f",
-    "plus": "\u2795",
-    "minus": "\u2796",
-    "question": "\u2753",
-    "thumbs-up": "\U0001f44d",
-    "thumbs-down": "\U0001f44e",
-    "light-on": "\U0001f4a1",
-    "light-off": "\U0001f4a1",
-    "yellow-star": "\u2b50",
-    "red-star": "\u2b50",
-    "green-star": "\u2b50",
-    "blue-star": "\u2b50",
-    "heart": "\u2764\ufe0f",
-    "broken-heart": "\U0001f494",
-}
-
 
 def is_emoticon(img: Element) -> bool:
-    """Whether an ``<img>`` is an emoticon or emoji (not content)."""
-    classes = (img.get("class") or "").split()
-    return "emoticon" in classes or bool(img.get("data-emoticon-name") or img.get("data-emoji-id"))
+    """Whether an ``<img>`` is an emoticon or emoji (not content); see :mod:`._macros`."""
+    return is_emoji(img)
 
 
 def emoticon_text(img: Element) -> str:
-    """The text an emoticon ``<img>`` stands for: its emoji, else its alt text (``(smile)``)."""
-    fallback = (img.get("data-emoji-fallback") or "").strip()
-    if fallback:
-        return fallback
-    name = (img.get("data-emoticon-name") or "").strip().lower()
-    if not name:  # the name is also in the class: "emoticon emoticon-smile"
-        classes = (img.get("class") or "").split()
-        name = next((c.removeprefix("emoticon-") for c in classes if c.startswith("emoticon-")), "")
-    return _EMOTICON_EMOJI.get(name) or (img.get("alt") or "").strip()
+    """The emoji an emoticon ``<img>`` stands for ("" when none); see :mod:`._macros`."""
+    return emoji_text(img)
 
 
 def full_image_url(img: Element, site_host: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 from connectors.confluence._api import PageRef
 
@@ -14,6 +14,7 @@ __all__ = [
     "ancestor_chain",
     "cql_changed_since",
     "cql_labelled",
+    "cql_space_pages",
     "cql_time",
     "format_cursor",
     "parse_cursor",
@@ -73,18 +74,37 @@ def _quoted(values: Iterable[str]) -> str:
     return ", ".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
 
 
-def cql_time(moment: datetime, timezone: str) -> str:
-    """A CQL date (``yyyy/MM/dd HH:mm``) in the API user's time zone, rounded down."""
-    local = moment.astimezone(zoneinfo.ZoneInfo(timezone))
+#: The westernmost offset in use (UTC-12, Baker Island). A CQL date is a wall-clock time the
+#: server reads in the user's zone, offset ``o`` in [-12 h, +14 h]: wall time ``W`` means the
+#: instant ``W - o``. Written as ``since`` shifted by ``d``, the server reads ``since + d - o``,
+#: which is never after ``since`` for every ``o`` only when ``d <= -12 h``: writing ``since`` in
+#: UTC-12 cannot miss an edit, and re-reads at most 26 h more (a user at UTC+14).
+WIDEST_ZONE = timezone(timedelta(hours=-12))
+
+
+def cql_time(moment: datetime, zone: str | None) -> str:
+    """A CQL date (``yyyy/MM/dd HH:mm``) in the zone CQL reads it in, rounded down.
+
+    Args:
+        moment: An aware instant.
+        zone: The IANA zone the server reads the API user's dates in; None when unknown
+            (then :data:`WIDEST_ZONE`, safe for any zone).
+    """
+    local = moment.astimezone(zoneinfo.ZoneInfo(zone) if zone else WIDEST_ZONE)
     return local.strftime("%Y/%m/%d %H:%M")
 
 
-def cql_changed_since(spaces: Sequence[str], since: datetime, timezone: str) -> str:
+def cql_changed_since(spaces: Sequence[str], since: datetime, zone: str | None) -> str:
     """CQL for the pages of ``spaces`` modified at or after ``since``, oldest first."""
     return (
         f"type = page AND space in ({_quoted(spaces)}) "
-        f'AND lastmodified >= "{cql_time(since, timezone)}" ORDER BY lastmodified ASC'
+        f'AND lastmodified >= "{cql_time(since, zone)}" ORDER BY lastmodified ASC'
     )
+
+
+def cql_space_pages(space: str) -> str:
+    """CQL for every page of one space."""
+    return f"type = page AND space = {_quoted([space])}"
 
 
 def cql_labelled(spaces: Sequence[str], labels: Sequence[str]) -> str:

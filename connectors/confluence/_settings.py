@@ -39,6 +39,15 @@ class ConfluenceSettings(ConnectorSettings):
             "Center, with its context path). Page urls and attachment links are built from it."
         ),
     )
+    api_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description=(
+            "Where the API is called when it is not base_url: scoped API tokens go through "
+            "'https://api.atlassian.com/ex/confluence/<cloudId>/wiki'. Page urls and links "
+            "still use base_url. Default: base_url."
+        ),
+    )
     email: str | None = Field(
         default=None, description="Cloud: the Atlassian account email the API token belongs to."
     )
@@ -91,11 +100,13 @@ class ConfluenceSettings(ConnectorSettings):
             "have minute precision and search indexing lags)."
         ),
     )
-    cql_timezone: str = Field(
-        default="UTC",
+    cql_timezone: str | None = Field(
+        default=None,
         description=(
-            "IANA time zone of the API user's Confluence profile: CQL 'lastmodified' dates are "
-            "read in it, so incremental queries are written in it."
+            "IANA time zone in which Confluence reads the API user's CQL dates (the user's "
+            "profile zone, by default the server's). Unset: Cloud reads it from the profile; "
+            "when that is hidden, and on Data Center, incremental queries are written in "
+            "UTC-12 so no zone can make them miss an edit (the window widens by up to 26 h)."
         ),
     )
     full_listing_every: Duration = Field(
@@ -124,10 +135,10 @@ class ConfluenceSettings(ConnectorSettings):
         ),
     )
 
-    @field_validator("base_url", mode="after")
+    @field_validator("base_url", "api_url", mode="after")
     @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value is not None else None
 
     @field_validator("spaces", mode="after")
     @classmethod
@@ -157,7 +168,9 @@ class ConfluenceSettings(ConnectorSettings):
 
     @field_validator("cql_timezone", mode="after")
     @classmethod
-    def _zone(cls, value: str) -> str:
+    def _zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:

@@ -83,11 +83,17 @@ class NotionExportSettings(ConnectorSettings):
     def _path_exists(cls, value: Path, info: ValidationInfo) -> Path:
         path = resolve_config_path(value, info)
         check_root(str(path))
-        if not path.exists():
-            raise ValueError(f"export path does not exist: {path}")
-        if not (path.is_dir() or path.suffix.lower() == ".zip"):
+        if path.exists() and not (path.is_dir() or path.suffix.lower() == ".zip"):
             raise ValueError(f"not a .zip file or a folder: {path}")
-        return path
+        return path  # a missing export is a run failure, not a config error (a late mount)
+
+    def local_source(self) -> Path | None:
+        return self.path
+
+    def source_problems(self) -> list[str]:
+        if not self.path.exists():
+            return [f"path: export does not exist (yet?): {self.path}"]
+        return []
 
     @field_validator("url_template", mode="after")
     @classmethod

@@ -200,7 +200,23 @@ class _Validation:
                 self.add_errors(exc, path, entry, settings_class)
         self.check_unique(entries, "name", "connector name")
         self.check_unique(entries, "url", "connector url")
+        self.check_renames(entries)
         return validated
+
+    def check_renames(self, entries: list[Any]) -> None:
+        """``renamed_from`` names a connector that no longer exists, and only one claims it."""
+        names = {e.get("name") for e in entries if isinstance(e, dict)}
+        claimed: dict[str, int] = {}
+        for index, entry in enumerate(entries):
+            old = entry.get("renamed_from") if isinstance(entry, dict) else None
+            if not isinstance(old, str):
+                continue
+            where = ("connectors", index, "renamed_from")
+            if old in names:
+                self.add(where, f"{old!r} is still a connector of this config; remove one of them")
+            elif old in claimed:
+                self.add(where, f"{old!r} is also claimed by connectors[{claimed[old]}]")
+            claimed.setdefault(old, index)
 
     def check_unique(self, entries: list[Any], key: str, what: str) -> None:
         first: dict[str, int] = {}

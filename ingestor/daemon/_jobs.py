@@ -16,7 +16,7 @@ from ingestor.errors import AuthenticationError
 from ingestor.http import RateBudget
 from ingestor.intercom import ClientStats, IntercomClient
 from ingestor.report import PageEvent, SyncObserver, SyncReport
-from ingestor.runner import build_client, build_connector, page_policy
+from ingestor.runner import adopt_renamed, build_client, build_connector, page_policy
 from ingestor.sync import SyncEngine, SyncOptions
 from state import Store
 
@@ -177,6 +177,8 @@ class SyncJobs:
             with self._client(config) as client:
                 progress.client = client
                 try:
+                    if not dry_run:  # a dry run writes nothing, as a local one
+                        adopt_renamed(self._store, settings)
                     with build_connector(settings) as connector:
                         engine = SyncEngine(
                             client,

@@ -70,6 +70,19 @@ class DaemonViews:
             "detail": "stopping" if daemon.stopping else "running",
         }
         ready = all(check["ok"] for check in checks.values())
+        # Named, not counted against readiness: one unavailable source (a late mount) fails
+        # its own runs only, while the other connectors keep syncing.
+        failing = {
+            snap.name: (snap.last_run.error if snap.last_run else None) or "run failed"
+            for snap in daemon.tracker.snapshot()
+            if snap.consecutive_failures > 0
+        }
+        checks["sources"] = {
+            "ok": True,
+            "detail": "; ".join(f"{name}: {why}" for name, why in sorted(failing.items()))
+            or "every connector's last run reached its source",
+            "failing": sorted(failing),
+        }
         return _json(200 if ready else 503, {"ready": ready, "checks": checks})
 
     def metrics(self) -> Response:

@@ -68,7 +68,7 @@ connectors:
         "config.yaml:20: connectors[3]: expected a mapping (name:, type:, url: ...), got a list",
         "config.yaml:22: connectors[4].url: String should match pattern '^https?://'",
         "config.yaml:25: connectors[4].colour: unknown key (allowed here: name, type, url, "
-        "enabled, ai_agent_availability, ai_copilot_availability, max_page_bytes, "
+        "enabled, renamed_from, ai_agent_availability, ai_copilot_availability, max_page_bytes, "
         "max_delete_fraction, schedule, run_on_start, root, include, depth)",
     ]
 

@@ -7,6 +7,18 @@ Shapes follow Atlassian's published responses: v2 lists are ``{"results", "_link
 with expansions at 200), so a client that stops at ``size < limit`` misses pages. Errors use
 each generation's envelope (v2 ``{"errors": [...]}``, v1 ``{"statusCode", "message"}``).
 
+CQL ``lastmodified`` dates are wall-clock times read in ``user_timezone``: the API user's
+profile zone, by default the server's (Atlassian, "CQL field reference: Last Modified";
+"Confluence Server: the user's time zone applies to date queries"). Cloud reports the profile
+zone as ``timeZone`` on ``GET /wiki/rest/api/user/current`` (Cloud v1 reference, "Users"), null
+when hidden (``profile_timezone = None``); Data Center's answer has no such field.
+
+Gateway mode (``gateway_cloud_id``): the API is served under
+``/ex/confluence/{cloudId}/wiki`` as ``https://api.atlassian.com`` does for scoped API tokens
+(Atlassian, "Scoped API tokens": "use https://api.atlassian.com/ex/confluence/{cloudId}/..."),
+while ``_links.next`` stays site-relative (``/wiki/api/v2/...?cursor=``) and ``webui`` links
+are relative to the site; a request without the gateway prefix is a 404.
+
 Faults are injected per route: a status (429/503 with ``Retry-After``, 500...), a hang longer
 than the client's timeout, after N matching calls and for M calls. Served over a real socket on
 127.0.0.1 by a stdlib threading server.
@@ -22,13 +34,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-from .fake_confluence_model import CqlError, FakePage, FakeWiki, parse_cql
+from .fake_confluence_access import AccessRoutes
+from .fake_confluence_model import CqlError, FakePage, parse_cql
 
 __all__ = ["FakeConfluence", "Fault"]
 
@@ -50,8 +63,9 @@ class Fault:
     fired: int = 0
 
 
-class FakeConfluence(FakeWiki):
-    """The fake site: data (from :class:`FakeWiki`), routes, faults and a request log."""
+class FakeConfluence(AccessRoutes):
+    """The fake site: data (from :class:`FakeWiki`), restrictions (:class:`AccessRoutes`),
+    routes, faults and a request log."""
 
     def __init__(
         self,
@@ -62,31 +76,47 @@ class FakeConfluence(FakeWiki):
         token: str = "cloud-api-token",
         pat: str = "dc-personal-token",
         user_timezone: str = "UTC",
+        gateway_cloud_id: str | None = None,
     ) -> None:
         super().__init__()
         self.deployment = deployment
         self.context = (
             context if context is not None else ("/wiki" if deployment == "cloud" else "")
         )
+        #: The site's own context, which its links keep ("/wiki" on Cloud, through the gateway too)
+        self.site_context = self.context
+        if gateway_cloud_id is not None:  # Cloud's API gateway for scoped tokens
+            self.context = f"/ex/confluence/{gateway_cloud_id}/wiki"
         pair = base64.b64encode(f"{email}:{token}".encode()).decode()
         self.auth = f"Basic {pair}" if deployment == "cloud" else f"Bearer {pat}"
-        self.user_timezone = user_timezone
+        self.clock_skew = timedelta(0)  # the server's clock minus ours (its Date headers)
+        self.user_timezone = user_timezone  # CQL dates are read in it
+        #: What Cloud's ``/user/current`` says as ``timeZone`` (None: hidden by the profile).
+        self.profile_timezone: str | None = user_timezone
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str]] = []  # (route name, path?query)
         self._server: ThreadingHTTPServer | None = None
         self._scheme = "http"
         self.archiving = True  # False: a Data Center older than 7.10 (no "archived" status)
+        self.draft_ancestor_404 = self.v1_ancestors_omit_folders = deployment == "cloud"
         Route = tuple[str, str, Callable[..., Answer]]
         v2: list[Route] = [
             ("v2.spaces", r"/api/v2/spaces", self._v2_spaces),
             ("v2.space_pages", r"/api/v2/spaces/(\d+)/pages", self._v2_space_pages),
             ("v2.page", r"/api/v2/pages/(\d+)", self._v2_page),
+            ("v2.ancestors", r"/api/v2/pages/(\d+)/ancestors", self._v2_ancestors),
         ]
         v1: list[Route] = [
             ("v1.space", r"/rest/api/space", self._v1_spaces),
             ("v1.search", r"/rest/api/content/search", self._v1_search),
+            ("v1.user_current", r"/rest/api/user/current", self._v1_user_current),
             ("v1.content", r"/rest/api/content", self._v1_content_list),
             ("v1.page", r"/rest/api/content/(\d+)", self._v1_page),
+            (
+                "v1.restriction",
+                r"/rest/api/content/(\d+)/restriction/byOperation/read",
+                self._v1_restriction,
+            ),
         ]
         routes = (v2 if deployment == "cloud" else []) + v1
         self.routes: list[tuple[str, re.Pattern[str], Callable[..., Answer]]] = [
@@ -116,7 +146,7 @@ class FakeConfluence(FakeWiki):
                 pass
 
             def date_time_string(self, timestamp: float | None = None) -> str:
-                return format_datetime(datetime.now(UTC), usegmt=True)
+                return format_datetime(datetime.now(UTC) + fake.clock_skew, usegmt=True)
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
@@ -201,7 +231,7 @@ class FakeConfluence(FakeWiki):
             "title": page.title,
             "spaceId": self.spaces[page.space_key],
             "parentId": page.parent_id,
-            "parentType": "page" if page.parent_id else None,
+            "parentType": self.pages[page.parent_id].kind if page.parent_id else None,
             "position": page.position,
             "authorId": "557058:f2a1",
             "createdAt": "2024-01-02T03:04:05.000Z",
@@ -234,11 +264,7 @@ class FakeConfluence(FakeWiki):
             obj["version"] = {"number": page.version, "when": page.modified.isoformat()}
         if "space" in expand:
             obj["space"] = {"key": page.space_key, "name": page.space_key, "type": "global"}
-        if "ancestors" in expand:
-            obj["ancestors"] = [
-                {"id": a.id, "type": "page", "status": a.status, "title": a.title}
-                for a in self.ancestors(page)
-            ]
+        obj |= self.access_fields(page, expand)  # ancestors, restrictions
         if "metadata.labels" in expand:
             labels = [
                 {"prefix": "global", "name": n, "id": str(i)} for i, n in enumerate(page.labels)
@@ -262,7 +288,7 @@ class FakeConfluence(FakeWiki):
         if offset + limit < len(items):
             rest = {k: v[0] for k, v in query.items() if k != "cursor"}
             rest["cursor"] = _encode_cursor(offset + limit)
-            links["next"] = f"{self.context}{path}?{urlencode(rest)}"
+            links["next"] = f"{self.site_context}{path}?{urlencode(rest)}"
             headers["Link"] = f'<{links["next"]}>; rel="next"'
         return 200, {"results": page, "_links": links}, headers
 
@@ -351,13 +377,28 @@ class FakeConfluence(FakeWiki):
                 "v1.page", 404, f"No content found with id: ContentId{{id={page_id}}}"
             )
         expand = set(",".join(query.get("expand", [])).split(","))
+        if self.refuses_expansion(page, expand):
+            return self._error("v1.page", 404, "Cannot find content: it is a draft or trashed")
         return 200, self._v1_page_obj(page, expand), {}
+
+    def _v1_user_current(self, query: Query) -> Answer:
+        if self.deployment != "cloud":  # Data Center documents no time zone here
+            return (
+                200,
+                {"type": "known", "username": "bot", "userKey": "k1", "displayName": "Bot"},
+                {},
+            )
+        user = {"type": "known", "accountId": "557058:bot", "accountType": "atlassian"}
+        return 200, user | {"displayName": "Bot", "timeZone": self.profile_timezone}, {}
 
     def _v1_search(self, query: Query) -> Answer:
         parsed = parse_cql(query.get("cql", [""])[0], self.user_timezone)
         expand = set(",".join(query.get("expand", [])).split(",")) - {""}
         cap = 50 if any(e.startswith("body") for e in expand) else (200 if expand else 1000)
-        objs = [self._v1_page_obj(p, expand) for p in self.search(parsed)]
+        found = self.search(parsed)
+        if any(self.refuses_expansion(p, expand) for p in found):  # the whole batch fails
+            return self._error("v1.search", 404, "No content with id: draft or trashed ancestor")
+        objs = [self._v1_page_obj(p, expand) for p in found]
         return self._v1_list("/rest/api/content/search", query, objs, cap)
 
 

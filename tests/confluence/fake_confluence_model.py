@@ -29,6 +29,9 @@ class FakePage:
     labels: set[str] = field(default_factory=set)
     modified: datetime = field(default_factory=lambda: datetime.now(UTC))
     position: int = 0
+    kind: str = "page"  # or "folder" (Cloud): an ancestor, never listed
+    read_users: list[str] = field(default_factory=list)  # view restrictions
+    read_groups: list[str] = field(default_factory=list)
 
 
 class CqlError(ValueError):
@@ -152,7 +155,11 @@ class FakeWiki:
 
     def in_space(self, key: str, statuses: set[str]) -> list[FakePage]:
         with self.lock:
-            return [p for p in self.pages.values() if p.space_key == key and p.status in statuses]
+            return [
+                p
+                for p in self.pages.values()
+                if p.space_key == key and p.status in statuses and p.kind == "page"
+            ]
 
     def ancestors(self, page: FakePage) -> list[FakePage]:
         chain: list[FakePage] = []
@@ -169,6 +176,7 @@ class FakeWiki:
                 p
                 for p in self.pages.values()
                 if p.status == "current"
+                and p.kind == "page"
                 and (query.spaces is None or p.space_key in query.spaces)
                 and (query.labels is None or not p.labels.isdisjoint(query.labels))
                 and (query.since is None or p.modified >= query.since)

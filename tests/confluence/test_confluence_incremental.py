@@ -17,7 +17,8 @@ from ingestor.errors import ConnectorError
 from .fake_confluence import FakeConfluence
 
 Connect = Callable[..., ConfluenceConnector]
-HOUR_AGO = datetime.now(UTC) - timedelta(hours=1)
+#: Before the cursor and outside even the widest window (CQL dates for an unknown zone).
+LONG_AGO = datetime.now(UTC) - timedelta(days=3)
 
 
 def since_of(cursor: str) -> datetime:
@@ -33,10 +34,10 @@ def changes(connector: ConfluenceConnector, cursor: str) -> Changes:
 def test_edits_new_pages_and_deletions_since_the_cursor(
     fake: FakeConfluence, connect: Connect
 ) -> None:
-    edited = fake.add_page("ENG", "Edited", modified=HOUR_AGO)
-    trashed = fake.add_page("ENG", "Trashed", modified=HOUR_AGO)
-    archived = fake.add_page("ENG", "Archived", modified=HOUR_AGO)
-    fake.add_page("ENG", "Untouched", modified=HOUR_AGO)
+    edited = fake.add_page("ENG", "Edited", modified=LONG_AGO)
+    trashed = fake.add_page("ENG", "Trashed", modified=LONG_AGO)
+    archived = fake.add_page("ENG", "Archived", modified=LONG_AGO)
+    fake.add_page("ENG", "Untouched", modified=LONG_AGO)
     fake.add_page("OTHER", "Elsewhere")
     connector = connect(fake)
     assert isinstance(connector, Incremental)
@@ -59,6 +60,7 @@ def test_edits_new_pages_and_deletions_since_the_cursor(
 def test_the_overlap_window_rereads_recent_edits(
     fake_cloud: FakeConfluence, connect: Connect
 ) -> None:
+    fake_cloud.add_space("ENG")  # the cursor is dated by the space lookup
     connector = connect(fake_cloud, overlap="10m")
     cursor = connector.start_cursor()
     at = since_of(cursor)
@@ -75,7 +77,7 @@ def test_cql_dates_are_written_in_the_users_time_zone(
     # Los Angeles, "since 12:00" means 20:00 UTC and the edit made at 12:05 UTC is missed.
     fake = FakeConfluence("cloud", user_timezone="America/Los_Angeles").start()
     try:
-        old = fake.add_page("ENG", "Old", modified=HOUR_AGO - timedelta(hours=2))
+        old = fake.add_page("ENG", "Old", modified=LONG_AGO - timedelta(hours=2))
         connector = connect(fake, cql_timezone=cql_timezone, overlap="1m")
         cursor = connector.start_cursor()
         fake.edit(old, body="<p>edited</p>")
@@ -88,11 +90,11 @@ def test_cql_dates_are_written_in_the_users_time_zone(
 def test_pages_leaving_the_scope_are_reported_deleted(
     fake: FakeConfluence, connect: Connect
 ) -> None:
-    home = fake.add_page("ENG", "Home", modified=HOUR_AGO)
-    hidden = fake.add_page("ENG", "Hidden", modified=HOUR_AGO)
-    moved = fake.add_page("ENG", "Moved", parent=home, modified=HOUR_AGO)
-    relabelled = fake.add_page("ENG", "Relabelled", labels=("faq",), modified=HOUR_AGO)
-    kept = fake.add_page("ENG", "Kept", labels=("faq",), modified=HOUR_AGO)
+    home = fake.add_page("ENG", "Home", modified=LONG_AGO)
+    hidden = fake.add_page("ENG", "Hidden", modified=LONG_AGO)
+    moved = fake.add_page("ENG", "Moved", parent=home, modified=LONG_AGO)
+    relabelled = fake.add_page("ENG", "Relabelled", labels=("faq",), modified=LONG_AGO)
+    kept = fake.add_page("ENG", "Kept", labels=("faq",), modified=LONG_AGO)
     connector = connect(fake, exclude_page_ids=[hidden], exclude_labels=["internal"])
     cursor = connector.start_cursor()
     fake.pages[moved].parent_id = hidden
@@ -107,7 +109,7 @@ def test_pages_leaving_the_scope_are_reported_deleted(
 def test_hundreds_of_changes_are_paginated_to_the_end(
     fake: FakeConfluence, connect: Connect
 ) -> None:
-    ids = [fake.add_page("ENG", f"Page {n}", modified=HOUR_AGO) for n in range(450)]
+    ids = [fake.add_page("ENG", f"Page {n}", modified=LONG_AGO) for n in range(450)]
     connector = connect(fake, page_size=250)
     cursor = connector.start_cursor()
     for page_id in ids:
@@ -121,6 +123,7 @@ def test_hundreds_of_changes_are_paginated_to_the_end(
 def test_stale_or_foreign_cursors_ask_for_a_full_listing(
     fake_cloud: FakeConfluence, connect: Connect
 ) -> None:
+    fake_cloud.add_space("ENG")  # the space lookup dates the run
     connector = connect(fake_cloud, full_listing_every="1d")
     now = datetime.now(UTC)
     recent, old = now - timedelta(minutes=30), now - timedelta(days=2)
@@ -129,7 +132,6 @@ def test_stale_or_foreign_cursors_ask_for_a_full_listing(
     assert connector.list_changes("2026-01-01T00:00:00 full=2026-01-01T00:00:00") is None
     assert fake_cloud.calls("v1.search") == []
     # Incremental runs keep the last full listing's time, so they hand over in time.
-    fake_cloud.add_space("ENG")
     full = (now - timedelta(hours=2)).astimezone(UTC).isoformat(timespec="seconds")
     assert changes(connector, f"{recent.isoformat()} full={full}").cursor.endswith(full)
 
@@ -138,7 +140,7 @@ def test_servers_without_archiving_still_report_trashed_pages(connect: Connect) 
     fake = FakeConfluence("datacenter").start()
     fake.archiving = False  # Confluence before 7.10 answers 400 to status=archived
     try:
-        page_id = fake.add_page("ENG", "Soon trashed", modified=HOUR_AGO)
+        page_id = fake.add_page("ENG", "Soon trashed", modified=LONG_AGO)
         connector = connect(fake)
         cursor = connector.start_cursor()
         fake.set_status(page_id, "trashed")
@@ -148,6 +150,7 @@ def test_servers_without_archiving_still_report_trashed_pages(connect: Connect) 
 
 
 def test_a_failing_search_raises(fake: FakeConfluence, connect: Connect) -> None:
+    fake.add_space("ENG")
     connector = connect(fake)
     cursor = connector.start_cursor()
     fake.inject("v1.search", 500, times=100)

@@ -78,10 +78,12 @@ def test_urls_on_other_sites_are_never_rewritten() -> None:
         ('class="emoticon emoticon-tick" data-emoticon-name="tick" alt="(tick)"', "\u2705"),
         ('class="emoticon emoticon-smile" alt="(smile)"', "\U0001f642"),
         ('class="emoticon" data-emoji-id="1f680" data-emoji-fallback="🚀" alt=":rocket:"', "🚀"),
-        ('class="emoticon emoticon-blue-star" data-emoticon-name="custom-x" alt="(x)"', "(x)"),
+        ('class="emoticon emoticon-blue-star" data-emoticon-name="custom-x" alt="(x)"', "\u2b50"),
+        # an emoticon nobody can name is removed, not left as its code (issue 11)
+        ('class="emoticon" data-emoticon-name="custom-x" alt="(custom-x)"', ""),
     ],
 )
-def test_emoticons_become_their_emoji_or_alt_text(attributes: str, text: str) -> None:
+def test_emoticons_become_their_emoji_or_removed(attributes: str, text: str) -> None:
     src = "/wiki/s/-1/_/images/icons/emoticons/check.svg"
     html = clean_confluence_html(f"<p>Done <img {attributes} src='{src}'></p>", CLOUD)
     assert html == f"<p>Done <span>{text}</span></p>"

@@ -43,7 +43,7 @@ def test_cloud_entry_with_defaults(tmp_path: Path) -> None:
         "    email: bot@acme.com\n    api_token: ${CONF_TOKEN}\n    spaces: [ENG, SUP]\n",
     )
     assert settings.deployment == "cloud" and settings.base_url == "https://acme.atlassian.net/wiki"
-    assert settings.body_format == "export_view" and settings.cql_timezone == "UTC"
+    assert settings.body_format == "export_view" and settings.cql_timezone is None
     assert "s3cret-conf-token" not in repr(settings)
 
 
@@ -98,3 +98,20 @@ def test_bad_entries_are_refused_clearly(tmp_path: Path, entry: str, expected: s
     message = str(caught.value)
     assert expected in message and "connectors" in message
     assert "s3cret-conf-token" not in message
+
+
+def test_scoped_tokens_call_the_gateway_and_keep_the_site(tmp_path: Path) -> None:
+    settings = load(
+        tmp_path,
+        "    base_url: https://acme.atlassian.net/wiki\n"
+        "    api_url: https://api.atlassian.com/ex/confluence/3f2a/wiki/\n"
+        "    email: bot@acme.com\n    api_token: ${CONF_TOKEN}\n    spaces: [ENG]\n",
+    )
+    assert settings.api_url == "https://api.atlassian.com/ex/confluence/3f2a/wiki"
+    assert settings.base_url == "https://acme.atlassian.net/wiki"
+    with pytest.raises(ConfigError, match="api_url"):
+        load(
+            tmp_path,
+            "    base_url: https://acme.atlassian.net/wiki\n    api_url: api.atlassian.com\n"
+            "    email: bot@acme.com\n    api_token: ${CONF_TOKEN}\n    spaces: [ENG]\n",
+        )

@@ -57,5 +57,7 @@ def test_the_path_must_be_a_zip_or_a_folder(tmp_path: Path) -> None:
     (tmp_path / "export.tar").write_bytes(b"x")
     with pytest.raises(ValidationError, match=r"not a \.zip file or a folder"):
         settings(tmp_path / "export.tar", base_url="https://c.example.com")
-    with pytest.raises(ValidationError, match="export path does not exist"):
-        settings(tmp_path / "missing.zip", base_url="https://c.example.com")
+    missing = settings(tmp_path / "missing.zip", base_url="https://c.example.com")
+    assert missing.source_problems() == [
+        f"path: export does not exist (yet?): {tmp_path / 'missing.zip'}"
+    ]

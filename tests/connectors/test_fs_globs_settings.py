@@ -91,10 +91,13 @@ def test_relative_root_is_resolved_against_the_config_dir(tmp_path: Path) -> Non
     assert s.root.is_absolute()
 
 
-def test_missing_root_and_file_root_are_errors(tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match="directory does not exist") as missing:
-        settings(tmp_path / "nope")
-    assert missing.value.errors()[0]["loc"] == ("root",)
+def test_a_missing_root_is_a_source_problem_and_a_file_root_an_error(tmp_path: Path) -> None:
+    missing = settings(tmp_path / "nope")  # a share not mounted yet: the config is valid
+    assert missing.source_problems() == [
+        f"root: directory does not exist (yet?): {tmp_path / 'nope'}"
+    ]
+    (tmp_path / "nope").mkdir()
+    assert missing.source_problems() == []
     (tmp_path / "file.md").write_text("x")
     with pytest.raises(ValidationError, match="not a directory"):
         settings(tmp_path / "file.md")

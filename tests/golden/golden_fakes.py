@@ -62,6 +62,9 @@ def confluence_transport(pages: Mapping[str, Mapping[str, Any]]) -> httpx.MockTr
     """Cloud ``GET /wiki/api/v2/pages/{id}`` for ``{id: {title, version, webui, html}}``."""
 
     def handle(request: httpx.Request) -> httpx.Response:
+        facts = _confluence_facts(request, pages)
+        if facts is not None:
+            return facts
         prefix = "/wiki/api/v2/pages/"
         page_id = request.url.path.removeprefix(prefix)
         page = pages.get(page_id) if request.url.path.startswith(prefix) else None
@@ -84,3 +87,35 @@ def confluence_transport(pages: Mapping[str, Mapping[str, Any]]) -> httpx.MockTr
         )
 
     return httpx.MockTransport(handle)
+
+
+def _confluence_facts(
+    request: httpx.Request, pages: Mapping[str, Mapping[str, Any]]
+) -> httpx.Response | None:
+    """The restriction check of a Cloud fetch: v1 facts (no restrictions) and v2 ancestors."""
+    path = request.url.path
+    for prefix, suffix in (("/wiki/rest/api/content/", ""), ("/wiki/api/v2/pages/", "/ancestors")):
+        page_id = path.removeprefix(prefix).removesuffix(suffix)
+        if path.startswith(prefix) and path.endswith(suffix) and page_id in pages:
+            break
+    else:
+        return None
+    if suffix:
+        answer: dict[str, Any] = {"results": [{"id": "65537", "type": "page"}], "_links": {}}
+    else:
+        none = {"results": [], "size": 0}
+        read = {"operation": "read", "restrictions": {"user": none, "group": none}}
+        answer = {
+            "id": page_id,
+            "type": "page",
+            "title": pages[page_id]["title"],
+            "space": {"key": "HELP"},
+            "metadata": {"labels": {"results": [], "size": 0}},
+            "ancestors": [
+                {"id": "65537", "type": "page", "title": "Help", "restrictions": {"read": read}}
+            ],
+            "restrictions": {"read": read},
+        }
+    return httpx.Response(
+        200, content=json.dumps(answer), headers={"Content-Type": "application/json"}
+    )

@@ -1,0 +1,58 @@
+"""No conversion worker outlives `ingestor sync`, however the sync ends: the workers ask the
+kernel to kill them with their parent (Linux) or watch for it elsewhere."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ingestor.emulator import EmulatorServer, EmulatorSettings
+
+from .conftest import Site, calls
+from .test_crash_recovery import start_sync, wait_for
+
+PAGES = 150  # over the pool threshold: conversion goes to worker processes
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_sigkill_of_sync_leaves_no_worker_behind(
+    make_site: Callable[[EmulatorServer], Site],
+) -> None:
+    with EmulatorServer(EmulatorSettings(latency_ms=40)) as server:
+        site = make_site(server)
+        for i in range(PAGES):
+            site.write(f"kb/article-{i:03}.md", f"# Article {i}\n\nText {i}.\n")
+        proc = start_sync(site)
+        wait_for(lambda: calls(server.stats(), "createExternalPage") >= 10)
+        workers = children_of(proc.pid)
+        assert workers, "the sync should convert in worker processes"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while any(alive(pid) for pid in workers):
+            assert time.monotonic() < deadline, f"workers outlived the sync: {workers}"
+            time.sleep(0.1)
