@@ -31,6 +31,7 @@ from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, runtime_c
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo
 
+from connectors.audience import AllowSecretPattern, AudienceRule, RestrictedPolicy
 from connectors.schedule import Duration, Schedule, crontab_fields, format_duration, parse_duration
 from ingestor.errors import ConnectorError
 
@@ -236,6 +237,29 @@ class ConnectorSettings(BaseModel):
         default=None,
         description="Sync once as soon as the daemon starts (then on schedule). "
         "Default: daemon.run_on_start.",
+    )
+    audiences: list[AudienceRule] = Field(
+        default_factory=list,
+        description="Ordered rules giving pages an audience: [{match: {path: 'internal/**'}, "
+        "audience: exclude, name: internal}]. The first matching rule wins; pages no rule "
+        "matches get ai_agent_availability/ai_copilot_availability. See docs/audiences.md.",
+    )
+    restricted: RestrictedPolicy = Field(
+        default="exclude",
+        description="Pages the source restricts (Confluence view restrictions, wiki ACLs): "
+        "exclude (never sent), team (Copilot at most, whatever the rules say) or customers "
+        "(the rules decide).",
+    )
+    allow_secrets: list[AllowSecretPattern] = Field(
+        default_factory=list,
+        description="Globs or external ids of pages the secrets gate lets through (false "
+        "positives); a line can also carry the marker 'fin-ingestor: allow-secret'.",
+    )
+    broken_links: Literal["text", "keep"] = Field(
+        default="text",
+        description="A link to a page the source does not hold (deleted, renamed, never "
+        "exported): text sends it as its words without the link, so a Fin citation never "
+        "leads a customer to a 404; keep sends the link as it is. Both report it as broken.",
     )
 
     def local_source(self) -> Path | None:

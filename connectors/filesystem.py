@@ -43,8 +43,9 @@ from connectors.fs_contain import ContainedRoot, HardLinks, check_root, read_bou
 from connectors.fs_links import FileLinks, FileUrls, link_base_for
 from connectors.fs_walk import walk
 from connectors.globs import GlobError, compile_globs
+from connectors.html_head import canonical_url
 from connectors.office import ConversionLimits, OfficeFormat, convert_office
-from ingestor.errors import ConnectorError
+from ingestor.errors import ConnectorError, PageSkipped
 
 __all__ = [
     "DEFAULT_FORMATS",
@@ -121,6 +122,13 @@ class FilesystemSettings(ConnectorSettings):
     )
     max_file_bytes: int = Field(
         default=5_000_000, gt=0, description="Files larger than this many bytes are refused."
+    )
+    url_from: Literal["canonical", "template"] = Field(
+        default="canonical",
+        description="Where an HTML file's url comes from. canonical: the page's own "
+        "<link rel=canonical> (or og:url) when it is an absolute http(s) URL, and its relative "
+        "links are resolved against it (saved web pages, mirrors of a public site); other "
+        "files use url_template. template: url_template for every file.",
     )
     encoding: str | None = Field(
         default=None,
@@ -250,6 +258,9 @@ class FilesystemConnector(Connector[FilesystemSettings]):
 
     kind: ClassVar[str] = "filesystem"
     Settings: ClassVar[type[ConnectorSettings]] = FilesystemSettings
+    #: ``path``: the relative POSIX path; ``front_matter.<key>``: a Markdown file's front
+    #: matter (conversion reads it; lists give several values).
+    audience_fields: ClassVar[frozenset[str]] = frozenset({"path", "front_matter.*"})
 
     def __init__(self, settings: FilesystemSettings) -> None:
         super().__init__(settings)
@@ -272,6 +283,9 @@ class FilesystemConnector(Connector[FilesystemSettings]):
         )
         # the engine fetches from many threads; office conversions are CPU-bound processes
         self._office_slots = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+        # settings that change what a file gives; empty with the defaults (versions unchanged)
+        salt = f":{settings.encoding}" if settings.encoding else ""
+        self._version_salt = salt + (":template-urls" if settings.url_from == "template" else "")
 
     def list(self) -> Iterator[Item | ListingProblem]:
         """Yield every matching file of an enabled format under root, sorted, reading none."""
@@ -284,8 +298,8 @@ class FilesystemConnector(Connector[FilesystemSettings]):
                 continue
             if kind == "docx" and PurePosixPath(entry.external_id).name.startswith("~$"):
                 continue  # Word's lock file next to an open document, not a document
-            if self.settings.encoding is not None:  # a new setting re-reads every file once
-                entry = replace(entry, version=f"{entry.version}:{self.settings.encoding}")
+            if self._version_salt:  # a changed setting re-reads every file once
+                entry = replace(entry, version=f"{entry.version}{self._version_salt}")
             yield entry
 
     def fetch(self, item: Item) -> Document:
@@ -312,14 +326,18 @@ class FilesystemConnector(Connector[FilesystemSettings]):
             )
         body_format = _BODY_FORMATS[kind]
         text, encoding = decode_text(data, kind=body_format, encoding=self.settings.encoding)
+        # A saved web page is cited where it lives, and its links resolve against that url.
+        use_canonical = body_format == "html" and self.settings.url_from == "canonical"
+        canonical = canonical_url(text) if use_canonical else None
         return Document(
             external_id=rel,
             body=text,
             body_format=body_format,
             fallback_title=readable_title(PurePosixPath(rel).stem),
-            url=self.url_for(rel),
+            url=canonical or self.url_for(rel),
             metadata={"path": rel, "encoding": encoding},
-            link_base=link_base_for(rel),
+            facts={"path": (rel,)},
+            link_base=canonical or link_base_for(rel),
             links=self._links,
         )
 
@@ -343,6 +361,7 @@ class FilesystemConnector(Connector[FilesystemSettings]):
             url=self.url_for(rel),
             link_base=link_base_for(rel),
             links=self._links,
+            facts={"path": (rel,)},
             metadata={
                 "path": rel,
                 "format": kind,
@@ -363,7 +382,10 @@ class FilesystemConnector(Connector[FilesystemSettings]):
             raise ConnectorError(f"{rel}: file no longer exists ({exc.strerror})") from exc
         except OSError as exc:
             raise ConnectorError(f"{rel}: cannot open: {exc.strerror or exc}") from exc
-        return read_bounded(fd, rel, limit, setting)
+        data = read_bounded(fd, rel, limit, setting)
+        if not data:  # reported as skipped: an empty file must not make every run partial
+            raise PageSkipped(f"{rel}: empty file (0 bytes)")
+        return data
 
 
 def file_format(rel: str) -> FileFormat:

@@ -34,9 +34,11 @@ from ingestor.errors import (
     RetriableError,
     StateError,
     StateLockedError,
+    UsageError,
 )
 from ingestor.logs import LogFormat, setup_logging
 from ingestor.report import SyncObserver, SyncReport
+from ingestor.untrusted import visible_text
 
 if TYPE_CHECKING:
     from ingestor.config import Config
@@ -83,7 +85,7 @@ stderr = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
 def exit_code_for(error: BaseException) -> ExitCode:
     """The one mapping from the exception tree to exit codes."""
-    if isinstance(error, ConfigError):
+    if isinstance(error, ConfigError | UsageError):
         return ExitCode.CONFIG
     if isinstance(error, StateError):
         return ExitCode.STATE
@@ -106,7 +108,9 @@ def exit_code_for_reports(reports: Sequence[SyncReport]) -> ExitCode:
 
 
 def _fail(error: IngestorError) -> NoReturn:
-    stderr.print(f"[red]error:[/red] {error}", highlight=False, markup=True, soft_wrap=True)
+    # Messages quote servers, file names and config values: never let them be rich markup.
+    said = escape(visible_text(str(error), keep_lines=True))
+    stderr.print(f"[red]error:[/red] {said}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(exit_code_for(error))
 
 
@@ -165,7 +169,8 @@ def _exit_code_from_daemon(code: int) -> ExitCode:
 
 def _logging(level: str, fmt: str, secrets: Sequence[str] = ()) -> None:
     if fmt not in ("text", "json"):
-        stderr.print(f"[red]error:[/red] --log-format must be text or json, not {fmt!r}")
+        said = escape(repr(fmt))
+        stderr.print(f"[red]error:[/red] --log-format must be text or json, not {said}")
         raise typer.Exit(ExitCode.CONFIG)
     log_format: LogFormat = "json" if fmt == "json" else "text"
     setup_logging(level, log_format, secrets)
@@ -212,12 +217,18 @@ def validate(
     if warnings and strict:
         _fail(ConfigError(warnings))
     for issue in warnings:
-        stderr.print(f"[yellow]warning:[/yellow] {issue}", highlight=False, soft_wrap=True)
-    stdout.print(f"{config}: valid, {len(loaded.connectors)} connector(s)", highlight=False)
-    stdout.print(f"  state: {loaded.state.path}", highlight=False)
+        stderr.print(
+            f"[yellow]warning:[/yellow] {escape(visible_text(str(issue)))}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    stdout.print(
+        f"{config}: valid, {len(loaded.connectors)} connector(s)", highlight=False, markup=False
+    )
+    stdout.print(f"  state: {loaded.state.path}", highlight=False, markup=False)
     for c in loaded.connectors:
         state = "" if c.enabled else " (disabled)"
-        stdout.print(f"  {c.name}: {c.type} -> {c.url}{state}", highlight=False)
+        stdout.print(f"  {c.name}: {c.type} -> {c.url}{state}", highlight=False, markup=False)
 
 
 @app.command()
@@ -308,9 +319,8 @@ def daemon(
     from ingestor.daemon import LogChoice, run_daemon
 
     if log_format is not None and log_format not in ("auto", "text", "json"):
-        stderr.print(
-            f"[red]error:[/red] --log-format must be auto, text or json, not {log_format!r}"
-        )
+        said = escape(repr(log_format))
+        stderr.print(f"[red]error:[/red] --log-format must be auto, text or json, not {said}")
         raise typer.Exit(ExitCode.CONFIG)
     if log_level is not None and log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         stderr.print("[red]error:[/red] --log-level must be DEBUG, INFO, WARNING or ERROR")
@@ -481,6 +491,7 @@ def preview(
     stdout.print(
         f"{len(rows)} pages written to {out}, {warned} with warnings; open {out / 'index.html'}",
         highlight=False,
+        markup=False,
     )
 
 
@@ -501,9 +512,26 @@ def emulator(
     db: Annotated[
         Path | None, typer.Option(help="SQLite file to persist to (default: memory).")
     ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            help="Set any other emulator setting (repeatable), e.g. --set pagination=cursor.",
+        ),
+    ] = None,
 ) -> None:
-    """Run the bundled Intercom AI Content emulator (for trials, demos and tests)."""
+    """Run the bundled Intercom AI Content emulator (for trials, demos and tests).
+
+    Faults and modes (--set KEY=VALUE; all off by default; docs/emulator.md explains each):
+    latency_jitter_ms, window_seconds, fault_lost_answer_rate, fault_hang_rate, hang_ms,
+    fault_close_rate, fault_storm_rate, storm_calls, per_page, pagination (pages, offset,
+    cursor), list_order (oldest_first, newest_first), simulate_inserts, deep_paging_cap,
+    max_html_bytes, max_external_id_chars, strict_source_urls, max_request_bytes,
+    clear_url_on_update. Tests switch them at run time: PATCH /_emulator/settings.
+    """
     from ingestor.emulator import EmulatorSettings, serve
+    from ingestor.emulator.settings import setting_overrides
 
     try:
         settings = EmulatorSettings(
@@ -514,10 +542,10 @@ def emulator(
             fault_drop_rate=fault_drop,
             seed=seed,
             db_path=db,
-        )
+        ).changed(setting_overrides(set_ or []))
         serve(settings, host, port)
     except (ValueError, RuntimeError, OSError) as exc:  # bad option, foreign db, port taken
-        stderr.print(f"[red]error:[/red] emulator: {exc}", highlight=False)
+        stderr.print(f"[red]error:[/red] emulator: {escape(str(exc))}", highlight=False)
         raise typer.Exit(ExitCode.CONFIG) from None
 
 

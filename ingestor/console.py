@@ -21,12 +21,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from ingestor.gate.render import audience_tag, rule_counts_line, withheld_lines
 from ingestor.report import Outcome, PageEvent, SyncReport
+from ingestor.untrusted import visible_text
 
 if TYPE_CHECKING:
     from ingestor.doctor import Check
 
-__all__ = ["LogProgress", "RichProgress", "print_changes", "print_summary"]
+__all__ = ["LogProgress", "RichProgress", "print_changes", "print_checks", "print_summary", "shown"]
 
 log = logging.getLogger("ingestor.progress")
 
@@ -121,53 +123,62 @@ class LogProgress:
         log.info("%s: %d/%d pages processed", connector, done, total)
 
 
+def shown(text: str) -> str:
+    """Outside text (server messages, file names, page ids) as inert rich text: no markup,
+    no terminal escapes, one line."""
+    return escape(visible_text(text))
+
+
 def print_summary(console: Console, reports: Sequence[SyncReport]) -> None:
     """The final table, then what needs a person's attention."""
     table = Table(
         title="Sync summary" + (" (dry run: nothing was written)" if _dry(reports) else "")
     )
-    columns = ("connector", "status", "created", "updated", "unchanged", "deleted", "skipped")
-    for column in (*columns, "failed"):
+    counters = ["created", "updated", "unchanged", "deleted", "skipped", "failed"]
+    if any(r.excluded or r.held for r in reports):  # the gate's columns, when it withheld any
+        counters[-1:-1] = ["excluded", "held"]
+    for column in ("connector", "status", *counters):
         table.add_column(column, justify="left" if column in ("connector", "status") else "right")
     table.add_column("duration", justify="right")
     for r in reports:
-        table.add_row(
-            r.connector,
-            r.status,
-            *(str(n) for n in (r.created, r.updated, r.unchanged, r.deleted, r.skipped, r.failed)),
-            f"{r.duration:.1f}s",
-        )
+        numbers = (str(getattr(r, counter)) for counter in counters)
+        table.add_row(r.connector, r.status, *numbers, f"{r.duration:.1f}s")
     console.print(table)
     for r in reports:
         if r.error:
-            console.print(f"[red]{escape(r.connector)}: run stopped: {escape(r.error)}[/red]")
+            console.print(f"[red]{shown(r.connector)}: run stopped: {shown(r.error)}[/red]")
         for problem in r.listing_problems[:MAX_LISTED]:
-            console.print(f"[yellow]{escape(r.connector)}: listing: {escape(problem)}[/yellow]")
+            console.print(f"[yellow]{shown(r.connector)}: listing: {shown(problem)}[/yellow]")
         if not r.listing_complete:
             console.print(
-                f"[yellow]{escape(r.connector)}: listing incomplete: nothing deleted[/yellow]"
+                f"[yellow]{shown(r.connector)}: listing incomplete: nothing deleted[/yellow]"
             )
         if r.deletion_blocked:
-            console.print(f"[yellow]{escape(r.connector)}: {escape(r.deletion_blocked)}[/yellow]")
+            console.print(f"[yellow]{shown(r.connector)}: {shown(r.deletion_blocked)}[/yellow]")
         for page, missing in r.broken_links[:MAX_LISTED]:
             console.print(
-                f"[yellow]{escape(r.connector)}: broken link in {escape(page)} to "
-                f"{escape(missing)} (no such page)[/yellow]",
+                f"[yellow]{shown(r.connector)}: broken link in {shown(page)} to "
+                f"{shown(missing)} (no such page)[/yellow]",
                 highlight=False,
             )
+        for line in withheld_lines(r):
+            console.print(line, highlight=False)
+        counts = rule_counts_line(r.connector, r.rule_counts, what="pages read")
+        if counts:
+            console.print(counts, highlight=False)
         for skip in r.skips[:MAX_LISTED]:
             console.print(
-                f"{escape(r.connector)}: skipped {escape(skip.external_id)}: {escape(skip.reason)}",
+                f"{shown(r.connector)}: skipped {shown(skip.external_id)}: {shown(skip.reason)}",
                 highlight=False,
             )
         for failure in r.failures[:MAX_LISTED]:
             console.print(
-                f"[red]{escape(r.connector)}: failed {escape(failure.external_id)}: "
-                f"{escape(failure.reason)}[/red]"
+                f"[red]{shown(r.connector)}: failed {shown(failure.external_id)}: "
+                f"{shown(failure.reason)}[/red]"
             )
         if r.failed > MAX_LISTED:
             console.print(
-                f"{escape(r.connector)}: … {r.failed - MAX_LISTED} more failures "
+                f"{shown(r.connector)}: … {r.failed - MAX_LISTED} more failures "
                 "(see `ingestor status`)"
             )
 
@@ -178,8 +189,8 @@ def print_changes(console: Console, reports: Sequence[SyncReport]) -> None:
     for r in reports:
         for change in r.changes:
             console.print(
-                f"{escape(r.connector)}: would {verbs.get(change.outcome, change.outcome.value)} "
-                f"{escape(change.external_id)} ({escape(change.reason)})",
+                f"{shown(r.connector)}: would {verbs.get(change.outcome, change.outcome.value)} "
+                f"{shown(change.external_id)} ({shown(change.reason)}){audience_tag(change)}",
                 highlight=False,
             )
 

@@ -36,6 +36,7 @@ import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -126,11 +127,9 @@ def encode(message: dict[str, Any]) -> bytes:
 
 def _plain(value: Any) -> Any:
     if isinstance(value, PageEvent):
-        return {
-            "external_id": value.external_id,
-            "outcome": value.outcome.value,
-            "reason": value.reason,
-        }
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Enum):
+        return value.value
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
@@ -160,11 +159,15 @@ def report_from_json(data: dict[str, Any]) -> SyncReport:
             continue
         hint = str(hints.get(name, ""))
         if "PageEvent" in hint and isinstance(value, list):
-            value = [
-                PageEvent(str(v["external_id"]), Outcome(v["outcome"]), str(v.get("reason", "")))
-                for v in value
-            ]
+            value = [_page_event(v) for v in value]
         elif "tuple" in hint and isinstance(value, list):
             value = [tuple(v) for v in value]
         values[name] = value
     return SyncReport(**values)
+
+
+def _page_event(data: dict[str, Any]) -> PageEvent:
+    known = {f.name for f in fields(PageEvent)}
+    values = {k: v for k, v in data.items() if k in known}
+    values["outcome"] = Outcome(values["outcome"])
+    return PageEvent(**values)

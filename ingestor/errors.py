@@ -4,9 +4,12 @@
 
     IngestorError                      root: everything we raise on purpose
     ├── ConfigError                    bad YAML, unknown key, missing ${VAR}; lists every issue
+    ├── UsageError                     a command-line argument that cannot be used as given
     ├── StateError                     the SQLite state database cannot be used
     │   └── StateLockedError           another process holds the state database
     ├── ConnectorError                 a source or page cannot be read (listing incomplete)
+    │   ├── IncompleteListing          pagination cannot prove it reached the end (a next loop,
+    │   │                              a count that disagrees, too many pages): delete nothing
     │   └── PageSkipped                nothing to publish (image-only PDF): reported, not uploaded
     │       └── OutsideRoot            a link leads out of a share or export: nothing is read
     └── SyncError                      talking to Intercom went wrong
@@ -33,6 +36,7 @@ __all__ = [
     "ConfigIssue",
     "ConnectorError",
     "FatalError",
+    "IncompleteListing",
     "IngestorError",
     "IntercomUnreachable",
     "OutsideRoot",
@@ -43,6 +47,7 @@ __all__ = [
     "StateError",
     "StateLockedError",
     "SyncError",
+    "UsageError",
 ]
 
 
@@ -77,6 +82,11 @@ class ConfigError(IngestorError):
         super().__init__(head + ":\n" + "\n".join(f"  {issue}" for issue in self.issues))
 
 
+class UsageError(IngestorError):
+    """A command-line argument cannot be used as given (``preview --out`` naming a folder that
+    holds files preview did not write). Exit code 2, like a configuration error."""
+
+
 class StateError(IngestorError):
     """The state database cannot be opened, read or migrated."""
 
@@ -87,6 +97,15 @@ class StateLockedError(StateError):
 
 class ConnectorError(IngestorError):
     """A source cannot be listed or read as a whole; its listing counts as incomplete."""
+
+
+class IncompleteListing(ConnectorError):
+    """A paginated listing cannot prove it reached its end; what it yielded is not everything.
+
+    Raised by :mod:`ingestor.http` pagination (a ``next`` token seen twice, pages repeating
+    only known items, a reported total larger than what arrived, more pages than any sane
+    listing). Connectors turn it into a ``ListingProblem`` (nothing is deleted that run).
+    """
 
 
 class PageSkipped(ConnectorError):

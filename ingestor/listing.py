@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from connectors.base import Changes, Connector, Incremental, Item, ListingProblem
 from ingestor.errors import ConnectorError
-from state import SKIPPED_HASH, SyncEntry
+from state import EXCLUDED_HASH, SKIPPED_HASH, SyncEntry
 
 __all__ = ["ListingResult", "list_source"]
 
@@ -42,6 +42,9 @@ class ListingResult:
     cursor: str | None = None
     #: Pages the source holds after this listing: links to anything else are broken.
     known: set[str] = field(default_factory=set)
+    #: Unchanged pages with broken links, kept until the listing shows whether a target
+    #: appeared (then they are fetched again, and the link is sent as a link).
+    watched: list[Item] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -56,13 +59,16 @@ def list_source(
     full: bool,
     cursor: str | None,
     stop_event: threading.Event,
+    broken: Mapping[str, Collection[str]] | None = None,
 ) -> ListingResult:
     """List ``connector``: incrementally from ``cursor`` when it can, else in full.
 
     Never raises for the source's problems: they end up in ``problems`` (so nothing is
-    deleted), and whatever was listed before still syncs.
+    deleted), and whatever was listed before still syncs. ``broken`` (page -> the missing
+    pages it links to) makes a full listing fetch an unchanged page again once one of its
+    missing targets is listed.
     """
-    gate = _VersionGate(index, version_suffix, full)
+    gate = _VersionGate(index, version_suffix, full, broken or {})
     result = ListingResult()
     if isinstance(connector, Incremental) and cursor is not None and not full:
         changes = _guarded(result, lambda: connector.list_changes(cursor))
@@ -95,14 +101,33 @@ def list_source(
     if result.complete:  # a split page's sections stay while the page does
         result.vanished = [eid for eid, e in index.items() if (e.parent or eid) not in seen]
     result.known = seen
+    gate.revive(result, seen)
     return result
 
 
-class _VersionGate:
-    """Unchanged version and a known Intercom id: nothing to fetch."""
+#: Pages with no Intercom id that still need no fetch while their version stays the same.
+_SETTLED = frozenset({SKIPPED_HASH, EXCLUDED_HASH})
 
-    def __init__(self, index: Mapping[str, SyncEntry], suffix: str, full: bool) -> None:
-        self.index, self.suffix, self.full = index, suffix, full
+
+class _VersionGate:
+    """Unchanged version and a known Intercom id (or nothing to send: skipped, excluded):
+    nothing to fetch. Held pages are always fetched and checked again."""
+
+    def __init__(
+        self,
+        index: Mapping[str, SyncEntry],
+        suffix: str,
+        full: bool,
+        broken: Mapping[str, Collection[str]],
+    ) -> None:
+        self.index, self.suffix, self.full, self.broken = index, suffix, full, broken
+
+    def revive(self, result: ListingResult, seen: set[str]) -> None:
+        """Fetch again the unchanged pages one of whose missing link targets now exists."""
+        for item in result.watched:
+            if any(target in seen for target in self.broken[item.external_id]):
+                result.unchanged -= 1
+                result.to_process.append(item)
 
     def admit(self, item: Item, result: ListingResult) -> None:
         result.listed += 1
@@ -110,10 +135,12 @@ class _VersionGate:
         if (
             not self.full
             and entry is not None
-            and (entry.intercom_id is not None or entry.content_hash == SKIPPED_HASH)
+            and (entry.intercom_id is not None or entry.content_hash in _SETTLED)
             and entry.version == item.version + self.suffix
         ):
             result.unchanged += 1
+            if item.external_id in self.broken:
+                result.watched.append(item)
         else:
             result.to_process.append(item)
 

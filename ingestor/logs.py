@@ -8,6 +8,8 @@ import sys
 from collections.abc import Iterable, MutableMapping
 from typing import Any, Literal
 
+from ingestor.untrusted import visible_text
+
 __all__ = ["LogFormat", "RunLogger", "SecretFilter", "setup_logging"]
 
 LogFormat = Literal["text", "json"]
@@ -36,6 +38,14 @@ class SecretFilter(logging.Filter):
         if redacted != message:
             record.msg, record.args = redacted, None
         return True
+
+
+class TextFormatter(logging.Formatter):
+    """Plain lines for people; messages quote file names and servers, so terminal escape
+    sequences and control characters are removed (JSON lines are escaped by ``json``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return visible_text(super().format(record), keep_lines=True)
 
 
 class JsonFormatter(logging.Formatter):
@@ -70,7 +80,7 @@ def setup_logging(
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
+            TextFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
         )
     handler.addFilter(SecretFilter(secrets))
     root.addHandler(handler)

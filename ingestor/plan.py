@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 
+from ingestor.console import shown
 from ingestor.convert import to_markdown
+from ingestor.gate.render import audience_tag, rule_counts_line, withheld_lines
 from ingestor.report import Outcome, SyncReport
 from state import Store
 
@@ -26,7 +27,7 @@ _STYLES = {Outcome.CREATED: "green", Outcome.UPDATED: "yellow", Outcome.DELETED:
 
 def would_change(reports: Sequence[SyncReport]) -> bool:
     """True when the sync would create, update or delete anything."""
-    return any(r.created or r.updated or r.deleted for r in reports)
+    return any(r.created or r.updated or r.deleted or r.taken_down for r in reports)
 
 
 def print_plan(
@@ -36,13 +37,13 @@ def print_plan(
     store = Store.open(state_path, read_only=True) if diff and state_path.exists() else None
     try:
         for report in reports:
-            name = escape(report.connector)
+            name = shown(report.connector)
             for change in report.changes:
                 verb = _VERBS.get(change.outcome, change.outcome.value)
                 style = _STYLES.get(change.outcome, "")
                 console.print(
-                    f"[{style}]{verb:>6}[/{style}] {name}: {escape(change.external_id)} "
-                    f"({escape(change.reason)})",
+                    f"[{style}]{verb:>6}[/{style}] {name}: {shown(change.external_id)} "
+                    f"({shown(change.reason)}){audience_tag(change)}",
                     highlight=False,
                 )
                 if diff and change.outcome is Outcome.UPDATED:
@@ -59,26 +60,33 @@ def print_plan(
                     )
             for external_id in report.held_back:
                 console.print(
-                    f"[red]  keep[/red] {name}: {escape(external_id)} (vanished from the source, "
+                    f"[red]  keep[/red] {name}: {shown(external_id)} (vanished from the source, "
                     "but the deletion guard would block deleting it)",
                     highlight=False,
                 )
+            for line in withheld_lines(report):
+                console.print(line, highlight=False)
+            counts = rule_counts_line(report.connector, report.rule_counts, what="pages read")
+            if counts:
+                console.print(counts, highlight=False)
             for skip in report.skips:
                 console.print(
-                    f"[dim]  skip[/dim] {name}: {escape(skip.external_id)} ({escape(skip.reason)})",
+                    f"[dim]  skip[/dim] {name}: {shown(skip.external_id)} ({shown(skip.reason)})",
                     highlight=False,
                 )
             for failure in report.failures:
                 console.print(
-                    f"[red]  fail[/red] {name}: {escape(failure.external_id)} "
-                    f"({escape(failure.reason)})",
+                    f"[red]  fail[/red] {name}: {shown(failure.external_id)} "
+                    f"({shown(failure.reason)})",
                     highlight=False,
                 )
             console.print(
                 f"{name}: {report.created} to create, {report.updated} to update, "
                 f"{report.deleted} to delete, {report.unchanged} unchanged (skipped)"
                 + (f", {report.skipped} with nothing to publish" if report.skipped else "")
-                + (f"; {escape(report.deletion_blocked)}" if report.deletion_blocked else ""),
+                + (f", {report.excluded} excluded" if report.excluded else "")
+                + (f", {report.held} held for secrets" if report.held else "")
+                + (f"; {shown(report.deletion_blocked)}" if report.deletion_blocked else ""),
                 highlight=False,
             )
     finally:
@@ -102,4 +110,4 @@ def _print_diff(console: Console, external_id: str, old: str | None, new: str | 
     )
     for line in lines:
         style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
-        console.print(f"        [{style}]{escape(line)}[/{style}]", highlight=False)
+        console.print(f"        [{style}]{shown(line)}[/{style}]", highlight=False)

@@ -37,19 +37,25 @@ class PagePolicy:
     max_delete_fraction: float = 0.5
     locale: str = "en"
 
-    def fingerprint(self) -> str:
+    def fingerprint(self, gate: str = "") -> str:
         """Short hash of what changes the pages sent without changing the source: a change
-        makes the version gate let every page through to conversion once."""
-        return _short_hash(CONVERTER_VERSION, *self._sent_along())
+        makes the version gate let every page through to conversion once. ``gate`` is the
+        fingerprint of the connector's audience and secrets settings (a change re-reads every
+        page, and re-sends only those whose audience changed)."""
+        parts = (CONVERTER_VERSION, *self._sent_along(None, None))
+        return _short_hash(*parts, gate) if gate else _short_hash(*parts)
 
-    def hash_salt(self) -> str:
-        """Short hash of what is sent along with each page's HTML (not how it was converted):
-        the content hash gate compares it, so a change re-sends pages; a converter upgrade
-        re-sends only pages whose HTML changed."""
-        return _short_hash(_HASH_SALT_VERSION, *self._sent_along())
+    def hash_salt(self, ai_agent: bool | None = None, ai_copilot: bool | None = None) -> str:
+        """Short hash of what is sent along with a page's HTML (not how it was converted):
+        the content hash gate compares it, so a change re-sends the page; a converter upgrade
+        re-sends only pages whose HTML changed. The flags are the page's own (its audience);
+        by default the policy's, which is what state held before audiences existed."""
+        return _short_hash(_HASH_SALT_VERSION, *self._sent_along(ai_agent, ai_copilot))
 
-    def _sent_along(self) -> tuple[str, ...]:
-        return (str(self.ai_agent_availability), str(self.ai_copilot_availability), self.locale)
+    def _sent_along(self, ai_agent: bool | None, ai_copilot: bool | None) -> tuple[str, ...]:
+        agent = self.ai_agent_availability if ai_agent is None else ai_agent
+        copilot = self.ai_copilot_availability if ai_copilot is None else ai_copilot
+        return (str(agent), str(copilot), self.locale)
 
 
 def _short_hash(*parts: str) -> str:

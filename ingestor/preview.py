@@ -5,6 +5,10 @@ holds the exact payload (title, url, html, flags) and ``<connector>/<name>.html`
 browser. ``index.html`` lists the pages by connector with title, url, size and warnings (empty,
 split, broken links, no url, could not be read), so an admin can review a sync before it
 happens. Nothing is sent to Intercom and no state is written.
+
+The output folder must be new, empty, or written by an earlier preview: preview deletes only
+files it wrote (:mod:`ingestor.preview_output`). Everything shown is HTML-escaped, and only
+http(s) urls become links.
 """
 
 from __future__ import annotations
@@ -13,15 +17,16 @@ import hashlib
 import html
 import json
 import re
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectors.base import ListingProblem
 from ingestor.config import Config
-from ingestor.convert import convert_document, split_page
+from ingestor.convert import broken_targets, convert_document, split_page, without_dead_links
 from ingestor.errors import ConnectorError, PageError
+from ingestor.gate import Availability, GateDecision, PageGate
+from ingestor.preview_output import PreviewFolder
 from ingestor.runner import build_connector, page_policy, select_connectors
 from ingestor.sync import PagePolicy
 
@@ -39,19 +44,27 @@ class PreviewRow:
     size: int = 0
     file: str | None = None  # relative to the output folder
     warnings: list[str] = field(default_factory=list)
+    #: Who the page is for (``customers``, ``team``...), or ``exclude``/``held``: not sent.
+    audience: str = ""
 
 
 def write_preview(
     config: Config, out: Path, names: Sequence[str] | None = None
 ) -> list[PreviewRow]:
-    """Convert every page of the selected connectors into ``out`` and write its index."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Convert every page of the selected connectors into ``out`` and write its index.
+
+    Raises:
+        UsageError: ``out`` holds files an earlier preview did not write.
+    """
+    selected = select_connectors(config, names)
+    folder = PreviewFolder.claim(out)  # deletes the pages an earlier preview wrote, only those
     rows: list[PreviewRow] = []
-    for settings in select_connectors(config, names):
-        folder = out / settings.name
-        shutil.rmtree(folder, ignore_errors=True)  # a previous preview's pages may be stale
-        folder.mkdir()
+    for settings in selected:
+        folder.subfolder(settings.name)
         policy = page_policy(config, settings)
+        gate = PageGate(
+            settings, Availability(policy.ai_agent_availability, policy.ai_copilot_availability)
+        )
         with build_connector(settings) as connector:
             try:
                 entries = list(connector.list())
@@ -64,23 +77,31 @@ def write_preview(
                     rows.append(PreviewRow(settings.name, entry.where, warnings=[entry.message]))
                     continue
                 try:
-                    page = convert_document(connector.fetch(entry))
+                    document = connector.fetch(entry)
+                    page = convert_document(document)
+                    # the same broken links as a sync finds, sent as text as a sync sends them
+                    broken = broken_targets(page, document.metadata.get("missing_links", ()), known)
+                    if broken and settings.broken_links == "text":
+                        page = without_dead_links(page, broken)
                     parts = split_page(page, policy.max_page_bytes)
                 except (ConnectorError, PageError) as exc:
                     rows.append(
                         PreviewRow(settings.name, entry.external_id, warnings=[f"not sent: {exc}"])
                     )
                     continue
+                decision = gate.check(document, page)
+                if decision.availability is None:  # its HTML is never written: it is not sent
+                    rows.append(_withheld_row(settings.name, page.external_id, decision))
+                    continue
                 for part in parts:
                     row = PreviewRow(settings.name, part.external_id, part.title, part.url)
+                    row.audience = f"{decision.audience} ({decision.matched})"
                     rows.append(row)
                     row.size = len(part.html.encode("utf-8"))
                     if part is parts[0]:
                         row.warnings.extend(page.warnings)
                         row.warnings.extend(
-                            f"broken link to {target} (no such page)"
-                            for target in page.linked_pages
-                            if target not in known
+                            f"broken link to {target} (no such page)" for target in broken
                         )
                     if len(parts) > 1:
                         row.warnings.append(
@@ -89,13 +110,28 @@ def write_preview(
                         )
                     if part.url is None:
                         row.warnings.append("no url: Fin will not cite this page")
-                    row.file = _write_page(folder, settings.name, row, part.html, policy)
-    (out / "index.html").write_text(_index_document(rows), encoding="utf-8")
+                    row.file = _write_page(
+                        folder, settings.name, row, part.html, policy, decision.availability
+                    )
+    folder.write("index.html", _index_document(rows))
     return rows
 
 
+def _withheld_row(connector: str, external_id: str, decision: GateDecision) -> PreviewRow:
+    """A page the gate keeps from Fin: listed with why, its content not written."""
+    verb = "held, not sent" if decision.held else "excluded, not sent"
+    return PreviewRow(
+        connector, external_id, warnings=[f"{verb}: {decision.reason}"], audience=decision.audience
+    )
+
+
 def _write_page(
-    folder: Path, connector: str, row: PreviewRow, html: str, policy: PagePolicy
+    folder: PreviewFolder,
+    connector: str,
+    row: PreviewRow,
+    html: str,
+    policy: PagePolicy,
+    availability: Availability,
 ) -> str:
     """Write the exact payload (.json) and a browsable view (.html); return the view's path."""
     stem = _file_stem(row.external_id)
@@ -105,13 +141,11 @@ def _write_page(
         "url": row.url,
         "html": html,
         "locale": policy.locale,
-        "ai_agent_availability": policy.ai_agent_availability,
-        "ai_copilot_availability": policy.ai_copilot_availability,
+        "ai_agent_availability": availability.ai_agent,
+        "ai_copilot_availability": availability.ai_copilot,
     }
-    (folder / f"{stem}.json").write_text(
-        json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8"
-    )
-    (folder / f"{stem}.html").write_text(_page_document(row, html), "utf-8")
+    folder.write(f"{connector}/{stem}.json", json.dumps(payload, ensure_ascii=False, indent=2))
+    folder.write(f"{connector}/{stem}.html", _page_document(row, html))
     return f"{connector}/{stem}.html"
 
 
@@ -128,9 +162,17 @@ table { border-collapse: collapse; width: 100% } td, th { border: 1px solid #ccc
 """
 
 
+def _url_link(url: str) -> str:
+    """A page's url, escaped; a link only when it is http(s) (never ``javascript:``)."""
+    shown = html.escape(url)
+    if not url.lower().startswith(("http://", "https://")):
+        return shown
+    return f'<a href="{shown}">{shown}</a>'
+
+
 def _page_document(row: PreviewRow, body: str) -> str:
     e = html.escape
-    url = f'<a href="{e(row.url)}">{e(row.url)}</a>' if row.url else "no url"
+    url = _url_link(row.url) if row.url else "no url"
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{e(row.title)}</title>'
         f"<style>{_STYLE}</style></head><body>"
@@ -151,14 +193,17 @@ def _index_document(rows: list[PreviewRow]) -> str:
         mine = [r for r in rows if r.connector == connector]
         warned = sum(1 for r in mine if r.warnings)
         parts.append(f"<h2>{e(connector)}: {len(mine)} pages, {warned} with warnings</h2>")
-        parts.append("<table><tr><th>title</th><th>url</th><th>size</th><th>warnings</th></tr>")
+        parts.append(
+            "<table><tr><th>title</th><th>audience</th><th>url</th><th>size</th>"
+            "<th>warnings</th></tr>"
+        )
         for r in mine:
             title = e(r.title or r.external_id)
             link = f'<a href="{e(r.file)}">{title}</a>' if r.file else title
-            url = f'<a href="{e(r.url)}">{e(r.url)}</a>' if r.url else ""
+            url = _url_link(r.url) if r.url else ""
             warnings = "<br>".join(e(w) for w in r.warnings)
             parts.append(
-                f"<tr><td>{link}</td><td>{url}</td><td>{r.size:,}</td>"
+                f"<tr><td>{link}</td><td>{e(r.audience)}</td><td>{url}</td><td>{r.size:,}</td>"
                 f'<td class="warn">{warnings}</td></tr>'
             )
         parts.append("</table>")

@@ -8,6 +8,7 @@ import threading
 
 from ingestor.convert import ConvertedPage
 from ingestor.errors import PageError
+from ingestor.gate import Availability, GateDecision, audience_name
 from ingestor.intercom import ExternalPage, IntercomClient
 from ingestor.policy import PagePolicy
 from ingestor.sources import SourceResolver
@@ -37,28 +38,53 @@ class PageWriter:
         self.connector = sources.connector
         self.policy = policy
         self.version_suffix = version_suffix
-        self.hash_salt = "|" + policy.hash_salt()
         self.source_id: int | None = None
 
     def open_source(self, *, dry_run: bool) -> None:
         """Find the source (a dry run creates nothing), else adopt or create it."""
         self.source_id = self.sources.find() if dry_run else self.sources.ensure()
 
-    def page_hash(self, page: ConvertedPage) -> str:
-        """The hash state keeps: the content's, salted with what the policy sends along."""
-        return hashlib.sha256(f"{page.content_hash}|{self.hash_salt}".encode()).hexdigest()
+    def page_hash(self, page: ConvertedPage, availability: Availability) -> str:
+        """The hash state keeps: the content's, salted with what the page is sent with (its
+        audience included: a change of audience is a change, and costs one update)."""
+        salt = self.policy.hash_salt(availability.ai_agent, availability.ai_copilot)
+        return hashlib.sha256(f"{page.content_hash}||{salt}".encode()).hexdigest()
 
-    def needs_upload(self, page: ConvertedPage, entry: SyncEntry | None, *, full: bool) -> bool:
+    def needs_upload(
+        self,
+        page: ConvertedPage,
+        entry: SyncEntry | None,
+        availability: Availability,
+        *,
+        full: bool,
+    ) -> bool:
         """Whether Intercom lacks this exact page (``full`` re-sends everything)."""
         return (
             full
             or entry is None
             or entry.intercom_id is None
-            or entry.content_hash != self.page_hash(page)
+            or entry.content_hash != self.page_hash(page, availability)
         )
 
+    def send_reason(self, page: ConvertedPage, entry: SyncEntry | None, *, full: bool) -> str:
+        """Why a page is sent: new, --full, its audience alone changed, or its content."""
+        if entry is None or entry.intercom_id is None:
+            return "new page"
+        if full:
+            return "--full"
+        for agent, copilot in ((True, True), (False, True), (True, False), (False, False)):
+            if entry.content_hash == self.page_hash(page, Availability(agent, copilot)):
+                return f"audience changed (was {audience_name(agent, copilot)})"
+        return "content changed"
+
     def upsert(
-        self, page: ConvertedPage, *, version: str, broken: list[str], parent: str | None
+        self,
+        page: ConvertedPage,
+        decision: GateDecision,
+        *,
+        version: str,
+        broken: list[str],
+        parent: str | None,
     ) -> None:
         """Upsert ``page``, then record it; a source deleted in Intercom is re-created once.
 
@@ -67,8 +93,10 @@ class PageWriter:
         """
         source_id = self.source_id
         assert source_id is not None, "open_source() comes first"
+        availability = decision.availability
+        assert availability is not None, "the gate withholds pages it does not send"
         try:
-            result = self._send(page, source_id)
+            result = self._send(page, source_id, availability)
         except PageError as exc:
             if exc.status_code not in (404, 422):
                 raise
@@ -76,29 +104,32 @@ class PageWriter:
             if new_id is None:
                 raise
             self.source_id = new_id
-            result = self._send(page, new_id)
+            result = self._send(page, new_id, availability)
         self.store.record_upsert(
             self.connector,
             page.external_id,
             version=version + self.version_suffix,
-            content_hash=self.page_hash(page),
+            content_hash=self.page_hash(page, availability),
             intercom_id=result.id,
             title=page.title,
             url=page.url,
             sent_html=page.html,
             broken_links=broken,
             parent=parent,
+            audience=(decision.audience, decision.matched),
         )
 
-    def _send(self, page: ConvertedPage, source_id: int) -> ExternalPage:
+    def _send(
+        self, page: ConvertedPage, source_id: int, availability: Availability
+    ) -> ExternalPage:
         return self.client.upsert_page(
             source_id=source_id,
             external_id=page.external_id,
             title=page.title,
             html=page.html,
             url=page.url,
-            ai_agent_availability=self.policy.ai_agent_availability,
-            ai_copilot_availability=self.policy.ai_copilot_availability,
+            ai_agent_availability=availability.ai_agent,
+            ai_copilot_availability=availability.ai_copilot,
             locale=self.policy.locale,
         )
 
@@ -113,10 +144,12 @@ class UnchangedVersions:
         self.version_suffix = version_suffix
         self._lock = threading.Lock()
         self._pending: list[tuple[str, str]] = []
+        self._audiences: list[tuple[str, str, str]] = []
 
-    def add(self, external_id: str, version: str) -> None:
+    def add(self, external_id: str, version: str, decision: GateDecision) -> None:
         with self._lock:
             self._pending.append((external_id, version + self.version_suffix))
+            self._audiences.append((external_id, decision.audience, decision.matched))
         self.flush(force=False)
 
     def flush(self, *, force: bool = True) -> None:
@@ -124,4 +157,5 @@ class UnchangedVersions:
             if not self._pending or (not force and len(self._pending) < UNCHANGED_BATCH):
                 return
             batch, self._pending = self._pending, []
-        self.store.record_unchanged(self.connector, batch)
+            audiences, self._audiences = self._audiences, []
+        self.store.record_unchanged(self.connector, batch, audiences)

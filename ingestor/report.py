@@ -40,6 +40,10 @@ class Outcome(StrEnum):
     FAILED = "failed"
     #: Read, but nothing to publish (an image-only PDF): reported, never uploaded empty.
     SKIPPED = "skipped"
+    #: Its audience (a rule, or a restriction at the source) keeps it from Intercom.
+    EXCLUDED = "excluded"
+    #: The secrets gate found a credential in it: not sent until an admin acts.
+    HELD = "held"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,13 @@ class PageEvent:
     external_id: str
     outcome: Outcome
     reason: str = ""
+    #: Who the page is for: ``customers``, ``team``, ``exclude``, ``held`` ("" when the page
+    #: was not read this run).
+    audience: str = ""
+    #: What decided the audience: ``rule 2 (internal)``, ``default`` or ``restricted``.
+    matched: str = ""
+    #: An earlier version was in Intercom and this run takes (or would take) it down.
+    taken_down: bool = False
 
 
 @dataclass
@@ -79,6 +90,12 @@ class SyncReport(RunCounts):
     broken_links: list[tuple[str, str]] = field(default_factory=list)
     #: Vanished pages the deletion guard kept (at most MAX_HELD_BACK_KEPT are listed).
     held_back: list[str] = field(default_factory=list)
+    #: Excluded and held pages (at most MAX_FAILURES_KEPT), with the reason each is withheld.
+    withheld: list[PageEvent] = field(default_factory=list)
+    #: Pages each audience rule decided among those read this run (``default``: no rule).
+    rule_counts: dict[str, int] = field(default_factory=dict)
+    #: Pages sent before that the gate takes down (or would, in a dry run).
+    taken_down: int = 0
     #: With SyncOptions.collect_html: what each planned create/update would send.
     planned_html: dict[str, str] = field(default_factory=dict, repr=False)
     #: The error that ended the run early, for callers that map it to an exit code.
@@ -87,7 +104,13 @@ class SyncReport(RunCounts):
     def count(self, event: PageEvent) -> None:
         """Add one page outcome to the counters and lists."""
         setattr(self, event.outcome.value, getattr(self, event.outcome.value) + 1)
-        if event.outcome is Outcome.FAILED:
+        if event.matched:
+            self.rule_counts[event.matched] = self.rule_counts.get(event.matched, 0) + 1
+        self.taken_down += event.taken_down
+        if event.outcome in (Outcome.EXCLUDED, Outcome.HELD):
+            if len(self.withheld) < MAX_FAILURES_KEPT:
+                self.withheld.append(event)
+        elif event.outcome is Outcome.FAILED:
             if len(self.failures) < MAX_FAILURES_KEPT:  # all of them are in the state db
                 self.failures.append(event)
         elif event.outcome is Outcome.SKIPPED:
@@ -104,7 +127,11 @@ class SyncReport(RunCounts):
     @property
     def status(self) -> str:
         """``ok``, ``partial`` (pages failed, listing incomplete or deletions held back),
-        ``interrupted`` or ``failed`` (the run ended early)."""
+        ``interrupted`` or ``failed`` (the run ended early).
+
+        Excluded and held pages do not make a run partial: withholding them is the gate doing
+        its job. Held pages are reported by every run (and ``status``) until an admin acts.
+        """
         if self.error is not None:
             return "failed"
         if self.interrupted:

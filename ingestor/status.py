@@ -6,16 +6,19 @@ import time
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from ingestor.config import Config
+from ingestor.console import shown
+from ingestor.gate.render import rule_counts_line, withheld_line
 from state import Store
 
 __all__ = ["print_status", "status_data"]
 
 #: Failing pages listed per connector; `ingestor status` is a glance, not a dump.
 MAX_FAILED_LISTED = 20
+#: Excluded and held pages listed per connector (held first).
+MAX_WITHHELD_LISTED = 50
 
 
 def status_data(config: Config) -> dict[str, Any]:
@@ -29,6 +32,8 @@ def status_data(config: Config) -> dict[str, Any]:
             last = runs[0] if runs else None
             failed = store.failed_pages(settings.name, limit=MAX_FAILED_LISTED)
             broken = store.broken_links(settings.name)
+            withheld = store.withheld_pages(settings.name, limit=MAX_WITHHELD_LISTED)
+            audiences = store.audience_counts(settings.name)
             connectors.append(
                 {
                     "name": settings.name,
@@ -51,8 +56,21 @@ def status_data(config: Config) -> dict[str, Any]:
                         "deleted": last.deleted,
                         "failed": last.failed,
                         "skipped": last.skipped,
+                        "excluded": last.excluded,
+                        "held": last.held,
+                        "rule_counts": last.rule_counts,
                         "error": last.error,
                     },
+                    "audiences": [
+                        {"audience": audience, "rule": rule, "pages": pages}
+                        for (audience, rule), pages in sorted(audiences.items())
+                        if audience
+                    ],
+                    "held": sum(n for (a, _), n in audiences.items() if a == "held"),
+                    "withheld_pages": [
+                        {"external_id": p.external_id, "audience": p.audience, "reason": p.reason}
+                        for p in withheld
+                    ],
                     "failed_pages": [
                         {"external_id": p.external_id, "error": p.last_error} for p in failed
                     ],
@@ -90,29 +108,53 @@ def print_status(console: Console, config: Config) -> None:
         )
     console.print(table)
     for c in data["connectors"]:
+        _print_gate(console, c)
         for page in c["failed_pages"]:
             console.print(
-                f"[red]{escape(c['name'])}: {escape(page['external_id'])}: "
-                f"{escape(str(page['error']))}[/red]"
+                f"[red]{shown(c['name'])}: {shown(page['external_id'])}: "
+                f"{shown(str(page['error']))}[/red]"
             )
         if c["failed"] > len(c["failed_pages"]):
-            console.print(f"{escape(c['name'])}: … {c['failed'] - len(c['failed_pages'])} more")
+            console.print(f"{shown(c['name'])}: … {c['failed'] - len(c['failed_pages'])} more")
         for link in c["broken_link_samples"]:
             console.print(
-                f"[yellow]{escape(c['name'])}: broken link in {escape(link['page'])} to "
-                f"{escape(link['missing'])} (no such page)[/yellow]"
+                f"[yellow]{shown(c['name'])}: broken link in {shown(link['page'])} to "
+                f"{shown(link['missing'])} (no such page)[/yellow]"
             )
         if c["broken_links"] > len(c["broken_link_samples"]):
             more = c["broken_links"] - len(c["broken_link_samples"])
-            console.print(f"{escape(c['name'])}: … {more} more broken links")
+            console.print(f"{shown(c['name'])}: … {more} more broken links")
+
+
+def _print_gate(console: Console, connector: dict[str, Any]) -> None:
+    """Pages per audience and rule, then the excluded and held pages with their reasons."""
+    name = connector["name"]
+    if connector["audiences"]:
+        parts = ", ".join(
+            f"{a['audience']} {a['pages']} ({a['rule']})" for a in connector["audiences"]
+        )
+        console.print(shown(f"{name}: pages by audience: {parts}"), highlight=False)
+    last = connector["last_run"]
+    counts = rule_counts_line(name, last["rule_counts"] if last else {}, what="last run")
+    if counts:
+        console.print(counts, highlight=False)
+    for page in connector["withheld_pages"]:
+        line = withheld_line(name, page["external_id"], page["audience"], page["reason"] or "")
+        console.print(line, highlight=False)
+    if connector["held"]:
+        console.print(
+            f"[red]{shown(name)}: {connector['held']} page(s) held for secrets: remove the "
+            "secret, or release a false positive with allow_secrets or the marker "
+            "'fin-ingestor: allow-secret' on its line[/red]",
+            highlight=False,
+        )
+
+
+_COUNTERS = ("created", "updated", "unchanged", "deleted", "skipped", "excluded", "held", "failed")
 
 
 def _result(run: dict[str, Any]) -> str:
-    counts = ", ".join(
-        f"{run[k]} {k}"
-        for k in ("created", "updated", "unchanged", "deleted", "skipped", "failed")
-        if run[k]
-    )
+    counts = ", ".join(f"{run[k]} {k}" for k in _COUNTERS if run.get(k))
     text = f"{run['status']}{' (dry run)' if run['dry_run'] else ''}"
     return f"{text}: {counts}" if counts else text
 

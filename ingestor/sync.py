@@ -1,7 +1,8 @@
 """The sync engine: one connector, one run, as design.md draws it.
 
-list -> version gate -> fetch -> convert -> hash gate -> upsert -> record, then delete what
-vanished behind the guard. State is written only after Intercom answered 2xx, so a crash at any
+list -> version gate -> fetch -> convert -> gate -> hash gate -> upsert -> record, then delete
+what vanished behind the guard (the gate, :mod:`ingestor.gate`, decides each page's audience
+and holds pages with secrets). State is written only after Intercom answered 2xx, so a crash at any
 point re-sends an idempotent upsert next run and never loses or duplicates a page.
 """
 
@@ -13,10 +14,11 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from connectors.base import Connector, Item
-from ingestor.convert import ConvertedPage, split_page
+from ingestor.convert import ConvertedPage, broken_targets, split_page, without_dead_links
 from ingestor.deletion import VanishedPages, remove_page
 from ingestor.errors import (
     ConnectorError,
@@ -26,6 +28,8 @@ from ingestor.errors import (
     RetriableError,
     SyncError,
 )
+from ingestor.gate import Availability, GateDecision, PageGate
+from ingestor.gate.withhold import Withholder
 from ingestor.intercom import IntercomClient
 from ingestor.listing import list_source
 from ingestor.logs import RunLogger
@@ -106,7 +110,9 @@ class _Run:
         self.policy = policy
         self.options = options
         self.report = SyncReport(connector=self.name, dry_run=options.dry_run)
-        self.version_suffix = "|" + policy.fingerprint()
+        fallback = Availability(policy.ai_agent_availability, policy.ai_copilot_availability)
+        self.gate = PageGate(connector.settings, fallback)
+        self.version_suffix = "|" + policy.fingerprint(self.gate.fingerprint)
         self.index: dict[str, SyncEntry] = {}
         self.vanished: list[str] = []
         self.new_cursor: str | None = None
@@ -122,6 +128,14 @@ class _Run:
         )
         self.unchanged = UnchangedVersions(
             engine.store, self.name, version_suffix=self.version_suffix
+        )
+        self.withholder = Withholder(
+            engine.client,
+            engine.store,
+            self.name,
+            self.log,
+            dry_run=options.dry_run,
+            version_suffix=self.version_suffix,
         )
 
     # -- the run -------------------------------------------------------------------------------
@@ -159,6 +173,7 @@ class _Run:
                     status=report.status,
                     counts=report,
                     error=report.error or report.deletion_blocked,
+                    rule_counts=report.rule_counts,
                 )
             self.log.info(
                 "sync %s: %s in %.1fs: %d created, %d updated, %d unchanged, %d deleted, %d failed",
@@ -177,7 +192,10 @@ class _Run:
     # -- listing and the version gate ----------------------------------------------------------
 
     def _list(self) -> list[Item]:
-        cursor = None if self.options.full else self.store.get_cursor(self.name)
+        # New settings (audience rules...) must reach every page: a cursor saved under other
+        # settings is not used, and the run lists in full.
+        settings = self.version_suffix[1:]
+        cursor = None if self.options.full else self.store.get_cursor(self.name, settings=settings)
         listing = list_source(
             self.connector,
             self.index,
@@ -185,6 +203,7 @@ class _Run:
             full=self.options.full,
             cursor=cursor,
             stop_event=self.engine.stop_event,
+            broken=self._recorded_broken_links(),
         )
         report = self.report
         report.listed, report.unchanged = listing.listed, listing.unchanged
@@ -251,50 +270,13 @@ class _Run:
         try:
             document = self.connector.fetch(item)
             page = pool.convert(document)
+            decision = self.gate.check(document, page)
+            if not decision.send:
+                return self.withholder.apply(item, decision, self._stored(item.external_id))
             broken = self._broken_links(page, document.metadata.get("missing_links", ()))
-            # Over max_page_bytes: sections at headings, the page's own id first (hash-gated
-            # one by one, so an edit to one section re-sends only that section).
-            parts = split_page(page, self.policy.max_page_bytes)
-            new_ids = {part.external_id for part in parts}
-            stale = [eid for eid in self.sections.get(item.external_id, ()) if eid not in new_ids]
-            to_send = [
-                part
-                for part in parts
-                if self.writer.needs_upload(
-                    part, self.index.get(part.external_id), full=self.options.full
-                )
-            ]
-            if not to_send and not stale:
-                if not self.options.dry_run:
-                    self.unchanged.add(item.external_id, item.version)
-                return PageEvent(item.external_id, Outcome.UNCHANGED, "content unchanged")
-            is_new = record is None or record.intercom_id is None
-            outcome = Outcome.CREATED if is_new else Outcome.UPDATED
-            reason = "new page" if is_new else "--full" if self.options.full else "content changed"
-            if len(parts) > 1:
-                reason += f"; split into {len(parts)} sections, {len(to_send)} to send"
-            if self.options.dry_run:
-                if self.options.collect_html:
-                    with self._lock:
-                        self.report.planned_html[item.external_id] = page.html
-                return PageEvent(item.external_id, outcome, reason)
-            with slots:
-                for part in sorted(to_send, key=lambda p: p is parts[0]):  # the page's row last
-                    is_page = part is parts[0]
-                    self.writer.upsert(
-                        part,
-                        version=item.version,
-                        broken=broken if is_page else [],
-                        parent=None if is_page else item.external_id,
-                    )
-                if parts[0] not in to_send:  # only sections changed: the page's version moves on
-                    self.store.record_unchanged(
-                        self.name, [(item.external_id, item.version + self.version_suffix)]
-                    )
-                for eid in stale:  # the page shrank, or a heading went away
-                    intercom_id = self.index[eid].intercom_id
-                    remove_page(self.client, self.store, self.name, eid, intercom_id)
-            return PageEvent(item.external_id, outcome, reason)
+            if broken and self.connector.settings.broken_links == "text":
+                page = without_dead_links(page, broken)  # no citation may lead to a 404
+            return self._publish(item, record, page, decision, broken, slots)
         except PageSkipped as exc:
             return self._page_skipped(item, record, str(exc))
         except (PageError, ConnectorError) as exc:
@@ -310,11 +292,81 @@ class _Run:
             )
             return self._page_failed(item, f"{type(exc).__name__}: {exc}")
 
+    def _publish(
+        self,
+        item: Item,
+        record: SyncEntry | None,
+        page: ConvertedPage,
+        decision: GateDecision,
+        broken: list[str],
+        slots: UploadSlots,
+    ) -> PageEvent:
+        """Hash gate and upsert of a page the gate lets through, with the audience it gave."""
+        assert decision.availability is not None
+        # Over max_page_bytes: sections at headings, the page's own id first (hash-gated
+        # one by one, so an edit to one section re-sends only that section).
+        parts = split_page(page, self.policy.max_page_bytes)
+        new_ids = {part.external_id for part in parts}
+        stale = [eid for eid in self.sections.get(item.external_id, ()) if eid not in new_ids]
+        to_send = [
+            part
+            for part in parts
+            if self.writer.needs_upload(
+                part,
+                self.index.get(part.external_id),
+                decision.availability,
+                full=self.options.full,
+            )
+        ]
+        event = partial(PageEvent, audience=decision.audience, matched=decision.matched)
+        if not to_send and not stale:
+            if not self.options.dry_run:
+                self.unchanged.add(item.external_id, item.version, decision)
+            return event(item.external_id, Outcome.UNCHANGED, "content unchanged")
+        is_new = record is None or record.intercom_id is None
+        outcome = Outcome.CREATED if is_new else Outcome.UPDATED
+        reason = self.writer.send_reason(page, record, full=self.options.full)
+        if len(parts) > 1:
+            reason += f"; split into {len(parts)} sections, {len(to_send)} to send"
+        if self.options.dry_run:
+            if self.options.collect_html:
+                with self._lock:
+                    self.report.planned_html[item.external_id] = page.html
+            return event(item.external_id, outcome, reason)
+        with slots:
+            for part in sorted(to_send, key=lambda p: p is parts[0]):  # the page's row last
+                is_page = part is parts[0]
+                self.writer.upsert(
+                    part,
+                    decision,
+                    version=item.version,
+                    broken=broken if is_page else [],
+                    parent=None if is_page else item.external_id,
+                )
+            if parts[0] not in to_send:  # only sections changed: the page's version moves on
+                self.store.record_unchanged(
+                    self.name, [(item.external_id, item.version + self.version_suffix)]
+                )
+            for eid in stale:  # the page shrank, or a heading went away
+                intercom_id = self.index[eid].intercom_id
+                remove_page(self.client, self.store, self.name, eid, intercom_id)
+        return event(item.external_id, outcome, reason)
+
+    def _stored(self, external_id: str) -> list[tuple[str, str | None]]:
+        """``(external_id, intercom_id)`` of a page and its sections, as state knows them."""
+        ids = [external_id, *self.sections.get(external_id, ())]
+        return [(eid, self.index[eid].intercom_id) for eid in ids if eid in self.index]
+
+    def _recorded_broken_links(self) -> dict[str, set[str]]:
+        """Page -> the missing pages it linked to at its last upload (from state)."""
+        found: dict[str, set[str]] = {}
+        for page, target in self.store.broken_links(self.name):
+            found.setdefault(page, set()).add(target)
+        return found
+
     def _broken_links(self, page: ConvertedPage, missing: Iterable[str]) -> list[str]:
-        """Pages of this source that ``page`` links to but the source does not hold: found by
-        conversion (``linked_pages``) or told by the connector (a wiki's red links)."""
-        broken = [eid for eid in page.linked_pages if eid not in self.known]
-        broken += [str(target) for target in missing if target not in broken]
+        """Pages of this source that ``page`` links to but the source does not hold."""
+        broken = broken_targets(page, missing, self.known)
         if broken:
             with self._lock:
                 room = MAX_BROKEN_LINKS_KEPT - len(self.report.broken_links)
@@ -360,7 +412,7 @@ class _Run:
         held-back deletions or an incomplete listing keep the old one, so they come back."""
         if self.new_cursor is None or self.options.dry_run or self.report.status != "ok":
             return
-        self.store.save_cursor(self.name, self.new_cursor)
+        self.store.save_cursor(self.name, self.new_cursor, settings=self.version_suffix[1:])
 
     # -- deletions -----------------------------------------------------------------------------
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 from state._location import location_problem
 from state._migrations import MIGRATIONS, SCHEMA_VERSION
 from state._records import (
+    EXCLUDED_HASH,
+    HELD_HASH,
     RUN_STATUSES,
     SKIPPED_HASH,
     ConnectorSummary,
@@ -26,10 +28,13 @@ from state._records import (
     RunStatus,
     SourceRecord,
     SyncEntry,
+    WithheldPage,
 )
 from state._store import Store
 
 __all__ = [
+    "EXCLUDED_HASH",
+    "HELD_HASH",
     "MIGRATIONS",
     "RUN_STATUSES",
     "SCHEMA_VERSION",
@@ -42,5 +47,6 @@ __all__ = [
     "SourceRecord",
     "Store",
     "SyncEntry",
+    "WithheldPage",
     "location_problem",
 ]

@@ -44,9 +44,7 @@ class StoreAdmin:
             if not _rows(conn, tables, old):
                 return False
             for table in tables:
-                conn.execute(
-                    table.update().where(table.c.connector == old).values(connector=new)
-                )
+                conn.execute(table.update().where(table.c.connector == old).values(connector=new))
         return True
 
     def forget_connector(self, name: str) -> None:

@@ -32,7 +32,7 @@ class StateLock:
         """
         try:
             # O_CLOEXEC: programs the daemon starts must not inherit (and keep) the lock.
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as exc:
             raise StateError(f"cannot create lock file {path}: {exc.strerror or exc}") from exc
         try:

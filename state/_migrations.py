@@ -94,11 +94,28 @@ def _v3_to_v4_links_and_sections(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE pages ADD COLUMN parent VARCHAR")
 
 
+def _v4_to_v5_audiences(conn: Connection) -> None:
+    """The gate's decisions: each page's audience, the rule that gave it, and why a page was
+    excluded or held; each run's excluded/held counts and pages per rule (JSON); and the
+    settings fingerprint a cursor was listed under (new settings list in full)."""
+    for statement in (
+        "ALTER TABLE pages ADD COLUMN audience VARCHAR",
+        "ALTER TABLE pages ADD COLUMN audience_rule VARCHAR",
+        "ALTER TABLE pages ADD COLUMN gate_reason VARCHAR",
+        "ALTER TABLE runs ADD COLUMN excluded INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE runs ADD COLUMN held INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE runs ADD COLUMN rule_counts VARCHAR",
+        "ALTER TABLE cursors ADD COLUMN settings VARCHAR",
+    ):
+        conn.exec_driver_sql(statement)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v0_to_v1_baseline,
     _v1_to_v2_cursors,
     _v2_to_v3_sent_html,
     _v3_to_v4_links_and_sections,
+    _v4_to_v5_audiences,
 )
 #: The version this code reads and writes.
 SCHEMA_VERSION = len(MIGRATIONS)

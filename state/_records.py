@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Literal, NamedTuple, get_args
 
 __all__ = [
+    "EXCLUDED_HASH",
+    "HELD_HASH",
     "RUN_STATUSES",
     "SKIPPED_HASH",
     "ConnectorSummary",
@@ -19,6 +21,7 @@ __all__ = [
     "RunStatus",
     "SourceRecord",
     "SyncEntry",
+    "WithheldPage",
 ]
 
 #: running until finish_run; interrupted when the process died before finishing it.
@@ -37,17 +40,33 @@ class RunCounts:
     deleted: int = 0
     failed: int = 0
     skipped: int = 0
+    #: Pages the audience rules (or ``restricted``) keep from Intercom.
+    excluded: int = 0
+    #: Pages the secrets gate holds back until an admin acts.
+    held: int = 0
 
     @property
     def total(self) -> int:
         """Every page the run accounted for."""
         return (
-            self.created + self.updated + self.unchanged + self.deleted + self.failed + self.skipped
+            self.created
+            + self.updated
+            + self.unchanged
+            + self.deleted
+            + self.failed
+            + self.skipped
+            + self.excluded
+            + self.held
         )
 
 
 #: content_hash of a page that was read but had nothing to publish (an image-only PDF).
 SKIPPED_HASH = "skipped"
+#: content_hash of a page its audience excludes: like a skipped page, not read again while
+#: neither it nor the connector's settings change.
+EXCLUDED_HASH = "excluded"
+#: content_hash of a page the secrets gate holds: read and checked again every run.
+HELD_HASH = "held"
 
 
 class SyncEntry(NamedTuple):
@@ -58,6 +77,16 @@ class SyncEntry(NamedTuple):
     intercom_id: str | None
     #: Set on the sections of a split page: the page's own external_id.
     parent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WithheldPage:
+    """A page the gate keeps from Intercom: excluded by its audience, or held for a secret."""
+
+    external_id: str
+    audience: str  #: ``exclude`` or ``held``
+    rule: str | None  #: the audience rule it matched: ``rule 2 (internal)``, ``restricted``
+    reason: str | None  #: for people; secrets masked
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +137,8 @@ class RunRecord:
     dry_run: bool
     counts: RunCounts = field(default_factory=RunCounts)
     error: str | None = None
+    #: Pages each audience rule decided in this run (``default``: no rule matched).
+    rule_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def created(self) -> int:
@@ -138,6 +169,16 @@ class RunRecord:
     def skipped(self) -> int:
         """Pages skipped."""
         return self.counts.skipped
+
+    @property
+    def excluded(self) -> int:
+        """Pages their audience excluded."""
+        return self.counts.excluded
+
+    @property
+    def held(self) -> int:
+        """Pages the secrets gate held."""
+        return self.counts.held
 
     @property
     def duration(self) -> float | None:

@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 
 from sqlalchemy import Connection, func, select
 
-from state._records import ConnectorSummary, PageRecord, RunRecord
+from state._records import ConnectorSummary, PageRecord, RunRecord, WithheldPage
 from state._statements import PAGE_COLUMNS, page_record, run_record
 from state._tables import pages_table as _pages
 from state._tables import runs_table as _runs
@@ -33,6 +33,33 @@ class StoreQueries:
                 .order_by(_pages.c.external_id)
             ).all()
         return [(str(page), str(target)) for page, raw in rows for target in json.loads(raw)]
+
+    def audience_counts(self, connector: str) -> dict[tuple[str, str], int]:
+        """Pages per ``(audience, rule that decided it)`` as the gate last decided them
+        (pages recorded before audiences existed count as ``("", "")``)."""
+        query = (
+            select(_pages.c.audience, _pages.c.audience_rule, func.count())
+            .where(_pages.c.connector == connector, _pages.c.parent.is_(None))
+            .group_by(_pages.c.audience, _pages.c.audience_rule)
+        )
+        with self._reading("reading audiences") as conn:
+            return {(a or "", r or ""): int(n) for a, r, n in conn.execute(query)}
+
+    def withheld_pages(self, connector: str, *, limit: int | None = None) -> list[WithheldPage]:
+        """Pages the gate keeps from Intercom (held first: an admin must act on them)."""
+        query = (
+            select(
+                _pages.c.external_id,
+                _pages.c.audience,
+                _pages.c.audience_rule,
+                _pages.c.gate_reason,
+            )
+            .where(_pages.c.connector == connector, _pages.c.audience.in_(("held", "exclude")))
+            .order_by(_pages.c.audience.desc(), _pages.c.external_id)
+            .limit(limit)
+        )
+        with self._reading("reading withheld pages") as conn:
+            return [WithheldPage(*row) for row in conn.execute(query)]
 
     def last_sent_html(self, connector: str, external_id: str) -> str | None:
         """The HTML last sent to Intercom for this page, if it was kept."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ __all__ = [
     "INTERRUPTED_ERROR",
     "PAGE_COLUMNS",
     "PAGE_INDEX_SQL",
+    "RECORD_AUDIENCE_SQL",
     "RECORD_FAILURE",
     "RECORD_UNCHANGED_SQL",
     "SAVE_SOURCE",
@@ -42,7 +44,10 @@ UPSERT_PAGE = _page_upsert.on_conflict_do_update(
     index_elements=[_pages.c.connector, _pages.c.external_id],
     set_={
         name: _page_upsert.excluded[name]
-        for name in (*PageRecord.__dataclass_fields__, "sent_html", "broken_links", "parent")
+        for name in (
+            *PageRecord.__dataclass_fields__,
+            *("sent_html", "broken_links", "parent", "audience", "audience_rule", "gate_reason"),
+        )
         if name not in ("connector", "external_id")
     },
 )
@@ -66,6 +71,11 @@ SYNC_INDEX_SQL = (
 RECORD_UNCHANGED_SQL = (
     f"UPDATE {_pages.name} SET version = ?, last_synced_at = ?, last_error = NULL, "
     "error_count = 0, failed_at = NULL WHERE connector = ? AND external_id = ?"
+)
+#: The rule that gave an unchanged page its (unchanged) audience may have been renamed or moved.
+RECORD_AUDIENCE_SQL = (
+    f"UPDATE {_pages.name} SET audience = ?, audience_rule = ? "
+    "WHERE connector = ? AND external_id = ?"
 )
 _source_insert = sqlite_insert(_sources)
 SAVE_SOURCE = _source_insert.on_conflict_do_update(
@@ -122,6 +132,7 @@ def run_record(row: Row[Any]) -> RunRecord:
         dry_run=values["dry_run"],
         counts=RunCounts(**{name: values[name] for name in COUNTER_NAMES}),
         error=values["error"],
+        rule_counts=json.loads(values["rule_counts"]) if values["rule_counts"] else {},
     )
 
 

@@ -11,7 +11,7 @@ import json
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +26,10 @@ from state._admin import StoreAdmin
 from state._engine import create_state_engine, driver_reason
 from state._lock import StateLock
 from state._migrations import SCHEMA_VERSION, migrate, read_version
+from state._private import prepare_private_database
 from state._records import (
+    EXCLUDED_HASH,
+    HELD_HASH,
     RUN_STATUSES,
     SKIPPED_HASH,
     PageRecord,
@@ -37,6 +40,7 @@ from state._records import (
 from state._reports import StoreQueries
 from state._statements import (
     PAGE_INDEX_SQL,
+    RECORD_AUDIENCE_SQL,
     RECORD_FAILURE,
     RECORD_UNCHANGED_SQL,
     SAVE_SOURCE,
@@ -64,6 +68,31 @@ def _utcnow() -> datetime:
 
 def _clip(text: str) -> str:
     return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
+
+
+def _unsent_row(
+    connector: str, external_id: str, version: str | None, content_hash: str
+) -> dict[str, Any]:
+    """A pages row for a page read but not in Intercom (skipped, excluded or held)."""
+    return {
+        "connector": connector,
+        "external_id": external_id,
+        "version": version,
+        "content_hash": content_hash,
+        "intercom_id": None,
+        "title": None,
+        "url": None,
+        "last_synced_at": _utcnow(),
+        "last_error": None,
+        "error_count": 0,
+        "failed_at": None,
+        "sent_html": None,
+        "broken_links": None,
+        "parent": None,
+        "audience": None,
+        "audience_rule": None,
+        "gate_reason": None,
+    }
 
 
 def _open_error(path: Path, exc: BaseException) -> BaseException:
@@ -106,7 +135,8 @@ class Store(StoreQueries, StoreAdmin):
         """Open (creating or migrating) the database at ``path`` and lock it for this process.
 
         Args:
-            path: The database file; missing parent folders are created.
+            path: The database file; missing parent folders are created (0700) and the file
+                is private (0600) whatever the umask, see :mod:`state._private`.
             read_only: Read without taking the lock, e.g. ``ingestor status`` while a daemon
                 runs: no migration, no recovery, every write raises StateError. The file must
                 exist and have this code's schema version.
@@ -119,14 +149,7 @@ class Store(StoreQueries, StoreAdmin):
         path = Path(path).expanduser().absolute()
         if read_only:
             return cls._open_read_only(path)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StateError(
-                f"cannot create the folder of state database {path}: {exc.strerror or exc}"
-            ) from exc
-        if path.is_dir():
-            raise StateError(f"state database {path} is a directory")
+        prepare_private_database(path)  # 0700 folders, 0600 file, whatever the umask
         lock = StateLock.acquire(path.with_name(path.name + ".lock"), database=path)
         engine: Engine | None = None
         try:
@@ -243,23 +266,27 @@ class Store(StoreQueries, StoreAdmin):
 
     # -- cursors of incremental connectors ---------------------------------------------------
 
-    def get_cursor(self, connector: str) -> str | None:
-        """The cursor saved after ``connector``'s last complete run, if any."""
+    def get_cursor(self, connector: str, *, settings: str | None = None) -> str | None:
+        """The cursor saved after ``connector``'s last complete run, if any; with
+        ``settings``, only if it was saved under those settings (else a full listing must
+        bring every page under the new ones)."""
+        query = select(_cursors.c.cursor, _cursors.c.settings)
         with self._reading("reading a cursor") as conn:
-            row = conn.execute(
-                select(_cursors.c.cursor).where(_cursors.c.connector == connector)
-            ).first()
-        return None if row is None else str(row[0])
+            row = conn.execute(query.where(_cursors.c.connector == connector)).first()
+        if row is None or (settings is not None and row[1] != settings):
+            return None
+        return str(row[0])
 
-    def save_cursor(self, connector: str, cursor: str) -> None:
-        """Remember where ``connector``'s incremental listing continues next run."""
+    def save_cursor(self, connector: str, cursor: str, *, settings: str | None = None) -> None:
+        """Remember where ``connector``'s incremental listing continues next run (and, when
+        given, the fingerprint of the settings it ran under)."""
         insert = sqlite_insert(_cursors).values(
-            connector=connector, cursor=cursor, updated_at=_utcnow()
+            connector=connector, cursor=cursor, updated_at=_utcnow(), settings=settings
         )
-        upsert = insert.on_conflict_do_update(
-            index_elements=[_cursors.c.connector],
-            set_={"cursor": insert.excluded.cursor, "updated_at": insert.excluded.updated_at},
-        )
+        changes = {"cursor": insert.excluded.cursor, "updated_at": insert.excluded.updated_at}
+        if settings is not None:
+            changes["settings"] = insert.excluded.settings
+        upsert = insert.on_conflict_do_update(index_elements=[_cursors.c.connector], set_=changes)
         with self._writing("saving a cursor") as conn:
             conn.execute(upsert)
 
@@ -304,12 +331,17 @@ class Store(StoreQueries, StoreAdmin):
         sent_html: str | None = None,
         broken_links: Sequence[str] = (),
         parent: str | None = None,
+        audience: tuple[str, str] | None = None,
     ) -> None:
         """Record a page Intercom confirmed; clears any earlier failure.
 
-        ``sent_html`` (kept compressed) is what ``ingestor plan --diff`` compares against.
+        ``sent_html`` (kept compressed) is what ``ingestor plan --diff`` compares against;
+        ``audience`` is ``(audience, rule that decided it)``.
         """
         values = {
+            "audience": None if audience is None else audience[0],
+            "audience_rule": None if audience is None else audience[1],
+            "gate_reason": None,
             "sent_html": None if sent_html is None else zlib.compress(sent_html.encode(), 6),
             "broken_links": json.dumps(list(broken_links)) if broken_links else None,
             "parent": parent,
@@ -331,40 +363,60 @@ class Store(StoreQueries, StoreAdmin):
     def record_skipped(self, connector: str, external_id: str, *, version: str) -> None:
         """A page with nothing to publish: keep its version (so it is not read again while
         unchanged) and no Intercom id."""
-        values = {
-            "connector": connector,
-            "external_id": external_id,
-            "version": version,
-            "content_hash": SKIPPED_HASH,
-            "intercom_id": None,
-            "title": None,
-            "url": None,
-            "last_synced_at": _utcnow(),
-            "last_error": None,
-            "error_count": 0,
-            "failed_at": None,
-            "sent_html": None,
-            "broken_links": None,
-            "parent": None,
-        }
         with self._writing("recording a skipped page") as conn:
+            conn.execute(UPSERT_PAGE, _unsent_row(connector, external_id, version, SKIPPED_HASH))
+
+    def record_withheld(
+        self,
+        connector: str,
+        external_id: str,
+        *,
+        version: str | None,
+        held: bool,
+        rule: str,
+        reason: str,
+    ) -> None:
+        """A page the gate keeps from Intercom (already taken down, if it was ever sent).
+
+        Args:
+            connector: The connector.
+            external_id: The page.
+            version: Its version (an excluded page is not read again while it is the same).
+            held: Held by the secrets gate (checked again every run) rather than excluded.
+            rule: The audience rule it matched (``rule 2 (internal)``, ``restricted``...).
+            reason: Why, for people; secrets already masked.
+        """
+        values = _unsent_row(connector, external_id, version, HELD_HASH if held else EXCLUDED_HASH)
+        values.update(
+            audience="held" if held else "exclude", audience_rule=rule, gate_reason=_clip(reason)
+        )
+        with self._writing("recording a withheld page") as conn:
             conn.execute(UPSERT_PAGE, values)
 
-    def record_unchanged(self, connector: str, versions: Iterable[tuple[str, str]]) -> int:
+    def record_unchanged(
+        self,
+        connector: str,
+        versions: Iterable[tuple[str, str]],
+        audiences: Iterable[tuple[str, str, str]] = (),
+    ) -> int:
         """Store new versions of pages whose content did not change, in one transaction.
 
         Args:
             connector: The connector.
             versions: ``(external_id, new_version)`` pairs; unknown ids are ignored.
+            audiences: ``(external_id, audience, rule)`` of those pages, as the gate decided.
 
         Returns:
             How many pages were updated.
         """
         now = to_db_time(_utcnow())
         params = [(version, now, connector, external_id) for external_id, version in versions]
+        rules = [(audience, rule, connector, eid) for eid, audience, rule in audiences]
         if not params:
             return 0
         with self._writing("recording unchanged pages") as conn:
+            if rules:
+                conn.exec_driver_sql(RECORD_AUDIENCE_SQL, rules)
             return conn.exec_driver_sql(RECORD_UNCHANGED_SQL, params).rowcount
 
     def record_failure(self, connector: str, external_id: str, *, error: str) -> None:
@@ -404,9 +456,15 @@ class Store(StoreQueries, StoreAdmin):
         return run_id
 
     def finish_run(
-        self, run_id: int, *, status: str, counts: RunCounts, error: str | None = None
+        self,
+        run_id: int,
+        *,
+        status: str,
+        counts: RunCounts,
+        error: str | None = None,
+        rule_counts: Mapping[str, int] | None = None,
     ) -> None:
-        """Close a run with its final status and counts.
+        """Close a run with its final status and counts (and pages per audience rule).
 
         Raises:
             ValueError: ``status`` is not one of ok, partial, failed, interrupted.
@@ -418,7 +476,10 @@ class Store(StoreQueries, StoreAdmin):
             name: getattr(counts, name) for name in RunCounts.__dataclass_fields__
         }
         values.update(
-            status=status, finished_at=_utcnow(), error=None if error is None else _clip(error)
+            status=status,
+            finished_at=_utcnow(),
+            error=None if error is None else _clip(error),
+            rule_counts=json.dumps(dict(rule_counts)) if rule_counts else None,
         )
         with self._writing("finishing a run") as conn:
             updated = conn.execute(_runs.update().where(_runs.c.id == run_id).values(**values))

@@ -92,6 +92,9 @@ class PageRow(StateModel, table=True):
     sent_html: bytes | None = Field(default=None, sa_type=LargeBinary)  # zlib of the HTML sent
     broken_links: str | None = None  # JSON list of external ids this page links to in vain
     parent: str | None = None  # for a section of a split page: the page's external_id
+    audience: str | None = None  # customers, team, exclude, held (None: before audiences)
+    audience_rule: str | None = None  # what decided it: "rule 2 (internal)", "default"...
+    gate_reason: str | None = None  # why an excluded or held page is not sent (masked)
 
 
 class RunRow(StateModel, table=True):
@@ -113,6 +116,9 @@ class RunRow(StateModel, table=True):
     failed: int = 0
     skipped: int = 0
     error: str | None = None
+    excluded: int = 0
+    held: int = 0
+    rule_counts: str | None = None  # JSON {"rule 1 (public)": 12, "default": 3}
 
 
 class CursorRow(StateModel, table=True):
@@ -123,6 +129,7 @@ class CursorRow(StateModel, table=True):
     connector: str = Field(primary_key=True)
     cursor: str
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    settings: str | None = None  # fingerprint of the settings the listing ran under
 
 
 class MetaRow(StateModel, table=True):

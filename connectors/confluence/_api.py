@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.confluence._http import BadRequest, ConfluenceHttp, JsonObject, Params
+from connectors.confluence._http import BadRequest, ConfluenceHttp, JsonObject, NotFound, Params
 from connectors.confluence._restrictions import FACTS_EXPAND
 from ingestor.errors import ConnectorError
 
@@ -23,6 +23,17 @@ log = logging.getLogger(__name__)
 
 #: What a CQL search expands so that every scope rule can be checked on its results.
 CQL_EXPAND = "version,ancestors,metadata.labels,space"
+#: What a Data Center page listing expands (the same facts a CQL result carries, but labels).
+LIST_EXPAND = "version,ancestors,space"
+#: Cloud REST v2 lists take ``limit`` 1-250 (the v2 OpenAPI).
+V2_LIMIT = 250
+#: Data Center caps ``limit`` silently, and then links ``next`` from the limit asked: content
+#: listings at 100 with expansions and 500 without, CQL search at 50 with a body expansion,
+#: 200 with other expansions and 1000 with none (Atlassian KB "searching for content with the
+#: REST API and CQL always limits results to 50"). Asking for more than the cap gains nothing.
+CONTENT_LIMIT_EXPANDED, CONTENT_LIMIT = 100, 500
+CQL_LIMIT_BODY, CQL_LIMIT_EXPANDED, CQL_LIMIT = 50, 200, 1000
+SPACE_LIMIT = 500
 #: Statuses of pages that left a space's current pages (drafts never were among them).
 GONE_STATUSES = ("trashed", "archived")
 
@@ -139,10 +150,23 @@ class ConfluenceApi(ABC):
     def page(self, page_id: str) -> PageBody:
         """One page with its rendered body."""
 
+    @abstractmethod
+    def walk(self, path: str, params: Params, what: str) -> Iterator[JsonObject]:
+        """Every result of a listing, the way this deployment paginates it.
+
+        Raises:
+            IncompleteListing: The listing cannot prove it reached its end.
+        """
+
     def cql(self, query: str) -> Iterator[PageRef]:
-        """Every page a CQL query finds, with version, ancestors, labels and space."""
-        params: Params = {"cql": query, "limit": self.page_size, "expand": CQL_EXPAND}
-        for obj in self.http.paginate("/rest/api/content/search", params, f"CQL {query!r}"):
+        """Every page a CQL query finds, with version, ancestors, labels and space.
+
+        Raises:
+            IncompleteListing: The search cannot prove it reached its end.
+        """
+        limit = cql_limit(self.page_size, CQL_EXPAND)
+        params: Params = {"cql": query, "limit": limit, "expand": CQL_EXPAND}
+        for obj in self.walk("/rest/api/content/search", params, f"CQL {query!r}"):
             if obj.get("type", "page") == "page":
                 yield v1_page_ref(obj, "CQL search")
 
@@ -150,25 +174,29 @@ class ConfluenceApi(ABC):
 class CloudApi(ConfluenceApi):
     """Confluence Cloud: REST v2 under ``/wiki/api/v2`` with cursor pagination."""
 
+    def walk(self, path: str, params: Params, what: str) -> Iterator[JsonObject]:
+        return self.http.follow(path, params, what)
+
     def resolve_spaces(self, keys: Sequence[str]) -> dict[str, str]:
-        params: Params = {"keys": ",".join(keys), "limit": 250}
+        params: Params = {"keys": ",".join(keys), "limit": V2_LIMIT}
         found = {
             str(s.get("key")): str(s.get("id"))
-            for s in self.http.paginate("/api/v2/spaces", params, "spaces")
+            for s in self.http.follow("/api/v2/spaces", params, "spaces")
         }
         return _all_found(keys, found)
 
     def pages(self, space_key: str, space_id: str) -> Iterator[PageRef]:
-        params: Params = {"status": "current", "limit": self.page_size}
+        params: Params = {"status": "current", "limit": min(self.page_size, V2_LIMIT)}
         where = f"pages of space {space_key}"
-        for obj in self.http.paginate(f"/api/v2/spaces/{space_id}/pages", params, where):
-            yield v2_page_ref(obj, where, space_key)
+        for obj in self.http.follow(f"/api/v2/spaces/{space_id}/pages", params, where):
+            if obj.get("status", "current") == "current":
+                yield v2_page_ref(obj, where, space_key)
 
     def gone(self, space_key: str, space_id: str) -> Iterator[str]:
         for status in GONE_STATUSES:
-            params: Params = {"status": status, "limit": self.page_size}
+            params: Params = {"status": status, "limit": min(self.page_size, V2_LIMIT)}
             where = f"{status} pages of space {space_key}"
-            for obj in self.http.paginate(f"/api/v2/spaces/{space_id}/pages", params, where):
+            for obj in self.http.follow(f"/api/v2/spaces/{space_id}/pages", params, where):
                 yield str(obj["id"])
 
     def page(self, page_id: str) -> PageBody:
@@ -180,13 +208,27 @@ class CloudApi(ConfluenceApi):
 
 
 class DataCenterApi(ConfluenceApi):
-    """Confluence Data Center/Server: REST v1 under ``/rest/api`` with ``start``/``limit``."""
+    """Confluence Data Center/Server: REST v1 under ``/rest/api``.
+
+    Page listings use the cursor-based ``/rest/api/content/scan`` where the server has it
+    (Confluence 7.18 and later); older servers route that path to ``/content/{id}``, whose id
+    conversion fails with 404 (JAX-RS), so a 404 or 400 on the first scan call switches this
+    connector to ``start``/``limit`` listings for good. Everything else pages by offset.
+    """
+
+    def __init__(self, http: ConfluenceHttp, page_size: int, body_format: str) -> None:
+        super().__init__(http, page_size, body_format)
+        #: Whether the server has ``content/scan``; None until the first listing asked.
+        self.has_scan: bool | None = None
+
+    def walk(self, path: str, params: Params, what: str) -> Iterator[JsonObject]:
+        return self.http.offsets(path, params, what)
 
     def resolve_spaces(self, keys: Sequence[str]) -> dict[str, str]:
-        params: Params = {"spaceKey": list(keys), "limit": 500}  # a repeated parameter
+        params: Params = {"spaceKey": list(keys), "limit": SPACE_LIMIT}  # a repeated parameter
         found = {
             str(s.get("key")): str(s.get("key"))
-            for s in self.http.paginate("/rest/api/space", params, "spaces")
+            for s in self.http.offsets("/rest/api/space", params, "spaces")
         }
         return _all_found(keys, found)
 
@@ -195,12 +237,31 @@ class DataCenterApi(ConfluenceApi):
             "spaceKey": space_key,
             "type": "page",
             "status": "current",
-            "limit": self.page_size,
-            "expand": "version,ancestors,space",
+            "limit": min(self.page_size, CONTENT_LIMIT_EXPANDED),
+            "expand": LIST_EXPAND,
         }
         where = f"pages of space {space_key}"
-        for obj in self.http.paginate("/rest/api/content", params, where):
-            yield v1_page_ref(obj, where)
+        for obj in self._scan(params, where):
+            if obj.get("status", "current") == "current" and obj.get("type", "page") == "page":
+                yield v1_page_ref(obj, where)
+
+    def _scan(self, params: Params, where: str) -> Iterator[JsonObject]:
+        if self.has_scan is not False:
+            results = self.http.follow("/rest/api/content/scan", params, where)
+            try:
+                first = next(results, None)
+            except (NotFound, BadRequest) as exc:
+                if self.has_scan:
+                    raise
+                self.has_scan = False
+                log.info("%s: no content/scan (Confluence < 7.18), start/limit: %s", where, exc)
+            else:
+                self.has_scan = True
+                if first is not None:
+                    yield first
+                    yield from results
+                return
+        yield from self.http.offsets("/rest/api/content", params, where)
 
     def gone(self, space_key: str, space_id: str) -> Iterator[str]:
         for status in GONE_STATUSES:
@@ -208,11 +269,11 @@ class DataCenterApi(ConfluenceApi):
                 "spaceKey": space_key,
                 "type": "page",
                 "status": status,
-                "limit": self.page_size,
+                "limit": min(self.page_size, CONTENT_LIMIT),
             }
             where = f"{status} pages of space {space_key}"
             try:
-                for obj in self.http.paginate("/rest/api/content", params, where):
+                for obj in self.http.offsets("/rest/api/content", params, where):
                     yield str(obj["id"])
             except BadRequest:
                 if status != "archived":
@@ -226,6 +287,14 @@ class DataCenterApi(ConfluenceApi):
         obj = self.http.get(f"/rest/api/content/{page_id}", {"expand": expand})
         ref = v1_page_ref(obj, f"page {page_id}")
         return PageBody(ref, _body_value(obj, self.body_format, page_id), details=obj)
+
+
+def cql_limit(page_size: int, expand: str) -> int:
+    """``page_size`` within what Data Center returns for a CQL search with ``expand``."""
+    parts = [part for part in expand.split(",") if part]
+    if any(part.startswith("body") for part in parts):
+        return min(page_size, CQL_LIMIT_BODY)
+    return min(page_size, CQL_LIMIT_EXPANDED if parts else CQL_LIMIT)
 
 
 def _all_found(keys: Sequence[str], found: dict[str, str]) -> dict[str, str]:

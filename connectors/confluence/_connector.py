@@ -4,10 +4,12 @@ Identity and versions: ``external_id`` is the page id (stable across renames and
 ``version`` is the page's version number, so the engine fetches a page only after an edit.
 
 Listing (``list``): for each configured space, every *current* page (drafts and archived pages
-have another status and are never listed), paginated to the end. The scope rules then apply:
-``root_page_ids`` keeps root pages and their descendants, ``exclude_page_ids`` drops whole
-subtrees (both through each page's ancestors: REST v1 gives them, on Cloud they follow the v2
-``parentId`` chain), and labels come from one CQL search per label list.
+have another status and are never listed), paginated to the end; a space whose listing
+cannot prove it reached its end yields a ``ListingProblem`` (nothing is deleted that run).
+The scope rules then apply: ``root_page_ids`` keeps root pages and their descendants,
+``exclude_page_ids`` drops whole subtrees (both through each page's ancestors: REST v1 gives
+them, on Cloud they follow the v2 ``parentId`` chain), and labels come from one CQL search
+per label list.
 
 Incremental (``Incremental``): a cursor is the server's clock (the ``Date`` header of the
 space lookup) at the start of a run. The next run asks CQL for pages modified since the cursor
@@ -43,12 +45,18 @@ from connectors.base import (
     Item,
     ListingProblem,
 )
-from connectors.confluence._api import CloudApi, ConfluenceApi, DataCenterApi, PageRef
+from connectors.confluence._api import (
+    CloudApi,
+    ConfluenceApi,
+    DataCenterApi,
+    PageRef,
+    cql_limit,
+)
 from connectors.confluence._clock import ServerClock, profile_zone
 from connectors.confluence._html import clean_confluence_html, missing_pages
 from connectors.confluence._http import ConfluenceHttp, NotFound
 from connectors.confluence._marks import restriction_marks
-from connectors.confluence._restrictions import RestrictionChecker
+from connectors.confluence._restrictions import OWN_EXPAND, RestrictionChecker
 from connectors.confluence._scope import (
     Scope,
     ancestor_chain,
@@ -58,7 +66,7 @@ from connectors.confluence._scope import (
     parse_cursor,
 )
 from connectors.confluence._settings import ConfluenceSettings
-from ingestor.errors import ConnectorError
+from ingestor.errors import ConnectorError, IncompleteListing
 from ingestor.http import RetryPolicy
 
 __all__ = ["ConfluenceConnector"]
@@ -115,8 +123,12 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
         included = self._labelled(settings.include_labels)
         excluded = self._labelled(settings.exclude_labels)
         roots_seen: set[str] = set()
+        problems: list[ListingProblem] = []
         for key, space_id in spaces.items():
-            refs = list(self._api.pages(key, space_id))
+            refs, problem = _space_pages(self._api, key, space_id)
+            if problem is not None:
+                log.warning("confluence %s: %s", self.name, problem.message)
+                problems.append(problem)
             parents = {ref.id: ref.parent_id for ref in refs}
             lineages = {
                 ref.id: ref.ancestors
@@ -124,7 +136,13 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
                 else ancestor_chain(ref.id, parents)
                 for ref in refs
             }
-            marks = restriction_marks(self._http, key, lineages, settings.page_size)
+            marks: dict[str, str] = {}
+            try:
+                limit = cql_limit(settings.page_size, OWN_EXPAND)
+                marks = restriction_marks(self._api.walk, key, lineages, limit)
+            except IncompleteListing as exc:  # unmarked pages are fetched and checked in full
+                if problem is None:  # one problem per space is enough
+                    problems.append(ListingProblem(where=f"space {key}", message=str(exc)))
             roots_seen.update(ref.id for ref in refs if ref.id in self._scope.roots)
             for ref in refs:
                 reason = self._scope.rejects(ref, lineages[ref.id], None)
@@ -136,7 +154,10 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
                     log.debug("confluence %s: skipped page %s: %s", self.name, ref.id, reason)
                     continue
                 yield _item(ref, key, marks.get(ref.id))
-        for root in sorted(self._scope.roots - roots_seen):
+        yield from problems
+        # A root an incomplete listing missed is no wrong root_page_ids: one problem suffices.
+        missing_roots = sorted(self._scope.roots - roots_seen) if not problems else []
+        for root in missing_roots:
             # Listing nothing under a vanished root would delete its whole tree: refuse to.
             yield ListingProblem(
                 where=f"root page {root}",
@@ -256,3 +277,17 @@ def _item(ref: PageRef, space_key: str, mark: str | None = None) -> Item:
     """An item; its version carries a restriction mark on full listings (see ``_marks``)."""
     version = f"{ref.version} {mark}" if mark else str(ref.version)
     return Item(external_id=ref.id, version=version, locator=space_key)
+
+
+def _space_pages(
+    api: ConfluenceApi, key: str, space_id: str
+) -> tuple[list[PageRef], ListingProblem | None]:
+    """The current pages of a space, and a problem when the listing cannot prove its end
+    (what was listed still syncs; nothing is deleted)."""
+    refs: list[PageRef] = []
+    try:
+        for ref in api.pages(key, space_id):
+            refs.append(ref)
+    except IncompleteListing as exc:
+        return refs, ListingProblem(where=f"space {key}", message=str(exc))
+    return refs, None

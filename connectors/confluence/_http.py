@@ -4,10 +4,20 @@ Every call goes through :func:`ingestor.http.send` (timeouts, retries with ``Ret
 429/503, proxies and CA bundle from :func:`ingestor.http.build_http_client`). Errors become
 :class:`ConnectorError` with the redacted request and Confluence's own message, never a token.
 
-Pagination follows ``_links.next`` to the end, whatever the API generation writes there: a
-cursor url (Cloud v2, Cloud v1 search) or a ``start`` offset (Data Center v1). Servers may
-return fewer results than asked (Data Center caps search results by expansion), so the number
-of results never ends a listing; only a missing ``next`` does. A ``next`` seen twice is a loop.
+Pagination follows the shared rules of :mod:`ingestor.http` (complete, or
+:class:`~ingestor.errors.IncompleteListing`), in two ways:
+
+* :meth:`ConfluenceHttp.follow` for cursors (Cloud v2, Cloud v1 search, Data Center
+  ``content/scan``): the next page is ``_links.next``, else the ``Link: <...>; rel="next"``
+  header; a next link seen twice is a loop.
+* :meth:`ConfluenceHttp.offsets` for Data Center ``start``/``limit``: Data Center caps
+  ``limit`` silently and writes ``_links.next`` from the limit *asked* (so following it skips
+  results), links past the end with empty pages, and its ``size`` can be wrong
+  (CONFSERVER-95272, -95312, -95396). So ``start`` advances by the results received and only
+  an empty page ends the listing; ``next`` and ``size`` are not trusted.
+
+A 429 or 503 whose ``Retry-After`` is longer than the retry policy may wait (Data Center sends
+9223372036854775807 to a user whose allowance is zero) fails at once as "rate limited".
 """
 
 from __future__ import annotations
@@ -24,7 +34,16 @@ import httpx
 from connectors.confluence._links import resolve_next
 from connectors.confluence._settings import ConfluenceSettings
 from ingestor.errors import ConnectorError
-from ingestor.http import RetryPolicy, build_http_client, describe_request, send
+from ingestor.http import (
+    Page,
+    RetryPolicy,
+    build_http_client,
+    by_offset,
+    by_token,
+    describe_request,
+    send,
+)
+from ingestor.untrusted import server_text
 
 __all__ = ["BadRequest", "ConfluenceHttp", "JsonObject", "NotFound", "Params"]
 
@@ -94,34 +113,51 @@ class ConfluenceHttp:
         """
         return self._get_url(self.context_path + path, params)
 
-    def paginate(self, path: str, params: Params, what: str) -> Iterator[JsonObject]:
-        """Yield every result of a paginated listing, following ``_links.next`` to the end.
+    def follow(self, path: str, params: Params, what: str) -> Iterator[JsonObject]:
+        """Yield every result of a cursor listing, following its next links to the end.
 
         Args:
             path: Listing path below the context path.
             params: Query of the first call (``limit`` included).
             what: Names the listing in error messages, e.g. "pages of space ENG".
+
+        Raises:
+            IncompleteListing: A next link loops, or pages repeat only known results.
+            ConnectorError: A call failed (after retries).
+        """
+
+        def fetch(url: str | None) -> Page[JsonObject]:
+            if url is None:
+                response, body = self._get_json(self.context_path + path, params)
+            else:
+                response, body = self._get_json(url, None)
+            nxt = _body_next(body) or response.links.get("next", {}).get("url")
+            return Page(
+                _results(body, what), self._next_url(nxt, what) if nxt else None, _total(body)
+            )
+
+        return by_token(fetch, what, key=_identity)
+
+    def offsets(self, path: str, params: Params, what: str) -> Iterator[JsonObject]:
+        """Yield every result of a ``start``/``limit`` listing (Data Center REST v1).
+
+        Raises:
+            IncompleteListing: Pages repeat only known results, or fewer results arrived than
+                a reported ``totalSize``.
+            ConnectorError: A call failed (after retries).
         """
         url = self.context_path + path
-        query: Params | None = params
-        seen: set[str] = set()
-        while True:
-            body = self._get_url(url, query)
-            results = body.get("results")
-            if not isinstance(results, list):
-                raise ConnectorError(f"{what}: answer has no 'results' list")
-            for result in results:
-                if isinstance(result, dict):
-                    yield result
-            links = body.get("_links")
-            nxt = links.get("next") if isinstance(links, dict) else None
-            if not nxt:
-                return
-            url = self._next_url(str(nxt), what)
-            if url in seen:
-                raise ConnectorError(f"{what}: pagination loops (next link {url} seen twice)")
-            seen.add(url)
-            query = None
+
+        def fetch(start: int) -> Page[JsonObject]:
+            _response, body = self._get_json(url, {**params, "start": start})
+            results = _results(body, what)
+            size = body.get("size")
+            if isinstance(size, int) and size != len(results):
+                # CONFSERVER-95396: the count is not trusted; what arrived is.
+                log.debug("%s: 'size' says %d, %d results arrived", what, size, len(results))
+            return Page(results, None, _total(body))
+
+        return by_offset(fetch, what, key=_identity)
 
     def _next_url(self, nxt: str, what: str) -> str:
         try:
@@ -130,6 +166,9 @@ class ConfluenceHttp:
             raise ConnectorError(f"{what}: {exc}") from None
 
     def _get_url(self, url: str, params: Params | None) -> JsonObject:
+        return self._get_json(url, params)[1]
+
+    def _get_json(self, url: str, params: Params | None) -> tuple[httpx.Response, JsonObject]:
         response = self._send(url, params)
         try:
             body = response.json()
@@ -139,7 +178,7 @@ class ConfluenceHttp:
         if not isinstance(body, dict):
             label = describe_request(response.request, self._secrets)
             raise ConnectorError(f"{label}: answer is not a JSON object")
-        return body
+        return response, body
 
     def _send(self, url: str, params: Params | None) -> httpx.Response:
         def build() -> httpx.Request:
@@ -156,18 +195,60 @@ class ConfluenceHttp:
             self.last_date = response.headers.get("date")
             return response
         label = describe_request(response.request, self._secrets)
-        message = f"{label} -> HTTP {response.status_code}{_error_message(response)}"
+        message = f"{label} -> HTTP {response.status_code}{_error_message(response, self._secrets)}"
         if response.status_code == 404:
             raise NotFound(message)
         if response.status_code == 400:
             raise BadRequest(message)
         if response.status_code in (401, 403):
             raise ConnectorError(message + " (check the Confluence credentials and permissions)")
+        if response.status_code == 429 or (
+            response.status_code == 503 and "retry-after" in response.headers
+        ):
+            raise ConnectorError(message + _rate_limit_hint(response))
         raise ConnectorError(message)
 
 
-def _error_message(response: httpx.Response) -> str:
-    """Confluence's own error text: v1 ``{"message"}``, v2 ``{"errors": [{"title"}]}``."""
+def _results(body: JsonObject, what: str) -> list[JsonObject]:
+    results = body.get("results")
+    if not isinstance(results, list):
+        raise ConnectorError(f"{what}: answer has no 'results' list")
+    return [result for result in results if isinstance(result, dict)]
+
+
+def _body_next(body: JsonObject) -> str | None:
+    links = body.get("_links")
+    nxt = links.get("next") if isinstance(links, dict) else None
+    return str(nxt) if nxt else None
+
+
+def _total(body: JsonObject) -> int | None:
+    total = body.get("totalSize")
+    return total if isinstance(total, int) and not isinstance(total, bool) else None
+
+
+def _identity(result: JsonObject) -> str:
+    """A result's id (content, space), or the whole result when it has none."""
+    key = result.get("id")
+    return str(key) if key is not None else json.dumps(result, sort_keys=True)
+
+
+def _rate_limit_hint(response: httpx.Response) -> str:
+    """Says "rate limited" and how long Confluence asked to wait, with its allowance headers."""
+    headers = response.headers
+    wait = headers.get("retry-after")
+    facts = [f"Retry-After {wait.strip()}s" if wait else ""] + [
+        f"{name} {headers[name]}"
+        for name in ("x-ratelimit-remaining", "x-ratelimit-reset")
+        if name in headers
+    ]
+    said = "; ".join(fact for fact in facts if fact)
+    return f" (rate limited by Confluence{': ' + said if said else ''}; try again later)"
+
+
+def _error_message(response: httpx.Response, secrets: tuple[str, ...]) -> str:
+    """Confluence's own error text: v1 ``{"message"}``, v2 ``{"errors": [{"title"}]}``, as
+    untrusted server text (credentials masked, one line, no control characters)."""
     try:
         body = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -178,4 +259,4 @@ def _error_message(response: httpx.Response) -> str:
     errors = body.get("errors")
     if not message and isinstance(errors, list) and errors and isinstance(errors[0], dict):
         message = errors[0].get("title") or errors[0].get("detail")
-    return f": {str(message)[:200]}" if message else ""
+    return f": {server_text(message, secrets=secrets, limit=200)}" if message else ""

@@ -14,33 +14,38 @@ plain version number.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
-from connectors.confluence._http import ConfluenceHttp, Params
+from connectors.confluence._http import JsonObject, Params
 from connectors.confluence._restrictions import OWN_EXPAND, own_block, read_principals
 from connectors.confluence._scope import cql_space_pages
 
 __all__ = ["restriction_marks"]
 
 
+#: How a deployment walks a paginated search (``ConfluenceApi.walk``: cursors on Cloud,
+#: complete offsets on Data Center).
+Walk = Callable[[str, Params, str], Iterator[JsonObject]]
+
+
 def restriction_marks(
-    http: ConfluenceHttp, space_key: str, lineage: Mapping[str, Sequence[str]], page_size: int
+    walk: Walk, space_key: str, lineage: Mapping[str, Sequence[str]], limit: int
 ) -> dict[str, str]:
     """``{page id: mark}`` for the pages of a space whose lineage carries read restrictions.
 
     Args:
-        http: The site.
+        walk: The deployment's paginated walk.
         space_key: The space listed.
         lineage: Each listed page's ancestor ids (any order).
-        page_size: Results asked per call.
+        limit: Results asked per call (within the search's cap for this expansion).
 
     Raises:
         ConnectorError: The search failed (the listing then fails: nothing is deleted).
     """
-    params: Params = {"cql": cql_space_pages(space_key), "limit": page_size, "expand": OWN_EXPAND}
+    params: Params = {"cql": cql_space_pages(space_key), "limit": limit, "expand": OWN_EXPAND}
     restricted: dict[str, tuple[str, ...]] = {}
     what = f"view restrictions of space {space_key}"
-    for obj in http.paginate("/rest/api/content/search", params, what):
+    for obj in walk("/rest/api/content/search", params, what):
         principals = read_principals(own_block(obj))
         if principals:
             restricted[str(obj["id"])] = principals

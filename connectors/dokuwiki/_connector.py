@@ -13,6 +13,8 @@
   none); each one in scope is re-read with ``wiki.getPageInfo``: fault 121 (gone) or a refusal
   (no longer readable) makes it deleted, anything else a changed item. A cursor older than
   ``incremental_max_age`` (the changelog keeps ``recent_days``) means a full listing.
+* Audience facts (namespace) and pages the ACL hides from anonymous readers (``restricted``):
+  :mod:`connectors.dokuwiki._acl`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from connectors.base import (
     Item,
     ListingProblem,
 )
+from connectors.dokuwiki._acl import AnonymousAcl, namespace_facts
 from connectors.dokuwiki._clean import clean_dokuwiki_html, missing_pages
 from connectors.dokuwiki._rpc import DENIED, DokuWikiRpc, RpcFault
 from connectors.dokuwiki._settings import DokuWikiSettings
@@ -52,11 +55,13 @@ class DokuWikiConnector(Connector[DokuWikiSettings], Incremental):
 
     kind: ClassVar[str] = "dokuwiki"
     Settings: ClassVar[type[ConnectorSettings]] = DokuWikiSettings
+    audience_fields: ClassVar[frozenset[str]] = frozenset({"namespace"})
 
     def __init__(self, settings: DokuWikiSettings, *, http: WikiHttp | None = None) -> None:
         super().__init__(settings)
         self.label = f"dokuwiki {settings.name!r}"
         self.rpc = DokuWikiRpc(settings, self.label, http)
+        self.anonymous_acl = AnonymousAcl(self.rpc, enabled=settings.username is not None)
 
     # -- scope ---------------------------------------------------------------------------------
 
@@ -83,14 +88,24 @@ class DokuWikiConnector(Connector[DokuWikiSettings], Incremental):
         Raises:
             ConnectorError: A listing call failed (after retries): nothing is deleted.
         """
+        self.anonymous_acl.reset()
         seen: set[str] = set()
         for namespace in self.settings.namespaces or [""]:
             pages = self.rpc.call("dokuwiki.getPagelist", namespace, {"depth": 0})
             if not isinstance(pages, list):
                 raise ConnectorError(f"{self.label}: dokuwiki.getPagelist answered {pages!r}")
-            for page in sorted(pages, key=lambda p: str(p.get("id", ""))):
-                page_id = str(page.get("id", ""))
-                if not page_id or page_id in seen or not self.in_scope(page_id):
+            # One answer holds the whole namespace: nothing to paginate. An entry without an
+            # id is a page we cannot name; skipping it would let the engine delete it.
+            named = [p for p in pages if isinstance(p, dict) and p.get("id")]
+            if len(named) < len(pages):
+                yield ListingProblem(
+                    where=f"namespace {namespace or '(root)'}",
+                    message=f"dokuwiki.getPagelist answered {len(pages) - len(named)} "
+                    "entries without a page id; the listing may miss pages",
+                )
+            for page in sorted(named, key=lambda p: str(p["id"])):
+                page_id = str(page["id"])
+                if page_id in seen or not self.in_scope(page_id):
                     continue
                 seen.add(page_id)
                 revision = page.get("rev") or page.get("mtime") or 0
@@ -104,18 +119,23 @@ class DokuWikiConnector(Connector[DokuWikiSettings], Incremental):
     # -- fetching ------------------------------------------------------------------------------
 
     def fetch(self, item: Item) -> Document:
-        """The page's rendered XHTML, cleaned, with its url.
+        """The page's rendered XHTML, cleaned, with its url, its namespace and, when the ACL
+        hides it from anonymous readers, why it is restricted.
 
         Raises:
-            ConnectorError: The page is gone, unreadable, or the wiki failed.
+            ConnectorError: The page is gone, unreadable, or the wiki failed (the ACL check
+                included: a page is never taken as public because the check failed).
         """
         page_id = item.external_id
         with self.rpc.http.fetch_slots:
             html = self.rpc.call("wiki.getPageHTML", page_id, expect=frozenset({DENIED}))
-        if isinstance(html, RpcFault):
-            raise ConnectorError(f"{self.label}: page {page_id}: not readable ({html.message})")
-        if not isinstance(html, str) or not html.strip():
-            raise ConnectorError(f"{self.label}: page {page_id}: no content (deleted meanwhile?)")
+            if isinstance(html, RpcFault):
+                raise ConnectorError(f"{self.label}: page {page_id}: not readable ({html.message})")
+            if not isinstance(html, str) or not html.strip():
+                raise ConnectorError(
+                    f"{self.label}: page {page_id}: no content (deleted meanwhile?)"
+                )
+            restricted = self.anonymous_acl.restriction(page_id)
         return Document(
             external_id=page_id,
             body=clean_dokuwiki_html(html),
@@ -127,6 +147,8 @@ class DokuWikiConnector(Connector[DokuWikiSettings], Incremental):
                 "revision": item.version,
                 "missing_links": missing_pages(html),
             },
+            facts={"namespace": namespace_facts(page_id)},
+            restricted=restricted,
         )
 
     # -- incremental ---------------------------------------------------------------------------
@@ -145,6 +167,7 @@ class DokuWikiConnector(Connector[DokuWikiSettings], Incremental):
         Raises:
             ConnectorError: The wiki could not answer: nothing is deleted this run.
         """
+        self.anonymous_acl.reset()
         match = _CURSOR.match(cursor)
         if match is None:
             return None

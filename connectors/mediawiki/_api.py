@@ -3,7 +3,8 @@
 * Every call sends ``format=json&formatversion=2`` and ``maxlag`` when set. A wiki whose
   replicas lag answers HTTP 200 with an ``X-Database-Lag`` header (and error ``maxlag``);
   :func:`classify_maxlag` makes the shared retry policy wait for its ``Retry-After``.
-* ``continue`` is followed until absent; a continuation that repeats is a pagination loop.
+* ``continue`` is followed until absent (the shared :func:`ingestor.http.by_token` rules: a
+  continuation that repeats is a loop); a last answer without ``batchcomplete`` is incomplete.
 * With credentials the client logs in once (``action=login`` with a bot password, the session
   cookie kept by the client) and sends ``assert=user`` so a lost session fails loudly instead of
   reading the public view; it then logs in again once and repeats the call.
@@ -20,8 +21,8 @@ import httpx
 
 from connectors.mediawiki._settings import MediaWikiSettings
 from connectors.wikikit import LoginSession, WikiHttp
-from ingestor.errors import ConnectorError
-from ingestor.http import Verdict, classify_status
+from ingestor.errors import ConnectorError, IncompleteListing
+from ingestor.http import Page, Verdict, by_token, classify_status
 
 __all__ = ["JsonObject", "MediaWikiApi", "classify_maxlag"]
 
@@ -53,8 +54,14 @@ class MediaWikiApi:
 
     # -- calls ---------------------------------------------------------------------------------
 
-    def call(self, params: Mapping[str, str], *, method: str = "GET") -> JsonObject:
-        """One API call; its parsed JSON body.
+    def call(
+        self,
+        params: Mapping[str, str],
+        *,
+        method: str = "GET",
+        allow: frozenset[str] = frozenset(),
+    ) -> JsonObject:
+        """One API call; its parsed JSON body (an error whose code is in ``allow`` included).
 
         Raises:
             ConnectorError: HTTP or network failure, a non-JSON answer, or an API error
@@ -67,30 +74,36 @@ class MediaWikiApi:
             log.info("%s: session lost (%s); logging in again", self.label, code)
             self.session.renew(session)
             body = self._call_once(params, method, authenticated=True)
+        if _error_code(body) in allow:
+            return body
         return self._checked(body, params)
 
     def query(self, params: Mapping[str, str]) -> Iterator[JsonObject]:
         """``action=query`` with ``params``, one body per continuation batch, to the end.
 
+        Pagination follows the shared rules (:func:`ingestor.http.by_token`): a continuation
+        seen twice is a loop. A last answer must say ``batchcomplete`` (MediaWiki 1.25+ always
+        does when nothing is left): without it the wiki did not say it is done.
+
         Raises:
-            ConnectorError: As :meth:`call`, or when the wiki repeats a continuation.
+            IncompleteListing: The listing cannot prove it reached its end.
+            ConnectorError: As :meth:`call`.
         """
-        seen: set[str] = set()
-        cont: dict[str, str] = {}
-        while True:
+
+        def batch(token: str | None) -> Page[JsonObject]:
+            cont = {str(k): str(v) for k, v in json.loads(token).items()} if token else {}
             body = self.call({**params, "action": "query", **cont})
-            yield body
             nxt = body.get("continue")
-            if not isinstance(nxt, dict) or not nxt:
-                return
-            key = json.dumps(nxt, sort_keys=True)
-            if key in seen:
-                raise ConnectorError(
-                    f"{self.label}: the wiki repeated the continuation {key}; "
-                    "listing stopped (pagination loop)"
+            if nxt is not None and not (isinstance(nxt, dict) and nxt):
+                raise IncompleteListing(f"{self.label}: the wiki answered continue={nxt!r}")
+            if nxt is None and "batchcomplete" not in body:
+                raise IncompleteListing(
+                    f"{self.label}: the last answer of action=query has neither 'continue' "
+                    "nor 'batchcomplete'; the listing may be cut short"
                 )
-            seen.add(key)
-            cont = {str(k): str(v) for k, v in nxt.items()}
+            return Page([body], json.dumps(nxt, sort_keys=True) if nxt else None)
+
+        return by_token(batch, f"{self.label}: action=query")
 
     def _call_once(
         self, params: Mapping[str, str], method: str, *, authenticated: bool
@@ -120,7 +133,7 @@ class MediaWikiApi:
         error = body.get("error")
         if not isinstance(error, dict):
             return body
-        code = str(error.get("code", "unknown"))
+        code = self.http.redact(str(error.get("code", "unknown")))
         info = self.http.redact(str(error.get("info", "")))[:300]
         action = params.get("action", "query")
         if code == "maxlag":

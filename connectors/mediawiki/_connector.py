@@ -9,6 +9,8 @@
 * ``fetch()``: ``action=parse`` of the page id without edit links, TOC or limit report, then
   :func:`clean_mediawiki_html`; at most ``max_parallel_fetches`` at a time.
 * Incremental (:class:`Incremental`): see :mod:`connectors.mediawiki._changes`.
+* Audience facts (namespace, categories): :mod:`connectors.mediawiki._audience`; pages
+  anonymous users cannot read are ``restricted``: :mod:`connectors.mediawiki._access`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from connectors.base import (
     Item,
     ListingProblem,
 )
+from connectors.mediawiki._access import AnonymousReads
 from connectors.mediawiki._api import MediaWikiApi
+from connectors.mediawiki._audience import Namespaces, category_facts
 from connectors.mediawiki._changes import format_cursor, list_changes, parse_timestamp
 from connectors.mediawiki._clean import clean_mediawiki_html, missing_pages
 from connectors.mediawiki._pages import PageInfo, listed_pages, page_infos
@@ -45,12 +49,15 @@ class MediaWikiConnector(Connector[MediaWikiSettings], Incremental):
 
     kind: ClassVar[str] = "mediawiki"
     Settings: ClassVar[type[ConnectorSettings]] = MediaWikiSettings
+    audience_fields: ClassVar[frozenset[str]] = frozenset({"namespace", "category"})
 
     def __init__(self, settings: MediaWikiSettings, *, http: WikiHttp | None = None) -> None:
         super().__init__(settings)
         self.label = f"mediawiki {settings.name!r}"
         self.api = MediaWikiApi(settings, self.label, http)
         self.scope = Scope(settings)
+        self.namespaces = Namespaces(self.api)
+        self.anonymous_reads = AnonymousReads(settings, self.label)
 
     # -- listing -------------------------------------------------------------------------------
 
@@ -60,6 +67,7 @@ class MediaWikiConnector(Connector[MediaWikiSettings], Incremental):
         Raises:
             ConnectorError: A listing call failed (after retries): nothing is deleted.
         """
+        self.anonymous_reads.reset()
         excluded = self._excluded_page_ids()
         seen: set[int] = set()
         for page in self._candidates():
@@ -68,6 +76,7 @@ class MediaWikiConnector(Connector[MediaWikiSettings], Incremental):
             seen.add(page.page_id)
             if page.redirect or not self.scope.admits_title(page.namespace, page.title):
                 continue
+            self.anonymous_reads.expect([page.page_id])
             yield Item(external_id=str(page.page_id), version=str(page.revision), locator=page.url)
 
     def _candidates(self) -> Iterator[PageInfo]:
@@ -120,17 +129,19 @@ class MediaWikiConnector(Connector[MediaWikiSettings], Incremental):
     # -- fetching ------------------------------------------------------------------------------
 
     def fetch(self, item: Item) -> Document:
-        """The page's rendered HTML (``action=parse``), cleaned, with its title and url.
+        """The page's rendered HTML (``action=parse``), cleaned, with its title, url, audience
+        facts and, when anonymous users cannot read it, why it is restricted.
 
         Raises:
-            ConnectorError: The page is gone or the wiki could not render it.
+            ConnectorError: The page is gone, the wiki could not render it, or whether
+                anonymous users may read it could not be found out.
         """
         with self.api.http.fetch_slots:  # every call of one fetch counts as one slot
             body = self.api.call(
                 {
                     "action": "parse",
                     "pageid": item.external_id,
-                    "prop": "text|revid|displaytitle",
+                    "prop": "text|revid|displaytitle|categories",
                     "disableeditsection": "1",
                     "disabletoc": "1",
                     "disablelimitreport": "1",
@@ -140,7 +151,11 @@ class MediaWikiConnector(Connector[MediaWikiSettings], Incremental):
             if not isinstance(parsed, dict) or not isinstance(parsed.get("text"), str):
                 raise ConnectorError(f"{self.label}: page {item.external_id}: parse gave no text")
             url = item.locator or self._canonical_url(item.external_id)
-        title = str(parsed.get("title") or "")
+            title = str(parsed.get("title") or "")
+            namespace = self.namespaces.of_title(title)
+            restricted = self.anonymous_reads.restriction(
+                int(item.external_id), namespace.canonical
+            )
         return Document(
             external_id=item.external_id,
             body=clean_mediawiki_html(parsed["text"]),
@@ -152,6 +167,11 @@ class MediaWikiConnector(Connector[MediaWikiSettings], Incremental):
                 "revision": parsed.get("revid"),
                 "missing_links": missing_pages(parsed["text"]),
             },
+            facts={
+                "namespace": namespace.facts,
+                "category": category_facts(parsed.get("categories") or ()),
+            },
+            restricted=restricted,
         )
 
     def _canonical_url(self, page_id: str) -> str | None:
@@ -176,7 +196,11 @@ class MediaWikiConnector(Connector[MediaWikiSettings], Incremental):
         Raises:
             ConnectorError: The wiki could not answer: nothing is deleted this run.
         """
-        return list_changes(self, cursor)
+        self.anonymous_reads.reset()
+        changes = list_changes(self, cursor)
+        if changes is not None:
+            self.anonymous_reads.expect(int(item.external_id) for item in changes.changed)
+        return changes
 
     def __enter__(self) -> Self:
         return self
@@ -184,3 +208,4 @@ class MediaWikiConnector(Connector[MediaWikiSettings], Incremental):
     def close(self) -> None:
         """Close the HTTP connections."""
         self.api.http.close()
+        self.anonymous_reads.close()

@@ -57,6 +57,9 @@ class NotionExportConnector(Connector[NotionExportSettings]):
 
     kind: ClassVar[str] = "notion_export"
     Settings: ClassVar[type[ConnectorSettings]] = NotionExportSettings
+    #: ``path``: the page's file inside the export; ``property.<Name>``: a database row's
+    #: properties (a multi-select gives the whole value and each of its options).
+    audience_fields: ClassVar[frozenset[str]] = frozenset({"path", "property.*"})
 
     def __init__(self, settings: NotionExportSettings) -> None:
         super().__init__(settings)
@@ -150,8 +153,13 @@ class NotionExportConnector(Connector[NotionExportSettings]):
             url_for=self.url_for,
             exists=index.exists,
             asset_base_url=self.settings.asset_base_url,
+            has_page=index.pages.__contains__,
+            keep_broken=self.settings.broken_links == "keep",
         )
-        rendered = self._render(index, entry, ctx)
+        try:
+            rendered = self._render(index, entry, ctx)
+        except ValueError as exc:  # lxml refused a value the export holds: this page only
+            raise ConnectorError(f"{entry.rel}: cannot render the page: {exc}") from exc
         missing = [pid for pid in dict.fromkeys(ctx.linked) if pid not in index.pages]
         if rendered.notes:
             log.info("%s: %d file link(s) replaced by a note", entry.rel, rendered.notes)
@@ -162,6 +170,7 @@ class NotionExportConnector(Connector[NotionExportSettings]):
             title=rendered.title,
             fallback_title=entry.name_title or None,
             url=self.url_for(entry.page_id),
+            facts=_facts(entry.rel, rendered.properties),
             metadata={
                 "path": entry.rel,
                 "kind": entry.kind,
@@ -202,7 +211,12 @@ class NotionExportConnector(Connector[NotionExportSettings]):
             ctx,
         )
         body = table.html.split("</h1>", 1)[-1]  # the page already has its heading
-        return RenderedPage(html=page.html + body, title=page.title, notes=page.notes + table.notes)
+        return RenderedPage(
+            html=page.html + body,
+            title=page.title,
+            notes=page.notes + table.notes,
+            properties=page.properties,
+        )
 
     def _read(self, index: ExportIndex, rel: str) -> bytes:
         try:
@@ -230,3 +244,14 @@ class NotionExportConnector(Connector[NotionExportSettings]):
             self._finalizer()  # shutil.rmtree(workdir, ignore_errors=True), once
             self._finalizer = None
         self._workdir = None
+
+
+def _facts(rel: str, properties: Sequence[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    """Audience-rule facts: the path, and each property's value and comma-separated options."""
+    facts: dict[str, tuple[str, ...]] = {"path": (rel,)}
+    for name, value in properties:
+        options = [part.strip() for part in value.split(",")] if "," in value else []
+        values = tuple(dict.fromkeys(v for v in (value.strip(), *options) if v))
+        if values:
+            facts[f"property.{name}"] = values
+    return facts

@@ -16,6 +16,7 @@ from urllib.parse import quote, unquote, urlsplit
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 
 from connectors.notion_export._names import parse_name
+from ingestor.untrusted import strip_controls
 
 __all__ = ["LinkContext", "rewrite_links"]
 
@@ -34,6 +35,9 @@ class LinkContext:
         url_for: The url of a page id (from ``url_template``).
         exists: Whether a POSIX path relative to the export root is a file of the export.
         asset_base_url: Where the export's files are published, or None to drop such links.
+        has_page: Whether a page id is a page of the export (None: every id is).
+        keep_broken: Keep a link to a page missing from the export as a link (``broken_links:
+            keep``); by default it is sent as its text.
         linked: Filled by :func:`rewrite_links`: the page ids the page links to.
     """
 
@@ -41,7 +45,12 @@ class LinkContext:
     url_for: Callable[[str], str]
     exists: Callable[[str], bool]
     asset_base_url: str | None = None
+    has_page: Callable[[str], bool] | None = None
+    keep_broken: bool = False
     linked: list[str] = field(default_factory=list)
+
+    def holds(self, page_id: str) -> bool:
+        return self.has_page is None or self.has_page(page_id)
 
 
 def _decodings(value: str) -> list[str]:
@@ -56,7 +65,8 @@ def _decodings(value: str) -> list[str]:
 
 
 def _notion_link(value: str, ctx: LinkContext) -> str | None:
-    """A notion.so/notion.site url naming a page id, as that page's url."""
+    """A notion.so/notion.site url naming a page of the export, as that page's url; None for
+    any other url (a public Notion page the export does not hold stays as it is)."""
     try:
         parts = urlsplit(value)
     except ValueError:
@@ -66,7 +76,8 @@ def _notion_link(value: str, ctx: LinkContext) -> str | None:
     match = _ID_IN_URL_PATH.search(parts.path)
     if match is None:
         return None
-    return ctx.url_for((match.group(1) or match.group(2)).lower())
+    page_id = (match.group(1) or match.group(2)).lower()
+    return ctx.url_for(page_id) if ctx.holds(page_id) else None
 
 
 def _resolve_relative(value: str, ctx: LinkContext) -> tuple[str, str | None, str | None]:
@@ -91,8 +102,20 @@ def _resolve_relative(value: str, ctx: LinkContext) -> tuple[str, str | None, st
 
 def _note(text: str) -> etree._Element:
     note = etree.Element("em")
-    note.text = f"[{text}]"
+    note.text = f"[{strip_controls(text)}]"  # a file name decoded from "scan%01.png"
     return note
+
+
+_HEX_ID = re.compile(r"\s*\b[0-9a-f]{32}\b", re.I)
+
+
+def _readable_name(text: str) -> str:
+    """A link text that is a path (Notion writes ``Page%20<id>/file%20name.pdf``) as the file's
+    name a reader knows: decoded, the folders and their 32-hex ids dropped."""
+    if "/" not in text and "%" not in text and not _HEX_ID.search(text):
+        return text
+    name = posixpath.basename(_decodings(text)[-1].rstrip("/")) or text
+    return _HEX_ID.sub("", name).strip() or name
 
 
 def _replace_with_note(element: etree._Element, label: str) -> None:
@@ -101,7 +124,7 @@ def _replace_with_note(element: etree._Element, label: str) -> None:
     if parent is None:
         return
     text = " ".join("".join(element.itertext()).split()) or element.get("alt") or ""
-    note = _note(f"file not included: {text.strip() or label}")
+    note = _note(f"file not included: {_readable_name(text.strip() or label)}")
     note.tail = element.tail
     parent.replace(element, note)
 
@@ -134,7 +157,10 @@ def rewrite_links(root: etree._Element, ctx: LinkContext) -> int:
             continue
         path, page_id, existing = _resolve_relative(value, ctx)
         if page_id is not None:
-            ctx.linked.append(page_id)
+            ctx.linked.append(page_id)  # reported as broken when the export lacks it
+            if element.tag == "a" and not ctx.holds(page_id) and not ctx.keep_broken:
+                element.drop_tag()  # sent as its text: no dead url on the customer's side
+                continue
             fragment = value.split("#", 1)[1] if "#" in value else ""
             element.set(attribute, ctx.url_for(page_id) + (f"#{fragment}" if fragment else ""))
             continue

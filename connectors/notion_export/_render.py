@@ -12,6 +12,7 @@ rewritten by :func:`~connectors.notion_export._links.rewrite_links`.
 from __future__ import annotations
 
 import html as html_lib
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from lxml import etree
 from markdown_it import MarkdownIt
 
 from connectors.notion_export._links import LinkContext, rewrite_links
+from ingestor.untrusted import strip_html_controls
 
 __all__ = [
     "RenderedPage",
@@ -49,6 +51,8 @@ class RenderedPage:
     html: str
     title: str | None
     notes: int = 0
+    #: A database row's properties as ``(name, value as text)``, for audience rules.
+    properties: tuple[tuple[str, str], ...] = ()
 
 
 def relation_links(text: str) -> str:
@@ -80,16 +84,16 @@ def _property_table(rows: list[tuple[str, str]]) -> str:
     return f"<table><tbody>{cells}</tbody></table>"
 
 
-def _split_properties(body: str) -> tuple[str, str]:
+def _split_properties(body: str) -> tuple[str, str, list[tuple[str, str]]]:
     """Cut a leading block of ``Key: value`` lines off ``body`` as a property table."""
     stripped = body.lstrip("\n")
     block, _, rest = stripped.partition("\n\n")
     lines = block.split("\n")
     matches = [_PROPERTY_LINE.match(line) for line in lines]
     if not block.strip() or not all(matches):
-        return "", body
+        return "", body, []
     rows = [(m.group("key").strip(), m.group("value").strip()) for m in matches if m]
-    return _property_table(rows), rest
+    return _property_table(rows), rest, rows
 
 
 def _fence_equations(text: str) -> str:
@@ -117,8 +121,9 @@ def render_markdown_page(text: str, ctx: LinkContext, *, properties: bool) -> Re
         head = f"<h1>{inner_html(heading)}</h1>\n"
         text = text[match.end() :]
     table = ""
+    rows: list[tuple[str, str]] = []
     if properties:
-        table, text = _split_properties(text)
+        table, text, rows = _split_properties(text)
     rendered = head + table + "\n" + _MARKDOWN.render(_fence_equations(text))
     root = parse_fragment(rendered)
     for aside in root.iter("aside"):
@@ -126,7 +131,7 @@ def render_markdown_page(text: str, ctx: LinkContext, *, properties: bool) -> Re
     for item in root.iter("li"):
         _mark_todo(item)
     notes = rewrite_links(root, ctx)
-    return RenderedPage(html=inner_html(root), title=title, notes=notes)
+    return RenderedPage(html=inner_html(root), title=title, notes=notes, properties=tuple(rows))
 
 
 def _mark_todo(item: etree._Element) -> None:
@@ -149,7 +154,7 @@ def render_html_page(text: str, ctx: LinkContext) -> RenderedPage:
         The page as an HTML fragment and its ``page-title`` (or ``<title>``).
     """
     try:
-        doc = lxml.html.document_fromstring(text, parser=_PARSER)
+        doc = lxml.html.document_fromstring(strip_html_controls(text), parser=_PARSER)
     except etree.ParserError:
         return RenderedPage(html="", title=None)
     title_element = _first_with_class(doc, "page-title")
@@ -171,6 +176,7 @@ def render_html_page(text: str, ctx: LinkContext) -> RenderedPage:
     _callouts(root)
     _bookmarks(root)
     _properties(root)
+    properties = _property_rows(root)
     for element in root.iter("header", "footer", "aside", "nav"):
         if element.tag != "nav" or not _has_class(element, "table_of_contents"):
             element.tag = "div"
@@ -180,7 +186,9 @@ def render_html_page(text: str, ctx: LinkContext) -> RenderedPage:
         if isinstance(element.tag, str):
             element.attrib.pop("class", None)
             element.attrib.pop("style", None)
-    return RenderedPage(html=inner_html(root), title=title or None, notes=notes)
+    return RenderedPage(
+        html=inner_html(root), title=title or None, notes=notes, properties=properties
+    )
 
 
 def _equations(root: etree._Element) -> None:
@@ -241,13 +249,42 @@ def _bookmarks(root: etree._Element) -> None:
         link.text = label or link.get("href") or ""
 
 
+#: Classes of the "chips" Notion puts side by side in a cell: select options and people.
+_CHIPS = frozenset({"selected-value", "user", "enum"})
+
+
 def _properties(root: etree._Element) -> None:
+    """Property and database cells read as text: people's initials avatars (``user-icon``:
+    "O" before "Okay Cool") go, and values side by side are separated ("Mike Shafer, Parthiv",
+    not "Mike ShaferParthiv")."""
+    for icon in list(_with_class(root, "user-icon")):
+        _drop(icon)
     for table in list(_with_class(root, "properties")):
-        for value in list(_with_class(table, "selected-value")):
-            value.tail = (", " if value.getnext() is not None else "") + (value.tail or "")
         for cell in table.iter("th"):
             for icon in list(_with_class(cell, "icon")):
                 _drop(icon)
+    for cell in root.iter("td", "th"):
+        values = [child for child in cell if isinstance(child.tag, str)]
+        for value, following in itertools.pairwise(values):
+            if (value.tail or "").strip() or value.getnext() is not following:
+                continue
+            separator = ", " if _is_chip(value) and _is_chip(following) else " "
+            value.tail = separator + (value.tail or "").lstrip()
+
+
+def _is_chip(element: etree._Element) -> bool:
+    return bool(_CHIPS & set((element.get("class") or "").split()))
+
+
+def _property_rows(root: etree._Element) -> tuple[tuple[str, str], ...]:
+    """``(name, value)`` of each row of an HTML export's property table."""
+    rows: list[tuple[str, str]] = []
+    for table in _with_class(root, "properties"):
+        for row in table.iter("tr"):
+            name, value = _text(row.find("th")), _text(row.find("td"))
+            if name and value:
+                rows.append((name, value))
+    return tuple(rows)
 
 
 def _with_class(root: etree._Element, name: str) -> list[etree._Element]:
@@ -285,8 +322,10 @@ def _drop(element: etree._Element) -> None:
 
 
 def parse_fragment(html: str) -> etree._Element:
+    # Control characters out first: lxml refuses to set a text or attribute holding one, and
+    # the rendering sets texts and links taken from the page (a link to "scan%01.png").
     wrapper: etree._Element = lxml.html.fragment_fromstring(
-        html or "<p></p>", create_parent="div", parser=_PARSER
+        strip_html_controls(html) or "<p></p>", create_parent="div", parser=_PARSER
     )
     return wrapper
 

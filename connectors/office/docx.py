@@ -140,7 +140,7 @@ class _ImageNotes:
 def _open_package(data: bytes) -> zipfile.ZipFile:
     if data.startswith(_OLE_MAGIC):
         if _ENCRYPTED_STREAM in data:
-            raise ConnectorError(
+            raise PageSkipped(  # reported, not failed: it stays unreadable until someone acts
                 "encrypted (password-protected) Word document; remove the password to publish it"
             )
         raise ConnectorError(

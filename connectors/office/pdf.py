@@ -10,7 +10,7 @@ Outcomes the caller reports (the messages name no file; the caller adds it):
 
 * no text layer on any page (a scan or image-only PDF), or only glyphs without a Unicode
   mapping: :class:`~ingestor.errors.PageSkipped` ("no extractable text"), never an empty page;
-* a user password is needed: :class:`~ingestor.errors.ConnectorError` "encrypted" (PDFs that
+* a user password is needed: :class:`~ingestor.errors.PageSkipped` "encrypted" (PDFs that
   open with the empty password, the usual "no printing/copying" ones, are read normally);
 * no ``%PDF-`` header or an unreadable structure: ConnectorError "corrupted".
 
@@ -62,7 +62,8 @@ def pdf_to_html(data: bytes) -> OfficeResult:
 
     Raises:
         PageSkipped: No page has extractable text (scanned or image-only).
-        ConnectorError: Encrypted with a password, not a PDF, or corrupted.
+        PageSkipped: Encrypted with a password (reported, never a failure of the run).
+        ConnectorError: Not a PDF, or corrupted.
     """
     if b"%PDF-" not in data[:_HEADER_WINDOW]:
         raise ConnectorError("not a PDF file (no %PDF- header): corrupted or misnamed")
@@ -75,11 +76,11 @@ def pdf_to_html(data: bytes) -> OfficeResult:
         except MemoryError:
             raise
         except PDFPasswordIncorrect as exc:
-            raise ConnectorError(
+            raise PageSkipped(  # reported, not failed: it stays unreadable until someone acts
                 "encrypted PDF: it needs a password to open; remove the password to publish it"
             ) from exc
         except PDFEncryptionError as exc:
-            raise ConnectorError(f"encrypted PDF that cannot be opened ({exc})") from exc
+            raise PageSkipped(f"encrypted PDF that cannot be opened ({exc})") from exc
         except (PSException, ValueError, TypeError, KeyError, IndexError, EOFError) as exc:
             raise ConnectorError(
                 f"corrupted PDF ({type(exc).__name__}: {exc or 'unreadable structure'})"

@@ -23,9 +23,9 @@ from ingestor.http import (
     build_http_client,
     classify_status,
     describe_request,
-    redact,
     send,
 )
+from ingestor.untrusted import server_text
 
 __all__ = ["WikiHttp"]
 
@@ -120,8 +120,9 @@ class WikiHttp:
         return describe_request(response.request, self._secrets)
 
     def redact(self, text: str) -> str:
-        """``text`` without credentials (for messages that quote the wiki's answer)."""
-        return redact(text, self._secrets)
+        """The wiki's own text made fit to quote: credentials masked, one line without control
+        characters or terminal escapes, length-limited (:func:`ingestor.untrusted.server_text`)."""
+        return server_text(text, secrets=self._secrets)
 
     def clear_cookies(self) -> None:
         """Forget the session (before logging in again)."""

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from connectors.audience import unreachable_fields
 from connectors.base import Connector, ConnectorSettings, load_connector_classes
 from ingestor.config._models import Config
 from ingestor.config._yaml import KeyPath, YamlDocument, format_path, read_yaml
@@ -195,9 +196,14 @@ class _Validation:
                 continue
             settings_class = connector_class.Settings
             try:
-                validated.append(settings_class.model_validate(entry, context=self.context))
+                settings = settings_class.model_validate(entry, context=self.context)
             except ValidationError as exc:
                 self.add_errors(exc, path, entry, settings_class)
+                continue
+            validated.append(settings)
+            fields = connector_class.audience_fields
+            for rule, name, message in unreachable_fields(settings.audiences, fields):
+                self.add((*path, "audiences", rule, "match", name), message)
         self.check_unique(entries, "name", "connector name")
         self.check_unique(entries, "url", "connector url")
         self.check_renames(entries)

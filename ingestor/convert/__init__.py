@@ -6,8 +6,21 @@ Public API: :class:`ConvertedPage`, :func:`convert_document` and :func:`to_markd
 
 from __future__ import annotations
 
-from ingestor.convert._pipeline import ConvertedPage, convert_document
+from ingestor.convert._pipeline import (
+    ConvertedPage,
+    broken_targets,
+    convert_document,
+    without_dead_links,
+)
 from ingestor.convert._split import SECTION_SEPARATOR, split_page
 from ingestor.convert._to_markdown import to_markdown
 
-__all__ = ["SECTION_SEPARATOR", "ConvertedPage", "convert_document", "split_page", "to_markdown"]
+__all__ = [
+    "SECTION_SEPARATOR",
+    "ConvertedPage",
+    "broken_targets",
+    "convert_document",
+    "split_page",
+    "to_markdown",
+    "without_dead_links",
+]

@@ -3,7 +3,12 @@
 The output is *not* safe yet (:mod:`._sanitize` is the security boundary); this stage decides
 what is content. Rules, in order:
 
-1. Parse with lxml.html, comments and processing instructions dropped by the parser.
+1. Parse with lxml.html, comments and processing instructions dropped by the parser. libxml2
+   parses HTML 4: it does not know HTML5's void elements (``embed``, ``source``, ``track``,
+   ``wbr``, ``keygen``...) and nests everything after one inside it, so dropping an ``embed``
+   dropped the rest of the page. :func:`free_void_contents` moves that content back out, for
+   every void element of HTML (and the obsolete ones parsers treat as void), and makes
+   ``<image>`` the ``<img>`` it means.
 2. Remove what is never content: script, style, noscript, template, iframes/objects/embeds,
    svg/canvas/media, form controls, ``nav``, hidden elements (``hidden``, ``display:none``),
    elements with chrome ARIA roles (navigation, banner, contentinfo, search, complementary,
@@ -43,12 +48,27 @@ from ingestor.convert._boilerplate import is_whole_document, prune_boilerplate
 from ingestor.convert._sanitize import HEADING_TAGS
 from ingestor.convert._tidy import drop_empty_wrappers, prune_anchors
 
-__all__ = ["CleanedHtml", "clean_html", "github_slug"]
+__all__ = [
+    "VOID_ELEMENTS",
+    "CleanedHtml",
+    "clean_html",
+    "free_void_contents",
+    "github_slug",
+    "serialize_html",
+]
 
 _PARSER = lxml.html.HTMLParser(
     remove_comments=True, remove_pis=True, no_network=True, collect_ids=False, default_doctype=False
 )
 _XML_DECLARATION = re.compile(r"\A\ufeff?\s*<\?xml[^>]*>")
+
+#: HTML's void elements, plus obsolete ones that HTML parsers treat as void or that libxml2
+#: would otherwise nest the rest of the page in.
+VOID_ELEMENTS = (
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+    "source", "track", "wbr", "basefont", "bgsound", "command", "frame", "image", "isindex",
+    "keygen", "nextid", "spacer",
+)  # fmt: skip
 
 _NEVER_CONTENT = (
     "script", "style", "noscript", "template", "iframe", "frame", "frameset", "object", "embed",
@@ -124,6 +144,7 @@ def clean_html(
         doc = lxml.html.document_fromstring(source, parser=_PARSER)
     except etree.ParserError:  # "Document is empty": only whitespace, comments...
         return CleanedHtml(html="")
+    free_void_contents(doc)
     head_title = _text_of(doc.find("head/title"))
     base = doc.find("head/base")
     base_href = (base.get("href") or "").strip() if base is not None else ""
@@ -151,6 +172,29 @@ def clean_html(
     return CleanedHtml(
         html=body, first_h1=first_h1, head_title=head_title, warnings=tuple(warnings)
     )
+
+
+def free_void_contents(root: lxml.html.HtmlElement) -> None:
+    """Move what libxml2 nested inside void elements back after them, in document order."""
+    for element in list(root.iter(*VOID_ELEMENTS)):
+        if element.tag == "image":
+            element.tag = "img"  # what every HTML5 parser makes of it
+        parent = element.getparent()
+        if parent is None or (element.text is None and len(element) == 0):
+            continue
+        children, tail = list(element), element.tail
+        element.tail, element.text = element.text, None
+        at = parent.index(element)
+        for offset, child in enumerate(children, start=1):
+            parent.insert(at + offset, child)  # moves it out of the void element
+        last = children[-1] if children else element
+        last.tail = (last.tail or "") + (tail or "") or None
+
+
+def serialize_html(element: lxml.html.HtmlElement) -> str:
+    """``element`` as HTML. libxml2 writes ``<wbr></wbr>`` (it does not know the element is
+    void); the stray end tag goes, so sanitized HTML that is parsed again stays as it was."""
+    return str(lxml.html.tostring(element, encoding="unicode")).replace("</wbr>", "")
 
 
 def _text_of(element: lxml.html.HtmlElement | None) -> str | None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyromark
 import yaml
+
+from ingestor.convert._urls import is_absolute_http_url
 
 __all__ = ["FrontMatter", "markdown_to_html", "split_front_matter", "text_to_html"]
 
@@ -32,6 +34,9 @@ class FrontMatter:
     title: str | None = None
     url: str | None = None
     warnings: tuple[str, ...] = ()
+    #: Every scalar key (and list of scalars) as text, for audience rules: ``audience: team``
+    #: gives ``{"front_matter.audience": ("team",)}``.
+    facts: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def split_front_matter(text: str) -> FrontMatter:
@@ -71,10 +76,30 @@ def split_front_matter(text: str) -> FrontMatter:
     warnings: list[str] = []
     title = _scalar_text(data.get("title"), "title", warnings)
     url = _scalar_text(data.get("url"), "url", warnings)
-    if url is not None and not re.match(r"https?://\S+\Z", url, re.I):
-        warnings.append(f"front matter url ignored: not an http(s) URL: {url[:200]!r}")
+    if url is not None and not is_absolute_http_url(url):
+        warnings.append(
+            f"front matter url ignored: not an absolute http(s) URL: {url[:200]!r}; "
+            "the page keeps its own url"
+        )
         url = None
-    return FrontMatter(body=body, title=title, url=url, warnings=tuple(warnings))
+    return FrontMatter(
+        body=body, title=title, url=url, warnings=tuple(warnings), facts=_facts(data)
+    )
+
+
+def _facts(data: dict[object, object]) -> dict[str, tuple[str, ...]]:
+    """``front_matter.<key>`` facts: scalars as text, lists of scalars as several values."""
+    facts: dict[str, tuple[str, ...]] = {}
+    for key, value in data.items():
+        items = value if isinstance(value, list) else [value]
+        texts = tuple(
+            (str(item).lower() if isinstance(item, bool) else str(item)).strip()
+            for item in items
+            if isinstance(item, str | int | float | bool | datetime.date)
+        )
+        if isinstance(key, str | int) and texts:
+            facts[f"front_matter.{key}"] = texts
+    return facts
 
 
 def _scalar_text(value: object, key: str, warnings: list[str]) -> str | None:

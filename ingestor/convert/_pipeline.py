@@ -13,22 +13,29 @@ Decisions worth knowing:
 * A front matter ``url`` replaces ``Document.url`` (an author's explicit url beats a url
   template); a front matter ``title`` comes after ``Document.title`` (a wiki's own title wins).
 * Line endings are normalized and a leading byte order mark is dropped before anything else.
+* Control characters are removed from the HTML before it is parsed (:mod:`ingestor.untrusted`), from
+  titles (:mod:`._title`) and urls (:mod:`._urls`), so the hash covers what is sent.
+* Urls are sent percent-encoded where they could break out of an attribute (:mod:`._urls`); a
+  front matter ``url`` that is not an absolute http(s) URL is a warning, not the page's url.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Container, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 from connectors.base import Document
 from ingestor.convert._canonical import content_hash
 from ingestor.convert._clean import clean_html
-from ingestor.convert._links import rewrite_links
+from ingestor.convert._links import rewrite_links, unlink_pages
 from ingestor.convert._markdown import markdown_to_html, split_front_matter, text_to_html
 from ingestor.convert._sanitize import has_visible_content, sanitize_html
 from ingestor.convert._title import choose_title
-from ingestor.errors import PageError
+from ingestor.convert._urls import safe_url
+from ingestor.errors import PageError, PageSkipped
+from ingestor.untrusted import strip_controls, strip_html_controls
 
-__all__ = ["ConvertedPage", "convert_document"]
+__all__ = ["ConvertedPage", "broken_targets", "convert_document", "without_dead_links"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +52,8 @@ class ConvertedPage:
         warnings: Problems that did not stop the conversion (broken front matter...).
         linked_pages: External ids of the source's pages this page links to (the engine
             reports those that do not exist as broken links).
+        linked_urls: The url each of them is linked at, in the same order (dead ones are
+            unlinked by :func:`without_dead_links`).
     """
 
     external_id: str
@@ -54,6 +63,10 @@ class ConvertedPage:
     content_hash: str
     warnings: tuple[str, ...] = ()
     linked_pages: tuple[str, ...] = ()
+    linked_urls: tuple[str, ...] = ()
+    #: Audience-rule facts found in the body itself (``front_matter.<key>``), added to the
+    #: connector's ``Document.facts`` by the gate.
+    facts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _normalize_newlines(text: str) -> str:
@@ -73,12 +86,15 @@ def convert_document(doc: Document) -> ConvertedPage:
         The converted page.
 
     Raises:
-        PageError: The body format is unknown, lxml refused the text, or nothing visible is
-            left after cleaning. The message names the page.
+        PageSkipped: Nothing visible is left after cleaning (an empty file, a shell of
+            empty blocks): the page is reported as skipped, never sent empty.
+        PageError: The body format is unknown, or lxml refused the text. The message names
+            the page.
     """
     warnings: list[str] = []
     url = doc.url
     front_matter_title: str | None = None
+    facts: dict[str, tuple[str, ...]] = {}
     if doc.body_format == "html":
         source_html = doc.body
     elif doc.body_format == "markdown":
@@ -86,11 +102,14 @@ def convert_document(doc: Document) -> ConvertedPage:
         warnings.extend(front_matter.warnings)
         front_matter_title = front_matter.title
         url = front_matter.url or url
+        facts = front_matter.facts
         source_html = markdown_to_html(front_matter.body)
     elif doc.body_format == "text":
         source_html = text_to_html(_normalize_newlines(doc.body))
     else:
         raise PageError(f"page {doc.external_id!r}: unknown body_format {doc.body_format!r}")
+    source_html = strip_html_controls(source_html)
+    url = safe_url(url) if url else None
 
     try:
         cleaned = clean_html(
@@ -102,11 +121,12 @@ def convert_document(doc: Document) -> ConvertedPage:
         raise PageError(f"page {doc.external_id!r}: the HTML cannot be parsed: {exc}") from exc
     warnings.extend(cleaned.warnings)
     html = sanitize_html(cleaned.html)
-    linked: tuple[str, ...] = ()
+    linked: tuple[tuple[str, str], ...] = ()
     if doc.links is not None and doc.link_base is not None:
         html, linked = rewrite_links(html, doc.link_base, doc.links)
-    if not has_visible_content(html):
-        raise PageError(
+    html = strip_controls(html)  # the net: nothing above should have left one
+    if not has_visible_content(html):  # nothing to publish: skipped, never uploaded empty
+        raise PageSkipped(
             f"page {doc.external_id!r}: nothing left after cleaning "
             f"({doc.body_format} body of {len(doc.body)} characters)"
         )
@@ -125,5 +145,33 @@ def convert_document(doc: Document) -> ConvertedPage:
         html=html,
         content_hash=content_hash(title, url, html),
         warnings=tuple(warnings),
-        linked_pages=linked,
+        linked_pages=tuple(external_id for external_id, _url in linked),
+        linked_urls=tuple(url for _external_id, url in linked),
+        facts=facts,
     )
+
+
+def without_dead_links(page: ConvertedPage, dead: Iterable[str]) -> ConvertedPage:
+    """``page`` with its links to the pages ``dead`` (external ids) sent as their text, and its
+    hash taken again; the same page when it links to none of them."""
+    urls = [
+        url
+        for eid, url in zip(page.linked_pages, page.linked_urls, strict=False)
+        if eid in set(dead)
+    ]
+    html = unlink_pages(page.html, urls) if urls else page.html
+    if html == page.html:
+        return page
+    return replace(page, html=html, content_hash=content_hash(page.title, page.url, html))
+
+
+def broken_targets(
+    page: ConvertedPage, missing: Iterable[object], known: Container[str]
+) -> list[str]:
+    """The pages of the source ``page`` links to that the source does not hold: found by
+    conversion (``linked_pages`` not in ``known``) or told by the connector (a wiki's red links,
+    a Notion page missing from the export: ``Document.metadata["missing_links"]``). ``sync``,
+    ``plan`` and ``preview`` all count with this one function."""
+    broken = [eid for eid in page.linked_pages if eid not in known]
+    broken += [str(target) for target in missing if str(target) not in broken]
+    return broken

@@ -4,7 +4,8 @@ A page over ``max_page_bytes`` becomes one External Page per section:
 
 * the first section keeps the page's own ``external_id``, title and url (so the page is still
   found where it always was); every other section is ``<external_id>#<slug>``, titled
-  ``Page title — Section`` with the deep-link url ``<url>#<anchor>``;
+  ``Page title — Section`` with the deep-link url ``<url>#<anchor>`` (the anchor
+  percent-encoded: a heading id is raw text, ``a" onmouseover=`` must stay inside the url);
 * the split happens at the highest heading level the page uses; a section still over the
   budget is split again at its next heading level, and one with no heading left is cut
   between blocks into numbered parts. A single block over the budget (one giant table) is an
@@ -25,8 +26,9 @@ from typing import Any, TypeAlias
 import lxml.html  # type: ignore[import-untyped,unused-ignore]
 
 from ingestor.convert._canonical import content_hash
-from ingestor.convert._clean import github_slug
+from ingestor.convert._clean import free_void_contents, github_slug, serialize_html
 from ingestor.convert._pipeline import ConvertedPage
+from ingestor.convert._urls import safe_url, with_fragment
 from ingestor.errors import PageError
 
 __all__ = ["SECTION_SEPARATOR", "split_page"]
@@ -48,15 +50,35 @@ def split_page(page: ConvertedPage, budget: int) -> list[ConvertedPage]:
     if _size(page.html) <= budget:
         return [page]
     root = lxml.html.fragment_fromstring(page.html, create_parent="div")
+    free_void_contents(root)  # a <wbr> must not hold the rest of its paragraph
     fragment_links = _page_url_fragments(root, page.url)
-    blocks = list(root)
+    blocks = _child_blocks(root)
     while len(blocks) == 1 and blocks[0].tag in _WRAPPERS and len(blocks[0]):
-        blocks = list(blocks[0])  # descend through a lone wrapper to the real blocks
+        wrapper = blocks[0]  # descend through a lone wrapper to the real blocks
+        if (wrapper.tail or "").strip():
+            wrapper.append(_paragraph(wrapper.tail))
+            wrapper.tail = None
+        blocks = _child_blocks(wrapper)
     groups = _split(page, blocks, budget, level=0)
     if fragment_links:
         for _heading, group in groups:
             _local_fragments(group, fragment_links)
     return _sections(page, groups)
+
+
+def _child_blocks(parent: Block) -> list[Block]:
+    """The children of ``parent``; loose text before the first one becomes a paragraph of its
+    own (blocks are serialized one by one, and ``parent.text`` would be lost)."""
+    if (parent.text or "").strip():
+        parent.insert(0, _paragraph(parent.text))
+        parent.text = None
+    return list(parent)
+
+
+def _paragraph(text: str) -> Block:
+    paragraph = lxml.html.Element("p")
+    paragraph.text = text
+    return paragraph
 
 
 def _page_url_fragments(root: Block, url: str | None) -> dict[Block, str]:
@@ -69,7 +91,7 @@ def _page_url_fragments(root: Block, url: str | None) -> dict[Block, str]:
         href = (link.get("href") or "").strip()
         if href.startswith("#") and len(href) > 1:
             links[link] = href[1:]
-            link.set("href", f"{base}{href}")
+            link.set("href", safe_url(f"{base}{href}"))
     return links
 
 
@@ -142,7 +164,7 @@ def _sections(
     used: set[str] = set()
     counts: dict[int, int] = {}
     for index, (heading, blocks) in enumerate(groups):
-        html = "".join(lxml.html.tostring(b, encoding="unicode") for b in blocks)
+        html = "".join(serialize_html(b) for b in blocks)
         if index == 0:
             digest = content_hash(page.title, page.url, html)
             sections.append(replace(page, html=html, content_hash=digest))
@@ -155,7 +177,7 @@ def _sections(
             slug, name = f"{slug}-part-{part}", f"{name} (part {part})".strip()
         slug = _unique(slug, used)
         anchor = heading.get("id") if heading is not None and part == 1 else None
-        url = f"{page.url.split('#', 1)[0]}#{anchor or slug}" if page.url else None
+        url = with_fragment(page.url, anchor or slug) if page.url else None
         title = f"{page.title}{SECTION_SEPARATOR}{name or f'part {index + 1}'}"
         sections.append(
             ConvertedPage(
@@ -166,6 +188,7 @@ def _sections(
                 content_hash=content_hash(title, url, html),
                 warnings=(),
                 linked_pages=page.linked_pages,
+                linked_urls=page.linked_urls,
             )
         )
     return sections
@@ -185,7 +208,7 @@ def _unique(slug: str, used: set[str]) -> str:
 
 
 def _blocks_size(blocks: list[Block]) -> int:
-    return sum(_size(lxml.html.tostring(b, encoding="unicode")) for b in blocks)
+    return sum(_size(serialize_html(b)) for b in blocks)
 
 
 def _size(html: str) -> int:

@@ -13,8 +13,12 @@ second parse), after chrome removal and link resolution. Two passes:
    holds no text but whitespace and no element but other such empty wrappers shows nothing:
    it goes, bottom-up, so a ``div`` holding only an empty ``span`` goes too. Its tail text
    stays; its whitespace stays too, exactly inside ``<pre>``, as one space or newline
-   elsewhere (``a<span> </span>b`` must not become ``ab``). Anchor targets, images, line
-   breaks, rules, list items and table parts are never removed, nor anything holding them.
+   elsewhere (``a<span> </span>b`` must not become ``ab``). Empty list items, lists,
+   headings, block quotes, definition terms and figures go the same way (a Notion page of
+   three empty ``<li>`` is no content). In tables, a row whose cells are all empty goes, then
+   an empty section and an empty table; a lone empty cell stays, since removing it would shift
+   the columns after it. Anchor targets, images, line breaks and rules are never removed, nor
+   anything holding them.
 """
 
 from __future__ import annotations
@@ -33,6 +37,14 @@ WRAPPER_TAGS = frozenset(
     {"div", "span", "p", "a", "b", "strong", "i", "em", "u", "s", "small", "sup", "sub",
      "mark", "code"}
 )  # fmt: skip
+
+#: Block containers that show nothing when empty (headings lose their id with them: a heading
+#: without text is no section to link to).
+EMPTY_BLOCK_TAGS = frozenset(
+    {"li", "ul", "ol", "dl", "dt", "dd", "blockquote", "figure", "figcaption", "details",
+     "summary", "caption", "tr", "thead", "tbody", "tfoot", "table", *HEADING_TAGS}
+)  # fmt: skip
+_CELL_TAGS = frozenset({"td", "th"})
 
 # Blank is what XPath's normalize-space() strips. A no-break space is content: a
 # "<p>&nbsp;</p>" spacer is layout, like the "<p><br></p>" that stays too.
@@ -82,6 +94,10 @@ def drop_empty_wrappers(root: lxml.html.HtmlElement) -> None:
     """
     for leaf in _BLANK_LEAVES_XPATH(root):
         element = leaf
+        if element.tag in _CELL_TAGS:
+            element = element.getparent()  # an empty cell: its row may be all empty
+            if element is None or not _row_is_empty(element):
+                continue
         while element is not root and _shows_nothing(element):
             parent = element.getparent()
             if parent is None:  # already gone with an ancestor
@@ -96,12 +112,29 @@ def _is_wrapper(tag: object) -> bool:
 
 
 def _shows_nothing(element: lxml.html.HtmlElement) -> bool:
+    if element.tag == "tr":
+        return _row_is_empty(element)
     return (
-        _is_wrapper(element.tag)
+        (_is_wrapper(element.tag) or element.tag in EMPTY_BLOCK_TAGS)
         and len(element) == 0
         and not (element.text or "").strip(_SPACE)
-        and element.get("id") is None
+        and (element.get("id") is None or element.tag in HEADING_TAGS)
         and not (element.tag == "a" and element.get("name") is not None)
+    )
+
+
+def _row_is_empty(row: lxml.html.HtmlElement) -> bool:
+    """A table row of cells without text or elements (a row of no cells is empty too)."""
+    return (
+        row.tag == "tr"
+        and not (row.text or "").strip(_SPACE)
+        and all(
+            cell.tag in _CELL_TAGS
+            and len(cell) == 0
+            and not (cell.text or "").strip(_SPACE)
+            and not (cell.tail or "").strip(_SPACE)
+            for cell in row
+        )
     )
 
 

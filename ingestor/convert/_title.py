@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from ingestor.untrusted import strip_bidi_controls, strip_controls
+
 __all__ = ["TitleSource", "choose_title", "normalize_title"]
 
 TitleSource = Literal["document", "front_matter", "h1", "head_title", "fallback", "external_id"]
@@ -13,7 +15,9 @@ _WHITESPACE = re.compile(r"\s+")
 
 
 def normalize_title(value: str | None) -> str | None:
-    """Strip a title and collapse its inner whitespace; blank titles become None.
+    """Strip a title, drop its control characters and BIDI embedding/override/isolate
+    controls (a title must read as what it is), collapse its inner whitespace (U+2028/9
+    included); blank titles become None.
 
     Args:
         value: A candidate title.
@@ -23,7 +27,7 @@ def normalize_title(value: str | None) -> str | None:
     """
     if value is None:
         return None
-    tidy = _WHITESPACE.sub(" ", value).strip()
+    tidy = _WHITESPACE.sub(" ", strip_bidi_controls(strip_controls(value))).strip()
     return tidy or None
 
 

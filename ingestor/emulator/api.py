@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from ingestor.emulator.context import EmulatorContext
+from ingestor.emulator.paging import list_response, paging
+from ingestor.emulator.settings import EmulatorSettings
 from ingestor.emulator.store import NewPage, PageRecord, SourceRecord, Store
+from ingestor.emulator.strictness import check_external_id, check_html, check_source_url
 from ingestor.emulator.validation import (
-    Paging,
-    paging,
+    PageUpsert,
     parse_json_object,
     path_id,
     source_input,
@@ -26,8 +27,6 @@ from ingestor.emulator.validation import (
 from ingestor.emulator.wire import ApiError, json_response, page_json, source_json
 
 __all__ = ["api_routes"]
-
-_Record = TypeVar("_Record", SourceRecord, PageRecord)
 
 
 def _context(request: Request) -> EmulatorContext:
@@ -40,38 +39,6 @@ def _now() -> int:
 
 def _not_found() -> ApiError:
     return ApiError.single(404, "not_found", "Resource Not Found")
-
-
-def _list_response(
-    request: Request,
-    wanted: Paging,
-    rows: Sequence[_Record],
-    render: Callable[[_Record], dict[str, Any]],
-    total: int,
-) -> Response:
-    """Render a list; ``rows`` holds one row more than a page when more rows follow."""
-    shown = rows[: wanted.per_page]
-    next_url = None
-    if len(rows) > wanted.per_page:
-        # The cursor keeps the walk exact when rows are created or deleted between calls.
-        next_url = str(
-            request.url.replace_query_params(
-                page=wanted.page + 1, per_page=wanted.per_page, starting_after=shown[-1].id
-            )
-        )
-    body = {
-        "type": "list",
-        "data": [render(row) for row in shown],
-        "total_count": total,
-        "pages": {
-            "type": "pages",
-            "page": wanted.page,
-            "per_page": wanted.per_page,
-            "total_pages": math.ceil(total / wanted.per_page),
-            "next": next_url,
-        },
-    }
-    return json_response(200, body)
 
 
 def _source_or_404(store: Store, raw_id: str) -> SourceRecord:
@@ -91,10 +58,20 @@ def _page_or_404(store: Store, raw_id: str) -> PageRecord:
 
 
 def _body_source(store: Store, source_id: int) -> SourceRecord:
-    """The source a page body names; like Intercom for ids in bodies, a missing one is a 404."""
+    """The source a page body names; like Intercom for ids in bodies, a missing one is a 404.
+
+    Only ``api`` sources take pages from the API; a website sync source's pages are Intercom's
+    (what Intercom answers is undocumented: the emulator refuses, stricter than unknown).
+    """
     source = store.source(source_id)
     if source is None:
         raise ApiError.single(404, "not_found", "Content Import Source Not Found", "source_id")
+    if source.sync_behavior != "api":
+        message = (
+            f"Content import source {source.id} has sync_behavior {source.sync_behavior!r}:"
+            " only 'api' sources take external pages from the API"
+        )
+        raise ApiError.single(400, "parameter_invalid", message, "source_id")
     return source
 
 
@@ -105,17 +82,22 @@ def _mark_synced(store: Store, source: SourceRecord, now: int) -> None:
 async def list_content_import_sources(request: Request) -> Response:
     """GET /ai/content_import_sources."""
     ctx = _context(request)
-    wanted = paging(request.query_params, ctx.settings.per_page)
+    wanted = paging(request.query_params, ctx.settings)
     rows = ctx.store.list_sources(
-        after_id=wanted.starting_after or 0, offset=wanted.offset, limit=wanted.per_page + 1
+        after_id=wanted.starting_after or 0,
+        offset=wanted.offset,
+        limit=wanted.per_page + 1,
+        descending=wanted.descending,
     )
-    return _list_response(request, wanted, rows, source_json, ctx.store.source_count())
+    total = ctx.store.source_count()
+    return list_response(request, ctx.settings, wanted, rows, source_json, total)
 
 
 async def create_content_import_source(request: Request) -> Response:
     """POST /ai/content_import_sources."""
     ctx = _context(request)
     data = source_input(parse_json_object(await request.body()), update=False)
+    check_source_url(data.url, ctx.settings)
     source = ctx.store.add_source(
         url=data.url, status=data.status or "active", sync_behavior=data.sync_behavior, now=_now()
     )
@@ -130,10 +112,15 @@ async def get_content_import_source(request: Request) -> Response:
 
 async def update_content_import_source(request: Request) -> Response:
     """PUT /ai/content_import_sources/{source_id}."""
-    store = _context(request).store
+    ctx = _context(request)
+    store = ctx.store
     body = parse_json_object(await request.body())
     source = _source_or_404(store, request.path_params["source_id"])
     data = source_input(body, update=True)
+    if source.sync_behavior != "api":  # undocumented: refused, stricter than unknown
+        message = f"Content import source {source.id} is not an 'api' source and cannot be updated"
+        raise ApiError.single(400, "parameter_invalid", message, "sync_behavior")
+    check_source_url(data.url, ctx.settings)
     if data.sync_behavior != source.sync_behavior:
         raise ApiError.single(
             400,
@@ -157,55 +144,66 @@ async def delete_content_import_source(request: Request) -> Response:
 async def list_external_pages(request: Request) -> Response:
     """GET /ai/external_pages."""
     ctx = _context(request)
-    wanted = paging(request.query_params, ctx.settings.per_page)
+    wanted = paging(request.query_params, ctx.settings)
     rows = ctx.store.list_pages(
-        after_id=wanted.starting_after or 0, offset=wanted.offset, limit=wanted.per_page + 1
+        after_id=wanted.starting_after or 0,
+        offset=wanted.offset,
+        limit=wanted.per_page + 1,
+        descending=wanted.descending,
     )
-    return _list_response(request, wanted, rows, page_json, ctx.store.page_count())
+    total = ctx.store.page_count()
+    return list_response(request, ctx.settings, wanted, rows, page_json, total)
+
+
+def _new_page(data: PageUpsert, now: int) -> NewPage:
+    return NewPage(
+        source_id=data.source_id,
+        external_id=data.external_id,
+        title=data.title,
+        html=data.html,
+        url=data.url,
+        ai_agent_availability=bool(data.ai_agent_availability),
+        ai_copilot_availability=bool(data.ai_copilot_availability),
+        ai_sales_agent_availability=False,
+        created_at=now,
+        updated_at=now,
+        last_ingested_at=now,
+    )
+
+
+def _upserted(
+    existing: PageRecord, data: PageUpsert, settings: EmulatorSettings, now: int
+) -> PageRecord:
+    """``existing`` updated by an upsert: omitted flags stay; an omitted url stays (2.14) or
+    is cleared (2.17, ``clear_url_on_update``)."""
+    kept_url = None if settings.clear_url_on_update else existing.url
+    agent, copilot = data.ai_agent_availability, data.ai_copilot_availability
+    return replace(
+        existing,
+        title=data.title,
+        html=data.html,
+        url=kept_url if data.url is None else data.url,
+        ai_agent_availability=existing.ai_agent_availability if agent is None else agent,
+        ai_copilot_availability=existing.ai_copilot_availability if copilot is None else copilot,
+        updated_at=now,
+        last_ingested_at=now,
+    )
 
 
 async def create_external_page(request: Request) -> Response:
     """POST /ai/external_pages: create, or update the page with this (source_id, external_id)."""
-    store = _context(request).store
+    ctx = _context(request)
+    store = ctx.store
     data = upsert_page_input(parse_json_object(await request.body()))
+    check_external_id(data.external_id, ctx.settings)
+    check_html(data.html, ctx.settings)
     source = _body_source(store, data.source_id)
     now = _now()
     existing = store.page_by_external_id(source.id, data.external_id)
     if existing is None:
-        page = store.add_page(
-            NewPage(
-                source_id=source.id,
-                external_id=data.external_id,
-                title=data.title,
-                html=data.html,
-                url=data.url,
-                ai_agent_availability=bool(data.ai_agent_availability),
-                ai_copilot_availability=bool(data.ai_copilot_availability),
-                ai_sales_agent_availability=False,
-                created_at=now,
-                updated_at=now,
-                last_ingested_at=now,
-            )
-        )
+        page = store.add_page(_new_page(data, now))
     else:
-        page = replace(
-            existing,
-            title=data.title,
-            html=data.html,
-            url=existing.url if data.url is None else data.url,
-            ai_agent_availability=(
-                existing.ai_agent_availability
-                if data.ai_agent_availability is None
-                else data.ai_agent_availability
-            ),
-            ai_copilot_availability=(
-                existing.ai_copilot_availability
-                if data.ai_copilot_availability is None
-                else data.ai_copilot_availability
-            ),
-            updated_at=now,
-            last_ingested_at=now,
-        )
+        page = _upserted(existing, data, ctx.settings, now)
         store.save_page(page)
     _mark_synced(store, source, now)
     return json_response(200, page_json(page))
@@ -219,10 +217,13 @@ async def get_external_page(request: Request) -> Response:
 
 async def update_external_page(request: Request) -> Response:
     """PUT /ai/external_pages/{page_id} (every emulator page was created by the API)."""
-    store = _context(request).store
+    ctx = _context(request)
+    store = ctx.store
     body = parse_json_object(await request.body())
     page = _page_or_404(store, request.path_params["page_id"])
-    data = update_page_input(body)
+    data = update_page_input(body, url_required=not ctx.settings.clear_url_on_update)
+    check_external_id(data.external_id, ctx.settings)
+    check_html(data.html, ctx.settings)
     source = _body_source(store, data.source_id)
     for name, sent, current in (
         ("source_id", data.source_id, page.source_id),

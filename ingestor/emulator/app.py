@@ -7,24 +7,33 @@ Operations (``ai-content-2.14.yaml``; operationIds in brackets):
     createExternalPage]; GET/PUT/DELETE /ai/external_pages/{page_id} [getExternalPage,
     updateExternalPage, deleteExternalPage].
 
-Rules, checked in this order on every API call (see ``gateway``):
-    1. ``latency_ms`` is slept with ``asyncio.sleep`` (other requests go on).
-    2. Auth: ``Authorization: Bearer <token>`` with a token of ``settings.tokens``, else 401
+Rules, checked in this order on every API call (see ``gateway``; settings in ``settings``):
+    1. ``max_request_bytes`` (off by default): a larger body gets a load balancer's 413 page
+       in HTML, not Intercom's envelope.
+    2. ``latency_ms`` plus up to ``latency_jitter_ms`` is slept with ``asyncio.sleep``.
+    3. Auth: ``Authorization: Bearer <token>`` with a token of ``settings.tokens``, else 401
        ``unauthorized`` "Access Token Invalid". No rate-limit headers on a 401.
-    3. Rate limit (when ``rate_limit`` is set): per token, in fixed windows of ``window_seconds``
+    4. 429 storm (``POST /_emulator/storm``, or started by ``fault_storm_rate``): every call
+       is 429 ``rate_limit_exceeded`` with ``X-RateLimit-Remaining: 0`` and ``Reset`` at the
+       end of the current window; no ``Retry-After``, as Intercom documents none.
+    5. Rate limit (when ``rate_limit`` is set): per token, in fixed windows of ``window_seconds``
        aligned on Unix time (``[k*w, (k+1)*w)``). Every authenticated answer carries
        ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` (integer Unix
        time the window ends). Call ``limit + 1`` of a window gets 429 ``rate_limit_exceeded``
        "Exceeded rate limit of N in 10_seconds"; rejected calls count too. Unlimited: no headers.
-    4. Faults, from one RNG seeded with ``seed``: ``fault_5xx_rate`` of calls get 500
+    6. Faults, from one RNG seeded with ``seed``: ``fault_5xx_rate`` of calls get 500
        ``server_error``, 502 ``bad_gateway`` or 503 ``service_unavailable`` and change nothing;
        ``fault_drop_rate`` of calls get headers promising a body, half of it, then a closed
-       connection. A dropped write is applied first or not at all, 50/50 (``drop_after`` /
-       ``drop_before`` in stats), so clients must retry idempotently. Faulted calls count
-       against the rate limit.
-    5. ``Intercom-Version``: absent means 2.14; a value outside the spec's enum gets 400
+       connection (a dropped write is applied first or not at all, 50/50: ``drop_after`` /
+       ``drop_before`` in stats). Writes only: ``fault_lost_answer_rate`` are applied, then
+       answered 500/502/503/504 (``lost_answer``); ``fault_hang_rate`` are applied, then held
+       unanswered for ``hang_ms`` (or until the client leaves) and closed (``hang``);
+       ``fault_close_rate`` are applied, then their connection is closed without a byte
+       (``close_after``). Clients must retry idempotently. Faulted calls count against the
+       rate limit.
+    7. ``Intercom-Version``: absent means 2.14; a value outside the spec's enum gets 400
        ``intercom_version_invalid``. Every value seen is counted in stats.
-    6. Routing: an unknown path is 404 ``not_found``, a known path with another method 405
+    8. Routing: an unknown path is 404 ``not_found``, a known path with another method 405
        ``method_not_allowed``.
 
 Validation (all problems of a body in one 400, each ``errors[]`` entry naming its ``field``):
@@ -63,14 +72,18 @@ when a page has one; ``fin_availability`` mirrors ``ai_agent_availability``;
 Lists: ``{"type":"list","data":[...],"total_count":N,"pages":{"type":"pages","page":P,
 "per_page":K,"total_pages":ceil(N/K),"next":URL|null}}`` in id order. ``next`` is an absolute URL
 built from the request, carrying ``starting_after=<last id shown>``: a walk along ``next`` sees
-every row that exists throughout it exactly once, even while rows are created or deleted.
+every row that exists throughout it exactly once, even while rows are created or deleted. Other
+paging models, newest-first order, repeated rows and the deep-paging cap are opt-in modes
+(``paging``).
 
-Admin (not authenticated, not rate-limited, not counted): GET /_emulator/health, GET
-/_emulator/stats (calls per operationId and status, total, ``rate_limited``, faults,
-``intercom_versions``, page and source counts), POST /_emulator/reset (data, counters,
-rate-limit windows; the fault RNG restarts from the seed; ids keep growing), GET
-/_emulator/pages and /_emulator/sources (every row, as the API shapes it), GET
-/_emulator/openapi.yaml (the vendored spec).
+Opt-in strictness (``strictness``): ``max_html_bytes`` (422 ``data_invalid``),
+``max_external_id_chars`` (400 ``parameter_invalid``), ``strict_source_urls`` (public domain
+names only, 2.17's rule) and ``clear_url_on_update`` (2.17: an update without ``url`` clears it).
+Only ``api`` sources take pages or updates from the API (400 ``parameter_invalid``); other kinds
+exist only when made through the admin API, as a website sync made in Intercom's UI would.
+
+Admin: see ``admin`` (``/_emulator/``: stats, reset, dumps, settings switched at run time, 429
+storms, and out-of-band deletes and edits of sources and pages).
 """
 
 from __future__ import annotations
@@ -85,61 +98,27 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
+from ingestor.emulator.admin import admin_routes
 from ingestor.emulator.api import api_routes
 from ingestor.emulator.context import EmulatorContext
-from ingestor.emulator.gateway import ADMIN_PREFIX, ApiGateway, install_drop_log_filter
+from ingestor.emulator.fault_answers import RAW_SEND, install_drop_log_filter
+from ingestor.emulator.gateway import ApiGateway
 from ingestor.emulator.settings import EmulatorSettings
-from ingestor.emulator.spec import spec_text
-from ingestor.emulator.wire import ApiError, ErrorItem, json_response, page_json, source_json
+from ingestor.emulator.wire import ApiError, ErrorItem
 
 __all__ = ["create_app"]
 
 
-def _context(request: Request) -> EmulatorContext:
-    return cast(EmulatorContext, request.app.state.emulator)
+class _EmulatorApp(Starlette):
+    """Starlette that keeps the server's own ``send`` in the scope, so a fault can close the
+    connection without an answer (``fault_answers``)."""
 
-
-async def _health(request: Request) -> Response:
-    return json_response(200, {"status": "ok"})
-
-
-async def _stats(request: Request) -> Response:
-    ctx = _context(request)
-    body = ctx.stats.to_json()
-    body.update(sources=ctx.store.source_count(), pages=ctx.store.page_count())
-    return json_response(200, body)
-
-
-async def _reset(request: Request) -> Response:
-    _context(request).reset()
-    return json_response(200, {"status": "reset"})
-
-
-async def _pages(request: Request) -> Response:
-    return json_response(200, [page_json(page) for page in _context(request).store.all_pages()])
-
-
-async def _sources(request: Request) -> Response:
-    store = _context(request).store
-    sources = store.list_sources(after_id=0, offset=0, limit=max(1, store.source_count()))
-    return json_response(200, [source_json(source) for source in sources])
-
-
-async def _openapi(request: Request) -> Response:
-    return Response(spec_text(), media_type="application/yaml")
-
-
-def _admin_routes() -> list[Route]:
-    return [
-        Route(ADMIN_PREFIX + "health", _health, methods=["GET"]),
-        Route(ADMIN_PREFIX + "stats", _stats, methods=["GET"]),
-        Route(ADMIN_PREFIX + "reset", _reset, methods=["POST"]),
-        Route(ADMIN_PREFIX + "pages", _pages, methods=["GET"]),
-        Route(ADMIN_PREFIX + "sources", _sources, methods=["GET"]),
-        Route(ADMIN_PREFIX + "openapi.yaml", _openapi, methods=["GET"]),
-    ]
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope[RAW_SEND] = send
+        await super().__call__(scope, receive, send)
 
 
 def _api_error(request: Request, exc: Exception) -> Response:
@@ -189,8 +168,8 @@ def create_app(settings: EmulatorSettings | None = None) -> Starlette:
             context.store.close()
 
     install_drop_log_filter()
-    app = Starlette(
-        routes=[*routes, *_admin_routes()],
+    app = _EmulatorApp(
+        routes=[*routes, *admin_routes()],
         middleware=[Middleware(ApiGateway, context=context)],
         exception_handlers={ApiError: _api_error, 404: _http_error, 405: _http_error},
         lifespan=lifespan,

@@ -1,50 +1,43 @@
 """What happens to every API call before and around its endpoint.
 
-In order: count the call, sleep the latency, check the bearer token (401), count it against the
-token's rate-limit window (429), draw a fault (5xx or drop), check ``Intercom-Version`` (400),
-run the endpoint and add the ``X-RateLimit-*`` headers. ``/_emulator/`` paths skip all of it.
+In order: count the call, refuse an oversized body the way a load balancer does (413, HTML),
+sleep the latency (plus jitter), check the bearer token (401), answer 429 while a storm lasts,
+count the call against the token's rate-limit window (429), draw a fault, check
+``Intercom-Version`` (400), run the endpoint and add the ``X-RateLimit-*`` headers.
+``/_emulator/`` paths skip all of it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from contextvars import ContextVar
 
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ingestor.emulator.admin import ADMIN_PREFIX
 from ingestor.emulator.context import EmulatorContext
+from ingestor.emulator.fault_answers import (
+    close_without_answer,
+    drop_mid_answer,
+    hang,
+    run_captured,
+)
 from ingestor.emulator.faults import Fault
 from ingestor.emulator.spec import INTERCOM_VERSIONS
 from ingestor.emulator.stats import ABSENT_VERSION, DROPPED
-from ingestor.emulator.wire import ApiError
+from ingestor.emulator.strictness import oversized_request
+from ingestor.emulator.wire import ApiError, ErrorItem
 
-__all__ = ["ADMIN_PREFIX", "ApiGateway", "install_drop_log_filter"]
+__all__ = ["ApiGateway"]
 
-ADMIN_PREFIX = "/_emulator/"
 _WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
-_FAULT_CODES = {500: "server_error", 502: "bad_gateway", 503: "service_unavailable"}
-_INCOMPLETE_MESSAGE = "ASGI callable returned without completing response."
-_PLACEHOLDER_BODY = b'{"type":"list","data":[],"total_count":0,"pages":{"type":"pages"}}'
-
-# Set in the task that serves a deliberately dropped call; uvicorn logs from that same task.
-_dropping: ContextVar[bool] = ContextVar("emulator_dropping", default=False)
-
-
-class _DropLogFilter(logging.Filter):
-    """Silences uvicorn's complaint about the incomplete responses the emulator sends on purpose."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (_dropping.get() and record.getMessage() == _INCOMPLETE_MESSAGE)
-
-
-def install_drop_log_filter() -> None:
-    """Add the filter to uvicorn's error logger once per process."""
-    logger = logging.getLogger("uvicorn.error")
-    if not any(isinstance(existing, _DropLogFilter) for existing in logger.filters):
-        logger.addFilter(_DropLogFilter())
+_FAULT_CODES = {
+    500: "server_error",
+    502: "bad_gateway",
+    503: "service_unavailable",
+    504: "gateway_timeout",
+}
 
 
 def _bearer_token(headers: Headers) -> str | None:
@@ -52,21 +45,14 @@ def _bearer_token(headers: Headers) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-async def _drop(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-    """Promise a body, send half of it and return: uvicorn then closes the connection."""
-    _dropping.set(True)
-    payload = body or _PLACEHOLDER_BODY
-    kept = [(name, value) for name, value in headers if name.lower() != b"content-length"]
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200 if status in (204, 304) else status,  # those may not have a body
-            "headers": [*kept, (b"content-length", str(len(payload)).encode())],
-        }
-    )
-    await send(
-        {"type": "http.response.body", "body": payload[: len(payload) // 2], "more_body": True}
-    )
+def _header_list(values: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(name.encode(), value.encode()) for name, value in values.items()]
+
+
+def _rate_limited(limit: int, window_label: str, headers: dict[str, str] | None = None) -> Response:
+    message = f"Exceeded rate limit of {limit} in {window_label}"
+    items = [ErrorItem("rate_limit_exceeded", message)]
+    return ApiError(429, items, headers=headers or {}).response()
 
 
 class ApiGateway:
@@ -83,74 +69,101 @@ class ApiGateway:
             await self.app(scope, receive, send)
             return
         ctx = self.context
-        stats = ctx.stats
         headers = Headers(scope=scope)
         version = headers.get("intercom-version")
-        stats.total += 1
-        stats.by_operation[ctx.operation_for(scope)] += 1
-        stats.versions[ABSENT_VERSION if version is None else version[:40]] += 1
+        ctx.stats.total += 1
+        ctx.stats.by_operation[ctx.operation_for(scope)] += 1
+        ctx.stats.versions[ABSENT_VERSION if version is None else version[:40]] += 1
         extra: list[tuple[bytes, bytes]] = []
 
         async def send_counted(message: Message) -> None:
             if message["type"] == "http.response.start":
-                stats.by_status[str(message["status"])] += 1
+                ctx.stats.by_status[str(message["status"])] += 1
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
         async def answer(response: Response) -> None:
             await response(scope, receive, send_counted)
 
-        if ctx.settings.latency_ms:
-            await asyncio.sleep(ctx.settings.latency_ms / 1000)
+        refusal = oversized_request(headers, ctx.settings.max_request_bytes)
+        if refusal is not None:  # the load balancer answers before Intercom sees the call
+            await answer(refusal)
+            return
+        delay = ctx.faults.latency_seconds()
+        if delay:
+            await asyncio.sleep(delay)
         token = _bearer_token(headers)
         if token is None or token not in ctx.settings.tokens:
             await answer(ApiError.single(401, "unauthorized", "Access Token Invalid").response())
             return
-        if ctx.limiter is not None:
-            decision = ctx.limiter.hit(token)
-            extra = [(name.encode(), value.encode()) for name, value in decision.headers().items()]
-            if not decision.allowed:
-                stats.rate_limited += 1
-                limiter = ctx.limiter
-                message = f"Exceeded rate limit of {limiter.limit} in {limiter.window_label}"
-                await answer(ApiError.single(429, "rate_limit_exceeded", message).response())
-                return
+        refusal = self._rate_limit(token, extra)
+        if refusal is not None:
+            await answer(refusal)
+            return
         fault = ctx.faults.decide(is_write=scope["method"] in _WRITE_METHODS)
         if fault is not None:
-            stats.faults[fault.value] += 1
-            if fault.status is not None:
-                code = _FAULT_CODES[fault.status]
-                message = f"Emulated fault: HTTP {fault.status}"
-                await answer(ApiError.single(fault.status, code, message).response())
-                return
-            if fault is Fault.DROP_BEFORE:
-                stats.by_status[DROPPED] += 1
-                await _drop(send, 200, [(b"content-type", b"application/json"), *extra], b"")
-                return
+            ctx.stats.faults[fault.value] += 1
+        if fault is not None and fault.status is not None:
+            code, message = _FAULT_CODES[fault.status], f"Emulated fault: HTTP {fault.status}"
+            await answer(ApiError.single(fault.status, code, message).response())
+            return
+        if fault is Fault.DROP_BEFORE:
+            ctx.stats.by_status[DROPPED] += 1
+            await drop_mid_answer(send, 200, [(b"content-type", b"application/json"), *extra], b"")
+            return
         if version is not None and version not in INTERCOM_VERSIONS:
             message = f"Requested Intercom-Version is not valid: {version[:40]!r}"
             error = ApiError.single(400, "intercom_version_invalid", message, "Intercom-Version")
             await answer(error.response())
             return
-        if fault is Fault.DROP_AFTER:
-            await self._apply_then_drop(scope, receive, send, extra)
+        if fault is not None and fault.applies_write:
+            await self._apply_then_fail(fault, scope, receive, send, extra)
             return
         await self.app(scope, receive, send_counted)
 
-    async def _apply_then_drop(
-        self, scope: Scope, receive: Receive, send: Send, extra: list[tuple[bytes, bytes]]
+    def _rate_limit(self, token: str, extra: list[tuple[bytes, bytes]]) -> Response | None:
+        """A 429 while a storm lasts or the token's window is spent; fills ``extra`` headers."""
+        ctx = self.context
+        if not ctx.storm.active and ctx.faults.starts_storm():
+            ctx.storm.start(calls=ctx.settings.storm_calls)
+        storm = ctx.storm.hit(ctx.settings)
+        if storm is not None:
+            ctx.stats.rate_limited += 1
+            ctx.stats.faults["storm_429"] += 1
+            label = f"{ctx.settings.window_seconds:g}_seconds"
+            return _rate_limited(storm.limit, label, storm.headers())
+        if ctx.limiter is None:
+            return None
+        decision = ctx.limiter.hit(token)
+        extra[:] = _header_list(decision.headers())
+        if decision.allowed:
+            return None
+        ctx.stats.rate_limited += 1
+        return _rate_limited(ctx.limiter.limit, ctx.limiter.window_label)
+
+    async def _apply_then_fail(
+        self,
+        fault: Fault,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        extra: list[tuple[bytes, bytes]],
     ) -> None:
-        """Run the endpoint (the write happens), then drop its answer halfway."""
-        start: Message = {}
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        await self.app(scope, receive, capture)
-        self.context.stats.by_status[DROPPED] += 1
-        headers = [*start.get("headers", []), *extra]
-        await _drop(send, int(start.get("status", 200)), headers, b"".join(chunks))
+        """Run the endpoint (the write is committed), then lose, cut, hold or close its answer."""
+        ctx = self.context
+        captured = await run_captured(self.app, scope, receive)
+        if fault is Fault.LOST_ANSWER:
+            status = ctx.faults.lost_answer_status()
+            ctx.stats.by_status[str(status)] += 1
+            message = f"Emulated fault: HTTP {status} after the write was applied"
+            items = [ErrorItem(_FAULT_CODES[status], message)]
+            headers = {name.decode(): value.decode() for name, value in extra}
+            await ApiError(status, items, headers=headers).response()(scope, receive, send)
+            return
+        ctx.stats.by_status[DROPPED] += 1
+        if fault is Fault.DROP_AFTER:
+            await drop_mid_answer(send, captured.status, [*captured.headers, *extra], captured.body)
+            return
+        if fault is Fault.HANG:
+            await hang(receive, ctx.settings.hang_ms / 1000)
+        await close_without_answer(scope, send, captured)

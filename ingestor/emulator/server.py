@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import socket
 import threading
 import time
-import urllib.request
 from types import TracebackType
 from typing import Any
 
 import uvicorn
 import uvicorn.config
 
+from ingestor.emulator.admin_client import AdminClient
 from ingestor.emulator.app import create_app
 from ingestor.emulator.settings import EmulatorSettings
 
@@ -23,8 +22,6 @@ __all__ = ["EmulatorServer", "serve"]
 _LOG = logging.getLogger("ingestor.emulator")
 _START_TIMEOUT_S = 15.0
 _STOP_TIMEOUT_S = 10.0
-# Admin calls go straight to the emulator, never through an HTTP proxy from the environment.
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -51,11 +48,13 @@ def _base_url(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-class EmulatorServer:
+class EmulatorServer(AdminClient):
     """The emulator served by uvicorn in a daemon thread, on a free port by default.
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`. Each start builds a
-    fresh app: in-memory data does not survive a restart, a ``db_path`` file does.
+    fresh app: in-memory data does not survive a restart, a ``db_path`` file does. The admin
+    methods (:class:`AdminClient`) look inside and switch faults and modes at run time;
+    ``settings`` stays the start settings, which :meth:`reset` restores.
 
     Example::
 
@@ -171,30 +170,6 @@ class EmulatorServer:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
-
-    def _admin(self, method: str, name: str) -> Any:
-        request = urllib.request.Request(f"{self.url}/_emulator/{name}", method=method)
-        with _DIRECT.open(request, timeout=60) as response:
-            return json.loads(response.read())
-
-    def stats(self) -> dict[str, Any]:
-        """Return ``GET /_emulator/stats``: counters and page/source counts."""
-        stats: dict[str, Any] = self._admin("GET", "stats")
-        return stats
-
-    def reset(self) -> None:
-        """Clear data, counters and rate-limit windows (``POST /_emulator/reset``)."""
-        self._admin("POST", "reset")
-
-    def pages(self) -> list[dict[str, Any]]:
-        """Return every page, as the API shapes it, without counting an API call."""
-        pages: list[dict[str, Any]] = self._admin("GET", "pages")
-        return pages
-
-    def sources(self) -> list[dict[str, Any]]:
-        """Return every source, as the API shapes it, without counting an API call."""
-        sources: list[dict[str, Any]] = self._admin("GET", "sources")
-        return sources
 
 
 def _log_config() -> dict[str, Any]:

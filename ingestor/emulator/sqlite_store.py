@@ -62,6 +62,13 @@ def _page(row: tuple[Any, ...]) -> PageRecord:
     )  # fmt: skip
 
 
+def _walk(after_id: int, descending: bool) -> tuple[str, str, int]:
+    """The WHERE, ORDER BY and bound of a listing (ids stay below 2**63, SQLite's maximum)."""
+    if descending:
+        return "id < ?", "id DESC", after_id or 2**63 - 1
+    return "id > ?", "id", after_id
+
+
 class SqliteStore(Store):
     """Sources and pages in a SQLite file (WAL; one connection owned by the event loop).
 
@@ -151,10 +158,14 @@ class SqliteStore(Store):
         self._page_count -= removed.rowcount
         return removed.rowcount
 
-    def list_sources(self, *, after_id: int, offset: int, limit: int) -> list[SourceRecord]:
+    def list_sources(
+        self, *, after_id: int, offset: int, limit: int, descending: bool = False
+    ) -> list[SourceRecord]:
+        where, order, bound = _walk(after_id, descending)
         rows = self._db.execute(
-            f"SELECT {_SOURCE_COLUMNS} FROM sources WHERE id > ? ORDER BY id LIMIT ? OFFSET ?",
-            (after_id, limit, offset),
+            f"SELECT {_SOURCE_COLUMNS} FROM sources WHERE {where} ORDER BY {order}"
+            " LIMIT ? OFFSET ?",
+            (bound, limit, offset),
         )
         return [_source(row) for row in rows]
 
@@ -212,10 +223,13 @@ class SqliteStore(Store):
         self._page_count -= 1
         return _page(rows[0])
 
-    def list_pages(self, *, after_id: int, offset: int, limit: int) -> list[PageRecord]:
+    def list_pages(
+        self, *, after_id: int, offset: int, limit: int, descending: bool = False
+    ) -> list[PageRecord]:
+        where, order, bound = _walk(after_id, descending)
         rows = self._db.execute(
-            f"SELECT {_PAGE_COLUMNS} FROM pages WHERE id > ? ORDER BY id LIMIT ? OFFSET ?",
-            (after_id, limit, offset),
+            f"SELECT {_PAGE_COLUMNS} FROM pages WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+            (bound, limit, offset),
         )
         return [_page(row) for row in rows]
 

@@ -61,7 +61,9 @@ _NEW_PAGE_FIELDS = tuple(field.name for field in fields(NewPage))
 
 
 class Store(ABC):
-    """Storage of sources and pages. ``after_id``/``offset``/``limit`` select in id order."""
+    """Storage of sources and pages. ``after_id``/``offset``/``limit`` select in id order, or in
+    descending id order with ``descending`` (then ``after_id`` bounds from above; 0: no bound).
+    """
 
     @abstractmethod
     def add_source(self, *, url: str, status: str, sync_behavior: str, now: int) -> SourceRecord:
@@ -80,8 +82,10 @@ class Store(ABC):
         """Delete a source and every page of it; return the number of pages deleted."""
 
     @abstractmethod
-    def list_sources(self, *, after_id: int, offset: int, limit: int) -> list[SourceRecord]:
-        """Return up to ``limit`` sources with ``id > after_id``, skipping ``offset`` of them."""
+    def list_sources(
+        self, *, after_id: int, offset: int, limit: int, descending: bool = False
+    ) -> list[SourceRecord]:
+        """Return up to ``limit`` sources after ``after_id``, skipping ``offset`` of them."""
 
     @abstractmethod
     def source_count(self) -> int:
@@ -108,8 +112,10 @@ class Store(ABC):
         """Delete a page; return it, or ``None`` when it did not exist."""
 
     @abstractmethod
-    def list_pages(self, *, after_id: int, offset: int, limit: int) -> list[PageRecord]:
-        """Return up to ``limit`` pages with ``id > after_id``, skipping ``offset`` of them."""
+    def list_pages(
+        self, *, after_id: int, offset: int, limit: int, descending: bool = False
+    ) -> list[PageRecord]:
+        """Return up to ``limit`` pages after ``after_id``, skipping ``offset`` of them."""
 
     @abstractmethod
     def page_count(self) -> int:
@@ -166,8 +172,13 @@ class MemoryStore(Store):
             self._page_ids = [page_id for page_id in self._page_ids if page_id not in doomed]
         return len(doomed)
 
-    def list_sources(self, *, after_id: int, offset: int, limit: int) -> list[SourceRecord]:
-        ids = [source_id for source_id in self._sources if source_id > after_id]
+    def list_sources(
+        self, *, after_id: int, offset: int, limit: int, descending: bool = False
+    ) -> list[SourceRecord]:
+        if descending:
+            ids = [sid for sid in reversed(self._sources) if not after_id or sid < after_id]
+        else:
+            ids = [sid for sid in self._sources if sid > after_id]
         return [self._sources[source_id] for source_id in ids[offset : offset + limit]]
 
     def source_count(self) -> int:
@@ -201,9 +212,17 @@ class MemoryStore(Store):
         self._pages_of_source[page.source_id].discard(page_id)
         return page
 
-    def list_pages(self, *, after_id: int, offset: int, limit: int) -> list[PageRecord]:
-        start = bisect.bisect_right(self._page_ids, after_id) + offset
-        return [self._pages[page_id] for page_id in self._page_ids[start : start + limit]]
+    def list_pages(
+        self, *, after_id: int, offset: int, limit: int, descending: bool = False
+    ) -> list[PageRecord]:
+        if descending:
+            end = bisect.bisect_left(self._page_ids, after_id) if after_id else len(self._page_ids)
+            end -= offset
+            ids = self._page_ids[max(0, end - limit) : max(0, end)][::-1]
+        else:
+            start = bisect.bisect_right(self._page_ids, after_id) + offset
+            ids = self._page_ids[start : start + limit]
+        return [self._pages[page_id] for page_id in ids]
 
     def page_count(self) -> int:
         return len(self._pages)

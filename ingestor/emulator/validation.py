@@ -1,4 +1,4 @@
-"""Request validation: JSON bodies, body fields, path ids and paging parameters (pure functions).
+"""Request validation: JSON bodies, body fields and path ids (pure functions).
 
 Every problem of a body is reported at once, one ``errors[]`` entry per field, each naming it.
 """
@@ -11,15 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ingestor.emulator.settings import MAX_PER_PAGE
 from ingestor.emulator.wire import ApiError, ErrorItem
 
 __all__ = [
     "PageUpdate",
     "PageUpsert",
-    "Paging",
     "SourceInput",
-    "paging",
     "parse_json_object",
     "path_id",
     "source_input",
@@ -120,12 +117,13 @@ _UPSERT_PAGE = (
     _Rule("ai_agent_availability", bool),
     _Rule("ai_copilot_availability", bool),
 )
-_UPDATE_PAGE = (
-    *_PAGE_COMMON,
-    _Rule("url", str, required=True, http_url=True),
+_UPDATE_PAGE_RULES = (
     _Rule("external_id", str, non_blank=True),
     _Rule("fin_availability", bool),
 )
+_UPDATE_PAGE = (*_PAGE_COMMON, _Rule("url", str, required=True, http_url=True), *_UPDATE_PAGE_RULES)
+# 2.17: url is optional in an update, and omitting it clears it.
+_UPDATE_PAGE_URL_OPTIONAL = (*_PAGE_COMMON, _Rule("url", str, http_url=True), *_UPDATE_PAGE_RULES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +154,7 @@ class PageUpdate:
 
     title: str
     html: str
-    url: str
+    url: str | None
     source_id: int
     external_id: str | None
     fin_availability: bool | None
@@ -182,13 +180,13 @@ def upsert_page_input(body: Mapping[str, Any]) -> PageUpsert:
     )
 
 
-def update_page_input(body: Mapping[str, Any]) -> PageUpdate:
-    """Validate the body of a page update (PUT)."""
-    values = _check(body, _UPDATE_PAGE)
+def update_page_input(body: Mapping[str, Any], *, url_required: bool = True) -> PageUpdate:
+    """Validate the body of a page update (PUT); ``url`` may be left out unless required."""
+    values = _check(body, _UPDATE_PAGE if url_required else _UPDATE_PAGE_URL_OPTIONAL)
     return PageUpdate(
         title=values["title"],
         html=values["html"],
-        url=values["url"],
+        url=values.get("url"),
         source_id=values["source_id"],
         external_id=values.get("external_id"),
         fin_availability=values.get("fin_availability"),
@@ -200,42 +198,3 @@ def path_id(raw: str) -> int | None:
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
         return None
     return int(raw)
-
-
-@dataclass(frozen=True, slots=True)
-class Paging:
-    """Which slice of a list a request asks for."""
-
-    page: int
-    per_page: int
-    starting_after: int | None  # the emulator's cursor, found in the ``next`` links it builds
-
-    @property
-    def offset(self) -> int:
-        """Rows to skip after the cursor (none when a cursor is given)."""
-        return 0 if self.starting_after is not None else (self.page - 1) * self.per_page
-
-
-def _positive_int(params: Mapping[str, str], name: str, default: int, maximum: int) -> int:
-    raw = params.get(name)
-    if raw is None:
-        return default
-    value = path_id(raw)
-    if value is None or not 1 <= value <= maximum:
-        message = f"'{name}' must be an integer between 1 and {maximum}"
-        raise ApiError.single(400, "parameter_invalid", message, name)
-    return value
-
-
-def paging(params: Mapping[str, str], default_per_page: int) -> Paging:
-    """Read ``page``, ``per_page`` and ``starting_after`` from a query string.
-
-    Raises:
-        ApiError: 400 ``parameter_invalid`` naming the bad parameter.
-    """
-    page = _positive_int(params, "page", 1, 10**9)
-    per_page = _positive_int(params, "per_page", default_per_page, MAX_PER_PAGE)
-    starting_after = None
-    if "starting_after" in params:
-        starting_after = _positive_int(params, "starting_after", 0, 10**18)
-    return Paging(page, per_page, starting_after)

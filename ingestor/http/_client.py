@@ -9,6 +9,7 @@ import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -260,18 +261,38 @@ def _retry_delay(
     """Seconds to sleep before retrying (0 = the budget does the waiting), or None: do not retry."""
     if verdict in (Verdict.SUCCESS, Verdict.FAIL) or number >= policy.max_attempts:
         return None
-    retry_after = parse_retry_after(response.headers, time.time())
+    now = time.time()
+    retry_after = parse_retry_after(response.headers, now)
     if verdict is Verdict.RATE_LIMITED:
         if budget is not None:
             return 0.0  # the budget holds the next acquire() until the window resets
-        reset = response.headers.get("x-ratelimit-reset")
-        if retry_after is None and reset is not None and reset.strip().isdigit():
-            retry_after = max(0.0, int(reset) - time.time()) + policy.backoff(1, rng) / 4
-        delay = policy.delay(number, retry_after=retry_after, rng=rng)
-    else:  # Verdict.RETRY: the server may have done the work
-        if not idempotent:
-            return None
-        delay = policy.delay(number, retry_after=retry_after, rng=rng)
+        reset_in = _reset_in(response.headers.get("x-ratelimit-reset"), now)
+        if retry_after is None and reset_in is not None:
+            retry_after = reset_in + policy.backoff(1, rng) / 4
+    elif not idempotent:  # Verdict.RETRY: the server may have done the work
+        return None
+    if retry_after is not None and retry_after > policy.max_total_wait:
+        # The server asks for a longer wait than one call may spend (Confluence Data Center
+        # sends 9223372036854775807 to a user whose allowance is zero): report it now.
+        return None
+    delay = policy.delay(number, retry_after=retry_after, rng=rng)
     if total_backoff + delay > policy.max_total_wait:
         return None
     return delay
+
+
+def _reset_in(value: str | None, now: float) -> float | None:
+    """Seconds until an ``X-RateLimit-Reset``: Unix seconds (Intercom) or ISO-8601 (Confluence
+    Cloud, e.g. ``2024-05-01T12:00:00Z``); None when absent or unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return max(0.0, int(value) - now)
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now)

@@ -26,6 +26,7 @@ from ingestor.intercom._errors import (
     Operation,
     error_for_response,
     invalid_response,
+    response_request_id,
 )
 from ingestor.intercom._listing import walk_list
 from ingestor.intercom._models import ContentImportSource, ExternalPage, MalformedPayload
@@ -371,9 +372,9 @@ class IntercomClient:
         if response is not None:
             status: object = response.status_code
             request_id = (
-                ErrorEnvelope.from_response(response).request_id
+                ErrorEnvelope.from_response(response, self._secrets).request_id
                 if response.status_code >= 400
-                else response.headers.get("x-request-id")
+                else response_request_id(response, self._secrets)
             )
         else:
             status, request_id = attempt.error_kind, None

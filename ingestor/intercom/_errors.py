@@ -13,7 +13,10 @@ other 4xx, 3xx             :class:`PageError` for one-page operations, :class:`F
 =========================  ==============================================================
 
 Messages come from Intercom's error envelope (``errors[0].message`` and ``field``), never from a
-raw body, and are redacted; ``status_code``, ``code`` and ``request_id`` are kept on the error.
+raw body; ``status_code``, ``code`` and ``request_id`` are kept on the error. Everything taken
+from the answer (message, code, field, request id, header or body) is untrusted server text and
+goes through :func:`ingestor.untrusted.server_text`: the token masked, one line, no control
+characters or terminal escapes, length-limited.
 """
 
 from __future__ import annotations
@@ -32,11 +35,20 @@ from ingestor.errors import (
     SyncError,
 )
 from ingestor.http import redact
+from ingestor.untrusted import server_text
 
-__all__ = ["ErrorEnvelope", "Operation", "error_for_response", "invalid_response"]
+__all__ = [
+    "ErrorEnvelope",
+    "Operation",
+    "error_for_response",
+    "invalid_response",
+    "response_request_id",
+]
 
 #: Longest piece of Intercom's message quoted in an error.
 _MAX_MESSAGE = 300
+#: Longest request id kept (Intercom's are about 20 characters).
+_MAX_REQUEST_ID = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +83,15 @@ class ErrorEnvelope:
     field: str | None = None
 
     @classmethod
-    def from_response(cls, response: httpx.Response) -> ErrorEnvelope:
-        """Read the envelope; a body that is not one yields only the ``X-Request-Id`` header."""
-        header_id = response.headers.get("x-request-id")
+    def from_response(
+        cls, response: httpx.Response, secrets: tuple[str, ...] = ()
+    ) -> ErrorEnvelope:
+        """Read the envelope; a body that is not one yields only the ``X-Request-Id`` header.
+
+        Every field is untrusted server text, cleaned by :func:`server_text` (``secrets`` are
+        masked wherever Intercom echoes them).
+        """
+        header_id = response_request_id(response, secrets)
         try:
             body = json.loads(response.content) if response.content else None
         except (ValueError, UnicodeDecodeError):
@@ -86,18 +104,22 @@ class ErrorEnvelope:
         if not isinstance(first, dict):
             first = {}
         return cls(
-            request_id=request_id if isinstance(request_id, str) else header_id,
-            code=_text(first.get("code")),
-            message=_text(first.get("message")),
-            field=_text(first.get("field")),
+            request_id=_text(request_id, secrets, _MAX_REQUEST_ID) or header_id,
+            code=_text(first.get("code"), secrets),
+            message=_text(first.get("message"), secrets),
+            field=_text(first.get("field"), secrets),
         )
 
 
-def _text(value: object) -> str | None:
-    if not isinstance(value, str) or not value.strip():
+def _text(value: object, secrets: tuple[str, ...], limit: int = _MAX_MESSAGE) -> str | None:
+    if not isinstance(value, str):
         return None
-    value = value.strip()
-    return value if len(value) <= _MAX_MESSAGE else value[: _MAX_MESSAGE - 1] + "…"
+    return server_text(value, secrets=secrets, limit=limit) or None
+
+
+def response_request_id(response: httpx.Response, secrets: tuple[str, ...] = ()) -> str | None:
+    """The ``X-Request-Id`` header, cleaned like any server text (None when absent or blank)."""
+    return _text(response.headers.get("x-request-id"), secrets, _MAX_REQUEST_ID)
 
 
 def error_for_response(
@@ -105,8 +127,8 @@ def error_for_response(
 ) -> SyncError:
     """The error to raise for a non-2xx answer to ``operation`` about ``subject``."""
     status = response.status_code
-    envelope = ErrorEnvelope.from_response(response)
-    said = envelope.message or response.reason_phrase or "no message"
+    envelope = ErrorEnvelope.from_response(response, secrets)
+    said = envelope.message or _text(response.reason_phrase, secrets) or "no message"
     if envelope.field:
         said = f"{said} (field {envelope.field})"
     message = redact(f"{operation.summary}{subject} failed: {said}", secrets)
@@ -128,11 +150,12 @@ def invalid_response(
     operation: Operation, response: httpx.Response, subject: str, problem: str
 ) -> SyncError:
     """The error for a 2xx answer whose body could not be understood."""
-    message = f"{operation.summary}{subject}: unexpected answer from Intercom: {problem}"
+    said = server_text(problem)  # may quote the answer's values
+    message = f"{operation.summary}{subject}: unexpected answer from Intercom: {said}"
     error_class = PageError if operation.page_scoped else FatalError
     return error_class(
         message,
         status_code=response.status_code,
         code="invalid_response",
-        request_id=response.headers.get("x-request-id"),
+        request_id=response_request_id(response),
     )

@@ -1,4 +1,10 @@
-"""Walking Intercom's paginated lists: follow ``pages.next``, refuse loops and foreign hosts."""
+"""Walking Intercom's paginated lists: follow ``pages.next``, refuse loops and foreign hosts.
+
+The rules (a link back to a listed page, pages of only known items, empty pages that keep
+linking on, too many pages) are the shared ones of :func:`ingestor.http.by_token`; Intercom's
+``total_count`` is not checked, because the list spans the whole workspace and other writers
+change it while we walk.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +14,16 @@ from typing import Any, Protocol, TypeVar
 
 import httpx
 
-from ingestor.errors import FatalError
+from ingestor.errors import FatalError, IncompleteListing
+from ingestor.http import DEFAULT_MAX_PAGES, Page, by_token
 from ingestor.intercom._errors import Operation, invalid_response
 
 __all__ = ["walk_list"]
 
 log = logging.getLogger("ingestor.intercom")
 
-#: A listing whose pages come back empty this many times in a row while still linking on loops.
-_MAX_EMPTY_PAGES = 3
+#: Pages one list may take before it counts as endless.
+MAX_PAGES = DEFAULT_MAX_PAGES
 
 
 class _Identified(Protocol):
@@ -48,31 +55,26 @@ def walk_list(
         FatalError: ``pages.next`` points back to a page already fetched, to another host, or
             keeps linking on from empty or already-listed pages.
     """
-    fetched: set[str] = set()
-    seen_ids: set[int | str] = set()
-    empty_in_a_row = 0
-    url = first_url
-    while True:
-        response, data = fetch(url)
-        fetched.add(str(response.request.url))
+    last: list[httpx.Response] = []
+
+    def page(url: str | None) -> Page[T]:
+        response, data = fetch(url or first_url)
+        last[:] = [response]
         if not isinstance(data, dict) or not isinstance(data.get("data"), list):
             raise invalid_response(operation, response, "", "no 'data' list")
         items = [parse(response, raw) for raw in data["data"]]
-        fresh = [item for item in items if item.id not in seen_ids]
-        if items and not fresh:
-            raise _loop(operation, response, "a page repeated only items already listed")
-        empty_in_a_row = 0 if items else empty_in_a_row + 1
-        for item in fresh:
-            seen_ids.add(item.id)
-            yield item
-        next_url = _next_url(operation, response, data, base_url)
-        if next_url is None:
-            return
-        if next_url in fetched:
-            raise _loop(operation, response, "pages.next leads back to a page already listed")
-        if empty_in_a_row >= _MAX_EMPTY_PAGES:
-            raise _loop(operation, response, f"{empty_in_a_row} empty pages in a row")
-        url = next_url
+        return Page(items, _next_url(operation, response, data, base_url))
+
+    walk = by_token(
+        page, operation.summary, key=lambda item: item.id, first=first_url, max_pages=MAX_PAGES
+    )
+    try:
+        yield from walk
+    except IncompleteListing as exc:
+        why = str(exc).removeprefix(f"{operation.summary}: ")
+        if why.startswith("pagination loop (") and why.endswith(")"):
+            why = why[len("pagination loop (") : -1]
+        raise _loop(operation, last[0], why) from None
 
 
 def _next_url(

@@ -3,9 +3,8 @@
 Shapes follow Atlassian's published responses: v2 lists are ``{"results", "_links": {"next",
 "base"}}`` with an opaque ``cursor`` (and a ``Link: rel="next"`` header); v1 lists are
 ``{"results", "start", "limit", "size", "_links": {"base", "context", "next", "self"}}`` with
-``start``/``limit``, and Data Center caps ``limit`` below what is asked (listings at 100, CQL
-with expansions at 200), so a client that stops at ``size < limit`` misses pages. Errors use
-each generation's envelope (v2 ``{"errors": [...]}``, v1 ``{"statusCode", "message"}``).
+``start``/``limit``. Errors use each generation's envelope (v2 ``{"errors": [...]}``, v1
+``{"statusCode", "message"}``).
 
 CQL ``lastmodified`` dates are wall-clock times read in ``user_timezone``: the API user's
 profile zone, by default the server's (Atlassian, "CQL field reference: Last Modified";
@@ -19,9 +18,15 @@ Gateway mode (``gateway_cloud_id``): the API is served under
 while ``_links.next`` stays site-relative (``/wiki/api/v2/...?cursor=``) and ``webui`` links
 are relative to the site; a request without the gateway prefix is a 404.
 
-Faults are injected per route: a status (429/503 with ``Retry-After``, 500...), a hang longer
-than the client's timeout, after N matching calls and for M calls. Served over a real socket on
-127.0.0.1 by a stdlib threading server.
+Pagination behaves like the real servers, quirks included (Data Center's silent ``limit``
+caps with ``next`` computed from the limit asked, ``next`` past the end, a wrong ``size``,
+``content/scan`` on 7.18+, Cloud's ``Link`` header): :mod:`.fake_confluence_paging` holds
+those rules, their sources and their switches (``FakeConfluence.quirks``).
+
+Faults are injected per route: a status (429/503 with ``Retry-After`` and the deployment's
+rate-limit headers, 500...), a hang longer than the client's timeout, after N matching calls
+and for M calls or until a time. Served over a real socket on 127.0.0.1 by a stdlib
+threading server.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,6 +47,13 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from .fake_confluence_access import AccessRoutes
 from .fake_confluence_model import CqlError, FakePage, parse_cql
+from .fake_confluence_paging import (
+    PagingQuirks,
+    cloud_page,
+    offset_page,
+    rate_limit_headers,
+    scan_page,
+)
 
 __all__ = ["FakeConfluence", "Fault"]
 
@@ -59,6 +71,8 @@ class Fault:
     after: int = 0
     retry_after: str | None = None
     hang: float | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    until: float | None = None  # fire only before this Unix time
     seen: int = 0
     fired: int = 0
 
@@ -77,6 +91,7 @@ class FakeConfluence(AccessRoutes):
         pat: str = "dc-personal-token",
         user_timezone: str = "UTC",
         gateway_cloud_id: str | None = None,
+        quirks: PagingQuirks | None = None,
     ) -> None:
         super().__init__()
         self.deployment = deployment
@@ -99,6 +114,7 @@ class FakeConfluence(AccessRoutes):
         self._scheme = "http"
         self.archiving = True  # False: a Data Center older than 7.10 (no "archived" status)
         self.draft_ancestor_404 = self.v1_ancestors_omit_folders = deployment == "cloud"
+        self.quirks = quirks or PagingQuirks()
         Route = tuple[str, str, Callable[..., Answer]]
         v2: list[Route] = [
             ("v2.spaces", r"/api/v2/spaces", self._v2_spaces),
@@ -111,6 +127,7 @@ class FakeConfluence(AccessRoutes):
             ("v1.search", r"/rest/api/content/search", self._v1_search),
             ("v1.user_current", r"/rest/api/user/current", self._v1_user_current),
             ("v1.content", r"/rest/api/content", self._v1_content_list),
+            ("v1.scan", r"/rest/api/content/scan", self._v1_scan),
             ("v1.page", r"/rest/api/content/(\d+)", self._v1_page),
             (
                 "v1.restriction",
@@ -168,6 +185,11 @@ class FakeConfluence(AccessRoutes):
         self.faults.append(fault)
         return fault
 
+    def rate_limit(self, route: str, seconds: float, retry_after: str | None = None) -> Fault:
+        """Answer 429 to ``route`` for ``seconds``, with the deployment's rate-limit headers."""
+        headers = rate_limit_headers(self.deployment, retry_after, seconds)
+        return self.inject(route, 429, times=10**6, headers=headers, until=time.time() + seconds)
+
     def calls(self, route: str) -> list[str]:
         return [target for name, target in self.requests if name == route]
 
@@ -178,7 +200,7 @@ class FakeConfluence(AccessRoutes):
         query = parse_qs(parts.query, keep_blank_values=True)
         for name, pattern, handler in self.routes:
             match = pattern.fullmatch(parts.path)
-            if match is None:
+            if match is None or (name == "v1.scan" and not self.quirks.scan):
                 continue
             self.requests.append((name, request.path))
             if request.headers.get("Authorization") != self.auth:
@@ -188,11 +210,12 @@ class FakeConfluence(AccessRoutes):
                 time.sleep(fault.hang)
             if fault is not None and fault.hang is None:
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+                headers |= fault.headers
                 status, body, _ = self._error(name, fault.status, "injected fault")
                 return _reply(request, status, body, headers)
             try:
                 answer = handler(query, *match.groups())
-            except CqlError as exc:
+            except (CqlError, ValueError) as exc:  # a query or cursor the server cannot read
                 answer = self._error(name, 400, str(exc))
             return _reply(request, *answer)
         self.requests.append(("unknown", request.path))
@@ -202,6 +225,8 @@ class FakeConfluence(AccessRoutes):
         with self.lock:
             for fault in self.faults:
                 if fault.route != route or fault.fired >= fault.times:
+                    continue
+                if fault.until is not None and time.time() >= fault.until:
                     continue
                 fault.seen += 1
                 if fault.seen > fault.after:
@@ -280,17 +305,12 @@ class FakeConfluence(AccessRoutes):
     # -- v2 (Cloud) ------------------------------------------------------------------------
 
     def _v2_list(self, path: str, query: Query, items: list[Any]) -> Answer:
-        limit = min(int(query.get("limit", ["25"])[0]), 250)
         offset = _decode_cursor(query.get("cursor", [""])[0])
-        page = items[offset : offset + limit]
-        links: dict[str, str] = {"base": f"{self.url}"}
-        headers: dict[str, str] = {}
-        if offset + limit < len(items):
-            rest = {k: v[0] for k, v in query.items() if k != "cursor"}
-            rest["cursor"] = _encode_cursor(offset + limit)
-            links["next"] = f"{self.site_context}{path}?{urlencode(rest)}"
-            headers["Link"] = f'<{links["next"]}>; rel="next"'
-        return 200, {"results": page, "_links": links}, headers
+        status, body, headers = cloud_page(
+            self.quirks, f"{self.site_context}{path}", query, items, _encode_cursor, offset
+        )
+        body["_links"]["base"] = self.url
+        return status, body, headers
 
     def _v2_spaces(self, query: Query) -> Answer:
         keys = {k for value in query.get("keys", []) for k in value.split(",") if k}
@@ -327,11 +347,14 @@ class FakeConfluence(AccessRoutes):
     # -- v1 (Data Center, and Cloud's CQL) ---------------------------------------------------
 
     def _v1_list(self, path: str, query: Query, items: list[Any], cap: int) -> Answer:
+        if self.deployment != "cloud":
+            body = offset_page(self.quirks, path, query, items, cap)
+            body["_links"] |= {"base": self.url, "context": self.context}
+            body["_links"]["self"] = f"{self.url}{path}"
+            return 200, body, {}
+        # Cloud's v1 search pages by cursor (Atlassian "modernize search REST APIs" notice).
         limit = min(int(query.get("limit", ["25"])[0]), cap)
-        if "cursor" in query:  # Cloud's v1 search pages by cursor
-            start = _decode_cursor(query["cursor"][0])
-        else:
-            start = int(query.get("start", ["0"])[0])
+        start = _decode_cursor(query.get("cursor", [""])[0])
         page = items[start : start + limit]
         links = {"base": f"{self.url}", "context": self.context, "self": f"{self.url}{path}"}
         if start + limit < len(items):
@@ -341,10 +364,8 @@ class FakeConfluence(AccessRoutes):
                 for v in values
                 if k not in ("start", "cursor", "next")
             ]
-            if self.deployment == "cloud":
-                rest += [("next", "true"), ("cursor", _encode_cursor(start + limit))]
-            else:
-                rest += [("start", str(start + limit))]
+            target = 0 if self.quirks.loop else start + limit
+            rest += [("next", "true"), ("cursor", _encode_cursor(target))]
             links["next"] = f"{path}?{urlencode(rest)}"
         body = {"results": page, "start": start, "limit": limit, "size": len(page), "_links": links}
         return 200, body, {}
@@ -368,7 +389,18 @@ class FakeConfluence(AccessRoutes):
         expand = set(",".join(query.get("expand", [])).split(","))
         pages = sorted(self.in_space(key, statuses), key=lambda p: int(p.id))
         objs = [self._v1_page_obj(p, expand) for p in pages]
-        return self._v1_list("/rest/api/content", query, objs, 100)
+        return self._v1_list("/rest/api/content", query, objs, 100 if expand - {""} else 500)
+
+    def _v1_scan(self, query: Query) -> Answer:
+        key = query.get("spaceKey", [""])[0]
+        statuses = set(",".join(query.get("status", ["current"])).split(","))
+        expand = set(",".join(query.get("expand", [])).split(",")) - {""}
+        pages = sorted(self.in_space(key, statuses), key=lambda p: int(p.id))
+        objs = [self._v1_page_obj(p, expand) for p in pages]
+        cap = 100 if expand else 500
+        body = scan_page("/rest/api/content/scan", query, objs, cap, loop=self.quirks.loop)
+        body["_links"] |= {"base": self.url, "context": self.context}
+        return 200, body, {}
 
     def _v1_page(self, query: Query, page_id: str) -> Answer:
         page = self.pages.get(page_id)
@@ -402,15 +434,22 @@ class FakeConfluence(AccessRoutes):
         return self._v1_list("/rest/api/content/search", query, objs, cap)
 
 
+#: Cloud cursors are standard base64 and may hold "+", "/" and "=" (Cloud v2 OpenAPI): the
+#: fake's always do, so a client that re-encodes or mangles them fails.
+_CURSOR_SALT = b"\xfb\xef\xff"
+
+
 def _encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+    return base64.b64encode(_CURSOR_SALT + json.dumps({"o": offset}).encode()).decode()
 
 
 def _decode_cursor(cursor: str) -> int:
     if not cursor:
         return 0
-    padded = cursor + "=" * (-len(cursor) % 4)
-    return int(json.loads(base64.urlsafe_b64decode(padded))["o"])
+    raw = base64.b64decode(cursor, validate=True)
+    if not raw.startswith(_CURSOR_SALT):
+        raise ValueError(f"not a cursor of this fake: {cursor!r}")
+    return int(json.loads(raw[len(_CURSOR_SALT) :])["o"])
 
 
 def _reply(

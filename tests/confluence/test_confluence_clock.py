@@ -28,7 +28,8 @@ def test_the_cursor_is_dated_by_the_servers_clock_without_an_extra_call(
     assert len(list(connector.list())) == 1
     lookups = [name for name, _ in fake.requests if name in ("v2.spaces", "v1.space")]
     # one space lookup dated the cursor and served the listing; no dedicated clock call
-    assert lookups == (["v2.spaces"] if fake.deployment == "cloud" else ["v1.space"])
+    # (Data Center's offset listing ends on an empty page: a second call of the same lookup)
+    assert lookups == (["v2.spaces"] if fake.deployment == "cloud" else ["v1.space"] * 2)
 
 
 def test_an_incremental_run_reads_the_clock_from_its_space_lookup(

@@ -32,7 +32,7 @@ def test_more_than_1000_pages_are_followed_to_the_end(
     result = listed(connect(fake, page_size=250))
     assert set(result) == ids
     assert set(result.values()) == {"1"}
-    route = "v2.space_pages" if fake.deployment == "cloud" else "v1.content"
+    route = "v2.space_pages" if fake.deployment == "cloud" else "v1.scan"
     # Cloud honours 250 per call; Data Center caps it at 100 and says so only in "limit".
     assert len(fake.calls(route)) == (5 if fake.deployment == "cloud" else 13)
 
@@ -107,7 +107,7 @@ def test_a_missing_space_fails_the_listing(fake: FakeConfluence, connect: Connec
 def test_a_500_mid_listing_raises_after_retries(fake: FakeConfluence, connect: Connect) -> None:
     for n in range(25):
         fake.add_page("ENG", f"Page {n}")
-    route = "v2.space_pages" if fake.deployment == "cloud" else "v1.content"
+    route = "v2.space_pages" if fake.deployment == "cloud" else "v1.scan"
     fake.inject(route, 500, after=1, times=100)
     seen: list[str] = []
     with pytest.raises(ConnectorError, match="HTTP 500"):
@@ -121,7 +121,7 @@ def test_a_500_mid_listing_raises_after_retries(fake: FakeConfluence, connect: C
 def test_429_and_503_with_retry_after_are_retried(fake: FakeConfluence, connect: Connect) -> None:
     for n in range(15):
         fake.add_page("ENG", f"Page {n}")
-    route = "v2.space_pages" if fake.deployment == "cloud" else "v1.content"
+    route = "v2.space_pages" if fake.deployment == "cloud" else "v1.scan"
     fake.inject(route, 429, retry_after="0", times=1)
     fake.inject(route, 503, retry_after="0", after=1, times=1)
     assert len(listed(connect(fake, page_size=10))) == 15
@@ -150,25 +150,28 @@ def test_bad_credentials_fail_clearly_without_the_token(
     assert "wrong-secret-token" not in message
 
 
-def test_pagination_loops_are_detected(fake_cloud: FakeConfluence, connect: Connect) -> None:
-    from connectors.confluence._http import ConfluenceHttp
-
-    for n in range(5):
-        fake_cloud.add_page("ENG", f"Page {n}")
-    connector = connect(fake_cloud)
-    http: ConfluenceHttp = connector._http
-    first = http.get("/api/v2/spaces", {"keys": "ENG"})
-    space_id = first["results"][0]["id"]
-    page = http.get(f"/api/v2/spaces/{space_id}/pages", {"limit": 2})
-    loop_target = page["_links"]["next"]
-
-    original = http._get_url
-
-    def looping(url: str, params: object) -> dict[str, object]:
-        body = original(url, params)  # type: ignore[arg-type]
-        body["_links"] = {"next": loop_target}
-        return body
-
-    http._get_url = looping  # type: ignore[method-assign]
-    with pytest.raises(ConnectorError, match="loops"):
-        list(http.paginate(f"/api/v2/spaces/{space_id}/pages", {"limit": 2}, "pages"))
+@pytest.mark.parametrize(
+    ("deployment", "scan"),
+    [("cloud", False), ("datacenter", True), ("datacenter", False)],
+    ids=["cloud", "datacenter-scan", "datacenter-offsets"],
+)
+def test_a_next_loop_makes_the_listing_incomplete(
+    connect: Connect, deployment: str, scan: bool
+) -> None:
+    fake = FakeConfluence(deployment).start()
+    try:
+        ids = [fake.add_page("ENG", f"Page {n}") for n in range(25)]
+        fake.quirks.scan = scan
+        fake.quirks.loop = True  # every next link leads back to the first page
+        entries = list(connect(fake, page_size=10).list())
+    finally:
+        fake.stop()
+    problems = [e for e in entries if isinstance(e, ListingProblem)]
+    listed_ids = {e.external_id for e in entries if isinstance(e, Item)}
+    if deployment == "datacenter" and not scan:
+        # Offsets never follow next: the loop is not even seen and the listing is whole.
+        assert listed_ids == set(ids) and problems == []
+        return
+    [problem] = problems
+    assert problem.where == "space ENG" and "pagination loop" in problem.message
+    assert listed_ids == set(ids[:10])  # what was listed still syncs

@@ -175,5 +175,7 @@ def test_full_listings_notice_restriction_changes_without_a_new_version(
     assert widened[leave] not in ("1", restricted[leave])
     fake.restrict(hr)
     assert versions(connector) == {hr: "1", leave: "1", public: "1"}
-    # one batch search per space and listing, whatever the number of pages
-    assert len(fake.calls("v1.search")) == 4
+    # one batch search per space and listing, whatever the number of pages (Data Center's
+    # offset searches end on an empty page: two calls each)
+    per_search = 1 if fake.deployment == "cloud" else 2
+    assert len(fake.calls("v1.search")) == 4 * per_search

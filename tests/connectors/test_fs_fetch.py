@@ -188,3 +188,10 @@ def test_default_url_joins_with_or_without_trailing_slash(tmp_path: Path) -> Non
 )
 def test_readable_title(stem: str, title: str) -> None:
     assert readable_title(stem) == title
+
+
+def test_an_empty_file_is_skipped_not_failed(tmp_path: Path) -> None:
+    from ingestor.errors import PageSkipped
+
+    with pytest.raises(PageSkipped, match=r"notes\.md: empty file \(0 bytes\)"):
+        fetch_bytes(tmp_path, "notes.md", b"")

@@ -10,16 +10,18 @@ import pytest
 import ingestor.convert as convert_api
 from connectors.base import Document
 from ingestor.convert import ConvertedPage, convert_document, to_markdown
-from ingestor.errors import PageError, SyncError
+from ingestor.errors import PageError, PageSkipped, SyncError
 
 
 def test_public_api() -> None:
     assert sorted(convert_api.__all__) == [
         "ConvertedPage",
         "SECTION_SEPARATOR",
+        "broken_targets",
         "convert_document",
         "split_page",
         "to_markdown",
+        "without_dead_links",
     ]
 
 
@@ -66,7 +68,7 @@ def test_conversion_is_pure_and_repeatable() -> None:
     ],
 )
 def test_nothing_left_is_a_page_error_naming_the_page(body: str) -> None:
-    with pytest.raises(PageError, match=r"page 'kb/empty\.html': nothing left after cleaning"):
+    with pytest.raises(PageSkipped, match=r"page 'kb/empty\.html': nothing left after cleaning"):
         convert_document(Document(external_id="kb/empty.html", body=body, body_format="html"))
 
 

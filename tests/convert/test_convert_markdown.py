@@ -83,7 +83,8 @@ def test_bad_front_matter_values_are_ignored_with_warnings() -> None:
     assert matter.title is None and matter.url is None
     assert matter.warnings == (
         "front matter title ignored: expected text, got a list",
-        "front matter url ignored: not an http(s) URL: 'javascript:alert(1)'",
+        "front matter url ignored: not an absolute http(s) URL: 'javascript:alert(1)'; "
+        "the page keeps its own url",
     )
 
 

@@ -9,7 +9,7 @@ from connectors.base import Document
 from connectors.fs_links import LINK_BASE
 from ingestor.convert import convert_document, split_page
 from ingestor.convert._clean import clean_html
-from ingestor.errors import PageError
+from ingestor.errors import PageSkipped
 
 URL = "https://wiki.example.com/docs/page"
 
@@ -76,15 +76,14 @@ def test_blank_inline_elements_still_separate_words() -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        "<table><tbody><tr><td></td><th></th></tr></tbody></table>",
-        "<ul><li></li></ul>",
+        "<table><tbody><tr><td>a</td><th></th></tr></tbody></table>",  # a cell keeps columns
+        "<ul><li><br></li></ul>",
         "<div><br></div>",
         "<p><br></p>",
         "<div><hr></div>",
         '<div><span><img src="https://x.example/a.png"></span></div>',
         '<a href="https://x.example/"><img alt="" src="https://x.example/a.png"></a>',
         "<div><table><colgroup><col></colgroup></table></div>",
-        "<div><ul></ul></div>",  # only wrappers are removed, and what holds only them
         "<p><q></q></p>",
         "<p>&nbsp;</p>",  # a spacer, like <p><br></p>
     ],
@@ -93,9 +92,39 @@ def test_structure_images_and_breaks_are_never_removed(body: str) -> None:
     assert convert_html("<p>Text</p>" + body) == "<p>Text</p>" + body
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<table><tbody><tr><td></td><th> </th></tr></tbody></table>",
+        "<table><tbody><tr><td></td></tr><tr><td></td></tr></tbody></table>",
+        "<ul><li></li><li> </li><li></li></ul>",
+        "<div><ul></ul></div>",
+        "<ol><li><p></p></li></ol>",
+        "<h2></h2><h3> <span></span></h3>",
+        "<blockquote><p> </p></blockquote>",
+        "<dl><dt></dt><dd></dd></dl>",
+    ],
+)
+def test_empty_list_items_headings_quotes_and_table_rows_are_removed(body: str) -> None:
+    assert convert_html("<p>Text</p>" + body + "<p>End</p>").replace(" ", "") == (
+        "<p>Text</p><p>End</p>"
+    )
+
+
+def test_an_empty_row_goes_but_an_empty_cell_in_a_full_row_stays() -> None:
+    html = convert_html(
+        "<table><tr><th>Plan</th><th>Seats</th></tr><tr><td></td><td></td></tr>"
+        "<tr><td>Pro</td><td></td></tr></table>"
+    )
+    assert html == (
+        "<table><tbody><tr><th>Plan</th><th>Seats</th></tr>"
+        "<tr><td>Pro</td><td></td></tr></tbody></table>"
+    )
+
+
 def test_a_page_of_empty_wrappers_is_still_refused() -> None:
     assert clean_html("<div><span> </span><p></p></div>").html.strip() == ""
-    with pytest.raises(PageError, match="nothing left"):
+    with pytest.raises(PageSkipped, match="nothing left"):
         convert_html("<div><span> </span><p></p></div>")
 
 

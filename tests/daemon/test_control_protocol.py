@@ -63,6 +63,11 @@ def test_a_report_crosses_the_channel_with_every_field_a_person_reads() -> None:
     report.changes = [PageEvent("new.md", Outcome.CREATED, "new page")]
     report.broken_links = [("a.md", "missing.md")]
     report.held_back = ["old.md"]
+    report.withheld = [
+        PageEvent("hr/pay.md", Outcome.SKIPPED, "team only", audience="team", matched="hr/**")
+    ]
+    report.rule_counts = {"hr/**": 1}
+    report.taken_down = 1
     report.interrupted = True
 
     wire = json.loads(encode(report_to_json(report)))

@@ -50,12 +50,24 @@ def test_links_point_at_target_urls_and_broken_ones_are_reported(site: Site) -> 
         "broken link in index.html to missing/page.html",
     ):
         assert line in result.stdout
+    # a dead link is sent as its words: no citation may lead a customer to a 404
+    home = pages["index.html"]["html"]
+    assert "Missing" in home and "missing/page" not in home
+    preview = site.cli("preview", "--out", str(site.root.parent / "preview"))
+    assert preview.returncode == 0, preview.stderr
+    index = (site.root.parent / "preview" / "index.html").read_text(encoding="utf-8")
+    assert index.count("(no such page)") == 2  # the same count as the sync's
     status = site.cli("status")
     assert "broken link in guide/intro.md to guide/old-page.md (no such page)" in status.stdout
     assert "broken link in index.html to missing/page.html" in status.stdout
 
-    # The missing page appears: the page linking to it is fixed when it next changes.
+    # The missing page appears: the unchanged page linking to it is fetched again, and its
+    # link is sent as a link once more.
     site.write("guide/old-page.md", "# Old page\n")
+    assert site.cli("sync", "--no-progress").returncode == 0
+    fixed = site.intercom_pages()["guide/intro.md"]["html"]
+    assert 'href="https://help.example.com/guide/old-page"' in fixed
+    assert "index.html to missing" in site.cli("status").stdout  # still missing there
     site.write(
         "index.html", '<html><body><h1>Home</h1><a href="guide/setup.md">S</a></body></html>'
     )

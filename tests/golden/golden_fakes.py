@@ -1,7 +1,8 @@
 """Recorded API answers for the wiki connectors, served over ``httpx.MockTransport``.
 
-Each fake answers only the one call ``fetch()`` makes, from the checked-in bodies, the way the
-real API shapes it (MediaWiki ``action=parse`` JSON, DokuWiki XML-RPC ``wiki.getPageHTML``,
+Each fake answers only the calls ``fetch()`` makes, from the checked-in bodies, the way the
+real API shapes it (MediaWiki ``action=parse`` JSON and, once per connector, the
+``meta=siteinfo`` namespaces that name a page's namespace; DokuWiki XML-RPC ``wiki.getPageHTML``,
 Confluence Cloud REST v2 ``/api/v2/pages/{id}?body-format=export_view``). Any other request
 fails the test with the request named, so a connector that starts calling something new is
 noticed here.
@@ -23,11 +24,36 @@ def _unexpected(request: httpx.Request) -> httpx.Response:
     raise AssertionError(f"golden fake: unexpected request {request.method} {request.url}")
 
 
+#: ``action=query&meta=siteinfo&siprop=namespaces|namespacealiases&formatversion=2`` as
+#: Debian's MediaWiki 1.39 answers it (recorded from the wiki of tests/wikis, trimmed to the
+#: main, Talk, Project and Help namespaces).
+SITEINFO_NAMESPACES = {
+    "batchcomplete": True,
+    "query": {
+        "namespaces": {
+            "0": {"id": 0, "case": "first-letter", "name": "", "subpages": False,
+                  "content": True, "nonincludable": False},
+            "1": {"id": 1, "case": "first-letter", "name": "Talk", "subpages": True,
+                  "canonical": "Talk", "content": False, "nonincludable": False},
+            "4": {"id": 4, "case": "first-letter", "name": "Test Wiki", "subpages": True,
+                  "canonical": "Project", "content": False, "nonincludable": False},
+            "12": {"id": 12, "case": "first-letter", "name": "Help", "subpages": True,
+                   "canonical": "Help", "content": False, "nonincludable": False},
+        },
+        "namespacealiases": [{"id": 6, "alias": "Image"}, {"id": 7, "alias": "Image talk"}],
+    },
+}  # fmt: skip
+
+
 def mediawiki_transport(pages: Mapping[str, Mapping[str, Any]]) -> httpx.MockTransport:
-    """``action=parse`` by ``pageid`` (formatversion 2) for ``{pageid: {title, revid, text}}``."""
+    """``action=parse`` by ``pageid`` (formatversion 2) for ``{pageid: {title, revid, text}}``,
+    and the wiki's namespaces (``meta=siteinfo``)."""
 
     def handle(request: httpx.Request) -> httpx.Response:
         params = request.url.params
+        siteinfo = params.get("meta") == "siteinfo" and params.get("action") == "query"
+        if siteinfo and params.get("siprop") == "namespaces|namespacealiases":
+            return httpx.Response(200, json=SITEINFO_NAMESPACES)
         page = pages.get(params.get("pageid", ""))
         if request.method != "GET" or params.get("action") != "parse" or page is None:
             return _unexpected(request)

@@ -153,3 +153,18 @@ def test_a_list_without_data_is_an_error(
     with pytest.raises(FatalError, match="'data'") as info:
         list(client.list_sources())
     assert info.value.code == "invalid_response"
+
+
+def test_a_list_that_never_ends_is_cut_at_the_page_bound(
+    client: IntercomClient, fake: FakeIntercom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every page brings a new item and links on: no loop to see, so only the bound stops it.
+    monkeypatch.setattr("ingestor.intercom._listing.MAX_PAGES", 3)
+    for n in range(1, 6):
+        fake.faults.append(listing([page_json(n)], f"/ai/external_pages?page={n + 1}"))
+    seen: list[str] = []
+    with pytest.raises(FatalError, match="more than 3 pages") as info:
+        for page in client.list_pages():
+            seen.append(page.id)
+    assert info.value.code == "pagination_loop"
+    assert seen == ["1", "2", "3"] and len(fake.requests) == 4

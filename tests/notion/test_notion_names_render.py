@@ -157,6 +157,7 @@ def test_html_export_properties_checkboxes_and_inline_equations() -> None:
     html = sanitized(page.html)
     assert page.title == "Guide"
     assert "<th>Tags</th><td>a, b</td>" in html.replace("<span>", "").replace("</span>", "")
+    assert page.properties == (("Tags", "a, b"),)  # for audience rules: property.Tags
     assert "\u2611" in html and "Shipped" in html
     assert "<code>a^2</code>" in html
     for gone in ("color:red", "c.png", "📘", "svg"):

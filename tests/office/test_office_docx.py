@@ -133,7 +133,8 @@ def test_document_without_text_is_skipped_not_empty() -> None:
 def test_broken_files_are_reported_clearly(data: bytes, message: str) -> None:
     with pytest.raises(ConnectorError, match=message) as caught:
         docx_to_html(data)
-    assert not isinstance(caught.value, PageSkipped)
+    # encrypted: skipped (reported; a person must act); broken files fail the page
+    assert isinstance(caught.value, PageSkipped) == message.startswith("encrypted")
 
 
 def test_zip_without_a_document_part_is_not_a_word_document() -> None:

@@ -104,12 +104,17 @@ def _skip_unless(kind: str) -> None:
 
 @pytest.fixture(scope="session")
 def mediawiki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaWikiSite]:
-    """A public MediaWiki seeded from mediawiki_seed.xml, for the whole session."""
+    """A public MediaWiki seeded from mediawiki_seed.xml, for the whole session.
+
+    Its namespace ``Internal`` (3000) is readable by logged-in users only (see servers.py);
+    ``bot_name`` is a bot password of Admin, who can read it.
+    """
     _skip_unless("mediawiki")
     server = servers.install_mediawiki(tmp_path_factory.mktemp("mediawiki"))
     try:
+        bot = servers.create_bot_password(server, BOT_APP, BOT_PASSWORD)
         admin = MediaWikiAdmin(server)
-        yield MediaWikiSite(server, admin)
+        yield MediaWikiSite(server, admin, bot_name=bot)
         admin.close()
     finally:
         server.stop()
@@ -196,6 +201,38 @@ def acl_dokuwiki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DokuWikiS
         server.stop()
 
 
+#: ACL of :func:`public_acl_dokuwiki`: a public wiki with a staff-only namespace, a public
+#: corner inside it, and one staff-only page outside it.
+PUBLIC_WIKI_ACL = (
+    "*                   @ALL    1",
+    "*                   @user   8",
+    "internal:*          @ALL    0",
+    "internal:*          @staff  1",
+    "internal:public:*   @ALL    1",
+    "support:secret      @ALL    0",
+    "support:secret      @staff  1",
+)
+
+
+@pytest.fixture(scope="session")
+def public_acl_dokuwiki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DokuWikiSite]:
+    """A DokuWiki anyone may read, except what :data:`PUBLIC_WIKI_ACL` keeps for staff.
+
+    ``servers.DW_READER`` (``fin``, groups user and staff) reads everything; pages are
+    written by admin.
+    """
+    _skip_unless("dokuwiki")
+    server = servers.install_dokuwiki(
+        tmp_path_factory.mktemp("public-acl-dokuwiki"), acl_rules=PUBLIC_WIKI_ACL
+    )
+    try:
+        admin = DokuWikiAdmin(server, login=True)
+        yield DokuWikiSite(server, admin)
+        admin.close()
+    finally:
+        server.stop()
+
+
 # -- a proxy that fails on demand ----------------------------------------------------------------
 
 #: Decides what the proxy does with a request: None forwards it, or a fault name.
@@ -209,6 +246,8 @@ class FaultyProxy:
     upstream: str
     fault: Fault | None = None
     delay: Callable[[str, bytes], float] | None = None
+    #: Rewrites a forwarded answer: (request target, request body, answer body) -> answer body.
+    rewrite: Callable[[str, bytes, bytes], bytes] | None = None
     seen: list[str] = field(default_factory=list)  # request targets, in order
     max_parallel: int = 0
     _in_flight: int = 0
@@ -275,7 +314,10 @@ class FaultyProxy:
                     passed = {
                         k: upstream.headers.get_list(k) for k in keep if k in upstream.headers
                     }
-                    self._answer(upstream.status_code, passed, upstream.content)
+                    content = upstream.content
+                    if proxy.rewrite is not None:
+                        content = proxy.rewrite(self.path, body, content)
+                    self._answer(upstream.status_code, passed, content)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
                 finally:

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,8 @@ DW_ROOT = Path("/usr/share/dokuwiki")
 DW_SKELETON = Path("/var/lib/dokuwiki/data")
 MW_ADMIN = ("Admin", "Admin-pass-12345!")
 DW_ADMIN = ("admin", "dw-admin-pass-1")
+#: A plain (not super) user of the ACL wikis, in groups ``user`` and ``staff``.
+DW_READER = ("fin", "dw-fin-pass-12")
 HERE = Path(__file__).parent
 
 #: Packages the tests need, as `.ci/run` installs them.
@@ -136,11 +139,23 @@ _MW_EXTRA_SETTINGS = """
 $wgEnableUploads = false;
 $wgJobRunRate = 1;
 $wgEnableBotPasswords = true;
+# A namespace anonymous visitors may not read, the way the Lockdown extension does it
+# ($wgNamespacePermissionLockdown works through this same hook); Debian ships no Lockdown.
+$wgExtraNamespaces[3000] = 'Internal';
+$wgExtraNamespaces[3001] = 'Internal_talk';
+$wgHooks['getUserPermissionsErrors'][] = static function ( $title, $user, $action, &$result ) {
+    if ( $action === 'read' && $title->getNamespace() === 3000 && !$user->isRegistered() ) {
+        $result = [ 'badaccess-group0' ];
+        return false;
+    }
+    return true;
+};
 """
 _MW_PRIVATE_SETTINGS = """
 $wgGroupPermissions['*']['read'] = false;
 $wgGroupPermissions['*']['edit'] = false;
 $wgGroupPermissions['*']['createaccount'] = false;
+$wgWhitelistRead = [ 'Main Page' ];
 """
 
 
@@ -192,14 +207,19 @@ def create_bot_password(server: WikiServer, app_id: str, password: str) -> str:
 # -- DokuWiki ----------------------------------------------------------------------------------
 
 
-def install_dokuwiki(directory: Path, *, acl: bool = False) -> WikiServer:
+def install_dokuwiki(
+    directory: Path, *, acl: bool = False, acl_rules: Sequence[str] | None = None
+) -> WikiServer:
     """A fresh DokuWiki in ``directory`` (data copied from Debian's skeleton), served on loopback.
 
     With ``acl`` the wiki is private: only logged-in users read, and only the ``user`` group
-    may call the XML-RPC API; ``admin`` is its one user.
+    may call the XML-RPC API. ``acl_rules`` (lines of ``acl.auth.php``) turn ACLs on with those
+    rules instead. Users: ``admin`` (superuser) and ``fin`` (:data:`DW_READER`, groups
+    ``user`` and ``staff``).
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    acl_on = acl or acl_rules is not None
     conf = directory / "conf"
     conf.mkdir(parents=True)
     shutil.copytree(DW_SKELETON, directory / "data", symlinks=True)
@@ -213,19 +233,20 @@ def install_dokuwiki(directory: Path, *, acl: bool = False) -> WikiServer:
         f"$conf['savedir'] = '{directory / 'data'}';",
         "$conf['remote'] = 1;",
         "$conf['useheading'] = 1;",
-        f"$conf['useacl'] = {1 if acl else 0};",
-        f"$conf['remoteuser'] = '{'@user' if acl else ''}';",
+        f"$conf['useacl'] = {1 if acl_on else 0};",
+        f"$conf['remoteuser'] = '{'@user' if acl_on else ''}';",
         "$conf['authtype'] = 'authplain';",
         "$conf['superuser'] = '@admin';",
     ]
     (conf / "local.php").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    acl_lines = ["*               @ALL          0", "*               @user         8"]
-    (conf / "acl.auth.php").write_text("\n".join(acl_lines if acl else []) + "\n", encoding="utf-8")
-    user, password = DW_ADMIN
-    hashed = run_php(["-r", f"echo password_hash('{password}', PASSWORD_BCRYPT);"])
-    (conf / "users.auth.php").write_text(
-        f"{user}:{hashed}:Admin:admin@example.com:admin,user\n", encoding="utf-8"
-    )
+    private = ["*               @ALL          0", "*               @user         8"]
+    rules = list(acl_rules) if acl_rules is not None else private if acl else []
+    (conf / "acl.auth.php").write_text("\n".join(rules) + "\n", encoding="utf-8")
+    users = []
+    for (user, password), groups in ((DW_ADMIN, "admin,user"), (DW_READER, "user,staff")):
+        hashed = run_php(["-r", f"echo password_hash('{password}', PASSWORD_BCRYPT);"])
+        users.append(f"{user}:{hashed}:{user.title()}:{user}@example.com:{groups}\n")
+    (conf / "users.auth.php").write_text("".join(users), encoding="utf-8")
     server = WikiServer("dokuwiki", url, directory)
     server.start(DW_ROOT, "/doku.php", ("-d", f"auto_prepend_file={prepend}"))
     return server

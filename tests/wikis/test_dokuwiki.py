@@ -131,7 +131,13 @@ def test_acl_wiki_needs_login(acl_dokuwiki: DokuWikiSite, bench: Bench) -> None:
 
     user, password = servers.DW_ADMIN
     sync = bench(
-        dokuwiki_connector(acl_dokuwiki, namespaces=["private"], username=user, password=password)
+        dokuwiki_connector(
+            acl_dokuwiki,
+            namespaces=["private"],
+            username=user,
+            password=password,
+            restricted="customers",  # every page of a login-only wiki is restricted
+        )
     )
     report = sync.run()
     assert (report.created, report.status) == (1, "ok")
@@ -187,3 +193,29 @@ def test_wiki_failing_mid_listing_deletes_nothing(
     healed = sync.run()
     assert (healed.deleted, healed.updated, healed.status) == (1, 1, "ok")
     assert len(sync.pages()) == 3
+
+
+def test_a_page_list_entry_without_an_id_deletes_nothing(
+    dokuwiki: DokuWikiSite, bench: Bench, faulty_proxy: Proxy
+) -> None:
+    for name in ("x", "y", "z"):
+        dokuwiki.admin.put(f"noid:{name}", f"====== {name} ======\n\nText.\n")
+    proxy = faulty_proxy(dokuwiki.server.url)
+    sync = bench(
+        {
+            **dokuwiki_connector(dokuwiki, namespaces=["noid"]),
+            "xmlrpc_url": proxy.url + "/lib/exe/xmlrpc.php",
+        }
+    )
+    assert sync.run().created == 3
+
+    def unnamed_first_entry(_path: str, request: bytes, content: bytes) -> bytes:
+        if b"dokuwiki.getPagelist" not in request:
+            return content
+        return content.replace(b"<name>id</name>", b"<name>pageid</name>", 1)
+
+    proxy.rewrite = unnamed_first_entry  # a page the answer no longer names
+    report = sync.run(full=True)
+    assert not report.listing_complete and report.status != "ok"
+    assert any("without a page id" in p for p in report.listing_problems)
+    assert report.deleted == 0 and len(sync.pages()) == 3

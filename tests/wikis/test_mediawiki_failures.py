@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -126,6 +127,7 @@ def test_private_wiki_is_read_with_a_bot_password(
             "api_url": private_mediawiki.api_url,
             "username": private_mediawiki.bot_name,
             "password": BOT_PASSWORD,
+            "restricted": "customers",  # every page of a private wiki is restricted
         }
     )
     report = sync.run()
@@ -155,3 +157,44 @@ def test_wrong_bot_password_fails_clearly_without_the_password(
     message = str(caught.value)
     assert "login as 'Admin@fin' failed" in message and wrong not in message
     assert wrong not in repr(settings)
+
+
+@pytest.mark.parametrize("answer", ["repeated continue", "no batchcomplete"])
+def test_a_listing_that_cannot_prove_its_end_deletes_nothing(
+    answer: str, mediawiki: MediaWikiSite, bench: Bench, faulty_proxy: Proxy
+) -> None:
+    prefix = f"T/unproven-{answer.replace(' ', '-')}/"
+    for name in ("A", "B", "C"):
+        mediawiki.admin.edit(prefix + name, f"Page {name}.")
+    proxy = faulty_proxy(mediawiki.server.url)
+    sync = bench(
+        {
+            "type": "mediawiki",
+            "url": mediawiki.server.url + "/",
+            "api_url": proxy.url + "/api.php",
+            "include_prefixes": [prefix],
+            "page_size": 1,
+        }
+    )
+    assert sync.run().created == 3
+    mediawiki.admin.delete(prefix + "C")
+
+    def rewrite(path: str, _request: bytes, content: bytes) -> bytes:
+        body = json.loads(content)
+        if "generator=allpages" not in path:
+            return content
+        if answer == "repeated continue" and "continue" in body:
+            body["continue"] = {"gapcontinue": prefix + "A", "continue": "gapcontinue||"}
+        if answer == "no batchcomplete":
+            body.pop("batchcomplete", None)
+        return json.dumps(body).encode()
+
+    proxy.rewrite = rewrite
+    report = sync.run(full=True)
+    assert not report.listing_complete and report.status != "ok"
+    expected = "pagination loop" if answer == "repeated continue" else "batchcomplete"
+    assert any(expected in problem for problem in report.listing_problems)
+    assert report.deleted == 0 and len(sync.pages()) == 3
+
+    proxy.rewrite = None
+    assert (sync.run(full=True).deleted, len(sync.pages())) == (1, 2)
