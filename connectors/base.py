@@ -221,6 +221,9 @@ class ConnectorSettings(BaseModel):
     max_page_bytes: int | None = Field(
         default=None, gt=0, description="Overrides defaults.max_page_bytes for this connector."
     )
+    min_text_chars: int | None = Field(
+        default=None, ge=0, description="Overrides defaults.min_text_chars for this connector."
+    )
     max_delete_fraction: float | None = Field(
         default=None,
         ge=0.0,

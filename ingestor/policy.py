@@ -36,13 +36,15 @@ class PagePolicy:
     max_page_bytes: int = 1_000_000
     max_delete_fraction: float = 0.5
     locale: str = "en"
+    #: Pages with less text than this beyond their title are skipped (0: none is).
+    min_text_chars: int = 1
 
     def fingerprint(self, gate: str = "") -> str:
         """Short hash of what changes the pages sent without changing the source: a change
         makes the version gate let every page through to conversion once. ``gate`` is the
         fingerprint of the connector's audience and secrets settings (a change re-reads every
         page, and re-sends only those whose audience changed)."""
-        parts = (CONVERTER_VERSION, *self._sent_along(None, None))
+        parts = (CONVERTER_VERSION, *self._sent_along(None, None), f"text>={self.min_text_chars}")
         return _short_hash(*parts, gate) if gate else _short_hash(*parts)
 
     def hash_salt(self, ai_agent: bool | None = None, ai_copilot: bool | None = None) -> str:

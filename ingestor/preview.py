@@ -23,7 +23,13 @@ from pathlib import Path
 
 from connectors.base import ListingProblem
 from ingestor.config import Config
-from ingestor.convert import broken_targets, convert_document, split_page, without_dead_links
+from ingestor.convert import (
+    broken_targets,
+    convert_document,
+    require_text,
+    split_page,
+    without_dead_links,
+)
 from ingestor.errors import ConnectorError, PageError
 from ingestor.gate import Availability, GateDecision, PageGate
 from ingestor.preview_output import PreviewFolder
@@ -79,6 +85,7 @@ def write_preview(
                 try:
                     document = connector.fetch(entry)
                     page = convert_document(document)
+                    require_text(page, policy.min_text_chars)
                     # the same broken links as a sync finds, sent as text as a sync sends them
                     broken = broken_targets(page, document.metadata.get("missing_links", ()), known)
                     if broken and settings.broken_links == "text":

@@ -18,7 +18,13 @@ from functools import partial
 from typing import Any
 
 from connectors.base import Connector, Item
-from ingestor.convert import ConvertedPage, broken_targets, split_page, without_dead_links
+from ingestor.convert import (
+    ConvertedPage,
+    broken_targets,
+    require_text,
+    split_page,
+    without_dead_links,
+)
 from ingestor.deletion import VanishedPages, remove_page
 from ingestor.errors import (
     ConnectorError,
@@ -270,6 +276,7 @@ class _Run:
         try:
             document = self.connector.fetch(item)
             page = pool.convert(document)
+            require_text(page, self.policy.min_text_chars)  # an empty shell is skipped
             decision = self.gate.check(document, page)
             if not decision.send:
                 return self.withholder.apply(item, decision, self._stored(item.external_id))

@@ -263,6 +263,10 @@ def _properties(root: etree._Element) -> None:
         for cell in table.iter("th"):
             for icon in list(_with_class(cell, "icon")):
                 _drop(icon)
+        for row in list(table.iter("tr")):  # a property without a value says nothing
+            value = row.find("td")
+            if value is not None and len(value) == 0 and not (value.text or "").strip():
+                _drop(row)
     for cell in root.iter("td", "th"):
         values = [child for child in cell if isinstance(child.tag, str)]
         for value, following in itertools.pairwise(values):

@@ -178,6 +178,14 @@ class Defaults(BaseModel):
         description="Most of a source's pages one run may delete (0..1) without "
         "--allow-mass-delete.",
     )
+    min_text_chars: int = Field(
+        default=1,
+        ge=0,
+        description="A page is sent only when its text beyond its title holds at least this "
+        "many characters (spaces aside); emptier pages (a title only, an empty template) are "
+        "skipped with the reason, and taken down if sent before. 0 sends every page. The "
+        "default 1 skips every empty shell measured and no real page (docs/what-reaches-fin.md).",
+    )
     locale: Literal["en"] = Field(
         default="en", description="Locale of imported pages; Intercom 2.14 accepts only en."
     )
@@ -191,6 +199,7 @@ class EffectiveSettings:
     ai_copilot_availability: bool
     max_page_bytes: int
     max_delete_fraction: float
+    min_text_chars: int
 
 
 class Config(BaseModel):
@@ -242,4 +251,5 @@ class Config(BaseModel):
             ai_copilot_availability=pick(c.ai_copilot_availability, d.ai_copilot_availability),
             max_page_bytes=pick(c.max_page_bytes, d.max_page_bytes),
             max_delete_fraction=pick(c.max_delete_fraction, d.max_delete_fraction),
+            min_text_chars=pick(c.min_text_chars, d.min_text_chars),
         )

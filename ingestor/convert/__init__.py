@@ -10,6 +10,8 @@ from ingestor.convert._pipeline import (
     ConvertedPage,
     broken_targets,
     convert_document,
+    require_text,
+    text_beyond_title,
     without_dead_links,
 )
 from ingestor.convert._split import SECTION_SEPARATOR, split_page
@@ -20,7 +22,9 @@ __all__ = [
     "ConvertedPage",
     "broken_targets",
     "convert_document",
+    "require_text",
     "split_page",
+    "text_beyond_title",
     "to_markdown",
     "without_dead_links",
 ]

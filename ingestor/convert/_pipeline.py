@@ -21,6 +21,8 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import html as html_lib
+import re
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -35,7 +37,14 @@ from ingestor.convert._urls import safe_url
 from ingestor.errors import PageError, PageSkipped
 from ingestor.untrusted import strip_controls, strip_html_controls
 
-__all__ = ["ConvertedPage", "broken_targets", "convert_document", "without_dead_links"]
+__all__ = [
+    "ConvertedPage",
+    "broken_targets",
+    "convert_document",
+    "require_text",
+    "text_beyond_title",
+    "without_dead_links",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,3 +184,29 @@ def broken_targets(
     broken = [eid for eid in page.linked_pages if eid not in known]
     broken += [str(target) for target in missing if str(target) not in broken]
     return broken
+
+
+_TAGS = re.compile(r"<[^>]*>")
+
+
+def text_beyond_title(page: ConvertedPage) -> int:
+    """How many characters of text (spaces aside) ``page`` shows besides its title."""
+    text = html_lib.unescape(_TAGS.sub(" ", page.html))
+    compact = "".join(text.split())
+    title = "".join(page.title.split())
+    if title and compact.startswith(title):  # the heading that gave the title
+        compact = compact[len(title) :]
+    return len(compact)
+
+
+def require_text(page: ConvertedPage, min_chars: int) -> None:
+    """Raise :class:`PageSkipped` when ``page`` has less than ``min_chars`` of text beyond
+    its title: an empty shell (a title only, an empty template) is no answer for Fin."""
+    if min_chars <= 0:
+        return
+    found = text_beyond_title(page)
+    if found < min_chars:
+        raise PageSkipped(
+            f"page {page.external_id!r}: only {found} character(s) of text beyond its title "
+            f"(min_text_chars is {min_chars})"
+        )

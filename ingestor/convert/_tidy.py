@@ -15,10 +15,11 @@ second parse), after chrome removal and link resolution. Two passes:
    stays; its whitespace stays too, exactly inside ``<pre>``, as one space or newline
    elsewhere (``a<span> </span>b`` must not become ``ab``). Empty list items, lists,
    headings, block quotes, definition terms and figures go the same way (a Notion page of
-   three empty ``<li>`` is no content). In tables, a row whose cells are all empty goes, then
-   an empty section and an empty table; a lone empty cell stays, since removing it would shift
-   the columns after it. Anchor targets, images, line breaks and rules are never removed, nor
-   anything holding them.
+   three empty ``<li>`` is no content). In tables, a row whose cells are all empty goes,
+   then an empty section and an empty table, and a table of headers over no data (an empty
+   template's); a lone empty cell stays, since removing it would shift the columns after
+   it. Anchor targets, images, line breaks and rules are never removed, nor anything holding
+   them.
 """
 
 from __future__ import annotations
@@ -92,6 +93,15 @@ def drop_empty_wrappers(root: lxml.html.HtmlElement) -> None:
     Args:
         root: The article root (never removed itself); changed in place.
     """
+    _drop_blank(root)
+    bare = [t for t in root.iter("table") if not any(map(_has_content, t.iter("td")))]
+    for table in bare:  # headers over no data: an empty template's table
+        _drop_keeping_space(table)
+    if bare:
+        _drop_blank(root)  # what only held such a table
+
+
+def _drop_blank(root: lxml.html.HtmlElement) -> None:
     for leaf in _BLANK_LEAVES_XPATH(root):
         element = leaf
         if element.tag in _CELL_TAGS:
@@ -121,6 +131,10 @@ def _shows_nothing(element: lxml.html.HtmlElement) -> bool:
         and (element.get("id") is None or element.tag in HEADING_TAGS)
         and not (element.tag == "a" and element.get("name") is not None)
     )
+
+
+def _has_content(cell: lxml.html.HtmlElement) -> bool:
+    return len(cell) > 0 or bool((cell.text or "").strip(_SPACE))
 
 
 def _row_is_empty(row: lxml.html.HtmlElement) -> bool:

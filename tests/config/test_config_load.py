@@ -207,12 +207,14 @@ def test_effective_settings_apply_overrides(parse: Any, tmp_path: Path, docs: Pa
         ai_copilot_availability=False,
         max_page_bytes=1_000_000,
         max_delete_fraction=0.0,  # an explicit 0 overrides; it is not "unset"
+        min_text_chars=1,
     )
     assert config.effective(config.connector("faq")) == EffectiveSettings(
         ai_agent_availability=True,
         ai_copilot_availability=False,
         max_page_bytes=5000,
         max_delete_fraction=0.3,
+        min_text_chars=1,
     )
 
 

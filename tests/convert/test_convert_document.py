@@ -19,7 +19,9 @@ def test_public_api() -> None:
         "SECTION_SEPARATOR",
         "broken_targets",
         "convert_document",
+        "require_text",
         "split_page",
+        "text_beyond_title",
         "to_markdown",
         "without_dead_links",
     ]

@@ -83,7 +83,6 @@ def test_blank_inline_elements_still_separate_words() -> None:
         "<div><hr></div>",
         '<div><span><img src="https://x.example/a.png"></span></div>',
         '<a href="https://x.example/"><img alt="" src="https://x.example/a.png"></a>',
-        "<div><table><colgroup><col></colgroup></table></div>",
         "<p><q></q></p>",
         "<p>&nbsp;</p>",  # a spacer, like <p><br></p>
     ],
@@ -103,6 +102,8 @@ def test_structure_images_and_breaks_are_never_removed(body: str) -> None:
         "<h2></h2><h3> <span></span></h3>",
         "<blockquote><p> </p></blockquote>",
         "<dl><dt></dt><dd></dd></dl>",
+        "<div><table><colgroup><col></colgroup></table></div>",
+        "<table><thead><tr><th>Owner</th><th>Due</th></tr></thead></table>",  # headers, no data
     ],
 )
 def test_empty_list_items_headings_quotes_and_table_rows_are_removed(body: str) -> None:

@@ -122,7 +122,11 @@ def test_page_swapped_for_an_outside_link_after_listing_is_taken_down(
 def test_zips_linked_into_the_exports_folder_are_not_read(
     notion_site: NotionSite, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    write_zip(notion_site.exports / "Export-old.zip", {f"Home {HOME}.md": b"# Home\n"}, mtime=1e9)
+    write_zip(
+        notion_site.exports / "Export-old.zip",
+        {f"Home {HOME}.md": b"# Home\n\nWelcome.\n"},
+        mtime=1e9,
+    )
     foreign = write_zip(
         tmp_path / "elsewhere" / "Export-new.zip", {f"Leak {LEAK}.md": SECRET.encode()}, mtime=2e9
     )
