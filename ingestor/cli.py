@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 from enum import IntEnum
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -33,11 +33,17 @@ from ingestor.errors import (
     IngestorError,
     RetriableError,
     StateError,
+    StateLockedError,
     UsageError,
 )
 from ingestor.logs import LogFormat, setup_logging
-from ingestor.report import SyncReport
+from ingestor.report import SyncObserver, SyncReport
 from ingestor.untrusted import visible_text
+
+if TYPE_CHECKING:
+    from ingestor.config import Config
+    from ingestor.control_client import DaemonSync
+    from ingestor.sync import SyncOptions
 
 __all__ = ["ExitCode", "app", "main"]
 
@@ -116,6 +122,49 @@ def _guarded(action: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         stderr.print("interrupted")
         raise typer.Exit(ExitCode.INTERRUPTED) from None
+
+
+def _guarded_but_locked(action: Callable[[], T]) -> T:
+    """:func:`_guarded`, except that StateLockedError goes to the caller."""
+    try:
+        return action()
+    except StateLockedError:
+        raise
+    except IngestorError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        stderr.print("interrupted")
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
+
+
+def _sync_in_daemon(
+    config: Config,
+    names: list[str] | None,
+    options: SyncOptions,
+    observer: SyncObserver,
+    locked: StateLockedError,
+) -> DaemonSync:
+    """Run the sync inside the daemon that holds the state (see ingestor.control_client)."""
+    from ingestor.control_client import sync_in_daemon
+
+    def notice(text: str) -> None:
+        stderr.print(escape(text), highlight=False)
+
+    return sync_in_daemon(
+        config.state.path,
+        names=names,
+        options=options,
+        observer=observer,
+        notice=notice,
+        locked=locked,
+    )
+
+
+def _exit_code_from_daemon(code: int) -> ExitCode:
+    try:
+        return ExitCode(code)
+    except ValueError:  # a newer daemon's code: still a failure
+        return ExitCode.PARTIAL
 
 
 def _logging(level: str, fmt: str, secrets: Sequence[str] = ()) -> None:
@@ -220,16 +269,27 @@ def sync(
     use_bar = stderr.is_terminal if progress is None else progress
     observer = RichProgress(stderr) if use_bar else LogProgress()
     stop = threading.Event()
+    error: str | None = None
     with observer:
-        reports = _guarded(
-            lambda: sync_connectors(
-                loaded, names=connector, options=options, observer=observer, stop_event=stop
+        try:
+            reports = _guarded_but_locked(
+                lambda: sync_connectors(
+                    loaded, names=connector, options=options, observer=observer, stop_event=stop
+                )
             )
-        )
+            code = exit_code_for_reports(reports)
+        except StateLockedError as exc:  # a daemon holds the state: it runs this sync
+            locked = exc
+            answer = _guarded(lambda: _sync_in_daemon(loaded, connector, options, observer, locked))
+            reports, error = answer.reports, answer.error
+            code = _exit_code_from_daemon(answer.exit_code)
     if dry_run:
         print_changes(stdout, reports)
-    print_summary(stdout, reports)
-    raise typer.Exit(exit_code_for_reports(reports))
+    if reports or error is None:
+        print_summary(stdout, reports)
+    if error is not None:
+        stderr.print(f"[red]error:[/red] {escape(error)}", highlight=False)
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -392,13 +452,19 @@ def plan(
     """
     from ingestor.config import load_config
     from ingestor.plan import print_plan, would_change
+    from ingestor.plan_state import reading_store
     from ingestor.runner import sync_connectors
     from ingestor.sync import SyncOptions
 
     loaded = _guarded(lambda: load_config(config))
     _logging(log_level, "text", [loaded.intercom.token.get_secret_value()])
     options = SyncOptions(dry_run=True, full=full, collect_html=diff)
-    reports = _guarded(lambda: sync_connectors(loaded, names=connector, options=options))
+
+    def planned() -> list[SyncReport]:  # read-only: a running daemon holds the state
+        with reading_store(loaded.state.path) as store:
+            return sync_connectors(loaded, names=connector, options=options, store=store)
+
+    reports = _guarded(planned)
     print_plan(stdout, reports, loaded.state.path, diff=diff)
     code = exit_code_for_reports(reports)
     if code == ExitCode.OK and would_change(reports):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Sequence
@@ -101,16 +102,19 @@ def sync_connectors(
     observer: SyncObserver | None = None,
     stop_event: threading.Event | None = None,
     transport: httpx.BaseTransport | None = None,
+    store: Store | None = None,
 ) -> list[SyncReport]:
     """Sync the selected connectors one after another with one client and one state store.
 
     A connector whose listing fails is reported and the next one still runs; an Intercom
     authentication failure or outage stops every connector (they share the workspace).
+    ``store``: an open store to use (a plan passes a read-only one); by default the config's
+    state database is opened (and locked) for the run.
     """
     selected = select_connectors(config, names)
     reports: list[SyncReport] = []
     with (
-        Store.open(config.state.path) as store,
+        Store.open(config.state.path) if store is None else contextlib.nullcontext(store) as store,
         build_client(config, transport=transport) as client,
     ):
         engine = SyncEngine(client, store, observer=observer, stop_event=stop_event)

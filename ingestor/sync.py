@@ -148,7 +148,10 @@ class _Run:
 
     def execute(self) -> SyncReport:
         report = self.report
-        report.run_id = self.store.begin_run(self.name, dry_run=self.options.dry_run)
+        # A dry run (and so a plan) records no run: it is never the "last run", and it can
+        # read a state database opened read-only while a daemon holds it.
+        if not self.options.dry_run:
+            report.run_id = self.store.begin_run(self.name)
         self.log = RunLogger(log, {"connector": self.name, "run_id": report.run_id})
         self.log.info("sync %s: run %s started", self.name, report.run_id)
         try:
@@ -170,13 +173,14 @@ class _Run:
             if not self.options.dry_run:
                 self.unchanged.flush()
             report.finished_at = report.finished_at or time.time()
-            self.store.finish_run(
-                report.run_id,
-                status=report.status,
-                counts=report,
-                error=report.error or report.deletion_blocked,
-                rule_counts=report.rule_counts,
-            )
+            if report.run_id is not None:
+                self.store.finish_run(
+                    report.run_id,
+                    status=report.status,
+                    counts=report,
+                    error=report.error or report.deletion_blocked,
+                    rule_counts=report.rule_counts,
+                )
             self.log.info(
                 "sync %s: %s in %.1fs: %d created, %d updated, %d unchanged, %d deleted, %d failed",
                 self.name,

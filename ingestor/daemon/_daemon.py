@@ -1,8 +1,9 @@
 """The long-lived daemon: one store, one rate budget, one scheduler job per connector.
 
-Life cycle: open (and lock) the state database, bind the HTTP endpoint, schedule every enabled
-connector, then serve stop/reload requests from the main thread until told to stop. Requests
-come from signal handlers (see ``_signals``) through a queue, so handlers never do real work.
+Life cycle: open (and lock) the state database, bind the HTTP endpoint and the control socket,
+schedule every enabled connector, then serve stop/reload requests from the main thread until
+told to stop. Requests come from signal handlers (see ``_signals``) through a queue, so handlers
+never do real work; `ingestor sync` requests come over the control socket (``_control``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import contextlib
 import logging
 import os
 import queue
+import socket
 import threading
 import time
 from collections import Counter
@@ -26,6 +28,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from connectors.base import ConnectorSettings, format_duration
 from ingestor.config import Config, load_config
+from ingestor.control_protocol import socket_path
+from ingestor.daemon._control import ControlServer
+from ingestor.daemon._control_session import SyncSession
 from ingestor.daemon._endpoint import Endpoint
 from ingestor.daemon._gate import WriteGate
 from ingestor.daemon._jobs import SyncJobs
@@ -83,6 +88,7 @@ class Daemon:
         self._scheduler: BackgroundScheduler | None = None
         self._jobs: SyncJobs | None = None
         self._endpoint: Endpoint | None = None
+        self._control: ControlServer | None = None
         #: True when the daemon exited while syncs still ran (grace period over).
         self.abandoned_runs = False
 
@@ -147,6 +153,7 @@ class Daemon:
                 delay_next_run=self._delay_next_run,
             )
             self._start_endpoint()
+            self._start_control(store, self._jobs)
             self._start_scheduler(store)
             self.started.set()
             enabled = sum(1 for c in self._config.connectors if c.enabled)
@@ -157,6 +164,8 @@ class Daemon:
             if self._scheduler is not None and self._scheduler.running:  # left by an error
                 self._stopping.set()
                 self._scheduler.shutdown(wait=False)
+            if self._control is not None:  # before the store closes: sessions still use it
+                self._control.stop()
             if self._endpoint is not None:
                 self._endpoint.stop()
             if not self.abandoned_runs:  # else threads still use it; process exit frees it
@@ -181,6 +190,14 @@ class Daemon:
             self._endpoint.url,
             extra={"event": "listening", "url": self._endpoint.url},
         )
+
+    def _start_control(self, store: Store, jobs: SyncJobs) -> None:
+        """The control socket next to the state database: `ingestor sync` runs in here."""
+
+        def session(conn: socket.socket, uid: int) -> SyncSession:
+            return SyncSession(conn, uid, jobs, lambda: self._config, self._stopping)
+
+        self._control = ControlServer(socket_path(store.path), session).start()
 
     def _start_scheduler(self, store: Store) -> None:
         daemon = self._config.daemon

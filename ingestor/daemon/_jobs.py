@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from connectors.base import ConnectorSettings
 from ingestor.config import Config
 from ingestor.daemon._gate import WriteGate
 from ingestor.daemon._schedule import backoff_delay
@@ -14,12 +15,12 @@ from ingestor.daemon._tracker import RunProgress, Tracker
 from ingestor.errors import AuthenticationError
 from ingestor.http import RateBudget
 from ingestor.intercom import ClientStats, IntercomClient
-from ingestor.report import SyncReport
+from ingestor.report import PageEvent, SyncObserver, SyncReport
 from ingestor.runner import adopt_renamed, build_client, build_connector, page_policy
-from ingestor.sync import SyncEngine
+from ingestor.sync import SyncEngine, SyncOptions
 from state import Store
 
-__all__ = ["RunVerdict", "SyncJobs", "judge_run"]
+__all__ = ["RequestedRun", "RunVerdict", "SyncJobs", "judge_run"]
 
 log = logging.getLogger("ingestor.daemon")
 
@@ -56,6 +57,35 @@ def judge_run(report: SyncReport | None, crash: BaseException | None) -> RunVerd
     return RunVerdict(False, None, report.error or report.deletion_blocked)
 
 
+@dataclass
+class RequestedRun:
+    """How to run one sync: the options, who else watches it, and who must learn its stop switch.
+
+    Scheduled runs use the defaults; runs requested over the control socket bring their options
+    (``--full``, ``--allow-mass-delete``, ``--dry-run``) and stream progress to the client.
+    """
+
+    options: SyncOptions = field(default_factory=SyncOptions)
+    observer: SyncObserver | None = None
+    #: Called with the run's progress as it starts (its ``stop_event`` ends it early).
+    started: Callable[[RunProgress], None] = lambda progress: None
+
+
+class _Both:
+    """Feeds the daemon's tracker and a control client from one engine observer slot."""
+
+    def __init__(self, first: SyncObserver, second: SyncObserver) -> None:
+        self._first, self._second = first, second
+
+    def listed(self, connector: str, *, total: int, to_process: int) -> None:
+        self._first.listed(connector, total=total, to_process=to_process)
+        self._second.listed(connector, total=total, to_process=to_process)
+
+    def page_done(self, connector: str, event: PageEvent) -> None:
+        self._first.page_done(connector, event)
+        self._second.page_done(connector, event)
+
+
 class SyncJobs:
     """Runs scheduled syncs against the daemon's shared store, rate budget and write gate.
 
@@ -89,44 +119,84 @@ class SyncJobs:
         self._gate = gate
         self._stopping = stopping
         self._delay_next_run = delay_next_run
+        self._claims: dict[str, threading.Lock] = {}
+        self._claims_lock = threading.Lock()
 
     def run(self, name: str) -> None:
-        """The scheduled job of connector ``name``: one sync, then bookkeeping."""
+        """The scheduled job of connector ``name``: one sync, then bookkeeping.
+
+        A run of ``name`` requested over the control socket may hold the connector: this
+        scheduled run is then skipped (counted as ``still_running``), as APScheduler skips a
+        run while the previous scheduled one goes on.
+        """
         if self._stopping.is_set():
             return  # queued before the shutdown began
         config = self._config()
         settings = next((c for c in config.connectors if c.name == name and c.enabled), None)
         if settings is None:
             return  # removed or disabled by a reload after this run was queued
-        context = {"connector": name}
-        if not self._gate.probe(lambda: self._client(config), name):
-            self._tracker.skipped(name, "writes_paused")
+        claim = self.claim(name)
+        if not claim.acquire(blocking=False):
+            self._tracker.skipped(name, "still_running")
             return
-        progress = self._tracker.start_run(name)
-        if self._stopping.is_set() or self._gate.paused:
+        try:
+            if not self.writes_allowed(config, name):
+                self._tracker.skipped(name, "writes_paused")
+                return
+            self.run_claimed(config, settings, RequestedRun())
+        finally:
+            claim.release()
+
+    def claim(self, name: str) -> threading.Lock:
+        """The lock a run of ``name`` holds: one run per connector at a time."""
+        with self._claims_lock:
+            return self._claims.setdefault(name, threading.Lock())
+
+    def writes_allowed(self, config: Config, name: str) -> bool:
+        """False while Intercom refuses the token (the write gate's probe says so)."""
+        return self._gate.probe(lambda: self._client(config), name)
+
+    def run_claimed(
+        self, config: Config, settings: ConnectorSettings, request: RequestedRun
+    ) -> SyncReport | None:
+        """One sync of ``settings`` with the connector's claim held; returns its report (None
+        when it crashed). Dry runs are not folded into the daemon's run history."""
+        name = settings.name
+        context = {"connector": name}
+        dry_run = request.options.dry_run
+        # A dry run writes nothing: it stays out of the daemon's runs, counters and /status.
+        progress = RunProgress(name) if dry_run else self._tracker.start_run(name)
+        request.started(progress)
+        if self._stopping.is_set() or (self._gate.paused and not dry_run):
             progress.stop_event.set()  # the shutdown or a pause began as we registered
         report: SyncReport | None = None
         crash: BaseException | None = None
         stats: ClientStats | None = None
+        observer = progress if request.observer is None else _Both(progress, request.observer)
         try:
             with self._client(config) as client:
                 progress.client = client
                 try:
-                    adopt_renamed(self._store, settings)
+                    if not dry_run:  # a dry run writes nothing, as a local one
+                        adopt_renamed(self._store, settings)
                     with build_connector(settings) as connector:
                         engine = SyncEngine(
                             client,
                             self._store,
-                            observer=progress,
+                            observer=observer,
                             stop_event=progress.stop_event,
                         )
-                        report = engine.sync(connector, page_policy(config, settings))
+                        report = engine.sync(
+                            connector, page_policy(config, settings), request.options
+                        )
                 finally:
                     stats = client.stats()
         except Exception as exc:  # a crashed run must not kill the scheduler thread
             crash = exc
             log.exception("connector %s: run crashed", name, extra=context)
-        self._finish(name, progress, report, crash, stats, config)
+        if not dry_run:
+            self._finish(name, progress, report, crash, stats, config)
+        return report
 
     def _client(self, config: Config) -> IntercomClient:
         return build_client(config, budget=self._budget)
