@@ -34,6 +34,45 @@ class SourceResolver:
         self._replaced: dict[int, int] = {}  # deleted source id -> its replacement
         self._alive: set[int] = set()  # source ids confirmed to exist this run
 
+    def verify(self, *, dry_run: bool) -> bool:
+        """One cheap authenticated call every run, even when nothing changed.
+
+        The token is checked (a revoked one raises :class:`FatalError`: the run fails, exit
+        3, and the daemon's ``/readyz`` turns false within one schedule period). The recorded
+        source is confirmed to exist (deleted in Intercom, with its pages: it is forgotten, so
+        every page is sent again to a new one) and to carry the configured url (else it is
+        updated with a PUT, outside a dry run).
+
+        Returns:
+            True when the recorded source was deleted in Intercom.
+        """
+        known = self.store.get_source(self.connector)
+        if known is None:
+            next(iter(self.client.list_sources()), None)  # the first page only: one call
+            return False
+        try:
+            source = self.client.get_source(known.source_id)
+        except (PageError, FatalError) as exc:
+            if exc.status_code != 404:
+                raise
+            log.warning(
+                "sync %s: Content Import Source %s was deleted in Intercom, with its pages; "
+                "every page is sent again",
+                self.connector,
+                known.source_id,
+            )
+            if not dry_run:
+                self.store.forget_source(self.connector)
+            return True
+        self._alive.add(known.source_id)
+        if _normalize_url(source.url) != _normalize_url(self.url) and not dry_run:
+            self.client.update_source(known.source_id, url=self.url)
+            self.store.save_source(self.connector, known.source_id, self.url)
+            log.info(
+                "sync %s: source %s now points at %s", self.connector, known.source_id, self.url
+            )
+        return False
+
     def find(self) -> int | None:
         """The source id from state, else from Intercom's list by URL; None if there is none.
 

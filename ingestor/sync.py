@@ -155,7 +155,9 @@ class _Run:
         self.log = RunLogger(log, {"connector": self.name, "run_id": report.run_id})
         self.log.info("sync %s: run %s started", self.name, report.run_id)
         try:
-            self.index = self.store.sync_index(self.name)
+            deleted = self.writer.sources.verify(dry_run=self.options.dry_run)
+            # a source deleted in Intercom took its pages along: every page is new again
+            self.index = {} if deleted else self.store.sync_index(self.name)
             for eid, entry in self.index.items():
                 if entry.parent is not None:
                     self.sections.setdefault(entry.parent, []).append(eid)

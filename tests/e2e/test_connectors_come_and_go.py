@@ -10,7 +10,7 @@ import sys
 
 import yaml
 
-from .conftest import Site, write_calls
+from .conftest import Site, calls, write_calls
 
 
 def config_with(site: Site, *connectors: dict[str, object]) -> None:
@@ -40,8 +40,11 @@ def test_a_renamed_connector_keeps_its_source_and_pages(site: Site) -> None:
     config_with(site, share(site, "new-name", "kb", renamed_from="old-name"))
     done = site.cli("sync")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert write_calls(site.server.stats()) == write_calls(before)  # nothing re-sent
-    assert len(site.server.sources()) == 1
+    # nothing re-sent: the one write is the source's new url (PUT), as the config says
+    assert write_calls(site.server.stats()) == write_calls(before) + 1
+    assert calls(site.server.stats(), "updateContentImportSource") == 1
+    [source] = site.server.sources()
+    assert source["url"] == "https://new-name.example.com/"
     status = site.cli("status")
     assert "new-name" in status.stdout and "old-name" not in status.stdout
 
