@@ -260,6 +260,7 @@ def sync(
     """Sync connectors into Intercom once, then print a summary."""
     from ingestor.config import load_config
     from ingestor.console import LogProgress, RichProgress, print_changes, print_summary
+    from ingestor.interrupts import stop_on_signals
     from ingestor.runner import sync_connectors
     from ingestor.sync import SyncOptions
 
@@ -270,7 +271,8 @@ def sync(
     observer = RichProgress(stderr) if use_bar else LogProgress()
     stop = threading.Event()
     error: str | None = None
-    with observer:
+    grace = loaded.daemon.grace_period.total_seconds()
+    with observer, stop_on_signals(stop, grace, lambda text: stderr.print(text, markup=False)):
         try:
             reports = _guarded_but_locked(
                 lambda: sync_connectors(
@@ -465,11 +467,47 @@ def plan(
             return sync_connectors(loaded, names=connector, options=options, store=store)
 
     reports = _guarded(planned)
+    failed = [r for r in reports if r.exception is not None]
+    if failed:  # a plan that could not ask Intercom says so, and prints no plan
+        for report in failed:
+            stderr.print(
+                f"[red]error:[/red] {escape(report.connector)}: {escape(str(report.error))}",
+                highlight=False,
+            )
+        raise typer.Exit(exit_code_for_reports(reports))
     print_plan(stdout, reports, loaded.state.path, diff=diff)
+    _guarded(lambda: _print_orphans(loaded))
     code = exit_code_for_reports(reports)
     if code == ExitCode.OK and would_change(reports):
         code = ExitCode.CHANGES
     raise typer.Exit(code)
+
+
+def _print_orphans(loaded: Config) -> None:
+    """Sources and state no connector of the config owns, with what to do about them."""
+    from ingestor.plan_state import reading_store
+    from ingestor.prune import foreign_sources, orphans
+    from ingestor.runner import build_client
+
+    with reading_store(loaded.state.path) as store, build_client(loaded) as client:
+        removed = orphans(loaded, store)
+        foreign = foreign_sources(client, loaded, store)
+    for name, pages in sorted(removed.items()):
+        stdout.print(
+            f"orphan: connector {name!r} is gone from the config but has {pages} page(s) in "
+            f"Intercom: ingestor prune --connector {name}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+    for source_id, url in foreign:
+        stdout.print(
+            f"orphan: Content Import Source {source_id} ({url}) is owned by no connector of this "
+            "config (another installation, or a removed connector)",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()

@@ -19,7 +19,7 @@ from ingestor.errors import ConfigError, ConfigIssue, PageError
 from ingestor.intercom import IntercomClient
 from state import Store
 
-__all__ = ["PruneResult", "orphans", "prune_connector"]
+__all__ = ["PruneResult", "foreign_sources", "orphans", "prune_connector"]
 
 log = logging.getLogger("ingestor.prune")
 
@@ -42,6 +42,22 @@ def orphans(config: Config, store: Store) -> dict[str, int]:
     """Connectors the state database knows but the config does not: name -> pages."""
     configured = {c.name for c in config.connectors}
     return {s.connector: s.pages for s in store.summary() if s.connector not in configured}
+
+
+def foreign_sources(client: IntercomClient, config: Config, store: Store) -> list[tuple[int, str]]:
+    """Intercom's API sources that no connector of this config owns, by id and url: a removed
+    connector's, or another installation's."""
+    owned = {_normal(c.url) for c in config.connectors}
+    recorded = {s.source_id for s in store.summary() if s.source_id is not None}
+    return [
+        (int(source.id), source.url)
+        for source in client.list_sources()
+        if _normal(source.url) not in owned and int(source.id) not in recorded
+    ]
+
+
+def _normal(url: str) -> str:
+    return url.strip().rstrip("/").lower()
 
 
 def check_prunable(config: Config, store: Store, name: str) -> int:

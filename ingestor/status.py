@@ -28,8 +28,9 @@ def status_data(config: Config) -> dict[str, Any]:
         summaries = {s.connector: s for s in store.summary()}
         for settings in config.connectors:
             summary = summaries.get(settings.name)
-            runs = store.recent_runs(settings.name, limit=1)
+            runs = store.recent_runs(settings.name, limit=50)
             last = runs[0] if runs else None
+            complete = next((run for run in runs if run.status == "ok"), None)
             failed = store.failed_pages(settings.name, limit=MAX_FAILED_LISTED)
             broken = store.broken_links(settings.name)
             withheld = store.withheld_pages(settings.name, limit=MAX_WITHHELD_LISTED)
@@ -61,6 +62,13 @@ def status_data(config: Config) -> dict[str, Any]:
                         "rule_counts": last.rule_counts,
                         "error": last.error,
                     },
+                    "last_complete_run": None
+                    if complete is None
+                    else {"id": complete.id, "finished_at": complete.finished_at},
+                    # how long the source has gone without a complete run
+                    "lag_seconds": None
+                    if complete is None or complete.finished_at is None
+                    else round(time.time() - complete.finished_at, 1),
                     "audiences": [
                         {"audience": audience, "rule": rule, "pages": pages}
                         for (audience, rule), pages in sorted(audiences.items())
@@ -81,7 +89,13 @@ def status_data(config: Config) -> dict[str, Any]:
                     ],
                 }
             )
-    return {"state": str(config.state.path), "connectors": connectors}
+        configured = {c.name for c in config.connectors}
+        orphans = [
+            {"name": name, "pages": s.pages, "source_id": s.source_id}
+            for name, s in sorted(summaries.items())
+            if name not in configured
+        ]
+    return {"state": str(config.state.path), "connectors": connectors, "orphans": orphans}
 
 
 def print_status(console: Console, config: Config) -> None:
@@ -91,12 +105,14 @@ def print_status(console: Console, config: Config) -> None:
         return
     data = status_data(config)
     table = Table(title=f"State: {data['state']}")
-    for column in ("connector", "type", "source id", "pages", "failing", "last run", "result"):
+    columns = ("connector", "type", "source id", "pages", "failing", "last attempt", "result")
+    for column in (*columns, "last complete"):
         table.add_column(column)
     for c in data["connectors"]:
         last = c["last_run"]
         when = "never" if last is None else _ago(last["finished_at"] or last["started_at"])
         result = "" if last is None else _result(last)
+        complete = c["last_complete_run"]
         table.add_row(
             c["name"] + ("" if c["enabled"] else " (disabled)"),
             c["type"],
@@ -105,8 +121,18 @@ def print_status(console: Console, config: Config) -> None:
             str(c["failed"]),
             when,
             result,
+            "never" if complete is None else _ago(complete["finished_at"]),
         )
     console.print(table)
+    for orphan in data["orphans"]:
+        console.print(
+            f"[yellow]{shown(orphan['name'])}: {orphan['pages']} page(s) in Intercom (source "
+            f"{orphan['source_id'] or '-'}) from a connector no longer in the config: remove "
+            f"them with 'ingestor prune --connector {shown(orphan['name'])}', or rename with "
+            "renamed_from[/yellow]",
+            highlight=False,
+            soft_wrap=True,
+        )
     for c in data["connectors"]:
         _print_gate(console, c)
         for page in c["failed_pages"]:

@@ -171,6 +171,12 @@ class _Run:
             report.error = str(exc)
             report.exception = exc
             self.log.error("sync %s: stopped: %s", self.name, exc)
+        except KeyboardInterrupt:  # aborted at once: recorded as interrupted, with its counts
+            report.interrupted = True
+            raise
+        except Exception as exc:  # a bug: the run is recorded as failed, never as "ok"
+            report.error = f"the run stopped unexpectedly: {type(exc).__name__}: {exc}"
+            self.log.exception("sync %s: %s", self.name, report.error)
         finally:
             if not self.options.dry_run:
                 self.unchanged.flush()

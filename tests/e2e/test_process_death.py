@@ -56,3 +56,25 @@ def test_sigkill_of_sync_leaves_no_worker_behind(
         while any(alive(pid) for pid in workers):
             assert time.monotonic() < deadline, f"workers outlived the sync: {workers}"
             time.sleep(0.1)
+
+
+def test_sigint_and_sigterm_stop_sync_promptly_and_record_the_run_interrupted(
+    make_site: Callable[[EmulatorServer], Site],
+) -> None:
+    with EmulatorServer(EmulatorSettings(latency_ms=60)) as server:
+        site = make_site(server)
+        for i in range(PAGES):
+            site.write(f"kb/article-{i:03}.md", f"# Article {i}\n\nText {i}.\n")
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            proc = start_sync(site)
+            goal = calls(server.stats(), "createExternalPage") + 10
+            wait_for(lambda goal=goal: calls(server.stats(), "createExternalPage") >= goal)
+            proc.send_signal(sig)
+            out, err = proc.communicate(timeout=30)
+            assert proc.returncode == 130, out + err
+            assert "stopping" in err and "interrupted" in out
+        status = site.cli("status")
+        assert "interrupted" in status.stdout, status.stdout
+        done = site.cli("sync", "--no-progress")  # the next run converges
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert len(server.pages()) == PAGES
