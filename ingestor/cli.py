@@ -272,13 +272,16 @@ def sync(
     stop = threading.Event()
     error: str | None = None
     grace = loaded.daemon.grace_period.total_seconds()
-    with observer, stop_on_signals(stop, grace, lambda text: stderr.print(text, markup=False)):
+    say = lambda text: stderr.print(text, markup=False)  # noqa: E731
+    with observer:
         try:
-            reports = _guarded_but_locked(
-                lambda: sync_connectors(
-                    loaded, names=connector, options=options, observer=observer, stop_event=stop
+            # here, not around the daemon's path: there Ctrl-C asks the daemon to stop the run
+            with stop_on_signals(stop, grace, say):
+                reports = _guarded_but_locked(
+                    lambda: sync_connectors(
+                        loaded, names=connector, options=options, observer=observer, stop_event=stop
+                    )
                 )
-            )
             code = exit_code_for_reports(reports)
         except StateLockedError as exc:  # a daemon holds the state: it runs this sync
             locked = exc

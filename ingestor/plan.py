@@ -27,7 +27,9 @@ _STYLES = {Outcome.CREATED: "green", Outcome.UPDATED: "yellow", Outcome.DELETED:
 
 def would_change(reports: Sequence[SyncReport]) -> bool:
     """True when the sync would create, update or delete anything."""
-    return any(r.created or r.updated or r.deleted or r.taken_down for r in reports)
+    return any(
+        r.created or r.updated or r.deleted or r.taken_down or r.source_change for r in reports
+    )
 
 
 def print_plan(
@@ -58,6 +60,11 @@ def print_plan(
                         old,
                         report.planned_html.get(change.external_id),
                     )
+            if report.source_change:
+                console.print(
+                    f"[yellow]source[/yellow] {name}: {shown(report.source_change)}",
+                    highlight=False,
+                )
             for external_id in report.held_back:
                 console.print(
                     f"[red]  keep[/red] {name}: {shown(external_id)} (vanished from the source, "

@@ -96,6 +96,9 @@ class SyncReport(RunCounts):
     rule_counts: dict[str, int] = field(default_factory=dict)
     #: Pages sent before that the gate takes down (or would, in a dry run).
     taken_down: int = 0
+    #: What the run changes (or would) on the Content Import Source itself: a new url, or a
+    #: source deleted in Intercom to re-create.
+    source_change: str | None = None
     #: With SyncOptions.collect_html: what each planned create/update would send.
     planned_html: dict[str, str] = field(default_factory=dict, repr=False)
     #: The error that ended the run early, for callers that map it to an exit code.

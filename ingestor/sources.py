@@ -33,6 +33,8 @@ class SourceResolver:
         self._lock = threading.Lock()
         self._replaced: dict[int, int] = {}  # deleted source id -> its replacement
         self._alive: set[int] = set()  # source ids confirmed to exist this run
+        #: What :meth:`verify` found to change on the source itself (shown by ``plan``).
+        self.change: str | None = None
 
     def verify(self, *, dry_run: bool) -> bool:
         """One cheap authenticated call every run, even when nothing changed.
@@ -61,16 +63,17 @@ class SourceResolver:
                 self.connector,
                 known.source_id,
             )
+            self.change = f"source {known.source_id} was deleted in Intercom: re-created, refilled"
             if not dry_run:
                 self.store.forget_source(self.connector)
             return True
         self._alive.add(known.source_id)
-        if _normalize_url(source.url) != _normalize_url(self.url) and not dry_run:
-            self.client.update_source(known.source_id, url=self.url)
-            self.store.save_source(self.connector, known.source_id, self.url)
-            log.info(
-                "sync %s: source %s now points at %s", self.connector, known.source_id, self.url
-            )
+        if _normalize_url(source.url) != _normalize_url(self.url):
+            self.change = f"source {known.source_id} url {source.url} -> {self.url}"
+            if not dry_run:
+                self.client.update_source(known.source_id, url=self.url)
+                self.store.save_source(self.connector, known.source_id, self.url)
+                log.info("sync %s: %s", self.connector, self.change)
         return False
 
     def find(self) -> int | None:

@@ -156,6 +156,7 @@ class _Run:
         self.log.info("sync %s: run %s started", self.name, report.run_id)
         try:
             deleted = self.writer.sources.verify(dry_run=self.options.dry_run)
+            report.source_change = self.writer.sources.change
             # a source deleted in Intercom took its pages along: every page is new again
             self.index = {} if deleted else self.store.sync_index(self.name)
             for eid, entry in self.index.items():

@@ -51,6 +51,9 @@ def test_a_changed_url_reaches_the_source_without_resending_pages(site: Site) ->
         text.replace("url: https://docs.example.com/", "url: https://help.example.com/", 1),
         encoding="utf-8",
     )
+    plan = site.cli("plan")
+    assert plan.returncode == 5, plan.stdout + plan.stderr  # the source would change
+    assert "https://docs.example.com/ -> https://help.example.com/" in plan.stdout
     assert site.cli("sync", "--no-progress").returncode == 0
     after = site.server.stats()
     assert (
