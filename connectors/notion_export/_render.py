@@ -157,9 +157,8 @@ def render_html_page(text: str, ctx: LinkContext) -> RenderedPage:
         doc = lxml.html.document_fromstring(strip_html_controls(text), parser=_PARSER)
     except etree.ParserError:
         return RenderedPage(html="", title=None)
-    title_element = _first_with_class(doc, "page-title")
-    title = _text(title_element) if title_element is not None else _text(doc.find(".//title"))
-    root = next(doc.iter("article"), None)
+    root = _own_article(doc)
+    title = _own_title(root) or _text(doc.find(".//head/title"))
     if root is None:
         root = next(doc.iter("body"), doc)
     for element in list(root.iter("style", "script", "link", "svg", "meta")):
@@ -189,6 +188,21 @@ def render_html_page(text: str, ctx: LinkContext) -> RenderedPage:
     return RenderedPage(
         html=inner_html(root), title=title or None, notes=notes, properties=properties
     )
+
+
+def _own_article(doc: etree._Element) -> etree._Element | None:
+    """The page's own ``<article class="page">`` (Notion's), else the first article."""
+    articles = list(doc.iter("article"))
+    return next((a for a in articles if _has_class(a, "page")), articles[0] if articles else None)
+
+
+def _own_title(article: etree._Element | None) -> str | None:
+    """The title in the page's own header: never one of a page or database shown inside it."""
+    if article is None:
+        return None
+    header = next((child for child in article if child.tag == "header"), None)
+    element = _first_with_class(header, "page-title") if header is not None else None
+    return _text(element)
 
 
 def _equations(root: etree._Element) -> None:
