@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import shutil
-import tempfile
-import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import ClassVar
 
-from connectors.archive_safety import ExtractionLimits, export_parts, extract_zips, newest_export
+from connectors.archive_safety import export_parts, newest_export
 from connectors.base import Connector, ConnectorSettings, Document, Item, ListingProblem
 from connectors.confluence_export._index import (
     ExportIndex,
@@ -38,6 +35,7 @@ from connectors.confluence_export._layout import (
 )
 from connectors.confluence_export._render import LinkTargets, render_page
 from connectors.confluence_export._settings import ConfluenceExportSettings
+from connectors.export_common import UnpackFolder
 from ingestor.errors import ConnectorError
 
 __all__ = ["FORMAT_VERSION", "ConfluenceExportConnector"]
@@ -57,8 +55,7 @@ class ConfluenceExportConnector(Connector[ConfluenceExportSettings]):
 
     def __init__(self, settings: ConfluenceExportSettings) -> None:
         super().__init__(settings)
-        self._workdir: str | None = None
-        self._finalizer: weakref.finalize[[str, bool], ConfluenceExportConnector] | None = None
+        self._unpacked = UnpackFolder(prefix=f"fin-confluence-{settings.name}-")
         self._index: ExportIndex | None = None
         self._link_targets: LinkTargets | None = None
         self._source = ""
@@ -121,20 +118,7 @@ class ConfluenceExportConnector(Connector[ConfluenceExportSettings]):
         return index
 
     def _extract(self, zips: Sequence[Path]) -> str:
-        self._workdir = tempfile.mkdtemp(prefix=f"fin-confluence-{self.name}-")
-        # removed at exit or garbage collection too, should close() never be called
-        self._finalizer = weakref.finalize(self, shutil.rmtree, self._workdir, True)
-        limits = ExtractionLimits(
-            max_total_bytes=self.settings.max_export_bytes,
-            max_files=self.settings.max_export_files,
-            max_ratio=self.settings.max_compression_ratio,
-        )
-        try:
-            extract_zips(zips, Path(self._workdir), limits)
-        except BaseException:
-            self._cleanup()
-            raise
-        return self._workdir
+        return self._unpacked.extract(zips, self.settings.extraction_limits())
 
     # -- fetching ------------------------------------------------------------------------------
 
@@ -198,10 +182,7 @@ class ConfluenceExportConnector(Connector[ConfluenceExportSettings]):
         self._cleanup()
 
     def _cleanup(self) -> None:
-        if self._finalizer is not None:
-            self._finalizer()  # shutil.rmtree(workdir, ignore_errors=True), once
-            self._finalizer = None
-        self._workdir = None
+        self._unpacked.cleanup()
 
 
 def _space_names(index: ExportIndex, exported: ExportedPage) -> tuple[str, ...]:

@@ -18,18 +18,14 @@ import hashlib
 import logging
 import os
 import posixpath
-import shutil
-import tempfile
-import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import ClassVar
 
 from connectors.base import Connector, ConnectorSettings, Document, Item, ListingProblem
+from connectors.export_common import UnpackFolder
 from connectors.notion_export._archive import (
-    ExtractionLimits,
     export_parts,
-    extract_zips,
     newest_export,
 )
 from connectors.notion_export._database import render_database
@@ -63,8 +59,7 @@ class NotionExportConnector(Connector[NotionExportSettings]):
 
     def __init__(self, settings: NotionExportSettings) -> None:
         super().__init__(settings)
-        self._workdir: str | None = None
-        self._finalizer: weakref.finalize[[str, bool], NotionExportConnector] | None = None
+        self._unpacked = UnpackFolder(prefix=f"fin-notion-{settings.name}-")
         self._index: ExportIndex | None = None
         self._source = ""
         self._version_salt = hashlib.sha256(
@@ -119,20 +114,7 @@ class NotionExportConnector(Connector[NotionExportSettings]):
         return index
 
     def _extract(self, zips: Sequence[Path]) -> str:
-        self._workdir = tempfile.mkdtemp(prefix=f"fin-notion-{self.name}-")
-        # removed at exit or garbage collection too, should close() never be called
-        self._finalizer = weakref.finalize(self, shutil.rmtree, self._workdir, True)
-        limits = ExtractionLimits(
-            max_total_bytes=self.settings.max_export_bytes,
-            max_files=self.settings.max_export_files,
-            max_ratio=self.settings.max_compression_ratio,
-        )
-        try:
-            extract_zips(zips, Path(self._workdir), limits)
-        except BaseException:
-            self._cleanup()
-            raise
-        return self._workdir
+        return self._unpacked.extract(zips, self.settings.extraction_limits())
 
     # -- fetching ------------------------------------------------------------------------------
 
@@ -240,10 +222,7 @@ class NotionExportConnector(Connector[NotionExportSettings]):
         self._cleanup()
 
     def _cleanup(self) -> None:
-        if self._finalizer is not None:
-            self._finalizer()  # shutil.rmtree(workdir, ignore_errors=True), once
-            self._finalizer = None
-        self._workdir = None
+        self._unpacked.cleanup()
 
 
 def _facts(rel: str, properties: Sequence[tuple[str, str]]) -> dict[str, tuple[str, ...]]:

@@ -7,10 +7,9 @@ import string
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, field_validator
 
-from connectors.base import ConnectorSettings, resolve_config_path
-from connectors.fs_contain import check_root
+from connectors.export_common import ExportSettings
 
 __all__ = ["DEFAULT_URL_TEMPLATE", "URL_PLACEHOLDERS", "NotionExportSettings"]
 
@@ -18,7 +17,7 @@ DEFAULT_URL_TEMPLATE = "https://www.notion.so/{id}"
 URL_PLACEHOLDERS = ("id", "uuid")
 
 
-class NotionExportSettings(ConnectorSettings):
+class NotionExportSettings(ExportSettings):
     """Settings of a ``type: notion_export`` connector."""
 
     type: Literal["notion_export"] = Field(
@@ -58,42 +57,6 @@ class NotionExportSettings(ConnectorSettings):
             "and their row pages are skipped."
         ),
     )
-    max_file_bytes: int = Field(
-        default=5_000_000, gt=0, description="Page files larger than this many bytes are refused."
-    )
-    max_export_bytes: int = Field(
-        default=4_000_000_000,
-        gt=0,
-        description="An export unpacking to more bytes than this is refused (zip bomb guard).",
-    )
-    max_export_files: int = Field(
-        default=200_000, gt=0, description="An export holding more files than this is refused."
-    )
-    max_compression_ratio: float = Field(
-        default=200.0,
-        gt=1.0,
-        description=(
-            "A zip member over 1 MiB that unpacks to more than this many times its compressed "
-            "size is refused (zip bomb guard)."
-        ),
-    )
-
-    @field_validator("path", mode="after")
-    @classmethod
-    def _path_exists(cls, value: Path, info: ValidationInfo) -> Path:
-        path = resolve_config_path(value, info)
-        check_root(str(path))
-        if path.exists() and not (path.is_dir() or path.suffix.lower() == ".zip"):
-            raise ValueError(f"not a .zip file or a folder: {path}")
-        return path  # a missing export is a run failure, not a config error (a late mount)
-
-    def local_source(self) -> Path | None:
-        return self.path
-
-    def source_problems(self) -> list[str]:
-        if not self.path.exists():
-            return [f"path: export does not exist (yet?): {self.path}"]
-        return []
 
     @field_validator("url_template", mode="after")
     @classmethod
