@@ -336,106 +336,6 @@ def daemon(
 
 
 @app.command()
-def doctor(config: ConfigOption) -> None:
-    """Check Intercom (token, reachability, rate limit, clock), the state and every source.
-
-    Writes nothing. Exit 0 when every check passes or only warns, 1 when one fails.
-    """
-    from ingestor.config import load_config
-    from ingestor.console import print_checks
-    from ingestor.doctor import run_checks
-
-    loaded = _guarded(lambda: load_config(config))
-    checks = _guarded(lambda: run_checks(loaded))
-    print_checks(stdout, checks)
-    if any(check.verdict == "failed" for check in checks):
-        raise typer.Exit(ExitCode.PARTIAL)
-
-
-@app.command()
-def prune(
-    config: ConfigOption,
-    connector: Annotated[
-        str, typer.Option("--connector", help="The removed connector whose pages go.")
-    ],
-    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
-    delete_source: Annotated[
-        bool, typer.Option("--delete-source", help="Also delete its Content Import Source.")
-    ] = False,
-) -> None:
-    """Delete a removed connector's pages from Intercom and forget it in the state.
-
-    The connector must be gone from the config. You are asked to type its name unless --yes.
-    """
-    from ingestor.config import load_config
-    from ingestor.prune import check_prunable, prune_connector
-    from ingestor.runner import build_client
-    from state import Store
-
-    loaded = _guarded(lambda: load_config(config))
-    with _guarded(lambda: Store.open(loaded.state.path)) as store:
-        pages = _guarded(lambda: check_prunable(loaded, store, connector))
-        stdout.print(
-            f"prune: {pages} page(s) of the removed connector {connector!r} will be deleted "
-            "from Intercom" + (", then its Content Import Source" if delete_source else ""),
-            highlight=False,
-        )
-        if not yes:
-            if not sys.stdin.isatty():
-                stderr.print("[red]error:[/red] not a terminal: confirm with --yes")
-                raise typer.Exit(ExitCode.CONFIG)
-            if typer.prompt("type the connector's name to confirm") != connector:
-                stderr.print("not confirmed; nothing deleted")
-                raise typer.Exit(ExitCode.CONFIG)
-        with build_client(loaded) as client:
-            result = _guarded(
-                lambda: prune_connector(client, store, connector, delete_source=delete_source)
-            )
-    stdout.print(f"prune: {result.deleted} page(s) deleted", highlight=False)
-    if not result.complete:
-        stderr.print(
-            f"{len(result.failed)} page(s) could not be deleted and stay in the state "
-            f"(first: {result.failed[0]}); run prune again",
-            highlight=False,
-        )
-        raise typer.Exit(ExitCode.PARTIAL)
-    stdout.print(f"prune: connector {connector!r} forgotten", highlight=False)
-
-
-@app.command()
-def health(
-    config: ConfigOption,
-    ready: Annotated[
-        bool, typer.Option("--ready", help="Ask /readyz (Intercom writes possible), not /healthz.")
-    ] = False,
-) -> None:
-    """Ask the running daemon's endpoint (daemon.listen) if it is healthy: exit 0 or 1.
-
-    For container health checks: the port is read from the config, never hard-coded.
-    """
-    import urllib.error
-    import urllib.request
-
-    from ingestor.config import load_config
-
-    loaded = _guarded(lambda: load_config(config))
-    address = loaded.daemon.listen_address
-    if address is None:
-        stderr.print("[red]error:[/red] daemon.listen is not set: the daemon serves no endpoint")
-        raise typer.Exit(ExitCode.CONFIG)
-    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(address[0], address[0])
-    host = f"[{host}]" if ":" in host else host
-    url = f"http://{host}:{address[1]}/{'readyz' if ready else 'healthz'}"
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # local: no proxy
-    try:
-        with opener.open(url, timeout=5) as answer:
-            stdout.print(f"{url}: {answer.status}", highlight=False)
-    except (urllib.error.URLError, OSError) as exc:
-        stderr.print(f"{url}: {getattr(exc, 'code', None) or exc}", highlight=False)
-        raise typer.Exit(ExitCode.PARTIAL) from None
-
-
-@app.command()
 def plan(
     config: ConfigOption,
     connector: Annotated[
@@ -479,38 +379,13 @@ def plan(
             )
         raise typer.Exit(exit_code_for_reports(reports))
     print_plan(stdout, reports, loaded.state.path, diff=diff)
-    _guarded(lambda: _print_orphans(loaded))
+    from ingestor.cli_admin import print_orphans
+
+    _guarded(lambda: print_orphans(loaded))
     code = exit_code_for_reports(reports)
     if code == ExitCode.OK and would_change(reports):
         code = ExitCode.CHANGES
     raise typer.Exit(code)
-
-
-def _print_orphans(loaded: Config) -> None:
-    """Sources and state no connector of the config owns, with what to do about them."""
-    from ingestor.plan_state import reading_store
-    from ingestor.prune import foreign_sources, orphans
-    from ingestor.runner import build_client
-
-    with reading_store(loaded.state.path) as store, build_client(loaded) as client:
-        removed = orphans(loaded, store)
-        foreign = foreign_sources(client, loaded, store)
-    for name, pages in sorted(removed.items()):
-        stdout.print(
-            f"orphan: connector {name!r} is gone from the config but has {pages} page(s) in "
-            f"Intercom: ingestor prune --connector {name}",
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
-    for source_id, url in foreign:
-        stdout.print(
-            f"orphan: Content Import Source {source_id} ({url}) is owned by no connector of this "
-            "config (another installation, or a removed connector)",
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
 
 
 @app.command()
@@ -536,75 +411,6 @@ def preview(
     )
 
 
-@app.command()
-def emulator(
-    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8000,
-    token: Annotated[
-        str, typer.Option(help="Accepted bearer token.", envvar="EMULATOR_TOKEN")
-    ] = "emulator-token",
-    latency_ms: Annotated[float, typer.Option(help="Added to every API call.")] = 0.0,
-    rate_limit: Annotated[
-        int | None, typer.Option(help="Calls per 10-second window (default: unlimited).")
-    ] = None,
-    fault_5xx: Annotated[float, typer.Option(help="Fraction of calls answered 5xx.")] = 0.0,
-    fault_drop: Annotated[float, typer.Option(help="Fraction of connections dropped.")] = 0.0,
-    seed: Annotated[int | None, typer.Option(help="Seed for fault injection.")] = None,
-    db: Annotated[
-        Path | None, typer.Option(help="SQLite file to persist to (default: memory).")
-    ] = None,
-    set_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--set",
-            metavar="KEY=VALUE",
-            help="Set any other emulator setting (repeatable), e.g. --set pagination=cursor.",
-        ),
-    ] = None,
-) -> None:
-    """Run the bundled Intercom AI Content emulator (for trials, demos and tests).
-
-    Faults and modes (--set KEY=VALUE; all off by default; docs/emulator.md explains each):
-    latency_jitter_ms, window_seconds, fault_lost_answer_rate, fault_hang_rate, hang_ms,
-    fault_close_rate, fault_storm_rate, storm_calls, per_page, pagination (pages, offset,
-    cursor), list_order (oldest_first, newest_first), simulate_inserts, deep_paging_cap,
-    max_html_bytes, max_external_id_chars, strict_source_urls, max_request_bytes,
-    clear_url_on_update. Tests switch them at run time: PATCH /_emulator/settings.
-    """
-    from ingestor.emulator import EmulatorSettings, serve
-    from ingestor.emulator.settings import setting_overrides
-
-    try:
-        settings = EmulatorSettings(
-            tokens=frozenset({token}),
-            latency_ms=latency_ms,
-            rate_limit=rate_limit,
-            fault_5xx_rate=fault_5xx,
-            fault_drop_rate=fault_drop,
-            seed=seed,
-            db_path=db,
-        ).changed(setting_overrides(set_ or []))
-        serve(settings, host, port)
-    except (ValueError, RuntimeError, OSError) as exc:  # bad option, foreign db, port taken
-        stderr.print(f"[red]error:[/red] emulator: {escape(str(exc))}", highlight=False)
-        raise typer.Exit(ExitCode.CONFIG) from None
-
-
-@app.command()
-def demo(
-    pages: Annotated[
-        Path | None, typer.Option(help="Folder to sync (default: the bundled examples).")
-    ] = None,
-    keep_running: Annotated[
-        bool, typer.Option("--keep-running", help="Leave the emulator up to browse afterwards.")
-    ] = False,
-) -> None:
-    """Start the emulator in-process, sync the example pages into it, and show the result."""
-    from ingestor.demo import run_demo
-
-    raise typer.Exit(_guarded(lambda: run_demo(stdout, pages=pages, keep_running=keep_running)))
-
-
 @connectors_app.command("list")
 def connectors_list() -> None:
     """The connector kinds installed (built-in and plugins)."""
@@ -620,3 +426,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
     app(args=list(argv) if argv is not None else sys.argv[1:], prog_name="ingestor")
+
+
+# Commands of the admin's toolbox live apart; importing registers them on ``app``.
+from ingestor import cli_admin, cli_emulator  # noqa: E402, F401

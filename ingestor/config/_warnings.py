@@ -1,6 +1,7 @@
 """What a valid config may still get wrong, for ``ingestor validate`` to warn about: two
 connectors reading the same files (every page would be published twice), and a source url
-that newer Intercom API versions refuse (see ``shared/intercom/NOTES.md``: 2.17 requires "an
+that newer Intercom API versions refuse (Intercom's API reference, version 2.17, Content Import
+Sources: the url "must be an
 http or https URL whose host is a valid public domain name")."""
 
 from __future__ import annotations
