@@ -8,7 +8,7 @@ import random
 import ssl
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -173,79 +173,133 @@ def send(
         Whatever ``unreachable`` builds (default :class:`IntercomUnreachable`) when transport
         errors outlive the retries, or at once for a transport error that must not be retried.
     """
-    notify = observer or _log_attempt
-    total_backoff = 0.0
-    number = 0
-    while True:
-        number += 1
-        request = build_request()
-        label = describe_request(request, secrets)
-        permit: Permit | None = budget.acquire() if budget is not None else None
-        waited = permit.waited if permit is not None else 0.0
-        started = time.monotonic()
-        try:
-            response = client.send(request)
-        except BaseException as exc:
-            if budget is not None and permit is not None:
-                budget.cancel(permit)
-            if not isinstance(exc, httpx.HTTPError):
-                raise
-            message = redact(str(exc) or type(exc).__name__, secrets)
-            retriable = is_retriable_transport_error(exc) and (idempotent or surely_not_sent(exc))
-            delay = policy.backoff(number, rng)
-            last = (
-                not retriable
-                or number >= policy.max_attempts
-                or total_backoff + delay > policy.max_total_wait
+    sender = _Sender(
+        client, build_request, policy, budget, idempotent, classify, sleep, unreachable, secrets
+    )
+    return sender.run(observer or _log_attempt, rng)
+
+
+class _Sender:
+    """One call of :func:`send` and its retries: each attempt admitted by the budget, sent,
+    reported to the observer, and either retried after its delay or settled."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        build_request: Callable[[], httpx.Request],
+        policy: RetryPolicy,
+        budget: RateBudget | None,
+        idempotent: bool,
+        classify: Callable[[httpx.Response], Verdict],
+        sleep: Callable[[float], None],
+        unreachable: Callable[[str], Exception],
+        secrets: tuple[str, ...],
+    ) -> None:
+        self.client, self.build_request, self.policy = client, build_request, policy
+        self.budget, self.idempotent, self.classify = budget, idempotent, classify
+        self.sleep, self.unreachable, self.secrets = sleep, unreachable, secrets
+        self.total_backoff = 0.0
+
+    def run(self, notify: Observer, rng: random.Random | None) -> httpx.Response:
+        number = 0
+        while True:
+            number += 1
+            request = self.build_request()
+            label = describe_request(request, self.secrets)
+            permit = self.budget.acquire() if self.budget is not None else None
+            waited = permit.waited if permit is not None else 0.0
+            started = time.monotonic()
+            attempt = Attempt(
+                request=request,
+                label=label,
+                number=number,
+                elapsed=0.0,
+                response=None,
+                error=None,
+                error_kind=None,
+                retry_in=None,
+                waited=waited,
             )
-            notify(
-                Attempt(
-                    request=request,
-                    label=label,
-                    number=number,
-                    elapsed=time.monotonic() - started,
-                    response=None,
-                    error=message,
-                    error_kind=type(exc).__name__,
-                    retry_in=None if last else delay,
-                    waited=waited,
-                )
+            try:
+                response = self.client.send(request)
+            except BaseException as exc:
+                if self.budget is not None and permit is not None:
+                    self.budget.cancel(permit)
+                if not isinstance(exc, httpx.HTTPError):
+                    raise
+                attempt = replace(attempt, elapsed=time.monotonic() - started)
+                delay = self._transport_failure(exc, attempt, notify, rng)
+            else:
+                attempt = replace(attempt, elapsed=time.monotonic() - started, response=response)
+                settled = self._answered(response, permit, attempt, notify, rng)
+                if settled is None:
+                    return response
+                delay = settled
+            if delay > 0:
+                self.sleep(delay)
+                self.total_backoff += delay
+
+    def _transport_failure(
+        self,
+        exc: httpx.HTTPError,
+        attempt: Attempt,
+        notify: Observer,
+        rng: random.Random | None,
+    ) -> float:
+        """Report a call that got no answer; its backoff, or raise when it must not retry."""
+        policy, number = self.policy, attempt.number
+        message = redact(str(exc) or type(exc).__name__, self.secrets)
+        retriable = is_retriable_transport_error(exc) and (self.idempotent or surely_not_sent(exc))
+        delay = policy.backoff(number, rng)
+        last = (
+            not retriable
+            or number >= policy.max_attempts
+            or self.total_backoff + delay > policy.max_total_wait
+        )
+        notify(
+            replace(
+                attempt,
+                error=message,
+                error_kind=type(exc).__name__,
+                retry_in=None if last else delay,
             )
-            if last:
-                tries = f"{number} attempt{'s' if number != 1 else ''}"
-                error = unreachable(f"{label} failed: {type(exc).__name__}: {message} ({tries})")
-                raise error from None  # httpx's own message is not redacted: do not chain it
-            sleep(delay)
-            total_backoff += delay
-            continue
-        elapsed = time.monotonic() - started
+        )
+        if last:
+            tries = f"{number} attempt{'s' if number != 1 else ''}"
+            error = self.unreachable(
+                f"{attempt.label} failed: {type(exc).__name__}: {message} ({tries})"
+            )
+            raise error from None  # httpx's own message is not redacted: do not chain it
+        return delay
+
+    def _answered(
+        self,
+        response: httpx.Response,
+        permit: Permit | None,
+        attempt: Attempt,
+        notify: Observer,
+        rng: random.Random | None,
+    ) -> float | None:
+        """Report an answer; how long to wait before retrying it, or None to return it."""
+        budget = self.budget
         if budget is not None and permit is not None:
             budget.complete(permit, response.status_code, response.headers)
-        verdict = classify(response)
+        verdict = self.classify(response)
         retry_in = _retry_delay(
-            verdict, response, number, total_backoff, policy, budget, idempotent, rng
+            verdict,
+            response,
+            attempt.number,
+            self.total_backoff,
+            self.policy,
+            budget,
+            self.idempotent,
+            rng,
         )
         announced = retry_in
         if retry_in is not None and verdict is Verdict.RATE_LIMITED and budget is not None:
             announced = budget.delay_hint()  # the budget holds the next acquire() that long
-        notify(
-            Attempt(
-                request=request,
-                label=label,
-                number=number,
-                elapsed=elapsed,
-                response=response,
-                error=None,
-                error_kind=None,
-                retry_in=announced,
-                waited=waited,
-            )
-        )
-        if retry_in is None:
-            return response
-        if retry_in > 0:
-            sleep(retry_in)
-            total_backoff += retry_in
+        notify(replace(attempt, retry_in=announced))
+        return retry_in
 
 
 def _retry_delay(
