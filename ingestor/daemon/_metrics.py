@@ -91,97 +91,107 @@ def _budget_metrics(budget: RateBudgetStats) -> Iterator[Metric]:
         yield limit
 
 
+#: The per-connector gauges: key, metric name (after the prefix), help.
+_GAUGES = (
+    ("running", "sync_running", "1 while the connector is syncing"),
+    ("pending", "pending_pages", "Pages of the running sync still to fetch, convert and upload"),
+    (
+        "last_success",
+        "last_success_timestamp_seconds",
+        "When the last successful (ok or partial) run finished",
+    ),
+    ("last_run", "last_run_timestamp_seconds", "When the last run finished"),
+    ("duration", "last_run_duration_seconds", "How long the last run took"),
+    (
+        "failures",
+        "consecutive_failures",
+        "Failed runs in a row (source unreachable, Intercom down)",
+    ),
+    ("backoff", "backoff_seconds", "Current backoff after failed runs (0 when healthy)"),
+    ("next_run", "next_run_timestamp_seconds", "When the next run is due"),
+    (
+        "failing_pages",
+        "failing_pages",
+        "Pages whose latest upload attempt failed (retried every run)",
+    ),
+)
+#: The per-connector counters: key, metric name, help, the label beside ``connector``.
+_COUNTERS = (
+    ("runs", "runs", "Finished runs by status", "status"),
+    (
+        "pages",
+        "pages",
+        "Pages by outcome (created, updated, unchanged, deleted, failed)",
+        "outcome",
+    ),
+    (
+        "requests",
+        "intercom_requests",
+        "HTTP requests sent to Intercom (retries included) by operationId",
+        "operation",
+    ),
+    ("limited", "intercom_rate_limited", "429 answers from Intercom", None),
+    (
+        "skipped",
+        "skipped_runs",
+        "Scheduled runs that did not start (still_running, writes_paused)",
+        "reason",
+    ),
+)
+
+
 def _connector_metrics(
     connectors: Sequence[tuple[ConnectorSnapshot, float | None]],
     failing_pages: Mapping[str, int] | None,
 ) -> Iterator[Metric]:
-    label = ["connector"]
     gauges = {
-        "running": GaugeMetricFamily(
-            f"{PREFIX}_sync_running", "1 while the connector is syncing", labels=label
-        ),
-        "pending": GaugeMetricFamily(
-            f"{PREFIX}_pending_pages",
-            "Pages of the running sync still to fetch, convert and upload",
-            labels=label,
-        ),
-        "last_success": GaugeMetricFamily(
-            f"{PREFIX}_last_success_timestamp_seconds",
-            "When the last successful (ok or partial) run finished",
-            labels=label,
-        ),
-        "last_run": GaugeMetricFamily(
-            f"{PREFIX}_last_run_timestamp_seconds", "When the last run finished", labels=label
-        ),
-        "duration": GaugeMetricFamily(
-            f"{PREFIX}_last_run_duration_seconds", "How long the last run took", labels=label
-        ),
-        "failures": GaugeMetricFamily(
-            f"{PREFIX}_consecutive_failures",
-            "Failed runs in a row (source unreachable, Intercom down)",
-            labels=label,
-        ),
-        "backoff": GaugeMetricFamily(
-            f"{PREFIX}_backoff_seconds",
-            "Current backoff after failed runs (0 when healthy)",
-            labels=label,
-        ),
-        "next_run": GaugeMetricFamily(
-            f"{PREFIX}_next_run_timestamp_seconds", "When the next run is due", labels=label
-        ),
-        "failing_pages": GaugeMetricFamily(
-            f"{PREFIX}_failing_pages",
-            "Pages whose latest upload attempt failed (retried every run)",
-            labels=label,
-        ),
+        key: GaugeMetricFamily(f"{PREFIX}_{name}", text, labels=["connector"])
+        for key, name, text in _GAUGES
     }
-    runs = CounterMetricFamily(
-        f"{PREFIX}_runs", "Finished runs by status", labels=["connector", "status"]
-    )
-    pages = CounterMetricFamily(
-        f"{PREFIX}_pages",
-        "Pages by outcome (created, updated, unchanged, deleted, failed)",
-        labels=["connector", "outcome"],
-    )
-    requests = CounterMetricFamily(
-        f"{PREFIX}_intercom_requests",
-        "HTTP requests sent to Intercom (retries included) by operationId",
-        labels=["connector", "operation"],
-    )
-    limited = CounterMetricFamily(
-        f"{PREFIX}_intercom_rate_limited", "429 answers from Intercom", labels=label
-    )
-    skipped = CounterMetricFamily(
-        f"{PREFIX}_skipped_runs",
-        "Scheduled runs that did not start (still_running, writes_paused)",
-        labels=["connector", "reason"],
-    )
+    counters = {
+        key: CounterMetricFamily(
+            f"{PREFIX}_{name}", text, labels=["connector", *([extra] if extra else [])]
+        )
+        for key, name, text, extra in _COUNTERS
+    }
     for snap, next_run_at in connectors:
-        name = [snap.name]
-        gauges["running"].add_metric(name, 1.0 if snap.running else 0.0)
-        gauges["pending"].add_metric(name, snap.pending_pages)
-        gauges["failures"].add_metric(name, snap.consecutive_failures)
-        gauges["backoff"].add_metric(name, snap.backoff_seconds)
-        if snap.last_success_at is not None:
-            gauges["last_success"].add_metric(name, snap.last_success_at)
-        if snap.last_run is not None:
-            gauges["last_run"].add_metric(name, snap.last_run.finished_at)
-            gauges["duration"].add_metric(name, snap.last_run.duration)
-        if next_run_at is not None:
-            gauges["next_run"].add_metric(name, next_run_at)
-        if failing_pages is not None:
-            gauges["failing_pages"].add_metric(name, failing_pages.get(snap.name, 0))
-        limited.add_metric(name, snap.rate_limited)
-        for status, count in sorted(snap.runs.items()):
-            runs.add_metric([snap.name, status], count)
-        for outcome, count in sorted(snap.pages.items()):
-            pages.add_metric([snap.name, outcome], count)
-        for operation, count in sorted(snap.requests.items()):
-            requests.add_metric([snap.name, operation], count)
-        for reason in ("still_running", "writes_paused"):
-            skipped.add_metric([snap.name, reason], snap.skipped.get(reason, 0))
+        failing = None if failing_pages is None else failing_pages.get(snap.name, 0)
+        _add_gauges(gauges, snap, next_run_at, failing)
+        _add_counters(counters, snap)
     yield from gauges.values()
-    yield from (runs, pages, requests, limited, skipped)
+    yield from counters.values()
+
+
+def _add_gauges(
+    gauges: Mapping[str, GaugeMetricFamily],
+    snap: ConnectorSnapshot,
+    next_run_at: float | None,
+    failing: int | None,
+) -> None:
+    name = [snap.name]
+    values: dict[str, float | None] = {
+        "running": 1.0 if snap.running else 0.0,
+        "pending": snap.pending_pages,
+        "failures": snap.consecutive_failures,
+        "backoff": snap.backoff_seconds,
+        "last_success": snap.last_success_at,
+        "last_run": snap.last_run.finished_at if snap.last_run is not None else None,
+        "duration": snap.last_run.duration if snap.last_run is not None else None,
+        "next_run": next_run_at,
+        "failing_pages": failing,
+    }
+    for key, value in values.items():
+        if value is not None:  # unknown yet: no sample rather than a misleading 0
+            gauges[key].add_metric(name, value)
+
+
+def _add_counters(counters: Mapping[str, CounterMetricFamily], snap: ConnectorSnapshot) -> None:
+    counters["limited"].add_metric([snap.name], snap.rate_limited)
+    for key, counts in (("runs", snap.runs), ("pages", snap.pages), ("requests", snap.requests)):
+        for label, count in sorted(counts.items()):
+            counters[key].add_metric([snap.name, label], count)
+    for reason in ("still_running", "writes_paused"):
+        counters["skipped"].add_metric([snap.name, reason], snap.skipped.get(reason, 0))
 
 
 def build_registry(source: Callable[[], MetricsData]) -> CollectorRegistry:
