@@ -110,12 +110,40 @@ def _v4_to_v5_audiences(conn: Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
+_V6_RECONCILES = (
+    """CREATE TABLE reconciles (
+        id INTEGER NOT NULL PRIMARY KEY,
+        connector VARCHAR NOT NULL,
+        started_at VARCHAR NOT NULL,
+        finished_at VARCHAR,
+        status VARCHAR NOT NULL,
+        dry_run BOOLEAN NOT NULL DEFAULT 0,
+        pid INTEGER,
+        summary VARCHAR
+    )""",
+    "CREATE INDEX ix_reconciles_connector_id ON reconciles (connector, id)",
+)
+
+
+def _v5_to_v6_reconcile_hide_pid(conn: Connection) -> None:
+    """When a vanished page was hidden (``deletion: hide``; deleted after ``hide_for``); the
+    pid of the process running each run (a run left "running" by a dead process is "died");
+    and one row per reconcile of a connector with what it found (JSON summary, for ``plan``)."""
+    for statement in (
+        "ALTER TABLE pages ADD COLUMN hidden_at VARCHAR",
+        "ALTER TABLE runs ADD COLUMN pid INTEGER",
+        *_V6_RECONCILES,
+    ):
+        conn.exec_driver_sql(statement)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v0_to_v1_baseline,
     _v1_to_v2_cursors,
     _v2_to_v3_sent_html,
     _v3_to_v4_links_and_sections,
     _v4_to_v5_audiences,
+    _v5_to_v6_reconcile_hide_pid,
 )
 #: The version this code reads and writes.
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,4 +1,4 @@
-"""The SQLModel tables of the state database (schema version 1).
+"""The SQLModel tables of the state database (the current schema version).
 
 They live in their own registry so they never clash with another SQLModel user in the process.
 The tables here describe the *current* schema for queries; the DDL that creates or changes a
@@ -18,6 +18,7 @@ from sqlmodel import Field, SQLModel
 __all__ = [
     "MetaRow",
     "PageRow",
+    "ReconcileRow",
     "RunRow",
     "SourceRow",
     "StateModel",
@@ -26,6 +27,7 @@ __all__ = [
     "from_db_time",
     "meta_table",
     "pages_table",
+    "reconciles_table",
     "runs_table",
     "sources_table",
     "to_db_time",
@@ -95,6 +97,7 @@ class PageRow(StateModel, table=True):
     audience: str | None = None  # customers, team, exclude, held (None: before audiences)
     audience_rule: str | None = None  # what decided it: "rule 2 (internal)", "default"...
     gate_reason: str | None = None  # why an excluded or held page is not sent (masked)
+    hidden_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # deletion: hide
 
 
 class RunRow(StateModel, table=True):
@@ -119,6 +122,23 @@ class RunRow(StateModel, table=True):
     excluded: int = 0
     held: int = 0
     rule_counts: str | None = None  # JSON {"rule 1 (public)": 12, "default": 3}
+    pid: int | None = None  # the process that ran it (a dead one's "running" run "died")
+
+
+class ReconcileRow(StateModel, table=True):
+    """One reconcile of one connector against Intercom's copy, and what it found."""
+
+    __tablename__ = "reconciles"
+    __table_args__ = (Index("ix_reconciles_connector_id", "connector", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    connector: str
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status: str
+    dry_run: bool = False
+    pid: int | None = None
+    summary: str | None = None  # JSON: counts and the pages found drifted, missing, orphaned
 
 
 class CursorRow(StateModel, table=True):
@@ -152,3 +172,4 @@ pages_table = _table(PageRow)
 runs_table = _table(RunRow)
 meta_table = _table(MetaRow)
 cursors_table = _table(CursorRow)
+reconciles_table = _table(ReconcileRow)

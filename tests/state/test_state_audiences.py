@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from state import EXCLUDED_HASH, HELD_HASH, MIGRATIONS, RunCounts, Store
+from state import EXCLUDED_HASH, HELD_HASH, MIGRATIONS, SCHEMA_VERSION, RunCounts, Store
 from state._engine import create_state_engine
 from state._migrations import migrate
 
@@ -23,7 +23,7 @@ def test_a_v4_database_gains_the_gate_columns_and_keeps_its_pages(tmp_path: Path
         )
         conn.execute("INSERT INTO cursors VALUES ('wiki', '42', '2026-01-01T00:00:00+00:00')")
     with Store.open(path) as store:
-        assert store.schema_version == 5
+        assert store.schema_version == SCHEMA_VERSION
         assert store.sync_index("docs")["a.md"].intercom_id == "77"
         assert store.audience_counts("docs") == {("", ""): 1}  # decided before audiences
         assert store.get_cursor("wiki") == "42"

@@ -169,7 +169,7 @@ class TestSchema:
         path = tmp_path / "state.db"
         path.touch()  # what an interrupted first start or `touch state.db` leaves
         with Store.open(path) as store:
-            assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS) == 5
+            assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS) == 6
             store.save_source("handbook", 1, "https://h")
 
     def test_v1_file_from_an_older_process_is_migrated_and_keeps_its_pages(
@@ -213,7 +213,7 @@ class TestSchema:
         with sqlite3.connect(path) as conn:
             conn.execute("UPDATE meta SET schema_version = 99")
         with pytest.raises(StateError, match=r"schema version 99, newer than this fin-ingestor "
-                           r"understands \(version 5\); upgrade fin-ingestor"):  # fmt: skip
+                           r"understands \(version 6\); upgrade fin-ingestor"):  # fmt: skip
             Store.open(path)
         with pytest.raises(StateError, match="has schema version 99"):
             Store.open(path, read_only=True)
@@ -251,29 +251,35 @@ class TestMigrationFramework:
 
     def test_steps_run_in_order_from_the_stored_version(self, tmp_path: Path) -> None:
         path = tmp_path / "state.db"
-        Store.open(path).close()  # v5
-        assert self.run(path, [*MIGRATIONS, self.add_column]) == (5, 6)
+        Store.open(path).close()  # the current version
+        assert self.run(path, [*MIGRATIONS, self.add_column]) == (
+            SCHEMA_VERSION,
+            SCHEMA_VERSION + 1,
+        )
         assert "language" in [c[0] for c in sqlite_tables(path)["pages"]]
-        assert self.run(path, [*MIGRATIONS, self.add_column]) == (6, 6)  # nothing left to do
+        assert self.run(path, [*MIGRATIONS, self.add_column]) == (SCHEMA_VERSION + 1,) * 2  # nothing left to do
         with pytest.raises(StateError, match="newer than this fin-ingestor"):
-            Store.open(path)  # this code only knows v5
+            Store.open(path)  # this code only knows SCHEMA_VERSION
 
     def test_from_zero_runs_every_step(self, tmp_path: Path) -> None:
         path = tmp_path / "state.db"
-        assert self.run(path, [*MIGRATIONS, self.add_column]) == (0, 6)
+        assert self.run(path, [*MIGRATIONS, self.add_column]) == (0, SCHEMA_VERSION + 1)
         with sqlite3.connect(path) as conn:
-            assert conn.execute("SELECT schema_version FROM meta").fetchone() == (6,)
+            assert conn.execute("SELECT schema_version FROM meta").fetchone() == (SCHEMA_VERSION + 1,)
 
     def test_a_failed_step_rolls_everything_back(self, tmp_path: Path) -> None:
         path = tmp_path / "state.db"
         Store.open(path).close()
-        with pytest.raises(StateError, match="from version 6 to 7 failed: disk on fire"):
+        with pytest.raises(
+            StateError,
+            match=f"from version {SCHEMA_VERSION + 1} to {SCHEMA_VERSION + 2} failed: disk on fire",
+        ):
             self.run(path, [*MIGRATIONS, self.add_column, self.broken])
         tables = sqlite_tables(path)
         assert "half_done" not in tables  # DDL rolled back too
         assert "language" not in [c[0] for c in tables["pages"]]  # so was the good v6 step
         with sqlite3.connect(path) as conn:
-            assert conn.execute("SELECT schema_version FROM meta").fetchone() == (5,)
+            assert conn.execute("SELECT schema_version FROM meta").fetchone() == (6,)
 
 
 class TestDamage:
