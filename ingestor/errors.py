@@ -15,6 +15,8 @@
     └── SyncError                      talking to Intercom went wrong
         ├── FatalError                 stop all writes: retrying or other pages will not help
         │   └── AuthenticationError    401/403: bad or revoked token
+        ├── DeepPagingCapped           a list walked past the API's deep-paging cap (10,000
+        │                              results): the caller falls back to reads by id
         ├── RetriableError             429, 5xx, transport errors, once attempts are exhausted
         │   ├── RateLimitedError       429 rate_limit_exceeded
         │   └── IntercomUnreachable    DNS, connect, read timeouts, dropped connections
@@ -35,6 +37,7 @@ __all__ = [
     "ConfigError",
     "ConfigIssue",
     "ConnectorError",
+    "DeepPagingCapped",
     "FatalError",
     "IncompleteListing",
     "IngestorError",
@@ -155,6 +158,12 @@ class FatalError(SyncError):
 
 class AuthenticationError(FatalError):
     """Intercom rejected the access token (401) or its permissions (403)."""
+
+
+class DeepPagingCapped(SyncError):
+    """Intercom refused a list page past its deep-paging cap (newer references: ``page`` over
+    5,001 or ``page`` x ``per_page`` over 10,000 answer 400). What was listed before stays
+    valid; a caller that must see every item falls back to reads by id."""
 
 
 class RetriableError(SyncError):

@@ -127,11 +127,13 @@ _V6_RECONCILES = (
 
 def _v5_to_v6_reconcile_hide_pid(conn: Connection) -> None:
     """When a vanished page was hidden (``deletion: hide``; deleted after ``hide_for``); the
-    pid of the process running each run (a run left "running" by a dead process is "died");
+    pid of the process running each run (a run left "running" by a dead process is "died")
+    and how many pages it hid;
     and one row per reconcile of a connector with what it found (JSON summary, for ``plan``)."""
     for statement in (
         "ALTER TABLE pages ADD COLUMN hidden_at VARCHAR",
         "ALTER TABLE runs ADD COLUMN pid INTEGER",
+        "ALTER TABLE runs ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0",
         *_V6_RECONCILES,
     ):
         conn.exec_driver_sql(statement)

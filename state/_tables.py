@@ -123,6 +123,7 @@ class RunRow(StateModel, table=True):
     held: int = 0
     rule_counts: str | None = None  # JSON {"rule 1 (public)": 12, "default": 3}
     pid: int | None = None  # the process that ran it (a dead one's "running" run "died")
+    hidden: int = 0  # vanished pages hidden (deletion: hide) rather than deleted
 
 
 class ReconcileRow(StateModel, table=True):
