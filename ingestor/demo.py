@@ -93,8 +93,8 @@ def run_demo(console: Console, *, pages: Path | None = None, keep_running: bool 
             f"  config      {config_path}\n"
             f"  state db    {scratch / 'state.db'}  (try: ingestor status -c {config_path})\n"
             f"  emulator    {server.url}/_emulator/pages  (every page as Fin received it)\n"
-            "  your data   cp config.example.yaml config.yaml, edit, then "
-            "ingestor sync -c config.yaml --dry-run",
+            "  your data   ingestor init --type filesystem, edit config.yaml, then "
+            "ingestor plan -c config.yaml",
             highlight=False,
         )
         if keep_running:
