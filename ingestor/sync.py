@@ -1,4 +1,4 @@
-"""The sync engine: one connector, one run, as README's "How a sync works" draws it.
+"""The sync engine: one connector, one run, as docs/architecture.md draws it.
 
 list -> version gate -> fetch -> convert -> gate -> hash gate -> upsert -> record, then delete
 what vanished behind the guard (the gate, :mod:`ingestor.gate`, decides each page's audience
