@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+import ingestor
 from ingestor.config import load_config
 from ingestor.console import LogProgress, RichProgress, print_summary
 from ingestor.emulator import EmulatorServer, EmulatorSettings
@@ -51,7 +52,7 @@ connectors:
 def bundled_examples() -> Path:
     """The example pages shipped inside the package (``examples/`` at the repository root
     links to them)."""
-    return Path(__file__).resolve().parent / "examples" / "handbook"
+    return Path(ingestor.__file__).resolve().parent / "examples" / "handbook"
 
 
 def run_demo(console: Console, *, pages: Path | None = None, keep_running: bool = False) -> int:

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+import ingestor
 from connectors.base import Connector, ConnectorSettings
 
 __all__ = ["example_config_path", "starter_config"]
@@ -64,7 +65,7 @@ connectors:
 
 def example_config_path() -> Path:
     """The full commented example shipped in the package."""
-    return Path(__file__).resolve().parent / "examples" / "config.example.yaml"
+    return Path(ingestor.__file__).resolve().parent / "examples" / "config.example.yaml"
 
 
 def starter_config(
