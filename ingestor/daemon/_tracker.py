@@ -204,12 +204,13 @@ class Tracker:
             return list(self._states)
 
     def seed_from_state(self, store: Store, names: Iterable[str]) -> None:
-        """Last run and last success of each connector from the state database (after a restart)."""
+        """Last run, last success and last complete run of each connector from the state
+        database (after a restart); dry runs changed nothing and do not count."""
         for name in names:
             finished = [
                 r
                 for r in store.recent_runs(name, limit=50)
-                if r.finished_at is not None and r.status != "running"
+                if r.finished_at is not None and r.status != "running" and not r.dry_run
             ]
             if not finished:
                 continue
