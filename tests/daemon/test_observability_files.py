@@ -22,6 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ingestor.emulator import EmulatorServer, EmulatorSettings
 
+from ..conftest import require_system_package
 from .conftest import DaemonProcess, Deployment, wait_for
 from .metric_lint import lint_exposition, sample_names
 
@@ -31,15 +32,21 @@ ROOT = Path(__file__).resolve().parents[2]
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
 ALERT_TESTS = ROOT / "deploy" / "prometheus" / "alerts.test.yml"
 DASHBOARD = ROOT / "deploy" / "grafana" / "fin-ingestor.json"
-PROMTOOL = shutil.which("promtool")
-needs_promtool = pytest.mark.skipif(
-    PROMTOOL is None,
-    reason="promtool is not installed (Debian package 'prometheus'; .ci/run installs it)",
-)
 #: Series Prometheus makes itself for every target; no exporter serves them.
 SCRAPE_SERIES = {"up", "scrape_duration_seconds", "scrape_samples_scraped"}
 _PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool"}
 _PROMQL_WORDS |= {"and", "or", "unless", "offset", "inf", "nan"}
+
+
+@pytest.fixture
+def promtool() -> str:
+    """promtool's path; skips without it (fails on CI, which installs it)."""
+    found = shutil.which("promtool")
+    require_system_package(
+        None if found else "promtool is not installed (`apt-get install prometheus`)"
+    )
+    assert found is not None
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -80,12 +87,10 @@ def test_the_exposition_follows_prometheus_naming_rules(scraped: tuple[str, Any]
     assert lint_exposition(text) == []
 
 
-@needs_promtool
-def test_promtool_accepts_the_exposition(scraped: tuple[str, Any]) -> None:
+def test_promtool_accepts_the_exposition(scraped: tuple[str, Any], promtool: str) -> None:
     text, _ = scraped
-    assert PROMTOOL is not None
     checked = subprocess.run(
-        [PROMTOOL, "check", "metrics"], input=text, capture_output=True, text=True, check=False
+        [promtool, "check", "metrics"], input=text, capture_output=True, text=True, check=False
     )
     assert (checked.returncode, checked.stdout + checked.stderr) == (0, "")
 
@@ -202,18 +207,14 @@ def test_the_dashboard_is_importable_as_laid_out() -> None:
             assert panel["targets"], panel["title"]
 
 
-@needs_promtool
-def test_promtool_checks_and_unit_tests_the_alert_rules() -> None:
-    assert PROMTOOL is not None
+def test_promtool_checks_and_unit_tests_the_alert_rules(promtool: str) -> None:
     for command in (["check", "rules", str(ALERTS)], ["test", "rules", str(ALERT_TESTS)]):
-        done = subprocess.run([PROMTOOL, *command], capture_output=True, text=True, check=False)
+        done = subprocess.run([promtool, *command], capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "SUCCESS" in done.stdout
 
 
-@needs_promtool
-def test_promtool_parses_every_dashboard_query(tmp_path: Path) -> None:
-    assert PROMTOOL is not None
+def test_promtool_parses_every_dashboard_query(tmp_path: Path, promtool: str) -> None:
     rules = [
         {
             "record": f"dashboard:query_{n}",
@@ -224,6 +225,6 @@ def test_promtool_parses_every_dashboard_query(tmp_path: Path) -> None:
     path = tmp_path / "dashboard-rules.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
     done = subprocess.run(
-        [PROMTOOL, "check", "rules", str(path)], capture_output=True, text=True, check=False
+        [promtool, "check", "rules", str(path)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
