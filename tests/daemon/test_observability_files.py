@@ -180,6 +180,16 @@ def test_alerts_and_dashboard_name_only_metrics_the_daemon_exports(
         assert name in used
 
 
+def test_every_metric_and_alert_is_documented(scraped: tuple[str, Any]) -> None:
+    docs = (ROOT / "docs" / "observability.md").read_text(encoding="utf-8")
+    families = re.findall(r"^# TYPE (fin_ingestor_\w+) ", scraped[0], flags=re.MULTILINE)
+    assert len(families) > 20
+    for name in [*families, "fin_ingestor_rate_limit_per_window", *_alert_exprs()]:
+        assert f"| `{name}` |" in docs, f"{name} has no row in docs/observability.md"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "docs/observability.md" in readme
+
+
 def test_metric_names_are_found_in_promql() -> None:
     expr = (
         'sum by (connector, le) (rate(a_bucket{x=~"b|c", le!="d"}[5m])) / on(i) '
