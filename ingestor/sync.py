@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -63,7 +63,8 @@ class SyncEngine:
     """Syncs connectors into Intercom through one client and one state store.
 
     ``stop_event`` lets a caller (the daemon on SIGTERM) end a run early: no new page is
-    started, pages in flight finish, and the run is recorded as interrupted.
+    started, pages in flight finish, and the run is recorded as interrupted. ``on_converted``
+    hears the seconds each page spent in conversion (the daemon's histogram of them).
     """
 
     def __init__(
@@ -74,12 +75,14 @@ class SyncEngine:
         observer: SyncObserver | None = None,
         stop_event: threading.Event | None = None,
         convert_workers: int | None = None,
+        on_converted: Callable[[float], None] | None = None,
     ) -> None:
         self.client = client
         self.store = store
         self.observer: SyncObserver = observer or NullObserver()
         self.stop_event = stop_event or threading.Event()
         self.convert_workers = convert_workers
+        self.on_converted = on_converted or (lambda seconds: None)
 
     def sync(
         self,
@@ -284,7 +287,9 @@ class _Run:
         record = self.index.get(item.external_id)
         try:
             document = self.connector.fetch(item)
+            converting = time.monotonic()
             page = pool.convert(document)
+            self.engine.on_converted(time.monotonic() - converting)
             require_text(page, self.policy.min_text_chars)  # an empty shell is skipped
             decision = self.gate.check(document, page)
             if not decision.send:
