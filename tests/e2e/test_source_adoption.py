@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ingestor.emulator import EmulatorServer, EmulatorSettings
 from ingestor.errors import ConfigError
@@ -175,3 +176,25 @@ def test_a_sync_refusing_a_website_sync_exits_2_and_names_it(
     assert "Traceback" not in said
     assert emulator.pages() == []
     assert calls(emulator.stats(), *SOURCE_WRITES, "createExternalPage") == 0
+
+
+def test_plan_says_so_too_and_the_other_connectors_still_sync(
+    site: Site, emulator: EmulatorServer
+) -> None:
+    emulator.add_source(URL, sync_behavior="manual")
+    site.write("docs/a.md", "# A\n\nA page of the docs connector.\n")
+    site.write("kb/b.md", "# B\n\nA page of the kb connector.\n")
+    data = yaml.safe_load(site.config_path.read_text(encoding="utf-8"))
+    docs = {**data["connectors"][0], "root": str(site.root / "docs")}
+    kb = {**docs, "name": "kb", "url": "https://kb.example.com/", "root": str(site.root / "kb")}
+    kb["url_template"] = "https://kb.example.com/{path}"
+    data["connectors"] = [docs, kb]
+    site.config_path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+    plan = site.cli("plan")
+    assert plan.returncode == 2 and "sync_behavior 'manual'" in plan.stdout + plan.stderr
+    assert calls(emulator.stats(), *SOURCE_WRITES, "createExternalPage") == 0
+
+    result = site.cli("sync")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert set(site.intercom_pages()) == {"b.md"}  # kb synced although docs could not
