@@ -15,6 +15,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from ingestor.emulator import EmulatorServer, EmulatorSettings
 
 from .conftest import Site
@@ -44,6 +46,7 @@ def sync_both(sites: list[Site]) -> list[tuple[int, str]]:
     return results
 
 
+@pytest.mark.slow  # about a minute: 600 ms a call, 3 trials of two processes, twice
 def test_two_installations_converge_on_one_source(
     start_emulator: StartEmulator, tmp_path: Path
 ) -> None:

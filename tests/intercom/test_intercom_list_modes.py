@@ -152,6 +152,7 @@ def deep_emulator() -> Iterator[EmulatorServer]:
         yield server
 
 
+@pytest.mark.slow  # the module fixture creates 10,050 pages
 def test_the_deep_paging_cap_is_a_typed_error_carrying_the_count(
     deep_emulator: EmulatorServer, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -168,6 +169,7 @@ def test_the_deep_paging_cap_is_a_typed_error_carrying_the_count(
     assert any("deep-paging cap stopped the list after 9900" in w for w in warnings_of(caplog))
 
 
+@pytest.mark.slow  # the module fixture creates 10,050 pages
 def test_the_cap_at_a_smaller_page_size(deep_emulator: EmulatorServer) -> None:
     client = IntercomClient(deep_emulator.token, base_url=deep_emulator.url)
     with client, pytest.raises(DeepPagingCapped) as info:
@@ -176,6 +178,7 @@ def test_the_cap_at_a_smaller_page_size(deep_emulator: EmulatorServer) -> None:
     assert info.value.listed == 10_000  # page 101 x 100 passes the cap
 
 
+@pytest.mark.slow  # the module fixture creates 10,050 pages
 def test_a_cursor_walk_is_not_capped(deep_emulator: EmulatorServer) -> None:
     deep_emulator.configure(pagination="cursor")
     try:
