@@ -429,4 +429,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 # Commands of the admin's toolbox live apart; importing registers them on ``app``.
-from ingestor import cli_admin, cli_emulator  # noqa: E402, F401
+from ingestor import cli_admin, cli_emulator, cli_reconcile  # noqa: E402, F401

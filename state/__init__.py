@@ -30,6 +30,7 @@ from state._records import (
     SyncEntry,
     WithheldPage,
 )
+from state._reconciles import ReconcileRecord, SentPage
 from state._store import Store
 
 __all__ = [
@@ -41,9 +42,11 @@ __all__ = [
     "SKIPPED_HASH",
     "ConnectorSummary",
     "PageRecord",
+    "ReconcileRecord",
     "RunCounts",
     "RunRecord",
     "RunStatus",
+    "SentPage",
     "SourceRecord",
     "Store",
     "SyncEntry",

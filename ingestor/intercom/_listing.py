@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 import httpx
 
-from ingestor.errors import FatalError, IncompleteListing
+from ingestor.errors import DeepPagingCapped, FatalError, IncompleteListing
 from ingestor.http import DEFAULT_MAX_PAGES, Page, by_token
 from ingestor.intercom._errors import Operation, invalid_response
 
@@ -52,13 +52,21 @@ def walk_list(
         base_url: The API root; ``pages.next`` must stay on its scheme, host and port.
 
     Raises:
+        DeepPagingCapped: A page after the first was refused with 400: the newer references'
+            deep-paging cap (``page`` over 5,001 or ``page`` x ``per_page`` over 10,000).
+            The items yielded before stay valid.
         FatalError: ``pages.next`` points back to a page already fetched, to another host, or
             keeps linking on from empty or already-listed pages.
     """
     last: list[httpx.Response] = []
 
     def page(url: str | None) -> Page[T]:
-        response, data = fetch(url or first_url)
+        try:
+            response, data = fetch(url or first_url)
+        except FatalError as exc:
+            if url is not None and exc.status_code == 400:
+                raise _capped(operation, exc) from exc
+            raise
         last[:] = [response]
         if not isinstance(data, dict) or not isinstance(data.get("data"), list):
             raise invalid_response(operation, response, "", "no 'data' list")
@@ -99,6 +107,18 @@ def _next_url(
             code="pagination_foreign_host",
         )
     return str(target)
+
+
+def _capped(operation: Operation, error: FatalError) -> DeepPagingCapped:
+    # Nothing of ours varies between pages but what pages.next says, so a 400 on a later page
+    # is the cap ("page limit reached, please use scroll API" or parameter_invalid on page).
+    log.warning("%s: deep-paging cap reached: %s", operation.summary, error)
+    return DeepPagingCapped(
+        f"{operation.summary}: Intercom refused a page past its deep-paging cap",
+        status_code=error.status_code,
+        code=error.code,
+        request_id=error.request_id,
+    )
 
 
 def _loop(operation: Operation, response: httpx.Response, why: str) -> FatalError:
