@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from ingestor.console import shown
 from ingestor.reconcile._report import ReconcileReport
 
-__all__ = ["print_reconciles"]
+if TYPE_CHECKING:
+    from ingestor.config import Config
+    from state import ReconcileRecord
+
+__all__ = ["print_last_reconciles", "print_reconciles"]
 
 #: Pages listed by name per kind; the counts are always whole.
 SHOWN = 20
@@ -109,3 +115,46 @@ def _print_warnings(console: Console, r: ReconcileReport) -> None:
             "it).[/red]",
             highlight=False,
         )
+
+
+def print_last_reconciles(console: Console, config: Config, names: Sequence[str] | None) -> None:
+    """``plan``'s section: what the last reconcile of each connector found (read-only)."""
+    from ingestor.plan_state import reading_store
+    from ingestor.runner import select_connectors
+
+    selected = [settings.name for settings in select_connectors(config, names)]
+    with reading_store(config.state.path) as store:
+        records = [(name, store.last_reconcile(name)) for name in selected]
+    for name, record in records:
+        if record is not None:
+            _print_last(console, name, record)
+
+
+def _print_last(console: Console, name: str, record: ReconcileRecord) -> None:
+    summary = record.summary
+    counts = summary.get("counts", {})
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(record.finished_at or 0))
+    console.print(
+        f"last reconcile of {shown(name)} ({when}, {record.status}): "
+        f"{counts.get('missing', 0)} missing, {counts.get('drifted', 0)} drifted, "
+        f"{counts.get('orphans', 0)} orphans, {counts.get('adopted', 0)} adopted"
+        + (", the source had been deleted" if summary.get("source_deleted") else ""),
+        highlight=False,
+    )
+    drifted = summary.get("drifted", {})
+    for eid, fields in list(drifted.items())[:SHOWN]:
+        console.print(f"  drifted: {shown(eid)} ({', '.join(fields)})", highlight=False)
+    missing = summary.get("missing", [])
+    if missing:
+        console.print(f"  missing: {_ids(missing)}", highlight=False)
+    sync = summary.get("sync")
+    if sync is not None:
+        console.print(f"  repaired by run {sync.get('run_id')} ({sync.get('status')})")
+    for duplicate in summary.get("duplicates", []):
+        console.print(
+            f"  [red]duplicate source {duplicate.get('source_id')} "
+            f"({duplicate.get('pages')} pages) has this connector's url[/red]",
+            highlight=False,
+        )
+    if summary.get("deletion_blocked"):
+        console.print(f"  [yellow]{shown(summary['deletion_blocked'])}[/yellow]", highlight=False)

@@ -10,6 +10,7 @@ import httpx
 
 from ingestor.config import Config
 from ingestor.intercom import IntercomClient
+from ingestor.plan_state import reading_store
 from ingestor.reconcile._connector import reconcile_connector
 from ingestor.reconcile._remote import RemoteView
 from ingestor.reconcile._report import ReconcileOptions, ReconcileReport
@@ -36,11 +37,13 @@ def reconcile_connectors(
     the state); otherwise the state is opened and locked as a sync does.
     """
     options = options or ReconcileOptions()
-    opened = (
-        Store.open(config.state.path, read_only=options.dry_run)
-        if store is None
-        else contextlib.nullcontext(store)
-    )
+    opened: contextlib.AbstractContextManager[Store]
+    if store is not None:
+        opened = contextlib.nullcontext(store)
+    elif options.dry_run:  # never written, never locked: works beside a daemon
+        opened = reading_store(config.state.path)
+    else:
+        opened = Store.open(config.state.path)
     with opened as store, build_client(config, transport=transport) as client:
         engine = SyncEngine(client, store, stop_event=stop_event)
         return reconcile_with(engine, config, names, options)

@@ -87,8 +87,6 @@ def test_page_edited_out_of_band_is_overwritten_and_listed_as_drift(
     after = _by_eid(site, "p0001.md")
     for key in ("id", "title", "html", "url", "ai_agent_availability", "ai_copilot_availability"):
         assert after[key] == before[key], key
-    last = site.cli("status")  # the reconcile is recorded with what it found
-    assert last.returncode == 0, last.stderr
 
 
 def test_lost_state_is_adopted_without_a_write(site: Site) -> None:
@@ -183,3 +181,21 @@ def test_dry_run_finds_and_writes_nothing(site: Site) -> None:
     assert site.writes() == writes
     assert site.state.read_bytes() == state_before
     assert "p0000.md" not in site.intercom()
+
+
+def test_plan_shows_the_drift_the_last_reconcile_found(site: Site) -> None:
+    site.pages(3)
+    site.sync()
+    pages = site.intercom()
+    site.server.edit_page(pages["p0001.md"]["id"], title="Edited", ai_copilot_availability=False)
+    site.server.delete_page(pages["p0002.md"]["id"])
+    report = site.reconcile()
+
+    result = site.cli("plan")
+
+    assert result.returncode == 0, result.stdout + result.stderr  # repaired: nothing to do
+    assert "last reconcile of docs" in result.stdout
+    assert "1 missing, 1 drifted, 0 orphans" in result.stdout
+    assert "drifted: p0001.md (title, availability)" in result.stdout
+    assert "missing: p0002.md" in result.stdout
+    assert f"repaired by run {report.sync.run_id if report.sync else None} (ok)" in result.stdout
