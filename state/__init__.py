@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from state._location import location_problem
 from state._migrations import MIGRATIONS, SCHEMA_VERSION
+from state._reconciles import ReconcileRecord, SentPage
 from state._records import (
     EXCLUDED_HASH,
     HELD_HASH,
@@ -30,7 +31,6 @@ from state._records import (
     SyncEntry,
     WithheldPage,
 )
-from state._reconciles import ReconcileRecord, SentPage
 from state._store import Store
 
 __all__ = [

@@ -87,7 +87,9 @@ class StoreReconciles:
         with self._reading("reading the pages sent") as conn:
             rows = conn.execute(query).all()
         return {
-            row[0]: SentPage(row[0], row[1], row[2], row[3], _html(row[4]), row[5], row[6] is not None)
+            row[0]: SentPage(
+                row[0], row[1], row[2], row[3], _html(row[4]), row[5], row[6] is not None
+            )
             for row in rows
         }
 
@@ -156,7 +158,9 @@ class StoreReconciles:
             "summary": json.dumps(dict(summary), sort_keys=True),
         }
         with self._writing("finishing a reconcile") as conn:
-            conn.execute(_reconciles.update().where(_reconciles.c.id == reconcile_id).values(values))
+            conn.execute(
+                _reconciles.update().where(_reconciles.c.id == reconcile_id).values(values)
+            )
 
     def last_reconcile(self, connector: str) -> ReconcileRecord | None:
         """The latest finished reconcile of ``connector``, if any."""
@@ -175,5 +179,12 @@ class StoreReconciles:
         assert started is not None
         summary = json.loads(row.summary) if row.summary else {}
         return ReconcileRecord(
-            row.id, row.connector, started, finished, row.status, bool(row.dry_run), row.pid, summary
+            row.id,
+            row.connector,
+            started,
+            finished,
+            row.status,
+            bool(row.dry_run),
+            row.pid,
+            summary,
         )

@@ -34,8 +34,8 @@ from ingestor.daemon._control_session import SyncSession
 from ingestor.daemon._endpoint import Endpoint
 from ingestor.daemon._gate import WriteGate
 from ingestor.daemon._jobs import SyncJobs
-from ingestor.daemon._reconcile_job import ReconcileJob, schedule_reconcile
 from ingestor.daemon._logging import LogChoice, apply_logging
+from ingestor.daemon._reconcile_job import ReconcileJob, schedule_reconcile
 from ingestor.daemon._schedule import build_trigger, effective_schedule, runs_on_start
 from ingestor.daemon._systemd import SystemdNotifier
 from ingestor.daemon._tracker import RunProgress, Tracker

@@ -8,6 +8,7 @@ skipped as ``still_running``, as a sync due during another sync is.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -100,10 +101,8 @@ def schedule_reconcile(scheduler: BaseScheduler, config: Config, job: ReconcileJ
     """Add, move or remove the reconcile job as ``daemon.reconcile_schedule`` says."""
     schedule = config.daemon.reconcile_schedule
     if schedule is None:
-        try:
+        with contextlib.suppress(JobLookupError):  # not scheduled: nothing to remove
             scheduler.remove_job(RECONCILE_JOB_ID)
-        except JobLookupError:
-            pass
         return
     scheduler.add_job(
         job.run,

@@ -8,7 +8,6 @@ the source, :meth:`ingestor.sources.SourceResolver.verify`). See docs/reconcile.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import Any
 

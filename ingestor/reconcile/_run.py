@@ -14,8 +14,13 @@ from ingestor.plan_state import reading_store
 from ingestor.reconcile._connector import reconcile_connector
 from ingestor.reconcile._remote import RemoteView
 from ingestor.reconcile._report import ReconcileOptions, ReconcileReport
-from ingestor.runner import adopt_renamed, build_client, build_connector, page_policy
-from ingestor.runner import select_connectors
+from ingestor.runner import (
+    adopt_renamed,
+    build_client,
+    build_connector,
+    page_policy,
+    select_connectors,
+)
 from ingestor.sync import SyncEngine
 from state import Store
 

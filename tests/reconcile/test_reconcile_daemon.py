@@ -32,7 +32,8 @@ def _daemon_section(value: str | None, tmp_path: Path) -> Any:
     text = "intercom: {token: '${T}'}\n"
     if value is not None:
         text += f"daemon:\n  reconcile_schedule: {value}\n"
-    text += f"connectors:\n  - {{name: docs, type: filesystem, url: https://d.example.com/, root: {tmp_path}}}\n"
+    text += "connectors:\n  - {name: docs, type: filesystem, url: https://d.example.com/, "
+    text += f"root: {tmp_path}}}\n"
     return parse_config(text, filename="c.yaml", config_dir=tmp_path, environ=ENV).daemon
 
 
