@@ -27,7 +27,11 @@ def test_rebuild_after_losing_the_state_of_1000_pages_costs_reads_only(site: Sit
     assert set(made) <= set(READ_OPS), made
     # ceil(1000 / 150) = 7 list calls for the pages, 1 for the sources, then the sync's one GET
     # of its source
-    assert made.get("listExternalPages") == 7
+    assert made == {
+        "listExternalPages": 7,
+        "listContentImportSources": 1,
+        "getContentImportSource": 1,
+    }
     assert after["total"] - total_before == sum(made.values())
     (report,) = rebuilt.reports
     assert len(report.adopted) == 1000 and rebuilt.backup is None
