@@ -36,6 +36,9 @@ def repair_state_and_orphans(
     drifted = [eid for eid in found.drifted if not sent[eid].hidden]
     store.mark_for_resend(name, missing, gone=True)
     store.mark_for_resend(name, drifted, gone=False)
+    # Unknown pages are adopted by the sync: a row of one (a page skipped or excluded before) is
+    # read again, and the cursor goes so that an incremental connector lists every page.
+    store.mark_for_resend(name, list(found.unknown), gone=False)
     for eid in found.missing:
         if sent[eid].hidden:  # hidden, then gone: what deletion would have done anyway
             store.record_delete(name, eid)

@@ -3,6 +3,8 @@ the same run, and said (issue 14, point 1)."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from typing import Any
 
 import pytest
@@ -199,3 +201,32 @@ def test_plan_shows_the_drift_the_last_reconcile_found(site: Site) -> None:
     assert "drifted: p0001.md (title, availability)" in result.stdout
     assert "missing: p0002.md" in result.stdout
     assert f"repaired by run {report.sync.run_id if report.sync else None} (ok)" in result.stdout
+
+
+def _hide_in_state(site: Site, external_id: str) -> None:
+    """What ``deletion: hide`` records for a page it took down (its helper owns the rest)."""
+    with contextlib.closing(sqlite3.connect(site.state)) as db, db:
+        db.execute(
+            "UPDATE pages SET hidden_at = '2026-01-01T00:00:00.000000+00:00' WHERE external_id = ?",
+            (external_id,),
+        )
+
+
+def test_a_hidden_page_made_visible_in_intercom_is_hidden_again(site: Site) -> None:
+    site.pages(3)
+    site.sync()
+    pages = site.intercom()
+    _hide_in_state(site, "p0001.md")
+    site.server.edit_page(
+        pages["p0001.md"]["id"], ai_agent_availability=False, ai_copilot_availability=False
+    )
+    assert site.reconcile().findings.matching == 3  # hidden: both flags false is its copy
+
+    site.server.edit_page(pages["p0001.md"]["id"], ai_agent_availability=True)
+    report = site.reconcile()
+
+    assert report.findings.drifted == {"p0001.md": ["availability"]}
+    assert report.rehidden == 1
+    copy = site.intercom()["p0001.md"]
+    assert (copy["ai_agent_availability"], copy["ai_copilot_availability"]) == (False, False)
+    assert copy["id"] == pages["p0001.md"]["id"]
