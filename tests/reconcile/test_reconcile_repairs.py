@@ -201,6 +201,10 @@ def test_plan_shows_the_drift_the_last_reconcile_found(site: Site) -> None:
     assert "drifted: p0001.md (title, availability)" in result.stdout
     assert "missing: p0002.md" in result.stdout
     assert f"repaired by run {report.sync.run_id if report.sync else None} (ok)" in result.stdout
+    status = site.cli("status")
+    assert status.returncode == 0, status.stderr
+    assert "docs: last reconcile" in status.stdout
+    assert "ok (1 missing, 1 drifted, 0 orphans, 0 adopted)" in status.stdout
 
 
 def _hide_in_state(site: Site, external_id: str) -> None:
