@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from state._location import location_problem
 from state._migrations import MIGRATIONS, SCHEMA_VERSION
+from state._reconciles import ReconcileRecord, SentPage
 from state._records import (
     EXCLUDED_HASH,
     HELD_HASH,
@@ -41,9 +42,11 @@ __all__ = [
     "SKIPPED_HASH",
     "ConnectorSummary",
     "PageRecord",
+    "ReconcileRecord",
     "RunCounts",
     "RunRecord",
     "RunStatus",
+    "SentPage",
     "SourceRecord",
     "Store",
     "SyncEntry",
