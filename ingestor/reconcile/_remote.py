@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ingestor.errors import DeepPagingCapped, PageError
@@ -70,20 +71,24 @@ class RemoteView:
     def confirm(self, client: IntercomClient, intercom_ids: Iterable[str]) -> int:
         """Read by id the pages state knows but the walk did not show; returns calls made.
 
-        Found pages join :attr:`pages`; 404s join :attr:`gone`.
+        Found pages join :attr:`pages`; 404s join :attr:`gone`. Reads run in parallel, as many
+        as the client has connections: the client's rate budget paces them to the window (past
+        the deep-paging cap there may be tens of thousands, at 50 ms each one by one).
         """
-        calls = 0
-        for intercom_id in intercom_ids:
-            if intercom_id in self.pages or intercom_id in self.gone:
-                continue
-            calls += 1
-            try:
-                self.pages[intercom_id] = client.get_page(intercom_id)
-            except PageError as exc:
-                if exc.status_code != 404:
-                    raise
-                self.gone.add(intercom_id)
-        return calls
+        wanted = [
+            i for i in dict.fromkeys(intercom_ids) if i not in self.pages and i not in self.gone
+        ]
+        if not wanted:
+            return 0
+        with ThreadPoolExecutor(max(1, client.max_connections), "reconcile-read") as pool:
+            for intercom_id, page in zip(
+                wanted, pool.map(lambda i: _read(client, i), wanted), strict=True
+            ):
+                if page is None:
+                    self.gone.add(intercom_id)
+                else:
+                    self.pages[intercom_id] = page
+        return len(wanted)
 
     def pages_of(self, source_id: int) -> dict[str, ExternalPage]:
         """The pages of one source, by external id (the newest copy if one repeats)."""
@@ -109,3 +114,13 @@ class RemoteView:
 
     def page_count(self, source_id: int) -> int:
         return sum(1 for page in self.pages.values() if page.source_id == source_id)
+
+
+def _read(client: IntercomClient, intercom_id: str) -> ExternalPage | None:
+    """One page by id; None when Intercom no longer has it."""
+    try:
+        return client.get_page(intercom_id)
+    except PageError as exc:
+        if exc.status_code != 404:
+            raise
+        return None
