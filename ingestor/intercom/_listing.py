@@ -139,14 +139,14 @@ def _capped(operation: Operation, error: FatalError, listed: int) -> DeepPagingC
     log.warning(
         "%s: Intercom's deep-paging cap stopped the list after %d items", operation.summary, listed
     )
-    return DeepPagingCapped(
+    capped = DeepPagingCapped(  # the error's message already names its status and request id
         f"{operation.summary}: Intercom refused to page further after {listed} items "
         f"(its deep-paging cap: at most 10,000 results by page number): {error}",
         listed=listed,
-        status_code=error.status_code,
-        code=error.code,
-        request_id=error.request_id,
     )
+    capped.status_code, capped.code = error.status_code, error.code
+    capped.request_id = error.request_id
+    return capped
 
 
 def _next_url(
