@@ -12,12 +12,13 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
 from connectors.base import Connector, Item
+from ingestor.breaker import UnreachableBreaker
 from ingestor.convert import (
     ConvertedPage,
     broken_targets,
@@ -58,12 +59,16 @@ __all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncEngine", "SyncOptions"]
 
 log = logging.getLogger("ingestor.sync")
 
+#: Outcomes that prove a call to Intercom succeeded (for the breaker).
+_CALLED_INTERCOM = frozenset({Outcome.CREATED, Outcome.UPDATED, Outcome.DELETED})
+
 
 class SyncEngine:
     """Syncs connectors into Intercom through one client and one state store.
 
     ``stop_event`` lets a caller (the daemon on SIGTERM) end a run early: no new page is
-    started, pages in flight finish, and the run is recorded as interrupted.
+    started, pages in flight finish, and the run is recorded as interrupted. ``breaker``
+    makes each run's :class:`~ingestor.breaker.UnreachableBreaker` (tests shorten its bounds).
     """
 
     def __init__(
@@ -74,12 +79,14 @@ class SyncEngine:
         observer: SyncObserver | None = None,
         stop_event: threading.Event | None = None,
         convert_workers: int | None = None,
+        breaker: Callable[[], UnreachableBreaker] = UnreachableBreaker,
     ) -> None:
         self.client = client
         self.store = store
         self.observer: SyncObserver = observer or NullObserver()
         self.stop_event = stop_event or threading.Event()
         self.convert_workers = convert_workers
+        self.breaker = breaker
 
     def sync(
         self,
@@ -89,9 +96,10 @@ class SyncEngine:
     ) -> SyncReport:
         """Run one sync of ``connector`` and report it.
 
-        Per-page problems are counted in the report. When Intercom refuses our credentials
-        (FatalError) or stays unreachable through every retry (RetriableError) the run stops
-        early and the report carries that error in ``exception``; nothing raises.
+        Per-page problems are counted in the report, a page whose calls failed after every
+        retry included. When Intercom refuses our credentials (FatalError), or looks down for
+        every call (:mod:`ingestor.breaker`; or the source itself cannot be checked) the run
+        stops early and the report carries that error in ``exception``; nothing raises.
         """
         report = _Run(self, connector, policy, options or SyncOptions()).execute()
         release_memory()  # the run's index and listing are garbage now
@@ -127,6 +135,7 @@ class _Run:
         self.sections: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self._abort: SyncError | None = None
+        self.breaker = engine.breaker()
         self.log = RunLogger(log, {"connector": self.name})
         sources = SourceResolver(engine.client, engine.store, self.name, connector.settings.url)
         self.writer = PageWriter(
@@ -177,7 +186,9 @@ class _Run:
             raise
         except Exception as exc:  # a bug: the run is recorded as failed, never as "ok"
             report.error = f"the run stopped unexpectedly: {type(exc).__name__}: {exc}"
-            self.log.exception("sync %s: %s", self.name, report.error)
+            # the summary says what happened; the traceback is for --log-level DEBUG
+            debug = self.log.isEnabledFor(logging.DEBUG)
+            self.log.error("sync %s: %s", self.name, report.error, exc_info=debug)
         finally:
             if not self.options.dry_run:
                 self.unchanged.flush()
@@ -258,20 +269,29 @@ class _Run:
                     break
                 window.acquire()
                 future = executor.submit(self._process_one, item, pool, upload_slots)
-                future.add_done_callback(lambda f: self._page_finished(f, window))
+                future.add_done_callback(partial(self._page_finished, window=window, item=item))
         if self._abort is not None:
             raise self._abort
 
-    def _page_finished(self, future: Future[PageEvent | None], window: threading.Semaphore) -> None:
+    def _page_finished(
+        self, future: Future[PageEvent | None], *, window: threading.Semaphore, item: Item
+    ) -> None:
         window.release()
         try:
             event = future.result()
-        except SyncError as exc:  # fatal or retriable: stop submitting, surface it once
-            with self._lock:
-                self._abort = self._abort or exc
+        except RetriableError as exc:  # its retries are spent: the page's failure, not the run's
+            event = self._page_failed(item, str(exc))
+            self._abort_with(self.breaker.failed(exc))  # unless Intercom is down for everyone
+        except SyncError as exc:  # fatal: stop submitting, surface it once
+            self._abort_with(exc)
             return
         if event is not None:
             self._count(event)
+
+    def _abort_with(self, error: SyncError | None) -> None:
+        if error is not None:
+            with self._lock:
+                self._abort = self._abort or error
 
     def _process_one(
         self, item: Item, pool: ConversionPool, slots: UploadSlots
@@ -419,6 +439,8 @@ class _Run:
         return PageEvent(item.external_id, Outcome.FAILED, message)
 
     def _count(self, event: PageEvent) -> None:
+        if not self.options.dry_run and event.outcome in _CALLED_INTERCOM:
+            self.breaker.succeeded()
         with self._lock:
             self.report.count(event)
         self.engine.observer.page_done(self.name, event)
@@ -453,4 +475,5 @@ class _Run:
             allow_mass=self.options.allow_mass_delete,
             report=self.report,
             count=self._count,
+            breaker=self.breaker,
         )
