@@ -180,11 +180,8 @@ class Tracker:
     def seed_from_state(self, store: Store, names: Iterable[str]) -> None:
         """Last run and last success of each connector from the state database (after a restart)."""
         for name in names:
-            finished = [
-                r
-                for r in store.recent_runs(name, limit=50)
-                if r.finished_at is not None and r.status != "running"
-            ]
+            # a died run (its process killed mid-run) has no finish time, and is the last run
+            finished = [r for r in store.recent_runs(name, limit=50) if r.status != "running"]
             if not finished:
                 continue
             last = finished[0]
@@ -194,7 +191,11 @@ class Tracker:
                 if state is None or state.last_run is not None:
                     continue
                 state.last_run = LastRun(
-                    last.id, last.status, last.started_at, last.finished_at or 0.0, last.error
+                    last.id,
+                    last.status,
+                    last.started_at,
+                    last.finished_at or last.started_at,
+                    last.error,
                 )
                 if success is not None:
                     state.last_success_at = success.finished_at
