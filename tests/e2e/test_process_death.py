@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -110,3 +112,36 @@ def test_a_killed_sync_shows_as_died_and_the_next_sync_records_it_so(
         assert f"process {proc.pid} ended" in str(killed.error)
         assert len(site.intercom_pages()) == PAGES
         assert not [pid for pid in workers if alive(pid)], "workers outlived the killed sync"
+
+
+# Where prctl(PR_SET_PDEATHSIG) is missing (not Linux) each worker watches its parent instead.
+WATCHER = (
+    "import sys\n"
+    "from ingestor.workers import _watch_parent\n"
+    "print('watching', flush=True)\n"
+    "_watch_parent(int(sys.argv[1]))\n"
+)
+PARENT = (
+    "import os, subprocess, sys, time\n"
+    f"child = subprocess.Popen([sys.executable, '-c', {WATCHER!r}, str(os.getpid())])\n"
+    "print(child.pid, flush=True)\n"
+    "time.sleep(120)\n"
+)
+
+
+def test_a_worker_without_pdeathsig_leaves_when_its_parent_is_killed() -> None:
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    watcher = int(parent.stdout.readline())
+    try:
+        assert parent.stdout.readline().strip() == "watching"
+        parent.kill()
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while alive(watcher):
+            assert time.monotonic() < deadline, "the watcher outlived its parent"
+            time.sleep(0.1)
+    finally:
+        parent.stdout.close()
+        if alive(watcher):
+            os.kill(watcher, signal.SIGKILL)
