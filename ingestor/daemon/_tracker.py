@@ -20,7 +20,8 @@ from state import Store
 __all__ = ["ConnectorSnapshot", "LastRun", "RunProgress", "Tracker"]
 
 #: Final run statuses, always exported (at zero too) so that rate() queries work from the start.
-RUN_STATUSES = ("ok", "partial", "failed", "interrupted")
+#: ``died``: runs a killed process left behind, counted when this daemon's start found them.
+RUN_STATUSES = ("ok", "partial", "failed", "interrupted", "died")
 #: Statuses that count as a successful sync for ``last_success``.
 SUCCESS_STATUSES = ("ok", "partial")
 
@@ -178,7 +179,8 @@ class Tracker:
             return list(self._states)
 
     def seed_from_state(self, store: Store, names: Iterable[str]) -> None:
-        """Last run and last success of each connector from the state database (after a restart)."""
+        """Last run and last success of each connector from the state database (after a
+        restart), and the runs a killed process left behind (``store.died_runs``)."""
         for name in names:
             # a died run (its process killed mid-run) has no finish time, and is the last run
             finished = [r for r in store.recent_runs(name, limit=50) if r.status != "running"]
@@ -186,10 +188,12 @@ class Tracker:
                 continue
             last = finished[0]
             success = next((r for r in finished if r.status in SUCCESS_STATUSES), None)
+            died = sum(1 for r in finished if r.id in store.died_runs)
             with self._lock:
                 state = self._states.get(name)
                 if state is None or state.last_run is not None:
                     continue
+                state.runs["died"] += died
                 state.last_run = LastRun(
                     last.id,
                     last.status,
