@@ -1,4 +1,4 @@
-"""The sync engine: one connector, one run, as README's "How a sync works" draws it.
+"""The sync engine: one connector, one run, as docs/architecture.md draws it.
 
 list -> version gate -> fetch -> convert -> gate -> hash gate -> upsert -> record, then delete
 what vanished behind the guard (the gate, :mod:`ingestor.gate`, decides each page's audience
@@ -67,8 +67,10 @@ class SyncEngine:
     """Syncs connectors into Intercom through one client and one state store.
 
     ``stop_event`` lets a caller (the daemon on SIGTERM) end a run early: no new page is
-    started, pages in flight finish, and the run is recorded as interrupted. ``breaker``
-    makes each run's :class:`~ingestor.breaker.UnreachableBreaker` (tests shorten its bounds).
+    started, pages in flight finish, and the run is recorded as interrupted. ``on_converted``
+    hears the seconds each page spent in conversion (the daemon's histogram of them).
+    ``breaker`` makes each run's :class:`~ingestor.breaker.UnreachableBreaker` (tests shorten
+    its bounds).
     """
 
     def __init__(
@@ -79,6 +81,7 @@ class SyncEngine:
         observer: SyncObserver | None = None,
         stop_event: threading.Event | None = None,
         convert_workers: int | None = None,
+        on_converted: Callable[[float], None] | None = None,
         breaker: Callable[[], UnreachableBreaker] = UnreachableBreaker,
     ) -> None:
         self.client = client
@@ -86,6 +89,7 @@ class SyncEngine:
         self.observer: SyncObserver = observer or NullObserver()
         self.stop_event = stop_event or threading.Event()
         self.convert_workers = convert_workers
+        self.on_converted = on_converted or (lambda seconds: None)
         self.breaker = breaker
 
     def sync(
@@ -304,7 +308,9 @@ class _Run:
         record = self.index.get(item.external_id)
         try:
             document = self.connector.fetch(item)
+            converting = time.monotonic()
             page = pool.convert(document)
+            self.engine.on_converted(time.monotonic() - converting)
             require_text(page, self.policy.min_text_chars)  # an empty shell is skipped
             decision = self.gate.check(document, page)
             if not decision.send:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable
 
 import pytest
@@ -155,6 +156,12 @@ def test_injected_5xx_and_drops_converge(start_emulator: StartEmulator) -> None:
     assert all(p["title"] == f"Page {p['external_id'][10:-3]}" for p in pages)
     assert stats.retries > 0
     assert stats.server_errors > 0 and stats.transport_errors > 0
+    # What the client counts by status code is what the server sent; a dropped connection
+    # is the client's "error".
+    seen: Counter[str] = Counter()
+    for (_, status), count in stats.calls_by_status.items():
+        seen["dropped" if status == "error" else status] += count
+    assert dict(seen) == server.stats()["by_status"]
 
 
 def test_a_429_storm_with_a_low_limit_converges() -> None:

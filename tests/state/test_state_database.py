@@ -276,9 +276,8 @@ class TestMigrationFramework:
             SCHEMA_VERSION + 1,
         )
         assert "language" in [c[0] for c in sqlite_tables(path)["pages"]]
-        assert (
-            self.run(path, [*MIGRATIONS, self.add_column]) == (SCHEMA_VERSION + 1,) * 2
-        )  # nothing left to do
+        newest = SCHEMA_VERSION + 1
+        assert self.run(path, [*MIGRATIONS, self.add_column]) == (newest, newest)  # all done
         with pytest.raises(StateError, match="newer than this fin-ingestor"):
             Store.open(path)  # this code only knows SCHEMA_VERSION
 
@@ -286,9 +285,8 @@ class TestMigrationFramework:
         path = tmp_path / "state.db"
         assert self.run(path, [*MIGRATIONS, self.add_column]) == (0, SCHEMA_VERSION + 1)
         with sqlite3.connect(path) as conn:
-            assert conn.execute("SELECT schema_version FROM meta").fetchone() == (
-                SCHEMA_VERSION + 1,
-            )
+            stored = conn.execute("SELECT schema_version FROM meta").fetchone()
+        assert stored == (SCHEMA_VERSION + 1,)
 
     def test_a_failed_step_rolls_everything_back(self, tmp_path: Path) -> None:
         path = tmp_path / "state.db"
