@@ -292,6 +292,13 @@ class _Run:
         if event is not None:
             self._count(event)
 
+    def _ending(self) -> bool:
+        """The run stops (a signal, or Intercom failing for everyone): start no upload."""
+        if self.engine.stop_event.is_set():
+            self.report.interrupted = True
+            return True
+        return self._abort is not None
+
     def _abort_with(self, error: SyncError | None) -> None:
         if error is not None:
             with self._lock:
@@ -342,8 +349,9 @@ class _Run:
         decision: GateDecision,
         broken: list[str],
         slots: UploadSlots,
-    ) -> PageEvent:
-        """Hash gate and upsert of a page the gate lets through, with the audience it gave."""
+    ) -> PageEvent | None:
+        """Hash gate and upsert of a page the gate lets through, with the audience it gave
+        (None: the run ended while the page waited for an upload slot; it was never sent)."""
         assert decision.availability is not None
         # Over max_page_bytes: sections at headings, the page's own id first (hash-gated
         # one by one, so an edit to one section re-sends only that section).
@@ -376,6 +384,8 @@ class _Run:
                     self.report.planned_html[item.external_id] = page.html
             return event(item.external_id, outcome, reason)
         with slots:
+            if self._ending():
+                return None
             for part in sorted(to_send, key=lambda p: p is parts[0]):  # the page's row last
                 is_page = part is parts[0]
                 self.writer.upsert(
