@@ -131,6 +131,6 @@ def sync_connectors(
             with build_connector(settings) as connector:
                 report = engine.sync(connector, page_policy(config, settings), options)
             reports.append(report)
-            if report.exception is not None:
+            if report.exception is not None and not isinstance(report.exception, ConfigError):
                 break  # the workspace failed us: the other connectors would fail the same way
     return reports

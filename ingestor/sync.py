@@ -28,6 +28,7 @@ from ingestor.convert import (
 )
 from ingestor.deletion import VanishedPages, remove_page
 from ingestor.errors import (
+    ConfigError,
     ConnectorError,
     FatalError,
     PageError,
@@ -181,7 +182,7 @@ class _Run:
                 self._process(to_process)
             self._delete_vanished()
             self._save_cursor()
-        except (FatalError, RetriableError) as exc:
+        except (FatalError, RetriableError, ConfigError) as exc:  # ConfigError: see sources.py
             report.error = str(exc)
             report.exception = exc
             self.log.error("sync %s: stopped: %s", self.name, exc)

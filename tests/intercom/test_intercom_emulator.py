@@ -121,10 +121,12 @@ def test_listing_walks_every_page(server: EmulatorServer) -> None:
         source = client.create_source("https://docs.example/")
         for n in range(120):
             upsert(client, source.id, n)
-        listed = list(client.list_pages())
+        listed = list(client.list_pages(per_page=50))
+        assert len(list(client.list_pages())) == 120
     assert len(listed) == 120
     assert len({p.id for p in listed}) == 120
-    assert client.stats().calls_by_operation["listExternalPages"] == 3  # 50 per page
+    # 50 per page: 3 calls; then the default, 150 per page: 1 call
+    assert client.stats().calls_by_operation["listExternalPages"] == 3 + 1
 
 
 def test_a_wrong_token_is_an_authentication_error(server: EmulatorServer) -> None:
