@@ -380,7 +380,9 @@ def plan(
         raise typer.Exit(exit_code_for_reports(reports))
     print_plan(stdout, reports, loaded.state.path, diff=diff)
     from ingestor.cli_admin import print_orphans
+    from ingestor.reconcile._console import print_last_reconciles
 
+    _guarded(lambda: print_last_reconciles(stdout, loaded, connector))
     _guarded(lambda: print_orphans(loaded))
     code = exit_code_for_reports(reports)
     if code == ExitCode.OK and would_change(reports):
@@ -429,4 +431,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 # Commands of the admin's toolbox live apart; importing registers them on ``app``.
-from ingestor import cli_admin, cli_emulator  # noqa: E402, F401
+from ingestor import cli_admin, cli_emulator, cli_reconcile  # noqa: E402, F401

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ingestor.adoption import AdoptionCandidates
 
 __all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncOptions"]
 
@@ -25,6 +29,9 @@ class SyncOptions:
     allow_mass_delete: bool = False
     #: Dry runs only: keep the HTML each create/update would send (``ingestor plan --diff``).
     collect_html: bool = False
+    #: Reconcile and state rebuild: Intercom's copies of pages state does not know; one that
+    #: equals what would be sent is recorded without a call (see :mod:`ingestor.adoption`).
+    adopt: AdoptionCandidates | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from rich.table import Table
 from ingestor.config import Config
 from ingestor.console import shown
 from ingestor.gate.render import rule_counts_line, withheld_line
-from state import RunRecord, Store, process_gone
+from state import ReconcileRecord, RunRecord, Store, process_gone
 
 __all__ = ["print_status", "status_data"]
 
@@ -83,6 +83,7 @@ def status_data(config: Config) -> dict[str, Any]:
                     "failed_pages": [
                         {"external_id": p.external_id, "error": p.last_error} for p in failed
                     ],
+                    "last_reconcile": _reconcile_data(store.last_reconcile(settings.name)),
                     "broken_links": len(broken),
                     "broken_link_samples": [
                         {"page": page, "missing": target}
@@ -144,6 +145,7 @@ def print_status(console: Console, config: Config) -> None:
         )
     for c in data["connectors"]:
         _print_gate(console, c)
+        _print_reconcile(console, c)
         for page in c["failed_pages"]:
             console.print(
                 f"[red]{shown(c['name'])}: {shown(page['external_id'])}: "
@@ -204,3 +206,32 @@ def _ago(timestamp: float | None) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit} ago"
     return f"{seconds}s ago"
+
+
+def _reconcile_data(record: ReconcileRecord | None) -> dict[str, Any] | None:
+    if record is None:
+        return None
+    return {
+        "id": record.id,
+        "status": record.status,
+        "finished_at": record.finished_at,
+        "counts": record.summary.get("counts", {}),
+        "duplicates": len(record.summary.get("duplicates", [])),
+    }
+
+
+def _print_reconcile(console: Console, connector: dict[str, Any]) -> None:
+    """One line: when the last reconcile ran and what it found (docs/reconcile.md)."""
+    last = connector.get("last_reconcile")
+    if last is None:
+        return
+    counts = last["counts"]
+    found = ", ".join(
+        f"{counts.get(kind, 0)} {kind}" for kind in ("missing", "drifted", "orphans", "adopted")
+    )
+    duplicates = f", {last['duplicates']} duplicate source(s)" if last["duplicates"] else ""
+    console.print(
+        f"{shown(connector['name'])}: last reconcile {_ago(last['finished_at'])}: "
+        f"{last['status']} ({found}{duplicates})",
+        highlight=False,
+    )

@@ -374,7 +374,9 @@ class _Run:
             if not self.options.dry_run:
                 self.unchanged.add(item.external_id, item.version, decision)
             return event(item.external_id, Outcome.UNCHANGED, "content unchanged")
+        adopt = self.options.adopt
         is_new = record is None or record.intercom_id is None
+        is_new = is_new and not (adopt is not None and item.external_id in adopt)
         outcome = Outcome.CREATED if is_new else Outcome.UPDATED
         reason = self.writer.send_reason(page, record, full=self.options.full)
         if len(parts) > 1:
@@ -384,17 +386,19 @@ class _Run:
                 with self._lock:
                     self.report.planned_html[item.external_id] = page.html
             return event(item.external_id, outcome, reason)
+        sent = False
         with slots:
             if self._ending():
                 return None
             for part in sorted(to_send, key=lambda p: p is parts[0]):  # the page's row last
                 is_page = part is parts[0]
-                self.writer.upsert(
+                sent |= self.writer.upsert(
                     part,
                     decision,
                     version=item.version,
                     broken=broken if is_page else [],
                     parent=None if is_page else item.external_id,
+                    adopt=adopt,
                 )
             if parts[0] not in to_send:  # only sections changed: the page's version moves on
                 self.store.record_unchanged(
@@ -403,6 +407,8 @@ class _Run:
             for eid in stale:  # the page shrank, or a heading went away
                 intercom_id = self.index[eid].intercom_id
                 remove_page(self.client, self.store, self.name, eid, intercom_id)
+        if not sent and not stale:  # Intercom's copy was what we would send: adopted, no call
+            return event(item.external_id, Outcome.UNCHANGED, "adopted from Intercom")
         return event(item.external_id, outcome, reason)
 
     def _stored(self, external_id: str) -> list[tuple[str, str | None]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from state._location import location_problem
 from state._lock import process_gone
 from state._migrations import MIGRATIONS, SCHEMA_VERSION
+from state._reconciles import ReconcileRecord, SentPage
 from state._records import (
     EXCLUDED_HASH,
     HELD_HASH,
@@ -42,9 +43,11 @@ __all__ = [
     "SKIPPED_HASH",
     "ConnectorSummary",
     "PageRecord",
+    "ReconcileRecord",
     "RunCounts",
     "RunRecord",
     "RunStatus",
+    "SentPage",
     "SourceRecord",
     "Store",
     "SyncEntry",

@@ -28,6 +28,7 @@ from state._engine import create_state_engine, driver_reason
 from state._lock import StateLock, lock_path
 from state._migrations import SCHEMA_VERSION, migrate, read_version
 from state._private import prepare_private_database
+from state._reconciles import StoreReconciles
 from state._records import (
     EXCLUDED_HASH,
     HELD_HASH,
@@ -106,7 +107,7 @@ def _open_error(path: Path, exc: BaseException) -> BaseException:
     return exc
 
 
-class Store(StoreQueries, StoreAdmin):
+class Store(StoreQueries, StoreAdmin, StoreReconciles):
     """The state database. Open with :meth:`open`; safe to share between threads."""
 
     def __init__(
