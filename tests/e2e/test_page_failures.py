@@ -115,3 +115,37 @@ def test_intercom_failing_every_call_ends_the_run_early(
     assert [p["external_id"] for p in emulator.pages()] == ["gone.md"]  # deletions skipped
     with Store.open(state, read_only=True) as store:
         assert store.recent_runs("docs", limit=1)[0].status == "failed"
+
+
+def test_a_delete_that_fails_every_retry_fails_that_page_alone(
+    tmp_path: Path, emulator: EmulatorServer
+) -> None:
+    root, state = tmp_path / "share", tmp_path / "state.db"
+    root.mkdir()
+    for name in ("gone.md", "kept.md"):
+        (root / name).write_text(f"# {name}\n\nText.\n", encoding="utf-8")
+    assert _sync(root, state, emulator, {}).status == "ok"
+    (root / "gone.md").unlink()
+    policy = PagePolicy(max_delete_fraction=1.0)
+
+    def sync_once(observer: object | None) -> SyncReport:
+        settings = FilesystemSettings(name="docs", url="https://docs.example.com/", root=root)
+        retry = RetryPolicy(max_attempts=2, base_delay=0.05)
+        with (
+            Store.open(state) as store,
+            IntercomClient(emulator.token, base_url=emulator.url, policy=retry) as client,
+            FilesystemConnector(settings) as connector,
+        ):
+            engine = SyncEngine(client, store, observer=observer)  # type: ignore[arg-type]
+            return engine.sync(connector, policy, SyncOptions())
+
+    report = sync_once(_OutageAfterListing(emulator))  # nothing to send: only the delete fails
+
+    assert report.exception is None and report.status == "partial", report.error
+    assert (report.failed, report.deleted) == (1, 0)
+    with Store.open(state, read_only=True) as store:
+        [failed] = store.failed_pages("docs")
+    assert failed.external_id == "gone.md" and "delete:" in str(failed.last_error)
+    emulator.configure(fault_5xx_rate=0.0)
+    assert sync_once(None).deleted == 1  # retried next run
+    assert [p["external_id"] for p in emulator.pages()] == ["kept.md"]
