@@ -2,13 +2,13 @@
 
 Exit codes:
     0   everything synced (or, for ``validate``, the config is valid)
-    1   the run finished but not everything: some pages failed, a listing was incomplete,
-        or the deletion guard held deletions back
+    1   the run finished but not everything: some pages failed (after every retry, too), a
+        listing was incomplete, or the deletion guard held deletions back; or a bug ended it
     2   configuration or usage error
-    3   Intercom could not be reached, or refused the token
+    3   Intercom refused the token, or failed every call (ingestor.breaker)
     4   the state database is locked by another process or unusable
     5   ``plan`` only: the sync would change something
-    130 interrupted (Ctrl-C)
+    130 interrupted (Ctrl-C, SIGTERM)
 """
 
 from __future__ import annotations

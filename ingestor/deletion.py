@@ -7,7 +7,8 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
-from ingestor.errors import PageError
+from ingestor.breaker import UnreachableBreaker
+from ingestor.errors import PageError, RetriableError
 from ingestor.intercom import IntercomClient
 from ingestor.report import MAX_HELD_BACK_KEPT, Outcome, PageEvent, SyncReport
 from state import Store, SyncEntry
@@ -79,11 +80,14 @@ class VanishedPages:
         allow_mass: bool,
         report: SyncReport,
         count: Callable[[PageEvent], None],
+        breaker: UnreachableBreaker | None = None,
     ) -> None:
         """Delete ``vanished`` (of ``known`` pages in Intercom) unless the guard objects.
 
         Only a complete listing may call this. A page that never reached Intercom is only
         forgotten; a blocked deletion is recorded in ``report`` and deletes nothing at all.
+        A delete that fails after its retries fails that page; ``breaker`` ends the run
+        (raises IntercomUnreachable) when Intercom looks down for every call.
         """
         live = [(eid, entry.intercom_id) for eid, entry in vanished if entry.intercom_id]
         if not self.dry_run:
@@ -102,14 +106,19 @@ class VanishedPages:
             if self.stop_event.is_set():
                 report.interrupted = True
                 return
-            count(self._delete_one(external_id, intercom_id))
+            count(self._delete_one(external_id, intercom_id, breaker))
 
-    def _delete_one(self, external_id: str, intercom_id: str) -> PageEvent:
+    def _delete_one(
+        self, external_id: str, intercom_id: str, breaker: UnreachableBreaker | None
+    ) -> PageEvent:
         if self.dry_run:
             return PageEvent(external_id, Outcome.DELETED, "vanished from the source")
         try:
             remove_page(self.client, self.store, self.connector, external_id, intercom_id)
-        except PageError as exc:
+        except (PageError, RetriableError) as exc:
+            outage = breaker.failed(exc) if isinstance(exc, RetriableError) and breaker else None
+            if outage is not None:
+                raise outage from exc
             self.log.warning(
                 "sync %s: delete %s failed: %s",
                 self.connector,

@@ -11,7 +11,7 @@ from rich.table import Table
 from ingestor.config import Config
 from ingestor.console import shown
 from ingestor.gate.render import rule_counts_line, withheld_line
-from state import ReconcileRecord, Store
+from state import ReconcileRecord, RunRecord, Store, process_gone
 
 __all__ = ["print_status", "status_data"]
 
@@ -47,7 +47,8 @@ def status_data(config: Config) -> dict[str, Any]:
                     if last is None
                     else {
                         "id": last.id,
-                        "status": last.status,
+                        "status": _status(store, last),
+                        "pid": last.pid,
                         "started_at": last.started_at,
                         "finished_at": last.finished_at,
                         "dry_run": last.dry_run,
@@ -97,6 +98,14 @@ def status_data(config: Config) -> dict[str, Any]:
             if name not in configured
         ]
     return {"state": str(config.state.path), "connectors": connectors, "orphans": orphans}
+
+
+def _status(store: Store, run: RunRecord) -> str:
+    """A run left 'running' by a process that is gone (SIGKILL, OOM, power loss) 'died':
+    the next sync or daemon records it so; until then status must not say 'running'."""
+    if run.status == "running" and process_gone(store.path, run.pid):
+        return "died"
+    return run.status
 
 
 def print_status(console: Console, config: Config) -> None:
@@ -184,6 +193,8 @@ _COUNTERS = ("created", "updated", "unchanged", "deleted", "skipped", "excluded"
 def _result(run: dict[str, Any]) -> str:
     counts = ", ".join(f"{run[k]} {k}" for k in _COUNTERS if run.get(k))
     text = f"{run['status']}{' (dry run)' if run['dry_run'] else ''}"
+    if run["status"] == "died" and run.get("pid") is not None:
+        text += f" (pid {run['pid']})"
     return f"{text}: {counts}" if counts else text
 
 

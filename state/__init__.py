@@ -15,6 +15,7 @@ Records are frozen dataclasses; errors are :class:`ingestor.errors.StateError` (
 from __future__ import annotations
 
 from state._location import location_problem
+from state._lock import process_gone
 from state._migrations import MIGRATIONS, SCHEMA_VERSION
 from state._reconciles import ReconcileRecord, SentPage
 from state._records import (
@@ -52,4 +53,5 @@ __all__ = [
     "SyncEntry",
     "WithheldPage",
     "location_problem",
+    "process_gone",
 ]

@@ -16,7 +16,6 @@ from state._tables import from_db_time, pages_table, runs_table, sources_table
 
 __all__ = [
     "COUNTER_NAMES",
-    "INTERRUPTED_ERROR",
     "PAGE_COLUMNS",
     "PAGE_INDEX_SQL",
     "RECORD_AUDIENCE_SQL",
@@ -25,8 +24,9 @@ __all__ = [
     "SAVE_SOURCE",
     "SYNC_INDEX_SQL",
     "UPSERT_PAGE",
+    "died_error",
     "epoch",
-    "mark_interrupted_runs",
+    "mark_died_runs",
     "page_index_from_rows",
     "page_record",
     "run_record",
@@ -133,6 +133,7 @@ def run_record(row: Row[Any]) -> RunRecord:
         counts=RunCounts(**{name: values[name] for name in COUNTER_NAMES}),
         error=values["error"],
         rule_counts=json.loads(values["rule_counts"]) if values["rule_counts"] else {},
+        pid=values["pid"],
     )
 
 
@@ -166,19 +167,22 @@ def page_index_from_rows(rows: Iterable[Sequence[Any]]) -> dict[str, PageRecord]
             gc.enable()
 
 
-INTERRUPTED_ERROR = "the process ended before this run finished"
+def died_error(pid: int | None) -> str:
+    """The error recorded on a run whose process ended without finishing it."""
+    who = "the process" if pid is None else f"process {pid}"
+    return f"{who} ended before this run finished (killed?); the next sync converges"
 
 
-def mark_interrupted_runs(conn: Connection) -> list[int]:
-    """Mark runs still 'running' as 'interrupted'; call only while holding the store's lock.
+def mark_died_runs(conn: Connection) -> list[int]:
+    """Mark runs still 'running' as 'died'; call only while holding the store's lock.
 
     With the lock held, a run still 'running' belongs to a process that died mid-run.
     """
-    ids = list(conn.scalars(select(_runs.c.id).where(_runs.c.status == "running")))
-    if ids:
+    rows = list(conn.execute(select(_runs.c.id, _runs.c.pid).where(_runs.c.status == "running")))
+    for run_id, pid in rows:
         conn.execute(
             _runs.update()
-            .where(_runs.c.id.in_(ids))
-            .values(status="interrupted", error=func.coalesce(_runs.c.error, INTERRUPTED_ERROR))
+            .where(_runs.c.id == run_id)
+            .values(status="died", error=func.coalesce(_runs.c.error, died_error(pid)))
         )
-    return ids
+    return [run_id for run_id, _ in rows]

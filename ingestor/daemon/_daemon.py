@@ -140,10 +140,10 @@ class Daemon:
         store = Store.open(self._config.state.path)
         self.store = store
         try:
-            if store.interrupted_runs:
+            if store.died_runs:
                 log.warning(
-                    "runs %s were left running by a previous process; recorded as interrupted",
-                    ", ".join(map(str, store.interrupted_runs)),
+                    "runs %s were left running by a process that died; recorded as died",
+                    ", ".join(map(str, store.died_runs)),
                 )
             self._jobs = SyncJobs(
                 config=lambda: self._config,

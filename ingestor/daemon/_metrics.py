@@ -141,7 +141,7 @@ _GAUGES = (
 )
 #: The per-connector counters: key, metric name, help, the label beside ``connector``.
 _COUNTERS = (
-    ("runs", "runs", "Finished runs by status", "status"),
+    ("runs", "runs", "Finished runs by status (died: left by a killed process)", "status"),
     (
         "pages",
         "pages",

@@ -21,7 +21,8 @@ from state import Store
 __all__ = ["ConnectorSnapshot", "LastRun", "RunProgress", "Tracker"]
 
 #: Final run statuses, always exported (at zero too) so that rate() queries work from the start.
-RUN_STATUSES = ("ok", "partial", "failed", "interrupted")
+#: ``died``: runs a killed process left behind, counted when this daemon's start found them.
+RUN_STATUSES = ("ok", "partial", "failed", "interrupted", "died")
 #: Statuses that count as a successful sync for ``last_success``.
 SUCCESS_STATUSES = ("ok", "partial")
 #: Statuses of a complete run, for ``last_complete``: every page done and the listing whole
@@ -205,24 +206,34 @@ class Tracker:
 
     def seed_from_state(self, store: Store, names: Iterable[str]) -> None:
         """Last run, last success and last complete run of each connector from the state
-        database (after a restart); dry runs changed nothing and do not count."""
+        database (after a restart), and the runs a killed process left behind
+        (``store.died_runs``); dry runs changed nothing and do not count."""
         for name in names:
+            # a died run (its process killed mid-run) has no finish time, and is the last run
             finished = [
                 r
                 for r in store.recent_runs(name, limit=50)
-                if r.finished_at is not None and r.status != "running" and not r.dry_run
+                if (r.finished_at is not None or r.status == "died")
+                and r.status != "running"
+                and not r.dry_run
             ]
             if not finished:
                 continue
             last = finished[0]
             success = next((r for r in finished if r.status in SUCCESS_STATUSES), None)
+            died = sum(1 for r in finished if r.id in store.died_runs)
             complete = store.last_run(name, COMPLETE_STATUSES)
             with self._lock:
                 state = self._states.get(name)
                 if state is None or state.last_run is not None:
                     continue
+                state.runs["died"] += died
                 state.last_run = LastRun(
-                    last.id, last.status, last.started_at, last.finished_at or 0.0, last.error
+                    last.id,
+                    last.status,
+                    last.started_at,
+                    last.finished_at or last.started_at,
+                    last.error,
                 )
                 if success is not None:
                     state.last_success_at = success.finished_at
