@@ -163,10 +163,14 @@ class StoreReconciles:
             )
 
     def last_reconcile(self, connector: str) -> ReconcileRecord | None:
-        """The latest finished reconcile of ``connector``, if any."""
+        """The latest finished reconcile of ``connector``, if any (one whose process died
+        before it finished found nothing it could report)."""
         query = (
             select(_reconciles)
-            .where(_reconciles.c.connector == connector, _reconciles.c.status != "running")
+            .where(
+                _reconciles.c.connector == connector,
+                _reconciles.c.status.not_in(("running", "died")),
+            )
             .order_by(_reconciles.c.id.desc())
             .limit(1)
         )

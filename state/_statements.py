@@ -12,7 +12,13 @@ from sqlalchemy import Connection, Row, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from state._records import PageRecord, RunCounts, RunRecord, SourceRecord
-from state._tables import from_db_time, pages_table, runs_table, sources_table
+from state._tables import (
+    from_db_time,
+    pages_table,
+    reconciles_table,
+    runs_table,
+    sources_table,
+)
 
 __all__ = [
     "COUNTER_NAMES",
@@ -174,10 +180,13 @@ def died_error(pid: int | None) -> str:
 
 
 def mark_died_runs(conn: Connection) -> list[int]:
-    """Mark runs still 'running' as 'died'; call only while holding the store's lock.
-
-    With the lock held, a run still 'running' belongs to a process that died mid-run.
-    """
+    """Mark runs (and reconciles) still 'running' as 'died'; call only while holding the
+    store's lock, which makes a 'running' row a dead process's. Returns the runs' ids."""
+    conn.execute(
+        reconciles_table.update()
+        .where(reconciles_table.c.status == "running")
+        .values(status="died")
+    )
     rows = list(conn.execute(select(_runs.c.id, _runs.c.pid).where(_runs.c.status == "running")))
     for run_id, pid in rows:
         conn.execute(

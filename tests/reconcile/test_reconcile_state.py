@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,16 @@ def test_mark_for_resend_clears_what_a_sync_checks_and_the_cursor(tmp_path: Path
         sent = store.sent_pages("docs")
         assert sorted(sent) == ["b", "c"] and sent["c"].html == "<p>c</p>"
         assert not store.is_empty()
+
+
+def test_a_reconcile_left_running_by_a_dead_process_is_marked_died(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "state.db") as store:
+        done = store.begin_reconcile("docs")
+        store.finish_reconcile(done, status="ok", summary={"counts": {}})
+        store.begin_reconcile("docs")  # its process "dies": the store closes unfinished
+    with Store.open(tmp_path / "state.db") as store:  # the next owner of the lock
+        last = store.last_reconcile("docs")
+        assert last is not None and last.id == done  # the died one found nothing to report
+    with sqlite3.connect(tmp_path / "state.db") as conn:
+        statuses = [row[0] for row in conn.execute("SELECT status FROM reconciles ORDER BY id")]
+    assert statuses == ["ok", "died"]
