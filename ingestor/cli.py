@@ -66,6 +66,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 connectors_app = typer.Typer(help="Connector plugins.", no_args_is_help=True)
 app.add_typer(connectors_app, name="connectors")

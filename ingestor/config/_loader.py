@@ -99,6 +99,7 @@ def parse_config(
                     "the file is empty; expected a mapping with intercom, state, defaults "
                     "and connectors",
                     filename,
+                    1,
                 )
             )
         raise ConfigError(doc.issues)
