@@ -291,7 +291,7 @@ class TestHostileFiles:
     [
         ("100000000000000000000d", "must be at most 366d (a year)"),
         ("367d", "must be at most 366d (a year)"),
-        ("1.0e30", "must be at most 366d (a year)"),  # a number: seconds
+        ("1.0e+30", "must be at most 366d (a year)"),  # a number: seconds
         (".inf", "must be at most 366d (a year)"),
         (".nan", "must be at most 366d (a year)"),
     ],
