@@ -215,6 +215,15 @@ class TestSecretsStayOut:
             "from a file?)"
         ]
 
+    @pytest.mark.parametrize("bad", ["tök", "\u201ctok\u201d", "tok\x7f"])
+    def test_token_with_non_ascii_is_refused_without_echo(self, parse: Any, bad: str) -> None:
+        text = "intercom:\n  token: ${INTERCOM_TOKEN}\nconnectors: []\n"
+        issues = issues_of(parse, text, INTERCOM_TOKEN=TOKEN + bad)
+        assert described(issues) == [
+            "config.yaml:2: intercom.token: the token contains a non-ASCII or control character "
+            "(a typographic quote, or text copied with it?); Intercom tokens are plain ASCII"
+        ]
+
     def test_empty_token(self, parse: Any) -> None:
         issues = issues_of(parse, "intercom: {token: ''}\nconnectors: []\n")
         assert described(issues) == ["config.yaml:1: intercom.token: the token is empty"]
