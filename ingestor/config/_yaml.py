@@ -128,8 +128,8 @@ def _too_deep(text: str, filename: str) -> ConfigIssue | None:
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
-            if depth > MAX_DEPTH:
-                mark = event.start_mark
+            mark = event.start_mark
+            if depth > MAX_DEPTH and mark is not None:
                 return ConfigIssue(
                     "",
                     f"nested more than {MAX_DEPTH} levels deep at column {mark.column + 1}",

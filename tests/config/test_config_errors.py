@@ -306,8 +306,8 @@ class TestHostileFiles:
     ],
 )
 def test_durations_are_bounded(parse: Any, value: str, message: str) -> None:
-    text = f"intercom:\n  token: ${{INTERCOM_TOKEN}}\ndaemon:\n  grace_period: {value}\nconnectors: []\n"
-    assert described(issues_of(parse, text)) == [f"config.yaml:4: daemon.grace_period: {message}"]
+    text = f"intercom: {{token: t0123456789}}\ndaemon:\n  grace_period: {value}\nconnectors: []\n"
+    assert described(issues_of(parse, text)) == [f"config.yaml:3: daemon.grace_period: {message}"]
 
 
 def test_a_year_is_the_longest_duration(parse: Any) -> None:
