@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import fields
 import threading
 import time
 from collections.abc import Iterable
@@ -52,7 +53,7 @@ from ingestor.report import (
 )
 from ingestor.sources import SourceResolver
 from ingestor.workers import ConversionPool, release_memory
-from state import Store, SyncEntry
+from state import RunCounts, Store, SyncEntry
 
 __all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncEngine", "SyncOptions"]
 
@@ -200,7 +201,12 @@ class _Run:
                 report.unchanged,
                 report.deleted,
                 report.failed,
-                extra={"status": report.status},
+                # the counts as fields for JSON logs, nested: LogRecord has its own `created`
+                extra={
+                    "status": report.status,
+                    "duration_seconds": round(report.duration, 3),
+                    "counts": {f.name: getattr(report, f.name) for f in fields(RunCounts)},
+                },
             )
         return report
 
