@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import fields
 import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import fields
 from functools import partial
 from typing import Any
 
