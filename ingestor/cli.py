@@ -422,14 +422,16 @@ def status(config: ConfigOption, as_json: JsonOption = False) -> None:
     Reads only the local state database: no Intercom token needed.
     """
     from ingestor.config import load_config
-    from ingestor.machine import emit, status_document
+    from ingestor.machine import emit, no_state_document, status_document
     from ingestor.status import print_status, status_data
 
     loaded = _guarded(lambda: load_config(config, need_token=False))
-    if as_json:
+    if as_json and not loaded.state.path.exists():
+        emit(no_state_document(str(loaded.state.path)))
+    elif as_json:
         emit(status_document(_guarded(lambda: status_data(loaded))))
-        return
-    _guarded(lambda: print_status(stdout, loaded))
+    else:
+        _guarded(lambda: print_status(stdout, loaded))
 
 
 @app.command()

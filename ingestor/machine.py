@@ -27,6 +27,7 @@ __all__ = [
     "PageRecorder",
     "doctor_document",
     "emit",
+    "no_state_document",
     "plan_document",
     "run_report_document",
     "schema_id",
@@ -166,7 +167,18 @@ def plan_document(
 
 def status_document(data: Mapping[str, Any]) -> dict[str, Any]:
     """``status --json``: :func:`ingestor.status.status_data`, which is plain data already."""
-    return {"schema": schema_id("status"), **data}
+    return {"schema": schema_id("status"), "state_exists": True, **data}
+
+
+def no_state_document(state: str) -> dict[str, Any]:
+    """``status --json`` before the first sync: no state database yet, so nothing to list."""
+    return {
+        "schema": schema_id("status"),
+        "state_exists": False,
+        "state": state,
+        "connectors": [],
+        "orphans": [],
+    }
 
 
 def _issue(issue: ConfigIssue) -> dict[str, Any]:

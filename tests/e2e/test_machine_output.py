@@ -118,11 +118,15 @@ def test_plan_prints_the_same_pages_in_the_same_order_every_run(site: Site) -> N
 
 
 def test_status_reads_local_state_without_a_token(site: Site) -> None:
+    before = run(site, "status", "--json", token=False)
+    assert before.returncode == 0, before.stderr  # no sync yet: said so, exit 0 as for people
+    assert checked("status", before.stdout)["state_exists"] is False
     pages(site, 3)
     assert run(site, "sync").returncode == 0
     done = run(site, "status", "--json", token=False)
     assert done.returncode == 0, done.stderr
     status = checked("status", done.stdout)
+    assert status["state_exists"] is True
     (docs,) = status["connectors"]
     assert docs["pages"] == 3 and docs["last_run"]["created"] == 3
     human = run(site, "status", token=False)
