@@ -242,11 +242,12 @@ def validate(
     connectors reading the same files, a source url that is not on a public domain name.
     """
     from ingestor.config import load_config
+    from ingestor.config._warnings import validation_warnings
     from ingestor.machine import emit, validate_document
 
     try:
         loaded = load_config(config)
-        warnings = _config_warnings(loaded, config)
+        warnings = validation_warnings(loaded, config)
     except ConfigError as exc:
         if not as_json:
             _fail(exc)
@@ -270,23 +271,6 @@ def validate(
     if errors:
         _fail(ConfigError(errors))
     _print_validated(config, loaded, warnings)
-
-
-def _config_warnings(loaded: Config, config: Path) -> list[ConfigIssue]:
-    """What ``validate`` warns about; ConfigError when the state location is unusable."""
-    from ingestor.config._warnings import config_warnings
-    from state import location_problem
-
-    problem = location_problem(loaded.state.path)
-    if problem is not None:
-        raise ConfigError([ConfigIssue("state.path", problem, file=str(config))])
-    return [
-        ConfigIssue(
-            f"connectors[{index}].{text.split(':', 1)[0]}", text.split(": ", 1)[1], file=str(config)
-        )
-        for index, settings in enumerate(loaded.connectors)
-        for text in settings.source_problems()
-    ] + config_warnings(loaded, str(config))
 
 
 def _print_validated(config: Path, loaded: Config, warnings: Sequence[ConfigIssue]) -> None:
@@ -344,7 +328,13 @@ def sync(
     """Sync connectors into Intercom once, then print a summary."""
     from ingestor.config import load_config
     from ingestor.console import LogProgress, RichProgress, print_changes, print_summary
-    from ingestor.machine import PageRecorder, emit, sync_document
+    from ingestor.machine import (
+        PageRecorder,
+        emit,
+        run_report_document,
+        sync_document,
+        write_report,
+    )
     from ingestor.sync import SyncOptions
 
     _check_log_options(log_level, log_format, ("text", "json"))
@@ -359,7 +349,10 @@ def sync(
     observer = PageRecorder(RichProgress(stderr) if use_bar else LogProgress())
     reports, code, error = _run_sync(loaded, connector, options, observer)
     if report is not None:
-        _write_report(report, reports, observer, code)
+        try:
+            write_report(report, run_report_document(reports, observer.pages, int(code)))
+        except OSError as exc:
+            _usage_error(f"--report {report}: cannot write it: {exc.strerror or exc}")
     if as_json:
         emit(sync_document(reports, int(code), error=error))
         raise typer.Exit(code)
@@ -396,23 +389,6 @@ def _run_sync(
             locked = exc
             answer = _guarded(lambda: _sync_in_daemon(loaded, names, options, observer, locked))
             return answer.reports, _exit_code_from_daemon(answer.exit_code), answer.error
-
-
-def _write_report(
-    path: Path, reports: list[SyncReport], recorder: PageRecorder, code: ExitCode
-) -> None:
-    """``--report``: the run report as JSON, written whole (a temporary file, then renamed)."""
-    import json
-
-    from ingestor.machine import run_report_document
-
-    document = run_report_document(reports, recorder.pages, int(code))
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        temporary.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        temporary.replace(path)
-    except OSError as exc:
-        _usage_error(f"--report {path}: cannot write it: {exc.strerror or exc}")
 
 
 @app.command()

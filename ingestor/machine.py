@@ -14,6 +14,7 @@ import dataclasses
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ingestor.report import PageEvent, SyncReport
@@ -34,6 +35,7 @@ __all__ = [
     "status_document",
     "sync_document",
     "validate_document",
+    "write_report",
 ]
 
 #: The version of every document this module writes; a breaking change bumps it.
@@ -49,6 +51,14 @@ def emit(document: Mapping[str, Any]) -> None:
     """Print one document on stdout, alone (everything for people goes to stderr)."""
     sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     sys.stdout.flush()
+
+
+def write_report(path: Path, document: Mapping[str, Any]) -> None:
+    """Write a document whole: a temporary file beside ``path``, then renamed over it, so a
+    reader never sees half a report. Raises OSError."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    temporary.replace(path)
 
 
 def _event(event: PageEvent) -> dict[str, Any]:

@@ -12,9 +12,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ingestor.config._models import Config
-from ingestor.errors import ConfigIssue
+from ingestor.errors import ConfigError, ConfigIssue
 
-__all__ = ["config_warnings"]
+__all__ = ["config_warnings", "validation_warnings"]
 
 #: Top-level names no public domain ends with (RFC 2606, RFC 6761, RFC 6762, ICANN's .internal,
 #: and the home-network ones routers hand out).
@@ -106,3 +106,24 @@ def _not_public(url: str) -> str | None:
     if not all(_LABEL.match(label) for label in labels) or labels[-1].isdigit():
         return "not a valid domain name"
     return None
+
+
+def validation_warnings(loaded: Config, config: Path) -> list[ConfigIssue]:
+    """Everything ``validate`` warns about: each connector's source problems (a share not
+    mounted yet), then :func:`config_warnings`.
+
+    Raises:
+        ConfigError: The state database's location is unusable (always an error).
+    """
+    from state import location_problem
+
+    problem = location_problem(loaded.state.path)
+    if problem is not None:
+        raise ConfigError([ConfigIssue("state.path", problem, file=str(config))])
+    return [
+        ConfigIssue(
+            f"connectors[{index}].{text.split(':', 1)[0]}", text.split(": ", 1)[1], file=str(config)
+        )
+        for index, settings in enumerate(loaded.connectors)
+        for text in settings.source_problems()
+    ] + config_warnings(loaded, str(config))
