@@ -47,8 +47,13 @@ def parse_duration(value: str) -> timedelta:
 
 def _bounded(seconds: float) -> timedelta:
     """``seconds`` as a timedelta, or ValueError past :data:`MAX_DURATION` (or not finite)."""
-    if not seconds <= MAX_DURATION.total_seconds():  # also catches inf and nan
-        raise ValueError(f"must be at most {MAX_DURATION.days}d (a year)")
+    limit = MAX_DURATION.total_seconds()
+    if not -limit <= seconds <= limit:  # also catches inf and nan
+        raise ValueError(
+            "must be longer than 0s"
+            if seconds < 0
+            else f"must be at most {MAX_DURATION.days}d (a year)"
+        )
     return timedelta(seconds=seconds)
 
 

@@ -303,6 +303,7 @@ class TestHostileFiles:
         ("1.0e+30", "must be at most 366d (a year)"),  # a number: seconds
         (".inf", "must be at most 366d (a year)"),
         (".nan", "must be at most 366d (a year)"),
+        ("-1000000000000000000000000000000", "must be longer than 0s"),  # found by the fuzz test
     ],
 )
 def test_durations_are_bounded(parse: Any, value: str, message: str) -> None:

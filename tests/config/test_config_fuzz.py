@@ -11,6 +11,7 @@ anchors), and deep nesting. Over the real connector registry, so every Settings 
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
 from typing import Any
 
@@ -42,40 +43,76 @@ _WORDS = (
     "0 */2 * * *", "99 99 * * *", "https://docs.example.com/", "/", ".", "~", "eu", "us",
     "yes", "no", "null", "NaN", ".inf", "-1", "1e400", "é", "tok en", "tök", "\t", "*a", "&a",
 )  # fmt: skip
-_SPLICE = st.sampled_from(
-    ["\x00", "\x01", "\x07", "\x1b", "\x7f", "\ufffe", "[", "]", "{", "}", ":", "- ", "\n",
-     "\n  ", "'", '"', "&x ", "*x", "!!python/object:os.system ", "%YAML 1.1\n", "---\n", "#",
-     "\\", "\t", "? ", "|", ">", "@", "`"]
+_SPLICE = (
+    "\x00", "\x01", "\x07", "\x1b", "\x7f", "\ufffe", "[", "]", "{", "}", ":", "- ", "\n",
+    "\n  ", "'", '"', "&x ", "*x", "!!python/object:os.system ", "%YAML 1.1\n", "---\n", "#",
+    "\\", "\t", "? ", "|", ">", "@", "`",
 )  # fmt: skip
+_SECTIONS = {
+    "intercom": _KEYS[1:6],
+    "state": ("path", "x"),
+    "defaults": _KEYS[9:11],
+    "daemon": _KEYS[11:13],
+}
 
-_scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(10**30), max_value=10**30),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from(_WORDS + _TYPES),
-    st.text(max_size=6),
-)
-_keys = st.one_of(st.sampled_from(_KEYS), st.text(max_size=8))
-_values = st.recursive(
-    _scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_keys, inner, max_size=3)),
-    max_leaves=8,
-)
-_connector = st.fixed_dictionaries(
-    {"name": st.sampled_from(("a", "b", "")), "type": st.sampled_from(_TYPES)},
-    optional={k: _values for k in ("url", "root", "schedule", "audiences", "include")},
-)
-_document = st.fixed_dictionaries(
-    {},
-    optional={
-        "intercom": st.dictionaries(st.sampled_from(_KEYS[:6]), _values, max_size=4),
-        "state": st.dictionaries(st.sampled_from(("path", "x")), _values, max_size=2),
-        "defaults": _values,
-        "daemon": _values,
-        "connectors": st.lists(_connector, max_size=3),
-    },
-)
+
+class _Builder:
+    """Config-shaped values from one seeded Random: one hypothesis draw per file (drawing each
+    leaf through hypothesis cost several times the loader's own time)."""
+
+    def __init__(self, rnd: random.Random) -> None:
+        self.rnd = rnd
+
+    def scalar(self) -> Any:
+        pick = self.rnd.randrange(7)
+        if pick == 0:
+            return self.rnd.choice((None, True, False))
+        if pick == 1:
+            return self.rnd.choice((0, -1, 1, 7, 10**30, -(10**30)))
+        if pick == 2:
+            return self.rnd.choice((0.5, -0.0, 1e308, float("inf"), float("nan")))
+        if pick == 3:
+            size = self.rnd.randrange(6)
+            return "".join(chr(self.rnd.randrange(0x20, 0x3000)) for _ in range(size))
+        return self.rnd.choice(_WORDS + _TYPES)
+
+    def value(self, depth: int = 0) -> Any:
+        pick = self.rnd.randrange(6 if depth < 3 else 4)
+        if pick == 4:
+            return [self.value(depth + 1) for _ in range(self.rnd.randrange(4))]
+        if pick == 5:
+            return {self.key(): self.value(depth + 1) for _ in range(self.rnd.randrange(4))}
+        return self.scalar()
+
+    def key(self) -> str:
+        return self.rnd.choice(_KEYS) if self.rnd.random() < 0.9 else str(self.scalar())
+
+    def connector(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "name": self.rnd.choice(("a", "b", "")),
+            "type": self.rnd.choice(_TYPES),
+        }
+        for key in ("url", "root", "schedule", "audiences", "include", "enabled"):
+            if self.rnd.random() < 0.4:
+                entry[key] = self.value(1)
+        return entry
+
+    def document(self) -> dict[str, Any]:
+        document: dict[str, Any] = {}
+        for section, keys in _SECTIONS.items():
+            if self.rnd.random() < 0.6:
+                document[section] = {k: self.value(1) for k in keys if self.rnd.random() < 0.5}
+        if self.rnd.random() < 0.8:
+            document["connectors"] = [self.connector() for _ in range(self.rnd.randrange(4))]
+        if self.rnd.random() < 0.2:
+            document[self.key()] = self.value()
+        return document
+
+    def spliced(self, text: str) -> str:
+        for _ in range(self.rnd.randrange(1, 5)):
+            at = self.rnd.randrange(len(text) + 1)
+            text = text[:at] + self.rnd.choice(_SPLICE) + text[at:]
+        return text
 
 
 @st.composite
@@ -83,15 +120,12 @@ def _config_text(draw: st.DrawFn) -> str:
     kind = draw(st.sampled_from(("document", "spliced", "raw", "deep")))
     if kind == "raw":
         return draw(st.text(max_size=80))
+    builder = _Builder(draw(st.randoms(use_true_random=False)))
     if kind == "deep":
-        opener = draw(st.sampled_from(("[", "{a: ", "- ", "a:\n" + " ")))
-        return "x: " + opener * draw(st.integers(min_value=1, max_value=200))
-    text = yaml.safe_dump(draw(_document), allow_unicode=True, sort_keys=False)
-    if kind == "spliced":
-        for _ in range(draw(st.integers(min_value=1, max_value=4))):
-            at = draw(st.integers(min_value=0, max_value=len(text)))
-            text = text[:at] + draw(_SPLICE) + text[at:]
-    return text
+        opener = builder.rnd.choice(("[", "{a: ", "- ", "a:\n "))
+        return "x: " + opener * builder.rnd.randrange(1, 200)
+    text = yaml.safe_dump(builder.document(), allow_unicode=True, sort_keys=False)
+    return builder.spliced(text) if kind == "spliced" else text
 
 
 @settings(
