@@ -197,7 +197,8 @@ def _exit_code_from_daemon(code: int) -> ExitCode:
 
 def _usage_error(text: str) -> NoReturn:
     """A bad command-line value: one line on stderr, exit 2."""
-    stderr.print(f"[red]error:[/red] {escape(visible_text(text))}", highlight=False)
+    said = escape(visible_text(text))
+    stderr.print(f"[red]error:[/red] {said}", highlight=False, soft_wrap=True)  # one line
     raise typer.Exit(ExitCode.CONFIG)
 
 

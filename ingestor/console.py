@@ -200,12 +200,12 @@ def print_summary(console: Console, reports: Sequence[SyncReport]) -> None:
         counts = rule_counts_line(r.connector, r.rule_counts, what="pages read")
         if counts:
             console.print(counts, highlight=False)
-        for skip in r.skips[:MAX_LISTED]:
+        for skip in sorted(r.skips, key=_page_order)[:MAX_LISTED]:
             console.print(
                 f"{shown(r.connector)}: skipped {shown(skip.external_id)}: {shown(skip.reason)}",
                 highlight=False,
             )
-        for failure in r.failures[:MAX_LISTED]:
+        for failure in sorted(r.failures, key=_page_order)[:MAX_LISTED]:
             console.print(
                 f"[red]{shown(r.connector)}: failed {shown(failure.external_id)}: "
                 f"{shown(failure.reason)}[/red]"
@@ -221,12 +221,17 @@ def print_changes(console: Console, reports: Sequence[SyncReport]) -> None:
     """For --dry-run: every page that would be created, updated or deleted, and why."""
     verbs = {Outcome.CREATED: "create", Outcome.UPDATED: "update", Outcome.DELETED: "delete"}
     for r in reports:
-        for change in sorted(r.changes, key=lambda e: e.external_id):
+        for change in sorted(r.changes, key=_page_order):
             console.print(
                 f"{shown(r.connector)}: would {verbs.get(change.outcome, change.outcome.value)} "
                 f"{shown(change.external_id)} ({shown(change.reason)}){audience_tag(change)}",
                 highlight=False,
             )
+
+
+def _page_order(event: PageEvent) -> str:
+    """Pages finish in thread order; a summary lists them in page order, the same every run."""
+    return event.external_id
 
 
 def _dry(reports: Sequence[SyncReport]) -> bool:

@@ -53,6 +53,16 @@ def test_an_unknown_log_level_is_exit_2_in_one_line(site: Site, command: str) ->
     )
 
 
+def test_a_report_into_a_missing_folder_is_refused_before_the_run(site: Site) -> None:
+    site.write("a.md", "# A\n\nSome text for the first page.\n")
+    missing = site.root.parent / "no-such-folder" / "report.json"
+    done = ingestor("sync", "-c", str(site.config_path), "--report", str(missing), env=site.env)
+    assert one_line_error(done) == (
+        f"error: --report {missing}: the folder {missing.parent} does not exist"
+    )
+    assert site.server.pages() == []  # refused before anything was sent
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
