@@ -6,10 +6,9 @@ import time
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from ingestor.config import Config
-from ingestor.console import shown
+from ingestor.console import new_table, shown
 from ingestor.gate.render import rule_counts_line, withheld_line
 from state import ReconcileRecord, RunRecord, Store, process_gone
 
@@ -114,7 +113,7 @@ def print_status(console: Console, config: Config) -> None:
         console.print(f"No state yet at {config.state.path}: no sync has run.", highlight=False)
         return
     data = status_data(config)
-    table = Table(title=f"State: {data['state']}")
+    table = new_table(console, title=f"State: {data['state']}")
     columns = ("connector", "type", "source id", "pages", "failing", "last attempt", "result")
     for column in (*columns, "last complete"):
         table.add_column(column)

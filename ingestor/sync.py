@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import fields
 from functools import partial
 from typing import Any
 
@@ -54,7 +55,7 @@ from ingestor.report import (
 )
 from ingestor.sources import SourceResolver
 from ingestor.workers import ConversionPool, release_memory
-from state import Store, SyncEntry
+from state import RunCounts, Store, SyncEntry
 
 __all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncEngine", "SyncOptions"]
 
@@ -216,7 +217,12 @@ class _Run:
                 report.unchanged,
                 report.deleted,
                 report.failed,
-                extra={"status": report.status},
+                # the counts as fields for JSON logs, nested: LogRecord has its own `created`
+                extra={
+                    "status": report.status,
+                    "duration_seconds": round(report.duration, 3),
+                    "counts": {f.name: getattr(report, f.name) for f in fields(RunCounts)},
+                },
             )
         return report
 

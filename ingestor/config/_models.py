@@ -104,6 +104,12 @@ class IntercomSettings(BaseModel):
             raise ValueError("the token is empty")
         if any(ch.isspace() for ch in token.get_secret_value()):
             raise ValueError("the token contains whitespace (a stray newline from a file?)")
+        if not token.get_secret_value().isascii() or not token.get_secret_value().isprintable():
+            # HTTP headers are ASCII: httpx would fail on the first call, with a traceback
+            raise ValueError(
+                "the token contains a non-ASCII or control character (a typographic quote, "
+                "or text copied with it?); Intercom tokens are plain ASCII"
+            )
         return token
 
     @field_validator("base_url")
