@@ -326,7 +326,9 @@ class _Run:
         assert decision.availability is not None
         # Over max_page_bytes: sections at headings, the page's own id first (hash-gated
         # one by one, so an edit to one section re-sends only that section).
-        parts = split_page(page, self.policy.max_page_bytes)
+        parts = split_page(
+            page, self.policy.max_page_bytes, section_bytes=self.policy.section_bytes
+        )
         new_ids = {part.external_id for part in parts}
         stale = [eid for eid in self.sections.get(item.external_id, ()) if eid not in new_ids]
         to_send = [
@@ -348,7 +350,8 @@ class _Run:
         outcome = Outcome.CREATED if is_new else Outcome.UPDATED
         reason = self.writer.send_reason(page, record, full=self.options.full)
         if len(parts) > 1:
-            reason += f"; split into {len(parts)} sections, {len(to_send)} to send"
+            limit = self.policy.split_limit(len(page.html.encode("utf-8")))
+            reason += f"; split into {len(parts)} sections ({limit}), {len(to_send)} to send"
         if self.options.dry_run:
             if self.options.collect_html:
                 with self._lock:
