@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import snowballstemmer  # type: ignore[import-untyped]
 import yaml  # type: ignore[import-untyped,unused-ignore]
 from rank_bm25 import BM25Okapi  # type: ignore[import-untyped]
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer  # type: ignore[import-untyped]
@@ -67,8 +68,14 @@ class Doc:
     text: str
 
 
+_STEM = snowballstemmer.stemmer("english")
+
+
 def tokens(text: str) -> list[str]:
-    return [w for w in (m.lower() for m in WORD.findall(text)) if w not in ENGLISH_STOP_WORDS]
+    """Lower-cased words, English stop words aside, Snowball-stemmed ("answers" finds
+    "answer"): what any search engine does before ranking."""
+    words = [w for w in (m.lower() for m in WORD.findall(text)) if w not in ENGLISH_STOP_WORDS]
+    return list(_STEM.stemWords(words))
 
 
 def load_questions(sources: Sequence[Source]) -> list[Question]:

@@ -38,7 +38,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from material_eval import share_connector, visible_text  # noqa: E402
+import lxml.html  # type: ignore[import-untyped]  # noqa: E402
+from material_eval import share_connector  # noqa: E402
 
 from connectors.base import Connector, Document, Item, ListingProblem  # noqa: E402
 from connectors.confluence_export import (  # noqa: E402
@@ -50,6 +51,11 @@ from connectors.notion_export import NotionExportConnector, NotionExportSettings
 from ingestor.convert import ConvertedPage, convert_document  # noqa: E402
 
 PAGES = Path(__file__).resolve().parent / "answers" / "pages"
+#: Elements a reader sees as separate: their text never runs into the next one's.
+BLOCKS = frozenset(
+    "address article aside blockquote br caption dd div dl dt figcaption figure footer h1 h2 h3 "
+    "h4 h5 h6 header hr li main nav ol p pre section table tbody td th thead tr ul".split()
+)
 KIND_BY_SUFFIX = {".md": "markdown", ".html": "html", ".txt": "text", ".docx": "docx", ".pdf": "pdf"}
 
 
@@ -78,6 +84,22 @@ def load_all() -> list[Source]:
             *_recorded(work),
         ]
     return sources
+
+
+def visible_text(html: str) -> str:
+    """The words a reader sees in an HTML page or fragment, blocks kept apart (a table's
+    cells, a panel's title and body), scripts and styles aside."""
+    try:
+        root = lxml.html.fromstring(html or "<p></p>")
+    except (lxml.etree.ParserError, ValueError):
+        return ""
+    for element in list(root.iter("script", "style", "noscript", "template")):
+        element.drop_tree()
+    for element in root.iter():
+        if element.tag in BLOCKS:
+            element.text = " " + (element.text or "")
+            element.tail = " " + (element.tail or "")
+    return " ".join(root.text_content().split())
 
 
 def _run(collection: str, connector: Connector[Any], kind: Callable[[Item], str]) -> Iterator[Source]:
