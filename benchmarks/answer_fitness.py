@@ -27,7 +27,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,16 +200,29 @@ def table(sources: list[Source], questions: list[Question], section_bytes: int) 
 
 
 def sweep(sources: list[Source], questions: list[Question], sizes: list[int]) -> None:
+    """Overall top-1/MRR per ``section_bytes``, and on the questions whose page that size
+    splits ("split pages": the change itself, without the corpus-statistics noise that any
+    new document brings to every other question's BM25/IDF scores)."""
     kinds = {s.key: s.kind for s in sources}
-    print("\n| section_bytes | documents | " + " | ".join(f"{r} top-1 | {r} MRR" for r in RANKERS) + " |")
-    print("|---:|---:|" + "---:|---:|" * len(RANKERS))
+    names = " | ".join(f"{r} top-1 | {r} MRR | {r} split pages MRR (off)" for r in RANKERS)
+    print(f"\n| section_bytes | documents | pages split | questions on them | {names} |")
+    print("|---:|---:|---:|---:|" + "---:|---:|---:|" * len(RANKERS))
+    unsplit = tool_docs(sources, 0)
     for size in sizes:
         docs = tool_docs(sources, size)
+        split = {p for p, n in Counter(d.page for d in docs).items() if n > 1}
+        on_split = [q for q in questions if q.page in split]
         cells = []
         for ranker in RANKERS.values():
             overall = evaluate(docs, questions, kinds, ranker)["overall"]
             cells += [f"{overall.top1 / overall.n:.3f}", f"{overall.rr / overall.n:.3f}"]
-        print(f"| {size or 'off'} | {len(docs)} | " + " | ".join(cells) + " |")
+            if on_split:
+                now = evaluate(docs, on_split, kinds, ranker)["overall"]
+                before = evaluate(unsplit, on_split, kinds, ranker)["overall"]
+                cells.append(f"{now.rr / now.n:.3f} ({before.rr / before.n:.3f})")
+            else:
+                cells.append("-")
+        print(f"| {size or 'off'} | {len(docs)} | {len(split)} | {len(on_split)} | " + " | ".join(cells) + " |")
 
 
 def headingless(sources: list[Source], questions: list[Question], factors: list[int]) -> None:
