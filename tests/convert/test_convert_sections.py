@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from connectors.base import Document
-from ingestor.convert import HEADINGLESS_FACTOR, ConvertedPage, convert_document, split_page
+from ingestor.convert import ConvertedPage, convert_document, split_page
+from ingestor.convert._split import HEADINGLESS_FACTOR
 from ingestor.errors import PageError
 
 HARD = 1_000_000
