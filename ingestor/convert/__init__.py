@@ -14,11 +14,10 @@ from ingestor.convert._pipeline import (
     text_beyond_title,
     without_dead_links,
 )
-from ingestor.convert._split import HEADINGLESS_FACTOR, SECTION_SEPARATOR, split_page
+from ingestor.convert._split import SECTION_SEPARATOR, split_page
 from ingestor.convert._to_markdown import to_markdown
 
 __all__ = [
-    "HEADINGLESS_FACTOR",
     "SECTION_SEPARATOR",
     "ConvertedPage",
     "broken_targets",
