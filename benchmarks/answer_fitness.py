@@ -133,7 +133,9 @@ def rank_bm25(docs: list[Doc], queries: list[str]) -> list[list[str]]:
 
 
 def rank_tfidf(docs: list[Doc], queries: list[str]) -> list[list[str]]:
-    vectorizer = TfidfVectorizer(tokenizer=tokens, lowercase=False, sublinear_tf=True, token_pattern=None)
+    vectorizer = TfidfVectorizer(
+        tokenizer=tokens, lowercase=False, sublinear_tf=True, token_pattern=None
+    )
     matrix = vectorizer.fit_transform([d.title + " " + d.text for d in docs])
     scores = (vectorizer.transform(queries) @ matrix.T).toarray()
     return [_pages(docs, row) for row in scores]
@@ -222,12 +224,20 @@ def sweep(sources: list[Source], questions: list[Question], sizes: list[int]) ->
                 cells.append(f"{now.rr / now.n:.3f} ({before.rr / before.n:.3f})")
             else:
                 cells.append("-")
-        print(f"| {size or 'off'} | {len(docs)} | {len(split)} | {len(on_split)} | " + " | ".join(cells) + " |")
+        print(
+            f"| {size or 'off'} | {len(docs)} | {len(split)} | {len(on_split)} | "
+            + " | ".join(cells)
+            + " |"
+        )
 
 
 def headingless(sources: list[Source], questions: list[Question], factors: list[int]) -> None:
     """Where runs without headings are cut, at the default section_bytes (0: never)."""
-    print("\n| heading-less cut at | documents | " + " | ".join(f"{r} top-1 | {r} MRR" for r in RANKERS) + " |")
+    print(
+        "\n| heading-less cut at | documents | "
+        + " | ".join(f"{r} top-1 | {r} MRR" for r in RANKERS)
+        + " |"
+    )
     print("|---:|---:|" + "---:|---:|" * len(RANKERS))
     kinds = {s.key: s.kind for s in sources}
     default = _split.HEADINGLESS_FACTOR

@@ -56,7 +56,13 @@ BLOCKS = frozenset(
     "address article aside blockquote br caption dd div dl dt figcaption figure footer h1 h2 h3 "
     "h4 h5 h6 header hr li main nav ol p pre section table tbody td th thead tr ul".split()
 )
-KIND_BY_SUFFIX = {".md": "markdown", ".html": "html", ".txt": "text", ".docx": "docx", ".pdf": "pdf"}
+KIND_BY_SUFFIX = {
+    ".md": "markdown",
+    ".html": "html",
+    ".txt": "text",
+    ".docx": "docx",
+    ".pdf": "pdf",
+}
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,9 @@ def visible_text(html: str) -> str:
     return " ".join(root.text_content().split())
 
 
-def _run(collection: str, connector: Connector[Any], kind: Callable[[Item], str]) -> Iterator[Source]:
+def _run(
+    collection: str, connector: Connector[Any], kind: Callable[[Item], str]
+) -> Iterator[Source]:
     with connector:
         for item in connector.list():
             if isinstance(item, ListingProblem):
@@ -138,7 +146,10 @@ def _web(share: Path) -> Iterator[Source]:
 
 
 def _notion() -> Iterator[Source]:
-    exports = [ROOT / "tests" / "notion" / "fixtures" / f"{n}.zip" for n in ("markdown-export", "html-export")]
+    exports = [
+        ROOT / "tests" / "notion" / "fixtures" / f"{n}.zip"
+        for n in ("markdown-export", "html-export")
+    ]
     golden = ROOT / "tests" / "golden" / "notion_export" / "input"
     for path in [*exports, golden / "markdown-export", golden / "html-export"]:
         collection = ("notion-" if path.suffix == ".zip" else "notion-golden-") + path.stem
@@ -199,7 +210,8 @@ def _office(folder: Path) -> Iterator[Source]:
     for page in written_pages():
         if page.target == "docx":
             body = "".join(
-                (para(html.escape(h), "Heading2") if h else "") + "".join(para(html.escape(p)) for p in ps)
+                (para(html.escape(h), "Heading2") if h else "")
+                + "".join(para(html.escape(p)) for p in ps)
                 for h, ps in page.sections
             )
             (folder / f"{page.name}.docx").write_bytes(raw_docx(body, title=page.title))
@@ -220,17 +232,25 @@ def _mediawiki_body(page: Written) -> str:
     out = ['<div class="mw-parser-output">']
     for h, ps in page.sections:
         if h:
-            out.append(f'<h2><span class="mw-headline" id="{_slug(h)}">{html.escape(h)}</span></h2>')
+            out.append(
+                f'<h2><span class="mw-headline" id="{_slug(h)}">{html.escape(h)}</span></h2>'
+            )
         out += [f"<p>{html.escape(p)}\n</p>" for p in ps]
     return "\n".join([*out, "</div>"])
 
 
 def _dokuwiki_body(page: Written) -> str:
-    out = [f'<h1 class="sectionedit1" id="{_slug(page.title).lower()}">{html.escape(page.title)}</h1>']
+    out = [
+        f'<h1 class="sectionedit1" id="{_slug(page.title).lower()}">{html.escape(page.title)}</h1>'
+    ]
     for n, (h, ps) in enumerate(page.sections, start=2):
         if h:
             out.append(f'<h2 class="sectionedit{n}" id="{_slug(h).lower()}">{html.escape(h)}</h2>')
-        out.append('<div class="level2">' + "".join(f"\n<p>\n{html.escape(p)}\n</p>" for p in ps) + "\n</div>")
+        out.append(
+            '<div class="level2">'
+            + "".join(f"\n<p>\n{html.escape(p)}\n</p>" for p in ps)
+            + "\n</div>"
+        )
     return "\n".join(out)
 
 
@@ -272,10 +292,15 @@ def _recorded(work: Path) -> Iterator[Source]:
         if manifest:
             (extra / "pages.json").write_text(json.dumps(manifest), encoding="utf-8")
         render = golden_sources.KINDS[kind]
-        for collection, folder in ((kind, golden_sources.GOLDEN_ROOT / kind / "input"), (f"extra-{kind}", extra)):
+        for collection, folder in (
+            (kind, golden_sources.GOLDEN_ROOT / kind / "input"),
+            (f"extra-{kind}", extra),
+        ):
             if not any(folder.rglob("*.html")):
                 continue
             for key, document in sorted(render(folder).items()):
                 naive_source = (folder / key).read_text(encoding="utf-8")
                 source = _source(f"{collection}/{key}", kind, document)  # type: ignore[arg-type]
-                yield Source(source.key, kind, source.page, source.naive_title, visible_text(naive_source))
+                yield Source(
+                    source.key, kind, source.page, source.naive_title, visible_text(naive_source)
+                )

@@ -348,7 +348,7 @@ class _Run:
             return event(item.external_id, Outcome.UNCHANGED, "content unchanged")
         is_new = record is None or record.intercom_id is None
         outcome = Outcome.CREATED if is_new else Outcome.UPDATED
-        reason = self.writer.send_reason(page, record, full=self.options.full)
+        reason = self.writer.send_reason(parts[0], record, full=self.options.full)
         if len(parts) > 1:
             limit = self.policy.split_limit(len(page.html.encode("utf-8")))
             reason += f"; split into {len(parts)} sections ({limit}), {len(to_send)} to send"

@@ -179,8 +179,10 @@ def _parts(
                 f"max_page_bytes ({budgets.hard:,}); it cannot be split at a heading, so the page "
                 "is not uploaded (raise max_page_bytes)"
             )
-        if parts[-1] and filled + size > budget and (
-            not all(b.tag in _HEADINGS for b in parts[-1]) or filled + size > budgets.hard
+        if (
+            parts[-1]
+            and filled + size > budget
+            and (not all(b.tag in _HEADINGS for b in parts[-1]) or filled + size > budgets.hard)
         ):  # a heading stays with the block it leads whenever the hard limit allows
             parts.append([])
             filled = 0
