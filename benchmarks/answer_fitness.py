@@ -40,10 +40,10 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from answer_material import Source, load_all, visible_text  # noqa: E402
+from answer_material import Source, load_all, visible_text
 
-from ingestor.config._models import SECTION_BYTES_DEFAULT  # noqa: E402
-from ingestor.convert import _split, split_page  # noqa: E402
+from ingestor.config._models import SECTION_BYTES_DEFAULT
+from ingestor.convert import _split, split_page
 
 QUESTIONS = Path(__file__).resolve().parent / "answers" / "questions.yaml"
 MAX_PAGE_BYTES = 1_000_000
@@ -195,7 +195,7 @@ def table(sources: list[Source], questions: list[Question], section_bytes: int) 
     head = " | ".join(f"{c} {r} top-1 | top-3 | MRR" for c, r in results)
     print(f"| kind | questions | {head} |")
     print("|---|---:|" + "---:|---:|---:|" * len(results))
-    order = sorted({kinds[q.page] for q in questions}) + ["overall"]
+    order = [*sorted({kinds[q.page] for q in questions}), "overall"]
     for kind in order:
         n = results[("tool", "BM25")][kind].n
         print(f"| {kind} | {n} | " + " | ".join(r[kind].cells() for r in results.values()) + " |")
@@ -257,8 +257,11 @@ def headingless(sources: list[Source], questions: list[Question], factors: list[
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--section-bytes", default=str(SECTION_BYTES_DEFAULT),
-                        help="one size for the table, or a comma list for the curve (0: off)")  # fmt: skip
+    parser.add_argument(
+        "--section-bytes",
+        default=str(SECTION_BYTES_DEFAULT),
+        help="one size for the table, or a comma list for the curve (0: off)",
+    )
     parser.add_argument("--headingless", default="", help="comma list of factors (0: never)")
     parser.add_argument("--thin", action="store_true", help="measure the short/thin-page ideas")
     args = parser.parse_args(argv)

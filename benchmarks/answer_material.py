@@ -53,8 +53,43 @@ from ingestor.convert import ConvertedPage, convert_document  # noqa: E402
 PAGES = Path(__file__).resolve().parent / "answers" / "pages"
 #: Elements a reader sees as separate: their text never runs into the next one's.
 BLOCKS = frozenset(
-    "address article aside blockquote br caption dd div dl dt figcaption figure footer h1 h2 h3 "
-    "h4 h5 h6 header hr li main nav ol p pre section table tbody td th thead tr ul".split()
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "caption",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    ]
 )
 KIND_BY_SUFFIX = {
     ".md": "markdown",
