@@ -31,7 +31,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +109,10 @@ class Source:
     page: ConvertedPage
     naive_title: str
     naive_text: str
+    #: Where the page sits in its source (a file's or export member's path), for its parents.
+    locator: str = ""
+    #: The connector says the page is a database (a Notion database's table).
+    database: bool = False
 
 
 def load_all() -> list[Source]:
@@ -151,7 +155,9 @@ def _run(
             if isinstance(item, ListingProblem):
                 continue
             document = connector.fetch(item)
-            yield _source(f"{collection}/{item.external_id}", kind(item), document)
+            source = _source(f"{collection}/{item.external_id}", kind(item), document)
+            database = document.metadata.get("kind") == "database"
+            yield replace(source, locator=item.locator or item.external_id, database=database)
 
 
 def _source(key: str, kind: str, document: Document) -> Source:
