@@ -68,8 +68,8 @@ VARIANTS: dict[str, Callable[[Source, set[str]], Source] | None] = {
 def thin_variants(sources: Sequence[Source], questions: list[Question]) -> None:
     kinds = {s.key: s.kind for s in sources}
     databases = {_NOTION_ID.sub("", s.page.title) for s in sources if s.database}
-    print(f"\n| idea (section_bytes={SECTION_BYTES_DEFAULT:,}) | pages changed | questions on them | "
-          + " | ".join(f"{r} top-1 | {r} MRR | {r} their MRR" for r in RANKERS) + " |")  # fmt: skip
+    names = " | ".join(f"{r} top-1 | {r} MRR | {r} their MRR" for r in RANKERS)
+    print(f"\n| idea | pages changed | questions on them | {names} |")
     print("|---|---:|---:|" + "---:|---:|---:|" * len(RANKERS))
     baseline = tool_docs(sources, SECTION_BYTES_DEFAULT)
     for label, change in VARIANTS.items():
