@@ -9,7 +9,8 @@ docs/answer-fitness.md). A page over either becomes one External Page per sectio
   found where it always was); every other section is ``<external_id>#<slug>``, titled
   ``Page title — Section`` with the deep-link url ``<url>#<anchor>`` (the anchor
   percent-encoded: a heading id is raw text, ``a" onmouseover=`` must stay inside the url);
-* the split happens at the highest heading level the page uses; a section still over the
+* the split happens at the highest heading level the page uses (layout wrappers such as a
+  saved web page's nested ``<div>``s are opened until its headings are reached); a section still over the
   budget is split again at its next heading level, and one with no heading left is cut
   between blocks into numbered parts. A single block over the budget (one giant table) is an
   error, never a silent truncation;
@@ -79,11 +80,10 @@ def split_page(page: ConvertedPage, budget: int, *, section_bytes: int = 0) -> l
     fragment_links = _page_url_fragments(root, page.url)
     blocks = _child_blocks(root)
     while len(blocks) == 1 and blocks[0].tag in _WRAPPERS and len(blocks[0]):
-        wrapper = blocks[0]  # descend through a lone wrapper to the real blocks
-        if (wrapper.tail or "").strip():
-            wrapper.append(_paragraph(wrapper.tail))
-            wrapper.tail = None
-        blocks = _child_blocks(wrapper)
+        blocks = _opened(blocks[0])  # descend through a lone wrapper to the real blocks
+    while any(map(_holds_heading, blocks)):
+        # a saved web page's layout <div>s hide its headings: open those that hold one
+        blocks = [c for b in blocks for c in (_opened(b) if _holds_heading(b) else [b])]
     groups = _split(page, blocks, budgets, level=0)
     if len(groups) == 1 and _size(page.html) <= budgets.hard:
         return [page]  # nothing to split at for answers: the page as it is (hash unchanged)
@@ -91,6 +91,18 @@ def split_page(page: ConvertedPage, budget: int, *, section_bytes: int = 0) -> l
         for _heading, group in groups:
             _local_fragments(group, fragment_links)
     return _sections(page, groups)
+
+
+def _holds_heading(block: Block) -> bool:
+    return block.tag in _WRAPPERS and next(block.iter(*_HEADINGS), None) is not None
+
+
+def _opened(wrapper: Block) -> list[Block]:
+    """A wrapper's child blocks, the text after it kept as a paragraph of its own."""
+    if (wrapper.tail or "").strip():
+        wrapper.append(_paragraph(wrapper.tail))
+        wrapper.tail = None
+    return _child_blocks(wrapper)
 
 
 def _child_blocks(parent: Block) -> list[Block]:
