@@ -48,7 +48,8 @@ from connectors.confluence_export import (  # noqa: E402
 )
 from connectors.filesystem import FilesystemConnector, FilesystemSettings  # noqa: E402
 from connectors.notion_export import NotionExportConnector, NotionExportSettings  # noqa: E402
-from ingestor.convert import ConvertedPage, convert_document  # noqa: E402
+from ingestor.convert import ConvertedPage, convert_document, require_text  # noqa: E402
+from ingestor.errors import PageSkipped  # noqa: E402
 
 PAGES = Path(__file__).resolve().parent / "answers" / "pages"
 #: Elements a reader sees as separate: their text never runs into the next one's.
@@ -155,13 +156,17 @@ def _run(
             if isinstance(item, ListingProblem):
                 continue
             document = connector.fetch(item)
-            source = _source(f"{collection}/{item.external_id}", kind(item), document)
+            try:
+                source = _source(f"{collection}/{item.external_id}", kind(item), document)
+            except PageSkipped:  # a title only: a sync skips it (min_text_chars)
+                continue
             database = document.metadata.get("kind") == "database"
             yield replace(source, locator=item.locator or item.external_id, database=database)
 
 
 def _source(key: str, kind: str, document: Document) -> Source:
     page = convert_document(document)
+    require_text(page, 1)
     naive = visible_text(document.body) if document.body_format == "html" else document.body
     return Source(key, kind, page, key.rsplit("/", 1)[-1], naive)
 
