@@ -12,8 +12,8 @@ docs/answer-fitness.md). A page over either becomes one External Page per sectio
 * the split happens at the highest heading level the page uses (layout wrappers such as a
   saved web page's nested ``<div>``s are opened until its headings are reached); a section
   still over the budget is split again at its next heading level, and one with no heading
-  left is cut between blocks into numbered parts. A single block over the budget (one giant table) is an
-  error, never a silent truncation;
+  left is cut between blocks into numbered parts. A single block over the budget (one giant
+  table) is an error, never a silent truncation;
 * for ``section_bytes`` only, a run of blocks with no heading left is cut into parts only when
   it is over ``HEADINGLESS_FACTOR`` times ``section_bytes`` (an article without headings has
   no place a reader would call a section; cutting it anywhere measured worse), and a single
