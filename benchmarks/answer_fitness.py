@@ -34,29 +34,19 @@ from pathlib import Path
 
 import numpy as np
 import snowballstemmer  # type: ignore[import-untyped]
-import yaml  # type: ignore[import-untyped,unused-ignore]
 from rank_bm25 import BM25Okapi  # type: ignore[import-untyped]
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer  # type: ignore[import-untyped]
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from answer_material import Source, load_all, visible_text
+from answer_questions import Question, load_questions
 
 from ingestor.config._models import SECTION_BYTES_DEFAULT
 from ingestor.convert import _split, split_page
 
-QUESTIONS = Path(__file__).resolve().parent / "answers" / "questions.yaml"
 MAX_PAGE_BYTES = 1_000_000
 WORD = re.compile(r"\w+", re.UNICODE)
-#: A question may share no run of this many words with its page: paraphrases, not copies.
-COPIED_RUN = 6
-
-
-@dataclass(frozen=True)
-class Question:
-    text: str
-    page: str
-    passage: str
 
 
 @dataclass(frozen=True)
@@ -76,39 +66,6 @@ def tokens(text: str) -> list[str]:
     "answer"): what any search engine does before ranking."""
     words = [w for w in (m.lower() for m in WORD.findall(text)) if w not in ENGLISH_STOP_WORDS]
     return list(_STEM.stemWords(words))
-
-
-def load_questions(sources: Sequence[Source]) -> list[Question]:
-    """The question set, checked: every page exists, its text holds the passage, and no
-    question copies a run of ``COPIED_RUN`` words from its page."""
-    texts = {s.key: _norm(s.page.title + " " + visible_text(s.page.html)) for s in sources}
-    questions, problems = [], []
-    for n, entry in enumerate(yaml.safe_load(QUESTIONS.read_text(encoding="utf-8")), start=1):
-        q = Question(entry["q"], entry["page"], entry["passage"])
-        text = texts.get(q.page)
-        if text is None:
-            problems.append(f"question {n}: no page {q.page!r}")
-        elif _norm(q.passage) not in text:
-            problems.append(f"question {n}: passage not in {q.page}: {q.passage!r}")
-        elif copied := _copied_run(q.text, text):
-            problems.append(f"question {n}: copies {copied!r} from its page")
-        questions.append(q)
-    if problems:
-        raise SystemExit("\n".join(problems))
-    return questions
-
-
-def _norm(text: str) -> str:
-    return " ".join(WORD.findall(text.lower()))
-
-
-def _copied_run(question: str, page_text: str) -> str:
-    words = _norm(question).split()
-    for i in range(len(words) - COPIED_RUN + 1):
-        run = " ".join(words[i : i + COPIED_RUN])
-        if f" {run} " in f" {page_text} ":
-            return run
-    return ""
 
 
 def tool_docs(sources: Sequence[Source], section_bytes: int) -> list[Doc]:
