@@ -28,7 +28,7 @@ from ingestor.config._daemon import DaemonSettings
 from ingestor.errors import ConfigError, ConfigIssue
 
 #: Chosen by measurement: benchmarks/answer_fitness.py --section-bytes (docs/answer-fitness.md).
-SECTION_BYTES_DEFAULT = 16_000
+SECTION_BYTES_DEFAULT = 8_000
 
 __all__ = [
     "REGION_BASE_URLS",
