@@ -1,6 +1,7 @@
 """Turning section_bytes on for an installation that already synced: each page over it is
 sent again once, as sections (its own id first, the others new), nothing still in the source
-is deleted, pages under it are not sent again, and `plan` says why beforehand."""
+is deleted, pages under it are not sent again, and `plan` says why beforehand. Turning it off
+sends the page whole again and takes its sections down."""
 
 from __future__ import annotations
 
@@ -70,6 +71,11 @@ def test_switching_section_bytes_on_resends_long_pages_once_and_deletes_nothing(
 
     assert site.cli("sync", "--no-progress").returncode == 0
     assert write_calls(site.server.stats()) == before + 5  # once: the next run sends nothing
+
+    set_section_bytes(site, 0)  # off again: the page is sent whole, its sections taken down
+    assert site.cli("sync", "--no-progress").returncode == 0
+    assert sorted(site.intercom_pages()) == ["admin.md", "faq-0.md", "faq-1.md", "faq-2.md"]
+    assert calls(site.server.stats(), "deleteExternalPage") == 4
 
 
 def test_section_bytes_default_splits_nothing_shorter() -> None:
