@@ -324,8 +324,8 @@ class _Run:
     ) -> PageEvent:
         """Hash gate and upsert of a page the gate lets through, with the audience it gave."""
         assert decision.availability is not None
-        # Over max_page_bytes: sections at headings, the page's own id first (hash-gated
-        # one by one, so an edit to one section re-sends only that section).
+        # Over max_page_bytes or section_bytes: sections at headings, the page's own id first
+        # (hash-gated one by one, so an edit to one section re-sends only that section).
         parts = split_page(
             page, self.policy.max_page_bytes, section_bytes=self.policy.section_bytes
         )
