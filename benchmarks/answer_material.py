@@ -309,12 +309,24 @@ def _confluence_body(page: Written) -> str:
     return "".join(out)
 
 
+def _documents(render: Callable[[Path], dict[str, Any]], folder: Path) -> dict[str, Any]:
+    """A golden_sources renderer's pages as the connector's Documents, not yet converted (its
+    converter is swapped out for the call, and put back even when the call fails)."""
+    from tests.golden import golden_sources
+
+    convert = golden_sources._convert
+    golden_sources._convert = lambda doc: doc  # type: ignore[assignment,return-value]
+    try:
+        return render(folder)
+    finally:
+        golden_sources._convert = convert
+
+
 def _recorded(work: Path) -> Iterator[Source]:
     """The golden recorded wiki and Confluence answers, plus the written pages recorded in
     the same shapes, through each connector's real ``fetch()`` (tests/golden/golden_sources)."""
     from tests.golden import golden_sources
 
-    golden_sources._convert = lambda doc: doc  # the Document itself: converted below, kept whole
     written = written_pages()
     for kind in ("mediawiki", "dokuwiki", "confluence"):
         extra = work / kind
@@ -344,7 +356,7 @@ def _recorded(work: Path) -> Iterator[Source]:
         ):
             if not any(folder.rglob("*.html")):
                 continue
-            for key, document in sorted(render(folder).items()):
+            for key, document in sorted(_documents(render, folder).items()):
                 naive_source = (folder / key).read_text(encoding="utf-8")
                 source = _source(f"{collection}/{key}", kind, document)  # type: ignore[arg-type]
                 yield Source(
