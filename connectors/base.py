@@ -224,6 +224,9 @@ class ConnectorSettings(BaseModel):
     min_text_chars: int | None = Field(
         default=None, ge=0, description="Overrides defaults.min_text_chars for this connector."
     )
+    section_bytes: int | None = Field(
+        default=None, ge=0, description="Overrides defaults.section_bytes for this connector."
+    )
     max_delete_fraction: float | None = Field(
         default=None,
         ge=0.0,

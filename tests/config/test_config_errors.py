@@ -69,7 +69,7 @@ connectors:
         "config.yaml:22: connectors[4].url: String should match pattern '^https?://'",
         "config.yaml:25: connectors[4].colour: unknown key (allowed here: name, type, url, "
         "enabled, renamed_from, ai_agent_availability, ai_copilot_availability, max_page_bytes, "
-        "min_text_chars, "
+        "min_text_chars, section_bytes, "
         "max_delete_fraction, schedule, run_on_start, audiences, restricted, allow_secrets, "
         "broken_links, "
         "root, include, depth)",

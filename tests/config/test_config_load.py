@@ -16,6 +16,7 @@ from ingestor.config import (
     default_data_dir,
     load_config,
 )
+from ingestor.config._models import SECTION_BYTES_DEFAULT
 from ingestor.errors import ConfigError
 
 MINIMAL = """\
@@ -198,7 +199,7 @@ def test_effective_settings_apply_overrides(parse: Any, tmp_path: Path, docs: Pa
         "    ai_agent_availability: false\n"
         "    max_delete_fraction: 0\n"
         "  - {name: faq, type: folder, url: 'https://help.example.com/faq', root: docs,"
-        " max_page_bytes: 5000}\n"
+        " max_page_bytes: 5000, section_bytes: 0}\n"
         "defaults:\n  ai_copilot_availability: false\n  max_delete_fraction: 0.3\n"
     )
     config = parse(text, env(tmp_path))
@@ -208,6 +209,7 @@ def test_effective_settings_apply_overrides(parse: Any, tmp_path: Path, docs: Pa
         max_page_bytes=1_000_000,
         max_delete_fraction=0.0,  # an explicit 0 overrides; it is not "unset"
         min_text_chars=1,
+        section_bytes=SECTION_BYTES_DEFAULT,
     )
     assert config.effective(config.connector("faq")) == EffectiveSettings(
         ai_agent_availability=True,
@@ -215,6 +217,7 @@ def test_effective_settings_apply_overrides(parse: Any, tmp_path: Path, docs: Pa
         max_page_bytes=5000,
         max_delete_fraction=0.3,
         min_text_chars=1,
+        section_bytes=0,
     )
 
 
