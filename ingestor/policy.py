@@ -25,6 +25,9 @@ class SyncOptions:
     allow_mass_delete: bool = False
     #: Dry runs only: keep the HTML each create/update would send (``ingestor plan --diff``).
     collect_html: bool = False
+    #: Watch runs: only the pages at these absolute paths of a :class:`~connectors.base.Targeted`
+    #: source (what its file-system events named); nothing is deleted. None: list as usual.
+    paths: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
