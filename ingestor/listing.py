@@ -78,10 +78,21 @@ def list_source(
         if targeted is not None:
             result = _from_changes(result, replace(targeted, deleted=()), gate, index)
             result.cursor = None  # a cursor stands for every change; this saw only some
+            log.info(
+                "sync %s: %d changed path(s): %d page(s) listed, nothing deleted",
+                connector.name,
+                len(paths),
+                result.listed,
+                extra={"connector": connector.name, "event": "targeted_listing"},
+            )
             return result
         if result.problems:
             return result
-        log.info("sync %s: the changed paths need a full listing", connector.name)
+        log.info(
+            "sync %s: the changed paths need a full listing",
+            connector.name,
+            extra={"connector": connector.name, "event": "full_listing_for_paths"},
+        )
     if isinstance(connector, Incremental) and cursor is not None and not full:
         changes = _guarded(result, lambda: connector.list_changes(cursor))
         if changes is not None:
