@@ -33,6 +33,7 @@ import watchfiles
 from connectors.base import ConnectorSettings, Incremental
 from ingestor.config import Config
 from ingestor.daemon._jobs import RequestedRun, SyncJobs
+from ingestor.errors import ConnectorError
 from ingestor.policy import SyncOptions
 from ingestor.runner import build_connector
 from ingestor.watch_plan import WatchPlan, plan_watch
@@ -282,8 +283,14 @@ class Watchers:
             claim.release()
 
     def _feed_changed(self, name: str) -> bool:
-        """Whether the wiki's change feed reports anything since the last saved cursor (True
-        without a cursor: the ordinary run then lists in full)."""
+        """Whether the wiki's change feed, read from the last saved cursor, names a page whose
+        version differs from the one last synced, or a synced page that is gone (True without
+        a cursor: the ordinary run then lists in full). Feeds re-read an overlap window before
+        the cursor, so "the feed names a page" alone would start a run after every poll.
+
+        Raises:
+            ConnectorError: The feed could not be read (or read only in part).
+        """
         config = self._config()
         settings = next((c for c in config.connectors if c.name == name and c.enabled), None)
         cursor = self._store.get_cursor(name)
@@ -293,4 +300,18 @@ class Watchers:
             if not isinstance(connector, Incremental):
                 return True
             changes = connector.list_changes(cursor)
-        return changes is None or bool(changes.changed or changes.deleted or changes.problems)
+        if changes is None:
+            return True  # the cursor is too old: a full listing is due
+        if changes.problems:
+            raise ConnectorError("; ".join(f"{p.where}: {p.message}" for p in changes.problems))
+        if not changes.changed and not changes.deleted:
+            return False
+        index = self._store.sync_index(name)
+        if any(eid in index for eid in changes.deleted):
+            return True
+        # a synced version is the listed one plus "|" and the settings' fingerprint
+        return any(
+            (entry := index.get(item.external_id)) is None
+            or (entry.version or "").rsplit("|", 1)[0] != item.version
+            for item in changes.changed
+        )
