@@ -11,6 +11,7 @@ from rich.table import Table
 from ingestor.config import Config
 from ingestor.console import shown
 from ingestor.gate.render import rule_counts_line, withheld_line
+from ingestor.watch_plan import plan_watch
 from state import Store
 
 __all__ = ["print_status", "status_data"]
@@ -82,6 +83,8 @@ def status_data(config: Config) -> dict[str, Any]:
                     "failed_pages": [
                         {"external_id": p.external_id, "error": p.last_error} for p in failed
                     ],
+                    # how the daemon watches it (``ingestor status`` has no daemon to ask)
+                    "watch": None if (plan := plan_watch(settings)) is None else plan.to_json(),
                     "broken_links": len(broken),
                     "broken_link_samples": [
                         {"page": page, "missing": target}
@@ -134,6 +137,8 @@ def print_status(console: Console, config: Config) -> None:
             soft_wrap=True,
         )
     for c in data["connectors"]:
+        if c["watch"] is not None and c["enabled"]:
+            console.print(f"{shown(c['name'])}: watched by the daemon: {c['watch']['why']}")
         _print_gate(console, c)
         for page in c["failed_pages"]:
             console.print(
