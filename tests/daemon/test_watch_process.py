@@ -104,6 +104,8 @@ def test_polling_finds_edits_where_events_are_not_used(
     first_sync(deployment, daemon, 1)
     watch = watched(daemon, "docs")
     assert watch["method"] == "polling" and "polling every 1s" in watch["why"]
+    status = deployment.cli("status")
+    assert "docs: watched by the daemon: polling every 1s (watch_method: polling)" in status.stdout
 
     deployment.write("docs", "p0.md", "# Page 0\n\nEdited, found by polling.\n")
     wait_for(
