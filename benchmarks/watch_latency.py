@@ -121,7 +121,6 @@ class Daemon:
             "intercom": {"token": "${BENCH_TOKEN}", "base_url": server.url},
             "state": {"path": str(folder / "state.db")},
             "daemon": {"schedule": {"every": "1h"}, "run_on_start": True},
-            "logging": {"level": "INFO"},
             "connectors": connectors,
         }
         path = folder / "config.yaml"
@@ -146,6 +145,8 @@ class Daemon:
             )
 
     def finished(self, connector: str) -> int:
+        if self.proc.poll() is not None:
+            raise SystemExit(f"the daemon exited:\n{self.log.read_text(errors='replace')}")
         count = 0
         for line in self.log.read_text(errors="replace").splitlines():
             try:
@@ -191,9 +192,13 @@ def main() -> None:
     parser.add_argument("--wiki-edits", type=int, default=5)
     parser.add_argument("--interval", default="10s", help="watch_interval of the wikis")
     parser.add_argument("--idle", type=float, default=60.0)
+    parser.add_argument("--no-wikis", action="store_true", help="the share alone")
     args = parser.parse_args()
     interval = float(args.interval.rstrip("s"))
-    wikis = {kind: servers.missing_packages(kind) is None for kind in ("mediawiki", "dokuwiki")}
+    wikis = {
+        kind: not args.no_wikis and servers.missing_packages(kind) is None
+        for kind in ("mediawiki", "dokuwiki")
+    }
     with tempfile.TemporaryDirectory() as tmp, EmulatorServer() as server:
         folder = Path(tmp)
         share = folder / "share"
