@@ -26,6 +26,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import watchfiles
@@ -52,6 +53,15 @@ MAX_DELAY_MS = 3000
 Trigger = Callable[[WatchPlan, "frozenset[str] | None"], None]
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of a folder; None when it is missing."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
 class _Watch:
     """One connector's watch: its threads and what /status shows of it."""
 
@@ -64,12 +74,17 @@ class _Watch:
         self._lock = threading.Lock()
         self._pending: set[str] = set()
         self._threads: list[threading.Thread] = []
+        self._identity = None if plan.path is None else _identity(plan.path)
         self.state = "starting"
         self.problem: str | None = None
         self.batches = 0
         self.runs = 0
         self.last_change_at: float | None = None
         self.last_run_at: float | None = None
+
+    def moved(self) -> bool:
+        """Whether the watched folder is not the one the watch started on (a mount since)."""
+        return self.plan.path is not None and _identity(self.plan.path) != self._identity
 
     def start(self) -> _Watch:
         name = self.plan.connector
@@ -226,15 +241,15 @@ class Watchers:
     def apply(self, config: Config) -> None:
         """Start, restart or stop watches so they follow ``config``'s connectors."""
         wanted = {c.name: c for c in config.connectors if c.enabled}
+        plans = {name: plan_watch(settings) for name, settings in wanted.items()}
         for name, (settings, watch) in list(self._watches.items()):
-            if wanted.get(name) != settings:
+            # a share mounted (or remounted) since: its folder is another one now
+            if wanted.get(name) != settings or plans.get(name) != watch.plan or watch.moved():
                 watch.stop()
                 del self._watches[name]
         for name, settings in wanted.items():
-            if name in self._watches:
-                continue
-            plan = plan_watch(settings)
-            if plan is None:
+            plan = plans[name]
+            if name in self._watches or plan is None:
                 continue
             watch = _Watch(plan, self._run, self._feed_changed).start()
             self._watches[name] = (settings, watch)

@@ -3,6 +3,7 @@ emulator over sockets, with scheduled runs an hour apart (so only the watch can 
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable
 from typing import Any
@@ -152,4 +153,33 @@ def test_watch_false_leaves_the_share_to_the_schedule(
     daemon = start_daemon(deployment)
     first_sync(deployment, daemon, 1)
     assert watch_status(daemon, "docs") is None
+    assert daemon.stop() == 0
+
+
+def test_a_reload_turns_watching_off_and_changes_its_method(
+    deployment: Deployment, start_daemon: StartDaemon
+) -> None:
+    deployment.write("docs", "p0.md", "# Page 0\n\nFirst text.\n")
+    deployment.write_config([deployment.connector("docs")], daemon=HOURLY)
+    daemon = start_daemon(deployment)
+    first_sync(deployment, daemon, 1)
+    assert watched(daemon, "docs")["method"] == "events"
+
+    deployment.write_config([deployment.connector("docs", watch=False)], daemon=HOURLY)
+    daemon.send(signal.SIGHUP)
+    wait_for(lambda: watch_status(daemon, "docs") is None, what="the watch stopped")
+
+    polling = {"watch_method": "polling", "watch_interval": "1s"}
+    deployment.write_config([deployment.connector("docs", **polling)], daemon=HOURLY)
+    daemon.send(signal.SIGHUP)
+    wait_for(
+        lambda: (watch_status(daemon, "docs") or {}).get("method") == "polling",
+        what="the watch polling",
+    )
+    deployment.write("docs", "p0.md", "# Page 0\n\nEdited after the reloads.\n")
+    wait_for(
+        lambda: "after the reloads" in deployment.intercom_pages()["p0.md"]["html"],
+        timeout=60,
+        what="the edit",
+    )
     assert daemon.stop() == 0
