@@ -50,7 +50,7 @@ QUIET_MS = 400
 MAX_DELAY_MS = 3000
 
 #: Runs one connector's sync: ``paths`` for a targeted run, None for an ordinary one.
-Trigger = Callable[[WatchPlan, "frozenset[str] | None"], None]
+Trigger = Callable[[WatchPlan, frozenset[str] | None], None]
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
