@@ -49,8 +49,9 @@ QUIET_MS = 400
 #: ...or this long after its first change, however long the burst goes on.
 MAX_DELAY_MS = 3000
 
-#: Runs one connector's sync: ``paths`` for a targeted run, None for an ordinary one.
-Trigger = Callable[[WatchPlan, frozenset[str] | None], None]
+#: Runs one connector's sync: ``paths`` for a targeted run, None for an ordinary one; returns
+#: whether a run took place.
+Trigger = Callable[[WatchPlan, frozenset[str] | None], bool]
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
@@ -206,12 +207,14 @@ class _Watch:
                 self._run(None)
 
     def _run(self, paths: frozenset[str] | None) -> None:
-        self.runs += 1
-        self.last_run_at = time.time()
         try:
-            self._trigger(self.plan, paths)
+            ran = self._trigger(self.plan, paths)
         except Exception:  # a bug here must not end the watch
             log.exception("connector %s: watch run failed", self.plan.connector)
+            return
+        if ran:
+            self.runs += 1
+            self.last_run_at = time.time()
 
 
 class Watchers:
@@ -274,26 +277,27 @@ class Watchers:
         found = self._watches.get(name)
         return None if found is None else found[1].to_json()
 
-    def _run(self, plan: WatchPlan, paths: frozenset[str] | None) -> None:
-        """One watch-triggered sync, through the connector's claim."""
+    def _run(self, plan: WatchPlan, paths: frozenset[str] | None) -> bool:
+        """One watch-triggered sync, through the connector's claim; False when none ran."""
         name = plan.connector
         config = self._config()
         settings = next((c for c in config.connectors if c.name == name and c.enabled), None)
         if settings is None or self._stopping.is_set():
-            return
+            return False
         claim = self._jobs.claim(name)
         if paths is None:
             if not claim.acquire(blocking=False):
-                return  # a run goes on: it reads the change feed too
+                return False  # a run goes on: it reads the change feed too
         else:
             while not claim.acquire(timeout=0.5):  # the changes must wait, not be dropped
                 if self._stopping.is_set():
-                    return
+                    return False
         try:
             if self._stopping.is_set() or not self._jobs.writes_allowed(config, name):
-                return
+                return False
             options = SyncOptions() if paths is None else SyncOptions(paths=paths)
             self._jobs.run_claimed(config, settings, RequestedRun(options=options))
+            return True
         finally:
             claim.release()
 
