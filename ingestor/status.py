@@ -11,7 +11,7 @@ from rich.table import Table
 from ingestor.config import Config
 from ingestor.console import shown
 from ingestor.gate.render import rule_counts_line, withheld_line
-from ingestor.watch_plan import plan_watch
+from ingestor.watch_plan import plan_watch, why_unwatched
 from state import Store
 
 __all__ = ["print_status", "status_data"]
@@ -85,6 +85,7 @@ def status_data(config: Config) -> dict[str, Any]:
                     ],
                     # how the daemon watches it (``ingestor status`` has no daemon to ask)
                     "watch": None if (plan := plan_watch(settings)) is None else plan.to_json(),
+                    "unwatched": why_unwatched(settings),
                     "broken_links": len(broken),
                     "broken_link_samples": [
                         {"page": page, "missing": target}
@@ -139,6 +140,8 @@ def print_status(console: Console, config: Config) -> None:
     for c in data["connectors"]:
         if c["watch"] is not None and c["enabled"]:
             console.print(f"{shown(c['name'])}: watched by the daemon: {c['watch']['why']}")
+        elif c["unwatched"]:
+            console.print(f"{shown(c['name'])}: {c['unwatched']}", highlight=False)
         _print_gate(console, c)
         for page in c["failed_pages"]:
             console.print(

@@ -28,6 +28,7 @@ __all__ = [
     "events_unreliable",
     "mount_of",
     "plan_watch",
+    "why_unwatched",
 ]
 
 MOUNTINFO = Path("/proc/self/mountinfo")
@@ -125,6 +126,20 @@ def plan_watch(settings: ConnectorSettings, mountinfo: str | None = None) -> Wat
         return WatchPlan(settings.name, "polling", folder, interval, why, only)
     why = f"file-system events ({fs_type})"
     return WatchPlan(settings.name, "events", folder, interval, why, only)
+
+
+def why_unwatched(settings: ConnectorSettings, mountinfo: str | None = None) -> str | None:
+    """Why a local source is not watched by default (a network or FUSE mount), for status."""
+    local = settings.local_source()
+    if settings.watch is not None or not settings.enabled or local is None:
+        return None
+    mount = mount_of(local, _read_mountinfo() if mountinfo is None else mountinfo)
+    if mount is None or not events_unreliable(mount[1]):
+        return None
+    return (
+        f"not watched: {mount[0]} is a {mount[1]} mount, whose changes made elsewhere raise no "
+        f"file-system events; watch: true polls it every {format_duration(settings.watch_interval)}"
+    )
 
 
 def _read_mountinfo() -> str:

@@ -13,7 +13,13 @@ from typing import Any
 from connectors.dokuwiki import DokuWikiSettings
 from connectors.filesystem import FilesystemSettings
 from connectors.mediawiki import MediaWikiSettings
-from ingestor.watch_plan import MOUNTINFO, events_unreliable, mount_of, plan_watch
+from ingestor.watch_plan import (
+    MOUNTINFO,
+    events_unreliable,
+    mount_of,
+    plan_watch,
+    why_unwatched,
+)
 
 ROOT_EXT4 = "22 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
 
@@ -65,6 +71,12 @@ def test_a_local_share_is_watched_through_events_by_default(tmp_path: Path) -> N
 def test_a_share_on_nfs_is_polled_only_when_asked_and_says_why(tmp_path: Path) -> None:
     table = mounts(nfs(str(tmp_path)))
     assert plan_watch(share(tmp_path), table) is None  # polling a whole share is opt-in
+    assert why_unwatched(share(tmp_path), table) == (
+        f"not watched: {tmp_path} is a nfs4 mount, whose changes made elsewhere raise no "
+        "file-system events; watch: true polls it every 1m"
+    )
+    assert why_unwatched(share(tmp_path), mounts()) is None  # a local disk: watched
+    assert why_unwatched(share(tmp_path, watch=False), table) is None  # turned off on purpose
     plan = plan_watch(share(tmp_path, watch=True), table)
     assert plan is not None and plan.method == "polling"
     assert plan.why == (
