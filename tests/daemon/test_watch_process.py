@@ -12,6 +12,7 @@ import pytest
 
 from state import Store
 
+from ..notion.conftest import MARKDOWN_EXPORT, fixture_members, write_zip
 from .conftest import DaemonProcess, Deployment, wait_for
 
 pytestmark = pytest.mark.timeout(120)
@@ -66,7 +67,7 @@ def test_an_edit_reaches_intercom_through_file_system_events(
     # the new folder's files raise no events of their own: a full listing found them
     assert daemon.matching(connector="docs", event="full_listing_for_paths")
     assert len(runs_of(deployment, "docs")) >= 2  # the hourly schedule ran once only
-    assert watched(daemon, "docs")["runs"] >= 1
+    wait_for(lambda: watched(daemon, "docs")["runs"], what="the watch run's end")
     assert daemon.stop() == 0
 
 
@@ -182,4 +183,41 @@ def test_a_reload_turns_watching_off_and_changes_its_method(
         timeout=60,
         what="the edit",
     )
+    assert daemon.stop() == 0
+
+
+def test_a_replaced_notion_export_is_synced_by_its_folders_events(
+    deployment: Deployment, start_daemon: StartDaemon
+) -> None:
+    members = fixture_members(MARKDOWN_EXPORT)
+    export = deployment.folder("exports") / "notion.zip"
+    write_zip(export, members)
+    connector = {
+        "name": "notion",
+        "type": "notion_export",
+        "url": "https://notion.example.com/",
+        "path": str(export),
+        "url_template": "https://help.example.com/p/{id}",
+    }
+    deployment.write_config([connector], daemon=HOURLY)
+    daemon = start_daemon(deployment)
+    wait_for(lambda: deployment.intercom_pages(), timeout=60, what="first sync")
+    wait_for(lambda: daemon.matching(connector="notion", status="ok"), what="first run's end")
+    watch = watched(daemon, "notion")
+    assert watch["method"] == "events" and watch["path"] == str(export.parent)
+
+    page = next(name for name in members if name.endswith(".md"))
+    members[page] += b"\n\nAdded to the export while the daemon watches.\n"
+    deployment.write("exports", "unrelated.txt", "Another file of the folder: no run.\n")
+    write_zip(export.with_suffix(".tmp"), members)
+    export.with_suffix(".tmp").replace(export)  # as a download lands: renamed over the old one
+
+    def synced() -> bool:
+        pages = deployment.intercom_pages().values()
+        return any("while the daemon watches" in p["html"] for p in pages)
+
+    wait_for(synced, timeout=60, what="the new export synced")
+    # one run, for the export's own name (its temporary name and the other file are no concern)
+    wait_for(lambda: watched(daemon, "notion")["runs"], what="the watch run's end")
+    assert watched(daemon, "notion")["runs"] == 1
     assert daemon.stop() == 0
