@@ -252,6 +252,14 @@ class Watchers:
                 del self._watches[name]
         for name, settings in wanted.items():
             plan = plans[name]
+            if plan is None and settings.watch and name not in self._watches:
+                log.warning(
+                    "connector %s: watch: true, but a %s source has neither local files nor a "
+                    "change feed to watch; it syncs on its schedule",
+                    name,
+                    settings.type,
+                    extra={"connector": name},
+                )
             if name in self._watches or plan is None:
                 continue
             watch = _Watch(plan, self._run, self._feed_changed).start()
