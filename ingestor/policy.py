@@ -32,6 +32,9 @@ class SyncOptions:
     #: Reconcile and state rebuild: Intercom's copies of pages state does not know; one that
     #: equals what would be sent is recorded without a call (see :mod:`ingestor.adoption`).
     adopt: AdoptionCandidates | None = None
+    #: Watch runs: only the pages at these absolute paths of a :class:`~connectors.base.Targeted`
+    #: source (what its file-system events named); nothing is deleted. None: list as usual.
+    paths: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from rich.console import Console
 from ingestor.config import Config
 from ingestor.console import new_table, shown
 from ingestor.gate.render import rule_counts_line, withheld_line
+from ingestor.watch_plan import plan_watch, why_unwatched
 from state import ReconcileRecord, RunRecord, Store, process_gone
 
 __all__ = ["print_status", "status_data"]
@@ -83,6 +84,9 @@ def status_data(config: Config) -> dict[str, Any]:
                         {"external_id": p.external_id, "error": p.last_error} for p in failed
                     ],
                     "last_reconcile": _reconcile_data(store.last_reconcile(settings.name)),
+                    # how the daemon watches it (``ingestor status`` has no daemon to ask)
+                    "watch": None if (plan := plan_watch(settings)) is None else plan.to_json(),
+                    "unwatched": why_unwatched(settings),
                     "broken_links": len(broken),
                     "broken_link_samples": [
                         {"page": page, "missing": target}
@@ -143,6 +147,10 @@ def print_status(console: Console, config: Config) -> None:
             soft_wrap=True,
         )
     for c in data["connectors"]:
+        if c["watch"] is not None and c["enabled"]:
+            console.print(f"{shown(c['name'])}: watched by the daemon: {c['watch']['why']}")
+        elif c["unwatched"]:
+            console.print(f"{shown(c['name'])}: {c['unwatched']}", highlight=False)
         _print_gate(console, c)
         _print_reconcile(console, c)
         for page in c["failed_pages"]:

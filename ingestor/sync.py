@@ -241,6 +241,7 @@ class _Run:
             cursor=cursor,
             stop_event=self.engine.stop_event,
             broken=self._recorded_broken_links(),
+            paths=self.options.paths,
         )
         report = self.report
         report.listed, report.unchanged = listing.listed, listing.unchanged

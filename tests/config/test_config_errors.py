@@ -71,7 +71,7 @@ connectors:
         "enabled, renamed_from, ai_agent_availability, ai_copilot_availability, max_page_bytes, "
         "min_text_chars, section_bytes, "
         "max_delete_fraction, schedule, run_on_start, audiences, restricted, allow_secrets, "
-        "broken_links, "
+        "watch, watch_method, watch_interval, broken_links, "
         "root, include, depth)",
     ]
 
