@@ -17,11 +17,18 @@ import argparse
 import platform
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.crash.harness import DEFAULT_RECOVERY, TrialResult, run_trial  # noqa: E402
+from tests.crash.harness import (
+    BY_HAND,
+    DEFAULT_RECOVERY,
+    TERM_GRACE_S,
+    TrialResult,
+    run_trial,
+)
 
 
 def _totals(results: list[TrialResult], seconds: float) -> str:
@@ -29,7 +36,8 @@ def _totals(results: list[TrialResult], seconds: float) -> str:
     return "\n".join(
         [
             f"trials: {count}",
-            f"converged: {sum(r.passed for r in results)} of {count}",
+            f"passed: {sum(r.passed for r in results)} of {count}",
+            f"converged: {sum(r.converged for r in results)} of {count}",
             f"kills: {sum(r.kills for r in results)} (SIGKILL and SIGTERM)",
             f"duplicates: {sum(r.divergence.duplicates for r in results)}",
             f"lost: {sum(r.divergence.lost for r in results)}",
@@ -37,6 +45,8 @@ def _totals(results: list[TrialResult], seconds: float) -> str:
             f"trials with a source count other than 1: "
             f"{sum(r.divergence.sources != 1 for r in results)}",
             f"leftover processes: {sum(len(r.leftovers) for r in results)}",
+            f"SIGTERMed syncs still running {TERM_GRACE_S:.0f} s later: "
+            f"{sum(len(r.slow_stops) for r in results)}",
             f"other problems: {sum(len(r.problems) for r in results)}",
             f"time: {seconds:.0f} s ({seconds / max(count, 1):.1f} s per trial)",
         ]
@@ -52,18 +62,23 @@ def main() -> int:
         default=",".join(DEFAULT_RECOVERY),
         help="comma-separated commands run to recover (default: %(default)s)",
     )
+    parser.add_argument("--jobs", type=int, default=1, help="trials run at once")
+    parser.add_argument("--verbose", action="store_true", help="print every trial's event log")
     args = parser.parse_args()
     recovery = tuple(c.strip() for c in args.recovery.split(",") if c.strip())
     print(f"python {platform.python_version()}, {platform.machine()}, recovery {recovery}")
     results: list[TrialResult] = []
     started = time.monotonic()
-    for seed in range(args.seed, args.seed + args.trials):
-        result = run_trial(seed, recovery)
-        results.append(result)
-        verdict = "ok" if result.passed else "FAILED"
-        print(f"seed {seed}: {verdict} in {result.seconds:.1f} s, {result.kills} kills", flush=True)
-        if not result.passed:
-            print(result.report(), flush=True)
+    seeds = range(args.seed, args.seed + args.trials)
+    with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        futures = [pool.submit(run_trial, seed, recovery, BY_HAND) for seed in seeds]
+        for seed, future in zip(seeds, futures, strict=True):
+            result = future.result()
+            results.append(result)
+            verdict = "ok" if result.passed else "FAILED"
+            print(f"seed {seed}: {verdict} in {result.seconds:.1f} s, {result.kills} kills")
+            if args.verbose or not result.passed:
+                print(result.report(), flush=True)
     print(_totals(results, time.monotonic() - started))
     return 0 if all(r.passed for r in results) else 1
 

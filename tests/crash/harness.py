@@ -2,14 +2,15 @@
 
 A trial, every choice drawn from ``random.Random(seed)``:
 
-1. a share of 30-90 Markdown files in a real folder, a first clean ``ingestor sync`` (a real
-   subprocess, ``python -m ingestor``) into an emulator on a real socket;
-2. 2-4 rounds of: change the share (edit, add, remove, rename), switch on a random mix of the
-   emulator's faults (answers lost after the write, connections closed after the write, dropped
-   answers, 5xx, hangs past the client's timeout, latency and jitter, 429 storms), sometimes an
-   out-of-band change in Intercom (a page deleted or edited by hand, the source deleted with its
-   pages), start ``ingestor sync`` and kill it (SIGKILL or SIGTERM) at a random moment or after
-   a random number of write calls, or let it finish;
+1. a share of 30-80 Markdown files (30-60 in CI's shape) in a real folder, a first clean
+   ``ingestor sync`` (a real subprocess, ``python -m ingestor``) into an emulator on a real
+   socket;
+2. 2-4 rounds (1-3 in CI's shape) of: change the share (edit, add, remove, rename), switch on a
+   random mix of the emulator's faults (answers lost after the write, connections closed after
+   the write, dropped answers, 5xx, hangs past the client's timeout, latency and jitter, 429
+   storms), sometimes an out-of-band change in Intercom (a page deleted or edited by hand, the
+   source deleted with its pages), start ``ingestor sync`` and kill it (SIGKILL or SIGTERM) at
+   a random moment or after a random number of write calls, or let it finish;
 3. recovery: faults off, then the commands of ``recovery`` (default ``("sync",)``), each of which
    must exit 0;
 4. checks (:mod:`verify`): Intercom equals what a clean sync of the final share into a fresh
@@ -26,6 +27,7 @@ file changed afterwards; a source deleted out of band must be repaired by ``sync
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -50,7 +52,7 @@ from .verify import (
     wait_for_no_leftovers,
 )
 
-__all__ = ["DEFAULT_RECOVERY", "TrialResult", "run_trial"]
+__all__ = ["BY_HAND", "CI", "DEFAULT_RECOVERY", "TrialResult", "TrialShape", "run_trial"]
 
 #: Commands run, in order, to recover after the faulty rounds. Adding reconcile is one line:
 #: ``("sync", "reconcile")`` (then out-of-band page edits and deletes must be repaired too).
@@ -61,6 +63,20 @@ SYNC_TIMEOUT_S = 180.0  # a sync left to finish, or a recovery command
 GRACE_S = 3  # the config's grace_period: in-flight uploads a SIGTERMed sync may finish
 TERM_GRACE_S = GRACE_S + 20.0  # how long a SIGTERMed sync may take to exit (under load)
 LEFTOVER_GRACE_S = 5.0
+
+
+@dataclass(frozen=True)
+class TrialShape:
+    """How big a trial is: files in the share, faulty rounds (inclusive ranges)."""
+
+    files: tuple[int, int] = (30, 80)
+    rounds: tuple[int, int] = (2, 4)
+
+
+BY_HAND = TrialShape()
+#: CI's trials are smaller, to keep ten of them within a couple of minutes; every kind of fault,
+#: kill and out-of-band change is still drawn.
+CI = TrialShape(files=(30, 60), rounds=(1, 3))
 
 _CONFIG = """\
 intercom:
@@ -102,12 +118,18 @@ class TrialResult:
     divergence: Divergence = field(default_factory=Divergence)
     leftovers: dict[int, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    slow_stops: list[str] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
     kills: int = 0
     seconds: float = 0.0
 
     @property
     def passed(self) -> bool:
+        return self.converged and not self.slow_stops
+
+    @property
+    def converged(self) -> bool:
+        """Intercom equals the source, no process is left, every command and run went right."""
         return self.divergence.converged and not self.leftovers and not self.problems
 
     def report(self) -> str:
@@ -118,6 +140,7 @@ class TrialResult:
             f"(replay: python benchmarks/crash_trials.py --trials 1 --seed {self.seed} "
             f"--recovery {recovery})",
             *(f"  problem: {p}" for p in self.problems),
+            *(f"  slow stop: {p}" for p in self.slow_stops),
             *(f"  divergence: {d}" for d in self.divergence.details),
             *(f"  leftover process {pid}: {cmd}" for pid, cmd in self.leftovers.items()),
             "  events:",
@@ -131,6 +154,7 @@ class _Trial:
 
     def __init__(self, seed: int, workdir: Path, server: EmulatorServer) -> None:
         self.rng = random.Random(seed)
+        self.started = time.monotonic()
         self.server = server
         self.share = Share(workdir / "share", self.rng)
         self.state = workdir / "state" / "state.db"
@@ -143,6 +167,7 @@ class _Trial:
         self.output = self.logs / "none.log"
         self.kills = 0
         self.problems: list[str] = []
+        self.slow_stops: list[str] = []  # SIGTERMed syncs that outlived their grace period
         self.leftovers: dict[int, str] = {}
         self.reference: EmulatorServer | None = None
         self.config.write_text(
@@ -153,7 +178,7 @@ class _Trial:
         )
 
     def log(self, event: str) -> None:
-        self.events.append(event)
+        self.events.append(f"{time.monotonic() - self.started:6.1f}s {event}")
 
     def env(self) -> dict[str, str]:
         return {
@@ -196,7 +221,9 @@ class _Trial:
 def _fault_mix(rng: random.Random) -> dict[str, Any]:
     """A random mix of faults; the five rates stay well under their sum limit of 1."""
     mix: dict[str, Any] = {}
-    kinds = rng.sample(["lost", "close", "drop", "5xx", "hang", "storm", "latency"], rng.randint(1, 4))
+    kinds = rng.sample(
+        ["lost", "close", "drop", "5xx", "hang", "storm", "latency"], rng.randint(1, 4)
+    )
     if "lost" in kinds:
         mix["fault_lost_answer_rate"] = round(rng.uniform(0.05, 0.2), 3)
     if "close" in kinds:
@@ -268,7 +295,7 @@ def _stop(trial: _Trial, proc: subprocess.Popen[str], action: str, started: floa
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-        trial.problems.append(
+        trial.slow_stops.append(
             f"sync {proc.pid} still running {TERM_GRACE_S:.0f} s after {action} "
             f"(grace_period {GRACE_S} s); it printed: {trial.tail(12)}"
         )
@@ -316,10 +343,8 @@ def _faulty_round(trial: _Trial, number: int) -> None:
 def _reap(pids: dict[int, str]) -> None:
     """End the leftover processes the trial itself started (found by its marker), by pid."""
     for pid in pids:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def _checked(trial: _Trial, command: str, what: str) -> None:
@@ -350,14 +375,14 @@ def _reference(trial: _Trial, workdir: Path) -> subprocess.Popen[str]:
     )
 
 
-def _play(trial: _Trial, recovery: Sequence[str], workdir: Path) -> Divergence:
+def _play(trial: _Trial, recovery: Sequence[str], workdir: Path, shape: TrialShape) -> Divergence:
     rng = trial.rng
-    trial.share.populate(rng.randint(30, 90))
+    trial.share.populate(rng.randint(*shape.files))
     trial.log(f"share: {len(trial.share.files())} files")
     _checked(trial, "sync", "first sync")
     if trial.problems:
         return Divergence()
-    for number in range(1, rng.randint(2, 4) + 1):
+    for number in range(1, rng.randint(*shape.rounds) + 1):
         _faulty_round(trial, number)
     reference = _reference(trial, workdir)
     for command in recovery:
@@ -372,12 +397,12 @@ def _play(trial: _Trial, recovery: Sequence[str], workdir: Path) -> Divergence:
         trial.log(f"after recovery: {len(left)} processes of the trial alive: {sorted(left)}")
     trial.problems.extend(run_problems(trial.state, len(recovery)))
     exempt = set() if "reconcile" in recovery else trial.exempt
-    return compare(
-        trial.server.pages(), trial.server.sources(), trial.reference.pages(), exempt
-    )
+    return compare(trial.server.pages(), trial.server.sources(), trial.reference.pages(), exempt)
 
 
-def run_trial(seed: int, recovery: Sequence[str] = DEFAULT_RECOVERY) -> TrialResult:
+def run_trial(
+    seed: int, recovery: Sequence[str] = DEFAULT_RECOVERY, shape: TrialShape = BY_HAND
+) -> TrialResult:
     """Play the trial of ``seed`` in a temporary folder and return what it found."""
     started = time.monotonic()
     settings = EmulatorSettings(seed=seed, window_seconds=1, hang_ms=2500)
@@ -387,7 +412,7 @@ def run_trial(seed: int, recovery: Sequence[str] = DEFAULT_RECOVERY) -> TrialRes
     ):
         trial = _Trial(seed, Path(tmp), server)
         try:
-            divergence = _play(trial, recovery, Path(tmp))
+            divergence = _play(trial, recovery, Path(tmp), shape)
         except Exception as exc:  # the report must still carry the seed and the event log
             trial.problems.append(f"the harness failed: {exc!r}")
             divergence = Divergence()
@@ -401,6 +426,7 @@ def run_trial(seed: int, recovery: Sequence[str] = DEFAULT_RECOVERY) -> TrialRes
         divergence=divergence,
         leftovers=trial.leftovers,
         problems=trial.problems,
+        slow_stops=trial.slow_stops,
         events=trial.events,
         kills=trial.kills,
         seconds=time.monotonic() - started,

@@ -9,11 +9,42 @@ from pathlib import Path
 __all__ = ["Share"]
 
 _FOLDERS = ("", "guides", "guides/setup", "faq", "policies", "howto/deep")
-_WORDS = (
-    "account billing invoice refund login password reset export import workspace team "
-    "member role admin report dashboard webhook token limit plan upgrade trial cancel "
-    "language region backup restore archive search filter label sync schedule alert"
-).split()
+_WORDS = [
+    "account",
+    "billing",
+    "invoice",
+    "refund",
+    "login",
+    "password",
+    "reset",
+    "export",
+    "import",
+    "workspace",
+    "team",
+    "member",
+    "role",
+    "admin",
+    "report",
+    "dashboard",
+    "webhook",
+    "token",
+    "limit",
+    "plan",
+    "upgrade",
+    "trial",
+    "cancel",
+    "language",
+    "region",
+    "backup",
+    "restore",
+    "archive",
+    "search",
+    "filter",
+    "label",
+    "sync",
+    "schedule",
+    "alert",
+]
 
 
 class Share:
