@@ -38,7 +38,8 @@ def _totals(results: list[TrialResult], seconds: float) -> str:
             f"trials: {count}",
             f"passed: {sum(r.passed for r in results)} of {count}",
             f"converged: {sum(r.converged for r in results)} of {count}",
-            f"kills: {sum(r.kills for r in results)} (SIGKILL and SIGTERM)",
+            f"syncs killed: {sum(r.kills.get('SIGKILL', 0) for r in results)} by SIGKILL, "
+            f"{sum(r.kills.get('SIGTERM', 0) for r in results)} by SIGTERM",
             f"duplicates: {sum(r.divergence.duplicates for r in results)}",
             f"lost: {sum(r.divergence.lost for r in results)}",
             f"stale: {sum(r.divergence.stale for r in results)}",
@@ -76,7 +77,8 @@ def main() -> int:
             result = future.result()
             results.append(result)
             verdict = "ok" if result.passed else "FAILED"
-            print(f"seed {seed}: {verdict} in {result.seconds:.1f} s, {result.kills} kills")
+            killed = sum(result.kills.values())
+            print(f"seed {seed}: {verdict} in {result.seconds:.1f} s, {killed} syncs killed")
             if args.verbose or not result.passed:
                 print(result.report(), flush=True)
     print(_totals(results, time.monotonic() - started))

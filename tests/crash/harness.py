@@ -120,7 +120,7 @@ class TrialResult:
     problems: list[str] = field(default_factory=list)
     slow_stops: list[str] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
-    kills: int = 0
+    kills: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
@@ -165,7 +165,7 @@ class _Trial:
         self.logs = workdir / "logs"
         self.logs.mkdir()
         self.output = self.logs / "none.log"
-        self.kills = 0
+        self.kills: dict[str, int] = {}  # signal name -> syncs killed with it
         self.problems: list[str] = []
         self.slow_stops: list[str] = []  # SIGTERMed syncs that outlived their grace period
         self.leftovers: dict[int, str] = {}
@@ -265,9 +265,9 @@ def _out_of_band(trial: _Trial) -> None:
     trial.log(f"out of band: {kind} {page['external_id']} (page {page['id']})")
 
 
-def _stop(trial: _Trial, proc: subprocess.Popen[str], action: str, started: float) -> str:
+def _stop(trial: _Trial, proc: subprocess.Popen[str], action: str, writes: int) -> str:
     """Kill ``proc`` with ``action``'s signal when its random trigger fires; say what happened."""
-    rng = trial.rng
+    rng, started = trial.rng, time.monotonic()
     if rng.random() < 0.5:
         delay = rng.uniform(0.2, 3.0)
         trigger = f"at {delay:.2f} s"
@@ -275,7 +275,7 @@ def _stop(trial: _Trial, proc: subprocess.Popen[str], action: str, started: floa
         def fired() -> bool:
             return time.monotonic() - started >= delay
     else:
-        goal, before = rng.randint(1, 30), trial.writes()
+        goal, before = rng.randint(1, max(1, writes)), trial.writes()
         trigger = f"after {goal} write calls"
 
         def fired() -> bool:
@@ -289,7 +289,7 @@ def _stop(trial: _Trial, proc: subprocess.Popen[str], action: str, started: floa
     sig = signal.SIGKILL if action == "SIGKILL" else signal.SIGTERM
     took = time.monotonic() - started
     proc.send_signal(sig)
-    trial.kills += 1
+    trial.kills[action] = trial.kills.get(action, 0) + 1
     try:
         proc.wait(timeout=TERM_GRACE_S)
     except subprocess.TimeoutExpired:
@@ -316,10 +316,12 @@ def _faulty_round(trial: _Trial, number: int) -> None:
         trial.server.storm(calls=rng.randint(5, 40))
         mix["storm_now"] = True
     trial.log(f"round {number}: faults {mix}")
-    command = "sync --full" if rng.random() < 0.15 else "sync"
+    full = rng.random() < 0.2  # every page converted again: with 64 or more, in worker processes
+    command = "sync --full" if full else "sync"
     action = rng.choices(["finish", "SIGKILL", "SIGTERM"], weights=[1, 2, 2])[0]
     started = time.monotonic()
     proc = trial.start(command)
+    writes = len(trial.share.files()) if full else len(rewritten) + len(trial.share.files()) // 8
     if action == "finish":
         try:
             proc.wait(timeout=SYNC_TIMEOUT_S)
@@ -329,7 +331,7 @@ def _faulty_round(trial: _Trial, number: int) -> None:
             trial.problems.append(f"round {number}: `{command}` ran over {SYNC_TIMEOUT_S:.0f} s")
         outcome = f"finished (exit {proc.returncode}) in {time.monotonic() - started:.2f} s"
     else:
-        outcome = _stop(trial, proc, action, started)
+        outcome = _stop(trial, proc, action, writes)
     trial.log(f"round {number}: `{command}` {outcome}")
     left = wait_for_no_leftovers(trial.marker, LEFTOVER_GRACE_S)
     if left:
@@ -369,7 +371,7 @@ def _reference(trial: _Trial, workdir: Path) -> subprocess.Popen[str]:
         encoding="utf-8",
     )
     argv = [sys.executable, "-m", "ingestor", "sync", "-c", str(config)]
-    env = {**trial.env(), MARKER_VARIABLE: f"{trial.marker}-reference"}
+    env = {**trial.env(), MARKER_VARIABLE: trial.marker.replace("crash-", "reference-")}
     return subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     )
