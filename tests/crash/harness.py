@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from ingestor.emulator import EmulatorServer, EmulatorSettings
+from state import Store
 
 from .share import Share
 from .verify import (
@@ -49,6 +50,7 @@ from .verify import (
     compare,
     leftover_processes,
     run_problems,
+    visible,
     wait_for_no_leftovers,
 )
 
@@ -162,6 +164,7 @@ class _Trial:
         self.marker = f"crash-{seed}-{uuid.uuid4().hex[:12]}"
         self.events: list[str] = []
         self.exempt: set[str] = set()  # external_ids changed out of band, not since rewritten
+        self.unrecorded: set[str] = set()  # see _note_unrecorded
         self.logs = workdir / "logs"
         self.logs.mkdir()
         self.output = self.logs / "none.log"
@@ -254,6 +257,7 @@ def _out_of_band(trial: _Trial) -> None:
             return
         gone = trial.server.delete_source(int(sources[0]["id"]))
         trial.exempt.clear()  # every page went; the next sync must re-create them all
+        trial.unrecorded.clear()
         trial.log(f"out of band: source {sources[0]['id']} deleted with its {gone} pages")
         return
     page = rng.choice(pages)
@@ -302,12 +306,36 @@ def _stop(trial: _Trial, proc: subprocess.Popen[str], action: str, writes: int) 
     return f"{action} {trigger} ({took:.2f} s in, exit {proc.returncode}, pid {proc.pid})"
 
 
+def _note_unrecorded(trial: _Trial, gone: list[str]) -> None:
+    """Note the vanished files whose page Intercom holds but state never recorded.
+
+    A sync killed after Intercom committed a new page and before state recorded it leaves such a
+    page; while its file exists the next sync upserts it by external_id and records it, but once
+    the file is gone no sync knows the page exists: only reconcile (which lists Intercom's pages)
+    can delete it. A page that state records under another Intercom id is not excused: that is
+    the engine's error.
+    """
+    if not gone:
+        return
+    shown = {p["external_id"]: p for p in trial.server.pages() if visible(p)}
+    with Store.open(trial.state, read_only=True) as store:
+        known = store.page_index("docs")
+    for eid in gone:
+        if eid in shown and eid not in known:
+            trial.unrecorded.add(eid)
+            trial.log(
+                f"{eid} went; Intercom holds page {shown[eid]['id']}, state never recorded it"
+            )
+
+
 def _faulty_round(trial: _Trial, number: int) -> None:
     rng = trial.rng
-    events, rewritten = trial.share.mutate()
+    events, edited, gone = trial.share.mutate()
+    rewritten = [*edited, *gone]
     trial.exempt.difference_update(rewritten)
     for event in events:
         trial.log(f"round {number}: {event}")
+    _note_unrecorded(trial, gone)
     if rng.random() < 0.3:
         _out_of_band(trial)
     mix = _fault_mix(rng)
@@ -398,7 +426,7 @@ def _play(trial: _Trial, recovery: Sequence[str], workdir: Path, shape: TrialSha
         trial.leftovers.update(left)
         trial.log(f"after recovery: {len(left)} processes of the trial alive: {sorted(left)}")
     trial.problems.extend(run_problems(trial.state, len(recovery)))
-    exempt = set() if "reconcile" in recovery else trial.exempt
+    exempt = set() if "reconcile" in recovery else trial.exempt | trial.unrecorded
     return compare(trial.server.pages(), trial.server.sources(), trial.reference.pages(), exempt)
 
 

@@ -91,9 +91,9 @@ class Share:
         self.revisions[new] = self.revisions.pop(rel)
         return new
 
-    def mutate(self) -> tuple[list[str], list[str]]:
-        """One round of changes; return a description of each and the paths whose text changed
-        or that went away (their Intercom copy must follow)."""
+    def mutate(self) -> tuple[list[str], list[str], list[str]]:
+        """One round of changes; return a description of them, the paths whose text changed and
+        the paths that went away (removed, or renamed to another)."""
         files = self.files()
         rng = self.rng
         edits = rng.sample(files, rng.randint(0, max(1, len(files) // 6)))
@@ -118,7 +118,7 @@ class Share:
             events.append(
                 f"  edited {edits} removed {removes} renamed {moved} added {added}".replace("'", "")
             )
-        return events, [*edits, *removes, *renames]
+        return events, edits, [*removes, *renames]
 
     def _write(self, rel: str, revision: int) -> None:
         path = self.root / rel

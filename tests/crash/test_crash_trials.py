@@ -74,8 +74,8 @@ def test_compare_counts_duplicates_lost_stale_and_sources() -> None:
 
 def test_compare_leaves_exempt_pages_unchecked() -> None:
     actual = [_page("a", "<p>a</p>"), _page("b", "<p>edited</p>")]
-    found = compare(actual, SOURCE, REFERENCE, {"b", "c"})
-    assert found.converged and found.exempt == 2
+    found = compare([*actual, _page("orphan", "<p>o</p>")], SOURCE, REFERENCE, {"b", "c", "orphan"})
+    assert found.converged and found.exempt == 3
 
 
 def test_leftover_processes_are_found_by_their_marker() -> None:
