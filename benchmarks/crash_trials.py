@@ -78,7 +78,10 @@ def main() -> int:
             results.append(result)
             verdict = "ok" if result.passed else "FAILED"
             killed = sum(result.kills.values())
-            print(f"seed {seed}: {verdict} in {result.seconds:.1f} s, {killed} syncs killed")
+            print(
+                f"seed {seed}: {verdict} in {result.seconds:.1f} s, {killed} syncs killed",
+                flush=True,
+            )
             if args.verbose or not result.passed:
                 print(result.report(), flush=True)
     print(_totals(results, time.monotonic() - started))
