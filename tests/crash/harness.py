@@ -38,6 +38,8 @@ from pathlib import Path
 from ingestor.emulator import EmulatorServer, EmulatorSettings
 
 from .rounds import (
+    BY_HAND,
+    CI,
     CONFIG,
     GRACE_S,
     LEFTOVER_GRACE_S,
@@ -45,6 +47,7 @@ from .rounds import (
     SYNC_TIMEOUT_S,
     TERM_GRACE_S,
     Trial,
+    TrialShape,
     faulty_round,
     reap,
 )
@@ -64,20 +67,6 @@ __all__ = [
 #: Commands run, in order, to recover after the faulty rounds. Adding reconcile is one line:
 #: ``("sync", "reconcile")`` (then out-of-band page edits and deletes must be repaired too).
 DEFAULT_RECOVERY: tuple[str, ...] = ("sync",)
-
-
-@dataclass(frozen=True)
-class TrialShape:
-    """How big a trial is: files in the share, faulty rounds (inclusive ranges)."""
-
-    files: tuple[int, int] = (30, 80)
-    rounds: tuple[int, int] = (2, 4)
-
-
-BY_HAND = TrialShape()
-#: CI's trials are smaller, to keep ten of them within a couple of minutes; every kind of fault,
-#: kill and out-of-band change is still drawn.
-CI = TrialShape(files=(30, 60), rounds=(1, 3))
 
 
 @dataclass
@@ -127,6 +116,11 @@ def _checked(trial: Trial, command: str, what: str) -> None:
         trial.problems.append(f"{what} `{command}` exited {code}: {trial.tail()}")
 
 
+def _reference_marker(trial: Trial) -> str:
+    """The reference sync's own marker: not one of the trial's, which must all be gone."""
+    return trial.marker.replace("crash-", "reference-")
+
+
 def _reference(trial: Trial, workdir: Path) -> subprocess.Popen[str]:
     """Start a clean sync of the share as it is now into a fresh emulator; see :func:`run_trial`."""
     server = EmulatorServer(EmulatorSettings(), log_level="critical").start()
@@ -142,7 +136,7 @@ def _reference(trial: Trial, workdir: Path) -> subprocess.Popen[str]:
         encoding="utf-8",
     )
     argv = [sys.executable, "-m", "ingestor", "sync", "-c", str(config)]
-    env = {**trial.env(), MARKER_VARIABLE: trial.marker.replace("crash-", "reference-")}
+    env = {**trial.env(), MARKER_VARIABLE: _reference_marker(trial)}
     return subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     )
@@ -156,11 +150,20 @@ def _play(trial: Trial, recovery: Sequence[str], workdir: Path, shape: TrialShap
     if trial.problems:
         return Divergence()
     for number in range(1, rng.randint(*shape.rounds) + 1):
-        faulty_round(trial, number)
+        faulty_round(trial, number, shape)
     reference = _reference(trial, workdir)
     for command in recovery:
         _checked(trial, command, "recovery")
-    out, _ = reference.communicate(timeout=SYNC_TIMEOUT_S)
+    try:
+        out, _ = reference.communicate(timeout=SYNC_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        reference.kill()
+        out, _ = reference.communicate()
+        trial.problems.append(
+            f"the reference sync (clean, no fault, no kill) hung: no end within "
+            f"{SYNC_TIMEOUT_S:.0f} s; it printed: {out[-400:]}"
+        )
+        return Divergence()
     if reference.returncode != 0 or trial.reference is None:
         trial.problems.append(f"the reference sync exited {reference.returncode}: {out[-400:]}")
         return Divergence()
@@ -193,6 +196,7 @@ def run_trial(
             if trial.reference is not None:
                 trial.reference.stop()
             reap(leftover_processes(trial.marker))
+            reap(leftover_processes(_reference_marker(trial)))
     return TrialResult(
         seed=seed,
         recovery=tuple(recovery),

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,39 @@ from state import Store
 from .share import Share
 from .verify import visible, wait_for_no_leftovers
 
-__all__ = ["CONFIG", "MARKER_VARIABLE", "TERM_GRACE_S", "Trial", "faulty_round", "reap"]
+__all__ = [
+    "BY_HAND",
+    "CI",
+    "CONFIG",
+    "MARKER_VARIABLE",
+    "TERM_GRACE_S",
+    "Trial",
+    "TrialShape",
+    "faulty_round",
+    "reap",
+]
+
+
+@dataclass(frozen=True)
+class TrialShape:
+    """How big a trial is (inclusive ranges): files in the share, faulty rounds, and the length
+    in calls of the 429 storms that ``fault_storm_rate`` starts and of those started by hand."""
+
+    files: tuple[int, int] = (30, 80)
+    rounds: tuple[int, int] = (2, 4)
+    storm_calls: tuple[int, int] = (3, 15)
+    hand_storm_calls: tuple[int, int] = (5, 40)
+
+
+BY_HAND = TrialShape()
+#: CI's trials are smaller and their storms shorter (each 429 lengthens the client's shared
+#: pause, up to 10 s), to keep ten of them within a few minutes; every kind of fault, kill and
+#: out-of-band change is still drawn.
+CI = TrialShape(files=(30, 60), rounds=(1, 3), storm_calls=(2, 5), hand_storm_calls=(2, 8))
 
 WRITE_OPS = ("createExternalPage", "updateExternalPage", "deleteExternalPage")
 MARKER_VARIABLE = "INGESTOR_CRASH_TRIAL"
-SYNC_TIMEOUT_S = 180.0  # a sync left to finish, or a recovery command
+SYNC_TIMEOUT_S = 150.0  # a sync left to finish, a recovery command, the reference sync
 GRACE_S = 3  # the config's grace_period: in-flight uploads a SIGTERMed sync may finish
 TERM_GRACE_S = GRACE_S + 20.0  # how long a SIGTERMed sync may take to exit (under load)
 LEFTOVER_GRACE_S = 5.0
@@ -129,7 +158,7 @@ class Trial:
         return sum(int(per_op.get(op, 0)) for op in WRITE_OPS)
 
 
-def _fault_mix(rng: random.Random) -> dict[str, Any]:
+def _fault_mix(rng: random.Random, shape: TrialShape) -> dict[str, Any]:
     """A random mix of faults; the five rates stay well under their sum limit of 1."""
     mix: dict[str, Any] = {}
     kinds = rng.sample(
@@ -147,7 +176,7 @@ def _fault_mix(rng: random.Random) -> dict[str, Any]:
         mix["fault_hang_rate"] = round(rng.uniform(0.01, 0.04), 3)
     if "storm" in kinds:
         mix["fault_storm_rate"] = round(rng.uniform(0.01, 0.04), 3)
-        mix["storm_calls"] = rng.randint(3, 15)
+        mix["storm_calls"] = rng.randint(*shape.storm_calls)
     if "latency" in kinds:
         mix["latency_ms"] = rng.randint(5, 60)
         mix["latency_jitter_ms"] = rng.randint(0, 40)
@@ -236,7 +265,7 @@ def _note_unrecorded(trial: Trial, gone: list[str]) -> None:
             )
 
 
-def faulty_round(trial: Trial, number: int) -> None:
+def faulty_round(trial: Trial, number: int, shape: TrialShape) -> None:
     rng = trial.rng
     events, edited, gone = trial.share.mutate()
     rewritten = [*edited, *gone]
@@ -246,10 +275,10 @@ def faulty_round(trial: Trial, number: int) -> None:
     _note_unrecorded(trial, gone)
     if rng.random() < 0.3:
         _out_of_band(trial)
-    mix = _fault_mix(rng)
+    mix = _fault_mix(rng, shape)
     trial.server.configure(**{**FAULT_OFF, **mix})
     if rng.random() < 0.1:
-        trial.server.storm(calls=rng.randint(5, 40))
+        trial.server.storm(calls=rng.randint(*shape.hand_storm_calls))
         mix["storm_now"] = True
     trial.log(f"round {number}: faults {mix}")
     full = rng.random() < 0.2  # every page converted again: with 64 or more, in worker processes
