@@ -293,7 +293,10 @@ def faulty_round(trial: Trial, number: int, shape: TrialShape) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-            trial.problems.append(f"round {number}: `{command}` ran over {SYNC_TIMEOUT_S:.0f} s")
+            trial.problems.append(
+                f"round {number}: `{command}` ran over {SYNC_TIMEOUT_S:.0f} s; it printed: "
+                f"{trial.tail(12)}"
+            )
         outcome = f"finished (exit {proc.returncode}) in {time.monotonic() - started:.2f} s"
     else:
         outcome = _stop(trial, proc, action, writes)
