@@ -41,8 +41,8 @@ class TrialShape:
 
     files: tuple[int, int] = (30, 80)
     rounds: tuple[int, int] = (2, 4)
-    storm_calls: tuple[int, int] = (3, 15)
-    hand_storm_calls: tuple[int, int] = (5, 40)
+    storm_calls: tuple[int, int] = (3, 10)
+    hand_storm_calls: tuple[int, int] = (5, 20)
 
 
 BY_HAND = TrialShape()
@@ -53,7 +53,7 @@ CI = TrialShape(files=(30, 60), rounds=(1, 3), storm_calls=(2, 5), hand_storm_ca
 
 WRITE_OPS = ("createExternalPage", "updateExternalPage", "deleteExternalPage")
 MARKER_VARIABLE = "INGESTOR_CRASH_TRIAL"
-SYNC_TIMEOUT_S = 150.0  # a sync left to finish, a recovery command, the reference sync
+SYNC_TIMEOUT_S = 240.0  # a sync left to finish, a recovery command, the reference sync
 GRACE_S = 3  # the config's grace_period: in-flight uploads a SIGTERMed sync may finish
 TERM_GRACE_S = GRACE_S + 20.0  # how long a SIGTERMed sync may take to exit (under load)
 LEFTOVER_GRACE_S = 5.0

@@ -78,6 +78,14 @@ def test_compare_leaves_exempt_pages_unchecked() -> None:
     assert found.converged and found.exempt == 3
 
 
+def test_compare_does_not_count_an_exempt_orphan_as_a_duplicate_of_its_renamed_file() -> None:
+    renamed = {**_page("c", "<p>c</p>"), "external_id": "renamed-c"}
+    reference = [*REFERENCE[:2], renamed]
+    actual = [*REFERENCE, renamed]  # "c" went (renamed), its unrecorded page stayed
+    assert compare(actual, SOURCE, reference, {"c"}).converged
+    assert compare(actual, SOURCE, reference, set()).duplicates == 1
+
+
 def test_leftover_processes_are_found_by_their_marker() -> None:
     marker = f"crash-selftest-{os.getpid()}"
     child = subprocess.Popen(
