@@ -44,7 +44,9 @@ def _totals(results: list[TrialResult], seconds: float) -> str:
             f"lost: {sum(r.divergence.lost for r in results)}",
             f"stale: {sum(r.divergence.stale for r in results)}",
             f"trials with a source count other than 1: "
-            f"{sum(r.divergence.sources != 1 for r in results)}",
+            f"{sum(r.divergence.checked and r.divergence.sources != 1 for r in results)}",
+            f"trials stopped before Intercom was compared: "
+            f"{sum(not r.divergence.checked for r in results)}",
             f"leftover processes: {sum(len(r.leftovers) for r in results)}",
             f"SIGTERMed syncs still running {TERM_GRACE_S:.0f} s later: "
             f"{sum(len(r.slow_stops) for r in results)}",

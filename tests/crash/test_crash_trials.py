@@ -55,7 +55,7 @@ REFERENCE = [_page("a", "<p>a</p>"), _page("b", "<p>b</p>"), _page("c", "<p>c</p
 
 def test_compare_agrees_with_an_equal_copy_and_treats_hidden_pages_as_absent() -> None:
     found = compare([*REFERENCE, _page("gone", "<p>x</p>", shown=False)], SOURCE, REFERENCE, set())
-    assert found.converged, found.details
+    assert found.converged and found.checked, found.details
 
 
 def test_compare_counts_duplicates_lost_stale_and_sources() -> None:

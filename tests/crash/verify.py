@@ -44,6 +44,7 @@ class Divergence:
     # or left by a killed sync that state never recorded (see harness._note_unrecorded)
     exempt: int = 0
     details: list[str] = field(default_factory=list)
+    checked: bool = False  # False: the trial stopped before Intercom could be compared
 
     @property
     def converged(self) -> bool:
@@ -62,7 +63,7 @@ def compare(
 ) -> Divergence:
     """Compare the trial's pages with the reference's; ``exempt`` external_ids are not checked
     for loss or staleness (what only reconcile repairs, when the recovery does not run it)."""
-    found = Divergence(sources=len(sources))
+    found = Divergence(sources=len(sources), checked=True)
     if len(sources) != 1:
         found.details.append(f"{len(sources)} sources: {[s.get('url') for s in sources]}")
     by_eid = Counter(p["external_id"] for p in actual_pages)
