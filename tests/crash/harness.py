@@ -2,7 +2,7 @@
 
 A trial, every choice drawn from ``random.Random(seed)``:
 
-1. a share of 30-80 Markdown files (30-60 in CI's shape) in a real folder, a first clean
+1. a share of 30-80 Markdown files (30-50 in CI's shape) in a real folder, a first clean
    ``ingestor sync`` (a real subprocess, ``python -m ingestor``) into an emulator on a real
    socket;
 2. 2-4 rounds (1-3 in CI's shape) of: change the share (edit, add, remove, rename), switch on a

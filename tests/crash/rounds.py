@@ -48,8 +48,11 @@ class TrialShape:
 BY_HAND = TrialShape()
 #: CI's trials are smaller and their storms shorter (each 429 lengthens the client's shared
 #: pause, up to 10 s), to keep ten of them within a few minutes; every kind of fault, kill and
-#: out-of-band change is still drawn.
-CI = TrialShape(files=(30, 60), rounds=(1, 3), storm_calls=(2, 5), hand_storm_calls=(2, 8))
+#: out-of-band change is still drawn. The share stays under the 64 pages that start conversion
+#: workers (at most 50 files plus 4 added a round): until the worker hang that
+#: test_worker_lifetime.py pins is fixed, a sync that uses them may never end. The by-hand
+#: trials use them; tests/e2e/test_process_death.py kills a sync that does.
+CI = TrialShape(files=(30, 50), rounds=(1, 3), storm_calls=(2, 5), hand_storm_calls=(2, 8))
 
 WRITE_OPS = ("createExternalPage", "updateExternalPage", "deleteExternalPage")
 MARKER_VARIABLE = "INGESTOR_CRASH_TRIAL"
