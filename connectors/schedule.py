@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -21,7 +21,16 @@ from pydantic import (
     model_validator,
 )
 
-__all__ = ["Duration", "Schedule", "crontab_fields", "format_duration", "parse_duration"]
+__all__ = [
+    "MAX_HIDE_FOR",
+    "DeletionMode",
+    "Duration",
+    "HideFor",
+    "Schedule",
+    "crontab_fields",
+    "format_duration",
+    "parse_duration",
+]
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -70,6 +79,22 @@ def _positive(value: timedelta) -> timedelta:
 
 #: A positive length of time: ``30s``, ``15m``, ``2h``, ``1d``, ``1h30m`` or a number of seconds.
 Duration = Annotated[timedelta, BeforeValidator(_duration_input), AfterValidator(_positive)]
+
+#: What happens to a page that vanished from its source (docs/deletion.md).
+DeletionMode = Literal["hide", "delete"]
+#: Longest a vanished page may stay hidden: past a year, a typo (``700d``) would keep pages
+#: nobody remembers in Intercom; an admin who wants them kept keeps the source instead.
+MAX_HIDE_FOR = timedelta(days=365)
+
+
+def _at_most_max_hide_for(value: timedelta) -> timedelta:
+    if value > MAX_HIDE_FOR:
+        raise ValueError(f"must be at most {format_duration(MAX_HIDE_FOR)}")
+    return value
+
+
+#: How long a vanished page stays hidden before it is deleted: a Duration of at most a year.
+HideFor = Annotated[Duration, AfterValidator(_at_most_max_hide_for)]
 
 
 def _weekday(token: str) -> int:
