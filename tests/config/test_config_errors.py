@@ -70,7 +70,8 @@ connectors:
         "config.yaml:25: connectors[4].colour: unknown key (allowed here: name, type, url, "
         "enabled, renamed_from, ai_agent_availability, ai_copilot_availability, max_page_bytes, "
         "min_text_chars, "
-        "max_delete_fraction, schedule, run_on_start, audiences, restricted, allow_secrets, "
+        "max_delete_fraction, deletion, hide_for, schedule, run_on_start, audiences, restricted, "
+        "allow_secrets, "
         "broken_links, "
         "root, include, depth)",
     ]
