@@ -90,12 +90,23 @@ def wiki() -> FakeWiki:
     return w
 
 
-def sync(server: EmulatorServer, state: Path, wiki: FakeWiki, **options: bool) -> SyncReport:
+#: These tests are about what an incremental listing reports gone: deleted at once shows it
+#: in one run (test_hidden_pages_of_an_incremental_source_expire covers deletion: hide).
+DELETE = PagePolicy(deletion="delete")
+
+
+def sync(
+    server: EmulatorServer,
+    state: Path,
+    wiki: FakeWiki,
+    policy: PagePolicy = DELETE,
+    **options: bool,
+) -> SyncReport:
     with (
         Store.open(state) as store,
         IntercomClient(server.token, base_url=server.url) as client,
     ):
-        return SyncEngine(client, store).sync(wiki, PagePolicy(), SyncOptions(**options))
+        return SyncEngine(client, store).sync(wiki, policy, SyncOptions(**options))
 
 
 def cursor(state: Path) -> str | None:
