@@ -125,6 +125,7 @@ def test_tracker_folds_live_and_finished_runs() -> None:
         "skipped": 0,
         "excluded": 0,
         "held": 0,
+        "hidden": 0,
     }
     assert done.runs["partial"] == 1 and done.last_success_at is not None
     assert json.dumps(done.to_json(None))  # /status can serialise it
