@@ -80,7 +80,7 @@ class RichProgress:
             if task is None:
                 return
             text = " ".join(f"{o.value} {n}" for o, n in tally.items())
-            advance = 0 if event.outcome is Outcome.DELETED else 1
+            advance = 0 if event.outcome in (Outcome.DELETED, Outcome.HIDDEN) else 1
             self._progress.update(task, advance=advance, tally=text)
 
 
