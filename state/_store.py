@@ -446,7 +446,13 @@ class Store(StoreQueries, StoreAdmin):
                 _pages.update()
                 .where(_pages.c.connector == connector, _pages.c.external_id == external_id)
                 .values(
-                    hidden_at=_utcnow(), version=None, content_hash=None, intercom_id=intercom_id
+                    hidden_at=_utcnow(),
+                    version=None,
+                    content_hash=None,
+                    intercom_id=intercom_id,
+                    last_error=None,  # an earlier attempt to hide it may have failed
+                    error_count=0,
+                    failed_at=None,
                 )
             )
 

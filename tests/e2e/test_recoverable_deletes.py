@@ -219,6 +219,26 @@ def test_a_split_page_hides_and_restores_every_section_with_its_id(site: Site) -
     assert all(flags(pages[eid]) == (True, True) for eid in ids)
 
 
+def test_a_refused_hide_fails_that_page_and_is_retried_next_run(site: Site) -> None:
+    seed(site)
+    run(site)
+    (site.root / "kb" / "3.md").unlink()
+    site.server.configure(max_html_bytes=20)  # Intercom refuses the upsert that would hide it
+    report = run(site)
+    assert (report.hidden, report.failed, report.status) == (0, 1, "partial")
+    assert "hide:" in report.failures[0].reason
+    assert flags(site.intercom_pages()["kb/3.md"]) == (True, True)  # still visible: retried
+    row = state_row(site, "kb/3.md")
+    assert row is not None and row["hidden_at"] is None and row["last_error"]
+
+    site.server.configure(max_html_bytes=None)
+    report = run(site)
+    assert (report.hidden, report.failed, report.status) == (1, 0, "ok")
+    assert flags(site.intercom_pages()["kb/3.md"]) == (False, False)
+    row = state_row(site, "kb/3.md")
+    assert row is not None and row["hidden_at"] is not None and row["last_error"] is None
+
+
 def test_a_page_whose_last_html_was_not_kept_is_deleted_instead(
     site: Site, caplog: pytest.LogCaptureFixture
 ) -> None:
