@@ -2,13 +2,13 @@
 
 Exit codes:
     0   everything synced (or, for ``validate``, the config is valid)
-    1   the run finished but not everything: some pages failed, a listing was incomplete,
-        or the deletion guard held deletions back
+    1   the run finished but not everything: some pages failed (after every retry, too), a
+        listing was incomplete, or the deletion guard held deletions back; or a bug ended it
     2   configuration or usage error
-    3   Intercom could not be reached, or refused the token
+    3   Intercom refused the token, or failed every call (ingestor.breaker)
     4   the state database is locked by another process or unusable
     5   ``plan`` only: the sync would change something
-    130 interrupted (Ctrl-C)
+    130 interrupted (Ctrl-C, SIGTERM)
 """
 
 from __future__ import annotations
@@ -380,7 +380,9 @@ def plan(
         raise typer.Exit(exit_code_for_reports(reports))
     print_plan(stdout, reports, loaded.state.path, diff=diff)
     from ingestor.cli_admin import print_orphans
+    from ingestor.reconcile._console import print_last_reconciles
 
+    _guarded(lambda: print_last_reconciles(stdout, loaded, connector))
     _guarded(lambda: print_orphans(loaded))
     code = exit_code_for_reports(reports)
     if code == ExitCode.OK and would_change(reports):
@@ -429,4 +431,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 # Commands of the admin's toolbox live apart; importing registers them on ``app``.
-from ingestor import cli_admin, cli_emulator  # noqa: E402, F401
+from ingestor import cli_admin, cli_emulator, cli_reconcile  # noqa: E402, F401

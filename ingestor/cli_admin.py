@@ -1,9 +1,10 @@
-"""The admin's toolbox commands: ``doctor``, ``prune`` and ``health``, and the orphans a plan
-names. They register on :data:`ingestor.cli.app`, which imports this module."""
+"""The admin's toolbox commands: ``init``, ``doctor``, ``prune`` and ``health``, and the
+orphans a plan names. They register on :data:`ingestor.cli.app`, which imports this module."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -14,6 +15,50 @@ if TYPE_CHECKING:
     from ingestor.config import Config
 
 __all__ = ["print_orphans"]
+
+
+@app.command()
+def init(
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--type",
+            help="One connector of this kind (see `ingestor connectors list`); "
+            "default: the full commented example.",
+        ),
+    ] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write it.")] = Path(
+        "config.yaml"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter config, then check it with `ingestor validate`."""
+    from connectors.base import load_connector_classes
+    from ingestor.starter import starter_config
+
+    classes = load_connector_classes()
+    if kind is not None and kind not in classes:
+        stderr.print(
+            f"[red]error:[/red] unknown connector type {kind!r}; "
+            f"known: {', '.join(sorted(classes))}",
+            highlight=False,
+        )
+        raise typer.Exit(ExitCode.CONFIG)
+    if output.exists() and not force:
+        stderr.print(
+            f"[red]error:[/red] {output} exists; choose another --output or pass --force",
+            highlight=False,
+        )
+        raise typer.Exit(ExitCode.CONFIG)
+    text = starter_config(kind, classes, file=str(output))
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        stderr.print(f"[red]error:[/red] cannot write {output}: {exc.strerror}", highlight=False)
+        raise typer.Exit(ExitCode.CONFIG) from None
+    stdout.print(
+        f"wrote {output}; edit it, then run: ingestor validate -c {output}", highlight=False
+    )
 
 
 @app.command()

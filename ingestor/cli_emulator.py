@@ -47,7 +47,8 @@ def emulator(
     fault_close_rate, fault_storm_rate, storm_calls, per_page, pagination (pages, offset,
     cursor), list_order (oldest_first, newest_first), simulate_inserts, deep_paging_cap,
     max_html_bytes, max_external_id_chars, strict_source_urls, max_request_bytes,
-    clear_url_on_update. Tests switch them at run time: PATCH /_emulator/settings.
+    clear_url_on_update, fail_external_ids (a,b). Tests switch them at run time: PATCH
+    /_emulator/settings.
     """
     from ingestor.emulator import EmulatorSettings, serve
     from ingestor.emulator.settings import setting_overrides

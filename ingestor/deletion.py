@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from functools import partial
 
 from connectors.base import format_duration
-from ingestor.errors import PageError
+from ingestor.breaker import UnreachableBreaker
+from ingestor.errors import PageError, RetriableError
 from ingestor.intercom import IntercomClient
 from ingestor.policy import PagePolicy
 from ingestor.report import MAX_HELD_BACK_KEPT, Outcome, PageEvent, SyncReport
@@ -140,6 +141,7 @@ class VanishedPages:
         self.log = log
         self.dry_run = dry_run
         self.stop_event = stop_event
+        self.breaker: UnreachableBreaker | None = None
 
     def settle(
         self,
@@ -149,13 +151,17 @@ class VanishedPages:
         allow_mass: bool,
         report: SyncReport,
         count: Callable[[PageEvent], None],
+        breaker: UnreachableBreaker | None = None,
     ) -> None:
         """Carry out ``plan``; only a complete listing may call this.
 
         A page that never reached Intercom is only forgotten. A blocked guard is recorded in
         ``report`` and keeps every fresh page as it is, but hidden pages whose time is up are
-        still deleted.
+        still deleted. A hide or delete that fails after its retries fails that page;
+        ``breaker`` ends the run (raises IntercomUnreachable) when Intercom looks down for
+        every call.
         """
+        self.breaker = breaker
         if not self.dry_run:
             for eid in plan.unsent:  # never reached Intercom: only state knows it
                 self.store.record_delete(self.connector, eid)
@@ -228,8 +234,8 @@ class VanishedPages:
                 ai_copilot_availability=False,
                 locale=policy.locale,
             )
-        except PageError as exc:
-            return self._failed(external_id, f"hide: {exc}")
+        except (PageError, RetriableError) as exc:
+            return self._failed(external_id, "hide", exc)
         # an id other than ours: the page was deleted in Intercom and this upsert re-made it
         self.store.record_hidden(self.connector, external_id, intercom_id=page.id)
         return PageEvent(external_id, Outcome.HIDDEN, reason)
@@ -239,11 +245,16 @@ class VanishedPages:
             return PageEvent(external_id, Outcome.DELETED, reason)
         try:
             remove_page(self.client, self.store, self.connector, external_id, intercom_id)
-        except PageError as exc:
-            return self._failed(external_id, f"delete: {exc}")
+        except (PageError, RetriableError) as exc:
+            return self._failed(external_id, "delete", exc)
         return PageEvent(external_id, Outcome.DELETED, reason)
 
-    def _failed(self, external_id: str, message: str) -> PageEvent:
+    def _failed(self, external_id: str, action: str, exc: PageError | RetriableError) -> PageEvent:
+        breaker = self.breaker
+        outage = breaker.failed(exc) if isinstance(exc, RetriableError) and breaker else None
+        if outage is not None:
+            raise outage from exc
+        message = f"{action}: {exc}"
         self.log.warning(
             "sync %s: %s failed: %s",
             self.connector,

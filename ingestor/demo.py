@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+import ingestor
 from ingestor.config import load_config
 from ingestor.console import LogProgress, RichProgress, print_summary
 from ingestor.emulator import EmulatorServer, EmulatorSettings
@@ -51,7 +52,7 @@ connectors:
 def bundled_examples() -> Path:
     """The example pages shipped inside the package (``examples/`` at the repository root
     links to them)."""
-    return Path(__file__).resolve().parent / "examples" / "handbook"
+    return Path(ingestor.__file__).resolve().parent / "examples" / "handbook"
 
 
 def run_demo(console: Console, *, pages: Path | None = None, keep_running: bool = False) -> int:
@@ -93,8 +94,8 @@ def run_demo(console: Console, *, pages: Path | None = None, keep_running: bool 
             f"  config      {config_path}\n"
             f"  state db    {scratch / 'state.db'}  (try: ingestor status -c {config_path})\n"
             f"  emulator    {server.url}/_emulator/pages  (every page as Fin received it)\n"
-            "  your data   cp config.example.yaml config.yaml, edit, then "
-            "ingestor sync -c config.yaml --dry-run",
+            "  your data   ingestor init --type filesystem, edit config.yaml, then "
+            "ingestor plan -c config.yaml",
             highlight=False,
         )
         if keep_running:

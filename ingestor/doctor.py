@@ -19,7 +19,7 @@ from ingestor.config import Config
 from ingestor.errors import AuthenticationError, IngestorError, IntercomUnreachable, StateError
 from ingestor.intercom._probe import ConnectionProbe, probe_connection
 from ingestor.runner import build_client, build_connector
-from state import Store, location_problem
+from state import Store, location_problem, process_gone
 
 __all__ = ["Check", "run_checks"]
 
@@ -102,9 +102,11 @@ def _state_check(config: Config) -> Check:
     try:
         with Store.open(path, read_only=True) as store:
             runs = store.recent_runs(limit=1)
+            database = store.path
     except StateError as exc:
         return Check("state", "failed", str(exc), "restore a backup or move the file away")
-    last = f"; last run {runs[0].status}" if runs else ""
+    gone = bool(runs) and runs[0].status == "running" and process_gone(database, runs[0].pid)
+    last = f"; last run {'died' if gone else runs[0].status}" if runs else ""
     return Check("state", "ok", f"{path}{last}")
 
 

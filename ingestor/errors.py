@@ -163,7 +163,20 @@ class AuthenticationError(FatalError):
 class DeepPagingCapped(SyncError):
     """Intercom refused a list page past its deep-paging cap (newer references: ``page`` over
     5,001 or ``page`` x ``per_page`` over 10,000 answer 400). What was listed before stays
-    valid; a caller that must see every item falls back to reads by id."""
+    valid (``listed`` items were yielded); a caller that must see every item falls back to
+    reads by id."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        listed: int,
+        status_code: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code, code=code, request_id=request_id)
+        self.listed = listed
 
 
 class RetriableError(SyncError):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from ingestor.adoption import AdoptionCandidates
 
 __all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncOptions"]
 
@@ -27,6 +30,9 @@ class SyncOptions:
     allow_mass_delete: bool = False
     #: Dry runs only: keep the HTML each create/update would send (``ingestor plan --diff``).
     collect_html: bool = False
+    #: Reconcile and state rebuild: Intercom's copies of pages state does not know; one that
+    #: equals what would be sent is recorded without a call (see :mod:`ingestor.adoption`).
+    adopt: AdoptionCandidates | None = None
 
 
 @dataclass(frozen=True, slots=True)

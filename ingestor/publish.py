@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import threading
 
+from ingestor.adoption import AdoptionCandidates, same_copy
 from ingestor.convert import ConvertedPage
 from ingestor.errors import PageError
 from ingestor.gate import Availability, GateDecision, audience_name
@@ -87,8 +88,15 @@ class PageWriter:
         version: str,
         broken: list[str],
         parent: str | None,
-    ) -> None:
+        adopt: AdoptionCandidates | None = None,
+    ) -> bool:
         """Upsert ``page``, then record it; a source deleted in Intercom is re-created once.
+
+        With ``adopt``: a page whose Intercom copy under our source equals what would be sent
+        is recorded with that copy's id, without a call.
+
+        Returns:
+            False when the page was adopted (no call), True when it was sent.
 
         Raises:
             PageError: Intercom refused the page.
@@ -97,6 +105,16 @@ class PageWriter:
         assert source_id is not None, "open_source() comes first"
         availability = decision.availability
         assert availability is not None, "the gate withholds pages it does not send"
+        remote = adopt.get(page.external_id) if adopt is not None else None
+        if remote is not None and remote.source_id == source_id:
+            same = same_copy(
+                remote, title=page.title, html=page.html, url=page.url, availability=availability
+            )
+            assert adopt is not None
+            adopt.note(page.external_id, adopted=same)
+            if same:
+                self._record(page, decision, remote.id, version, broken, parent)
+                return False
         try:
             result = self._send(page, source_id, availability)
         except PageError as exc:
@@ -107,12 +125,26 @@ class PageWriter:
                 raise
             self.source_id = new_id
             result = self._send(page, new_id, availability)
+        self._record(page, decision, result.id, version, broken, parent)
+        return True
+
+    def _record(
+        self,
+        page: ConvertedPage,
+        decision: GateDecision,
+        intercom_id: str,
+        version: str,
+        broken: list[str],
+        parent: str | None,
+    ) -> None:
+        availability = decision.availability
+        assert availability is not None
         self.store.record_upsert(
             self.connector,
             page.external_id,
             version=version + self.version_suffix,
             content_hash=self.page_hash(page, availability),
-            intercom_id=result.id,
+            intercom_id=intercom_id,
             title=page.title,
             url=page.url,
             sent_html=page.html,

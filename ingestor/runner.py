@@ -119,6 +119,11 @@ def sync_connectors(
         Store.open(config.state.path) if store is None else contextlib.nullcontext(store) as store,
         build_client(config, transport=transport) as client,
     ):
+        if store.died_runs:
+            log.warning(
+                "runs %s were left running by a process that died; recorded as died",
+                ", ".join(map(str, store.died_runs)),
+            )
         engine = SyncEngine(client, store, observer=observer, stop_event=stop_event)
         for settings in selected:
             if engine.stop_event.is_set():
@@ -128,6 +133,6 @@ def sync_connectors(
             with build_connector(settings) as connector:
                 report = engine.sync(connector, page_policy(config, settings), options)
             reports.append(report)
-            if report.exception is not None:
+            if report.exception is not None and not isinstance(report.exception, ConfigError):
                 break  # the workspace failed us: the other connectors would fail the same way
     return reports

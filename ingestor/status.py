@@ -13,7 +13,7 @@ from connectors.base import ConnectorSettings
 from ingestor.config import Config
 from ingestor.console import shown
 from ingestor.gate.render import rule_counts_line, withheld_line
-from state import Store
+from state import ReconcileRecord, RunRecord, Store, process_gone
 
 __all__ = ["print_status", "status_data"]
 
@@ -52,7 +52,8 @@ def status_data(config: Config) -> dict[str, Any]:
                     if last is None
                     else {
                         "id": last.id,
-                        "status": last.status,
+                        "status": _status(store, last),
+                        "pid": last.pid,
                         "started_at": last.started_at,
                         "finished_at": last.finished_at,
                         "dry_run": last.dry_run,
@@ -89,6 +90,7 @@ def status_data(config: Config) -> dict[str, Any]:
                         {"external_id": p.external_id, "error": p.last_error} for p in failed
                     ],
                     **hidden,
+                    "last_reconcile": _reconcile_data(store.last_reconcile(settings.name)),
                     "broken_links": len(broken),
                     "broken_link_samples": [
                         {"page": page, "missing": target}
@@ -123,6 +125,14 @@ def _hidden(store: Store, config: Config, settings: ConnectorSettings) -> dict[s
             for page in store.hidden_pages(settings.name, limit=MAX_HIDDEN_LISTED)
         ],
     }
+
+
+def _status(store: Store, run: RunRecord) -> str:
+    """A run left 'running' by a process that is gone (SIGKILL, OOM, power loss) 'died':
+    the next sync or daemon records it so; until then status must not say 'running'."""
+    if run.status == "running" and process_gone(store.path, run.pid):
+        return "died"
+    return run.status
 
 
 def print_status(console: Console, config: Config) -> None:
@@ -163,6 +173,7 @@ def print_status(console: Console, config: Config) -> None:
     for c in data["connectors"]:
         _print_gate(console, c)
         _print_hidden(console, c)
+        _print_reconcile(console, c)
         for page in c["failed_pages"]:
             console.print(
                 f"[red]{shown(c['name'])}: {shown(page['external_id'])}: "
@@ -239,6 +250,8 @@ _COUNTERS = (
 def _result(run: dict[str, Any]) -> str:
     counts = ", ".join(f"{run[k]} {k}" for k in _COUNTERS if run.get(k))
     text = f"{run['status']}{' (dry run)' if run['dry_run'] else ''}"
+    if run["status"] == "died" and run.get("pid") is not None:
+        text += f" (pid {run['pid']})"
     return f"{text}: {counts}" if counts else text
 
 
@@ -250,3 +263,32 @@ def _ago(timestamp: float | None) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit} ago"
     return f"{seconds}s ago"
+
+
+def _reconcile_data(record: ReconcileRecord | None) -> dict[str, Any] | None:
+    if record is None:
+        return None
+    return {
+        "id": record.id,
+        "status": record.status,
+        "finished_at": record.finished_at,
+        "counts": record.summary.get("counts", {}),
+        "duplicates": len(record.summary.get("duplicates", [])),
+    }
+
+
+def _print_reconcile(console: Console, connector: dict[str, Any]) -> None:
+    """One line: when the last reconcile ran and what it found (docs/reconcile.md)."""
+    last = connector.get("last_reconcile")
+    if last is None:
+        return
+    counts = last["counts"]
+    found = ", ".join(
+        f"{counts.get(kind, 0)} {kind}" for kind in ("missing", "drifted", "orphans", "adopted")
+    )
+    duplicates = f", {last['duplicates']} duplicate source(s)" if last["duplicates"] else ""
+    console.print(
+        f"{shown(connector['name'])}: last reconcile {_ago(last['finished_at'])}: "
+        f"{last['status']} ({found}{duplicates})",
+        highlight=False,
+    )

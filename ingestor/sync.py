@@ -1,4 +1,4 @@
-"""The sync engine: one connector, one run, as README's "How a sync works" draws it.
+"""The sync engine: one connector, one run, as docs/architecture.md draws it.
 
 list -> version gate -> fetch -> convert -> gate -> hash gate -> upsert -> record, then delete
 what vanished behind the guard (the gate, :mod:`ingestor.gate`, decides each page's audience
@@ -12,12 +12,13 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
 from connectors.base import Connector, Item
+from ingestor.breaker import UnreachableBreaker
 from ingestor.convert import (
     ConvertedPage,
     broken_targets,
@@ -27,6 +28,7 @@ from ingestor.convert import (
 )
 from ingestor.deletion import VanishedPages, plan_deletions, remove_page
 from ingestor.errors import (
+    ConfigError,
     ConnectorError,
     FatalError,
     PageError,
@@ -58,12 +60,18 @@ __all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncEngine", "SyncOptions"]
 
 log = logging.getLogger("ingestor.sync")
 
+#: Outcomes that prove a call to Intercom succeeded (for the breaker).
+_CALLED_INTERCOM = frozenset({Outcome.CREATED, Outcome.UPDATED, Outcome.DELETED, Outcome.HIDDEN})
+
 
 class SyncEngine:
     """Syncs connectors into Intercom through one client and one state store.
 
     ``stop_event`` lets a caller (the daemon on SIGTERM) end a run early: no new page is
-    started, pages in flight finish, and the run is recorded as interrupted.
+    started, pages in flight finish, and the run is recorded as interrupted. ``on_converted``
+    hears the seconds each page spent in conversion (the daemon's histogram of them).
+    ``breaker`` makes each run's :class:`~ingestor.breaker.UnreachableBreaker` (tests shorten
+    its bounds).
     """
 
     def __init__(
@@ -74,12 +82,16 @@ class SyncEngine:
         observer: SyncObserver | None = None,
         stop_event: threading.Event | None = None,
         convert_workers: int | None = None,
+        on_converted: Callable[[float], None] | None = None,
+        breaker: Callable[[], UnreachableBreaker] = UnreachableBreaker,
     ) -> None:
         self.client = client
         self.store = store
         self.observer: SyncObserver = observer or NullObserver()
         self.stop_event = stop_event or threading.Event()
         self.convert_workers = convert_workers
+        self.on_converted = on_converted or (lambda seconds: None)
+        self.breaker = breaker
 
     def sync(
         self,
@@ -89,9 +101,10 @@ class SyncEngine:
     ) -> SyncReport:
         """Run one sync of ``connector`` and report it.
 
-        Per-page problems are counted in the report. When Intercom refuses our credentials
-        (FatalError) or stays unreachable through every retry (RetriableError) the run stops
-        early and the report carries that error in ``exception``; nothing raises.
+        Per-page problems are counted in the report, a page whose calls failed after every
+        retry included. When Intercom refuses our credentials (FatalError), or looks down for
+        every call (:mod:`ingestor.breaker`; or the source itself cannot be checked) the run
+        stops early and the report carries that error in ``exception``; nothing raises.
         """
         report = _Run(self, connector, policy, options or SyncOptions()).execute()
         release_memory()  # the run's index and listing are garbage now
@@ -129,6 +142,7 @@ class _Run:
         self.sections: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self._abort: SyncError | None = None
+        self.breaker = engine.breaker()
         self.log = RunLogger(log, {"connector": self.name})
         sources = SourceResolver(engine.client, engine.store, self.name, connector.settings.url)
         self.writer = PageWriter(
@@ -170,7 +184,7 @@ class _Run:
                 self._process(to_process)
             self._delete_vanished()
             self._save_cursor()
-        except (FatalError, RetriableError) as exc:
+        except (FatalError, RetriableError, ConfigError) as exc:  # ConfigError: see sources.py
             report.error = str(exc)
             report.exception = exc
             self.log.error("sync %s: stopped: %s", self.name, exc)
@@ -179,7 +193,9 @@ class _Run:
             raise
         except Exception as exc:  # a bug: the run is recorded as failed, never as "ok"
             report.error = f"the run stopped unexpectedly: {type(exc).__name__}: {exc}"
-            self.log.exception("sync %s: %s", self.name, report.error)
+            # the summary says what happened; the traceback is for --log-level DEBUG
+            debug = self.log.isEnabledFor(logging.DEBUG)
+            self.log.error("sync %s: %s", self.name, report.error, exc_info=debug)
         finally:
             if not self.options.dry_run:
                 self.unchanged.flush()
@@ -263,20 +279,36 @@ class _Run:
                     break
                 window.acquire()
                 future = executor.submit(self._process_one, item, pool, upload_slots)
-                future.add_done_callback(lambda f: self._page_finished(f, window))
+                future.add_done_callback(partial(self._page_finished, window=window, item=item))
         if self._abort is not None:
             raise self._abort
 
-    def _page_finished(self, future: Future[PageEvent | None], window: threading.Semaphore) -> None:
+    def _page_finished(
+        self, future: Future[PageEvent | None], *, window: threading.Semaphore, item: Item
+    ) -> None:
         window.release()
         try:
             event = future.result()
-        except SyncError as exc:  # fatal or retriable: stop submitting, surface it once
-            with self._lock:
-                self._abort = self._abort or exc
+        except RetriableError as exc:  # its retries are spent: the page's failure, not the run's
+            event = self._page_failed(item, str(exc))
+            self._abort_with(self.breaker.failed(exc))  # unless Intercom is down for everyone
+        except SyncError as exc:  # fatal: stop submitting, surface it once
+            self._abort_with(exc)
             return
         if event is not None:
             self._count(event)
+
+    def _ending(self) -> bool:
+        """The run stops (a signal, or Intercom failing for everyone): start no upload."""
+        if self.engine.stop_event.is_set():
+            self.report.interrupted = True
+            return True
+        return self._abort is not None
+
+    def _abort_with(self, error: SyncError | None) -> None:
+        if error is not None:
+            with self._lock:
+                self._abort = self._abort or error
 
     def _process_one(
         self, item: Item, pool: ConversionPool, slots: UploadSlots
@@ -289,7 +321,9 @@ class _Run:
         record = self.index.get(item.external_id)
         try:
             document = self.connector.fetch(item)
+            converting = time.monotonic()
             page = pool.convert(document)
+            self.engine.on_converted(time.monotonic() - converting)
             require_text(page, self.policy.min_text_chars)  # an empty shell is skipped
             decision = self.gate.check(document, page)
             if not decision.send:
@@ -321,8 +355,9 @@ class _Run:
         decision: GateDecision,
         broken: list[str],
         slots: UploadSlots,
-    ) -> PageEvent:
-        """Hash gate and upsert of a page the gate lets through, with the audience it gave."""
+    ) -> PageEvent | None:
+        """Hash gate and upsert of a page the gate lets through, with the audience it gave
+        (None: the run ended while the page waited for an upload slot; it was never sent)."""
         assert decision.availability is not None
         # Over max_page_bytes: sections at headings, the page's own id first (hash-gated
         # one by one, so an edit to one section re-sends only that section).
@@ -346,7 +381,9 @@ class _Run:
             if not self.options.dry_run:
                 self.unchanged.add(item.external_id, item.version, decision)
             return event(item.external_id, Outcome.UNCHANGED, "content unchanged")
+        adopt = self.options.adopt
         is_new = record is None or record.intercom_id is None
+        is_new = is_new and not (adopt is not None and item.external_id in adopt)
         outcome = Outcome.CREATED if is_new else Outcome.UPDATED
         reason = self.writer.send_reason(page, record, full=self.options.full)
         if len(parts) > 1:
@@ -356,15 +393,19 @@ class _Run:
                 with self._lock:
                     self.report.planned_html[item.external_id] = page.html
             return event(item.external_id, outcome, reason)
+        sent = False
         with slots:
+            if self._ending():
+                return None
             for part in sorted(to_send, key=lambda p: p is parts[0]):  # the page's row last
                 is_page = part is parts[0]
-                self.writer.upsert(
+                sent |= self.writer.upsert(
                     part,
                     decision,
                     version=item.version,
                     broken=broken if is_page else [],
                     parent=None if is_page else item.external_id,
+                    adopt=adopt,
                 )
             if parts[0] not in to_send:  # only sections changed: the page's version moves on
                 self.store.record_unchanged(
@@ -373,6 +414,8 @@ class _Run:
             for eid in stale:  # the page shrank, or a heading went away
                 intercom_id = self.index[eid].intercom_id
                 remove_page(self.client, self.store, self.name, eid, intercom_id)
+        if not sent and not stale:  # Intercom's copy was what we would send: adopted, no call
+            return event(item.external_id, Outcome.UNCHANGED, "adopted from Intercom")
         return event(item.external_id, outcome, reason)
 
     def _stored(self, external_id: str) -> list[tuple[str, str | None]]:
@@ -426,6 +469,8 @@ class _Run:
         return PageEvent(item.external_id, Outcome.FAILED, message)
 
     def _count(self, event: PageEvent) -> None:
+        if not self.options.dry_run and event.outcome in _CALLED_INTERCOM:
+            self.breaker.succeeded()
         with self._lock:
             self.report.count(event)
         self.engine.observer.page_done(self.name, event)
@@ -463,4 +508,5 @@ class _Run:
             allow_mass=self.options.allow_mass_delete,
             report=self.report,
             count=self._count,
+            breaker=self.breaker,
         )

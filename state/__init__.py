@@ -15,7 +15,9 @@ Records are frozen dataclasses; errors are :class:`ingestor.errors.StateError` (
 from __future__ import annotations
 
 from state._location import location_problem
+from state._lock import process_gone
 from state._migrations import MIGRATIONS, SCHEMA_VERSION
+from state._reconciles import ReconcileRecord, SentPage
 from state._records import (
     EXCLUDED_HASH,
     HELD_HASH,
@@ -43,12 +45,15 @@ __all__ = [
     "ConnectorSummary",
     "HiddenPage",
     "PageRecord",
+    "ReconcileRecord",
     "RunCounts",
     "RunRecord",
     "RunStatus",
+    "SentPage",
     "SourceRecord",
     "Store",
     "SyncEntry",
     "WithheldPage",
     "location_problem",
+    "process_gone",
 ]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ingestor.errors import StateError, StateLockedError
 
-__all__ = ["StateLock"]
+__all__ = ["StateLock", "lock_path", "process_gone"]
 
 
 class StateLock:
@@ -67,6 +67,47 @@ class StateLock:
             fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+
+def lock_path(database: Path) -> Path:
+    """The lock file of a state database."""
+    return database.with_name(database.name + ".lock")
+
+
+def process_gone(database: Path, pid: int | None) -> bool:
+    """Whether a run recorded 'running' by process ``pid`` can no longer be running: nobody
+    holds the database's lock (its file names no live holder: a clean release empties it, a
+    dead holder's flock went with it), or ``pid`` itself is gone. Reads only; never locks, so
+    it cannot get in the way of a sync starting. Pids are those of this pid namespace: run
+    ``status`` where the syncs run (the same host or container)."""
+    try:
+        with open(lock_path(database), "rb") as file:
+            text = file.read(32).decode("ascii", "replace").strip()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False  # cannot tell: say nothing rather than call a live run dead
+    holder = int(text) if text.isdigit() else None
+    return holder is None or not _alive(holder) or (pid is not None and not _alive(pid))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return _not_zombie(pid)
+
+
+def _not_zombie(pid: int) -> bool:
+    """A zombie (dead, not yet reaped by its parent) answers kill(0) but runs nothing."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return True  # not Linux, or gone just now: kill(0) said alive
+    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
 
 
 def _read_holder(fd: int) -> str:

@@ -25,8 +25,10 @@ __all__ = [
     "WithheldPage",
 ]
 
-#: running until finish_run; interrupted when the process died before finishing it.
-RunStatus = Literal["running", "ok", "partial", "failed", "interrupted"]
+#: running until finish_run; interrupted when a signal stopped it (it still recorded what it
+#: did); died when its process ended without finishing it (SIGKILL, OOM, power loss): the next
+#: process to take the state lock marks it so, and ``status`` shows it so once the pid is gone.
+RunStatus = Literal["running", "ok", "partial", "failed", "interrupted", "died"]
 RUN_STATUSES: frozenset[str] = frozenset(get_args(RunStatus))
 
 
@@ -148,13 +150,15 @@ class RunRecord:
     id: int
     connector: str
     started_at: float
-    finished_at: float | None  #: None while running, or when interrupted
+    finished_at: float | None  #: None while running, or when its process died
     status: RunStatus
     dry_run: bool
     counts: RunCounts = field(default_factory=RunCounts)
     error: str | None = None
     #: Pages each audience rule decided in this run (``default``: no rule matched).
     rule_counts: dict[str, int] = field(default_factory=dict)
+    #: The process that ran it (None for runs recorded before schema v6).
+    pid: int | None = None
 
     @property
     def created(self) -> int:
@@ -203,7 +207,7 @@ class RunRecord:
 
     @property
     def duration(self) -> float | None:
-        """How long the run took, in seconds; None while running or when interrupted."""
+        """How long the run took, in seconds; None while running or when its process died."""
         return None if self.finished_at is None else self.finished_at - self.started_at
 
 

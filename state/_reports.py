@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Collection
 from contextlib import AbstractContextManager
 
 from sqlalchemy import Connection, func, select
@@ -128,6 +129,24 @@ class StoreQueries:
         query = query.order_by(_runs.c.id.desc()).limit(limit)
         with self._reading("reading runs") as conn:
             return [run_record(row) for row in conn.execute(query)]
+
+    def last_run(self, connector: str, statuses: Collection[str]) -> RunRecord | None:
+        """The newest finished, non-dry run of ``connector`` that ended in one of ``statuses``
+        (the daemon's "last complete run" after a restart, however many runs ago it was)."""
+        query = (
+            select(_runs)
+            .where(
+                _runs.c.connector == connector,
+                _runs.c.status.in_(list(statuses)),
+                _runs.c.finished_at.is_not(None),
+                _runs.c.dry_run.is_(False),
+            )
+            .order_by(_runs.c.id.desc())
+            .limit(1)
+        )
+        with self._reading("reading runs") as conn:
+            row = conn.execute(query).first()
+        return None if row is None else run_record(row)
 
     def summary(self) -> list[ConnectorSummary]:
         """Per connector known to the database: its source, pages, failures and last run."""

@@ -12,11 +12,16 @@ from sqlalchemy import Connection, Row, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from state._records import PageRecord, RunCounts, RunRecord, SourceRecord
-from state._tables import from_db_time, pages_table, runs_table, sources_table
+from state._tables import (
+    from_db_time,
+    pages_table,
+    reconciles_table,
+    runs_table,
+    sources_table,
+)
 
 __all__ = [
     "COUNTER_NAMES",
-    "INTERRUPTED_ERROR",
     "PAGE_COLUMNS",
     "PAGE_INDEX_SQL",
     "RECORD_AUDIENCE_SQL",
@@ -25,8 +30,9 @@ __all__ = [
     "SAVE_SOURCE",
     "SYNC_INDEX_SQL",
     "UPSERT_PAGE",
+    "died_error",
     "epoch",
-    "mark_interrupted_runs",
+    "mark_died_runs",
     "page_index_from_rows",
     "page_record",
     "run_record",
@@ -134,6 +140,7 @@ def run_record(row: Row[Any]) -> RunRecord:
         counts=RunCounts(**{name: values[name] for name in COUNTER_NAMES}),
         error=values["error"],
         rule_counts=json.loads(values["rule_counts"]) if values["rule_counts"] else {},
+        pid=values["pid"],
     )
 
 
@@ -167,19 +174,25 @@ def page_index_from_rows(rows: Iterable[Sequence[Any]]) -> dict[str, PageRecord]
             gc.enable()
 
 
-INTERRUPTED_ERROR = "the process ended before this run finished"
+def died_error(pid: int | None) -> str:
+    """The error recorded on a run whose process ended without finishing it."""
+    who = "the process" if pid is None else f"process {pid}"
+    return f"{who} ended before this run finished (killed?); the next sync converges"
 
 
-def mark_interrupted_runs(conn: Connection) -> list[int]:
-    """Mark runs still 'running' as 'interrupted'; call only while holding the store's lock.
-
-    With the lock held, a run still 'running' belongs to a process that died mid-run.
-    """
-    ids = list(conn.scalars(select(_runs.c.id).where(_runs.c.status == "running")))
-    if ids:
+def mark_died_runs(conn: Connection) -> list[int]:
+    """Mark runs (and reconciles) still 'running' as 'died'; call only while holding the
+    store's lock, which makes a 'running' row a dead process's. Returns the runs' ids."""
+    conn.execute(
+        reconciles_table.update()
+        .where(reconciles_table.c.status == "running")
+        .values(status="died")
+    )
+    rows = list(conn.execute(select(_runs.c.id, _runs.c.pid).where(_runs.c.status == "running")))
+    for run_id, pid in rows:
         conn.execute(
             _runs.update()
-            .where(_runs.c.id.in_(ids))
-            .values(status="interrupted", error=func.coalesce(_runs.c.error, INTERRUPTED_ERROR))
+            .where(_runs.c.id == run_id)
+            .values(status="died", error=func.coalesce(_runs.c.error, died_error(pid)))
         )
-    return ids
+    return [run_id for run_id, _ in rows]

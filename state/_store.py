@@ -8,6 +8,7 @@ Reads use their own pooled connections and, thanks to WAL, never wait for a writ
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import zlib
@@ -24,9 +25,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from ingestor.errors import StateError
 from state._admin import StoreAdmin
 from state._engine import create_state_engine, driver_reason
-from state._lock import StateLock
+from state._lock import StateLock, lock_path
 from state._migrations import SCHEMA_VERSION, migrate, read_version
 from state._private import prepare_private_database
+from state._reconciles import StoreReconciles
 from state._records import (
     EXCLUDED_HASH,
     HELD_HASH,
@@ -47,7 +49,7 @@ from state._statements import (
     SYNC_INDEX_SQL,
     UPSERT_PAGE,
     epoch,
-    mark_interrupted_runs,
+    mark_died_runs,
     page_index_from_rows,
     source_record,
 )
@@ -106,7 +108,7 @@ def _open_error(path: Path, exc: BaseException) -> BaseException:
     return exc
 
 
-class Store(StoreQueries, StoreAdmin):
+class Store(StoreQueries, StoreAdmin, StoreReconciles):
     """The state database. Open with :meth:`open`; safe to share between threads."""
 
     def __init__(
@@ -115,13 +117,13 @@ class Store(StoreQueries, StoreAdmin):
         engine: Engine,
         lock: StateLock | None,
         schema_version: int,
-        interrupted: list[int],
+        died: list[int],
     ) -> None:
         """Use :meth:`Store.open`."""
         self.path = path
         self.schema_version = schema_version
-        #: Runs a previous process left 'running', marked 'interrupted' when this store opened.
-        self.interrupted_runs: tuple[int, ...] = tuple(interrupted)
+        #: Runs a previous process left 'running', marked 'died' when this store opened.
+        self.died_runs: tuple[int, ...] = tuple(died)
         self._engine: Engine | None = engine
         self._lock = lock
         self._write_lock = threading.Lock()
@@ -151,14 +153,14 @@ class Store(StoreQueries, StoreAdmin):
         if read_only:
             return cls._open_read_only(path)
         prepare_private_database(path)  # 0700 folders, 0600 file, whatever the umask
-        lock = StateLock.acquire(path.with_name(path.name + ".lock"), database=path)
+        lock = StateLock.acquire(lock_path(path), database=path)
         engine: Engine | None = None
         try:
             engine = create_state_engine(path)
             with engine.begin() as conn:
                 _, version = migrate(conn, where=str(path))
-                interrupted = mark_interrupted_runs(conn)
-            return cls(path, engine, lock, version, interrupted)
+                died = mark_died_runs(conn)
+            return cls(path, engine, lock, version, died)
         except BaseException as exc:
             if engine is not None:
                 engine.dispose()
@@ -468,11 +470,15 @@ class Store(StoreQueries, StoreAdmin):
     # -- runs --------------------------------------------------------------------------------
 
     def begin_run(self, connector: str, *, dry_run: bool = False) -> int:
-        """Start a run (status 'running') and return its id."""
+        """Start a run (status 'running', with this process's pid) and return its id."""
         with self._writing("starting a run") as conn:
             result = conn.execute(
                 _runs.insert().values(
-                    connector=connector, started_at=_utcnow(), status="running", dry_run=dry_run
+                    connector=connector,
+                    started_at=_utcnow(),
+                    status="running",
+                    dry_run=dry_run,
+                    pid=os.getpid(),
                 )
             )
             run_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
@@ -492,10 +498,11 @@ class Store(StoreQueries, StoreAdmin):
         """Close a run with its final status and counts (and pages per audience rule).
 
         Raises:
-            ValueError: ``status`` is not one of ok, partial, failed, interrupted.
+            ValueError: ``status`` is not one of ok, partial, failed, interrupted (died is
+                for runs whose process could not finish them).
             StateError: No run has this id.
         """
-        if status not in RUN_STATUSES or status == "running":
+        if status not in RUN_STATUSES or status in ("running", "died"):
             raise ValueError(f"invalid final run status {status!r}")
         values: dict[str, Any] = {
             name: getattr(counts, name) for name in RunCounts.__dataclass_fields__

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from connectors.base import Duration, Schedule
 
@@ -33,6 +33,21 @@ def parse_listen(address: str) -> tuple[str, int]:
     return match["v6"] or match["host"], port
 
 
+def _reconcile_schedule_input(value: Any) -> Any:
+    """``off`` (YAML reads a bare off as false) disables it; a bare duration means every."""
+    if value is False or (isinstance(value, str) and value.strip().lower() in ("off", "never")):
+        return None
+    if value is True:
+        raise ValueError("expected a schedule (e.g. 1d, 12h, {cron: '0 3 * * *'}) or off")
+    if isinstance(value, str):
+        return {"every": value}
+    return value
+
+
+#: The reconcile's schedule: a Schedule, a bare duration, or None (``off``).
+ReconcileSchedule = Annotated[Schedule | None, BeforeValidator(_reconcile_schedule_input)]
+
+
 class DaemonSettings(BaseModel):
     """How ``ingestor daemon`` runs: schedules, endpoint, logs, shutdown and failure backoff."""
 
@@ -55,6 +70,12 @@ class DaemonSettings(BaseModel):
         default_factory=lambda: Schedule(every=timedelta(hours=1)),
         description="Schedule of the connectors that set none (same keys as "
         "connectors[].schedule).",
+    )
+    reconcile_schedule: ReconcileSchedule = Field(
+        default_factory=lambda: Schedule(every=timedelta(days=1)),
+        description="When the daemon reconciles every connector with Intercom (docs/"
+        "reconcile.md): a duration (12h, 1d), a schedule ({cron: '0 3 * * *'}, same keys as "
+        "connectors[].schedule), or off. Never at the same time as a sync of the connector.",
     )
     run_on_start: bool = Field(
         default=False,

@@ -2,40 +2,18 @@
 connectors reading the same files (every page would be published twice), and a source url
 that newer Intercom API versions refuse (Intercom's API reference, version 2.17, Content Import
 Sources: the url "must be an
-http or https URL whose host is a valid public domain name")."""
+http or https URL whose host is a valid public domain name"; the rule is
+:mod:`ingestor.public_urls`, which the emulator's ``strict_source_urls`` mode shares)."""
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from ingestor.config._models import Config
 from ingestor.errors import ConfigIssue
+from ingestor.public_urls import public_url_problem
 
 __all__ = ["config_warnings"]
-
-#: Top-level names no public domain ends with (RFC 2606, RFC 6761, RFC 6762, ICANN's .internal,
-#: and the home-network ones routers hand out).
-_PRIVATE_TLDS = frozenset(
-    {
-        "example",
-        "invalid",
-        "localhost",
-        "test",
-        "local",
-        "internal",
-        "lan",
-        "home",
-        "corp",
-        "intranet",
-        "localdomain",
-        "home.arpa",
-        "arpa",
-    }
-)
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
 def config_warnings(config: Config, filename: str | None = None) -> list[ConfigIssue]:
@@ -75,7 +53,7 @@ def _within(inner: Path, outer: Path) -> bool:
 def _urls(config: Config, filename: str | None) -> list[ConfigIssue]:
     found = []
     for index, connector in enumerate(config.connectors):
-        reason = _not_public(connector.url)
+        reason = public_url_problem(connector.url)
         if reason is not None:
             found.append(
                 ConfigIssue(
@@ -87,22 +65,3 @@ def _urls(config: Config, filename: str | None) -> list[ConfigIssue]:
                 )
             )
     return found
-
-
-def _not_public(url: str) -> str | None:
-    host = (urlsplit(url).hostname or "").rstrip(".").lower()
-    if not host:
-        return "no host name"
-    try:
-        ipaddress.ip_address(host)
-        return "an IP address, not a domain name"
-    except ValueError:
-        pass
-    labels = host.split(".")
-    if len(labels) < 2:
-        return "a single-label host name"
-    if labels[-1] in _PRIVATE_TLDS or ".".join(labels[-2:]) in _PRIVATE_TLDS:
-        return f"the .{labels[-1]} domain is not public"
-    if not all(_LABEL.match(label) for label in labels) or labels[-1].isdigit():
-        return "not a valid domain name"
-    return None

@@ -35,6 +35,7 @@ from ingestor.daemon._endpoint import Endpoint
 from ingestor.daemon._gate import WriteGate
 from ingestor.daemon._jobs import SyncJobs
 from ingestor.daemon._logging import LogChoice, apply_logging
+from ingestor.daemon._reconcile_job import ReconcileJob, schedule_reconcile
 from ingestor.daemon._schedule import build_trigger, effective_schedule, runs_on_start
 from ingestor.daemon._systemd import SystemdNotifier
 from ingestor.daemon._tracker import RunProgress, Tracker
@@ -87,6 +88,7 @@ class Daemon:
         self.store: Store | None = None
         self._scheduler: BackgroundScheduler | None = None
         self._jobs: SyncJobs | None = None
+        self._reconcile: ReconcileJob | None = None
         self._endpoint: Endpoint | None = None
         self._control: ControlServer | None = None
         #: True when the daemon exited while syncs still ran (grace period over).
@@ -138,10 +140,10 @@ class Daemon:
         store = Store.open(self._config.state.path)
         self.store = store
         try:
-            if store.interrupted_runs:
+            if store.died_runs:
                 log.warning(
-                    "runs %s were left running by a previous process; recorded as interrupted",
-                    ", ".join(map(str, store.interrupted_runs)),
+                    "runs %s were left running by a process that died; recorded as died",
+                    ", ".join(map(str, store.died_runs)),
                 )
             self._jobs = SyncJobs(
                 config=lambda: self._config,
@@ -212,6 +214,15 @@ class Daemon:
         enabled = [c for c in self._config.connectors if c.enabled]
         for settings in enabled:
             self._schedule(settings, self._config)
+        assert self._jobs is not None
+        self._reconcile = ReconcileJob(
+            config=lambda: self._config,
+            store=store,
+            budget=self.budget,
+            jobs=self._jobs,
+            stopping=self._stopping,
+        )
+        schedule_reconcile(scheduler, self._config, self._reconcile)
         self.tracker.seed_from_state(store, [c.name for c in enabled])
         scheduler.start()
         log.info(
@@ -318,6 +329,9 @@ class Daemon:
         if self._log_choice is not None:
             apply_logging(new, self._log_choice, self._secrets)
         added, removed, changed = self._reschedule(old, new)
+        if new.daemon.reconcile_schedule != old.daemon.reconcile_schedule:
+            assert self._scheduler is not None and self._reconcile is not None
+            schedule_reconcile(self._scheduler, new, self._reconcile)
         self.gate.open("the config was reloaded")
         self.reloads["ok"] += 1
         self.last_reload = {"at": time.time(), "ok": True, "errors": []}

@@ -185,6 +185,7 @@ class SyncJobs:
                             self._store,
                             observer=observer,
                             stop_event=progress.stop_event,
+                            on_converted=progress.page_converted,
                         )
                         report = engine.sync(
                             connector, page_policy(config, settings), request.options

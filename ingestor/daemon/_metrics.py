@@ -26,6 +26,7 @@ from prometheus_client.metrics_core import (
 from prometheus_client.registry import Collector
 
 from ingestor import __version__
+from ingestor.daemon._histograms import distribution_metrics
 from ingestor.daemon._tracker import ConnectorSnapshot
 from ingestor.http import RateBudgetStats
 
@@ -43,6 +44,8 @@ class MetricsData:
     reloads: Mapping[str, int]  # by result: ok / error
     failing_pages: Mapping[str, int] | None  # None when the state database could not be read
     budget: RateBudgetStats
+    #: The readiness checks of ``/readyz`` by name (config, state, intercom, ...): passed or not.
+    ready_checks: Mapping[str, bool]
 
 
 class _DaemonCollector(Collector):
@@ -61,6 +64,7 @@ class _DaemonCollector(Collector):
         )
         paused.add_metric([], 1.0 if data.writes_paused else 0.0)
         yield paused
+        yield from _readiness_metrics(data.ready_checks)
         reloads = CounterMetricFamily(
             f"{PREFIX}_config_reloads", "Config reloads (SIGHUP) by result", labels=["result"]
         )
@@ -69,6 +73,21 @@ class _DaemonCollector(Collector):
         yield reloads
         yield from _budget_metrics(data.budget)
         yield from _connector_metrics(data.connectors, data.failing_pages)
+        yield from distribution_metrics([snap for snap, _ in data.connectors])
+
+
+def _readiness_metrics(checks: Mapping[str, bool]) -> Iterator[Metric]:
+    ready = GaugeMetricFamily(f"{PREFIX}_ready", "1 when /readyz answers 200 (every check passes)")
+    ready.add_metric([], 1.0 if all(checks.values()) else 0.0)
+    yield ready
+    by_check = GaugeMetricFamily(
+        f"{PREFIX}_readiness_check",
+        "1 when this check of /readyz passes (state: the state database answers)",
+        labels=["check"],
+    )
+    for name, passed in sorted(checks.items()):
+        by_check.add_metric([name], 1.0 if passed else 0.0)
+    yield by_check
 
 
 def _budget_metrics(budget: RateBudgetStats) -> Iterator[Metric]:
@@ -100,6 +119,11 @@ _GAUGES = (
         "last_success_timestamp_seconds",
         "When the last successful (ok or partial) run finished",
     ),
+    (
+        "last_complete",
+        "last_complete_run_timestamp_seconds",
+        "When the last complete run (status ok: listing whole, no page failed) finished",
+    ),
     ("last_run", "last_run_timestamp_seconds", "When the last run finished"),
     ("duration", "last_run_duration_seconds", "How long the last run took"),
     (
@@ -117,18 +141,12 @@ _GAUGES = (
 )
 #: The per-connector counters: key, metric name, help, the label beside ``connector``.
 _COUNTERS = (
-    ("runs", "runs", "Finished runs by status", "status"),
+    ("runs", "runs", "Finished runs by status (died: left by a killed process)", "status"),
     (
         "pages",
         "pages",
         "Pages by outcome (created, updated, unchanged, deleted, failed)",
         "outcome",
-    ),
-    (
-        "requests",
-        "intercom_requests",
-        "HTTP requests sent to Intercom (retries included) by operationId",
-        "operation",
     ),
     ("limited", "intercom_rate_limited", "429 answers from Intercom", None),
     (
@@ -175,6 +193,7 @@ def _add_gauges(
         "failures": snap.consecutive_failures,
         "backoff": snap.backoff_seconds,
         "last_success": snap.last_success_at,
+        "last_complete": snap.last_complete_at,
         "last_run": snap.last_run.finished_at if snap.last_run is not None else None,
         "duration": snap.last_run.duration if snap.last_run is not None else None,
         "next_run": next_run_at,
@@ -187,7 +206,7 @@ def _add_gauges(
 
 def _add_counters(counters: Mapping[str, CounterMetricFamily], snap: ConnectorSnapshot) -> None:
     counters["limited"].add_metric([snap.name], snap.rate_limited)
-    for key, counts in (("runs", snap.runs), ("pages", snap.pages), ("requests", snap.requests)):
+    for key, counts in (("runs", snap.runs), ("pages", snap.pages)):
         for label, count in sorted(counts.items()):
             counters[key].add_metric([snap.name, label], count)
     for reason in ("still_running", "writes_paused"):

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ingestor.histogram import CONVERSION_BUCKETS, RUN_BUCKETS, Histogram
 from ingestor.intercom import ClientStats, IntercomClient
 from ingestor.report import Outcome, PageEvent, SyncReport
 from state import Store
@@ -20,9 +21,13 @@ from state import Store
 __all__ = ["ConnectorSnapshot", "LastRun", "RunProgress", "Tracker"]
 
 #: Final run statuses, always exported (at zero too) so that rate() queries work from the start.
-RUN_STATUSES = ("ok", "partial", "failed", "interrupted")
+#: ``died``: runs a killed process left behind, counted when this daemon's start found them.
+RUN_STATUSES = ("ok", "partial", "failed", "interrupted", "died")
 #: Statuses that count as a successful sync for ``last_success``.
 SUCCESS_STATUSES = ("ok", "partial")
+#: Statuses of a complete run, for ``last_complete``: every page done and the listing whole
+#: (a ``partial`` run is neither; a connector partial forever must still page someone).
+COMPLETE_STATUSES = ("ok",)
 
 
 class RunProgress:
@@ -41,6 +46,7 @@ class RunProgress:
         self._to_process = 0
         self._processed = 0
         self._outcomes: Counter[str] = Counter()
+        self._conversions = Histogram(CONVERSION_BUCKETS)
 
     def listed(self, connector: str, *, total: int, to_process: int) -> None:
         """The engine listed the source; ``to_process`` pages must be fetched."""
@@ -53,6 +59,16 @@ class RunProgress:
             self._outcomes[event.outcome.value] += 1
             if event.outcome not in (Outcome.DELETED, Outcome.HIDDEN):  # not listed to process
                 self._processed += 1
+
+    def page_converted(self, seconds: float) -> None:
+        """One page went through conversion in ``seconds`` (the engine's ``on_converted``)."""
+        with self._lock:
+            self._conversions.observe(seconds)
+
+    def conversions(self) -> Histogram:
+        """Conversion times so far in this run (a copy)."""
+        with self._lock:
+            return self._conversions.copy()
 
     @property
     def pending(self) -> int:
@@ -92,11 +108,16 @@ class _ConnectorState:
     running: RunProgress | None = None
     runs: Counter[str] = field(default_factory=Counter)
     pages: Counter[str] = field(default_factory=Counter)
-    requests: Counter[str] = field(default_factory=Counter)
+    #: Intercom calls by (operationId, status code or "error").
+    requests: Counter[tuple[str, str]] = field(default_factory=Counter)
+    latency: dict[str, Histogram] = field(default_factory=dict)
+    conversions: Histogram = field(default_factory=lambda: Histogram(CONVERSION_BUCKETS))
+    run_durations: Histogram = field(default_factory=lambda: Histogram(RUN_BUCKETS))
     rate_limited: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     last_run: LastRun | None = None
     last_success_at: float | None = None
+    last_complete_at: float | None = None
     consecutive_failures: int = 0
     backoff_seconds: float = 0.0
     backoff_until: float | None = None
@@ -113,11 +134,16 @@ class ConnectorSnapshot:
     pending_pages: int
     runs: Mapping[str, int]
     pages: Mapping[str, int]
-    requests: Mapping[str, int]
+    requests: Mapping[str, int]  # by operationId
+    requests_by_status: Mapping[tuple[str, str], int]  # by (operationId, status)
+    latency: Mapping[str, Histogram]  # by operationId
+    conversions: Histogram
+    run_durations: Histogram
     rate_limited: int
     skipped: Mapping[str, int]
     last_run: LastRun | None
     last_success_at: float | None
+    last_complete_at: float | None
     consecutive_failures: int
     backoff_seconds: float
     backoff_until: float | None
@@ -135,6 +161,7 @@ class ConnectorSnapshot:
             "backoff_seconds": self.backoff_seconds,
             "backoff_until": self.backoff_until,
             "last_success_at": self.last_success_at,
+            "last_complete_at": self.last_complete_at,
             "last_run": None
             if last is None
             else {
@@ -178,26 +205,40 @@ class Tracker:
             return list(self._states)
 
     def seed_from_state(self, store: Store, names: Iterable[str]) -> None:
-        """Last run and last success of each connector from the state database (after a restart)."""
+        """Last run, last success and last complete run of each connector from the state
+        database (after a restart), and the runs a killed process left behind
+        (``store.died_runs``); dry runs changed nothing and do not count."""
         for name in names:
+            # a died run (its process killed mid-run) has no finish time, and is the last run
             finished = [
                 r
                 for r in store.recent_runs(name, limit=50)
-                if r.finished_at is not None and r.status != "running"
+                if (r.finished_at is not None or r.status == "died")
+                and r.status != "running"
+                and not r.dry_run
             ]
             if not finished:
                 continue
             last = finished[0]
             success = next((r for r in finished if r.status in SUCCESS_STATUSES), None)
+            died = sum(1 for r in finished if r.id in store.died_runs)
+            complete = store.last_run(name, COMPLETE_STATUSES)
             with self._lock:
                 state = self._states.get(name)
                 if state is None or state.last_run is not None:
                     continue
+                state.runs["died"] += died
                 state.last_run = LastRun(
-                    last.id, last.status, last.started_at, last.finished_at or 0.0, last.error
+                    last.id,
+                    last.status,
+                    last.started_at,
+                    last.finished_at or last.started_at,
+                    last.error,
                 )
                 if success is not None:
                     state.last_success_at = success.finished_at
+                if complete is not None:
+                    state.last_complete_at = complete.finished_at
 
     # -- runs --------------------------------------------------------------------------------
 
@@ -234,9 +275,10 @@ class Tracker:
                 state.running = None
             state.runs[status] += 1
             state.pages.update(outcomes)
+            state.conversions.merge(progress.conversions())
+            state.run_durations.observe(now - progress.started_at)
             if stats is not None:
-                state.requests.update(stats.calls_by_operation)
-                state.rate_limited += stats.rate_limited
+                _add_calls(state, stats)
             state.last_run = LastRun(
                 report.run_id if report is not None else None,
                 status,
@@ -251,6 +293,8 @@ class Tracker:
                 state.backoff_seconds, state.backoff_until = 0.0, None
                 if status in SUCCESS_STATUSES:
                     state.last_success_at = now
+                if status in COMPLETE_STATUSES:
+                    state.last_complete_at = now
             return state.consecutive_failures
 
     def set_backoff(self, name: str, seconds: float, until: float | None) -> None:
@@ -289,26 +333,44 @@ class Tracker:
         return [_snapshot(name, state) for name, state in copies]
 
 
+def _add_calls(state: _ConnectorState, stats: ClientStats) -> None:
+    """Fold a client's calls (counts by status, latencies, 429s) into ``state``."""
+    state.requests.update(stats.calls_by_status)
+    state.rate_limited += stats.rate_limited
+    for operation, latency in stats.latency_by_operation.items():
+        known = state.latency.get(operation)
+        if known is None:
+            state.latency[operation] = latency.copy()
+        else:
+            known.merge(latency)
+
+
 def _copy(state: _ConnectorState) -> _ConnectorState:
     return replace(
         state,
         runs=Counter(state.runs),
         pages=Counter(state.pages),
         requests=Counter(state.requests),
+        latency={operation: h.copy() for operation, h in state.latency.items()},
+        conversions=state.conversions.copy(),
+        run_durations=state.run_durations.copy(),
         skipped=Counter(state.skipped),
     )
 
 
 def _snapshot(name: str, state: _ConnectorState) -> ConnectorSnapshot:
     """Freeze a private copy; the live run is read outside the tracker's lock (it has its own)."""
-    running, pending, rate_limited = state.running, 0, state.rate_limited
+    running, pending = state.running, 0
     if running is not None:
         state.pages.update(running.outcomes())
+        state.conversions.merge(running.conversions())
         pending = running.pending
         stats = running.client_stats()
         if stats is not None:
-            state.requests.update(stats.calls_by_operation)
-            rate_limited += stats.rate_limited
+            _add_calls(state, stats)
+    by_operation: Counter[str] = Counter()
+    for (operation, _), count in state.requests.items():
+        by_operation[operation] += count
     for status in RUN_STATUSES:
         state.runs.setdefault(status, 0)
     for outcome in Outcome:
@@ -321,11 +383,16 @@ def _snapshot(name: str, state: _ConnectorState) -> ConnectorSnapshot:
         pending_pages=pending,
         runs=dict(state.runs),
         pages=dict(state.pages),
-        requests=dict(state.requests),
-        rate_limited=rate_limited,
+        requests=dict(by_operation),
+        requests_by_status=dict(state.requests),
+        latency=state.latency,
+        conversions=state.conversions,
+        run_durations=state.run_durations,
+        rate_limited=state.rate_limited,
         skipped=dict(state.skipped),
         last_run=state.last_run,
         last_success_at=state.last_success_at,
+        last_complete_at=state.last_complete_at,
         consecutive_failures=state.consecutive_failures,
         backoff_seconds=state.backoff_seconds,
         backoff_until=state.backoff_until,

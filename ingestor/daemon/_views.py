@@ -48,6 +48,26 @@ class DaemonViews:
     def readyz(self) -> Response:
         """Config loaded, state reachable, Intercom not refusing the token, not stopping."""
         daemon = self._daemon
+        checks = self.readiness_checks()
+        ready = all(check["ok"] for check in checks.values())
+        # Named, not counted against readiness: one unavailable source (a late mount) fails
+        # its own runs only, while the other connectors keep syncing.
+        failing = {
+            snap.name: (snap.last_run.error if snap.last_run else None) or "run failed"
+            for snap in daemon.tracker.snapshot()
+            if snap.consecutive_failures > 0
+        }
+        checks["sources"] = {
+            "ok": True,
+            "detail": "; ".join(f"{name}: {why}" for name, why in sorted(failing.items()))
+            or "every connector's last run reached its source",
+            "failing": sorted(failing),
+        }
+        return _json(200 if ready else 503, {"ready": ready, "checks": checks})
+
+    def readiness_checks(self) -> dict[str, dict[str, Any]]:
+        """The checks that decide readiness, by name: ``{"ok": bool, "detail": str}``."""
+        daemon = self._daemon
         checks: dict[str, dict[str, Any]] = {}
         detail = f"{daemon.config_path} loaded"
         if daemon.last_reload is not None and not daemon.last_reload["ok"]:
@@ -69,21 +89,7 @@ class DaemonViews:
             "ok": not daemon.stopping,
             "detail": "stopping" if daemon.stopping else "running",
         }
-        ready = all(check["ok"] for check in checks.values())
-        # Named, not counted against readiness: one unavailable source (a late mount) fails
-        # its own runs only, while the other connectors keep syncing.
-        failing = {
-            snap.name: (snap.last_run.error if snap.last_run else None) or "run failed"
-            for snap in daemon.tracker.snapshot()
-            if snap.consecutive_failures > 0
-        }
-        checks["sources"] = {
-            "ok": True,
-            "detail": "; ".join(f"{name}: {why}" for name, why in sorted(failing.items()))
-            or "every connector's last run reached its source",
-            "failing": sorted(failing),
-        }
-        return _json(200 if ready else 503, {"ready": ready, "checks": checks})
+        return checks
 
     def metrics(self) -> Response:
         """Prometheus text format."""
@@ -105,6 +111,7 @@ class DaemonViews:
             reloads=dict(daemon.reloads),
             failing_pages=failing,
             budget=daemon.budget.stats(),
+            ready_checks={name: check["ok"] for name, check in self.readiness_checks().items()},
         )
 
     def status(self) -> Response:

@@ -126,7 +126,8 @@ class Storm:
     (a bound not given does not limit it).
     """
 
-    DEFAULT_LIMIT = 1666  # 10,000 calls per minute in 10-second windows (NOTES.md)
+    #: Intercom's rate-limit documentation: 10,000 calls a minute, counted in 10-second windows.
+    DEFAULT_LIMIT = 1666
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         """Start calm."""

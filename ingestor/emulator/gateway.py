@@ -2,7 +2,8 @@
 
 In order: count the call, refuse an oversized body the way a load balancer does (413, HTML),
 sleep the latency (plus jitter), check the bearer token (401), answer 429 while a storm lasts,
-count the call against the token's rate-limit window (429), draw a fault, check
+count the call against the token's rate-limit window (429), fail a write naming one of
+``fail_external_ids`` (503), draw a fault, check
 ``Intercom-Version`` (400), run the endpoint and add the ``X-RateLimit-*`` headers.
 ``/_emulator/`` paths skip all of it.
 """
@@ -27,6 +28,7 @@ from ingestor.emulator.faults import Fault
 from ingestor.emulator.spec import INTERCOM_VERSIONS
 from ingestor.emulator.stats import ABSENT_VERSION, DROPPED
 from ingestor.emulator.strictness import oversized_request
+from ingestor.emulator.targeted import body_names, read_body, replay
 from ingestor.emulator.wire import ApiError, ErrorItem
 
 __all__ = ["ApiGateway"]
@@ -100,6 +102,11 @@ class ApiGateway:
         if refusal is not None:
             await answer(refusal)
             return
+        receive, named = await self._targeted(scope, receive)
+        if named is not None:  # fail_external_ids: this page fails every attempt
+            message = f"Emulated fault: HTTP 503 for external_id {named!r}"
+            await answer(ApiError.single(503, "service_unavailable", message).response())
+            return
         fault = ctx.faults.decide(is_write=scope["method"] in _WRITE_METHODS)
         if fault is not None:
             ctx.stats.faults[fault.value] += 1
@@ -120,6 +127,17 @@ class ApiGateway:
             await self._apply_then_fail(fault, scope, receive, send, extra)
             return
         await self.app(scope, receive, send_counted)
+
+    async def _targeted(self, scope: Scope, receive: Receive) -> tuple[Receive, str | None]:
+        """The ``receive`` to go on with, and the ``fail_external_ids`` entry a write names."""
+        targets = self.context.settings.fail_external_ids
+        if not targets or scope["method"] not in ("POST", "PUT"):
+            return receive, None
+        body = await read_body(receive)
+        named = body_names(body, targets)
+        if named is not None:
+            self.context.stats.faults["targeted_503"] += 1
+        return replay(body, receive), named
 
     def _rate_limit(self, token: str, extra: list[tuple[bytes, bytes]]) -> Response | None:
         """A 429 while a storm lasts or the token's window is spent; fills ``extra`` headers."""

@@ -73,6 +73,8 @@ SETTING_HELP: dict[str, str] = {
     "max_request_bytes": "Bodies over N bytes get a load balancer's 413 in HTML (not JSON).",
     "clear_url_on_update": "2.17's rule: an update (upsert of an existing page, or PUT) that"
     " omits url clears it; PUT no longer requires url.",
+    "fail_external_ids": "Writes whose body names one of these external_ids (comma-separated)"
+    " are answered 503, nothing changed: one page that fails every retry.",
 }
 
 
@@ -142,6 +144,9 @@ class EmulatorSettings:
             balancer" in front of the API: an HTML body, not Intercom's JSON envelope.
         clear_url_on_update: 2.17's rule: an update that omits ``url`` clears it (an upsert of
             an existing page, and PUT, which then no longer requires ``url``).
+        fail_external_ids: A targeted fault: every POST or PUT whose JSON body names one of
+            these ``external_id`` values is answered 503 ``service_unavailable`` and changes
+            nothing, however often it is retried (one page that fails while the rest succeed).
     """
 
     tokens: frozenset[str] = field(default=frozenset({DEFAULT_TOKEN}), repr=False)
@@ -169,10 +174,13 @@ class EmulatorSettings:
     strict_source_urls: bool = False
     max_request_bytes: int | None = None
     clear_url_on_update: bool = False
+    fail_external_ids: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Accept any iterable of tokens and a str path, but store the declared types.
         object.__setattr__(self, "tokens", frozenset(self.tokens))
+        if isinstance(self.fail_external_ids, list | tuple | frozenset | set):
+            object.__setattr__(self, "fail_external_ids", tuple(self.fail_external_ids))
         if self.db_path is not None:
             object.__setattr__(self, "db_path", Path(self.db_path))
         problems = self._problems() + self._mode_problems()
@@ -231,6 +239,9 @@ class EmulatorSettings:
         for name in ("deep_paging_cap", "strict_source_urls", "clear_url_on_update"):
             if not isinstance(getattr(self, name), bool):
                 problems.append(f"{name} must be true or false, got {getattr(self, name)!r}")
+        ids = self.fail_external_ids
+        if not isinstance(ids, tuple) or not all(isinstance(i, str) and i for i in ids):
+            problems.append(f"fail_external_ids must be a list of non-empty strings, got {ids!r}")
         return problems
 
     @property
@@ -273,6 +284,8 @@ def parse_setting(name: str, raw: str) -> Any:
     if text.lower() in ("none", "null", ""):
         return None
     current = getattr(defaults, name)
+    if isinstance(current, tuple):
+        return tuple(part.strip() for part in text.split(",") if part.strip())
     if isinstance(current, bool):
         if text.lower() not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
             raise ValueError(f"{name} must be true or false, got {raw!r}")

@@ -2,18 +2,15 @@
 
 Intercom publishes no limit on ``html`` or ``external_id`` and 2.14 says nothing of source
 hosts, so these are off by default. The public-domain rule is the 2.17 reference's ("an http or
-https URL whose host is a valid public domain name"); names reserved by RFC 2606 (``.test``,
-``.example``, ``.invalid``, ``.localhost``), RFC 6761/6762 (``.local``), RFC 7686 (``.onion``),
-RFC 9476 (``.alt``), RFC 8375 (``home.arpa``) and ICANN's 2024 ``.internal``, and TLDs ICANN
-will not delegate because private networks use them (``.corp``, ``.home``, ``.mail``, ``.lan``
-and the like) are not public. The 413 is the HTML page nginx answers for a body over its
-``client_max_body_size``: a client must not expect Intercom's JSON envelope on every error.
+https URL whose host is a valid public domain name"), judged by :mod:`ingestor.public_urls`
+(which ``ingestor validate`` shares): IP addresses, single-label hosts and names under TLDs
+reserved for special or private use are not public. The 413 is the HTML page nginx answers for
+a body over its ``client_max_body_size``: a client must not expect Intercom's JSON envelope on
+every error.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
@@ -21,6 +18,7 @@ from starlette.responses import Response
 
 from ingestor.emulator.settings import EmulatorSettings
 from ingestor.emulator.wire import ApiError
+from ingestor.public_urls import RESERVED_TLDS, public_host_problem
 
 __all__ = [
     "RESERVED_TLDS",
@@ -31,14 +29,6 @@ __all__ = [
     "public_host_problem",
 ]
 
-RESERVED_TLDS = frozenset(
-    {
-        "test", "example", "invalid", "localhost", "local", "onion", "alt", "arpa", "internal",
-        "intranet", "private", "corp", "home", "mail", "lan", "localdomain", "domain", "intra",
-    }
-)  # fmt: skip
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-_TLD = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
 _TOO_LARGE_HTML = (
     "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
     "<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n"
@@ -54,34 +44,6 @@ def oversized_request(headers: Headers, max_request_bytes: int | None) -> Respon
     if not (length.isdigit() and int(length) > max_request_bytes):
         return None
     return Response(_TOO_LARGE_HTML, 413, headers={"Connection": "close"}, media_type="text/html")
-
-
-def public_host_problem(host: str | None) -> str | None:
-    """Why ``host`` is not a valid public domain name, or ``None`` when it is one."""
-    if not host:
-        return "it has no host"
-    name = host.rstrip(".").lower()
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        pass
-    else:
-        return f"{host!r} is an IP address"
-    try:
-        name = name.encode("idna").decode("ascii")
-    except UnicodeError:
-        return f"{host!r} is not a valid domain name"
-    labels = name.split(".")
-    if len(labels) < 2:
-        return f"{host!r} is a single-label host"
-    if len(name) > 253 or not all(_LABEL.match(label) for label in labels):
-        return f"{host!r} is not a valid domain name"
-    tld = labels[-1]
-    if not _TLD.match(tld):
-        return f"{host!r} has no valid top-level domain"
-    if tld in RESERVED_TLDS:
-        return f"{host!r} is under .{tld}, which is reserved for private or special use"
-    return None
 
 
 def check_source_url(url: str, settings: EmulatorSettings) -> None:

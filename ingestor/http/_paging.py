@@ -12,14 +12,20 @@ The APIs fin-ingestor reads paginate in two ways:
 
 Either way a listing that cannot prove it reached its end raises :class:`IncompleteListing`
 (what was yielded before stays valid; the caller deletes nothing): a token seen twice (a
-loop), a non-empty page holding only items already listed (the server ignores the position),
-``max_empty`` empty pages in a row that still link on, more than ``max_pages`` pages, or fewer
-items than a total the server reported for the whole listing.
+loop), more than ``max_stale`` non-empty pages in a row holding only items already listed (the
+server ignores the position), ``max_empty`` empty pages in a row that still link on, more than
+``max_pages`` pages, or fewer items than a total the server reported for the whole listing.
+
+An item seen again is skipped. Page-number lists repeat items when rows are inserted ahead of
+the walk (a newest-first list, new rows at its head), so a page may even hold nothing new:
+``max_stale`` (0 by default) says how many such pages in a row a caller accepts before it
+believes the server ignores the position. Both walks return (as the generator's value) how many
+repeated items they skipped, for the caller to report.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Generator, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -49,10 +55,18 @@ class Page(Generic[T]):
 class _Tally(Generic[T]):
     """Pages and items seen so far, and the checks on them."""
 
-    def __init__(self, what: str, key: Callable[[T], Hashable] | None, max_pages: int) -> None:
-        self.what, self.key, self.max_pages = what, key, max_pages
+    def __init__(
+        self,
+        what: str,
+        key: Callable[[T], Hashable] | None,
+        max_pages: int,
+        max_stale: int = 0,
+    ) -> None:
+        self.what, self.key, self.max_pages, self.max_stale = what, key, max_pages, max_stale
         self.pages = 0
         self.count = 0
+        self.repeated = 0  # items skipped because an earlier page listed them
+        self.stale = 0  # non-empty pages in a row that held only items already listed
         self.total: int | None = None
         self.seen: set[Hashable] = set()
 
@@ -74,13 +88,18 @@ class _Tally(Generic[T]):
             if identity not in self.seen:
                 self.seen.add(identity)
                 fresh.append(item)
-        if page.items and not fresh:
+        self.repeated += len(page.items) - len(fresh)
+        self.stale = self.stale + 1 if page.items and not fresh else 0
+        if self.stale > self.max_stale:
             raise IncompleteListing(
                 f"{self.what}: pagination loop (page {self.pages} repeated only items "
-                "already listed)"
+                f"already listed{self._in_a_row()})"
             )
         self.count += len(fresh)
         return fresh
+
+    def _in_a_row(self) -> str:
+        return f", {self.stale} pages in a row" if self.stale > 1 else ""
 
     def finish(self) -> None:
         if self.total is not None and self.count < self.total:
@@ -96,8 +115,9 @@ def by_offset(
     *,
     key: Callable[[T], Hashable] | None = None,
     max_pages: int = DEFAULT_MAX_PAGES,
-) -> Iterator[T]:
-    """Yield every item of an offset-paginated listing, each once.
+) -> Generator[T, None, int]:
+    """Yield every item of an offset-paginated listing, each once; return how many repeated
+    items were skipped.
 
     Args:
         fetch: Reads the page that starts at an offset (``Page.next`` is ignored).
@@ -115,7 +135,7 @@ def by_offset(
         page = fetch(start)
         if not page.items:
             tally.finish()
-            return
+            return tally.repeated
         yield from tally.take(page)
         start += len(page.items)
 
@@ -128,8 +148,10 @@ def by_token(
     first: str | None = None,
     max_pages: int = DEFAULT_MAX_PAGES,
     max_empty: int = DEFAULT_MAX_EMPTY,
-) -> Iterator[T]:
-    """Yield every item of a token-paginated listing, each once.
+    max_stale: int = 0,
+) -> Generator[T, None, int]:
+    """Yield every item of a token-paginated listing, each once; return how many repeated
+    items were skipped.
 
     Args:
         fetch: Reads the page a token names (``first`` for the first page).
@@ -138,11 +160,13 @@ def by_token(
         first: The first page's token, when it has one (a URL): a link back to it is a loop.
         max_pages: Pages after which the listing counts as endless.
         max_empty: Empty pages in a row that still link on after which it counts as endless.
+        max_stale: Pages in a row of only already-listed items accepted (the list changed
+            while it was walked) before the server counts as ignoring the position.
 
     Raises:
         IncompleteListing: The listing cannot prove it reached its end.
     """
-    tally = _Tally(what, key, max_pages)
+    tally = _Tally(what, key, max_pages, max_stale)
     tokens: set[str] = {first} if first is not None else set()
     token = first
     empty = 0
@@ -152,7 +176,7 @@ def by_token(
         empty = 0 if page.items else empty + 1
         if page.next is None:
             tally.finish()
-            return
+            return tally.repeated
         if page.next in tokens:
             raise IncompleteListing(
                 f"{what}: pagination loop (the next token {page.next!r} leads back to a page "

@@ -43,6 +43,9 @@ REGION_BASE_URLS: dict[str, str] = {
     "au": "https://api.au.intercom.io",
 }
 
+#: The largest ``per_page`` Intercom's list endpoints accept.
+MAX_PER_PAGE = 150
+
 _SOURCES = "/ai/content_import_sources"
 _PAGES = "/ai/external_pages"
 
@@ -174,6 +177,8 @@ class IntercomClient:
 
         Raises:
             FatalError: Refused, or the pagination links loop or leave the API host.
+            DeepPagingCapped: Intercom's deep-paging cap stopped the walk (see
+                :meth:`list_pages`).
         """
         return self._list(ops.LIST_SOURCES, _SOURCES, ContentImportSource.from_api, per_page)
 
@@ -212,8 +217,18 @@ class IntercomClient:
 
     # -- External Pages ----------------------------------------------------------------------
 
-    def list_pages(self, *, per_page: int | None = None) -> Iterator[ExternalPage]:
-        """Every External Page of the workspace (all sources), following ``pages.next``."""
+    def list_pages(self, *, per_page: int | None = MAX_PER_PAGE) -> Iterator[ExternalPage]:
+        """Every External Page of the workspace (all sources), following ``pages.next``.
+
+        Asks for the largest page Intercom serves (150) unless told otherwise: the fewest
+        calls. Items repeated across pages (the list changed during the walk) are yielded once
+        and counted in one warning.
+
+        Raises:
+            FatalError: Refused, or the pagination links loop or leave the API host.
+            DeepPagingCapped: Intercom's deep-paging cap (10,000 results) stopped the walk;
+                ``listed`` items were yielded before it. Fall back to :meth:`get_page` by id.
+        """
         return self._list(ops.LIST_PAGES, _PAGES, ExternalPage.from_api, per_page)
 
     def upsert_page(

@@ -131,6 +131,8 @@ def error_for_response(
     said = envelope.message or _text(response.reason_phrase, secrets) or "no message"
     if envelope.field:
         said = f"{said} (field {envelope.field})"
+    if status == 413 and envelope.message is None:
+        said = _too_large(response)
     message = redact(f"{operation.summary}{subject} failed: {said}", secrets)
     error_class: type[SyncError]
     if status in (401, 403):
@@ -143,6 +145,22 @@ def error_for_response(
         error_class = PageError if operation.page_scoped else FatalError
     return error_class(
         message, status_code=status, code=envelope.code, request_id=envelope.request_id
+    )
+
+
+def _too_large(response: httpx.Response) -> str:
+    """A 413 without Intercom's envelope: a proxy or load balancer refused the body's size.
+
+    Its HTML page is never quoted; what helps is the size we sent and our own limit.
+    """
+    try:
+        size = f"{len(response.request.content):,} bytes"
+    except (RuntimeError, httpx.RequestNotRead):  # no request attached, or a streamed body
+        size = "the request"
+    return (
+        f"{size} refused as too large by a proxy or load balancer in front of "
+        "Intercom, not by Intercom's API; lower max_page_bytes so that large pages are split "
+        "into smaller sections"
     )
 
 

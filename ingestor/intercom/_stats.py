@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ingestor.histogram import REQUEST_BUCKETS, Histogram
 from ingestor.http import Attempt, RateBudget, RateBudgetStats
 
 __all__ = ["ClientStats", "StatsRecorder"]
@@ -18,6 +19,8 @@ _EWMA_ALPHA = 0.2
 _INITIAL_CONCURRENCY = 8
 #: Intercom's documented private-app limit (10,000 calls/minute), used until headers say otherwise.
 _ASSUMED_CALLS_PER_SECOND = 10_000 / 60
+#: The status label of an attempt that got no answer (connect error, timeout, dropped connection).
+TRANSPORT_ERROR = "error"
 #: Parallel calls beyond the Little's-law minimum, to absorb latency variance and client overhead.
 _HEADROOM = 1.5
 
@@ -28,6 +31,10 @@ class ClientStats:
 
     Attributes:
         calls_by_operation: HTTP requests sent per operationId (retries included).
+        calls_by_status: The same by ``(operationId, status)``: the HTTP status code as text,
+            or ``"error"`` when no answer came.
+        latency_by_operation: Seconds from sending to answer (or transport error) per
+            operationId, bucketed; copies, safe to keep.
         calls: All HTTP requests sent.
         retries: Requests that repeated an earlier failed one.
         rate_limited: 429 answers.
@@ -38,6 +45,8 @@ class ClientStats:
     """
 
     calls_by_operation: Mapping[str, int]
+    calls_by_status: Mapping[tuple[str, str], int]
+    latency_by_operation: Mapping[str, Histogram]
     calls: int
     retries: int
     rate_limited: int
@@ -54,7 +63,8 @@ class StatsRecorder:
         self._budget = budget
         self._max_connections = max_connections
         self._lock = threading.Lock()
-        self._by_operation: Counter[str] = Counter()
+        self._by_status: Counter[tuple[str, str]] = Counter()
+        self._latencies: dict[str, Histogram] = {}
         self._retries = 0
         self._rate_limited = 0
         self._server_errors = 0
@@ -63,14 +73,20 @@ class StatsRecorder:
 
     def record(self, operation: str, attempt: Attempt) -> None:
         """Count one attempt of ``operation``."""
+        response = attempt.response
+        status_label = TRANSPORT_ERROR if response is None else str(response.status_code)
         with self._lock:
-            self._by_operation[operation] += 1
+            self._by_status[operation, status_label] += 1
+            latency = self._latencies.get(operation)
+            if latency is None:
+                latency = self._latencies[operation] = Histogram(REQUEST_BUCKETS)
+            latency.observe(attempt.elapsed)
             if attempt.number > 1:
                 self._retries += 1
-            if attempt.response is None:
+            if response is None:
                 self._transport_errors += 1
                 return
-            status = attempt.response.status_code
+            status = response.status_code
             if status == 429:
                 self._rate_limited += 1
             elif status >= 500:
@@ -86,9 +102,14 @@ class StatsRecorder:
         """The counters as they are now."""
         budget = self._budget.stats()
         with self._lock:
+            by_operation: Counter[str] = Counter()
+            for (operation, _), count in self._by_status.items():
+                by_operation[operation] += count
             return ClientStats(
-                calls_by_operation=dict(self._by_operation),
-                calls=sum(self._by_operation.values()),
+                calls_by_operation=dict(by_operation),
+                calls_by_status=dict(self._by_status),
+                latency_by_operation={op: h.copy() for op, h in self._latencies.items()},
+                calls=sum(by_operation.values()),
                 retries=self._retries,
                 rate_limited=self._rate_limited,
                 server_errors=self._server_errors,

@@ -143,7 +143,7 @@ def test_editor_panels_are_labelled_by_kind(kind: str, label: str) -> None:
 
 
 # excerpt-include in export_view: div.panel[data-macro-name=excerpt-include] > div.panelHeader
-# > b (the source page title) + div.panelContent (confluence-notes.md); with nopanel=true the
+# > b (the source page title) + div.panelContent, as Confluence renders it; with nopanel=true the
 # macro div holds the content directly (confluence-markdown-exporter's tests).
 EXCERPT_PANEL = (
     '<div class="panel conf-macro output-block" data-hasbody="false" '

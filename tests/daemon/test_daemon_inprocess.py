@@ -16,6 +16,7 @@ from ingestor.daemon._endpoint import Endpoint
 from ingestor.daemon._tracker import Tracker
 from ingestor.errors import AuthenticationError, IntercomUnreachable
 from ingestor.report import Outcome, PageEvent, SyncReport
+from state import Store
 
 from .conftest import Deployment, wait_for
 
@@ -157,3 +158,20 @@ def test_judge_run_tells_failures_from_auth_and_partial_runs() -> None:
     auth = judge_run(SyncReport("x", error=str(refused), exception=refused), None)
     assert auth.auth_failure is refused and auth.failed is False
     assert judge_run(None, RuntimeError("bug")).error == "RuntimeError: bug"
+
+
+def test_tracker_counts_the_runs_a_killed_process_left(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    with Store.open(path) as store:
+        finished = store.begin_run("docs")
+        store.finish_run(finished, status="ok", counts=SyncReport("docs"))
+        store.begin_run("docs")  # never finished: as if the process was killed here
+    with Store.open(path) as store:  # what the daemon opens at start
+        assert len(store.died_runs) == 1
+        tracker = Tracker()
+        tracker.ensure("docs", "every 1h")
+        tracker.seed_from_state(store, ["docs"])
+    [snap] = tracker.snapshot()
+    assert snap.runs["died"] == 1 and snap.runs["ok"] == 0  # only what this daemon found
+    assert snap.last_run is not None and snap.last_run.status == "died"
+    assert snap.last_success_at is not None

@@ -1,7 +1,7 @@
 """An installation as deploy/README.md makes it: Debian's python3, a fresh venv, then
-``pip install`` of this checkout (not editable), in a folder any user can read, so tests can
-run it as an unprivileged service user. Built once per session (it downloads the
-dependencies, about a minute)."""
+``pip install`` of the wheel built from this checkout (not editable) with the project's
+constraints, in a folder any user can read, so tests can run it as an unprivileged service
+user. Built once per session (it downloads the dependencies, about a minute)."""
 
 from __future__ import annotations
 
@@ -27,8 +27,17 @@ def installed_ingestor() -> Iterator[Path]:
     venv = root / "venv"
     try:
         subprocess.run([str(SYSTEM_PYTHON), "-m", "venv", str(venv)], check=True)
+        pip = str(venv / "bin" / "pip")
+        wheels = root / "wheels"
         subprocess.run(
-            [str(venv / "bin" / "pip"), "install", "-q", str(REPO)],
+            [pip, "wheel", "-q", "--no-deps", "-w", str(wheels), str(REPO)],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+        (wheel,) = wheels.glob("fin_ingestor-*.whl")
+        subprocess.run(
+            [pip, "install", "-q", "-c", str(REPO / "constraints.txt"), str(wheel)],
             check=True,
             capture_output=True,
             timeout=600,

@@ -103,6 +103,6 @@ def test_validate_warns_about_overlaps_and_private_urls(site: Site) -> None:
     done = site.cli("validate")
     assert done.returncode == 0, done.stderr
     assert "team and kb read the same files" in done.stderr
-    assert "the .internal domain is not public" in done.stderr
+    assert "'wiki.corp.internal' is under .internal" in done.stderr
     strict = site.cli("validate", "--strict")
     assert strict.returncode == 2

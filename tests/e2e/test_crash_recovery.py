@@ -60,7 +60,7 @@ def test_sigkill_mid_sync_then_rerun_converges_without_duplicates(
                 eid: page["id"] for eid, page in pages.items()
             }
             statuses = [run.status for run in store.recent_runs("docs")]
-        assert statuses[0] == "ok" and "interrupted" in statuses
+        assert statuses[0] == "ok" and "died" in statuses
 
 
 def test_second_process_on_same_state_fails_clearly(

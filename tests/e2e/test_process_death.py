@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from ingestor.emulator import EmulatorServer, EmulatorSettings
+from state import Store
 
 from .conftest import Site, calls
 from .test_crash_recovery import start_sync, wait_for
@@ -78,3 +81,67 @@ def test_sigint_and_sigterm_stop_sync_promptly_and_record_the_run_interrupted(
         done = site.cli("sync", "--no-progress")  # the next run converges
         assert done.returncode == 0, done.stdout + done.stderr
         assert len(server.pages()) == PAGES
+
+
+def test_a_killed_sync_shows_as_died_and_the_next_sync_records_it_so(
+    make_site: Callable[[EmulatorServer], Site],
+) -> None:
+    with EmulatorServer(EmulatorSettings(latency_ms=40)) as server:
+        site = make_site(server)
+        for i in range(PAGES):
+            site.write(f"kb/article-{i:03}.md", f"# Article {i}\n\nText {i}.\n")
+        proc = start_sync(site)
+        wait_for(lambda: calls(server.stats(), "createExternalPage") >= 10)
+        workers = children_of(proc.pid)
+        assert workers, "the sync should convert in worker processes"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+        status = site.cli("status")  # nobody holds the state now: the run is not running
+        assert f"died (pid {proc.pid})" in status.stdout, status.stdout
+        assert "running" not in status.stdout
+        with Store.open(site.state, read_only=True) as store:
+            assert store.recent_runs("docs", limit=1)[0].status == "running"  # not yet marked
+
+        done = site.cli("sync", "--no-progress")
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "recorded as died" in done.stderr
+        with Store.open(site.state, read_only=True) as store:
+            latest, killed = store.recent_runs("docs", limit=2)
+        assert (latest.status, killed.status, killed.pid) == ("ok", "died", proc.pid)
+        assert f"process {proc.pid} ended" in str(killed.error)
+        assert len(site.intercom_pages()) == PAGES
+        assert not [pid for pid in workers if alive(pid)], "workers outlived the killed sync"
+
+
+# Where prctl(PR_SET_PDEATHSIG) is missing (not Linux) each worker watches its parent instead.
+WATCHER = (
+    "import sys\n"
+    "from ingestor.workers import _watch_parent\n"
+    "print('watching', flush=True)\n"
+    "_watch_parent(int(sys.argv[1]))\n"
+)
+PARENT = (
+    "import os, subprocess, sys, time\n"
+    f"child = subprocess.Popen([sys.executable, '-c', {WATCHER!r}, str(os.getpid())])\n"
+    "print(child.pid, flush=True)\n"
+    "time.sleep(120)\n"
+)
+
+
+def test_a_worker_without_pdeathsig_leaves_when_its_parent_is_killed() -> None:
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    watcher = int(parent.stdout.readline())
+    try:
+        assert parent.stdout.readline().strip() == "watching"
+        parent.kill()
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while alive(watcher):
+            assert time.monotonic() < deadline, "the watcher outlived its parent"
+            time.sleep(0.1)
+    finally:
+        parent.stdout.close()
+        if alive(watcher):
+            os.kill(watcher, signal.SIGKILL)

@@ -130,3 +130,36 @@ def test_faulted_calls_count_against_the_rate_limit(
 
     assert set(statuses[:3]) <= {500, 502, 503}
     assert statuses[3] == 429
+
+
+def test_fail_external_ids_fails_only_the_named_pages_every_time(
+    start_emulator: StartEmulator, client_for: ClientFactory, page_body: PageBody
+) -> None:
+    server = start_emulator(EmulatorSettings())
+    api = client_for(server)
+    source_id = _create_source(api)
+    good = api.post("/ai/external_pages", json=page_body(source_id, "good.md"))
+    server.configure(fail_external_ids=["bad.md", "good.md"])
+
+    bad = [api.post("/ai/external_pages", json=page_body(source_id, "bad.md")) for _ in range(3)]
+    update = api.put(
+        f"/ai/external_pages/{good.json()['id']}",
+        json=page_body(source_id, "good.md", title="Changed"),
+    )
+    other = api.post("/ai/external_pages", json=page_body(source_id, "other.md"))
+
+    assert [r.status_code for r in bad] == [503, 503, 503] and update.status_code == 503
+    assert bad[0].json()["errors"][0]["code"] == "service_unavailable"
+    assert "'bad.md'" in bad[0].json()["errors"][0]["message"]
+    assert other.status_code == 200  # its body was read and handed on intact
+    assert {(p["external_id"], p["title"]) for p in server.pages()} == {
+        ("good.md", "Page good.md"),
+        ("other.md", "Page other.md"),
+    }
+    assert server.stats()["faults"]["targeted_503"] == 4
+
+
+def test_fail_external_ids_is_a_list_of_names() -> None:
+    assert EmulatorSettings().changed({"fail_external_ids": ["a"]}).fail_external_ids == ("a",)
+    with pytest.raises(ValueError, match="fail_external_ids"):
+        EmulatorSettings(fail_external_ids="a.md")  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable
 
 import pytest
@@ -120,10 +121,12 @@ def test_listing_walks_every_page(server: EmulatorServer) -> None:
         source = client.create_source("https://docs.example/")
         for n in range(120):
             upsert(client, source.id, n)
-        listed = list(client.list_pages())
+        listed = list(client.list_pages(per_page=50))
+        assert len(list(client.list_pages())) == 120
     assert len(listed) == 120
     assert len({p.id for p in listed}) == 120
-    assert client.stats().calls_by_operation["listExternalPages"] == 3  # 50 per page
+    # 50 per page: 3 calls; then the default, 150 per page: 1 call
+    assert client.stats().calls_by_operation["listExternalPages"] == 3 + 1
 
 
 def test_a_wrong_token_is_an_authentication_error(server: EmulatorServer) -> None:
@@ -155,6 +158,12 @@ def test_injected_5xx_and_drops_converge(start_emulator: StartEmulator) -> None:
     assert all(p["title"] == f"Page {p['external_id'][10:-3]}" for p in pages)
     assert stats.retries > 0
     assert stats.server_errors > 0 and stats.transport_errors > 0
+    # What the client counts by status code is what the server sent; a dropped connection
+    # is the client's "error".
+    seen: Counter[str] = Counter()
+    for (_, status), count in stats.calls_by_status.items():
+        seen["dropped" if status == "error" else status] += count
+    assert dict(seen) == server.stats()["by_status"]
 
 
 def test_a_429_storm_with_a_low_limit_converges() -> None:

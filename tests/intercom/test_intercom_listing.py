@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from ingestor.errors import FatalError
+from ingestor.errors import DeepPagingCapped, FatalError
 from ingestor.intercom import IntercomClient
 
 from .intercom_fakes import FakeIntercom
@@ -60,10 +60,17 @@ def test_follows_next_to_the_end(client: IntercomClient, fake: FakeIntercom) -> 
             ai_copilot_availability=True,
         )
     before = len(fake.requests)
-    pages = list(client.list_pages())
+    pages = list(client.list_pages(per_page=2))
     assert sorted(p.external_id for p in pages) == [f"e{n}" for n in range(7)]
     assert len(fake.requests) - before == 4  # per_page 2: 2+2+2+1
     assert [r.url.params.get("page") for r in fake.requests[before:]] == [None, "2", "3", "4"]
+
+
+def test_list_pages_asks_for_150_a_page_by_default(
+    client: IntercomClient, fake: FakeIntercom
+) -> None:
+    list(client.list_pages())
+    assert fake.requests[-1].url.params["per_page"] == "150"
 
 
 def test_per_page_is_sent_when_asked(client: IntercomClient, fake: FakeIntercom) -> None:
@@ -93,13 +100,33 @@ def test_a_next_link_back_to_a_listed_page_is_a_loop(
     assert len(fake.requests) == 2
 
 
-def test_pages_repeating_only_known_items_are_a_loop(
-    client: IntercomClient, fake: FakeIntercom
+def test_pages_repeating_only_known_items_are_a_loop_after_a_bound(
+    client: IntercomClient, fake: FakeIntercom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A page of only known items may be the list changing under the walk: a few in a row are
+    # accepted, more mean the server ignores the page number.
+    monkeypatch.setattr("ingestor.intercom._listing.MAX_STALE_PAGES", 2)
+    fake.faults.append(listing([page_json(1), page_json(2)], "/ai/external_pages?page=2"))
+    for n in range(3, 6):
+        fake.faults.append(listing([page_json(1), page_json(2)], f"/ai/external_pages?page={n}"))
+    with pytest.raises(FatalError, match="already listed, 3 pages in a row") as info:
+        list(client.list_pages())
+    assert info.value.code == "pagination_loop"
+    assert len(fake.requests) == 4
+
+
+def test_a_few_pages_of_only_known_items_are_tolerated(
+    client: IntercomClient, fake: FakeIntercom, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake.faults.append(listing([page_json(1), page_json(2)], "/ai/external_pages?page=2"))
-    fake.faults.append(listing([page_json(1), page_json(2)], "/ai/external_pages?page=3"))
-    with pytest.raises(FatalError, match="already listed"):
-        list(client.list_pages())
+    fake.faults.append(listing([page_json(2), page_json(1)], "/ai/external_pages?page=3"))
+    fake.faults.append(listing([page_json(1), page_json(3)], None))
+    assert [p.id for p in client.list_pages()] == ["1", "2", "3"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        "list external pages: 3 items appeared on more than one page (the list changed while "
+        "it was walked); each of the 3 items was used once"
+    ]
 
 
 def test_endless_empty_pages_are_a_loop(client: IntercomClient, fake: FakeIntercom) -> None:
@@ -168,3 +195,40 @@ def test_a_list_that_never_ends_is_cut_at_the_page_bound(
             seen.append(page.id)
     assert info.value.code == "pagination_loop"
     assert seen == ["1", "2", "3"] and len(fake.requests) == 4
+
+
+def refusal(code: str, message: str, field: str | None = None) -> httpx.Response:
+    error: dict[str, str] = {"code": code, "message": message}
+    if field:
+        error["field"] = field
+    body = {"type": "error.list", "request_id": "r1", "errors": [error]}
+    return httpx.Response(400, json=body)
+
+
+def test_a_page_number_over_the_cap_is_deep_paging_capped(
+    client: IntercomClient, fake: FakeIntercom
+) -> None:
+    # The Preview reference's other answer: page above 5,001 is parameter_invalid on 'page'.
+    fake.faults.append(listing([page_json(1), page_json(2)], "/ai/external_pages?page=5002"))
+    fake.faults.append(refusal("parameter_invalid", "'page' must be at most 5001", "page"))
+    with pytest.raises(DeepPagingCapped) as info:
+        list(client.list_pages())
+    assert info.value.listed == 2 and info.value.request_id == "r1"
+
+
+def test_a_refused_first_page_is_not_the_cap(client: IntercomClient, fake: FakeIntercom) -> None:
+    fake.faults.append(refusal("parameter_invalid", "'per_page' is too large", "per_page"))
+    with pytest.raises(FatalError) as info:
+        list(client.list_pages())
+    assert not isinstance(info.value, DeepPagingCapped)
+
+
+def test_another_400_on_a_later_page_is_not_the_cap(
+    client: IntercomClient, fake: FakeIntercom
+) -> None:
+    fake.faults.append(listing([page_json(1)], "/ai/external_pages?page=2"))
+    refused = refusal("parameter_invalid", "'starting_after' is not valid", "starting_after")
+    fake.faults.append(refused)
+    with pytest.raises(FatalError) as info:
+        list(client.list_pages())
+    assert not isinstance(info.value, DeepPagingCapped)

@@ -100,6 +100,15 @@ def test_stats_count_calls_retries_and_failures(fake: FakeIntercom) -> None:
     )
     assert stats.latency_ewma is not None and stats.latency_ewma >= 0
     assert stats.budget.calls == 5 and stats.budget.rate_limited == 1
+    assert stats.calls_by_status == {  # a call that got no answer is "error"
+        ("listContentImportSources", "503"): 1,
+        ("listContentImportSources", "error"): 1,
+        ("listContentImportSources", "429"): 1,
+        ("listContentImportSources", "200"): 1,
+        ("createContentImportSource", "200"): 1,
+    }
+    latency = {op: h.count for op, h in stats.latency_by_operation.items()}
+    assert latency == stats.calls_by_operation  # every attempt timed, failed ones too
 
 
 def _attempt(elapsed: float) -> Attempt:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Connection
 
 from ingestor.errors import StateError, StateLockedError
-from state import MIGRATIONS, SCHEMA_VERSION, Store
+from state import MIGRATIONS, SCHEMA_VERSION, Store, process_gone
 from state._engine import create_state_engine
 from state._migrations import Migration, migrate
 from state._tables import StateModel
@@ -98,11 +98,30 @@ class TestLock:
 
         with Store.open(path) as store:  # the kernel dropped the flock with the process
             [run] = store.recent_runs()
-            assert store.interrupted_runs == (run.id,)
-            assert (run.status, run.finished_at) == ("interrupted", None)
-            assert run.error == "the process ended before this run finished"
+            assert store.died_runs == (run.id,)
+            assert (run.status, run.finished_at, run.pid) == ("died", None, holder.pid)
+            assert run.error is not None and f"process {holder.pid} ended" in run.error
         with Store.open(path) as store:
-            assert store.interrupted_runs == ()  # marked once only
+            assert store.died_runs == ()  # marked once only
+
+    @pytest.mark.timeout(60)
+    def test_a_run_is_gone_once_its_process_is(
+        self, tmp_path: Path, holder: subprocess.Popen[str]
+    ) -> None:
+        path = tmp_path / "state.db"
+        with Store.open(path, read_only=True) as reader:  # what `ingestor status` does
+            [run] = reader.recent_runs()
+            assert (run.status, run.pid) == ("running", holder.pid)
+            assert not process_gone(reader.path, run.pid)  # holder alive, lock held
+            # a run whose own process is gone, while another process holds the lock
+            with subprocess.Popen(python("pass")) as short:
+                pass
+            assert process_gone(reader.path, short.pid)
+            holder.send_signal(signal.SIGKILL)
+            holder.wait()
+            assert process_gone(reader.path, holder.pid)  # the lock file names a dead holder
+            assert process_gone(reader.path, None)  # a run from before pids were kept
+            assert reader.recent_runs()[0].status == "running"  # reading changes nothing
 
     @pytest.mark.timeout(60)
     def test_child_process_is_refused_while_we_hold_it(self, tmp_path: Path) -> None:
@@ -257,7 +276,8 @@ class TestMigrationFramework:
             SCHEMA_VERSION + 1,
         )
         assert "language" in [c[0] for c in sqlite_tables(path)["pages"]]
-        assert self.run(path, [*MIGRATIONS, self.add_column]) == (SCHEMA_VERSION + 1,) * 2  # nothing left to do
+        newest = SCHEMA_VERSION + 1
+        assert self.run(path, [*MIGRATIONS, self.add_column]) == (newest, newest)  # all done
         with pytest.raises(StateError, match="newer than this fin-ingestor"):
             Store.open(path)  # this code only knows SCHEMA_VERSION
 
@@ -265,7 +285,8 @@ class TestMigrationFramework:
         path = tmp_path / "state.db"
         assert self.run(path, [*MIGRATIONS, self.add_column]) == (0, SCHEMA_VERSION + 1)
         with sqlite3.connect(path) as conn:
-            assert conn.execute("SELECT schema_version FROM meta").fetchone() == (SCHEMA_VERSION + 1,)
+            stored = conn.execute("SELECT schema_version FROM meta").fetchone()
+        assert stored == (SCHEMA_VERSION + 1,)
 
     def test_a_failed_step_rolls_everything_back(self, tmp_path: Path) -> None:
         path = tmp_path / "state.db"

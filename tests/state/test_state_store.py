@@ -36,7 +36,7 @@ def upsert(store: Store, external_id: str, version: str = "v1", **kw: str) -> No
 def test_open_creates_folders_and_reports_schema(tmp_path: Path) -> None:
     with Store.open(tmp_path / "deep" / "er" / "state.db") as store:
         assert store.schema_version == SCHEMA_VERSION == 6
-        assert store.interrupted_runs == ()
+        assert store.died_runs == ()
         assert not store.read_only
     assert (tmp_path / "deep" / "er" / "state.db").is_file()
 
@@ -300,7 +300,7 @@ class TestReadOnly:
                     upsert(reader, "c.md")
                 with pytest.raises(StateError, match="read-only"):
                     reader.begin_run("handbook")
-            # A read-only store never marks the writer's run interrupted.
+            # A read-only store never marks the writer's run died.
             assert writer.recent_runs()[0].status == "running"
 
     def test_missing_file(self, tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
 """Real wikis on loopback for the tests: Debian's MediaWiki 1.39 and DokuWiki under ``php -S``.
 
-This is the recipe of the project's wiki-servers notes, in Python: nothing is written outside
-the given folder (no Apache, no /etc), each wiki gets a free 127.0.0.1 port, and the php
-process is stopped by its own pid. ``missing_packages()`` says why a wiki cannot run here.
+Each wiki is installed by its own scripts and served by PHP's built-in server: nothing is
+written outside the given folder (no Apache, no /etc), each wiki gets a free 127.0.0.1 port,
+and the php process is stopped by its own pid. ``missing_packages()`` says why a wiki cannot
+run here.
 """
 
 from __future__ import annotations

@@ -1,0 +1,124 @@
+"""Reconcile tests: a real folder, a real YAML config and state file, the emulator over sockets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingestor.config import Config, load_config
+from ingestor.emulator import EmulatorServer
+from ingestor.reconcile import ReconcileOptions, ReconcileReport, reconcile_connectors
+from ingestor.report import SyncReport
+from ingestor.runner import sync_connectors
+from ingestor.sync import SyncOptions
+
+WRITE_OPS = (
+    "createContentImportSource",
+    "updateContentImportSource",
+    "deleteContentImportSource",
+    "createExternalPage",
+    "updateExternalPage",
+    "deleteExternalPage",
+)
+
+CONFIG = """\
+intercom:
+  token: ${{TEST_INTERCOM_TOKEN}}
+  base_url: {base_url}
+state:
+  path: {state}
+defaults:
+  max_delete_fraction: {max_delete_fraction}
+connectors:
+  - name: docs
+    type: filesystem
+    url: https://docs.example.com/
+    root: {root}
+    url_template: "https://docs.example.com/{{path}}"
+"""
+
+
+def write_calls(stats: dict[str, Any]) -> int:
+    """Write calls the emulator answered since its counters were last reset."""
+    per_op = stats["by_operation"]
+    return sum(int(per_op.get(op, 0)) for op in WRITE_OPS)
+
+
+class Site:
+    """A folder of Markdown pages synced into one emulator by the connector ``docs``."""
+
+    def __init__(self, tmp_path: Path, server: EmulatorServer) -> None:
+        self.root = tmp_path / "share"
+        self.root.mkdir()
+        self.state = tmp_path / "state" / "state.db"
+        self.config_path = tmp_path / "config.yaml"
+        self.server = server
+        self.env = {"TEST_INTERCOM_TOKEN": server.token}
+        self.write_config()
+
+    def write_config(self, *, max_delete_fraction: float = 0.5, root: Path | None = None) -> None:
+        text = CONFIG.format(
+            base_url=self.server.url,
+            state=self.state,
+            root=root or self.root,
+            max_delete_fraction=max_delete_fraction,
+        )
+        self.config_path.write_text(text, encoding="utf-8")
+
+    def config(self) -> Config:
+        return load_config(self.config_path, environ=self.env)
+
+    def write(self, rel: str, text: str) -> Path:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def pages(self, count: int) -> None:
+        for n in range(count):
+            self.write(f"p{n:04d}.md", f"# Page {n}\n\nBody of page {n}.\n")
+
+    def sync(self, **options: Any) -> SyncReport:
+        (report,) = sync_connectors(self.config(), options=SyncOptions(**options))
+        return report
+
+    def reconcile(self, **options: Any) -> ReconcileReport:
+        (report,) = reconcile_connectors(self.config(), options=ReconcileOptions(**options))
+        return report
+
+    def writes(self) -> int:
+        """Write calls the emulator answered so far."""
+        return write_calls(self.server.stats())
+
+    def calls(self, operation: str) -> int:
+        return int(self.server.stats()["by_operation"].get(operation, 0))
+
+    def intercom(self) -> dict[str, dict[str, Any]]:
+        """The emulator's pages by external_id (fails on a duplicate)."""
+        pages = self.server.pages()
+        by_id = {p["external_id"]: p for p in pages}
+        assert len(by_id) == len(pages), "duplicate external_id in Intercom"
+        return by_id
+
+    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """The real `ingestor` command in a subprocess."""
+        env = {**os.environ, **self.env, "COLUMNS": "200"}
+        return subprocess.run(
+            [sys.executable, "-m", "ingestor", *args, "-c", str(self.config_path)],
+            capture_output=True,
+            text=True,
+            env=env,
+            input=stdin,
+            timeout=180,
+            check=False,
+        )
+
+
+@pytest.fixture
+def site(tmp_path: Path, emulator: EmulatorServer) -> Site:
+    return Site(tmp_path, emulator)
