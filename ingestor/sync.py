@@ -134,7 +134,7 @@ class _Run:
         self.version_suffix = "|" + policy.fingerprint(self.gate.fingerprint)
         self.index: dict[str, SyncEntry] = {}
         self.vanished: list[str] = []
-        #: Pages the listing found new or changed (a hidden page that came back is one).
+        #: Pages listed this run (a hidden page that came back is one).
         self.reappeared: set[str] = set()
         self.new_cursor: str | None = None
         self.known: set[str] = set()
@@ -248,7 +248,13 @@ class _Run:
         if listing.interrupted:
             report.listing_complete = False
         self.vanished = listing.vanished
-        self.reappeared = {item.external_id for item in listing.to_process}
+        # listed this run: a hidden page among them is back, and not to be deleted (a full
+        # listing's every page; an incremental one's changes)
+        self.reappeared = (
+            {item.external_id for item in listing.to_process}
+            if listing.incremental
+            else listing.known
+        )
         self.new_cursor = listing.cursor
         self.known = listing.known
         return listing.to_process
