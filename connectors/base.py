@@ -23,13 +23,14 @@ from __future__ import annotations
 import logging
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from connectors.audience import AllowSecretPattern, AudienceRule, RestrictedPolicy
 from connectors.schedule import (
@@ -59,6 +60,8 @@ __all__ = [
     "LinkResolver",
     "ListingProblem",
     "Schedule",
+    "Targeted",
+    "WatchMethod",
     "crontab_fields",
     "format_duration",
     "load_connector_classes",
@@ -74,6 +77,8 @@ ENTRY_POINT_GROUP = "fin_ingestor.connectors"
 LOAD_ENV_VAR = "FIN_INGESTOR_LOAD_CONNECTORS"
 
 BodyFormat = Literal["html", "markdown", "text"]
+#: How the daemon notices changes of a watched local source (see ``ConnectorSettings.watch``).
+WatchMethod = Literal["auto", "events", "polling"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +185,21 @@ class Incremental(ABC):
         """
 
 
+class Targeted(ABC):
+    """Optional capability: list only the pages at some paths of a local source.
+
+    The daemon's file-system watcher hands over the paths that changed; a run then fetches
+    only those pages. Such a run never deletes: deletions need a complete listing.
+    """
+
+    @abstractmethod
+    def list_paths(self, paths: Collection[str]) -> Changes | None:
+        """The current pages at ``paths`` (absolute paths under the source), with the listing's
+        own rules (include, exclude, hidden files), and ``deleted`` empty; paths that hold no
+        page are ignored. None when only a full listing can tell (a folder changed, a page's
+        file is gone): the engine then lists in full, with the deletion guard."""
+
+
 def resolve_config_path(value: Path, info: ValidationInfo) -> Path:
     """A path from the YAML: ``~`` expanded, relative ones taken from the config file's folder
     (the loader passes it as ``context["config_dir"]``), made absolute."""
@@ -234,6 +254,9 @@ class ConnectorSettings(BaseModel):
     min_text_chars: int | None = Field(
         default=None, ge=0, description="Overrides defaults.min_text_chars for this connector."
     )
+    section_bytes: int | None = Field(
+        default=None, ge=0, description="Overrides defaults.section_bytes for this connector."
+    )
     max_delete_fraction: float | None = Field(
         default=None,
         ge=0.0,
@@ -274,12 +297,37 @@ class ConnectorSettings(BaseModel):
         description="Globs or external ids of pages the secrets gate lets through (false "
         "positives); a line can also carry the marker 'fin-ingestor: allow-secret'.",
     )
+    watch: bool | None = Field(
+        default=None,
+        description="The daemon syncs changes within seconds: a local source's file-system "
+        "events start a run of just the changed files (debounced); wikis poll their change "
+        "feed every watch_interval. Default: on for sources on a local file system, off "
+        "otherwise. See docs/watch.md.",
+    )
+    watch_method: WatchMethod = Field(
+        default="auto",
+        description="How a watched local source notices changes: events (inotify), polling "
+        "(stat the tree every watch_interval) or auto: events, except on network and FUSE "
+        "mounts (NFS, SMB/CIFS, sshfs...), whose remote changes raise no events.",
+    )
+    watch_interval: Duration = Field(
+        default=timedelta(seconds=60),
+        description="How often a watched wiki asks its change feed, and a polled share stats "
+        "its files (e.g. 30s, 2m).",
+    )
     broken_links: Literal["text", "keep"] = Field(
         default="text",
         description="A link to a page the source does not hold (deleted, renamed, never "
         "exported): text sends it as its words without the link, so a Fin citation never "
         "leads a customer to a 404; keep sends the link as it is. Both report it as broken.",
     )
+
+    @field_validator("watch_interval", mode="after")
+    @classmethod
+    def _watch_interval_is_sane(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError("watch_interval must be at least 1s")
+        return value
 
     def local_source(self) -> Path | None:
         """The folder or file the source is read from, for kinds that read local files

@@ -20,7 +20,7 @@ import os
 import re
 import string
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
@@ -30,17 +30,20 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from connectors.base import (
     BodyFormat,
+    Changes,
     Connector,
     ConnectorSettings,
     Document,
     Duration,
     Item,
     ListingProblem,
+    Targeted,
     resolve_config_path,
 )
 from connectors.decode import decode_text, looks_binary
 from connectors.fs_contain import ContainedRoot, HardLinks, check_root, read_bounded
 from connectors.fs_links import FileLinks, FileUrls, link_base_for
+from connectors.fs_targeted import targeted_items
 from connectors.fs_walk import walk
 from connectors.globs import GlobError, compile_globs
 from connectors.html_head import canonical_url
@@ -253,7 +256,7 @@ class FilesystemSettings(ConnectorSettings):
             ) from None
 
 
-class FilesystemConnector(Connector[FilesystemSettings]):
+class FilesystemConnector(Connector[FilesystemSettings], Targeted):
     """Syncs the pages of one folder tree: Markdown, HTML, text, and opt-in Word and PDF."""
 
     kind: ClassVar[str] = "filesystem"
@@ -292,15 +295,27 @@ class FilesystemConnector(Connector[FilesystemSettings]):
         for entry in walk(self._root, self._include, self._exclude):
             if isinstance(entry, ListingProblem):
                 yield entry
-                continue
-            kind = file_format(entry.external_id)
-            if kind not in self._formats:
-                continue
-            if kind == "docx" and PurePosixPath(entry.external_id).name.startswith("~$"):
-                continue  # Word's lock file next to an open document, not a document
-            if self._version_salt:  # a changed setting re-reads every file once
-                entry = replace(entry, version=f"{entry.version}{self._version_salt}")
-            yield entry
+            elif (page := self._page(entry)) is not None:
+                yield page
+
+    def list_paths(self, paths: Collection[str]) -> Changes | None:
+        """The pages at the paths a watcher named (:mod:`connectors.fs_targeted`)."""
+        items = targeted_items(self._root, self._include, self._exclude, paths)
+        if items is None:
+            return None
+        pages = [page for item in items if (page := self._page(item)) is not None]
+        return Changes(changed=pages, deleted=(), cursor="")
+
+    def _page(self, entry: Item) -> Item | None:
+        """A listed file as a page; None when its format is not enabled."""
+        kind = file_format(entry.external_id)
+        if kind not in self._formats:
+            return None
+        if kind == "docx" and PurePosixPath(entry.external_id).name.startswith("~$"):
+            return None  # Word's lock file next to an open document, not a document
+        if self._version_salt:  # a changed setting re-reads every file once
+            return replace(entry, version=f"{entry.version}{self._version_salt}")
+        return entry
 
     def fetch(self, item: Item) -> Document:
         """Read and decode one listed file.

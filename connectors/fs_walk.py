@@ -35,7 +35,7 @@ from connectors.base import Item, ListingProblem
 from connectors.fs_contain import ContainedRoot
 from ingestor.errors import ConnectorError, OutsideRoot
 
-__all__ = ["walk"]
+__all__ = ["listed_item", "walk"]
 
 # The filesystem connector's logger: admins filter on it, whichever module logs.
 log = logging.getLogger("connectors.filesystem")
@@ -138,10 +138,11 @@ def _file_item(entry: os.DirEntry[str], rel: str) -> Iterator[Item | ListingProb
         yield ListingProblem(where=rel, message=f"cannot stat file: {exc.strerror or exc}")
         return
     if stat.S_ISREG(info.st_mode):
-        yield _item(rel, info)
+        yield listed_item(rel, info)
 
 
-def _item(rel: str, info: os.stat_result) -> Item:
+def listed_item(rel: str, info: os.stat_result) -> Item:
+    """The item the walk lists for the regular file ``rel`` (its version: mtime and size)."""
     return Item(
         external_id=rel,
         version=f"{info.st_mtime_ns}:{info.st_size}",
@@ -170,7 +171,7 @@ def _linked_entry(state: _Walk, rel: str, parts: tuple[str, ...]) -> Iterator[It
         if not state.excluded(rel):
             state.linked.append((rel, found.parts))
     elif stat.S_ISREG(found.info.st_mode) and state.wanted(rel) and not state.excluded(rel):
-        yield _item(rel, found.info)
+        yield listed_item(rel, found.info)
 
 
 def _outside_item(state: _Walk, rel: str, parts: tuple[str, ...]) -> Item:

@@ -22,7 +22,6 @@ from pydantic import (
 )
 
 __all__ = [
-    "MAX_HIDE_FOR",
     "DeletionMode",
     "Duration",
     "HideFor",
@@ -35,6 +34,9 @@ __all__ = [
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+#: The longest duration any setting accepts: a year, leap day included. Longer is a typo (and
+#: 10^20 days overflows timedelta), so it is a config error with its line, never a traceback.
+MAX_DURATION = timedelta(days=366)
 
 
 def parse_duration(value: str) -> timedelta:
@@ -47,7 +49,20 @@ def parse_duration(value: str) -> timedelta:
     parts = _DURATION_PART.findall(text)
     if not text or "".join(number + unit for number, unit in parts) != text:
         raise ValueError(f"{value!r} is not a duration; write e.g. 30s, 15m, 2h, 1h30m or 1d")
-    return timedelta(seconds=sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts))
+    seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+    return _bounded(seconds)
+
+
+def _bounded(seconds: float) -> timedelta:
+    """``seconds`` as a timedelta, or ValueError past :data:`MAX_DURATION` (or not finite)."""
+    limit = MAX_DURATION.total_seconds()
+    if not -limit <= seconds <= limit:  # also catches inf and nan
+        raise ValueError(
+            "must be longer than 0s"
+            if seconds < 0
+            else f"must be at most {MAX_DURATION.days}d (a year)"
+        )
+    return timedelta(seconds=seconds)
 
 
 def format_duration(value: timedelta) -> str:
@@ -68,7 +83,9 @@ def _duration_input(value: Any) -> Any:
         raise ValueError("expected a duration such as 30s, 15m or 2h, not true/false")
     if isinstance(value, str):
         return parse_duration(value)
-    return value  # numbers are seconds; pydantic converts them
+    if isinstance(value, int | float):  # seconds
+        return _bounded(float(value))
+    return value
 
 
 def _positive(value: timedelta) -> timedelta:
@@ -82,19 +99,9 @@ Duration = Annotated[timedelta, BeforeValidator(_duration_input), AfterValidator
 
 #: What happens to a page that vanished from its source (docs/deletion.md).
 DeletionMode = Literal["hide", "delete"]
-#: Longest a vanished page may stay hidden: past a year, a typo (``700d``) would keep pages
-#: nobody remembers in Intercom; an admin who wants them kept keeps the source instead.
-MAX_HIDE_FOR = timedelta(days=365)
-
-
-def _at_most_max_hide_for(value: timedelta) -> timedelta:
-    if value > MAX_HIDE_FOR:
-        raise ValueError(f"must be at most {format_duration(MAX_HIDE_FOR)}")
-    return value
-
-
-#: How long a vanished page stays hidden before it is deleted: a Duration of at most a year.
-HideFor = Annotated[Duration, AfterValidator(_at_most_max_hide_for)]
+#: How long a vanished page stays hidden before it is deleted. Bounded like every Duration (a
+#: year): past that, a typo (``700d``) would keep pages nobody remembers in Intercom.
+HideFor = Duration
 
 
 def _weekday(token: str) -> int:

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ingestor.cli import ConfigOption, ExitCode, _guarded, app, stderr, stdout
+from ingestor.cli import ConfigOption, ExitCode, JsonOption, _guarded, app, stderr, stdout
 
 if TYPE_CHECKING:
     from ingestor.config import Config
 
-__all__ = ["print_orphans"]
+__all__ = ["orphan_data", "print_orphans"]
 
 
 @app.command()
@@ -62,7 +62,7 @@ def init(
 
 
 @app.command()
-def doctor(config: ConfigOption) -> None:
+def doctor(config: ConfigOption, as_json: JsonOption = False) -> None:
     """Check Intercom (token, reachability, rate limit, clock), the state and every source.
 
     Writes nothing. Exit 0 when every check passes or only warns, 1 when one fails.
@@ -70,10 +70,14 @@ def doctor(config: ConfigOption) -> None:
     from ingestor.config import load_config
     from ingestor.console import print_checks
     from ingestor.doctor import run_checks
+    from ingestor.machine import doctor_document, emit
 
     loaded = _guarded(lambda: load_config(config))
     checks = _guarded(lambda: run_checks(loaded))
-    print_checks(stdout, checks)
+    if as_json:
+        emit(doctor_document(checks))
+    else:
+        print_checks(stdout, checks)
     if any(check.verdict == "failed" for check in checks):
         raise typer.Exit(ExitCode.PARTIAL)
 
@@ -161,8 +165,9 @@ def health(
         raise typer.Exit(ExitCode.PARTIAL) from None
 
 
-def print_orphans(loaded: Config) -> None:
-    """Sources and state no connector of the config owns, with what to do about them."""
+def orphan_data(loaded: Config) -> list[dict[str, Any]]:
+    """Sources and state no connector of the config owns, as plain data (``plan --json``):
+    removed connectors by name, then foreign Content Import Sources by id."""
     from ingestor.plan_state import reading_store
     from ingestor.prune import foreign_sources, orphans
     from ingestor.runner import build_client
@@ -170,19 +175,28 @@ def print_orphans(loaded: Config) -> None:
     with reading_store(loaded.state.path) as store, build_client(loaded) as client:
         removed = orphans(loaded, store)
         foreign = foreign_sources(client, loaded, store)
-    for name, pages in sorted(removed.items()):
-        stdout.print(
-            f"orphan: connector {name!r} is gone from the config but has {pages} page(s) in "
-            f"Intercom: ingestor prune --connector {name}",
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
-    for source_id, url in foreign:
-        stdout.print(
-            f"orphan: Content Import Source {source_id} ({url}) is owned by no connector of this "
-            "config (another installation, or a removed connector)",
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
+    found: list[dict[str, Any]] = [
+        {"kind": "connector", "name": name, "pages": pages}
+        for name, pages in sorted(removed.items())
+    ]
+    found.extend(
+        {"kind": "source", "source_id": source_id, "url": url} for source_id, url in sorted(foreign)
+    )
+    return found
+
+
+def print_orphans(loaded: Config) -> None:
+    """Sources and state no connector of the config owns, with what to do about them."""
+    for orphan in orphan_data(loaded):
+        if orphan["kind"] == "connector":
+            name = orphan["name"]
+            text = (
+                f"orphan: connector {name!r} is gone from the config but has {orphan['pages']} "
+                f"page(s) in Intercom: ingestor prune --connector {name}"
+            )
+        else:
+            text = (
+                f"orphan: Content Import Source {orphan['source_id']} ({orphan['url']}) is owned "
+                "by no connector of this config (another installation, or a removed connector)"
+            )
+        stdout.print(text, highlight=False, markup=False, soft_wrap=True)

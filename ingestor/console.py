@@ -9,17 +9,22 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from rich.box import ROUNDED
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from ingestor.gate.render import audience_tag, rule_counts_line, withheld_lines
 from ingestor.report import Outcome, PageEvent, SyncReport
@@ -28,7 +33,15 @@ from ingestor.untrusted import visible_text
 if TYPE_CHECKING:
     from ingestor.doctor import Check
 
-__all__ = ["LogProgress", "RichProgress", "print_changes", "print_checks", "print_summary", "shown"]
+__all__ = [
+    "LogProgress",
+    "RichProgress",
+    "new_table",
+    "print_changes",
+    "print_checks",
+    "print_summary",
+    "shown",
+]
 
 log = logging.getLogger("ingestor.progress")
 
@@ -36,8 +49,24 @@ log = logging.getLogger("ingestor.progress")
 MAX_LISTED = 50
 
 
+def new_table(console: Console, **options: object) -> Table:
+    """A table drawn with box lines on a terminal, and as plain aligned columns when the
+    output is piped or redirected (box-drawing characters break grep, cut and awk)."""
+    return Table(box=ROUNDED if console.is_terminal else None, **options)  # type: ignore[arg-type]
+
+
+class _RateColumn(ProgressColumn):
+    """Pages per second, over rich's recent-speed window."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("- pages/s" if speed is None else f"{speed:.1f} pages/s", style="cyan")
+
+
 class RichProgress:
-    """A progress bar per connector, for terminals."""
+    """A progress bar per connector, for terminals: done/total, rate, elapsed and ETA. Log
+    lines print above the bars (rich redirects stderr while they are live; see
+    :mod:`ingestor.logs`)."""
 
     def __init__(self, console: Console) -> None:
         self._progress = Progress(
@@ -45,9 +74,14 @@ class RichProgress:
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[tally]}"),
+            _RateColumn(),
             TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
             console=console,
             transient=False,
+            redirect_stderr=True,
+            redirect_stdout=False,  # stdout may be piped: it carries results only
         )
         self._tasks: dict[str, TaskID] = {}
         self._tallies: dict[str, dict[Outcome, int]] = {}
@@ -131,8 +165,8 @@ def shown(text: str) -> str:
 
 def print_summary(console: Console, reports: Sequence[SyncReport]) -> None:
     """The final table, then what needs a person's attention."""
-    table = Table(
-        title="Sync summary" + (" (dry run: nothing was written)" if _dry(reports) else "")
+    table = new_table(
+        console, title="Sync summary" + (" (dry run: nothing was written)" if _dry(reports) else "")
     )
     counters = ["created", "updated", "unchanged", "deleted", "skipped", "failed"]
     if any(r.excluded or r.held for r in reports):  # the gate's columns, when it withheld any
@@ -173,12 +207,12 @@ def print_summary(console: Console, reports: Sequence[SyncReport]) -> None:
         counts = rule_counts_line(r.connector, r.rule_counts, what="pages read")
         if counts:
             console.print(counts, highlight=False)
-        for skip in r.skips[:MAX_LISTED]:
+        for skip in sorted(r.skips, key=_page_order)[:MAX_LISTED]:
             console.print(
                 f"{shown(r.connector)}: skipped {shown(skip.external_id)}: {shown(skip.reason)}",
                 highlight=False,
             )
-        for failure in r.failures[:MAX_LISTED]:
+        for failure in sorted(r.failures, key=_page_order)[:MAX_LISTED]:
             console.print(
                 f"[red]{shown(r.connector)}: failed {shown(failure.external_id)}: "
                 f"{shown(failure.reason)}[/red]"
@@ -199,12 +233,17 @@ def print_changes(console: Console, reports: Sequence[SyncReport]) -> None:
         Outcome.HIDDEN: "hide",
     }
     for r in reports:
-        for change in r.changes:
+        for change in sorted(r.changes, key=_page_order):
             console.print(
                 f"{shown(r.connector)}: would {verbs.get(change.outcome, change.outcome.value)} "
                 f"{shown(change.external_id)} ({shown(change.reason)}){audience_tag(change)}",
                 highlight=False,
             )
+
+
+def _page_order(event: PageEvent) -> str:
+    """Pages finish in thread order; a summary lists them in page order, the same every run."""
+    return event.external_id
 
 
 def _dry(reports: Sequence[SyncReport]) -> bool:
@@ -216,7 +255,7 @@ _VERDICT_STYLES = {"ok": "[green]ok[/green]", "warning": "[yellow]warning[/yello
 
 def print_checks(console: Console, checks: Sequence[Check]) -> None:
     """``ingestor doctor``'s table: each check, its verdict, what it saw and the fix."""
-    table = Table(show_lines=False)
+    table = new_table(console, show_lines=False)
     for column in ("check", "verdict", "detail"):
         table.add_column(column, overflow="fold")
     for check in checks:

@@ -21,6 +21,7 @@ from ingestor.console import LogProgress, RichProgress, print_summary
 from ingestor.emulator import EmulatorServer, EmulatorSettings
 from ingestor.errors import ConfigError, ConfigIssue
 from ingestor.runner import sync_connectors
+from ingestor.untrusted import visible_text
 
 __all__ = ["bundled_examples", "run_demo"]
 
@@ -72,7 +73,9 @@ def run_demo(console: Console, *, pages: Path | None = None, keep_running: bool 
             encoding="utf-8",
         )
         config = load_config(config_path, environ={"DEMO_INTERCOM_TOKEN": server.token})
-        console.print(f"Intercom emulator listening on {server.url}", highlight=False)
+        console.print(
+            f"Intercom emulator listening on {server.url} while the demo runs", highlight=False
+        )
         console.print(f"Syncing {root} (connector 'handbook')\n", highlight=False)
 
         observer = RichProgress(console) if console.is_terminal else LogProgress()
@@ -89,20 +92,30 @@ def run_demo(console: Console, *, pages: Path | None = None, keep_running: bool 
             highlight=False,
         )
         _print_pages(console, server.pages())
+        # The emulator lives in this process: its address is worth printing only if it stays.
+        emulator = (
+            f"{server.url}/_emulator/pages  (every page as Fin received it)"
+            if keep_running
+            else "stopped with the demo; `ingestor demo --keep-running` keeps it up to browse"
+        )
         console.print(
             "\nWhere to look:\n"
             f"  config      {config_path}\n"
             f"  state db    {scratch / 'state.db'}  (try: ingestor status -c {config_path})\n"
-            f"  emulator    {server.url}/_emulator/pages  (every page as Fin received it)\n"
+            f"  emulator    {emulator}\n"
             "  your data   ingestor init --type filesystem, edit config.yaml, then "
             "ingestor plan -c config.yaml",
             highlight=False,
+            soft_wrap=True,  # paths are copied from here: never broken across lines
         )
         if keep_running:
             console.print("\nEmulator kept running; Ctrl-C to stop.", highlight=False)
             with contextlib.suppress(KeyboardInterrupt):
                 threading.Event().wait()
     return int(exit_code_for_reports(first))
+
+
+_AVAILABILITY = ("ai_agent_availability", "ai_copilot_availability")
 
 
 def _writes(stats: dict[str, object]) -> int:
@@ -113,14 +126,25 @@ def _writes(stats: dict[str, object]) -> int:
 
 
 def _print_pages(console: Console, pages: list[dict[str, object]]) -> None:
+    title = "External Pages in the emulator's Fin Content Library"
+    ordered = sorted(pages, key=lambda p: str(p.get("external_id")))
+    if not console.is_terminal:  # piped: one tab-separated line per page, for cut and grep
+        rows = ["external_id\ttitle\turl\tAI agent\tCopilot"]
+        for page in ordered:
+            cells = [visible_text(str(page.get(k))) for k in ("external_id", "title", "url")]
+            cells += ["yes" if page.get(k) else "no" for k in _AVAILABILITY]
+            rows.append("\t".join(cells))
+        console.print(title, highlight=False, markup=False)
+        console.file.write("\n".join(rows) + "\n")  # as is: rich would expand the tabs
+        return
     # Rows are ruled: on a narrow terminal a long title or url folds onto a second line, which
     # must not read as a page of its own; urls fold rather than lose their end to an ellipsis.
-    table = Table(title="External Pages in the emulator's Fin Content Library", show_lines=True)
+    table = Table(title=title, show_lines=True)
     for column in ("title", "url", "external_id"):
         table.add_column(column, overflow="fold")
     for column in ("AI agent", "Copilot"):
         table.add_column(column, no_wrap=True)
-    for page in sorted(pages, key=lambda p: str(p.get("external_id"))):
+    for page in ordered:
         table.add_row(
             str(page.get("title")),
             str(page.get("url")),

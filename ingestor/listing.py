@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from connectors.base import Changes, Connector, Incremental, Item, ListingProblem
+from connectors.base import Changes, Connector, Incremental, Item, ListingProblem, Targeted
 from ingestor.errors import ConnectorError
 from state import EXCLUDED_HASH, SKIPPED_HASH, SyncEntry
 
@@ -60,16 +60,39 @@ def list_source(
     cursor: str | None,
     stop_event: threading.Event,
     broken: Mapping[str, Collection[str]] | None = None,
+    paths: Collection[str] | None = None,
 ) -> ListingResult:
     """List ``connector``: incrementally from ``cursor`` when it can, else in full.
 
     Never raises for the source's problems: they end up in ``problems`` (so nothing is
     deleted), and whatever was listed before still syncs. ``broken`` (page -> the missing
     pages it links to) makes a full listing fetch an unchanged page again once one of its
-    missing targets is listed.
+    missing targets is listed. ``paths`` (a watch run) lists only the pages at those paths
+    of a :class:`Targeted` connector, and deletes nothing; when the connector cannot tell
+    from them alone, the listing is a full one.
     """
     gate = _VersionGate(index, version_suffix, full, broken or {})
     result = ListingResult()
+    if isinstance(connector, Targeted) and paths is not None:
+        targeted = _guarded(result, lambda: connector.list_paths(paths))
+        if targeted is not None:
+            result = _from_changes(result, replace(targeted, deleted=()), gate, index)
+            result.cursor = None  # a cursor stands for every change; this saw only some
+            log.info(
+                "sync %s: %d changed path(s): %d page(s) listed, nothing deleted",
+                connector.name,
+                len(paths),
+                result.listed,
+                extra={"connector": connector.name, "event": "targeted_listing"},
+            )
+            return result
+        if result.problems:
+            return result
+        log.info(
+            "sync %s: the changed paths need a full listing",
+            connector.name,
+            extra={"connector": connector.name, "event": "full_listing_for_paths"},
+        )
     if isinstance(connector, Incremental) and cursor is not None and not full:
         changes = _guarded(result, lambda: connector.list_changes(cursor))
         if changes is not None:

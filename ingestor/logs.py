@@ -10,9 +10,27 @@ from typing import Any, Literal
 
 from ingestor.untrusted import visible_text
 
-__all__ = ["LogFormat", "RunLogger", "SecretFilter", "setup_logging"]
+__all__ = ["CHATTY_LIBRARIES", "LogFormat", "RunLogger", "SecretFilter", "setup_logging"]
 
 LogFormat = Literal["text", "json"]
+
+#: Libraries whose own DEBUG (and httpx's per-request INFO) lines drown ours: a one-page update
+#: at DEBUG printed 87 lines of markdown-it's rule chains. Kept at WARNING unless asked for.
+CHATTY_LIBRARIES = (
+    "markdown_it",
+    "httpx",
+    "httpcore",
+    "urllib3",
+    "apscheduler",
+    "asyncio",
+    "charset_normalizer",
+    "chardet",
+    "PIL",
+    "pdfminer",
+    "fontTools",
+    "multipart",
+    "uvicorn",
+)
 
 #: Attributes every LogRecord has; anything else was passed through ``extra=`` and is context.
 _STANDARD_ATTRS = frozenset(
@@ -38,6 +56,23 @@ class SecretFilter(logging.Filter):
         if redacted != message:
             record.msg, record.args = redacted, None
         return True
+
+
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at each record. While a rich progress bar is live
+    on a terminal, rich swaps in a proxy that prints each line above the bar (``Live``'s
+    ``redirect_stderr``); a handler holding the original stream would draw over the bar."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        return None  # always the current sys.stderr
 
 
 class TextFormatter(logging.Formatter):
@@ -67,14 +102,21 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(
-    level: str = "INFO", fmt: LogFormat = "text", secrets: Iterable[str] = ()
+    level: str = "INFO",
+    fmt: LogFormat = "text",
+    secrets: Iterable[str] = (),
+    *,
+    verbose_libs: bool = False,
 ) -> None:
-    """Configure the root logger once per process (idempotent: replaces our previous handler)."""
+    """Configure the root logger once per process (idempotent: replaces our previous handler).
+
+    ``verbose_libs``: with level DEBUG, let :data:`CHATTY_LIBRARIES` log at DEBUG too.
+    """
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_fin_ingestor", False):
             root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderr()
     handler._fin_ingestor = True  # type: ignore[attr-defined]
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
@@ -85,9 +127,9 @@ def setup_logging(
     handler.addFilter(SecretFilter(secrets))
     root.addHandler(handler)
     root.setLevel(level.upper())
-    # httpx logs every request at INFO; ours are enough.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    libraries = logging.DEBUG if verbose_libs and level.upper() == "DEBUG" else logging.WARNING
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(libraries)
 
 
 class RunLogger(logging.LoggerAdapter[logging.Logger]):

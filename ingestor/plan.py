@@ -16,10 +16,10 @@ from rich.console import Console
 from ingestor.console import shown
 from ingestor.convert import to_markdown
 from ingestor.gate.render import audience_tag, rule_counts_line, withheld_lines
-from ingestor.report import Outcome, SyncReport
+from ingestor.report import Outcome, PageEvent, SyncReport
 from state import Store
 
-__all__ = ["print_plan", "would_change"]
+__all__ = ["by_page", "print_plan", "would_change"]
 
 _VERBS = {
     Outcome.CREATED: "create",
@@ -33,6 +33,12 @@ _STYLES = {
     Outcome.DELETED: "red",
     Outcome.HIDDEN: "magenta",
 }
+
+
+def by_page(events: Sequence[PageEvent]) -> list[PageEvent]:
+    """Events in page order: a plan prints the same lines in the same order every run (pages
+    finish in whatever order the worker threads take)."""
+    return sorted(events, key=lambda e: (e.external_id, e.outcome.value))
 
 
 def would_change(reports: Sequence[SyncReport]) -> bool:
@@ -51,7 +57,7 @@ def print_plan(
     try:
         for report in reports:
             name = shown(report.connector)
-            for change in report.changes:
+            for change in by_page(report.changes):
                 verb = _VERBS.get(change.outcome, change.outcome.value)
                 style = _STYLES.get(change.outcome, "")
                 console.print(
@@ -76,7 +82,7 @@ def print_plan(
                     f"[yellow]source[/yellow] {name}: {shown(report.source_change)}",
                     highlight=False,
                 )
-            for external_id in report.held_back:
+            for external_id in sorted(report.held_back):
                 console.print(
                     f"[red]  keep[/red] {name}: {shown(external_id)} (vanished from the source, "
                     "but the deletion guard would block taking it out of Fin)",
@@ -87,12 +93,12 @@ def print_plan(
             counts = rule_counts_line(report.connector, report.rule_counts, what="pages read")
             if counts:
                 console.print(counts, highlight=False)
-            for skip in report.skips:
+            for skip in by_page(report.skips):
                 console.print(
                     f"[dim]  skip[/dim] {name}: {shown(skip.external_id)} ({shown(skip.reason)})",
                     highlight=False,
                 )
-            for failure in report.failures:
+            for failure in by_page(report.failures):
                 console.print(
                     f"[red]  fail[/red] {name}: {shown(failure.external_id)} "
                     f"({shown(failure.reason)})",

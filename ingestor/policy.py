@@ -33,6 +33,9 @@ class SyncOptions:
     #: Reconcile and state rebuild: Intercom's copies of pages state does not know; one that
     #: equals what would be sent is recorded without a call (see :mod:`ingestor.adoption`).
     adopt: AdoptionCandidates | None = None
+    #: Watch runs: only the pages at these absolute paths of a :class:`~connectors.base.Targeted`
+    #: source (what its file-system events named); nothing is deleted. None: list as usual.
+    paths: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,8 @@ class PagePolicy:
     ai_agent_availability: bool = True
     ai_copilot_availability: bool = True
     max_page_bytes: int = 1_000_000
+    #: Pages over this many bytes of HTML are split at their headings for answers (0: never).
+    section_bytes: int = 0
     max_delete_fraction: float = 0.5
     locale: str = "en"
     #: Pages with less text than this beyond their title are skipped (0: none is).
@@ -57,7 +62,15 @@ class PagePolicy:
         fingerprint of the connector's audience and secrets settings (a change re-reads every
         page, and re-sends only those whose audience changed)."""
         parts = (CONVERTER_VERSION, *self._sent_along(None, None), f"text>={self.min_text_chars}")
+        if self.section_bytes:  # only when set: turning it on re-reads every page once
+            parts = (*parts, f"sections<={self.section_bytes}")
         return _short_hash(*parts, gate) if gate else _short_hash(*parts)
+
+    def split_limit(self, html_bytes: int) -> str:
+        """Which budget a page of ``html_bytes`` was split for, as plan and preview say it."""
+        if html_bytes > self.max_page_bytes or not self.section_bytes:
+            return f"max_page_bytes {self.max_page_bytes:,}"
+        return f"section_bytes {self.section_bytes:,}, sized for answers"
 
     def hash_salt(self, ai_agent: bool | None = None, ai_copilot: bool | None = None) -> str:
         """Short hash of what is sent along with a page's HTML (not how it was converted):

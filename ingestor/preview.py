@@ -90,7 +90,9 @@ def write_preview(
                     broken = broken_targets(page, document.metadata.get("missing_links", ()), known)
                     if broken and settings.broken_links == "text":
                         page = without_dead_links(page, broken)
-                    parts = split_page(page, policy.max_page_bytes)
+                    parts = split_page(
+                        page, policy.max_page_bytes, section_bytes=policy.section_bytes
+                    )
                 except (ConnectorError, PageError) as exc:
                     rows.append(
                         PreviewRow(settings.name, entry.external_id, warnings=[f"not sent: {exc}"])
@@ -113,7 +115,7 @@ def write_preview(
                     if len(parts) > 1:
                         row.warnings.append(
                             f"split: section {parts.index(part) + 1} of {len(parts)} "
-                            f"(the page is over max_page_bytes {policy.max_page_bytes:,})"
+                            f"(the page is over {policy.split_limit(len(page.html.encode()))})"
                         )
                     if part.url is None:
                         row.warnings.append("no url: Fin will not cite this page")

@@ -58,6 +58,7 @@ def page_policy(config: Config, settings: ConnectorSettings) -> PagePolicy:
         ai_agent_availability=effective.ai_agent_availability,
         ai_copilot_availability=effective.ai_copilot_availability,
         max_page_bytes=effective.max_page_bytes,
+        section_bytes=effective.section_bytes,
         min_text_chars=effective.min_text_chars,
         max_delete_fraction=effective.max_delete_fraction,
         deletion=effective.deletion,

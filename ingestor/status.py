@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from connectors.base import ConnectorSettings
 from ingestor.config import Config
-from ingestor.console import shown
+from ingestor.console import new_table, shown
 from ingestor.gate.render import rule_counts_line, withheld_line
+from ingestor.watch_plan import plan_watch, why_unwatched
 from state import ReconcileRecord, RunRecord, Store, process_gone
 
 __all__ = ["print_status", "status_data"]
@@ -91,6 +91,9 @@ def status_data(config: Config) -> dict[str, Any]:
                     ],
                     **hidden,
                     "last_reconcile": _reconcile_data(store.last_reconcile(settings.name)),
+                    # how the daemon watches it (``ingestor status`` has no daemon to ask)
+                    "watch": None if (plan := plan_watch(settings)) is None else plan.to_json(),
+                    "unwatched": why_unwatched(settings),
                     "broken_links": len(broken),
                     "broken_link_samples": [
                         {"page": page, "missing": target}
@@ -141,7 +144,7 @@ def print_status(console: Console, config: Config) -> None:
         console.print(f"No state yet at {config.state.path}: no sync has run.", highlight=False)
         return
     data = status_data(config)
-    table = Table(title=f"State: {data['state']}")
+    table = new_table(console, title=f"State: {data['state']}")
     columns = ("connector", "type", "source id", "pages", "failing", "last attempt", "result")
     for column in (*columns, "last complete"):
         table.add_column(column)
@@ -171,6 +174,10 @@ def print_status(console: Console, config: Config) -> None:
             soft_wrap=True,
         )
     for c in data["connectors"]:
+        if c["watch"] is not None and c["enabled"]:
+            console.print(f"{shown(c['name'])}: watched by the daemon: {c['watch']['why']}")
+        elif c["unwatched"]:
+            console.print(f"{shown(c['name'])}: {c['unwatched']}", highlight=False)
         _print_gate(console, c)
         _print_hidden(console, c)
         _print_reconcile(console, c)

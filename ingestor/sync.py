@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import fields
 from functools import partial
 from typing import Any
 
@@ -54,7 +55,7 @@ from ingestor.report import (
 )
 from ingestor.sources import SourceResolver
 from ingestor.workers import ConversionPool, release_memory
-from state import Store, SyncEntry
+from state import RunCounts, Store, SyncEntry
 
 __all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncEngine", "SyncOptions"]
 
@@ -220,7 +221,12 @@ class _Run:
                 report.hidden,
                 report.deleted,
                 report.failed,
-                extra={"status": report.status},
+                # the counts as fields for JSON logs, nested: LogRecord has its own `created`
+                extra={
+                    "status": report.status,
+                    "duration_seconds": round(report.duration, 3),
+                    "counts": {f.name: getattr(report, f.name) for f in fields(RunCounts)},
+                },
             )
         return report
 
@@ -239,6 +245,7 @@ class _Run:
             cursor=cursor,
             stop_event=self.engine.stop_event,
             broken=self._recorded_broken_links(),
+            paths=self.options.paths,
         )
         report = self.report
         report.listed, report.unchanged = listing.listed, listing.unchanged
@@ -365,9 +372,11 @@ class _Run:
         """Hash gate and upsert of a page the gate lets through, with the audience it gave
         (None: the run ended while the page waited for an upload slot; it was never sent)."""
         assert decision.availability is not None
-        # Over max_page_bytes: sections at headings, the page's own id first (hash-gated
-        # one by one, so an edit to one section re-sends only that section).
-        parts = split_page(page, self.policy.max_page_bytes)
+        # Over max_page_bytes or section_bytes: sections at headings, the page's own id first
+        # (hash-gated one by one, so an edit to one section re-sends only that section).
+        parts = split_page(
+            page, self.policy.max_page_bytes, section_bytes=self.policy.section_bytes
+        )
         new_ids = {part.external_id for part in parts}
         stale = [eid for eid in self.sections.get(item.external_id, ()) if eid not in new_ids]
         to_send = [
@@ -391,9 +400,10 @@ class _Run:
         is_new = record is None or record.intercom_id is None
         is_new = is_new and not (adopt is not None and item.external_id in adopt)
         outcome = Outcome.CREATED if is_new else Outcome.UPDATED
-        reason = self.writer.send_reason(page, record, full=self.options.full)
+        reason = self.writer.send_reason(parts[0], record, full=self.options.full)
         if len(parts) > 1:
-            reason += f"; split into {len(parts)} sections, {len(to_send)} to send"
+            limit = self.policy.split_limit(len(page.html.encode("utf-8")))
+            reason += f"; split into {len(parts)} sections ({limit}), {len(to_send)} to send"
         if self.options.dry_run:
             if self.options.collect_html:
                 with self._lock:

@@ -36,6 +36,7 @@ def load_config(
     *,
     environ: Mapping[str, str] | None = None,
     connector_classes: Mapping[str, type[Connector[Any]]] | None = None,
+    need_token: bool = True,
 ) -> Config:
     """Read and validate a YAML config file.
 
@@ -43,6 +44,9 @@ def load_config(
         path: The config file. Relative paths inside it resolve against its folder.
         environ: Where ``${VAR}`` references are looked up; default ``os.environ``.
         connector_classes: Connector classes by ``type``; default: the registered plugins.
+        need_token: False for commands that only read local state (``status``, ``preview``):
+            an unset or unusable ``intercom.token`` is then no error, and the returned
+            config's token is a placeholder no Intercom accepts.
 
     Raises:
         ConfigError: With every problem found, each naming the file, line and key path.
@@ -64,6 +68,7 @@ def load_config(
         config_dir=path.parent.resolve(),
         environ=environ,
         connector_classes=connector_classes,
+        need_token=need_token,
     )
     return config.model_copy(update={"source_path": path.resolve()})
 
@@ -75,6 +80,7 @@ def parse_config(
     config_dir: Path,
     environ: Mapping[str, str] | None = None,
     connector_classes: Mapping[str, type[Connector[Any]]] | None = None,
+    need_token: bool = True,
 ) -> Config:
     """Validate config text; see :func:`load_config`.
 
@@ -84,6 +90,7 @@ def parse_config(
         config_dir: Folder that relative paths (``state.path``, connector roots) resolve against.
         environ: Where ``${VAR}`` references are looked up; default ``os.environ``.
         connector_classes: Connector classes by ``type``; default: the registered plugins.
+        need_token: See :func:`load_config`.
 
     Raises:
         ConfigError: With every problem found.
@@ -99,6 +106,7 @@ def parse_config(
                     "the file is empty; expected a mapping with intercom, state, defaults "
                     "and connectors",
                     filename,
+                    1,
                 )
             )
         raise ConfigError(doc.issues)
@@ -113,7 +121,27 @@ def parse_config(
             )
         )
         raise ConfigError(doc.issues)
+    if not need_token:
+        _without_token(doc)
     return _Validation(doc, filename, {"config_dir": config_dir, "environ": env}, classes).run()
+
+
+#: The token a config loaded with ``need_token=False`` carries; no Intercom accepts it.
+NO_TOKEN = "not-needed-by-local-commands"
+
+
+def _without_token(doc: YamlDocument) -> None:
+    """Put :data:`NO_TOKEN` in place of ``intercom.token`` and forget its problems."""
+    section = doc.data.get("intercom")
+    if section is None:
+        section = doc.data["intercom"] = {}
+    if not isinstance(section, dict):
+        return  # a wrong shape stays an error
+    where: KeyPath = ("intercom", "token")
+    section["token"] = NO_TOKEN
+    doc.issues = [issue for issue in doc.issues if issue.path != format_path(where)]
+    doc.unresolved.discard(where)
+    doc.substituted[where] = []  # not written inline: no warning about it
 
 
 class _Validation:

@@ -28,6 +28,9 @@ from connectors.base import ConnectorSettings, DeletionMode, HideFor
 from ingestor.config._daemon import DaemonSettings
 from ingestor.errors import ConfigError, ConfigIssue
 
+#: Chosen by measurement: benchmarks/answer_fitness.py --section-bytes (docs/answer-fitness.md).
+SECTION_BYTES_DEFAULT = 8_000
+
 __all__ = [
     "REGION_BASE_URLS",
     "Config",
@@ -105,6 +108,12 @@ class IntercomSettings(BaseModel):
             raise ValueError("the token is empty")
         if any(ch.isspace() for ch in token.get_secret_value()):
             raise ValueError("the token contains whitespace (a stray newline from a file?)")
+        if not token.get_secret_value().isascii() or not token.get_secret_value().isprintable():
+            # HTTP headers are ASCII: httpx would fail on the first call, with a traceback
+            raise ValueError(
+                "the token contains a non-ASCII or control character (a typographic quote, "
+                "or text copied with it?); Intercom tokens are plain ASCII"
+            )
         return token
 
     @field_validator("base_url")
@@ -172,6 +181,16 @@ class Defaults(BaseModel):
         "url '<url>#<anchor>'); one that cannot be split is reported as failed, never "
         "truncated.",
     )
+    section_bytes: int = Field(
+        default=SECTION_BYTES_DEFAULT,
+        ge=0,
+        description="Pages over this many bytes of HTML are split at their headings into "
+        "sections sized for answers (like max_page_bytes: '<id>#<heading>', 'Page — Section', "
+        "deep-linked), so that Fin finds and cites the section that answers a question; a page "
+        "without headings is cut between blocks only past 4 times this size. 0 turns it off. "
+        "The default was chosen with benchmarks/answer_fitness.py (docs/answer-fitness.md). "
+        "Changing it re-sends the affected pages once.",
+    )
     max_delete_fraction: float = Field(
         default=0.5,
         ge=0.0,
@@ -192,7 +211,7 @@ class Defaults(BaseModel):
     hide_for: HideFor = Field(
         default=timedelta(days=7),
         description="How long a vanished page stays hidden (deletion: hide) before the first "
-        "complete sync after deletes it: 1h, 2d... at most 365d. A week covers a weekend, a "
+        "complete sync after deletes it: 1h, 2d... at most a year. A week covers a weekend, a "
         "holiday and the next working days of whoever moved the page.",
     )
     min_text_chars: int = Field(
@@ -215,6 +234,7 @@ class EffectiveSettings:
     ai_agent_availability: bool
     ai_copilot_availability: bool
     max_page_bytes: int
+    section_bytes: int
     max_delete_fraction: float
     min_text_chars: int
     deletion: DeletionMode
@@ -269,6 +289,7 @@ class Config(BaseModel):
             ai_agent_availability=pick(c.ai_agent_availability, d.ai_agent_availability),
             ai_copilot_availability=pick(c.ai_copilot_availability, d.ai_copilot_availability),
             max_page_bytes=pick(c.max_page_bytes, d.max_page_bytes),
+            section_bytes=pick(c.section_bytes, d.section_bytes),
             max_delete_fraction=pick(c.max_delete_fraction, d.max_delete_fraction),
             min_text_chars=pick(c.min_text_chars, d.min_text_chars),
             deletion=pick(c.deletion, d.deletion),

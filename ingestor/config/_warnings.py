@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingestor.config._models import Config
-from ingestor.errors import ConfigIssue
+from ingestor.errors import ConfigError, ConfigIssue
 from ingestor.public_urls import public_url_problem
 
-__all__ = ["config_warnings"]
+__all__ = ["config_warnings", "validation_warnings"]
 
 
 def config_warnings(config: Config, filename: str | None = None) -> list[ConfigIssue]:
@@ -65,3 +65,24 @@ def _urls(config: Config, filename: str | None) -> list[ConfigIssue]:
                 )
             )
     return found
+
+
+def validation_warnings(loaded: Config, config: Path) -> list[ConfigIssue]:
+    """Everything ``validate`` warns about: each connector's source problems (a share not
+    mounted yet), then :func:`config_warnings`.
+
+    Raises:
+        ConfigError: The state database's location is unusable (always an error).
+    """
+    from state import location_problem
+
+    problem = location_problem(loaded.state.path)
+    if problem is not None:
+        raise ConfigError([ConfigIssue("state.path", problem, file=str(config))])
+    return [
+        ConfigIssue(
+            f"connectors[{index}].{text.split(':', 1)[0]}", text.split(": ", 1)[1], file=str(config)
+        )
+        for index, settings in enumerate(loaded.connectors)
+        for text in settings.source_problems()
+    ] + config_warnings(loaded, str(config))

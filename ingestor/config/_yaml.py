@@ -29,6 +29,10 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 # `$${` is an escaped literal `${`; otherwise `${NAME}` or `${NAME:-default}`.
 _REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Deepest nesting of mappings and lists a config may have. Real configs stay under 10; the
+#: limit keeps PyYAML's recursive composer (and every walk after it) far from Python's
+#: recursion limit, so `[` nested 5,000 deep is a config error with its line, not a crash.
+MAX_DEPTH = 64
 
 
 def format_path(path: KeyPath) -> str:
@@ -71,14 +75,22 @@ def read_yaml(text: str, *, filename: str, environ: Mapping[str, str]) -> YamlDo
         filename: Name used in issues (``config.yaml``).
         environ: Where ``${VAR}`` references are looked up.
     """
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # reads the whole text: control characters fail here
+    except yaml.reader.ReaderError as exc:
+        return YamlDocument(data=None, issues=[_reader_issue(exc, text, filename)])
     try:
         try:
+            too_deep = _too_deep(text, filename)
+            if too_deep is not None:
+                return YamlDocument(data=None, issues=[too_deep])
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
             return YamlDocument(data=None, issues=[_syntax_issue(exc, filename)])
-        except yaml.YAMLError as exc:  # unmarked reader errors (e.g. control characters)
-            issue = ConfigIssue("", f"YAML error: {exc}", filename)
+        except yaml.reader.ReaderError as exc:
+            return YamlDocument(data=None, issues=[_reader_issue(exc, text, filename)])
+        except yaml.YAMLError as exc:  # any other unmarked error
+            issue = ConfigIssue("", f"YAML error: {exc}", filename, 1)
             return YamlDocument(data=None, issues=[issue])
         if node is None:
             return YamlDocument(data=None)
@@ -93,6 +105,42 @@ def read_yaml(text: str, *, filename: str, environ: Mapping[str, str]) -> YamlDo
         loader.dispose()
 
 
+def _reader_issue(exc: yaml.reader.ReaderError, text: str, filename: str) -> ConfigIssue:
+    """A character YAML does not allow (a raw control character, U+FFFE...), with its line.
+
+    The message names the character by code point and never quotes the line (a secret)."""
+    line = text.count("\n", 0, max(0, exc.position)) + 1
+    column = exc.position - (text.rfind("\n", 0, max(0, exc.position)) + 1) + 1
+    what = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+    return ConfigIssue(
+        "",
+        f"character {what} at column {column} is not allowed in YAML (a control character? "
+        "write it as an escape in a double-quoted string, e.g. \\t)",
+        filename,
+        line,
+    )
+
+
+def _too_deep(text: str, filename: str) -> ConfigIssue | None:
+    """The first place nesting passes :data:`MAX_DEPTH`, found with PyYAML's event parser
+    (a loop, not recursion), before the recursive composer sees the document."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            mark = event.start_mark
+            if depth > MAX_DEPTH and mark is not None:
+                return ConfigIssue(
+                    "",
+                    f"nested more than {MAX_DEPTH} levels deep at column {mark.column + 1}",
+                    filename,
+                    mark.line + 1,
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
+
+
 def _syntax_issue(exc: yaml.MarkedYAMLError, filename: str) -> ConfigIssue:
     # Built from problem + mark only: str(exc) quotes the offending source line, which may hold
     # a secret written inline.
@@ -102,7 +150,7 @@ def _syntax_issue(exc: yaml.MarkedYAMLError, filename: str) -> ConfigIssue:
         start = exc.context_mark
         problem += f" ({exc.context} at line {start.line + 1}, column {start.column + 1})"
     if mark is None:
-        return ConfigIssue("", f"YAML syntax error: {problem}", filename)
+        return ConfigIssue("", f"YAML syntax error: {problem}", filename, 1)
     return ConfigIssue(
         "", f"YAML syntax error at column {mark.column + 1}: {problem}", filename, mark.line + 1
     )

@@ -1,15 +1,25 @@
-"""Oversized pages split at their headings into sections that each fit the size budget (pure).
+"""Long pages split at their headings into sections that each fit a size budget (pure).
 
-A page over ``max_page_bytes`` becomes one External Page per section:
+Two budgets apply, independently: ``max_page_bytes`` (Intercom's limit: a page over it must be
+split, and a block over it fails the page) and ``section_bytes`` (sized for answers: a page over
+it is split at its headings so that a question finds the section that answers it, measured in
+docs/answer-fitness.md). A page over either becomes one External Page per section:
 
 * the first section keeps the page's own ``external_id``, title and url (so the page is still
   found where it always was); every other section is ``<external_id>#<slug>``, titled
   ``Page title — Section`` with the deep-link url ``<url>#<anchor>`` (the anchor
   percent-encoded: a heading id is raw text, ``a" onmouseover=`` must stay inside the url);
-* the split happens at the highest heading level the page uses; a section still over the
-  budget is split again at its next heading level, and one with no heading left is cut
-  between blocks into numbered parts. A single block over the budget (one giant table) is an
-  error, never a silent truncation;
+* the split happens at the highest heading level the page uses (layout wrappers such as a
+  saved web page's nested ``<div>``s are opened until its headings are reached); a section
+  still over the budget is split again at its next heading level, and one with no heading
+  left is cut between blocks into numbered parts. A single block over the budget (one giant
+  table) is an error, never a silent truncation;
+* for ``section_bytes`` only, a run of blocks with no heading left is cut into parts only when
+  it is over ``HEADINGLESS_FACTOR`` times ``section_bytes`` (an article without headings has
+  no place a reader would call a section; cutting it anywhere measured worse), and a single
+  block over ``section_bytes`` is a part of its own, never an error;
+* a split that leaves one section returns the page untouched (same HTML, same hash: a page
+  under the budgets is never re-sent because the budgets exist);
 * sections are never merged to fill the budget, so an edit to one section changes only that
   section (its hash), whatever the sizes of the others;
 * an in-page link (``#cite_note-1``) whose target lands in another section points at the
@@ -21,7 +31,7 @@ A page over ``max_page_bytes`` becomes one External Page per section:
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 import lxml.html  # type: ignore[import-untyped,unused-ignore]
 
@@ -31,39 +41,68 @@ from ingestor.convert._pipeline import ConvertedPage
 from ingestor.convert._urls import safe_url, with_fragment
 from ingestor.errors import PageError
 
-__all__ = ["SECTION_SEPARATOR", "split_page"]
+__all__ = ["HEADINGLESS_FACTOR", "SECTION_SEPARATOR", "split_page"]
 
 #: Between the page title and the section heading in a section's title.
 SECTION_SEPARATOR = " — "
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _WRAPPERS = ("div", "article", "section", "main")
 
+#: A run of blocks without headings is cut for answers only past this many ``section_bytes``
+#: (benchmarks/answer_fitness.py --headingless measures 1, 2, 4, 8 and never).
+HEADINGLESS_FACTOR = 4
+
 Block: TypeAlias = Any  # lxml.html.HtmlElement (lxml ships no type hints)
 
 
-def split_page(page: ConvertedPage, budget: int) -> list[ConvertedPage]:
-    """``[page]`` when it fits ``budget`` (UTF-8 bytes of HTML), else its sections.
+class _Budgets(NamedTuple):
+    """UTF-8 bytes of HTML: a section's at headings, a heading-less part's, and the hard limit."""
+
+    section: int
+    part: int
+    hard: int
+
+
+def split_page(page: ConvertedPage, budget: int, *, section_bytes: int = 0) -> list[ConvertedPage]:
+    """``[page]`` when it fits ``budget`` and ``section_bytes`` (UTF-8 bytes of HTML; 0: no
+    section budget), else its sections.
 
     Raises:
-        PageError: One block alone is over the budget, so no split can make it fit.
+        PageError: One block alone is over ``budget``, so no split can make it fit.
     """
-    if _size(page.html) <= budget:
+    budgets = _Budgets(budget, budget, budget)
+    if 0 < section_bytes < budget:
+        budgets = _Budgets(section_bytes, min(budget, section_bytes * HEADINGLESS_FACTOR), budget)
+    if _size(page.html) <= budgets.section:
         return [page]
     root = lxml.html.fragment_fromstring(page.html, create_parent="div")
     free_void_contents(root)  # a <wbr> must not hold the rest of its paragraph
     fragment_links = _page_url_fragments(root, page.url)
     blocks = _child_blocks(root)
     while len(blocks) == 1 and blocks[0].tag in _WRAPPERS and len(blocks[0]):
-        wrapper = blocks[0]  # descend through a lone wrapper to the real blocks
-        if (wrapper.tail or "").strip():
-            wrapper.append(_paragraph(wrapper.tail))
-            wrapper.tail = None
-        blocks = _child_blocks(wrapper)
-    groups = _split(page, blocks, budget, level=0)
+        blocks = _opened(blocks[0])  # descend through a lone wrapper to the real blocks
+    while any(map(_holds_heading, blocks)):
+        # a saved web page's layout <div>s hide its headings: open those that hold one
+        blocks = [c for b in blocks for c in (_opened(b) if _holds_heading(b) else [b])]
+    groups = _split(page, blocks, budgets, level=0)
+    if len(groups) == 1 and _size(page.html) <= budgets.hard:
+        return [page]  # nothing to split at for answers: the page as it is (hash unchanged)
     if fragment_links:
         for _heading, group in groups:
             _local_fragments(group, fragment_links)
     return _sections(page, groups)
+
+
+def _holds_heading(block: Block) -> bool:
+    return block.tag in _WRAPPERS and next(block.iter(*_HEADINGS), None) is not None
+
+
+def _opened(wrapper: Block) -> list[Block]:
+    """A wrapper's child blocks, the text after it kept as a paragraph of its own."""
+    if (wrapper.tail or "").strip():
+        wrapper.append(_paragraph(wrapper.tail))
+        wrapper.tail = None
+    return _child_blocks(wrapper)
 
 
 def _child_blocks(parent: Block) -> list[Block]:
@@ -109,10 +148,10 @@ def _local_fragments(group: list[Block], fragment_links: dict[Block, str]) -> No
 
 
 def _split(
-    page: ConvertedPage, blocks: list[Block], budget: int, level: int
+    page: ConvertedPage, blocks: list[Block], budgets: _Budgets, level: int
 ) -> list[tuple[Block | None, list[Block]]]:
     """Groups of blocks, each under the budget, led by the heading that names it (if any)."""
-    if _blocks_size(blocks) <= budget:
+    if _blocks_size(blocks) <= budgets.section:
         return [(_lead_heading(blocks), blocks)]
     for depth in range(level, len(_HEADINGS)):
         tag = _HEADINGS[depth]
@@ -128,27 +167,35 @@ def _split(
             del groups[0]
         result: list[tuple[Block | None, list[Block]]] = []
         for group in groups:
-            result += _split(page, group, budget, depth + 1)
+            result += _split(page, group, budgets, depth + 1)
         return result
-    return _parts(page, blocks, budget)
+    return _parts(page, blocks, budgets)
 
 
 def _parts(
-    page: ConvertedPage, blocks: list[Block], budget: int
+    page: ConvertedPage, blocks: list[Block], budgets: _Budgets
 ) -> list[tuple[Block | None, list[Block]]]:
-    """No heading left to split at: cut between blocks into consecutive parts."""
+    """No heading left to split at: cut between blocks into consecutive parts (a block over
+    the part budget but under the hard limit is a part of its own)."""
+    budget = budgets.part
+    if _blocks_size(blocks) <= budget:
+        return [(_lead_heading(blocks), blocks)]
     parts: list[list[Block]] = [[]]
     filled = 0
     for block in blocks:
         size = _blocks_size([block])
-        if size > budget:
+        if size > budgets.hard:
             tag = block.tag if isinstance(block.tag, str) else "block"
             raise PageError(
                 f"{page.external_id}: one <{tag}> alone is {size:,} bytes, over "
-                f"max_page_bytes ({budget:,}); it cannot be split at a heading, so the page "
+                f"max_page_bytes ({budgets.hard:,}); it cannot be split at a heading, so the page "
                 "is not uploaded (raise max_page_bytes)"
             )
-        if parts[-1] and filled + size > budget:
+        if (
+            parts[-1]
+            and filled + size > budget
+            and (not all(b.tag in _HEADINGS for b in parts[-1]) or filled + size > budgets.hard)
+        ):  # a heading stays with the block it leads whenever the hard limit allows
             parts.append([])
             filled = 0
         parts[-1].append(block)

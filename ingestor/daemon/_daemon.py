@@ -40,6 +40,7 @@ from ingestor.daemon._schedule import build_trigger, effective_schedule, runs_on
 from ingestor.daemon._systemd import SystemdNotifier
 from ingestor.daemon._tracker import RunProgress, Tracker
 from ingestor.daemon._views import DaemonViews
+from ingestor.daemon._watch import Watchers
 from ingestor.errors import ConfigError, ConfigIssue, StateError
 from ingestor.http import RateBudget
 from state import RunCounts, Store
@@ -91,6 +92,7 @@ class Daemon:
         self._reconcile: ReconcileJob | None = None
         self._endpoint: Endpoint | None = None
         self._control: ControlServer | None = None
+        self._watchers: Watchers | None = None
         #: True when the daemon exited while syncs still ran (grace period over).
         self.abandoned_runs = False
 
@@ -109,6 +111,10 @@ class Daemon:
     def endpoint_url(self) -> str | None:
         """``http://host:port`` of the health/metrics endpoint, when one is served."""
         return None if self._endpoint is None else self._endpoint.url
+
+    def watch_status(self, name: str) -> dict[str, Any] | None:
+        """How connector ``name`` is watched, for /status; None when it is not."""
+        return None if self._watchers is None else self._watchers.describe(name)
 
     def request_stop(self) -> None:
         """Ask the main loop to shut down gracefully."""
@@ -157,12 +163,18 @@ class Daemon:
             self._start_endpoint()
             self._start_control(store, self._jobs)
             self._start_scheduler(store)
+            self._watchers = Watchers(
+                config=lambda: self._config, jobs=self._jobs, store=store, stopping=self._stopping
+            )
+            self._watchers.apply(self._config)
             self.started.set()
             enabled = sum(1 for c in self._config.connectors if c.enabled)
             self.systemd.ready(f"{enabled} connector(s) scheduled")
             self._serve_requests()
             return self._shutdown()
         finally:
+            if self._watchers is not None:
+                self._watchers.stop()
             if self._scheduler is not None and self._scheduler.running:  # left by an error
                 self._stopping.set()
                 self._scheduler.shutdown(wait=False)
@@ -332,6 +344,8 @@ class Daemon:
         if new.daemon.reconcile_schedule != old.daemon.reconcile_schedule:
             assert self._scheduler is not None and self._reconcile is not None
             schedule_reconcile(self._scheduler, new, self._reconcile)
+        if self._watchers is not None:
+            self._watchers.apply(new)
         self.gate.open("the config was reloaded")
         self.reloads["ok"] += 1
         self.last_reload = {"at": time.time(), "ok": True, "errors": []}
@@ -388,6 +402,8 @@ class Daemon:
         grace = self._config.daemon.grace_period.total_seconds()
         self._stopping.set()
         self.systemd.stopping()
+        if self._watchers is not None:
+            self._watchers.stop()
         running = self.tracker.running()
         log.info(
             "stopping: no new runs; %d running sync(s) get up to %s to finish their uploads",

@@ -126,6 +126,8 @@ class DaemonViews:
         for entry in data["connectors"]:
             snap = snapshots.get(entry["name"])
             entry["daemon"] = None if snap is None else snap.to_json(daemon.next_run_at(snap.name))
+            if entry["daemon"] is not None:
+                entry["daemon"]["watch"] = daemon.watch_status(entry["name"])
         data["daemon"] = {
             "pid": os.getpid(),
             "version": __version__,

@@ -108,6 +108,10 @@ class IntercomClient:
     ) -> None:
         if not isinstance(token, str) or not token.strip():
             raise ConfigError([ConfigIssue("intercom.token", "the access token is empty")])
+        if not token.isascii() or not token.isprintable() or any(c.isspace() for c in token):
+            # an HTTP header cannot carry it: httpx would raise on the first call
+            problem = "contains whitespace, a control or a non-ASCII character (never shown)"
+            raise ConfigError([ConfigIssue("intercom.token", f"the access token {problem}")])
         if base_url is None:
             if region not in REGION_BASE_URLS:
                 known = ", ".join(REGION_BASE_URLS)

@@ -69,10 +69,9 @@ connectors:
         "config.yaml:22: connectors[4].url: String should match pattern '^https?://'",
         "config.yaml:25: connectors[4].colour: unknown key (allowed here: name, type, url, "
         "enabled, renamed_from, ai_agent_availability, ai_copilot_availability, max_page_bytes, "
-        "min_text_chars, "
+        "min_text_chars, section_bytes, "
         "max_delete_fraction, deletion, hide_for, schedule, run_on_start, audiences, restricted, "
-        "allow_secrets, "
-        "broken_links, "
+        "allow_secrets, watch, watch_method, watch_interval, broken_links, "
         "root, include, depth)",
     ]
 
@@ -108,9 +107,9 @@ def test_duplicate_top_level_key(parse: Any) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("", "config.yaml: the file is empty; expected a mapping with intercom, state, "
+        ("", "config.yaml:1: the file is empty; expected a mapping with intercom, state, "
              "defaults and connectors"),
-        ("# all commented out\n", "config.yaml: the file is empty; expected a mapping with "
+        ("# all commented out\n", "config.yaml:1: the file is empty; expected a mapping with "
                                   "intercom, state, defaults and connectors"),
         ("- intercom\n- connectors\n", "config.yaml:1: the top level must be a mapping "
                                        "(intercom:, connectors: ...), not a list"),
@@ -216,6 +215,15 @@ class TestSecretsStayOut:
             "from a file?)"
         ]
 
+    @pytest.mark.parametrize("bad", ["tök", "\u201ctok\u201d", "tok\x7f"])
+    def test_token_with_non_ascii_is_refused_without_echo(self, parse: Any, bad: str) -> None:
+        text = "intercom:\n  token: ${INTERCOM_TOKEN}\nconnectors: []\n"
+        issues = issues_of(parse, text, INTERCOM_TOKEN=TOKEN + bad)
+        assert described(issues) == [
+            "config.yaml:2: intercom.token: the token contains a non-ASCII or control character "
+            "(a typographic quote, or text copied with it?); Intercom tokens are plain ASCII"
+        ]
+
     def test_empty_token(self, parse: Any) -> None:
         issues = issues_of(parse, "intercom: {token: ''}\nconnectors: []\n")
         assert described(issues) == ["config.yaml:1: intercom.token: the token is empty"]
@@ -262,3 +270,48 @@ class TestFiles:
             f"1 configuration error:\n  {path}:3: intercom.region: Input should be 'us', "
             "'eu' or 'au'"
         )
+
+
+class TestHostileFiles:
+    """What used to be a traceback and exit 1 (restarted by systemd forever) is a config error."""
+
+    def test_raw_control_character_names_line_and_column_not_the_value(self, parse: Any) -> None:
+        text = f"intercom:\n  token: {TOKEN}\x01x\nconnectors: []\n"
+        assert described(issues_of(parse, text)) == [
+            "config.yaml:2: character U+0001 at column 29 is not allowed in YAML (a control "
+            "character? write it as an escape in a double-quoted string, e.g. \\t)"
+        ]
+        assert TOKEN not in str(ConfigError(issues_of(parse, text)))
+
+    @pytest.mark.parametrize("opener", ["[", "{a: "])
+    def test_nesting_5000_deep_is_refused_at_its_line(self, parse: Any, opener: str) -> None:
+        text = "intercom: {}\nconnectors:\n  x: " + opener * 5000 + "\n"
+        (issue,) = issues_of(parse, text)
+        assert issue.line == 3
+        assert issue.message.startswith("nested more than 64 levels deep at column ")
+
+    def test_nesting_within_the_limit_is_read(self, parse: Any) -> None:
+        issues = issues_of(parse, "x-deep: " + "[" * 60 + "]" * 60 + "\nconnectors: 1\n")
+        assert described(issues)[-1].startswith("config.yaml:2: connectors: expected a list")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("100000000000000000000d", "must be at most 366d (a year)"),
+        ("367d", "must be at most 366d (a year)"),
+        ("1.0e+30", "must be at most 366d (a year)"),  # a number: seconds
+        (".inf", "must be at most 366d (a year)"),
+        (".nan", "must be at most 366d (a year)"),
+        ("-1000000000000000000000000000000", "must be longer than 0s"),  # found by the fuzz test
+    ],
+)
+def test_durations_are_bounded(parse: Any, value: str, message: str) -> None:
+    text = f"intercom: {{token: t0123456789}}\ndaemon:\n  grace_period: {value}\nconnectors: []\n"
+    assert described(issues_of(parse, text)) == [f"config.yaml:3: daemon.grace_period: {message}"]
+
+
+def test_a_year_is_the_longest_duration(parse: Any) -> None:
+    text = "intercom:\n  token: ${INTERCOM_TOKEN}\ndaemon:\n  grace_period: 366d\nconnectors: []\n"
+    config = parse(text, {"INTERCOM_TOKEN": TOKEN})
+    assert config.daemon.grace_period.days == 366

@@ -18,6 +18,7 @@ from ingestor.config import (
     default_data_dir,
     load_config,
 )
+from ingestor.config._models import SECTION_BYTES_DEFAULT
 from ingestor.errors import ConfigError
 
 MINIMAL = """\
@@ -201,7 +202,7 @@ def test_effective_settings_apply_overrides(parse: Any, tmp_path: Path, docs: Pa
         "    max_delete_fraction: 0\n"
         "    deletion: delete\n"
         "  - {name: faq, type: folder, url: 'https://help.example.com/faq', root: docs,"
-        " max_page_bytes: 5000, hide_for: 12h}\n"
+        " max_page_bytes: 5000, section_bytes: 0, hide_for: 12h}\n"
         "defaults:\n  ai_copilot_availability: false\n  max_delete_fraction: 0.3\n"
         "  hide_for: 2d\n"
     )
@@ -212,6 +213,7 @@ def test_effective_settings_apply_overrides(parse: Any, tmp_path: Path, docs: Pa
         max_page_bytes=1_000_000,
         max_delete_fraction=0.0,  # an explicit 0 overrides; it is not "unset"
         min_text_chars=1,
+        section_bytes=SECTION_BYTES_DEFAULT,
         deletion="delete",
         hide_for=timedelta(days=2),
     )
@@ -221,6 +223,7 @@ def test_effective_settings_apply_overrides(parse: Any, tmp_path: Path, docs: Pa
         max_page_bytes=5000,
         max_delete_fraction=0.3,
         min_text_chars=1,
+        section_bytes=0,
         deletion="hide",
         hide_for=timedelta(hours=12),
     )
@@ -233,7 +236,7 @@ def test_deletion_defaults_to_hide_for_a_week_and_hide_for_is_bounded(
     effective = config.effective(config.connector("handbook"))
     assert (effective.deletion, effective.hide_for) == ("hide", timedelta(days=7))
     for bad, message in (
-        ("hide_for: 400d", "config.yaml:8: connectors[0].hide_for: must be at most 365d"),
+        ("hide_for: 400d", "config.yaml:8: connectors[0].hide_for: must be at most 366d (a year)"),
         ("hide_for: 0s", "connectors[0].hide_for: must be longer than 0s"),
         ("hide_for: soon", "'soon' is not a duration"),
         ("deletion: archive", "connectors[0].deletion: Input should be 'hide' or 'delete'"),

@@ -26,7 +26,8 @@ from .conftest import DaemonProcess, Deployment, wait_for, write_calls
 pytestmark = pytest.mark.timeout(120)
 
 StartDaemon = Callable[..., DaemonProcess]
-#: The daemon waits for requests only: no scheduled run gets in the way of what a test checks.
+#: The daemon waits for requests only: no scheduled run gets in the way of what a test checks
+#: (and the connectors have watch=False: a watch would sync the tests' edits by itself).
 IDLE = {"schedule": {"every": "24h"}, "run_on_start": False}
 
 
@@ -49,7 +50,7 @@ def test_sync_runs_inside_the_daemon_with_progress_and_summary(
 ) -> None:
     for i in range(3):
         deployment.write("docs", f"p{i}.md", f"# Page {i}\n\nText {i}.\n")
-    deployment.write_config([deployment.connector("docs")], daemon=IDLE)
+    deployment.write_config([deployment.connector("docs", watch=False)], daemon=IDLE)
     daemon = _started(deployment, start_daemon)
 
     result = deployment.cli("sync", "--no-progress")
@@ -81,7 +82,10 @@ def test_connector_selection_and_dry_run_through_the_daemon(
 ) -> None:
     deployment.write("a", "one.md", "# One\n\nA.\n")
     deployment.write("b", "two.md", "# Two\n\nB.\n")
-    deployment.write_config([deployment.connector("a"), deployment.connector("b")], daemon=IDLE)
+    deployment.write_config(
+        [deployment.connector("a", watch=False), deployment.connector("b", watch=False)],
+        daemon=IDLE,
+    )
     _started(deployment, start_daemon)
 
     dry = deployment.cli("sync", "--no-progress", "--dry-run", "--connector", "b")
@@ -105,7 +109,7 @@ def test_allow_mass_delete_approves_held_back_deletions_through_the_daemon(
 ) -> None:
     for i in range(4):
         deployment.write("docs", f"p{i}.md", f"# Page {i}\n\nText {i}.\n")
-    deployment.write_config([deployment.connector("docs")], daemon=IDLE)
+    deployment.write_config([deployment.connector("docs", watch=False)], daemon=IDLE)
     _started(deployment, start_daemon)
     assert deployment.cli("sync", "--no-progress").returncode == 0
     for i in range(3):  # 3 of 4 pages vanish: over max_delete_fraction (0.5)
@@ -130,7 +134,9 @@ def test_a_failing_page_exits_1_and_a_refused_token_exits_3(
     deployment.write("docs", "good.md", "# Good\n\nFine.\n")
     # One paragraph over max_page_bytes cannot be split at headings: that page fails.
     deployment.write("docs", "huge.md", "# Huge\n\n" + "word " * 400 + "\n")
-    deployment.write_config([deployment.connector("docs", max_page_bytes=600)], daemon=IDLE)
+    deployment.write_config(
+        [deployment.connector("docs", max_page_bytes=600, watch=False)], daemon=IDLE
+    )
     daemon = _started(deployment, start_daemon)
 
     partial = deployment.cli("sync", "--no-progress")
@@ -152,7 +158,7 @@ def test_plan_status_and_preview_read_the_state_while_the_daemon_runs(
     deployment: Deployment, start_daemon: StartDaemon
 ) -> None:
     deployment.write("docs", "p0.md", "# Page 0\n\nText.\n")
-    deployment.write_config([deployment.connector("docs")], daemon=IDLE)
+    deployment.write_config([deployment.connector("docs", watch=False)], daemon=IDLE)
     _started(deployment, start_daemon)
     assert deployment.cli("sync", "--no-progress").returncode == 0
 
@@ -178,7 +184,7 @@ def test_a_stale_socket_after_kill_9_does_not_block_the_restart(
     deployment: Deployment, start_daemon: StartDaemon
 ) -> None:
     deployment.write("docs", "p0.md", "# Page 0\n\nText.\n")
-    deployment.write_config([deployment.connector("docs")], daemon=IDLE)
+    deployment.write_config([deployment.connector("docs", watch=False)], daemon=IDLE)
     first = _started(deployment, start_daemon)
     first.kill()  # SIGKILL: the socket file stays behind
     sock = socket_path(deployment.state)
@@ -209,7 +215,7 @@ def test_a_held_state_without_a_daemon_socket_is_exit_4(
     deployment: Deployment, start_daemon: StartDaemon
 ) -> None:
     deployment.write("docs", "p0.md", "# Page 0\n\nText.\n")
-    deployment.write_config([deployment.connector("docs")], daemon=IDLE)
+    deployment.write_config([deployment.connector("docs", watch=False)], daemon=IDLE)
     daemon = _started(deployment, start_daemon)
     socket_path(deployment.state).unlink()  # as with a daemon too old to take commands
 
@@ -247,7 +253,7 @@ def test_the_socket_refuses_another_uid(
         root.chmod(0o755)
         deployment = Deployment(root, emulator)
         deployment.write("docs", "p0.md", "# Page 0\n\nText.\n")
-        deployment.write_config([deployment.connector("docs")], daemon=IDLE)
+        deployment.write_config([deployment.connector("docs", watch=False)], daemon=IDLE)
         daemon = _started(deployment, start_daemon)
         sock = socket_path(deployment.state)
         deployment.state.parent.chmod(0o755)
@@ -283,7 +289,7 @@ def test_ctrl_c_stops_the_run_the_daemon_does_for_the_cli(
     deployment = make_deployment(server)
     for i in range(60):
         deployment.write("docs", f"a{i:03}.md", f"# Article {i}\n\nText {i}.\n")
-    deployment.write_config([deployment.connector("docs")], daemon=IDLE)
+    deployment.write_config([deployment.connector("docs", watch=False)], daemon=IDLE)
     daemon = _started(deployment, start_daemon)
     env = {**os.environ, **deployment.env, "COLUMNS": "200"}
     config = deployment.config_path
@@ -320,7 +326,8 @@ def test_a_sync_requested_during_a_scheduled_run_waits_for_it_and_says_so(
     for i in range(80):
         deployment.write("docs", f"a{i:03}.md", f"# Article {i}\n\nText {i}.\n")
     deployment.write_config(
-        [deployment.connector("docs")], daemon={"schedule": {"every": "24h"}, "run_on_start": True}
+        [deployment.connector("docs", watch=False)],
+        daemon={"schedule": {"every": "24h"}, "run_on_start": True},
     )
     _started(deployment, start_daemon)
     wait_for(lambda: server.stats()["by_operation"]["createExternalPage"] >= 3)

@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from ingestor.errors import IntercomUnreachable, SyncError
+from ingestor.errors import ConfigError, IntercomUnreachable, SyncError
 from ingestor.http import Attempt, RateBudget, RetryPolicy
 from ingestor.intercom import IntercomClient
 from ingestor.intercom._stats import StatsRecorder
@@ -55,6 +55,20 @@ def test_token_absent_from_logs_errors_and_reprs(
     assert any(
         r.levelno == logging.WARNING and "retrying" in r.getMessage() for r in caplog.records
     )
+
+
+@pytest.mark.parametrize(
+    "token", ["tök_0123456789", "tok_0123\u201d456789", "tok 0123", "tok\x7f0123"]
+)
+def test_a_token_no_header_can_carry_is_a_config_error_never_shown(token: str) -> None:
+    # httpx raises UnicodeEncodeError (a traceback) on the first call with such a header
+    with pytest.raises(ConfigError) as caught:
+        IntercomClient(token, base_url=BASE_URL)
+    assert str(caught.value.issues[0]) == (
+        "<config>: intercom.token: the access token contains whitespace, a control or a "
+        "non-ASCII character (never shown)"
+    )
+    assert token not in str(caught.value)
 
 
 def test_debug_lines_name_method_path_status_request_id(

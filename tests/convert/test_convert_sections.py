@@ -1,0 +1,85 @@
+"""split_page with section_bytes: long pages become sections sized for answers, independently
+of max_page_bytes (Intercom's limit); a page that fits, or that has nowhere to split, is the
+page itself, so its content hash, and what Intercom holds, do not change."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.base import Document
+from ingestor.convert import ConvertedPage, convert_document, split_page
+from ingestor.convert._split import HEADINGLESS_FACTOR
+from ingestor.errors import PageError
+
+HARD = 1_000_000
+
+
+def page_of(markdown: str) -> ConvertedPage:
+    doc = Document("guide.md", markdown, "markdown", url="https://docs.example.com/guide")
+    return convert_document(doc)
+
+
+def guide(sections: int = 4, words: int = 250) -> str:
+    body = "# Guide\n\nIntro text.\n\n"
+    for i in range(sections):
+        body += f"## Step {i}\n\n" + ("alpha " * words) + "\n\n"
+    return body
+
+
+def paragraphs(count: int, words: int = 100) -> str:
+    return "\n\n".join(f"Paragraph {i}: " + "beta " * words for i in range(count)) + "\n"
+
+
+def size(page: ConvertedPage) -> int:
+    return len(page.html.encode())
+
+
+def test_a_page_under_section_bytes_is_the_page_itself() -> None:
+    page = page_of(guide())
+    assert split_page(page, HARD, section_bytes=size(page)) == [page]
+    assert split_page(page, HARD, section_bytes=0) == [page]  # 0: off
+
+
+def test_a_long_page_splits_at_its_headings_into_deep_linked_sections() -> None:
+    page = page_of(guide())
+    sections = split_page(page, HARD, section_bytes=2_000)
+    assert [s.external_id for s in sections] == [
+        "guide.md",
+        "guide.md#step-0",
+        "guide.md#step-1",
+        "guide.md#step-2",
+        "guide.md#step-3",
+    ]
+    assert sections[0].title == page.title == "Guide"
+    assert sections[2].title == "Guide — Step 1"
+    assert sections[2].url == "https://docs.example.com/guide#step-1"
+    assert all(size(s) <= 2_000 for s in sections)
+    assert len({s.content_hash for s in sections}) == len(sections)
+
+
+def test_section_bytes_and_max_page_bytes_apply_independently() -> None:
+    page = page_of(guide())
+    by_sections = split_page(page, HARD, section_bytes=2_000)
+    by_limit = split_page(page, 2_000)
+    assert by_sections == by_limit  # the smaller budget decides, whichever it is
+    assert split_page(page, 2_000, section_bytes=HARD) == by_limit
+
+
+def test_a_page_without_headings_is_kept_whole_until_much_longer() -> None:
+    page = page_of(paragraphs(20))  # about 11 KB, no heading
+    assert split_page(page, HARD, section_bytes=size(page) // 2) == [page]
+    budget = size(page) // (HEADINGLESS_FACTOR * 2)
+    parts = split_page(page, HARD, section_bytes=budget)
+    assert len(parts) >= 2
+    assert all(size(p) <= budget * HEADINGLESS_FACTOR for p in parts)
+    assert parts[1].external_id == "guide.md#section" and parts[1].title.endswith(" — part 2")
+
+
+def test_a_block_over_section_bytes_is_a_section_of_its_own_not_an_error() -> None:
+    text = "# Guide\n\n## Small\n\nshort\n\n## Table\n\n| a | b |\n|---|---|\n"
+    text += "".join(f"| row {i} | {'gamma ' * 20} |\n" for i in range(200))
+    page = page_of(text)
+    sections = split_page(page, HARD, section_bytes=2_000)
+    assert [s.external_id for s in sections] == ["guide.md", "guide.md#table"]
+    with pytest.raises(PageError, match="max_page_bytes"):
+        split_page(page, 2_000)  # over Intercom's limit it still cannot be sent

@@ -1,0 +1,68 @@
+"""The answer-fitness benchmark (benchmarks/answer_fitness.py): its question set stays valid over
+the material the repository ships, and the tool's pages keep finding answers at least as well as
+naive whole-file text and as before sections (the retrievers need the `bench` extra)."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def material() -> Any:
+    sys.path.insert(0, str(BENCHMARKS))
+    import answer_material
+    import answer_questions
+
+    sources = answer_material.load_all()
+    return sources, answer_questions.load_questions(sources)  # exits on a bad question
+
+
+@pytest.mark.slow
+def test_every_kind_has_paraphrased_questions_with_their_passages(material: Any) -> None:
+    sources, questions = material
+    kinds = {s.key: s.kind for s in sources}
+    per_kind = Counter(kinds[q.page] for q in questions)
+    assert len(questions) >= 150
+    assert set(per_kind) == {
+        "confluence",
+        "confluence_export",
+        "dokuwiki",
+        "mediawiki",
+        "notion_export",
+        "filesystem markdown",
+        "filesystem html",
+        "filesystem text",
+        "filesystem docx",
+        "filesystem pdf",
+    }
+    assert min(per_kind.values()) >= 4, per_kind
+    assert len({q.text for q in questions}) == len(questions)
+
+
+@pytest.mark.slow
+def test_sections_find_answers_no_worse_than_before_or_than_naive_text(material: Any) -> None:
+    pytest.importorskip("rank_bm25")
+    pytest.importorskip("sklearn")
+    import answer_fitness as bench
+
+    sources, questions = material
+    kinds = {s.key: s.kind for s in sources}
+    ranker = bench.rank_bm25
+    now = bench.evaluate(
+        bench.tool_docs(sources, bench.SECTION_BYTES_DEFAULT), questions, kinds, ranker
+    )
+    before = bench.evaluate(bench.tool_docs(sources, 0), questions, kinds, ranker)
+    naive = bench.evaluate(bench.naive_docs(sources), questions, kinds, ranker)
+    assert now["overall"].rr >= naive["overall"].rr
+    assert now["overall"].top1 >= naive["overall"].top1
+    # within one question of the unsplit pages, overall and in every kind
+    assert now["overall"].top1 >= before["overall"].top1 - 1
+    for kind, score in now.items():
+        assert score.top1 >= before[kind].top1 - 1, kind
