@@ -53,6 +53,7 @@ UPSERT_PAGE = _page_upsert.on_conflict_do_update(
         for name in (
             *PageRecord.__dataclass_fields__,
             *("sent_html", "broken_links", "parent", "audience", "audience_rule", "gate_reason"),
+            "hidden_at",  # any write of a whole page (restored, withheld, skipped) unhides it
         )
         if name not in ("connector", "external_id")
     },
@@ -71,7 +72,7 @@ PAGE_INDEX_SQL = (
     f"SELECT {', '.join(c.name for c in PAGE_COLUMNS)} FROM {_pages.name} WHERE connector = ?"
 )
 SYNC_INDEX_SQL = (
-    f"SELECT external_id, version, content_hash, intercom_id, parent FROM {_pages.name} "
+    f"SELECT external_id, version, content_hash, intercom_id, parent, hidden_at FROM {_pages.name} "
     "WHERE connector = ?"
 )
 RECORD_UNCHANGED_SQL = (

@@ -48,6 +48,7 @@ from state._statements import (
     SAVE_SOURCE,
     SYNC_INDEX_SQL,
     UPSERT_PAGE,
+    epoch,
     mark_died_runs,
     page_index_from_rows,
     source_record,
@@ -316,7 +317,10 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles):
             assert driver is not None  # a checked-out pysqlite connection always has one
             cursor = driver.execute(SYNC_INDEX_SQL, (connector,))
             try:
-                return {row[0]: SyncEntry(row[1], row[2], row[3], row[4]) for row in cursor}
+                return {
+                    row[0]: SyncEntry(row[1], row[2], row[3], row[4], epoch(row[5]))
+                    for row in cursor
+                }
             finally:
                 cursor.close()
 
@@ -432,6 +436,27 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles):
         }
         with self._writing("recording a page failure") as conn:
             conn.execute(RECORD_FAILURE, values)
+
+    def record_hidden(self, connector: str, external_id: str, *, intercom_id: str) -> None:
+        """Record a vanished page Intercom now keeps from Fin (``deletion: hide``).
+
+        Its version and hash are cleared so that, should it come back, the gates send it
+        again (one upsert restores it in place); its Intercom id, title and last sent HTML stay.
+        """
+        with self._writing("recording a hidden page") as conn:
+            conn.execute(
+                _pages.update()
+                .where(_pages.c.connector == connector, _pages.c.external_id == external_id)
+                .values(
+                    hidden_at=_utcnow(),
+                    version=None,
+                    content_hash=None,
+                    intercom_id=intercom_id,
+                    last_error=None,  # an earlier attempt to hide it may have failed
+                    error_count=0,
+                    failed_at=None,
+                )
+            )
 
     def record_delete(self, connector: str, external_id: str) -> None:
         """Forget a page Intercom deleted."""
