@@ -11,8 +11,8 @@ A trial, every choice drawn from ``random.Random(seed)``:
    storms), sometimes an out-of-band change in Intercom (a page deleted or edited by hand, the
    source deleted with its pages), start ``ingestor sync`` and kill it (SIGKILL or SIGTERM) at
    a random moment or after a random number of write calls, or let it finish;
-3. recovery: faults off, then the commands of ``recovery`` (default ``("sync", "reconcile")``), each of which
-   must exit 0;
+3. recovery: faults off, then the commands of ``recovery`` (default ``("sync", "reconcile")``),
+   each of which must exit 0;
 4. checks (:mod:`verify`): Intercom equals what a clean sync of the final share into a fresh
    emulator holds (0 duplicates, 0 lost, 0 stale, 1 source), no process of the trial is alive
    (every sync runs with a per-trial marker in its environment, which its workers inherit), no
