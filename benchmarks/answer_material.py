@@ -41,13 +41,13 @@ sys.path.insert(0, str(ROOT))
 import lxml.html  # type: ignore[import-untyped]  # noqa: E402
 from material_eval import share_connector  # noqa: E402
 
-from connectors.base import Connector, Document, Item, ListingProblem  # noqa: E402
-from connectors.confluence_export import (  # noqa: E402
+from ingestor.connectors.base import Connector, Document, Item, ListingProblem  # noqa: E402
+from ingestor.connectors.confluence_export import (  # noqa: E402
     ConfluenceExportConnector,
     ConfluenceExportSettings,
 )
-from connectors.filesystem import FilesystemConnector, FilesystemSettings  # noqa: E402
-from connectors.notion_export import NotionExportConnector, NotionExportSettings  # noqa: E402
+from ingestor.connectors.filesystem import FilesystemConnector, FilesystemSettings  # noqa: E402
+from ingestor.connectors.notion_export import NotionExportConnector, NotionExportSettings  # noqa: E402
 from ingestor.convert import ConvertedPage, convert_document, require_text  # noqa: E402
 from ingestor.errors import PageSkipped  # noqa: E402
 

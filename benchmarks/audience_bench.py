@@ -22,12 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from connectors.base import ConnectorSettings, Document  # noqa: E402
 from ingestor.config import load_config  # noqa: E402
+from ingestor.connectors.base import ConnectorSettings, Document  # noqa: E402
 from ingestor.convert import convert_document  # noqa: E402
 from ingestor.emulator import EmulatorServer  # noqa: E402
+from ingestor.engine.runner import sync_connectors  # noqa: E402
 from ingestor.gate import Availability, PageGate  # noqa: E402
-from ingestor.runner import sync_connectors  # noqa: E402
 
 RULES = """\
     audiences:

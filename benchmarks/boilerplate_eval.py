@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connectors.base import Document
+from ingestor.connectors.base import Document
 from ingestor.convert import _clean, convert_document
 
 PAGES = Path(__file__).resolve().parent.parent / "tests" / "boilerplate" / "pages"

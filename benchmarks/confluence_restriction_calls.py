@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors.base import Item
-from connectors.confluence import ConfluenceConnector
+from ingestor.connectors.base import Item
+from ingestor.connectors.confluence import ConfluenceConnector
 from tests.confluence.conftest import FAST, settings_for
 from tests.confluence.fake_confluence import FakeConfluence
 

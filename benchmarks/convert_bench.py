@@ -28,7 +28,7 @@ from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 from markdownify import markdownify
 
-from connectors.base import BodyFormat, Document
+from ingestor.connectors.base import BodyFormat, Document
 from ingestor.convert import convert_document
 
 _VOCABULARY = (

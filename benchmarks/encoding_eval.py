@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests" / "connectors"))
 
 from encoding_samples import SAMPLES, encodable  # noqa: E402
 
-from connectors.decode import decode_text  # noqa: E402
+from ingestor.connectors.decode import decode_text  # noqa: E402
 from ingestor.errors import PageSkipped  # noqa: E402
 
 Decoder = Callable[[bytes], str | None]

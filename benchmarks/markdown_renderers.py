@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from convert_bench import markdown_page  # noqa: E402
 from markdown_it import MarkdownIt  # noqa: E402
 
-from connectors.base import Document  # noqa: E402
+from ingestor.connectors.base import Document  # noqa: E402
 from ingestor.convert import _pipeline, convert_document  # noqa: E402
 from ingestor.convert._markdown import markdown_to_html  # noqa: E402
 

@@ -48,13 +48,13 @@ sys.path.insert(0, str(ROOT / "tests" / "connectors"))
 import lxml.html  # type: ignore[import-untyped]  # noqa: E402
 from encoding_samples import SAMPLES, encodable  # noqa: E402
 
-from connectors.base import Connector, Document, ListingProblem  # noqa: E402
-from connectors.confluence_export import (  # noqa: E402
+from ingestor.connectors.base import Connector, Document, ListingProblem  # noqa: E402
+from ingestor.connectors.confluence_export import (  # noqa: E402
     ConfluenceExportConnector,
     ConfluenceExportSettings,
 )
-from connectors.filesystem import FilesystemConnector, FilesystemSettings  # noqa: E402
-from connectors.notion_export import NotionExportConnector, NotionExportSettings  # noqa: E402
+from ingestor.connectors.filesystem import FilesystemConnector, FilesystemSettings  # noqa: E402
+from ingestor.connectors.notion_export import NotionExportConnector, NotionExportSettings  # noqa: E402
 from ingestor.convert import (  # noqa: E402
     broken_targets,
     convert_document,

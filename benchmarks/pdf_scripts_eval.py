@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from connectors.office import pdf as pdf_module  # noqa: E402
+from ingestor.connectors.office import pdf as pdf_module  # noqa: E402
 from tests.office.conftest import text_pdf  # noqa: E402
 from tests.office.script_pdfs import (  # noqa: E402
     CHINESE,

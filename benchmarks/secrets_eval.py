@@ -44,9 +44,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from secrets_cases import PlantedCase, planted_cases  # noqa: E402
 
-from connectors.base import Document, Item  # noqa: E402
-from connectors.filesystem import FilesystemConnector, FilesystemSettings  # noqa: E402
-from connectors.notion_export import NotionExportConnector, NotionExportSettings  # noqa: E402
+from ingestor.connectors.base import Document, Item  # noqa: E402
+from ingestor.connectors.filesystem import FilesystemConnector, FilesystemSettings  # noqa: E402
+from ingestor.connectors.notion_export import NotionExportConnector, NotionExportSettings  # noqa: E402
 from ingestor.convert import ConvertedPage, convert_document  # noqa: E402
 from ingestor.gate._secret_text import scan_text  # noqa: E402
 from ingestor.gate._secret_values import mask  # noqa: E402

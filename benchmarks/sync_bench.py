@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ingestor.config import load_config  # noqa: E402
-from ingestor.runner import sync_connectors  # noqa: E402
+from ingestor.engine.runner import sync_connectors  # noqa: E402
 
 TOKEN = "bench-token"
 WORDS = """account billing invoice refund seat workspace admin owner token api limit window

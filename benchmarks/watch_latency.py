@@ -165,7 +165,7 @@ class Daemon:
 
 def confluence_poll_calls() -> dict[str, int]:
     """Calls of one feed poll with nothing changed, per deployment (the fake of the tests)."""
-    from connectors.confluence import ConfluenceConnector
+    from ingestor.connectors.confluence import ConfluenceConnector
     from tests.confluence.conftest import FAST, settings_for
     from tests.confluence.fake_confluence import FakeConfluence
 

@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT / "tests" / "wikis"))
 
 import servers  # noqa: E402  (the test fixtures' installer, run as a plain module)
 
-from connectors.base import Item  # noqa: E402
-from connectors.dokuwiki import DokuWikiConnector, DokuWikiSettings  # noqa: E402
-from connectors.mediawiki import MediaWikiConnector, MediaWikiSettings  # noqa: E402
+from ingestor.connectors.base import Item  # noqa: E402
+from ingestor.connectors.dokuwiki import DokuWikiConnector, DokuWikiSettings  # noqa: E402
+from ingestor.connectors.mediawiki import MediaWikiConnector, MediaWikiSettings  # noqa: E402
 
 BOT_PASSWORD = "ingestorbotpass0123456789abcdefgh"
 DW_ACL = ("* @ALL 1", "* @user 8", "internal:* @ALL 0", "internal:* @staff 1")

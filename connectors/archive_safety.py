@@ -10,7 +10,7 @@ does not belong to one connector, so other export connectors import them from he
 
 from __future__ import annotations
 
-from connectors.notion_export._archive import (
+from ingestor.connectors.notion_export._archive import (
     ExtractionLimits,
     export_parts,
     extract_zips,

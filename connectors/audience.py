@@ -25,7 +25,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, field_validator
 
-from connectors.globs import GlobError, translate_glob
+from ingestor.connectors.globs import GlobError, translate_glob
 
 __all__ = [
     "AUDIENCES",

@@ -32,8 +32,8 @@ from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, runtime_c
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from connectors.audience import AllowSecretPattern, AudienceRule, RestrictedPolicy
-from connectors.schedule import (
+from ingestor.connectors.audience import AllowSecretPattern, AudienceRule, RestrictedPolicy
+from ingestor.connectors.schedule import (
     DeletionMode,
     Duration,
     HideFor,

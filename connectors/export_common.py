@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from connectors.base import ConnectorSettings, resolve_config_path
-from connectors.fs_contain import check_root
+from ingestor.connectors.base import ConnectorSettings, resolve_config_path
+from ingestor.connectors.fs_contain import check_root
 
 if TYPE_CHECKING:
-    from connectors.notion_export._archive import ExtractionLimits
+    from ingestor.connectors.notion_export._archive import ExtractionLimits
 
 __all__ = ["ExportSettings", "UnpackFolder"]
 
@@ -64,7 +64,7 @@ class ExportSettings(ConnectorSettings):
 
     def extraction_limits(self) -> ExtractionLimits:
         # imported here: the zip rules live in the Notion package, which imports this module
-        from connectors.archive_safety import ExtractionLimits
+        from ingestor.connectors.archive_safety import ExtractionLimits
 
         return ExtractionLimits(
             max_total_bytes=self.max_export_bytes,
@@ -87,7 +87,7 @@ class UnpackFolder:
         Raises:
             ConnectorError: A zip is corrupt, unsafe or over the limits (the folder is gone).
         """
-        from connectors.archive_safety import extract_zips  # see extraction_limits
+        from ingestor.connectors.archive_safety import extract_zips  # see extraction_limits
 
         self.cleanup()
         workdir = tempfile.mkdtemp(prefix=self._prefix)

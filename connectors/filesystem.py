@@ -28,7 +28,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from connectors.base import (
+from ingestor.connectors.base import (
     BodyFormat,
     Changes,
     Connector,
@@ -40,14 +40,14 @@ from connectors.base import (
     Targeted,
     resolve_config_path,
 )
-from connectors.decode import decode_text, looks_binary
-from connectors.fs_contain import ContainedRoot, HardLinks, check_root, read_bounded
-from connectors.fs_links import FileLinks, FileUrls, link_base_for
-from connectors.fs_targeted import targeted_items
-from connectors.fs_walk import walk
-from connectors.globs import GlobError, compile_globs
-from connectors.html_head import canonical_url
-from connectors.office import ConversionLimits, OfficeFormat, convert_office
+from ingestor.connectors.decode import decode_text, looks_binary
+from ingestor.connectors.fs_contain import ContainedRoot, HardLinks, check_root, read_bounded
+from ingestor.connectors.fs_links import FileLinks, FileUrls, link_base_for
+from ingestor.connectors.fs_targeted import targeted_items
+from ingestor.connectors.fs_walk import walk
+from ingestor.connectors.globs import GlobError, compile_globs
+from ingestor.connectors.html_head import canonical_url
+from ingestor.connectors.office import ConversionLimits, OfficeFormat, convert_office
 from ingestor.errors import ConnectorError, PageSkipped
 
 __all__ = [

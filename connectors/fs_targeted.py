@@ -19,9 +19,9 @@ import stat
 from collections.abc import Collection, Iterator
 from typing import Final, Literal
 
-from connectors.base import Item
-from connectors.fs_contain import ContainedRoot
-from connectors.fs_walk import listed_item
+from ingestor.connectors.base import Item
+from ingestor.connectors.fs_contain import ContainedRoot
+from ingestor.connectors.fs_walk import listed_item
 from ingestor.errors import ConnectorError, OutsideRoot
 
 __all__ = ["MAX_TARGETED_PATHS", "targeted_items"]

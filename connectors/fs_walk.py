@@ -31,14 +31,14 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from connectors.base import Item, ListingProblem
-from connectors.fs_contain import ContainedRoot
+from ingestor.connectors.base import Item, ListingProblem
+from ingestor.connectors.fs_contain import ContainedRoot
 from ingestor.errors import ConnectorError, OutsideRoot
 
 __all__ = ["listed_item", "walk"]
 
 # The filesystem connector's logger: admins filter on it, whichever module logs.
-log = logging.getLogger("connectors.filesystem")
+log = logging.getLogger("ingestor.connectors.filesystem")
 
 
 @dataclass(slots=True)

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
-from connectors.base import Changes, Connector, Document, Incremental, Item, ListingProblem
+from ingestor.connectors.base import Changes, Connector, Document, Incremental, Item, ListingProblem
 from ingestor.errors import ConnectorError
 
 __all__ = [

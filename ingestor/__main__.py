@@ -1,6 +1,6 @@
 """``python -m ingestor`` runs the CLI."""
 
-from ingestor.cli import main
+from ingestor.commands.cli import main
 
 # Guarded: conversion workers are spawned processes that re-import the main module.
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from ingestor.report import Outcome, PageEvent, SyncReport
+from ingestor.engine.report import Outcome, PageEvent, SyncReport
 
 __all__ = [
     "MAX_LINE_BYTES",

@@ -20,7 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from connectors.base import ConnectorSettings, Incremental, format_duration, load_connector_classes
+from ingestor.connectors.base import (
+    ConnectorSettings,
+    Incremental,
+    format_duration,
+    load_connector_classes,
+)
 
 __all__ = [
     "MOUNTINFO",

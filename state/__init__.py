@@ -14,11 +14,11 @@ Records are frozen dataclasses; errors are :class:`ingestor.errors.StateError` (
 
 from __future__ import annotations
 
-from state._location import location_problem
-from state._lock import process_gone
-from state._migrations import MIGRATIONS, SCHEMA_VERSION
-from state._reconciles import ReconcileRecord, SentPage
-from state._records import (
+from ingestor.state._location import location_problem
+from ingestor.state._lock import process_gone
+from ingestor.state._migrations import MIGRATIONS, SCHEMA_VERSION
+from ingestor.state._reconciles import ReconcileRecord, SentPage
+from ingestor.state._records import (
     EXCLUDED_HASH,
     HELD_HASH,
     RUN_STATUSES,
@@ -33,7 +33,7 @@ from state._records import (
     SyncEntry,
     WithheldPage,
 )
-from state._store import Store
+from ingestor.state._store import Store
 
 __all__ = [
     "EXCLUDED_HASH",

@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 from sqlalchemy import Connection, Table, func, select
 
 from ingestor.errors import StateError
-from state._tables import StateModel
+from ingestor.state._tables import StateModel
 
 __all__ = ["StoreAdmin"]
 

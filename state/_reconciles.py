@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from ingestor.errors import StateError
-from state._statements import epoch
-from state._tables import cursors_table as _cursors
-from state._tables import pages_table as _pages
-from state._tables import reconciles_table as _reconciles
-from state._tables import sources_table as _sources
+from ingestor.state._statements import epoch
+from ingestor.state._tables import cursors_table as _cursors
+from ingestor.state._tables import pages_table as _pages
+from ingestor.state._tables import reconciles_table as _reconciles
+from ingestor.state._tables import sources_table as _sources
 
 __all__ = ["RECONCILE_STATUSES", "ReconcileRecord", "SentPage", "StoreReconciles"]
 

@@ -10,11 +10,17 @@ from contextlib import AbstractContextManager
 
 from sqlalchemy import Connection, func, select
 
-from state._records import ConnectorSummary, HiddenPage, PageRecord, RunRecord, WithheldPage
-from state._statements import PAGE_COLUMNS, epoch, page_record, run_record
-from state._tables import pages_table as _pages
-from state._tables import runs_table as _runs
-from state._tables import sources_table as _sources
+from ingestor.state._records import (
+    ConnectorSummary,
+    HiddenPage,
+    PageRecord,
+    RunRecord,
+    WithheldPage,
+)
+from ingestor.state._statements import PAGE_COLUMNS, epoch, page_record, run_record
+from ingestor.state._tables import pages_table as _pages
+from ingestor.state._tables import runs_table as _runs
+from ingestor.state._tables import sources_table as _sources
 
 __all__ = ["StoreQueries"]
 

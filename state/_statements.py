@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from state._records import PageRecord, RunCounts, RunRecord, SourceRecord
-from state._tables import (
+from ingestor.state._records import PageRecord, RunCounts, RunRecord, SourceRecord
+from ingestor.state._tables import (
     from_db_time,
     pages_table,
     reconciles_table,

@@ -23,13 +23,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from ingestor.errors import StateError
-from state._admin import StoreAdmin
-from state._engine import create_state_engine, driver_reason
-from state._lock import StateLock, lock_path
-from state._migrations import SCHEMA_VERSION, migrate, read_version
-from state._private import prepare_private_database
-from state._reconciles import StoreReconciles
-from state._records import (
+from ingestor.state._admin import StoreAdmin
+from ingestor.state._engine import create_state_engine, driver_reason
+from ingestor.state._lock import StateLock, lock_path
+from ingestor.state._migrations import SCHEMA_VERSION, migrate, read_version
+from ingestor.state._private import prepare_private_database
+from ingestor.state._reconciles import StoreReconciles
+from ingestor.state._records import (
     EXCLUDED_HASH,
     HELD_HASH,
     RUN_STATUSES,
@@ -39,8 +39,8 @@ from state._records import (
     SourceRecord,
     SyncEntry,
 )
-from state._reports import StoreQueries
-from state._statements import (
+from ingestor.state._reports import StoreQueries
+from ingestor.state._statements import (
     PAGE_INDEX_SQL,
     RECORD_AUDIENCE_SQL,
     RECORD_FAILURE,
@@ -53,11 +53,11 @@ from state._statements import (
     page_index_from_rows,
     source_record,
 )
-from state._tables import cursors_table as _cursors
-from state._tables import pages_table as _pages
-from state._tables import runs_table as _runs
-from state._tables import sources_table as _sources
-from state._tables import to_db_time
+from ingestor.state._tables import cursors_table as _cursors
+from ingestor.state._tables import pages_table as _pages
+from ingestor.state._tables import runs_table as _runs
+from ingestor.state._tables import sources_table as _sources
+from ingestor.state._tables import to_db_time
 
 __all__ = ["MAX_ERROR_CHARS", "Store"]
 

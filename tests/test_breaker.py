@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingestor.breaker import UnreachableBreaker
+from ingestor.engine.breaker import UnreachableBreaker
 from ingestor.errors import IntercomUnreachable, RetriableError
 
 

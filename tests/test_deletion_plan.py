@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ingestor.deletion import deletion_guard, plan_deletions
-from ingestor.policy import PagePolicy
-from state import SyncEntry
+from ingestor.engine.deletion import deletion_guard, plan_deletions
+from ingestor.engine.policy import PagePolicy
+from ingestor.state import SyncEntry
 
 NOW = 1_800_000_000.0
 DAY = 86400.0

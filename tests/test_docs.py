@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ingestor.cli import ExitCode
+from ingestor.commands.cli import ExitCode
 from ingestor.config import config_keys, config_reference_markdown
 
 ROOT = Path(__file__).resolve().parents[1]

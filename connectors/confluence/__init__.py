@@ -5,8 +5,8 @@ See ``docs/connectors/confluence.md`` for settings, identity, versions and incre
 
 from __future__ import annotations
 
-from connectors.confluence._connector import ConfluenceConnector
-from connectors.confluence._html import clean_confluence_html
-from connectors.confluence._settings import ConfluenceSettings
+from ingestor.connectors.confluence._connector import ConfluenceConnector
+from ingestor.connectors.confluence._html import clean_confluence_html
+from ingestor.connectors.confluence._settings import ConfluenceSettings
 
 __all__ = ["ConfluenceConnector", "ConfluenceSettings", "clean_confluence_html"]

@@ -13,8 +13,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.confluence._http import BadRequest, ConfluenceHttp, JsonObject, NotFound, Params
-from connectors.confluence._restrictions import FACTS_EXPAND
+from ingestor.connectors.confluence._http import (
+    BadRequest,
+    ConfluenceHttp,
+    JsonObject,
+    NotFound,
+    Params,
+)
+from ingestor.connectors.confluence._restrictions import FACTS_EXPAND
 from ingestor.errors import ConnectorError
 
 __all__ = ["CloudApi", "ConfluenceApi", "DataCenterApi", "PageBody", "PageRef"]

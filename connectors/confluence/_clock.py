@@ -20,7 +20,7 @@ import zoneinfo
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from connectors.confluence._http import ConfluenceHttp
+from ingestor.connectors.confluence._http import ConfluenceHttp
 
 __all__ = ["ServerClock", "parse_http_date", "profile_zone"]
 

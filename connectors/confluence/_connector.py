@@ -36,7 +36,7 @@ from typing import ClassVar
 
 import httpx
 
-from connectors.base import (
+from ingestor.connectors.base import (
     Changes,
     Connector,
     ConnectorSettings,
@@ -45,19 +45,19 @@ from connectors.base import (
     Item,
     ListingProblem,
 )
-from connectors.confluence._api import (
+from ingestor.connectors.confluence._api import (
     CloudApi,
     ConfluenceApi,
     DataCenterApi,
     PageRef,
     cql_limit,
 )
-from connectors.confluence._clock import ServerClock, profile_zone
-from connectors.confluence._html import clean_confluence_html, missing_pages
-from connectors.confluence._http import ConfluenceHttp, NotFound
-from connectors.confluence._marks import restriction_marks
-from connectors.confluence._restrictions import OWN_EXPAND, RestrictionChecker
-from connectors.confluence._scope import (
+from ingestor.connectors.confluence._clock import ServerClock, profile_zone
+from ingestor.connectors.confluence._html import clean_confluence_html, missing_pages
+from ingestor.connectors.confluence._http import ConfluenceHttp, NotFound
+from ingestor.connectors.confluence._marks import restriction_marks
+from ingestor.connectors.confluence._restrictions import OWN_EXPAND, RestrictionChecker
+from ingestor.connectors.confluence._scope import (
     Scope,
     ancestor_chain,
     cql_changed_since,
@@ -65,7 +65,7 @@ from connectors.confluence._scope import (
     format_cursor,
     parse_cursor,
 )
-from connectors.confluence._settings import ConfluenceSettings
+from ingestor.connectors.confluence._settings import ConfluenceSettings
 from ingestor.errors import ConnectorError, IncompleteListing
 from ingestor.http import RetryPolicy
 

@@ -35,8 +35,12 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import lxml.html  # type: ignore[import-untyped,unused-ignore]  # lxml ships no stubs
 from lxml import etree
 
-from connectors.confluence._macros import emoji_text, rewrite_jira_issues, unwrap_excerpt_includes
-from connectors.confluence._media import full_image_url, is_emoticon
+from ingestor.connectors.confluence._macros import (
+    emoji_text,
+    rewrite_jira_issues,
+    unwrap_excerpt_includes,
+)
+from ingestor.connectors.confluence._media import full_image_url, is_emoticon
 
 __all__ = ["clean_confluence_html", "missing_pages"]
 

@@ -31,8 +31,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from connectors.confluence._links import resolve_next
-from connectors.confluence._settings import ConfluenceSettings
+from ingestor.connectors.confluence._links import resolve_next
+from ingestor.connectors.confluence._settings import ConfluenceSettings
 from ingestor.errors import ConnectorError
 from ingestor.http import (
     Page,

@@ -16,9 +16,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
-from connectors.confluence._http import JsonObject, Params
-from connectors.confluence._restrictions import OWN_EXPAND, own_block, read_principals
-from connectors.confluence._scope import cql_space_pages
+from ingestor.connectors.confluence._http import JsonObject, Params
+from ingestor.connectors.confluence._restrictions import OWN_EXPAND, own_block, read_principals
+from ingestor.connectors.confluence._scope import cql_space_pages
 
 __all__ = ["restriction_marks"]
 

@@ -20,7 +20,7 @@ import re
 from typing import Any, TypeAlias
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from connectors.confluence._macros import emoji_text, is_emoji
+from ingestor.connectors.confluence._macros import emoji_text, is_emoji
 
 __all__ = ["emoticon_text", "full_image_url", "is_emoticon"]
 

@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.confluence._http import ConfluenceHttp, JsonObject, NotFound
+from ingestor.connectors.confluence._http import ConfluenceHttp, JsonObject, NotFound
 from ingestor.errors import ConnectorError
 
 __all__ = [

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-from connectors.confluence._api import PageRef
+from ingestor.connectors.confluence._api import PageRef
 
 __all__ = [
     "Scope",

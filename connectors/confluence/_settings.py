@@ -10,7 +10,7 @@ from typing import Literal, Self
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
-from connectors.base import ConnectorSettings, Duration, resolve_tls_verify
+from ingestor.connectors.base import ConnectorSettings, Duration, resolve_tls_verify
 
 __all__ = ["ConfluenceSettings"]
 

@@ -6,7 +6,7 @@ Public API: :class:`ConfluenceExportConnector` and its :class:`ConfluenceExportS
 
 from __future__ import annotations
 
-from connectors.confluence_export._connector import ConfluenceExportConnector
-from connectors.confluence_export._settings import ConfluenceExportSettings
+from ingestor.connectors.confluence_export._connector import ConfluenceExportConnector
+from ingestor.connectors.confluence_export._settings import ConfluenceExportSettings
 
 __all__ = ["ConfluenceExportConnector", "ConfluenceExportSettings"]

@@ -16,16 +16,16 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import ClassVar
 
-from connectors.archive_safety import export_parts, newest_export
-from connectors.base import Connector, ConnectorSettings, Document, Item, ListingProblem
-from connectors.confluence_export._index import (
+from ingestor.connectors.archive_safety import export_parts, newest_export
+from ingestor.connectors.base import Connector, ConnectorSettings, Document, Item, ListingProblem
+from ingestor.connectors.confluence_export._index import (
     ExportIndex,
     PageFile,
     build_index,
     find_export_root,
     read_export_file,
 )
-from connectors.confluence_export._layout import (
+from ingestor.connectors.confluence_export._layout import (
     INDEX_FILE,
     ExportedPage,
     link_target_id,
@@ -33,9 +33,9 @@ from connectors.confluence_export._layout import (
     parse_page,
     slug_title,
 )
-from connectors.confluence_export._render import LinkTargets, render_page
-from connectors.confluence_export._settings import ConfluenceExportSettings
-from connectors.export_common import UnpackFolder
+from ingestor.connectors.confluence_export._render import LinkTargets, render_page
+from ingestor.connectors.confluence_export._settings import ConfluenceExportSettings
+from ingestor.connectors.export_common import UnpackFolder
 from ingestor.errors import ConnectorError
 
 __all__ = ["FORMAT_VERSION", "ConfluenceExportConnector"]

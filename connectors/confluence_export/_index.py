@@ -14,15 +14,15 @@ import re
 import stat
 from dataclasses import dataclass, field
 
-from connectors.base import ListingProblem
-from connectors.confluence_export._layout import (
+from ingestor.connectors.base import ListingProblem
+from ingestor.connectors.confluence_export._layout import (
     INDEX_FILE,
     SpaceIndex,
     TreeEntry,
     page_id_of,
     parse_index,
 )
-from connectors.notion_export._names import is_junk
+from ingestor.connectors.notion_export._names import is_junk
 from ingestor.errors import ConnectorError
 
 __all__ = ["ExportIndex", "PageFile", "build_index", "find_export_root", "read_export_file"]

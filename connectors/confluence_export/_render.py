@@ -31,10 +31,10 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 import lxml.html  # type: ignore[import-untyped,unused-ignore]  # lxml ships no stubs
 from lxml import etree
 
-from connectors.confluence import clean_confluence_html
-from connectors.confluence._html import missing_pages
-from connectors.confluence._media import is_emoticon
-from connectors.confluence_export._layout import ExportedPage, TreeEntry, link_target_id
+from ingestor.connectors.confluence import clean_confluence_html
+from ingestor.connectors.confluence._html import missing_pages
+from ingestor.connectors.confluence._media import is_emoticon
+from ingestor.connectors.confluence_export._layout import ExportedPage, TreeEntry, link_target_id
 
 __all__ = ["LinkTargets", "RenderedPage", "render_page"]
 

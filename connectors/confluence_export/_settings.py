@@ -9,7 +9,7 @@ from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from connectors.export_common import ExportSettings
+from ingestor.connectors.export_common import ExportSettings
 
 __all__ = ["VIEW_PAGE_PATH", "ConfluenceExportSettings"]
 

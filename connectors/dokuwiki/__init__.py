@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from connectors.dokuwiki._clean import clean_dokuwiki_html
-from connectors.dokuwiki._connector import DokuWikiConnector
-from connectors.dokuwiki._settings import DokuWikiSettings
+from ingestor.connectors.dokuwiki._clean import clean_dokuwiki_html
+from ingestor.connectors.dokuwiki._connector import DokuWikiConnector
+from ingestor.connectors.dokuwiki._settings import DokuWikiSettings
 
 __all__ = ["DokuWikiConnector", "DokuWikiSettings", "clean_dokuwiki_html"]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from connectors.dokuwiki._rpc import DokuWikiRpc
+from ingestor.connectors.dokuwiki._rpc import DokuWikiRpc
 from ingestor.errors import ConnectorError
 
 __all__ = ["ACL_CHECK", "ROOT_NAMESPACE", "AnonymousAcl", "namespace_facts"]

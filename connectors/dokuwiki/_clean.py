@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 import lxml.html  # type: ignore[import-untyped,unused-ignore]  # lxml ships no stubs
 
-from connectors.wikikit import (
+from ingestor.connectors.wikikit import (
     distinct_link_targets,
     drop_elements,
     has_class,

@@ -25,7 +25,7 @@ from datetime import timedelta
 from typing import Any, ClassVar, Self
 from urllib.parse import quote
 
-from connectors.base import (
+from ingestor.connectors.base import (
     Changes,
     Connector,
     ConnectorSettings,
@@ -34,11 +34,11 @@ from connectors.base import (
     Item,
     ListingProblem,
 )
-from connectors.dokuwiki._acl import AnonymousAcl, namespace_facts
-from connectors.dokuwiki._clean import clean_dokuwiki_html, missing_pages
-from connectors.dokuwiki._rpc import DENIED, DokuWikiRpc, RpcFault
-from connectors.dokuwiki._settings import DokuWikiSettings
-from connectors.wikikit import WikiHttp
+from ingestor.connectors.dokuwiki._acl import AnonymousAcl, namespace_facts
+from ingestor.connectors.dokuwiki._clean import clean_dokuwiki_html, missing_pages
+from ingestor.connectors.dokuwiki._rpc import DENIED, DokuWikiRpc, RpcFault
+from ingestor.connectors.dokuwiki._settings import DokuWikiSettings
+from ingestor.connectors.wikikit import WikiHttp
 from ingestor.errors import ConnectorError
 
 __all__ = ["CURSOR_PREFIX", "DokuWikiConnector", "page_version", "readable_page_name"]

@@ -14,13 +14,13 @@ import xmlrpc.client
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.dokuwiki._settings import DokuWikiSettings
-from connectors.wikikit import LoginSession, WikiHttp
+from ingestor.connectors.dokuwiki._settings import DokuWikiSettings
+from ingestor.connectors.wikikit import LoginSession, WikiHttp
 from ingestor.errors import ConnectorError
 
 __all__ = ["DENIED", "DokuWikiRpc", "RpcFault"]
 
-log = logging.getLogger("connectors.dokuwiki")
+log = logging.getLogger("ingestor.connectors.dokuwiki")
 
 #: Fault code this module reports for an HTTP 401/403 "not allowed" answer.
 DENIED = -32603

@@ -9,8 +9,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from connectors.base import Duration
-from connectors.wikikit import WikiSettings
+from ingestor.connectors.base import Duration
+from ingestor.connectors.wikikit import WikiSettings
 
 __all__ = ["URL_PLACEHOLDERS", "DokuWikiSettings", "normalize_namespace"]
 

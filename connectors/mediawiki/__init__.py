@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from connectors.mediawiki._clean import clean_mediawiki_html
-from connectors.mediawiki._connector import MediaWikiConnector
-from connectors.mediawiki._settings import MediaWikiSettings
+from ingestor.connectors.mediawiki._clean import clean_mediawiki_html
+from ingestor.connectors.mediawiki._connector import MediaWikiConnector
+from ingestor.connectors.mediawiki._settings import MediaWikiSettings
 
 __all__ = ["MediaWikiConnector", "MediaWikiSettings", "clean_mediawiki_html"]

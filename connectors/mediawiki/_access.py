@@ -26,8 +26,8 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from connectors.mediawiki._api import MediaWikiApi
-from connectors.mediawiki._settings import MediaWikiSettings
+from ingestor.connectors.mediawiki._api import MediaWikiApi
+from ingestor.connectors.mediawiki._settings import MediaWikiSettings
 from ingestor.errors import ConnectorError
 
 __all__ = ["CHECK_BATCH", "AnonymousReads"]

@@ -19,14 +19,14 @@ from typing import Any
 
 import httpx
 
-from connectors.mediawiki._settings import MediaWikiSettings
-from connectors.wikikit import LoginSession, WikiHttp
+from ingestor.connectors.mediawiki._settings import MediaWikiSettings
+from ingestor.connectors.wikikit import LoginSession, WikiHttp
 from ingestor.errors import ConnectorError, IncompleteListing
 from ingestor.http import Page, Verdict, by_token, classify_status
 
 __all__ = ["JsonObject", "MediaWikiApi", "classify_maxlag"]
 
-log = logging.getLogger("connectors.mediawiki")
+log = logging.getLogger("ingestor.connectors.mediawiki")
 
 JsonObject = dict[str, Any]
 

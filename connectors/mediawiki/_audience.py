@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.mediawiki._api import MediaWikiApi
+from ingestor.connectors.mediawiki._api import MediaWikiApi
 from ingestor.errors import ConnectorError
 
 __all__ = [

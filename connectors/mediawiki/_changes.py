@@ -24,12 +24,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from connectors.base import Changes, Item
-from connectors.mediawiki._pages import ID_BATCH, page_infos
+from ingestor.connectors.base import Changes, Item
+from ingestor.connectors.mediawiki._pages import ID_BATCH, page_infos
 from ingestor.errors import ConnectorError
 
 if TYPE_CHECKING:
-    from connectors.mediawiki._connector import MediaWikiConnector
+    from ingestor.connectors.mediawiki._connector import MediaWikiConnector
 
 __all__ = ["CURSOR_PREFIX", "format_cursor", "list_changes", "parse_cursor", "parse_timestamp"]
 

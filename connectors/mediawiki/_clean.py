@@ -8,7 +8,7 @@ become plain text. Everything else (tables, ``<pre>``, references) is kept.
 
 from __future__ import annotations
 
-from connectors.wikikit import (
+from ingestor.connectors.wikikit import (
     distinct_link_targets,
     drop_elements,
     has_class,

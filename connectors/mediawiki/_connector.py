@@ -19,7 +19,7 @@ import logging
 from collections.abc import Iterator
 from typing import ClassVar, Self
 
-from connectors.base import (
+from ingestor.connectors.base import (
     Changes,
     Connector,
     ConnectorSettings,
@@ -28,20 +28,20 @@ from connectors.base import (
     Item,
     ListingProblem,
 )
-from connectors.mediawiki._access import AnonymousReads
-from connectors.mediawiki._api import MediaWikiApi
-from connectors.mediawiki._audience import Namespaces, category_facts
-from connectors.mediawiki._changes import format_cursor, list_changes, parse_timestamp
-from connectors.mediawiki._clean import clean_mediawiki_html, missing_pages
-from connectors.mediawiki._pages import PageInfo, listed_pages, page_infos
-from connectors.mediawiki._scope import Scope
-from connectors.mediawiki._settings import MediaWikiSettings
-from connectors.wikikit import WikiHttp
+from ingestor.connectors.mediawiki._access import AnonymousReads
+from ingestor.connectors.mediawiki._api import MediaWikiApi
+from ingestor.connectors.mediawiki._audience import Namespaces, category_facts
+from ingestor.connectors.mediawiki._changes import format_cursor, list_changes, parse_timestamp
+from ingestor.connectors.mediawiki._clean import clean_mediawiki_html, missing_pages
+from ingestor.connectors.mediawiki._pages import PageInfo, listed_pages, page_infos
+from ingestor.connectors.mediawiki._scope import Scope
+from ingestor.connectors.mediawiki._settings import MediaWikiSettings
+from ingestor.connectors.wikikit import WikiHttp
 from ingestor.errors import ConnectorError
 
 __all__ = ["MediaWikiConnector"]
 
-log = logging.getLogger("connectors.mediawiki")
+log = logging.getLogger("ingestor.connectors.mediawiki")
 
 
 class MediaWikiConnector(Connector[MediaWikiSettings], Incremental):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from connectors.mediawiki._api import JsonObject, MediaWikiApi
-from connectors.mediawiki._scope import PageInfo, category_name
+from ingestor.connectors.mediawiki._api import JsonObject, MediaWikiApi
+from ingestor.connectors.mediawiki._scope import PageInfo, category_name
 
 __all__ = ["ID_BATCH", "PageInfo", "listed_pages", "page_infos"]
 

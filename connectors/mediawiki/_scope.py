@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from connectors.mediawiki._settings import MediaWikiSettings, normalize_title_part
+from ingestor.connectors.mediawiki._settings import MediaWikiSettings, normalize_title_part
 
 __all__ = ["PageInfo", "Scope", "bare_title", "category_name"]
 

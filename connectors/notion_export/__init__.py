@@ -6,7 +6,7 @@ Public API: :class:`NotionExportConnector` and its :class:`NotionExportSettings`
 
 from __future__ import annotations
 
-from connectors.notion_export._connector import NotionExportConnector
-from connectors.notion_export._settings import NotionExportSettings
+from ingestor.connectors.notion_export._connector import NotionExportConnector
+from ingestor.connectors.notion_export._settings import NotionExportSettings
 
 __all__ = ["NotionExportConnector", "NotionExportSettings"]

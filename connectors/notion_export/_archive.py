@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from connectors.notion_export._names import is_junk
+from ingestor.connectors.notion_export._names import is_junk
 from ingestor.errors import ConnectorError
 
 __all__ = ["ExtractionLimits", "export_group", "export_parts", "extract_zips", "newest_export"]
 
-log = logging.getLogger("connectors.notion_export")
+log = logging.getLogger("ingestor.connectors.notion_export")
 
 _PART_SUFFIX = re.compile(r"^(?P<base>.+?)-Part-(?P<n>\d+)$", re.I)
 _DRIVE = re.compile(r"^[A-Za-z]:")

@@ -22,22 +22,27 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import ClassVar
 
-from connectors.base import Connector, ConnectorSettings, Document, Item, ListingProblem
-from connectors.export_common import UnpackFolder
-from connectors.notion_export._archive import (
+from ingestor.connectors.base import Connector, ConnectorSettings, Document, Item, ListingProblem
+from ingestor.connectors.export_common import UnpackFolder
+from ingestor.connectors.notion_export._archive import (
     export_parts,
     newest_export,
 )
-from connectors.notion_export._database import render_database
-from connectors.notion_export._index import ExportIndex, PageEntry, build_index, content_root
-from connectors.notion_export._links import LinkContext
-from connectors.notion_export._names import format_uuid
-from connectors.notion_export._render import (
+from ingestor.connectors.notion_export._database import render_database
+from ingestor.connectors.notion_export._index import (
+    ExportIndex,
+    PageEntry,
+    build_index,
+    content_root,
+)
+from ingestor.connectors.notion_export._links import LinkContext
+from ingestor.connectors.notion_export._names import format_uuid
+from ingestor.connectors.notion_export._render import (
     RenderedPage,
     render_html_page,
     render_markdown_page,
 )
-from connectors.notion_export._settings import NotionExportSettings
+from ingestor.connectors.notion_export._settings import NotionExportSettings
 from ingestor.errors import ConnectorError, PageSkipped
 
 __all__ = ["FORMAT_VERSION", "NotionExportConnector"]

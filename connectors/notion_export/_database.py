@@ -12,8 +12,8 @@ import html as html_lib
 import io
 from collections.abc import Sequence
 
-from connectors.notion_export._links import LinkContext, rewrite_links
-from connectors.notion_export._render import (
+from ingestor.connectors.notion_export._links import LinkContext, rewrite_links
+from ingestor.connectors.notion_export._render import (
     RenderedPage,
     inner_html,
     parse_fragment,

@@ -18,9 +18,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from connectors.base import ListingProblem
-from connectors.fs_contain import ContainedRoot, read_bounded
-from connectors.notion_export._names import is_junk, parse_name
+from ingestor.connectors.base import ListingProblem
+from ingestor.connectors.fs_contain import ContainedRoot, read_bounded
+from ingestor.connectors.notion_export._names import is_junk, parse_name
 from ingestor.errors import PageSkipped
 
 __all__ = ["ExportIndex", "PageEntry", "build_index", "content_root"]

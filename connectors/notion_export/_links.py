@@ -15,7 +15,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 
-from connectors.notion_export._names import parse_name
+from ingestor.connectors.notion_export._names import parse_name
 from ingestor.untrusted import strip_controls
 
 __all__ = ["LinkContext", "rewrite_links"]

@@ -20,7 +20,7 @@ import lxml.html  # type: ignore[import-untyped,unused-ignore]  # lxml ships no 
 from lxml import etree
 from markdown_it import MarkdownIt
 
-from connectors.notion_export._links import LinkContext, rewrite_links
+from ingestor.connectors.notion_export._links import LinkContext, rewrite_links
 from ingestor.untrusted import strip_html_controls
 
 __all__ = [

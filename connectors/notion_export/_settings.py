@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from connectors.export_common import ExportSettings
+from ingestor.connectors.export_common import ExportSettings
 
 __all__ = ["DEFAULT_URL_TEMPLATE", "URL_PLACEHOLDERS", "NotionExportSettings"]
 

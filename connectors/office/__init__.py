@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from connectors.office.result import OfficeResult, tidy_title
-from connectors.office.sandbox import ConversionLimits, run_bounded
+from ingestor.connectors.office.result import OfficeResult, tidy_title
+from ingestor.connectors.office.sandbox import ConversionLimits, run_bounded
 
 __all__ = [
     "CONVERTERS",
@@ -30,13 +30,13 @@ OfficeFormat = Literal["docx", "pdf"]
 # mammoth and pdfminer cost the engine process about 30 MB; only the children convert, so the
 # converters are imported there (the forkserver preloads them once, see _PRELOAD).
 def _docx_to_html(data: bytes) -> OfficeResult:
-    from connectors.office.docx import docx_to_html
+    from ingestor.connectors.office.docx import docx_to_html
 
     return docx_to_html(data)
 
 
 def _pdf_to_html(data: bytes) -> OfficeResult:
-    from connectors.office.pdf import pdf_to_html
+    from ingestor.connectors.office.pdf import pdf_to_html
 
     return pdf_to_html(data)
 
@@ -46,7 +46,7 @@ CONVERTERS: dict[OfficeFormat, Callable[[bytes], OfficeResult]] = {
     "pdf": _pdf_to_html,
 }
 # "__main__" too, as multiprocessing does by default: children then skip re-importing it.
-_PRELOAD = ("__main__", "connectors.office.docx", "connectors.office.pdf")
+_PRELOAD = ("__main__", "ingestor.connectors.office.docx", "ingestor.connectors.office.pdf")
 
 
 def convert_office(kind: OfficeFormat, data: bytes, limits: ConversionLimits) -> OfficeResult:

@@ -34,7 +34,7 @@ import mammoth  # type: ignore[import-untyped]  # mammoth ships no type hints
 import mammoth.html  # type: ignore[import-untyped]
 from lxml import etree
 
-from connectors.office.result import OfficeResult, tidy_title
+from ingestor.connectors.office.result import OfficeResult, tidy_title
 from ingestor.errors import ConnectorError, PageSkipped
 
 __all__ = ["MAX_XML_BYTES", "docx_to_html"]

@@ -37,8 +37,8 @@ from pdfminer.pdftypes import resolve1
 from pdfminer.psexceptions import PSException
 from pdfminer.utils import decode_text
 
-from connectors.office.pdf_layout import TextBlock, TextLine, blocks_to_html
-from connectors.office.result import OfficeResult, tidy_title
+from ingestor.connectors.office.pdf_layout import TextBlock, TextLine, blocks_to_html
+from ingestor.connectors.office.result import OfficeResult, tidy_title
 from ingestor.errors import ConnectorError, PageSkipped
 
 __all__ = ["pdf_to_html"]

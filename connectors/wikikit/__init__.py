@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.wikikit._html import (
+from ingestor.connectors.wikikit._html import (
     distinct_link_targets,
     drop_elements,
     has_class,
@@ -10,9 +10,9 @@ from connectors.wikikit._html import (
     serialize_children,
     unwrap,
 )
-from connectors.wikikit._http import WikiHttp
-from connectors.wikikit._login import LoginSession
-from connectors.wikikit._settings import WikiSettings
+from ingestor.connectors.wikikit._http import WikiHttp
+from ingestor.connectors.wikikit._login import LoginSession
+from ingestor.connectors.wikikit._settings import WikiSettings
 
 __all__ = [
     "LoginSession",

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from connectors.wikikit._settings import WikiSettings
+from ingestor.connectors.wikikit._settings import WikiSettings
 from ingestor.errors import ConnectorError
 from ingestor.http import (
     RetryPolicy,

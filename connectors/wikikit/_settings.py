@@ -8,7 +8,7 @@ from typing import Self
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
-from connectors.base import ConnectorSettings, Duration, resolve_tls_verify
+from ingestor.connectors.base import ConnectorSettings, Duration, resolve_tls_verify
 
 __all__ = ["WikiSettings"]
 

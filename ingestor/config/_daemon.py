@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from connectors.base import Duration, Schedule
+from ingestor.connectors.base import Duration, Schedule
 
 __all__ = ["DaemonSettings", "parse_listen"]
 

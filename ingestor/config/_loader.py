@@ -15,10 +15,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from connectors.audience import unreachable_fields
-from connectors.base import Connector, ConnectorSettings, load_connector_classes
 from ingestor.config._models import Config
 from ingestor.config._yaml import KeyPath, YamlDocument, format_path, read_yaml
+from ingestor.connectors.audience import unreachable_fields
+from ingestor.connectors.base import Connector, ConnectorSettings, load_connector_classes
 from ingestor.errors import ConfigError, ConfigIssue
 
 __all__ = ["load_config", "parse_config"]

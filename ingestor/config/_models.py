@@ -24,8 +24,8 @@ from pydantic import (
     model_validator,
 )
 
-from connectors.base import ConnectorSettings, DeletionMode, HideFor
 from ingestor.config._daemon import DaemonSettings
+from ingestor.connectors.base import ConnectorSettings, DeletionMode, HideFor
 from ingestor.errors import ConfigError, ConfigIssue
 
 #: Chosen by measurement: benchmarks/answer_fitness.py --section-bytes (docs/answer-fitness.md).

@@ -13,8 +13,13 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 from pydantic_core import PydanticUndefined
 
-from connectors.base import Connector, ConnectorSettings, format_duration, load_connector_classes
 from ingestor.config._models import Config
+from ingestor.connectors.base import (
+    Connector,
+    ConnectorSettings,
+    format_duration,
+    load_connector_classes,
+)
 
 __all__ = ["ConfigKey", "config_keys", "config_reference_markdown"]
 

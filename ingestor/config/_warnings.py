@@ -74,7 +74,7 @@ def validation_warnings(loaded: Config, config: Path) -> list[ConfigIssue]:
     Raises:
         ConfigError: The state database's location is unusable (always an error).
     """
-    from state import location_problem
+    from ingestor.state import location_problem
 
     problem = location_problem(loaded.state.path)
     if problem is not None:

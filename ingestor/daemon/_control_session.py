@@ -16,16 +16,16 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from connectors.base import ConnectorSettings
 from ingestor import __version__
 from ingestor.config import Config
+from ingestor.connectors.base import ConnectorSettings
 from ingestor.control_protocol import LineReader, encode, report_to_json
 from ingestor.daemon._jobs import RequestedRun, SyncJobs
 from ingestor.daemon._tracker import RunProgress
+from ingestor.engine.report import PageEvent, SyncReport
+from ingestor.engine.runner import select_connectors
+from ingestor.engine.sync import SyncOptions
 from ingestor.errors import ConfigError
-from ingestor.report import PageEvent, SyncReport
-from ingestor.runner import select_connectors
-from ingestor.sync import SyncOptions
 
 __all__ = ["SyncSession"]
 
@@ -258,7 +258,7 @@ def _describe(options: SyncOptions) -> str:
 
 
 def _exit_code(reports: Sequence[SyncReport], cancelled: bool) -> int:
-    from ingestor.cli import exit_code_for_reports
+    from ingestor.commands.cli import exit_code_for_reports
 
     code = int(exit_code_for_reports(reports))
     return _INTERRUPTED if cancelled and code == 0 else code

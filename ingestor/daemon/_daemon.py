@@ -26,8 +26,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from connectors.base import ConnectorSettings, format_duration
 from ingestor.config import Config, load_config
+from ingestor.connectors.base import ConnectorSettings, format_duration
 from ingestor.control_protocol import socket_path
 from ingestor.daemon._control import ControlServer
 from ingestor.daemon._control_session import SyncSession
@@ -43,7 +43,7 @@ from ingestor.daemon._views import DaemonViews
 from ingestor.daemon._watch import Watchers
 from ingestor.errors import ConfigError, ConfigIssue, StateError
 from ingestor.http import RateBudget
-from state import RunCounts, Store
+from ingestor.state import RunCounts, Store
 
 __all__ = ["Daemon"]
 

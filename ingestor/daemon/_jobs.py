@@ -7,18 +7,18 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from connectors.base import ConnectorSettings
 from ingestor.config import Config
+from ingestor.connectors.base import ConnectorSettings
 from ingestor.daemon._gate import WriteGate
 from ingestor.daemon._schedule import backoff_delay
 from ingestor.daemon._tracker import RunProgress, Tracker
+from ingestor.engine.report import PageEvent, SyncObserver, SyncReport
+from ingestor.engine.runner import adopt_renamed, build_client, build_connector, page_policy
+from ingestor.engine.sync import SyncEngine, SyncOptions
 from ingestor.errors import AuthenticationError
 from ingestor.http import RateBudget
 from ingestor.intercom import ClientStats, IntercomClient
-from ingestor.report import PageEvent, SyncObserver, SyncReport
-from ingestor.runner import adopt_renamed, build_client, build_connector, page_policy
-from ingestor.sync import SyncEngine, SyncOptions
-from state import Store
+from ingestor.state import Store
 
 __all__ = ["RequestedRun", "RunVerdict", "SyncJobs", "judge_run"]
 

@@ -19,12 +19,12 @@ from apscheduler.schedulers.base import BaseScheduler
 from ingestor.config import Config
 from ingestor.daemon._jobs import SyncJobs
 from ingestor.daemon._schedule import build_trigger
+from ingestor.engine.runner import build_client, build_connector, page_policy
+from ingestor.engine.sync import SyncEngine
 from ingestor.errors import SyncError
 from ingestor.http import RateBudget
 from ingestor.reconcile import ReconcileOptions, ReconcileReport, RemoteView, reconcile_connector
-from ingestor.runner import build_client, build_connector, page_policy
-from ingestor.sync import SyncEngine
-from state import Store
+from ingestor.state import Store
 
 __all__ = ["RECONCILE_JOB_ID", "ReconcileJob", "schedule_reconcile"]
 

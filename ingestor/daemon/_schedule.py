@@ -9,8 +9,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from connectors.base import ConnectorSettings, Schedule, crontab_fields
 from ingestor.config import Config
+from ingestor.connectors.base import ConnectorSettings, Schedule, crontab_fields
 
 __all__ = ["backoff_delay", "build_trigger", "effective_schedule", "runs_on_start"]
 

@@ -13,10 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ingestor.engine.report import Outcome, PageEvent, SyncReport
 from ingestor.histogram import CONVERSION_BUCKETS, RUN_BUCKETS, Histogram
 from ingestor.intercom import ClientStats, IntercomClient
-from ingestor.report import Outcome, PageEvent, SyncReport
-from state import Store
+from ingestor.state import Store
 
 __all__ = ["ConnectorSnapshot", "LastRun", "RunProgress", "Tracker"]
 

@@ -8,10 +8,10 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ingestor import __version__
+from ingestor.commands.status import status_data
 from ingestor.daemon._endpoint import Response, Route
 from ingestor.daemon._metrics import CONTENT_TYPE_LATEST, MetricsData, build_registry, render
 from ingestor.errors import StateError
-from ingestor.status import status_data
 
 if TYPE_CHECKING:
     from ingestor.daemon._daemon import Daemon

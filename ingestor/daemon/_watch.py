@@ -31,14 +31,14 @@ from typing import Any
 
 import watchfiles
 
-from connectors.base import ConnectorSettings, Incremental
 from ingestor.config import Config
+from ingestor.connectors.base import ConnectorSettings, Incremental
 from ingestor.daemon._jobs import RequestedRun, SyncJobs
+from ingestor.engine.policy import SyncOptions
+from ingestor.engine.runner import build_connector
 from ingestor.errors import ConnectorError
-from ingestor.policy import SyncOptions
-from ingestor.runner import build_connector
+from ingestor.state import Store
 from ingestor.watch_plan import WatchPlan, plan_watch
-from state import Store
 
 __all__ = ["MAX_DELAY_MS", "QUIET_MS", "Watchers"]
 

@@ -22,8 +22,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from connectors.audience import PATH_FIELDS, AudienceRule, RestrictedPolicy
-from connectors.globs import compile_globs
+from ingestor.connectors.audience import PATH_FIELDS, AudienceRule, RestrictedPolicy
+from ingestor.connectors.globs import compile_globs
 
 __all__ = ["AudienceDecision", "AudienceRules", "Availability", "audience_name"]
 

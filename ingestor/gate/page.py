@@ -13,8 +13,8 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from connectors.base import ConnectorSettings, Document
-from connectors.globs import GlobError, compile_globs
+from ingestor.connectors.base import ConnectorSettings, Document
+from ingestor.connectors.globs import GlobError, compile_globs
 from ingestor.convert import ConvertedPage
 from ingestor.gate.audience import AudienceDecision, AudienceRules, Availability
 from ingestor.gate.secrets import SecretFinding, scan_page

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from rich.markup import escape
 
-from ingestor.report import Outcome, PageEvent, SyncReport
+from ingestor.engine.report import Outcome, PageEvent, SyncReport
 from ingestor.untrusted import visible_text
 
 __all__ = ["audience_tag", "rule_counts_line", "withheld_line", "withheld_lines"]

@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from connectors.base import Item
-from ingestor.deletion import remove_page
+from ingestor.connectors.base import Item
+from ingestor.engine.deletion import remove_page
+from ingestor.engine.report import Outcome, PageEvent
 from ingestor.errors import PageError
 from ingestor.gate.page import GateDecision
 from ingestor.intercom import IntercomClient
-from ingestor.report import Outcome, PageEvent
-from state import Store
+from ingestor.state import Store
 
 __all__ = ["Withholder"]
 

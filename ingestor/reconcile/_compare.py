@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ingestor.gate import Availability
 from ingestor.intercom import ExternalPage
-from state import SentPage
+from ingestor.state import SentPage
 
 __all__ = ["Findings", "compare", "expected_availability", "is_listed"]
 

@@ -11,19 +11,19 @@ import logging
 import time
 from typing import Any
 
-from connectors.base import Connector
-from ingestor.adoption import AdoptionCandidates
+from ingestor.connectors.base import Connector
+from ingestor.engine.adoption import AdoptionCandidates
+from ingestor.engine.listing import list_source
+from ingestor.engine.policy import PagePolicy, SyncOptions
+from ingestor.engine.sync import SyncEngine
 from ingestor.errors import FatalError, PageError, SyncError
 from ingestor.gate import Availability
 from ingestor.intercom import IntercomClient
-from ingestor.listing import list_source
-from ingestor.policy import PagePolicy, SyncOptions
 from ingestor.reconcile._compare import compare
 from ingestor.reconcile._remote import RemoteView
 from ingestor.reconcile._repair import clear_duplicates, repair_state_and_orphans
 from ingestor.reconcile._report import Duplicate, ReconcileOptions, ReconcileReport
-from ingestor.sync import SyncEngine
-from state import Store
+from ingestor.state import Store
 
 __all__ = ["reconcile_connector"]
 

@@ -19,7 +19,7 @@ from ingestor.config import Config
 from ingestor.errors import StateError, StateLockedError, UsageError
 from ingestor.reconcile._report import ReconcileOptions, ReconcileReport
 from ingestor.reconcile._run import reconcile_connectors
-from state import Store
+from ingestor.state import Store
 
 __all__ = ["Rebuild", "move_aside", "rebuild_state"]
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Mapping
 
-from ingestor.deletion import deletion_guard, remove_page
+from ingestor.engine.deletion import deletion_guard, remove_page
+from ingestor.engine.policy import PagePolicy
 from ingestor.errors import PageError
 from ingestor.intercom import ExternalPage, IntercomClient
-from ingestor.policy import PagePolicy
 from ingestor.reconcile._compare import is_listed
 from ingestor.reconcile._report import ReconcileReport
-from state import SentPage, Store
+from ingestor.state import SentPage, Store
 
 __all__ = ["clear_duplicates", "repair_state_and_orphans"]
 

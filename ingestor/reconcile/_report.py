@@ -6,9 +6,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ingestor.engine.report import SyncReport
 from ingestor.errors import SyncError
 from ingestor.reconcile._compare import Findings
-from ingestor.report import SyncReport
 
 __all__ = ["MAX_LISTED", "Duplicate", "ReconcileOptions", "ReconcileReport"]
 

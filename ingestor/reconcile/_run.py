@@ -9,20 +9,20 @@ from collections.abc import Sequence
 import httpx
 
 from ingestor.config import Config
-from ingestor.intercom import IntercomClient
-from ingestor.plan_state import reading_store
-from ingestor.reconcile._connector import reconcile_connector
-from ingestor.reconcile._remote import RemoteView
-from ingestor.reconcile._report import ReconcileOptions, ReconcileReport
-from ingestor.runner import (
+from ingestor.engine.plan_state import reading_store
+from ingestor.engine.runner import (
     adopt_renamed,
     build_client,
     build_connector,
     page_policy,
     select_connectors,
 )
-from ingestor.sync import SyncEngine
-from state import Store
+from ingestor.engine.sync import SyncEngine
+from ingestor.intercom import IntercomClient
+from ingestor.reconcile._connector import reconcile_connector
+from ingestor.reconcile._remote import RemoteView
+from ingestor.reconcile._report import ReconcileOptions, ReconcileReport
+from ingestor.state import Store
 
 __all__ = ["reconcile_connectors", "reconcile_with"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import lxml.html  # type: ignore[import-untyped,unused-ignore]  # lxml ships no stubs
 import pytest
 
-from connectors.base import Document
+from ingestor.connectors.base import Document
 from ingestor.convert import convert_document
 from ingestor.convert._boilerplate import UNLIKELY, UNLIKELY_WORDS, article_core
 

@@ -9,8 +9,8 @@ from typing import Any, Literal
 import pytest
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
-from connectors.base import Connector, ConnectorSettings, Document, Item, ListingProblem
 from ingestor.config import Config, parse_config
+from ingestor.connectors.base import Connector, ConnectorSettings, Document, Item, ListingProblem
 
 
 class FolderSettings(ConnectorSettings):

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from connectors.base import load_connector_classes
 from ingestor.config import (
     Config,
     config_keys,
@@ -16,6 +15,7 @@ from ingestor.config import (
     load_config,
     parse_config,
 )
+from ingestor.connectors.base import load_connector_classes
 from ingestor.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,7 +24,7 @@ EXAMPLE = REPO / "config.example.yaml"
 
 @pytest.fixture
 def filesystem() -> Any:
-    return pytest.importorskip("connectors.filesystem")
+    return pytest.importorskip("ingestor.connectors.filesystem")
 
 
 def test_example_config_loads_with_the_real_registry(filesystem: Any, tmp_path: Path) -> None:

@@ -20,8 +20,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectors.base import load_connector_classes
 from ingestor.config import Config, parse_config
+from ingestor.connectors.base import load_connector_classes
 from ingestor.errors import ConfigError
 
 pytestmark = pytest.mark.slow

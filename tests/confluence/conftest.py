@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from connectors.confluence import ConfluenceConnector, ConfluenceSettings
+from ingestor.connectors.confluence import ConfluenceConnector, ConfluenceSettings
 from ingestor.http import RetryPolicy
 
 from .fake_confluence import FakeConfluence

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connectors.confluence import ConfluenceConnector
-from connectors.confluence._clock import ServerClock, parse_http_date
+from ingestor.connectors.confluence import ConfluenceConnector
+from ingestor.connectors.confluence._clock import ServerClock, parse_http_date
 
 from .fake_confluence import FakeConfluence
 
@@ -49,7 +49,7 @@ def test_an_incremental_run_reads_the_clock_from_its_space_lookup(
 
 def test_no_date_header_warns_once(caplog: pytest.LogCaptureFixture) -> None:
     clock = ServerClock("wiki")
-    with caplog.at_level(logging.DEBUG, logger="connectors.confluence._clock"):
+    with caplog.at_level(logging.DEBUG, logger="ingestor.connectors.confluence._clock"):
         clock.now(None)
         clock.now("not a date")
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]

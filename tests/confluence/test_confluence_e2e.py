@@ -11,9 +11,9 @@ import pytest
 
 from ingestor.config import load_config
 from ingestor.emulator import EmulatorServer
-from ingestor.report import SyncReport
-from ingestor.runner import sync_connectors
-from state import Store
+from ingestor.engine.report import SyncReport
+from ingestor.engine.runner import sync_connectors
+from ingestor.state import Store
 
 from .fake_confluence import FakeConfluence
 from .test_confluence_fetch import CODE, EXPAND, WARNING

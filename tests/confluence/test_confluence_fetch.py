@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from connectors.base import Item
-from connectors.confluence import ConfluenceConnector, clean_confluence_html
+from ingestor.connectors.base import Item
+from ingestor.connectors.confluence import ConfluenceConnector, clean_confluence_html
 from ingestor.convert import convert_document
 from ingestor.errors import ConnectorError
 
@@ -164,7 +164,7 @@ def test_a_page_archived_since_listing_fails_that_page(
 
 
 def test_links_to_pages_that_do_not_exist_are_listed_as_missing() -> None:
-    from connectors.confluence._html import missing_pages
+    from ingestor.connectors.confluence._html import missing_pages
 
     html = (
         '<p><a href="/wiki/spaces/ENG/pages/42/Existing">Existing</a> '

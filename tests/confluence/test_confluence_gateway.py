@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connectors.base import Item, ListingProblem
-from connectors.confluence import ConfluenceConnector
-from connectors.confluence._links import resolve_next
+from ingestor.connectors.base import Item, ListingProblem
+from ingestor.connectors.confluence import ConfluenceConnector
+from ingestor.connectors.confluence._links import resolve_next
 
 from .fake_confluence import FakeConfluence
 

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connectors.base import Changes, Incremental
-from connectors.confluence import ConfluenceConnector
+from ingestor.connectors.base import Changes, Incremental
+from ingestor.connectors.confluence import ConfluenceConnector
 from ingestor.errors import ConnectorError
 
 from .fake_confluence import FakeConfluence

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from connectors.base import Item, ListingProblem
-from connectors.confluence import ConfluenceConnector
+from ingestor.connectors.base import Item, ListingProblem
+from ingestor.connectors.confluence import ConfluenceConnector
 from ingestor.errors import ConnectorError
 
 from .fake_confluence import FakeConfluence

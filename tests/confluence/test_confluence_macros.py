@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 import pytest
 
-from connectors.base import Item
-from connectors.confluence import ConfluenceConnector, clean_confluence_html
+from ingestor.connectors.base import Item
+from ingestor.connectors.confluence import ConfluenceConnector, clean_confluence_html
 from ingestor.convert import convert_document
 
 from .fake_confluence import FakeConfluence

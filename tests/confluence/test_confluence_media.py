@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.confluence import clean_confluence_html
+from ingestor.connectors.confluence import clean_confluence_html
 
 CLOUD = "https://acme.atlassian.net/wiki"
 DATA_CENTER = "https://intra.example.com/confluence"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import Item, ListingProblem
-from connectors.confluence import ConfluenceConnector
+from ingestor.connectors.base import Item, ListingProblem
+from ingestor.connectors.confluence import ConfluenceConnector
 from ingestor.emulator import EmulatorServer
 from ingestor.errors import ConnectorError
 from ingestor.http import RetryPolicy

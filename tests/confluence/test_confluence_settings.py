@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import load_connector_classes
-from connectors.confluence import ConfluenceConnector, ConfluenceSettings
 from ingestor.config import load_config
+from ingestor.connectors.base import load_connector_classes
+from ingestor.connectors.confluence import ConfluenceConnector, ConfluenceSettings
 from ingestor.errors import ConfigError
 
 HEAD = """\

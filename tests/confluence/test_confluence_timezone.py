@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connectors.confluence import ConfluenceConnector
-from connectors.confluence._scope import cql_time
+from ingestor.connectors.confluence import ConfluenceConnector
+from ingestor.connectors.confluence._scope import cql_time
 
 from .fake_confluence import FakeConfluence
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import Item
-from connectors.confluence import ConfluenceConnector
+from ingestor.connectors.base import Item
+from ingestor.connectors.confluence import ConfluenceConnector
 from ingestor.errors import ConnectorError
 
 from .fake_confluence import FakeConfluence

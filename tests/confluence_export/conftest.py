@@ -9,13 +9,16 @@ from typing import Any
 
 import pytest
 
-from connectors.base import Document, Item
-from connectors.confluence_export import ConfluenceExportConnector, ConfluenceExportSettings
 from ingestor.config import Config, load_config
+from ingestor.connectors.base import Document, Item
+from ingestor.connectors.confluence_export import (
+    ConfluenceExportConnector,
+    ConfluenceExportSettings,
+)
 from ingestor.emulator import EmulatorServer
-from ingestor.report import SyncReport
-from ingestor.runner import sync_connectors
-from ingestor.sync import SyncOptions
+from ingestor.engine.report import SyncReport
+from ingestor.engine.runner import sync_connectors
+from ingestor.engine.sync import SyncOptions
 
 SITE = "https://confluence.example.com"
 FILES = "https://files.example.com/help"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import ListingProblem
+from ingestor.connectors.base import ListingProblem
 from ingestor.errors import ConnectorError
 
 from .conftest import connector, listing

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.confluence_export import ConfluenceExportConnector
-from connectors.confluence_export._layout import page_id_of, page_title, parse_index
+from ingestor.connectors.confluence_export import ConfluenceExportConnector
+from ingestor.connectors.confluence_export._layout import page_id_of, page_title, parse_index
 from ingestor.convert import convert_document
 
 from .conftest import FILES, documents, page_url

@@ -8,8 +8,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from connectors.base import load_connector_classes
-from connectors.confluence_export import ConfluenceExportConnector, ConfluenceExportSettings
+from ingestor.connectors.base import load_connector_classes
+from ingestor.connectors.confluence_export import (
+    ConfluenceExportConnector,
+    ConfluenceExportSettings,
+)
 
 
 def settings(path: Path, **values: Any) -> ConfluenceExportSettings:

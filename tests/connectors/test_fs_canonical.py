@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.html_head import canonical_url
+from ingestor.connectors.html_head import canonical_url
 
 
 @pytest.mark.parametrize(

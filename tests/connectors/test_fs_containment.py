@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from connectors.base import Item, ListingProblem
-from connectors.filesystem import FilesystemConnector, FilesystemSettings
-from connectors.fs_contain import ContainedRoot
+from ingestor.connectors.base import Item, ListingProblem
+from ingestor.connectors.filesystem import FilesystemConnector, FilesystemSettings
+from ingestor.connectors.fs_contain import ContainedRoot
 from ingestor.errors import ConnectorError, OutsideRoot, PageSkipped
 
 SECRET = "TOP-SECRET-OUTSIDE-MARKER"
@@ -118,7 +118,7 @@ def test_links_to_folders_outside_are_not_entered(
     (share / "absolute").symlink_to(outside, target_is_directory=True)
     (share / "docs" / "relative").symlink_to("../../outside/folder", target_is_directory=True)
     (share / "looks-like-a-page.md").symlink_to(outside, target_is_directory=True)
-    with caplog.at_level("WARNING", logger="connectors.filesystem"):
+    with caplog.at_level("WARNING", logger="ingestor.connectors.filesystem"):
         items = listing(connector(share))
     assert set(items) == {"docs/guide.md", "looks-like-a-page.md"}  # the last one is skipped
     assert f"skipped absolute: symlink leaves the share: absolute -> {outside}" in caplog.text

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from connectors.decode import declared_html_charset, decode_text, looks_binary
+from ingestor.connectors.decode import declared_html_charset, decode_text, looks_binary
 from ingestor.errors import PageSkipped
 
 from .encoding_samples import SAMPLES, encodable

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from connectors.base import Item
-from connectors.filesystem import FilesystemConnector, FilesystemSettings, readable_title
+from ingestor.connectors.base import Item
+from ingestor.connectors.filesystem import FilesystemConnector, FilesystemSettings, readable_title
 from ingestor.convert import convert_document
 from ingestor.errors import ConnectorError
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from connectors.base import load_connector_classes
-from connectors.filesystem import FilesystemConnector, FilesystemSettings
-from connectors.globs import GlobError, compile_globs
+from ingestor.connectors.base import load_connector_classes
+from ingestor.connectors.filesystem import FilesystemConnector, FilesystemSettings
+from ingestor.connectors.globs import GlobError, compile_globs
 
 # -- globs -------------------------------------------------------------------------------------
 

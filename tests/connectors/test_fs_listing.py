@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from connectors.base import Item, ListingProblem
-from connectors.filesystem import FilesystemConnector, FilesystemSettings
+from ingestor.connectors.base import Item, ListingProblem
+from ingestor.connectors.filesystem import FilesystemConnector, FilesystemSettings
 from ingestor.errors import ConnectorError
 
 T = TypeVar("T")
@@ -211,7 +211,7 @@ def test_broken_links_are_skipped_with_a_debug_log(
     make(tmp_path, "ok.md")
     (tmp_path / "broken.md").symlink_to(tmp_path / "missing.md")
     (tmp_path / "broken-dir").symlink_to(tmp_path / "missing-dir", target_is_directory=True)
-    with caplog.at_level(logging.DEBUG, logger="connectors.filesystem"):
+    with caplog.at_level(logging.DEBUG, logger="ingestor.connectors.filesystem"):
         results = list(connector(tmp_path).list())
     assert ids(results) == ["ok.md"] and problems(results) == []
     assert any("broken.md" in r.getMessage() for r in caplog.records)
@@ -228,7 +228,7 @@ def test_names_that_are_not_utf8_are_skipped_with_a_warning(
 ) -> None:
     make(tmp_path, "ok.md")
     (tmp_path / os.fsdecode(b"caf\xe9.md")).write_text("latin-1 name")
-    with caplog.at_level(logging.WARNING, logger="connectors.filesystem"):
+    with caplog.at_level(logging.WARNING, logger="ingestor.connectors.filesystem"):
         assert ids(list(connector(tmp_path).list())) == ["ok.md"]
     assert "not valid UTF-8" in caplog.text
 

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from connectors.base import Changes, Item
-from connectors.filesystem import FilesystemConnector, FilesystemSettings
-from connectors.fs_targeted import MAX_TARGETED_PATHS
+from ingestor.connectors.base import Changes, Item
+from ingestor.connectors.filesystem import FilesystemConnector, FilesystemSettings
+from ingestor.connectors.fs_targeted import MAX_TARGETED_PATHS
 from ingestor.emulator import EmulatorServer
+from ingestor.engine.report import SyncReport
+from ingestor.engine.sync import PagePolicy, SyncEngine, SyncOptions
 from ingestor.intercom import IntercomClient
-from ingestor.report import SyncReport
-from ingestor.sync import PagePolicy, SyncEngine, SyncOptions
-from state import Store
+from ingestor.state import Store
 
 
 def connector(root: Path, **extra: Any) -> FilesystemConnector:

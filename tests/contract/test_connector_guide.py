@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.testkit import check_contract
+from ingestor.connectors.testkit import check_contract
 
 GUIDE = Path(__file__).parents[2] / "docs" / "writing-a-connector.md"
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from connectors.base import Connector, Item
-from connectors.confluence import ConfluenceConnector
-from connectors.testkit import ConnectorContract, ContractSource
+from ingestor.connectors.base import Connector, Item
+from ingestor.connectors.confluence import ConfluenceConnector
+from ingestor.connectors.testkit import ConnectorContract, ContractSource
 
 from ..confluence.conftest import FAST, settings_for
 from ..confluence.fake_confluence import FakeConfluence

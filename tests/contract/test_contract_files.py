@@ -11,11 +11,14 @@ from typing import Any
 
 import pytest
 
-from connectors.base import Connector, Item
-from connectors.confluence_export import ConfluenceExportConnector, ConfluenceExportSettings
-from connectors.filesystem import FilesystemConnector, FilesystemSettings
-from connectors.notion_export import NotionExportConnector, NotionExportSettings
-from connectors.testkit import ConnectorContract, ContractSource
+from ingestor.connectors.base import Connector, Item
+from ingestor.connectors.confluence_export import (
+    ConfluenceExportConnector,
+    ConfluenceExportSettings,
+)
+from ingestor.connectors.filesystem import FilesystemConnector, FilesystemSettings
+from ingestor.connectors.notion_export import NotionExportConnector, NotionExportSettings
+from ingestor.connectors.testkit import ConnectorContract, ContractSource
 
 from ..confluence_export.export_layout import write_export
 from ..notion.conftest import MARKDOWN_EXPORT, fixture_members, write_nested_zip

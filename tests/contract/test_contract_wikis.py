@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from connectors.base import Connector, Item
-from connectors.dokuwiki import DokuWikiConnector, DokuWikiSettings
-from connectors.mediawiki import MediaWikiConnector, MediaWikiSettings
-from connectors.testkit import ConnectorContract, ContractSource
+from ingestor.connectors.base import Connector, Item
+from ingestor.connectors.dokuwiki import DokuWikiConnector, DokuWikiSettings
+from ingestor.connectors.mediawiki import MediaWikiConnector, MediaWikiSettings
+from ingestor.connectors.testkit import ConnectorContract, ContractSource
 
 from ..wikis.conftest import DokuWikiSite, MediaWikiSite
 from ..wikis.servers import free_port

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from connectors.base import Changes, Connector, Document, Incremental, Item, ListingProblem
-from connectors.filesystem import FilesystemConnector
-from connectors.testkit import (
+from ingestor.connectors.base import Changes, Connector, Document, Incremental, Item, ListingProblem
+from ingestor.connectors.filesystem import FilesystemConnector
+from ingestor.connectors.testkit import (
     ContractSource,
     check_errors_are_connector_errors,
     check_fetch,

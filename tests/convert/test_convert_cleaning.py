@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.base import Document
+from ingestor.connectors.base import Document
 from ingestor.convert import convert_document
 from ingestor.convert._clean import clean_html, github_slug
 

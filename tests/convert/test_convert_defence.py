@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from connectors.base import Document
+from ingestor.connectors.base import Document
 from ingestor.convert import convert_document, split_page
 from ingestor.convert._clean import VOID_ELEMENTS
 

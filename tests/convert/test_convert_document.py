@@ -8,7 +8,7 @@ from typing import Any, cast
 import pytest
 
 import ingestor.convert as convert_api
-from connectors.base import Document
+from ingestor.connectors.base import Document
 from ingestor.convert import ConvertedPage, convert_document, to_markdown
 from ingestor.errors import PageError, PageSkipped, SyncError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.base import Document
+from ingestor.connectors.base import Document
 from ingestor.convert import convert_document
 from ingestor.convert._markdown import markdown_to_html, split_front_matter, text_to_html
 
@@ -145,7 +145,7 @@ def test_text_document_keeps_crlf_line_breaks() -> None:
 
 
 def test_footnotes_link_to_their_text_and_survive_conversion() -> None:
-    from connectors.base import Document
+    from ingestor.connectors.base import Document
     from ingestor.convert import convert_document
 
     source = "# Limits\n\nUploads are capped[^cap].\n\n[^cap]: 25 MB per file.\n"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.base import Document
+from ingestor.connectors.base import Document
 from ingestor.convert import ConvertedPage, convert_document, split_page
 from ingestor.convert._split import HEADINGLESS_FACTOR
 from ingestor.errors import PageError

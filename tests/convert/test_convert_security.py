@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from connectors.base import Document
+from ingestor.connectors.base import Document
 from ingestor.convert import convert_document
 from ingestor.convert._sanitize import sanitize_html
 

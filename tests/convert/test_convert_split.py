@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.base import Document
+from ingestor.connectors.base import Document
 from ingestor.convert import ConvertedPage, convert_document, split_page
 from ingestor.errors import PageError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.base import Document
+from ingestor.connectors.base import Document
 from ingestor.convert import convert_document
 from ingestor.convert._markdown import markdown_to_html
 

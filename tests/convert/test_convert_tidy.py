@@ -5,8 +5,8 @@ from __future__ import annotations
 import lxml.html  # type: ignore[import-untyped,unused-ignore]
 import pytest
 
-from connectors.base import Document
-from connectors.fs_links import LINK_BASE
+from ingestor.connectors.base import Document
+from ingestor.connectors.fs_links import LINK_BASE
 from ingestor.convert import convert_document, split_page
 from ingestor.convert._clean import clean_html
 from ingestor.errors import PageSkipped

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.base import BodyFormat, Document
+from ingestor.connectors.base import BodyFormat, Document
 from ingestor.convert import ConvertedPage, convert_document
 from ingestor.convert._canonical import canonical_html, content_hash
 from ingestor.convert._title import choose_title, normalize_title

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ingestor.emulator import EmulatorServer
-from state import Store
+from ingestor.state import Store
 
 from .share import Share
 from .verify import visible, wait_for_no_leftovers

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from state import Store
+from ingestor.state import Store
 
 from .harness import CI, MARKER_VARIABLE, run_trial
 from .verify import compare, leftover_processes, run_problems, wait_for_no_leftovers

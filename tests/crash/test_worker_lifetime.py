@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from ingestor.workers import ConversionPool
+from ingestor.engine.workers import ConversionPool
 
 
 def test_a_worker_started_from_a_thread_outlives_that_thread() -> None:

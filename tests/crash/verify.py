@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from state import Store
+from ingestor.state import Store
 
 __all__ = [
     "Divergence",

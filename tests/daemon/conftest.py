@@ -19,7 +19,7 @@ import yaml
 
 from ingestor.config import Config, load_config
 from ingestor.emulator import EmulatorServer
-from state import Store
+from ingestor.state import Store
 
 WRITE_OPS = (
     "createContentImportSource",

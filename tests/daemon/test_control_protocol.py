@@ -19,7 +19,7 @@ from ingestor.control_protocol import (
     socket_address,
     socket_path,
 )
-from ingestor.report import Outcome, PageEvent, SyncReport
+from ingestor.engine.report import Outcome, PageEvent, SyncReport
 
 
 def test_the_socket_sits_next_to_the_state_database(tmp_path: Path) -> None:

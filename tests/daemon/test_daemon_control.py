@@ -19,7 +19,7 @@ import pytest
 
 from ingestor.control_protocol import socket_path
 from ingestor.emulator import EmulatorServer, EmulatorSettings
-from state import Store
+from ingestor.state import Store
 
 from .conftest import DaemonProcess, Deployment, wait_for, write_calls
 

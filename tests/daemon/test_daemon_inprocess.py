@@ -14,9 +14,9 @@ import pytest
 from ingestor.daemon import Daemon, judge_run
 from ingestor.daemon._endpoint import Endpoint
 from ingestor.daemon._tracker import Tracker
+from ingestor.engine.report import Outcome, PageEvent, SyncReport
 from ingestor.errors import AuthenticationError, IntercomUnreachable
-from ingestor.report import Outcome, PageEvent, SyncReport
-from state import Store
+from ingestor.state import Store
 
 from .conftest import Deployment, wait_for
 

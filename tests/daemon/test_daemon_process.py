@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingestor.emulator import EmulatorServer, EmulatorSettings
-from state import Store
+from ingestor.state import Store
 
 from .conftest import DaemonProcess, Deployment, wait_for
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from connectors.base import Schedule, crontab_fields, format_duration, parse_duration
 from ingestor.config import config_keys, parse_config, parse_listen
+from ingestor.connectors.base import Schedule, crontab_fields, format_duration, parse_duration
 from ingestor.daemon import backoff_delay, build_trigger, effective_schedule, resolve_format
 from ingestor.errors import ConfigError
 

@@ -10,11 +10,11 @@ import pytest
 
 from ingestor.daemon._tracker import Tracker
 from ingestor.emulator import EmulatorServer
+from ingestor.engine.report import SyncReport
 from ingestor.errors import PageError
 from ingestor.histogram import Histogram
 from ingestor.intercom import IntercomClient
-from ingestor.report import SyncReport
-from state import RunCounts, Store
+from ingestor.state import RunCounts, Store
 
 from .metric_lint import lint_exposition
 

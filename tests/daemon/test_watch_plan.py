@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from connectors.dokuwiki import DokuWikiSettings
-from connectors.filesystem import FilesystemSettings
-from connectors.mediawiki import MediaWikiSettings
+from ingestor.connectors.dokuwiki import DokuWikiSettings
+from ingestor.connectors.filesystem import FilesystemSettings
+from ingestor.connectors.mediawiki import MediaWikiSettings
 from ingestor.watch_plan import (
     MOUNTINFO,
     events_unreliable,

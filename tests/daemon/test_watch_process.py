@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from state import Store
+from ingestor.state import Store
 
 from ..notion.conftest import MARKDOWN_EXPORT, fixture_members, write_zip
 from .conftest import DaemonProcess, Deployment, wait_for

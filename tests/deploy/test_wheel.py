@@ -55,3 +55,13 @@ def test_the_distribution_declares_its_licence_urls_and_version(installed_ingest
     assert {url.split(",")[0] for url in urls} >= {"Homepage", "Changelog", "Issues"}
     version = run(installed_ingestor, installed_ingestor.parent, "--version").stdout
     assert version.strip() == f"fin-ingestor {dist.version}"
+
+
+def test_the_distribution_installs_one_import_namespace(installed_ingestor: Path) -> None:
+    dist = distribution(installed_ingestor)
+    top_level = {str(path).split("/")[0] for path in dist.files or () if str(path).endswith(".py")}
+    assert top_level == {"ingestor"}, top_level
+    for package in ("ingestor/connectors/base.py", "ingestor/state/_store.py"):
+        assert any(str(path) == package for path in dist.files or ()), package
+    plugins = {ep.value for ep in dist.entry_points if ep.group == "fin_ingestor.connectors"}
+    assert plugins and all(value.startswith("ingestor.connectors.") for value in plugins)

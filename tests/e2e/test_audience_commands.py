@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ingestor.preview import write_preview
+from ingestor.commands.preview import write_preview
 
 from .conftest import Site, write_calls
 

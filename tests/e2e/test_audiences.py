@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from ingestor.emulator import EmulatorServer
-from ingestor.report import SyncReport
-from ingestor.runner import sync_connectors
-from ingestor.sync import SyncOptions
-from state import Store
+from ingestor.engine.report import SyncReport
+from ingestor.engine.runner import sync_connectors
+from ingestor.engine.sync import SyncOptions
+from ingestor.state import Store
 
 from .conftest import Site, calls, write_calls
 from .test_incremental import FakeWiki

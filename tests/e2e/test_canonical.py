@@ -3,8 +3,8 @@ it (`url_from: canonical`, the default), or not (`url_from: template`)."""
 
 from __future__ import annotations
 
-from ingestor.runner import sync_connectors
-from ingestor.sync import SyncOptions
+from ingestor.engine.runner import sync_connectors
+from ingestor.engine.sync import SyncOptions
 
 from .conftest import Site
 

@@ -17,10 +17,10 @@ import pytest
 import typer
 from rich.console import Console
 
-from ingestor.cli import app
-from ingestor.console import RichProgress
+from ingestor.commands.cli import app
+from ingestor.commands.console import RichProgress
+from ingestor.engine.report import Outcome, PageEvent
 from ingestor.logs import setup_logging
-from ingestor.report import Outcome, PageEvent
 
 from .conftest import Site
 

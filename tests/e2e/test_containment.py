@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ingestor.report import PageEvent, SyncObserver, SyncReport
-from ingestor.runner import sync_connectors
-from ingestor.sync import SyncOptions
+from ingestor.engine.report import PageEvent, SyncObserver, SyncReport
+from ingestor.engine.runner import sync_connectors
+from ingestor.engine.sync import SyncOptions
 
 from .conftest import Site, total_calls
 

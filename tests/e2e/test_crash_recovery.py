@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 
 from ingestor.emulator import EmulatorServer, EmulatorSettings
-from state import Store
+from ingestor.state import Store
 
 from .conftest import Site, calls
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ingestor.demo import bundled_examples
+from ingestor.commands.demo import bundled_examples
 
 
 def _demo(*args: str) -> subprocess.CompletedProcess[str]:

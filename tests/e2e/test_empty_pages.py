@@ -3,8 +3,8 @@ its reason (never failed: the run stays ok), and a page that becomes empty is ta
 
 from __future__ import annotations
 
-from ingestor.runner import sync_connectors
-from ingestor.sync import SyncOptions
+from ingestor.engine.runner import sync_connectors
+from ingestor.engine.sync import SyncOptions
 
 from .conftest import Site
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import random
 
-from ingestor.runner import sync_connectors
-from ingestor.sync import SyncOptions
+from ingestor.engine.runner import sync_connectors
+from ingestor.engine.sync import SyncOptions
 
 from ..connectors.encoding_samples import SAMPLES, encodable
 from .conftest import Site

@@ -10,7 +10,7 @@ from typing import Literal
 
 import pytest
 
-from connectors.base import (
+from ingestor.connectors.base import (
     Changes,
     Connector,
     ConnectorError,
@@ -21,11 +21,11 @@ from connectors.base import (
     ListingProblem,
 )
 from ingestor.emulator import EmulatorServer
+from ingestor.engine.report import SyncReport
+from ingestor.engine.sync import PagePolicy, SyncEngine, SyncOptions
 from ingestor.intercom import IntercomClient
-from ingestor.report import SyncReport
-from ingestor.sync import PagePolicy, SyncEngine, SyncOptions
-from state import Store
-from state._tables import to_db_time
+from ingestor.state import Store
+from ingestor.state._tables import to_db_time
 
 
 class FakeWikiSettings(ConnectorSettings):

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ingestor.emulator import EmulatorServer, EmulatorSettings
+from ingestor.engine.runner import sync_connectors
+from ingestor.engine.sync import SyncOptions
 from ingestor.intercom import IntercomClient
-from ingestor.runner import sync_connectors
-from ingestor.sync import SyncOptions
 
 from .conftest import Site
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 from markdown_it import MarkdownIt
 
-from ingestor import policy
 from ingestor.convert import _pipeline
-from ingestor.runner import sync_connectors
-from ingestor.sync import SyncOptions
+from ingestor.engine import policy
+from ingestor.engine.runner import sync_connectors
+from ingestor.engine.sync import SyncOptions
 
 from .conftest import Site
 

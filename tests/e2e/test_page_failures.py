@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors.filesystem import FilesystemConnector, FilesystemSettings
-from ingestor.breaker import UnreachableBreaker
-from ingestor.cli import ExitCode, exit_code_for_reports
+from ingestor.commands.cli import ExitCode, exit_code_for_reports
+from ingestor.connectors.filesystem import FilesystemConnector, FilesystemSettings
 from ingestor.emulator import EmulatorServer
+from ingestor.engine.breaker import UnreachableBreaker
+from ingestor.engine.report import PageEvent, SyncReport
+from ingestor.engine.sync import PagePolicy, SyncEngine, SyncOptions
 from ingestor.errors import IntercomUnreachable
 from ingestor.http import RetryPolicy
 from ingestor.intercom import IntercomClient
-from ingestor.report import PageEvent, SyncReport
-from ingestor.sync import PagePolicy, SyncEngine, SyncOptions
-from state import Store
+from ingestor.state import Store
 
 from .conftest import Site, calls
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 
-from state import Store
+from ingestor.state import Store
 
 from .conftest import Site
 

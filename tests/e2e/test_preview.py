@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from ingestor.preview import write_preview
+from ingestor.commands.preview import write_preview
 
 from ..conftest import require_system_package
 from .conftest import Site

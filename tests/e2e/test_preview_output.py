@@ -12,9 +12,9 @@ from pathlib import Path
 import lxml.html  # type: ignore[import-untyped,unused-ignore]
 import pytest
 
+from ingestor.commands.preview import write_preview
+from ingestor.commands.preview_output import MARKER
 from ingestor.errors import UsageError
-from ingestor.preview import write_preview
-from ingestor.preview_output import MARKER
 
 from .conftest import Site
 

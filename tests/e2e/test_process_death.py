@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ingestor.emulator import EmulatorServer, EmulatorSettings
-from state import Store
+from ingestor.state import Store
 
 from .conftest import Site, calls
 from .test_crash_recovery import start_sync, wait_for
@@ -117,7 +117,7 @@ def test_a_killed_sync_shows_as_died_and_the_next_sync_records_it_so(
 # Each conversion worker watches its parent process (PR_SET_PDEATHSIG follows a thread).
 WATCHER = (
     "import sys\n"
-    "from ingestor.workers import _watch_parent\n"
+    "from ingestor.engine.workers import _watch_parent\n"
     "print('watching', flush=True)\n"
     "_watch_parent(int(sys.argv[1]))\n"
 )

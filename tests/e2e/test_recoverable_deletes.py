@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from ingestor.report import SyncReport
-from ingestor.runner import sync_connectors
-from ingestor.status import status_data
-from ingestor.sync import SyncOptions
-from state._tables import to_db_time
+from ingestor.commands.status import status_data
+from ingestor.engine.report import SyncReport
+from ingestor.engine.runner import sync_connectors
+from ingestor.engine.sync import SyncOptions
+from ingestor.state._tables import to_db_time
 
 from .conftest import Site, calls, total_calls, write_calls
 

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from connectors.base import Document, Item
-from connectors.filesystem import FilesystemConnector, FilesystemSettings
+from ingestor.connectors.base import Document, Item
+from ingestor.connectors.filesystem import FilesystemConnector, FilesystemSettings
 from ingestor.emulator import EmulatorServer
+from ingestor.engine.report import SyncReport
+from ingestor.engine.sync import PagePolicy, SyncEngine, SyncOptions
 from ingestor.intercom import IntercomClient
-from ingestor.report import SyncReport
-from ingestor.sync import PagePolicy, SyncEngine, SyncOptions
-from state import Store
+from ingestor.state import Store
 
 from .conftest import Site, calls
 

@@ -81,8 +81,8 @@ def test_switching_section_bytes_on_resends_long_pages_once_and_deletes_nothing(
 def test_section_bytes_default_splits_nothing_shorter() -> None:
     """The default applies to every installation: a page under it is the page as before
     (same hash), so upgrading re-sends no such page."""
-    from connectors.base import Document
     from ingestor.config._models import SECTION_BYTES_DEFAULT
+    from ingestor.connectors.base import Document
     from ingestor.convert import convert_document, split_page
 
     page = convert_document(Document("a.md", guide(), "markdown", url="https://x.example/a"))

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 
 from ingestor.emulator import EmulatorServer, EmulatorSettings
-from state import Store
+from ingestor.state import Store
 
 from .conftest import Site, calls
 from .test_crash_recovery import start_sync, wait_for

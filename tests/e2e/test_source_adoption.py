@@ -12,10 +12,10 @@ import pytest
 import yaml
 
 from ingestor.emulator import EmulatorServer, EmulatorSettings
+from ingestor.engine.sources import SourceResolver
 from ingestor.errors import ConfigError
 from ingestor.intercom import IntercomClient
-from ingestor.sources import SourceResolver
-from state import Store
+from ingestor.state import Store
 
 from .conftest import Site, calls
 

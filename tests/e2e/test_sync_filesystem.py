@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from ingestor.emulator import EmulatorServer, EmulatorSettings
-from ingestor.runner import sync_connectors
-from ingestor.sync import SyncOptions
+from ingestor.engine.runner import sync_connectors
+from ingestor.engine.sync import SyncOptions
 
 from .conftest import Site, calls, total_calls, write_calls
 

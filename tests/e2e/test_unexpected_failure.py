@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from state import Store
+from ingestor.state import Store
 
 from .conftest import Site
 
 PLUGIN = '''
 from typing import Literal
 
-from connectors.base import Incremental
-from connectors.filesystem import FilesystemConnector, FilesystemSettings
+from ingestor.connectors.base import Incremental
+from ingestor.connectors.filesystem import FilesystemConnector, FilesystemSettings
 
 
 class BuggySettings(FilesystemSettings):

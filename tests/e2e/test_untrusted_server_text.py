@@ -18,8 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from ingestor.commands.status import status_data
 from ingestor.emulator import EmulatorServer
-from ingestor.status import status_data
 from ingestor.untrusted import server_text, visible_text
 
 from .conftest import Site

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from ingestor.cli import app
+from ingestor.commands.cli import app
 from ingestor.emulator import EmulatorSettings
 from ingestor.emulator.settings import SETTING_HELP, setting_overrides
 

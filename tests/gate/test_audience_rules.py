@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from connectors.audience import AudienceRule, RestrictedPolicy, unreachable_fields
-from connectors.base import ConnectorSettings, Document
+from ingestor.connectors.audience import AudienceRule, RestrictedPolicy, unreachable_fields
+from ingestor.connectors.base import ConnectorSettings, Document
 from ingestor.convert import convert_document
 from ingestor.gate import AudienceRules, Availability, GateDecision, PageGate
 

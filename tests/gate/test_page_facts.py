@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import Document, Item
-from connectors.filesystem import FilesystemConnector, FilesystemSettings
-from connectors.notion_export import NotionExportConnector, NotionExportSettings
+from ingestor.connectors.base import Document, Item
+from ingestor.connectors.filesystem import FilesystemConnector, FilesystemSettings
+from ingestor.connectors.notion_export import NotionExportConnector, NotionExportSettings
 from ingestor.convert import convert_document
 
 from ..notion.conftest import write_zip

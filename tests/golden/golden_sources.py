@@ -24,14 +24,17 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from connectors.base import Document, Item
-from connectors.confluence import ConfluenceConnector, ConfluenceSettings
-from connectors.confluence_export import ConfluenceExportConnector, ConfluenceExportSettings
-from connectors.dokuwiki import DokuWikiConnector, DokuWikiSettings
-from connectors.filesystem import FilesystemConnector, FilesystemSettings
-from connectors.mediawiki import MediaWikiConnector, MediaWikiSettings
-from connectors.notion_export import NotionExportConnector, NotionExportSettings
-from connectors.wikikit import WikiHttp
+from ingestor.connectors.base import Document, Item
+from ingestor.connectors.confluence import ConfluenceConnector, ConfluenceSettings
+from ingestor.connectors.confluence_export import (
+    ConfluenceExportConnector,
+    ConfluenceExportSettings,
+)
+from ingestor.connectors.dokuwiki import DokuWikiConnector, DokuWikiSettings
+from ingestor.connectors.filesystem import FilesystemConnector, FilesystemSettings
+from ingestor.connectors.mediawiki import MediaWikiConnector, MediaWikiSettings
+from ingestor.connectors.notion_export import NotionExportConnector, NotionExportSettings
+from ingestor.connectors.wikikit import WikiHttp
 from ingestor.convert import convert_document
 
 from .golden_fakes import confluence_transport, dokuwiki_transport, mediawiki_transport

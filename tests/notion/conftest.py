@@ -16,9 +16,9 @@ import pytest
 
 from ingestor.config import Config, load_config
 from ingestor.emulator import EmulatorServer
-from ingestor.report import SyncReport
-from ingestor.runner import sync_connectors
-from ingestor.sync import SyncOptions
+from ingestor.engine.report import SyncReport
+from ingestor.engine.runner import sync_connectors
+from ingestor.engine.sync import SyncOptions
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MARKDOWN_EXPORT = FIXTURES / "markdown-export.zip"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import Item
-from connectors.notion_export import NotionExportConnector, NotionExportSettings
+from ingestor.connectors.base import Item
+from ingestor.connectors.notion_export import NotionExportConnector, NotionExportSettings
 from ingestor.errors import ConnectorError
 
 from .conftest import write_nested_zip, write_zip

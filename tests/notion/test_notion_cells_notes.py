@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from connectors.notion_export._links import LinkContext, rewrite_links
-from connectors.notion_export._render import parse_fragment, render_html_page
+from ingestor.connectors.notion_export._links import LinkContext, rewrite_links
+from ingestor.connectors.notion_export._render import parse_fragment, render_html_page
 
 ID = "0a1b2c3d4e5f46a7b8c9d0e1f2a3b4c5"
 ROW = """<html><head><title>Launch</title></head><body><article><header>

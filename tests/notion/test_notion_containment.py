@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from ingestor.report import PageEvent
-from ingestor.runner import sync_connectors
-from ingestor.sync import SyncOptions
+from ingestor.engine.report import PageEvent
+from ingestor.engine.runner import sync_connectors
+from ingestor.engine.sync import SyncOptions
 
 from .conftest import NotionSite, write_zip
 
@@ -131,7 +131,7 @@ def test_zips_linked_into_the_exports_folder_are_not_read(
         tmp_path / "elsewhere" / "Export-new.zip", {f"Leak {LEAK}.md": SECRET.encode()}, mtime=2e9
     )
     (notion_site.exports / "Export-new.zip").symlink_to(foreign)
-    with caplog.at_level(logging.WARNING, logger="connectors.notion_export"):
+    with caplog.at_level(logging.WARNING, logger="ingestor.connectors.notion_export"):
         report = notion_site.sync()
     assert report.status == "ok"
     assert set(notion_site.pages()) == {HOME}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestor.preview import write_preview
+from ingestor.commands.preview import write_preview
 
 from .conftest import NotionSite, write_zip
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.base import Document
-from connectors.notion_export._database import match_row_pages, render_database
-from connectors.notion_export._links import LinkContext
-from connectors.notion_export._names import format_uuid, is_junk, parse_name, repair_title
-from connectors.notion_export._render import render_html_page, render_markdown_page
+from ingestor.connectors.base import Document
+from ingestor.connectors.notion_export._database import match_row_pages, render_database
+from ingestor.connectors.notion_export._links import LinkContext
+from ingestor.connectors.notion_export._names import format_uuid, is_junk, parse_name, repair_title
+from ingestor.connectors.notion_export._render import render_html_page, render_markdown_page
 from ingestor.convert import convert_document
 
 ID_A = "1a2b3c4d5e6f708192a3b4c5d6e7f809"

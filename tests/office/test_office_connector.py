@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from connectors.base import Item
-from connectors.filesystem import FilesystemConnector, FilesystemSettings, file_format
+from ingestor.connectors.base import Item
+from ingestor.connectors.filesystem import FilesystemConnector, FilesystemSettings, file_format
 from ingestor.convert import convert_document
 from ingestor.errors import ConnectorError, PageSkipped
 

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from connectors.office.docx import docx_to_html
+from ingestor.connectors.office.docx import docx_to_html
 from ingestor.errors import ConnectorError, PageSkipped
 
 from .conftest import para, raw_docx, rich_docx

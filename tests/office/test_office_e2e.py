@@ -10,8 +10,8 @@ from typing import Any
 
 from ingestor.config import load_config
 from ingestor.emulator import EmulatorServer
-from ingestor.report import SyncReport
-from ingestor.runner import sync_connectors
+from ingestor.engine.report import SyncReport
+from ingestor.engine.runner import sync_connectors
 
 from .conftest import encrypted_pdf, image_only_pdf, para, raw_docx, rich_docx, text_pdf
 

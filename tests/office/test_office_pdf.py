@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.office import tidy_title
-from connectors.office.pdf import pdf_to_html
-from connectors.office.pdf_layout import TextBlock, TextLine, blocks_to_html
+from ingestor.connectors.office import tidy_title
+from ingestor.connectors.office.pdf import pdf_to_html
+from ingestor.connectors.office.pdf_layout import TextBlock, TextLine, blocks_to_html
 from ingestor.errors import ConnectorError, PageSkipped
 
 from .conftest import encrypted_pdf, image_only_pdf, text_pdf

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from connectors.office.pdf import pdf_to_html
-from connectors.office.pdf_layout import TextBlock, TextLine, blocks_to_html
+from ingestor.connectors.office.pdf import pdf_to_html
+from ingestor.connectors.office.pdf_layout import TextBlock, TextLine, blocks_to_html
 
 from .script_pdfs import CHINESE, JAPANESE, KOREAN, horizontal_pdf, letter_spaced_pdf, vertical_pdf
 

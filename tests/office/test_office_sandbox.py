@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from connectors.office import ConversionLimits, convert_office, run_bounded
+from ingestor.connectors.office import ConversionLimits, convert_office, run_bounded
 from ingestor.errors import ConnectorError, PageSkipped
 
 from .conftest import image_only_pdf, rich_docx
 
 # Same preload as convert_office: a process has one forkserver, made by its first caller.
-PRELOAD = ("__main__", "connectors.office.docx", "connectors.office.pdf")
+PRELOAD = ("__main__", "ingestor.connectors.office.docx", "ingestor.connectors.office.pdf")
 ROOMY = ConversionLimits(timeout=30, memory_bytes=512 * 2**20)
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import ConnectorSettings, load_connector_classes
+from ingestor.commands.starter import example_config_path
 from ingestor.config import load_config
-from ingestor.starter import example_config_path
+from ingestor.connectors.base import ConnectorSettings, load_connector_classes
 
 REPO = Path(__file__).resolve().parents[2]
 ENVIRON = {

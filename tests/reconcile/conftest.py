@@ -12,10 +12,10 @@ import pytest
 
 from ingestor.config import Config, load_config
 from ingestor.emulator import EmulatorServer
+from ingestor.engine.report import SyncReport
+from ingestor.engine.runner import sync_connectors
+from ingestor.engine.sync import SyncOptions
 from ingestor.reconcile import ReconcileOptions, ReconcileReport, reconcile_connectors
-from ingestor.report import SyncReport
-from ingestor.runner import sync_connectors
-from ingestor.sync import SyncOptions
 
 WRITE_OPS = (
     "createContentImportSource",

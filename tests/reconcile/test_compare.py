@@ -5,7 +5,7 @@ from __future__ import annotations
 from ingestor.gate import Availability
 from ingestor.intercom import ExternalPage
 from ingestor.reconcile import compare
-from state import SentPage
+from ingestor.state import SentPage
 
 BOTH = Availability(True, True)
 

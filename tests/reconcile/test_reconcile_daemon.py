@@ -21,7 +21,7 @@ from ingestor.daemon import Daemon
 from ingestor.daemon._reconcile_job import RECONCILE_JOB_ID
 from ingestor.emulator import EmulatorServer
 from ingestor.errors import ConfigError
-from state import Store
+from ingestor.state import Store
 
 from .conftest import Site
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from state import Store
+from ingestor.state import Store
 
 
 def _sent(store: Store, eid: str) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from state import EXCLUDED_HASH, HELD_HASH, MIGRATIONS, SCHEMA_VERSION, RunCounts, Store
-from state._engine import create_state_engine
-from state._migrations import migrate
+from ingestor.state import EXCLUDED_HASH, HELD_HASH, MIGRATIONS, SCHEMA_VERSION, RunCounts, Store
+from ingestor.state._engine import create_state_engine
+from ingestor.state._migrations import migrate
 
 
 def test_a_v4_database_gains_the_gate_columns_and_keeps_its_pages(tmp_path: Path) -> None:

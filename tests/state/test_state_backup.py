@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from state import Store
+from ingestor.state import Store
 
 GUIDE = Path(__file__).parents[2] / "docs" / "upgrading.md"
 

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import Connection
 
 from ingestor.errors import StateError, StateLockedError
-from state import MIGRATIONS, SCHEMA_VERSION, Store, process_gone
-from state._engine import create_state_engine
-from state._migrations import Migration, migrate
-from state._tables import StateModel
+from ingestor.state import MIGRATIONS, SCHEMA_VERSION, Store, process_gone
+from ingestor.state._engine import create_state_engine
+from ingestor.state._migrations import Migration, migrate
+from ingestor.state._tables import StateModel
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 HOLDER = """
 import sys, time
 from pathlib import Path
-from state import Store
+from ingestor.state import Store
 store = Store.open(Path(sys.argv[1]))
 run = store.begin_run("handbook") if sys.argv[2] == "run" else 0
 print(f"holding {run}", flush=True)
@@ -37,7 +37,7 @@ OPENER = """
 import sys
 from pathlib import Path
 from ingestor.errors import StateLockedError
-from state import Store
+from ingestor.state import Store
 try:
     Store.open(Path(sys.argv[1])).close()
     print("opened")

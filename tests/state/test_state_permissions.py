@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from state import Store
+from ingestor.state import Store
 
 
 @pytest.fixture

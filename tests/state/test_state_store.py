@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from ingestor.errors import StateError
-from state import SCHEMA_VERSION, ConnectorSummary, PageRecord, RunCounts, Store, SyncEntry
-from state._store import MAX_ERROR_CHARS
+from ingestor.state import SCHEMA_VERSION, ConnectorSummary, PageRecord, RunCounts, Store, SyncEntry
+from ingestor.state._store import MAX_ERROR_CHARS
 
 
 @pytest.fixture

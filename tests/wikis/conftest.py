@@ -23,9 +23,9 @@ import yaml
 
 from ingestor.config import load_config
 from ingestor.emulator import EmulatorServer
-from ingestor.report import SyncReport
-from ingestor.runner import sync_connectors
-from ingestor.sync import SyncOptions
+from ingestor.engine.report import SyncReport
+from ingestor.engine.runner import sync_connectors
+from ingestor.engine.sync import SyncOptions
 
 from .. import conftest as shared
 from . import servers

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.base import Incremental, Item
-from connectors.dokuwiki import DokuWikiConnector, DokuWikiSettings
+from ingestor.connectors.base import Incremental, Item
+from ingestor.connectors.dokuwiki import DokuWikiConnector, DokuWikiSettings
 from ingestor.errors import ConnectorError
 
 from . import servers

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.base import Document, Item
-from connectors.dokuwiki import DokuWikiConnector, DokuWikiSettings, _acl
+from ingestor.connectors.base import Document, Item
+from ingestor.connectors.dokuwiki import DokuWikiConnector, DokuWikiSettings, _acl
 from ingestor.errors import ConnectorError
 
 from . import servers

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.base import Document, Item
-from connectors.mediawiki import MediaWikiConnector, MediaWikiSettings
+from ingestor.connectors.base import Document, Item
+from ingestor.connectors.mediawiki import MediaWikiConnector, MediaWikiSettings
 from ingestor.errors import ConnectorError
 
 from . import servers

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from connectors.base import Item
-from connectors.mediawiki import MediaWikiConnector, MediaWikiSettings
+from ingestor.connectors.base import Item
+from ingestor.connectors.mediawiki import MediaWikiConnector, MediaWikiSettings
 from ingestor.errors import ConnectorError
 
 from .conftest import BOT_PASSWORD, FaultyProxy, MediaWikiSite, SyncBench

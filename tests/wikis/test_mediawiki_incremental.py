@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connectors.base import Incremental, Item
-from connectors.mediawiki import MediaWikiConnector, MediaWikiSettings
-from connectors.mediawiki._changes import format_cursor, parse_cursor
+from ingestor.connectors.base import Incremental, Item
+from ingestor.connectors.mediawiki import MediaWikiConnector, MediaWikiSettings
+from ingestor.connectors.mediawiki._changes import format_cursor, parse_cursor
 
 from .conftest import MediaWikiSite
 

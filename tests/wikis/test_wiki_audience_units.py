@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.dokuwiki._acl import namespace_facts
-from connectors.mediawiki._audience import category_facts, namespace_of, namespace_table
+from ingestor.connectors.dokuwiki._acl import namespace_facts
+from ingestor.connectors.mediawiki._audience import category_facts, namespace_of, namespace_table
 from ingestor.errors import ConnectorError
 
 #: A German wiki's ``meta=siteinfo&siprop=namespaces|namespacealiases`` (formatversion 2),

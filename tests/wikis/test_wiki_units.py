@@ -10,11 +10,15 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from connectors.dokuwiki import DokuWikiConnector, DokuWikiSettings, clean_dokuwiki_html
-from connectors.dokuwiki._connector import page_version, readable_page_name
-from connectors.mediawiki import MediaWikiConnector, MediaWikiSettings, clean_mediawiki_html
-from connectors.mediawiki._api import classify_maxlag
-from connectors.mediawiki._scope import PageInfo, Scope
+from ingestor.connectors.dokuwiki import DokuWikiConnector, DokuWikiSettings, clean_dokuwiki_html
+from ingestor.connectors.dokuwiki._connector import page_version, readable_page_name
+from ingestor.connectors.mediawiki import (
+    MediaWikiConnector,
+    MediaWikiSettings,
+    clean_mediawiki_html,
+)
+from ingestor.connectors.mediawiki._api import classify_maxlag
+from ingestor.connectors.mediawiki._scope import PageInfo, Scope
 from ingestor.http import Verdict
 
 MW = {
@@ -191,8 +195,8 @@ def test_wiki_fixtures_skip_with_a_clear_reason_when_the_package_is_missing(
 
 
 def test_red_links_are_listed_as_missing_pages() -> None:
-    from connectors.dokuwiki._clean import missing_pages as dokuwiki_missing
-    from connectors.mediawiki._clean import missing_pages as mediawiki_missing
+    from ingestor.connectors.dokuwiki._clean import missing_pages as dokuwiki_missing
+    from ingestor.connectors.mediawiki._clean import missing_pages as mediawiki_missing
 
     mediawiki_html = (
         '<div class="mw-parser-output"><p><a href="/index.php?title=Pear" title="Pear">Pear</a> '

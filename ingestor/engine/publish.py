@@ -6,14 +6,14 @@ from __future__ import annotations
 import hashlib
 import threading
 
-from ingestor.adoption import AdoptionCandidates, same_copy
 from ingestor.convert import ConvertedPage
+from ingestor.engine.adoption import AdoptionCandidates, same_copy
+from ingestor.engine.policy import PagePolicy
+from ingestor.engine.sources import SourceResolver
 from ingestor.errors import PageError
 from ingestor.gate import Availability, GateDecision, audience_name
 from ingestor.intercom import ExternalPage, IntercomClient
-from ingestor.policy import PagePolicy
-from ingestor.sources import SourceResolver
-from state import Store, SyncEntry
+from ingestor.state import Store, SyncEntry
 
 __all__ = ["UNCHANGED_BATCH", "PageWriter", "UnchangedVersions"]
 

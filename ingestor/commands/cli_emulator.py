@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from ingestor.cli import ExitCode, _guarded, app, stderr, stdout
+from ingestor.commands.cli import ExitCode, _guarded, app, stderr, stdout
 
 __all__: list[str] = []
 
@@ -79,6 +79,6 @@ def demo(
     ] = False,
 ) -> None:
     """Start the emulator in-process, sync the example pages into it, and show the result."""
-    from ingestor.demo import run_demo
+    from ingestor.commands.demo import run_demo
 
     raise typer.Exit(_guarded(lambda: run_demo(stdout, pages=pages, keep_running=keep_running)))

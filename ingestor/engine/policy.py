@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from ingestor.adoption import AdoptionCandidates
+    from ingestor.engine.adoption import AdoptionCandidates
 
 __all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncOptions"]
 

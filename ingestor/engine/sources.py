@@ -32,7 +32,7 @@ from ingestor.errors import (
     RetriableError,
 )
 from ingestor.intercom import ContentImportSource, IntercomClient
-from state import Store
+from ingestor.state import Store
 
 __all__ = ["SourceResolver"]
 

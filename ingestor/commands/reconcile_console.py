@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from ingestor.console import shown
+from ingestor.commands.console import shown
 from ingestor.reconcile._report import ReconcileReport
 
 if TYPE_CHECKING:
     from ingestor.config import Config
-    from state import ReconcileRecord
+    from ingestor.state import ReconcileRecord
 
 __all__ = ["print_last_reconciles", "print_reconciles"]
 
@@ -119,8 +119,8 @@ def _print_warnings(console: Console, r: ReconcileReport) -> None:
 
 def print_last_reconciles(console: Console, config: Config, names: Sequence[str] | None) -> None:
     """``plan``'s section: what the last reconcile of each connector found (read-only)."""
-    from ingestor.plan_state import reading_store
-    from ingestor.runner import select_connectors
+    from ingestor.engine.plan_state import reading_store
+    from ingestor.engine.runner import select_connectors
 
     selected = [settings.name for settings in select_connectors(config, names)]
     with reading_store(config.state.path) as store:

@@ -8,12 +8,12 @@ from typing import Any
 
 from rich.console import Console
 
-from connectors.base import ConnectorSettings
+from ingestor.commands.console import new_table, shown
 from ingestor.config import Config
-from ingestor.console import new_table, shown
+from ingestor.connectors.base import ConnectorSettings
 from ingestor.gate.render import rule_counts_line, withheld_line
+from ingestor.state import ReconcileRecord, RunRecord, Store, process_gone
 from ingestor.watch_plan import plan_watch, why_unwatched
-from state import ReconcileRecord, RunRecord, Store, process_gone
 
 __all__ = ["print_status", "status_data"]
 

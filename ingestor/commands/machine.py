@@ -17,11 +17,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingestor.report import PageEvent, SyncReport
-from state import RunCounts
+from ingestor.engine.report import PageEvent, SyncReport
+from ingestor.state import RunCounts
 
 if TYPE_CHECKING:
-    from ingestor.doctor import Check
+    from ingestor.commands.doctor import Check
     from ingestor.errors import ConfigIssue
 
 __all__ = [

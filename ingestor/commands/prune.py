@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ingestor.config import Config
-from ingestor.deletion import remove_page
+from ingestor.engine.deletion import remove_page
 from ingestor.errors import ConfigError, ConfigIssue, PageError
 from ingestor.intercom import IntercomClient
-from state import Store
+from ingestor.state import Store
 
 __all__ = ["PruneResult", "foreign_sources", "orphans", "prune_connector"]
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ingestor.console import shown
+from ingestor.commands.console import shown
 from ingestor.convert import to_markdown
+from ingestor.engine.report import Outcome, PageEvent, SyncReport
 from ingestor.gate.render import audience_tag, rule_counts_line, withheld_lines
-from ingestor.report import Outcome, PageEvent, SyncReport
-from state import Store
+from ingestor.state import Store
 
 __all__ = ["by_page", "print_plan", "would_change"]
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from ingestor.cli import (
+from ingestor.commands.cli import (
     ConfigOption,
     ExitCode,
     LogFormatOption,
@@ -79,10 +79,10 @@ def reconcile(
     deletes orphans behind the deletion guard, and re-creates a deleted source, in one run.
     A second source with our url is reported (exit 1), never merged unless --adopt-duplicates.
     """
+    from ingestor.commands.interrupts import stop_on_signals
+    from ingestor.commands.reconcile_console import print_reconciles
     from ingestor.config import load_config
-    from ingestor.interrupts import stop_on_signals
     from ingestor.reconcile import ReconcileOptions, reconcile_connectors
-    from ingestor.reconcile._console import print_reconciles
 
     loaded = _guarded(lambda: load_config(config))
     _logging(log_level, log_format, [loaded.intercom.token.get_secret_value()])
@@ -123,10 +123,10 @@ def state_rebuild(
 ) -> None:
     """Recreate a lost state database from Intercom and the sources, without re-sending
     unchanged pages (their Intercom copies are adopted)."""
+    from ingestor.commands.interrupts import stop_on_signals
+    from ingestor.commands.reconcile_console import print_reconciles
     from ingestor.config import load_config
-    from ingestor.interrupts import stop_on_signals
     from ingestor.reconcile import rebuild_state
-    from ingestor.reconcile._console import print_reconciles
 
     loaded = _guarded(lambda: load_config(config))
     _logging(log_level, log_format, [loaded.intercom.token.get_secret_value()])

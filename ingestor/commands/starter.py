@@ -18,7 +18,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 import ingestor
-from connectors.base import Connector, ConnectorSettings
+from ingestor.connectors.base import Connector, ConnectorSettings
 
 __all__ = ["example_config_path", "starter_config"]
 

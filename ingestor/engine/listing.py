@@ -14,9 +14,9 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from connectors.base import Changes, Connector, Incremental, Item, ListingProblem, Targeted
+from ingestor.connectors.base import Changes, Connector, Incremental, Item, ListingProblem, Targeted
 from ingestor.errors import ConnectorError
-from state import EXCLUDED_HASH, SKIPPED_HASH, SyncEntry
+from ingestor.state import EXCLUDED_HASH, SKIPPED_HASH, SyncEntry
 
 __all__ = ["ListingResult", "list_source"]
 

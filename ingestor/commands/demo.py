@@ -16,11 +16,11 @@ from rich.console import Console
 from rich.table import Table
 
 import ingestor
+from ingestor.commands.console import LogProgress, RichProgress, print_summary
 from ingestor.config import load_config
-from ingestor.console import LogProgress, RichProgress, print_summary
 from ingestor.emulator import EmulatorServer, EmulatorSettings
+from ingestor.engine.runner import sync_connectors
 from ingestor.errors import ConfigError, ConfigIssue
-from ingestor.runner import sync_connectors
 from ingestor.untrusted import visible_text
 
 __all__ = ["bundled_examples", "run_demo"]
@@ -58,7 +58,7 @@ def bundled_examples() -> Path:
 
 def run_demo(console: Console, *, pages: Path | None = None, keep_running: bool = False) -> int:
     """Run the demo and return the exit code of its first sync."""
-    from ingestor.cli import exit_code_for_reports
+    from ingestor.commands.cli import exit_code_for_reports
 
     root = (pages or bundled_examples()).resolve()
     if not root.is_dir():

@@ -10,14 +10,14 @@ from typing import Any
 
 import httpx
 
-from connectors.base import Connector, ConnectorSettings, load_connector_classes
 from ingestor.config import Config
+from ingestor.connectors.base import Connector, ConnectorSettings, load_connector_classes
+from ingestor.engine.report import SyncObserver, SyncReport
+from ingestor.engine.sync import PagePolicy, SyncEngine, SyncOptions
 from ingestor.errors import ConfigError, ConfigIssue
 from ingestor.http import RateBudget, RetryPolicy
 from ingestor.intercom import IntercomClient
-from ingestor.report import SyncObserver, SyncReport
-from ingestor.sync import PagePolicy, SyncEngine, SyncOptions
-from state import Store
+from ingestor.state import Store
 
 __all__ = [
     "adopt_renamed",

@@ -26,12 +26,12 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from ingestor.engine.report import Outcome, PageEvent, SyncReport
 from ingestor.gate.render import audience_tag, rule_counts_line, withheld_lines
-from ingestor.report import Outcome, PageEvent, SyncReport
 from ingestor.untrusted import visible_text
 
 if TYPE_CHECKING:
-    from ingestor.doctor import Check
+    from ingestor.commands.doctor import Check
 
 __all__ = [
     "LogProgress",

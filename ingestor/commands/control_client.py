@@ -16,9 +16,9 @@ from typing import Any
 
 from ingestor.control_protocol import LineReader, encode, report_from_json, socket_address
 from ingestor.control_protocol import socket_path as control_socket_path
+from ingestor.engine.report import Outcome, PageEvent, SyncObserver, SyncReport
+from ingestor.engine.sync import SyncOptions
 from ingestor.errors import StateError, StateLockedError
-from ingestor.report import Outcome, PageEvent, SyncObserver, SyncReport
-from ingestor.sync import SyncOptions
 
 __all__ = ["DaemonSync", "sync_in_daemon"]
 

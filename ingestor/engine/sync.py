@@ -18,8 +18,7 @@ from dataclasses import fields
 from functools import partial
 from typing import Any
 
-from connectors.base import Connector, Item
-from ingestor.breaker import UnreachableBreaker
+from ingestor.connectors.base import Connector, Item
 from ingestor.convert import (
     ConvertedPage,
     broken_targets,
@@ -27,7 +26,22 @@ from ingestor.convert import (
     split_page,
     without_dead_links,
 )
-from ingestor.deletion import VanishedPages, plan_deletions, remove_page
+from ingestor.engine.breaker import UnreachableBreaker
+from ingestor.engine.deletion import VanishedPages, plan_deletions, remove_page
+from ingestor.engine.listing import list_source
+from ingestor.engine.pacing import UploadSlots
+from ingestor.engine.policy import CONVERTER_VERSION, PagePolicy, SyncOptions
+from ingestor.engine.publish import PageWriter, UnchangedVersions
+from ingestor.engine.report import (
+    MAX_BROKEN_LINKS_KEPT,
+    NullObserver,
+    Outcome,
+    PageEvent,
+    SyncObserver,
+    SyncReport,
+)
+from ingestor.engine.sources import SourceResolver
+from ingestor.engine.workers import ConversionPool, release_memory
 from ingestor.errors import (
     ConfigError,
     ConnectorError,
@@ -40,22 +54,8 @@ from ingestor.errors import (
 from ingestor.gate import Availability, GateDecision, PageGate
 from ingestor.gate.withhold import Withholder
 from ingestor.intercom import IntercomClient
-from ingestor.listing import list_source
 from ingestor.logs import RunLogger
-from ingestor.pacing import UploadSlots
-from ingestor.policy import CONVERTER_VERSION, PagePolicy, SyncOptions
-from ingestor.publish import PageWriter, UnchangedVersions
-from ingestor.report import (
-    MAX_BROKEN_LINKS_KEPT,
-    NullObserver,
-    Outcome,
-    PageEvent,
-    SyncObserver,
-    SyncReport,
-)
-from ingestor.sources import SourceResolver
-from ingestor.workers import ConversionPool, release_memory
-from state import RunCounts, Store, SyncEntry
+from ingestor.state import RunCounts, Store, SyncEntry
 
 __all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncEngine", "SyncOptions"]
 

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from connectors.base import ConnectorSettings, ListingProblem
 from ingestor.config import Config
+from ingestor.connectors.base import ConnectorSettings, ListingProblem
+from ingestor.engine.runner import build_client, build_connector
 from ingestor.errors import AuthenticationError, IngestorError, IntercomUnreachable, StateError
 from ingestor.intercom._probe import ConnectionProbe, probe_connection
-from ingestor.runner import build_client, build_connector
-from state import Store, location_problem, process_gone
+from ingestor.state import Store, location_problem, process_gone
 
 __all__ = ["Check", "run_checks"]
 

@@ -21,8 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from connectors.base import ListingProblem
+from ingestor.commands.preview_output import PreviewFolder
 from ingestor.config import Config
+from ingestor.connectors.base import ListingProblem
 from ingestor.convert import (
     broken_targets,
     convert_document,
@@ -30,11 +31,10 @@ from ingestor.convert import (
     split_page,
     without_dead_links,
 )
+from ingestor.engine.runner import build_connector, page_policy, select_connectors
+from ingestor.engine.sync import PagePolicy
 from ingestor.errors import ConnectorError, PageError
 from ingestor.gate import Availability, GateDecision, PageGate
-from ingestor.preview_output import PreviewFolder
-from ingestor.runner import build_connector, page_policy, select_connectors
-from ingestor.sync import PagePolicy
 
 __all__ = ["PreviewRow", "write_preview"]
 

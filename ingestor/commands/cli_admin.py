@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ingestor.cli import ConfigOption, ExitCode, JsonOption, _guarded, app, stderr, stdout
+from ingestor.commands.cli import ConfigOption, ExitCode, JsonOption, _guarded, app, stderr, stdout
 
 if TYPE_CHECKING:
     from ingestor.config import Config
@@ -33,8 +33,8 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented starter config, then check it with `ingestor validate`."""
-    from connectors.base import load_connector_classes
-    from ingestor.starter import starter_config
+    from ingestor.commands.starter import starter_config
+    from ingestor.connectors.base import load_connector_classes
 
     classes = load_connector_classes()
     if kind is not None and kind not in classes:
@@ -67,10 +67,10 @@ def doctor(config: ConfigOption, as_json: JsonOption = False) -> None:
 
     Writes nothing. Exit 0 when every check passes or only warns, 1 when one fails.
     """
+    from ingestor.commands.console import print_checks
+    from ingestor.commands.doctor import run_checks
+    from ingestor.commands.machine import doctor_document, emit
     from ingestor.config import load_config
-    from ingestor.console import print_checks
-    from ingestor.doctor import run_checks
-    from ingestor.machine import doctor_document, emit
 
     loaded = _guarded(lambda: load_config(config))
     checks = _guarded(lambda: run_checks(loaded))
@@ -97,10 +97,10 @@ def prune(
 
     The connector must be gone from the config. You are asked to type its name unless --yes.
     """
+    from ingestor.commands.prune import check_prunable, prune_connector
     from ingestor.config import load_config
-    from ingestor.prune import check_prunable, prune_connector
-    from ingestor.runner import build_client
-    from state import Store
+    from ingestor.engine.runner import build_client
+    from ingestor.state import Store
 
     loaded = _guarded(lambda: load_config(config))
     with _guarded(lambda: Store.open(loaded.state.path)) as store:
@@ -168,9 +168,9 @@ def health(
 def orphan_data(loaded: Config) -> list[dict[str, Any]]:
     """Sources and state no connector of the config owns, as plain data (``plan --json``):
     removed connectors by name, then foreign Content Import Sources by id."""
-    from ingestor.plan_state import reading_store
-    from ingestor.prune import foreign_sources, orphans
-    from ingestor.runner import build_client
+    from ingestor.commands.prune import foreign_sources, orphans
+    from ingestor.engine.plan_state import reading_store
+    from ingestor.engine.runner import build_client
 
     with reading_store(loaded.state.path) as store, build_client(loaded) as client:
         removed = orphans(loaded, store)

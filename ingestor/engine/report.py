@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from ingestor.errors import ConfigError, SyncError
-from state import RunCounts
+from ingestor.state import RunCounts
 
 __all__ = [
     "MAX_BROKEN_LINKS_KEPT",

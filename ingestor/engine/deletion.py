@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 
-from connectors.base import format_duration
-from ingestor.breaker import UnreachableBreaker
+from ingestor.connectors.base import format_duration
+from ingestor.engine.breaker import UnreachableBreaker
+from ingestor.engine.policy import PagePolicy
+from ingestor.engine.report import MAX_HELD_BACK_KEPT, Outcome, PageEvent, SyncReport
 from ingestor.errors import PageError, RetriableError
 from ingestor.intercom import IntercomClient
-from ingestor.policy import PagePolicy
-from ingestor.report import MAX_HELD_BACK_KEPT, Outcome, PageEvent, SyncReport
-from state import Store, SyncEntry
+from ingestor.state import Store, SyncEntry
 
 __all__ = ["DeletionPlan", "VanishedPages", "deletion_guard", "plan_deletions", "remove_page"]
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ingestor.errors import StateError
-from state import SCHEMA_VERSION, Store
+from ingestor.state import SCHEMA_VERSION, Store
 
 __all__ = ["reading_store"]
 

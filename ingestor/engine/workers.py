@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 
-from connectors.base import Document
+from ingestor.connectors.base import Document
 from ingestor.convert import ConvertedPage, convert_document
 
 __all__ = ["ConversionPool", "release_memory"]

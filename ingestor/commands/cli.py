@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ingestor import __version__
+from ingestor.engine.report import SyncObserver, SyncReport
 from ingestor.errors import (
     ConfigError,
     ConfigIssue,
@@ -37,14 +38,13 @@ from ingestor.errors import (
     UsageError,
 )
 from ingestor.logs import LogFormat, setup_logging
-from ingestor.report import SyncObserver, SyncReport
 from ingestor.untrusted import visible_text
 
 if TYPE_CHECKING:
+    from ingestor.commands.control_client import DaemonSync
+    from ingestor.commands.machine import PageRecorder
     from ingestor.config import Config
-    from ingestor.control_client import DaemonSync
-    from ingestor.machine import PageRecorder
-    from ingestor.sync import SyncOptions
+    from ingestor.engine.sync import SyncOptions
 
 __all__ = ["ExitCode", "app", "main"]
 
@@ -173,7 +173,7 @@ def _sync_in_daemon(
     locked: StateLockedError,
 ) -> DaemonSync:
     """Run the sync inside the daemon that holds the state (see ingestor.control_client)."""
-    from ingestor.control_client import sync_in_daemon
+    from ingestor.commands.control_client import sync_in_daemon
 
     def notice(text: str) -> None:
         stderr.print(escape(text), highlight=False)
@@ -242,9 +242,9 @@ def validate(
     at run time only that connector's runs fail, and they recover when it appears), two
     connectors reading the same files, a source url that is not on a public domain name.
     """
+    from ingestor.commands.machine import emit, validate_document
     from ingestor.config import load_config
     from ingestor.config._warnings import validation_warnings
-    from ingestor.machine import emit, validate_document
 
     try:
         loaded = load_config(config)
@@ -327,16 +327,16 @@ def sync(
     verbose_libs: VerboseLibsOption = False,
 ) -> None:
     """Sync connectors into Intercom once, then print a summary."""
-    from ingestor.config import load_config
-    from ingestor.console import LogProgress, RichProgress, print_changes, print_summary
-    from ingestor.machine import (
+    from ingestor.commands.console import LogProgress, RichProgress, print_changes, print_summary
+    from ingestor.commands.machine import (
         PageRecorder,
         emit,
         run_report_document,
         sync_document,
         write_report,
     )
-    from ingestor.sync import SyncOptions
+    from ingestor.config import load_config
+    from ingestor.engine.sync import SyncOptions
 
     _check_log_options(log_level, log_format, ("text", "json"))
     if report is not None and not report.parent.is_dir():
@@ -370,8 +370,8 @@ def _run_sync(
     loaded: Config, names: list[str] | None, options: SyncOptions, observer: PageRecorder
 ) -> tuple[list[SyncReport], ExitCode, str | None]:
     """Run the sync here, or in the daemon holding the state: reports, exit code, error."""
-    from ingestor.interrupts import stop_on_signals
-    from ingestor.runner import sync_connectors
+    from ingestor.commands.interrupts import stop_on_signals
+    from ingestor.engine.runner import sync_connectors
 
     stop = threading.Event()
     grace = loaded.daemon.grace_period.total_seconds()
@@ -398,9 +398,9 @@ def status(config: ConfigOption, as_json: JsonOption = False) -> None:
 
     Reads only the local state database: no Intercom token needed.
     """
+    from ingestor.commands.machine import emit, no_state_document, status_document
+    from ingestor.commands.status import print_status, status_data
     from ingestor.config import load_config
-    from ingestor.machine import emit, no_state_document, status_document
-    from ingestor.status import print_status, status_data
 
     loaded = _guarded(lambda: load_config(config, need_token=False))
     if as_json and not loaded.state.path.exists():
@@ -461,14 +461,14 @@ def plan(
     Exit code 0 when nothing would change, 5 when something would (for CI), and the usual
     codes for errors.
     """
-    from ingestor.cli_admin import orphan_data, print_orphans
+    from ingestor.commands.cli_admin import orphan_data, print_orphans
+    from ingestor.commands.machine import emit, plan_document
+    from ingestor.commands.plan import print_plan, would_change
+    from ingestor.commands.reconcile_console import print_last_reconciles
     from ingestor.config import load_config
-    from ingestor.machine import emit, plan_document
-    from ingestor.plan import print_plan, would_change
-    from ingestor.plan_state import reading_store
-    from ingestor.reconcile._console import print_last_reconciles
-    from ingestor.runner import sync_connectors
-    from ingestor.sync import SyncOptions
+    from ingestor.engine.plan_state import reading_store
+    from ingestor.engine.runner import sync_connectors
+    from ingestor.engine.sync import SyncOptions
 
     _check_log_options(log_level, None, ())
     loaded = _guarded(lambda: load_config(config))
@@ -519,8 +519,8 @@ def preview(
 
     Reads only the sources: no Intercom token needed.
     """
+    from ingestor.commands.preview import write_preview
     from ingestor.config import load_config
-    from ingestor.preview import write_preview
 
     loaded = _guarded(lambda: load_config(config, need_token=False))
     rows = _guarded(lambda: write_preview(loaded, out, connector))
@@ -535,7 +535,7 @@ def preview(
 @connectors_app.command("list")
 def connectors_list() -> None:
     """The connector kinds installed (built-in and plugins)."""
-    from connectors.base import load_connector_classes
+    from ingestor.connectors.base import load_connector_classes
 
     for kind, cls in sorted(load_connector_classes().items()):
         doc = (cls.__doc__ or "").strip().splitlines()
@@ -550,11 +550,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         app(args=list(argv) if argv is not None else sys.argv[1:], prog_name="ingestor")
     except SystemExit as exit_:
         if exit_.code == ExitCode.INTERRUPTED:
-            from ingestor.interrupts import exit_now_if_stuck
+            from ingestor.commands.interrupts import exit_now_if_stuck
 
             exit_now_if_stuck(ExitCode.INTERRUPTED)  # never wait for uploads stuck in a retry
         raise
 
 
 # Commands of the admin's toolbox live apart; importing registers them on ``app``.
-from ingestor import cli_admin, cli_emulator, cli_reconcile  # noqa: E402, F401
+from ingestor.commands import cli_admin, cli_emulator, cli_reconcile  # noqa: E402, F401
