@@ -198,37 +198,42 @@ class _Run:
             debug = self.log.isEnabledFor(logging.DEBUG)
             self.log.error("sync %s: %s", self.name, report.error, exc_info=debug)
         finally:
-            if not self.options.dry_run:
-                self.unchanged.flush()
-            report.finished_at = report.finished_at or time.time()
-            if report.run_id is not None:
-                self.store.finish_run(
-                    report.run_id,
-                    status=report.status,
-                    counts=report,
-                    error=report.error or report.deletion_blocked,
-                    rule_counts=report.rule_counts,
-                )
-            self.log.info(
-                "sync %s: %s in %.1fs: %d created, %d updated, %d unchanged, %d hidden, "
-                "%d deleted, %d failed",
-                self.name,
-                report.status,
-                report.duration,
-                report.created,
-                report.updated,
-                report.unchanged,
-                report.hidden,
-                report.deleted,
-                report.failed,
-                # the counts as fields for JSON logs, nested: LogRecord has its own `created`
-                extra={
-                    "status": report.status,
-                    "duration_seconds": round(report.duration, 3),
-                    "counts": {f.name: getattr(report, f.name) for f in fields(RunCounts)},
-                },
-            )
+            self._record_run()
         return report
+
+    def _record_run(self) -> None:
+        """The run's end, however it ends: its row in state, and one log line with the counts."""
+        report = self.report
+        if not self.options.dry_run:
+            self.unchanged.flush()
+        report.finished_at = report.finished_at or time.time()
+        if report.run_id is not None:
+            self.store.finish_run(
+                report.run_id,
+                status=report.status,
+                counts=report,
+                error=report.error or report.deletion_blocked,
+                rule_counts=report.rule_counts,
+            )
+        self.log.info(
+            "sync %s: %s in %.1fs: %d created, %d updated, %d unchanged, %d hidden, "
+            "%d deleted, %d failed",
+            self.name,
+            report.status,
+            report.duration,
+            report.created,
+            report.updated,
+            report.unchanged,
+            report.hidden,
+            report.deleted,
+            report.failed,
+            # the counts as fields for JSON logs, nested: LogRecord has its own `created`
+            extra={
+                "status": report.status,
+                "duration_seconds": round(report.duration, 3),
+                "counts": {f.name: getattr(report, f.name) for f in fields(RunCounts)},
+            },
+        )
 
     # -- listing and the version gate ----------------------------------------------------------
 
@@ -372,23 +377,7 @@ class _Run:
         """Hash gate and upsert of a page the gate lets through, with the audience it gave
         (None: the run ended while the page waited for an upload slot; it was never sent)."""
         assert decision.availability is not None
-        # Over max_page_bytes or section_bytes: sections at headings, the page's own id first
-        # (hash-gated one by one, so an edit to one section re-sends only that section).
-        parts = split_page(
-            page, self.policy.max_page_bytes, section_bytes=self.policy.section_bytes
-        )
-        new_ids = {part.external_id for part in parts}
-        stale = [eid for eid in self.sections.get(item.external_id, ()) if eid not in new_ids]
-        to_send = [
-            part
-            for part in parts
-            if self.writer.needs_upload(
-                part,
-                self.index.get(part.external_id),
-                decision.availability,
-                full=self.options.full,
-            )
-        ]
+        parts, to_send, stale = self._parts_to_send(item, page, decision)
         event = partial(PageEvent, audience=decision.audience, matched=decision.matched)
         if record is not None and record.hidden_at is not None:  # hidden, and back: restored
             event = partial(event, restored=True)
@@ -409,30 +398,68 @@ class _Run:
                 with self._lock:
                     self.report.planned_html[item.external_id] = page.html
             return event(item.external_id, outcome, reason)
-        sent = False
         with slots:
             if self._ending():
                 return None
-            for part in sorted(to_send, key=lambda p: p is parts[0]):  # the page's row last
-                is_page = part is parts[0]
-                sent |= self.writer.upsert(
-                    part,
-                    decision,
-                    version=item.version,
-                    broken=broken if is_page else [],
-                    parent=None if is_page else item.external_id,
-                    adopt=adopt,
-                )
-            if parts[0] not in to_send:  # only sections changed: the page's version moves on
-                self.store.record_unchanged(
-                    self.name, [(item.external_id, item.version + self.version_suffix)]
-                )
+            sent = self._send_parts(item, parts, to_send, decision, broken)
             for eid in stale:  # the page shrank, or a heading went away
                 intercom_id = self.index[eid].intercom_id
                 remove_page(self.client, self.store, self.name, eid, intercom_id)
         if not sent and not stale:  # Intercom's copy was what we would send: adopted, no call
             return event(item.external_id, Outcome.UNCHANGED, "adopted from Intercom")
         return event(item.external_id, outcome, reason)
+
+    def _parts_to_send(
+        self, item: Item, page: ConvertedPage, decision: GateDecision
+    ) -> tuple[list[ConvertedPage], list[ConvertedPage], list[str]]:
+        """The page's parts, those Intercom lacks, and sections of it that are gone.
+
+        Over max_page_bytes or section_bytes a page becomes sections at its headings, the
+        page's own id first, hash-gated one by one: an edit to one re-sends only that one."""
+        assert decision.availability is not None
+        parts = split_page(
+            page, self.policy.max_page_bytes, section_bytes=self.policy.section_bytes
+        )
+        new_ids = {part.external_id for part in parts}
+        stale = [eid for eid in self.sections.get(item.external_id, ()) if eid not in new_ids]
+        to_send = [
+            part
+            for part in parts
+            if self.writer.needs_upload(
+                part,
+                self.index.get(part.external_id),
+                decision.availability,
+                full=self.options.full,
+            )
+        ]
+        return parts, to_send, stale
+
+    def _send_parts(
+        self,
+        item: Item,
+        parts: list[ConvertedPage],
+        to_send: list[ConvertedPage],
+        decision: GateDecision,
+        broken: list[str],
+    ) -> bool:
+        """Upsert the parts that changed, the page's own row last; whether any call was made
+        (none when every part was adopted from Intercom's identical copy)."""
+        sent = False
+        for part in sorted(to_send, key=lambda p: p is parts[0]):
+            is_page = part is parts[0]
+            sent |= self.writer.upsert(
+                part,
+                decision,
+                version=item.version,
+                broken=broken if is_page else [],
+                parent=None if is_page else item.external_id,
+                adopt=self.options.adopt,
+            )
+        if parts[0] not in to_send:  # only sections changed: the page's version moves on
+            self.store.record_unchanged(
+                self.name, [(item.external_id, item.version + self.version_suffix)]
+            )
+        return sent
 
     def _stored(self, external_id: str) -> list[tuple[str, str | None]]:
         """``(external_id, intercom_id)`` of a page and its sections, as state knows them."""
