@@ -14,6 +14,7 @@ from state._records import ConnectorSummary, PageRecord, RunRecord, WithheldPage
 from state._statements import PAGE_COLUMNS, page_record, run_record
 from state._tables import pages_table as _pages
 from state._tables import runs_table as _runs
+from state._tables import sent_html_table as _sent_html
 from state._tables import sources_table as _sources
 
 __all__ = ["StoreQueries"]
@@ -66,8 +67,8 @@ class StoreQueries:
         """The HTML last sent to Intercom for this page, if it was kept."""
         with self._reading("reading a sent page") as conn:
             row = conn.execute(
-                select(_pages.c.sent_html).where(
-                    _pages.c.connector == connector, _pages.c.external_id == external_id
+                select(_sent_html.c.html).where(
+                    _sent_html.c.connector == connector, _sent_html.c.external_id == external_id
                 )
             ).first()
         if row is None or row[0] is None:

@@ -22,6 +22,7 @@ from state._tables import (
 
 __all__ = [
     "COUNTER_NAMES",
+    "DELETE_SENT_HTML",
     "PAGE_COLUMNS",
     "PAGE_INDEX_SQL",
     "RECORD_AUDIENCE_SQL",
@@ -30,6 +31,7 @@ __all__ = [
     "SAVE_SOURCE",
     "SYNC_INDEX_SQL",
     "UPSERT_PAGE",
+    "UPSERT_SENT_HTML",
     "died_error",
     "epoch",
     "mark_died_runs",
@@ -52,7 +54,7 @@ UPSERT_PAGE = _page_upsert.on_conflict_do_update(
         name: _page_upsert.excluded[name]
         for name in (
             *PageRecord.__dataclass_fields__,
-            *("sent_html", "broken_links", "parent", "audience", "audience_rule", "gate_reason"),
+            *("broken_links", "parent", "audience", "audience_rule", "gate_reason"),
         )
         if name not in ("connector", "external_id")
     },
@@ -74,6 +76,12 @@ SYNC_INDEX_SQL = (
     f"SELECT external_id, version, content_hash, intercom_id, parent FROM {_pages.name} "
     "WHERE connector = ?"
 )
+#: The HTML last sent for a page (zlib); a page sent without it, or taken out, loses it.
+UPSERT_SENT_HTML = (
+    "INSERT INTO sent_html (connector, external_id, html) VALUES (?, ?, ?) "
+    "ON CONFLICT (connector, external_id) DO UPDATE SET html = excluded.html"
+)
+DELETE_SENT_HTML = "DELETE FROM sent_html WHERE connector = ? AND external_id = ?"
 RECORD_UNCHANGED_SQL = (
     f"UPDATE {_pages.name} SET version = ?, last_synced_at = ?, last_error = NULL, "
     "error_count = 0, failed_at = NULL WHERE connector = ? AND external_id = ?"

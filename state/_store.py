@@ -41,6 +41,7 @@ from state._records import (
 )
 from state._reports import StoreQueries
 from state._statements import (
+    DELETE_SENT_HTML,
     PAGE_INDEX_SQL,
     RECORD_AUDIENCE_SQL,
     RECORD_FAILURE,
@@ -48,6 +49,7 @@ from state._statements import (
     SAVE_SOURCE,
     SYNC_INDEX_SQL,
     UPSERT_PAGE,
+    UPSERT_SENT_HTML,
     mark_died_runs,
     page_index_from_rows,
     source_record,
@@ -55,6 +57,7 @@ from state._statements import (
 from state._tables import cursors_table as _cursors
 from state._tables import pages_table as _pages
 from state._tables import runs_table as _runs
+from state._tables import sent_html_table as _sent_html
 from state._tables import sources_table as _sources
 from state._tables import to_db_time
 
@@ -88,7 +91,6 @@ def _unsent_row(
         "last_error": None,
         "error_count": 0,
         "failed_at": None,
-        "sent_html": None,
         "broken_links": None,
         "parent": None,
         "audience": None,
@@ -251,6 +253,7 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles):
             conn.execute(_sources.delete().where(_sources.c.connector == connector))
             if pages:
                 conn.execute(_pages.delete().where(_pages.c.connector == connector))
+                conn.execute(_sent_html.delete().where(_sent_html.c.connector == connector))
                 # Pages must all be re-sent, so the next run lists in full.
                 conn.execute(_cursors.delete().where(_cursors.c.connector == connector))
 
@@ -344,7 +347,6 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles):
             "audience": None if audience is None else audience[0],
             "audience_rule": None if audience is None else audience[1],
             "gate_reason": None,
-            "sent_html": None if sent_html is None else zlib.compress(sent_html.encode(), 6),
             "broken_links": json.dumps(list(broken_links)) if broken_links else None,
             "parent": parent,
             "connector": connector,
@@ -359,14 +361,21 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles):
             "error_count": 0,
             "failed_at": None,
         }
+        key = (connector, external_id)
         with self._writing("recording an upsert") as conn:
             conn.execute(UPSERT_PAGE, values)
+            if sent_html is None:
+                conn.exec_driver_sql(DELETE_SENT_HTML, key)
+            else:
+                html = zlib.compress(sent_html.encode(), 6)
+                conn.exec_driver_sql(UPSERT_SENT_HTML, (*key, html))
 
     def record_skipped(self, connector: str, external_id: str, *, version: str) -> None:
         """A page with nothing to publish: keep its version (so it is not read again while
         unchanged) and no Intercom id."""
         with self._writing("recording a skipped page") as conn:
             conn.execute(UPSERT_PAGE, _unsent_row(connector, external_id, version, SKIPPED_HASH))
+            conn.exec_driver_sql(DELETE_SENT_HTML, (connector, external_id))
 
     def record_withheld(
         self,
@@ -394,6 +403,7 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles):
         )
         with self._writing("recording a withheld page") as conn:
             conn.execute(UPSERT_PAGE, values)
+            conn.exec_driver_sql(DELETE_SENT_HTML, (connector, external_id))
 
     def record_unchanged(
         self,
@@ -441,6 +451,7 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles):
                 .where(_pages.c.connector == connector)
                 .where(_pages.c.external_id == external_id)
             )
+            conn.exec_driver_sql(DELETE_SENT_HTML, (connector, external_id))
 
     # -- runs --------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ __all__ = [
     "PageRow",
     "ReconcileRow",
     "RunRow",
+    "SentHtmlRow",
     "SourceRow",
     "StateModel",
     "UTCDateTime",
@@ -29,6 +30,7 @@ __all__ = [
     "pages_table",
     "reconciles_table",
     "runs_table",
+    "sent_html_table",
     "sources_table",
     "to_db_time",
 ]
@@ -91,13 +93,26 @@ class PageRow(StateModel, table=True):
     last_error: str | None = None
     error_count: int = 0
     failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    sent_html: bytes | None = Field(default=None, sa_type=LargeBinary)  # zlib of the HTML sent
     broken_links: str | None = None  # JSON list of external ids this page links to in vain
     parent: str | None = None  # for a section of a split page: the page's external_id
     audience: str | None = None  # customers, team, exclude, held (None: before audiences)
     audience_rule: str | None = None  # what decided it: "rule 2 (internal)", "default"...
     gate_reason: str | None = None  # why an excluded or held page is not sent (masked)
     hidden_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # deletion: hide
+
+
+class SentHtmlRow(StateModel, table=True):
+    """The HTML last sent for a page (zlib), for ``plan --diff``, reconcile and hiding.
+
+    Its own table (schema v7): inline in ``pages`` the ~800 compressed bytes pushed nearly every
+    row of that WITHOUT ROWID table past SQLite's local payload limit into an overflow page.
+    """
+
+    __tablename__ = "sent_html"
+
+    connector: str = Field(primary_key=True)
+    external_id: str = Field(primary_key=True)
+    html: bytes = Field(sa_type=LargeBinary)
 
 
 class RunRow(StateModel, table=True):
@@ -174,3 +189,4 @@ runs_table = _table(RunRow)
 meta_table = _table(MetaRow)
 cursors_table = _table(CursorRow)
 reconciles_table = _table(ReconcileRow)
+sent_html_table = _table(SentHtmlRow)

@@ -35,7 +35,7 @@ def upsert(store: Store, external_id: str, version: str = "v1", **kw: str) -> No
 
 def test_open_creates_folders_and_reports_schema(tmp_path: Path) -> None:
     with Store.open(tmp_path / "deep" / "er" / "state.db") as store:
-        assert store.schema_version == SCHEMA_VERSION == 6
+        assert store.schema_version == SCHEMA_VERSION == 7
         assert store.died_runs == ()
         assert not store.read_only
     assert (tmp_path / "deep" / "er" / "state.db").is_file()
@@ -362,5 +362,5 @@ def test_last_sent_html_is_kept_compressed(tmp_path: Path) -> None:
     import sqlite3
 
     with sqlite3.connect(tmp_path / "state.db") as conn:
-        [(stored,)] = conn.execute("SELECT sent_html FROM pages WHERE external_id = 'a.md'")
+        [(stored,)] = conn.execute("SELECT html FROM sent_html WHERE external_id = 'a.md'")
     assert len(stored) < len(html) / 10
