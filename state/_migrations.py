@@ -146,11 +146,12 @@ _V7_PAGES_COLUMNS = (
 )
 _V7_SENT_HTML = (
     """CREATE TABLE sent_html (
+        id INTEGER NOT NULL PRIMARY KEY,
         connector VARCHAR NOT NULL,
         external_id VARCHAR NOT NULL,
         html BLOB NOT NULL,
-        PRIMARY KEY (connector, external_id)
-    ) WITHOUT ROWID""",
+        UNIQUE (connector, external_id)
+    )""",
     "INSERT INTO sent_html (connector, external_id, html) "
     "SELECT connector, external_id, sent_html FROM pages WHERE sent_html IS NOT NULL",
     """CREATE TABLE pages_v7 (
@@ -180,9 +181,12 @@ _V7_SENT_HTML = (
 
 
 def _v6_to_v7_sent_html_table(conn: Connection) -> None:
-    """The HTML last sent moves out of ``pages`` into its own table: inline, its ~800
+    """The HTML last sent moves out of ``pages`` into its own table: inline, its ~800-1,000
     compressed bytes pushed nearly every row of that WITHOUT ROWID table past SQLite's local
-    payload limit (~1000 bytes) into an overflow page, 3.6 KB of state per 2 KB page.
+    payload limit (~1,000 bytes for a 4 KB page) into an overflow page of its own: 4.6 KB of
+    state per 2 KB page. The new table has a rowid, whose rows hold up to ~4,000 bytes in
+    place, so 3-4 pages' HTML share a database page (measured: a WITHOUT ROWID one overflows
+    exactly as before; ``benchmarks/state_size.py``).
 
     ``pages`` is rebuilt rather than altered with DROP COLUMN: that needs SQLite 3.35, and
     Python uses the system's SQLite (3.34 on some long-term distributions); the rebuilt table

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Dialect, Index, LargeBinary, String, Table
+from sqlalchemy import Dialect, Index, LargeBinary, String, Table, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -104,14 +104,17 @@ class PageRow(StateModel, table=True):
 class SentHtmlRow(StateModel, table=True):
     """The HTML last sent for a page (zlib), for ``plan --diff``, reconcile and hiding.
 
-    Its own table (schema v7): inline in ``pages`` the ~800 compressed bytes pushed nearly every
-    row of that WITHOUT ROWID table past SQLite's local payload limit into an overflow page.
+    Its own table (schema v7): inline in ``pages`` the ~1,000 compressed bytes pushed nearly
+    every row of that WITHOUT ROWID table past SQLite's local payload limit into an overflow
+    page. A rowid table keeps blobs of this size in place (see the v7 migration).
     """
 
     __tablename__ = "sent_html"
+    __table_args__ = (UniqueConstraint("connector", "external_id"),)
 
-    connector: str = Field(primary_key=True)
-    external_id: str = Field(primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
+    connector: str
+    external_id: str
     html: bytes = Field(sa_type=LargeBinary)
 
 

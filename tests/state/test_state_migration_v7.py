@@ -6,6 +6,7 @@ filled through sqlite3, the way a v6 process left it; then the current store ope
 
 from __future__ import annotations
 
+import random
 import sqlite3
 import zlib
 from pathlib import Path
@@ -117,3 +118,24 @@ def test_html_follows_its_page_through_every_write(tmp_path: Path) -> None:
         assert store.last_sent_html("handbook", "a.md") is None
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM sent_html").fetchone() == (0,)
+
+
+def test_a_page_and_its_html_take_less_than_one_database_page(tmp_path: Path) -> None:
+    """The layout itself: with the HTML inline (v6), or in a WITHOUT ROWID table, each 2 KB
+    page's ~1 KB of compressed HTML spilled into an overflow page of its own (4 KB)."""
+    rng = random.Random(7)
+    words = ["".join(rng.choices("etaoinshrdlucmfw", k=rng.randint(2, 9))) for _ in range(3000)]
+    path = tmp_path / "state.db"
+    with Store.open(path) as store:
+        for i in range(400):
+            html = "".join(f"<p>{' '.join(rng.choices(words, k=45))}.</p>" for _ in range(6))
+            assert 1_500 < len(html) < 2_500 and len(zlib.compress(html.encode())) > 800
+            store.record_upsert(
+                "docs", f"guides/page-{i:04}.md", version=f"{i}:2048|f", content_hash=f"{i:064x}",
+                intercom_id=str(40_000_000 + i), title=f"Page {i}",
+                url=f"https://docs.example.com/guides/page-{i:04}", sent_html=html,
+            )  # fmt: skip
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        (pages,) = conn.execute("PRAGMA page_count").fetchone()
+    assert pages < 400 * 0.6  # v6 took 1.1 database pages per page; v7 about 0.4
