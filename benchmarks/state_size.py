@@ -19,13 +19,13 @@ import argparse
 import gc
 import hashlib
 import importlib
-import warnings
 import random
 import sqlite3
 import sys
 import tempfile
 import time
 import tracemalloc
+import warnings
 import zlib
 from pathlib import Path
 
@@ -49,7 +49,7 @@ def prose() -> list[str]:
             continue
         try:
             module = importlib.import_module(name)
-        except Exception:  # noqa: S112 - optional modules missing on this machine
+        except Exception:  # optional modules missing on this machine
             continue
         for value in [module, *vars(module).values()]:
             doc = getattr(value, "__doc__", None)
