@@ -14,6 +14,7 @@ Records are frozen dataclasses; errors are :class:`ingestor.errors.StateError` (
 
 from __future__ import annotations
 
+from state._index import SyncIndex
 from state._location import location_problem
 from state._lock import process_gone
 from state._migrations import MIGRATIONS, SCHEMA_VERSION
@@ -51,6 +52,7 @@ __all__ = [
     "SourceRecord",
     "Store",
     "SyncEntry",
+    "SyncIndex",
     "WithheldPage",
     "location_problem",
     "process_gone",

@@ -11,7 +11,14 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from state._records import PageRecord, RunCounts, RunRecord, SourceRecord
+from state._records import (
+    EXCLUDED_HASH,
+    SKIPPED_HASH,
+    PageRecord,
+    RunCounts,
+    RunRecord,
+    SourceRecord,
+)
 from state._tables import (
     from_db_time,
     pages_table,
@@ -29,6 +36,7 @@ __all__ = [
     "RECORD_FAILURE",
     "RECORD_UNCHANGED_SQL",
     "SAVE_SOURCE",
+    "SYNC_ENTRY_SQL",
     "SYNC_INDEX_SQL",
     "UPSERT_PAGE",
     "UPSERT_SENT_HTML",
@@ -72,9 +80,15 @@ RECORD_FAILURE = _failure_insert.on_conflict_do_update(
 PAGE_INDEX_SQL = (
     f"SELECT {', '.join(c.name for c in PAGE_COLUMNS)} FROM {_pages.name} WHERE connector = ?"
 )
+#: What the version gate reads of every page; :data:`SYNC_ENTRY_SQL` reads the rest of one.
 SYNC_INDEX_SQL = (
-    f"SELECT external_id, version, content_hash, intercom_id, parent FROM {_pages.name} "
-    "WHERE connector = ?"
+    "SELECT external_id, version, intercom_id IS NOT NULL, "
+    f"content_hash IN ('{SKIPPED_HASH}', '{EXCLUDED_HASH}'), parent "
+    f"FROM {_pages.name} WHERE connector = ?"
+)
+SYNC_ENTRY_SQL = (
+    f"SELECT version, content_hash, intercom_id, parent FROM {_pages.name} "
+    "WHERE connector = ? AND external_id = ?"
 )
 #: The HTML last sent for a page (zlib); a page sent without it, or taken out, loses it.
 UPSERT_SENT_HTML = (

@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ingestor.errors import StateError
 from state._admin import StoreAdmin
 from state._engine import create_state_engine, driver_reason
+from state._index import SyncIndex
 from state._lock import StateLock, lock_path
 from state._migrations import SCHEMA_VERSION, migrate, read_version
 from state._private import prepare_private_database
@@ -47,6 +49,7 @@ from state._statements import (
     RECORD_FAILURE,
     RECORD_UNCHANGED_SQL,
     SAVE_SOURCE,
+    SYNC_ENTRY_SQL,
     SYNC_INDEX_SQL,
     UPSERT_PAGE,
     UPSERT_SENT_HTML,
@@ -308,20 +311,24 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles):
             finally:
                 cursor.close()
 
-    def sync_index(self, connector: str) -> dict[str, SyncEntry]:
-        """Version, hash and Intercom id of every page of ``connector``, in one query.
-
-        The engine's gates need nothing else; a tuple per page keeps 100,000 pages at a few
-        tens of MB where full records would take several times that.
-        """
+    def sync_index(self, connector: str) -> SyncIndex:
+        """What the version gate reads of every page of ``connector``, in one query: its
+        version (and whether an unchanged one needs no fetch), split pages' sections, and how
+        many pages are in Intercom. ``index[eid]`` reads a page's hash and Intercom id when a
+        run needs them (a page fetched again, deleted or taken down)."""
         with self._reading("reading the page index") as conn:
             driver = conn.connection.driver_connection
             assert driver is not None  # a checked-out pysqlite connection always has one
             cursor = driver.execute(SYNC_INDEX_SQL, (connector,))
             try:
-                return {row[0]: SyncEntry(row[1], row[2], row[3], row[4]) for row in cursor}
+                return SyncIndex.from_rows(cursor, partial(self._sync_entry, connector))
             finally:
                 cursor.close()
+
+    def _sync_entry(self, connector: str, external_id: str) -> SyncEntry | None:
+        with self._reading("reading a page") as conn:
+            row = conn.exec_driver_sql(SYNC_ENTRY_SQL, (connector, external_id)).first()
+        return None if row is None else SyncEntry(row[0], row[1], row[2], row[3])
 
     def record_upsert(
         self,

@@ -66,7 +66,7 @@ def test_a_v6_file_is_migrated_with_every_page_and_its_html(tmp_path: Path) -> N
     with Store.open(path) as store:
         assert store.schema_version == SCHEMA_VERSION == 7
         index = store.page_index("docs")
-        sync = store.sync_index("docs")
+        sync = dict(store.sync_index("docs"))  # read while the store is open
         sent = store.sent_pages("docs")
         assert store.last_sent_html("docs", "a.md") == PAGE_HTML
         assert store.last_sent_html("docs", "a.md#2") == PAGE_HTML

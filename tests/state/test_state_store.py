@@ -11,7 +11,16 @@ from pathlib import Path
 import pytest
 
 from ingestor.errors import StateError
-from state import SCHEMA_VERSION, ConnectorSummary, PageRecord, RunCounts, Store, SyncEntry
+from state import (
+    HELD_HASH,
+    SCHEMA_VERSION,
+    SKIPPED_HASH,
+    ConnectorSummary,
+    PageRecord,
+    RunCounts,
+    Store,
+    SyncEntry,
+)
 from state._store import MAX_ERROR_CHARS
 
 
@@ -314,15 +323,40 @@ def test_sync_index_holds_only_what_the_gates_need(tmp_path: Path) -> None:
         store.record_upsert(
             "docs", "a.md", version="1:2", content_hash="h1", intercom_id="10", title="A", url=None
         )
+        store.record_upsert(
+            "docs", "a.md#2", version="1:2", content_hash="h2", intercom_id="11", title="A",
+            url=None, parent="a.md",
+        )  # fmt: skip
         store.record_failure("docs", "b.md", error="boom")
+        store.record_skipped("docs", "c.md", version="3")
+        store.record_withheld(
+            "docs", "d.md", version="4", held=True, rule="secrets", reason="a token"
+        )
         store.record_upsert(
             "other", "a.md", version="9", content_hash="h9", intercom_id="99", title="X", url=None
         )
         index = store.sync_index("docs")
-    assert index == {
-        "a.md": SyncEntry("1:2", "h1", "10"),
-        "b.md": SyncEntry(None, None, None),
-    }
+        # loaded up front: the version where an unchanged one needs no fetch, sections, count
+        assert [index.gate_version(eid) for eid in ("a.md", "b.md", "c.md", "d.md", "x")] == [
+            "1:2", None, "3", None, None
+        ]  # fmt: skip
+        assert dict(index.sections) == {"a.md#2": "a.md"} and index.parent("a.md#2") == "a.md"
+        assert index.sent == 2 and len(index) == 5 and "x" not in index
+        store.record_delete("docs", "b.md")  # gone after the load: known, with nothing
+        # hash and id are read when asked for, then kept for the run
+        assert index == {
+            "a.md": SyncEntry("1:2", "h1", "10"),
+            "a.md#2": SyncEntry("1:2", "h2", "11", "a.md"),
+            "b.md": SyncEntry(None, None, None),
+            "c.md": SyncEntry("3", SKIPPED_HASH, None),
+            "d.md": SyncEntry("4", HELD_HASH, None),
+        }
+        store.record_upsert(
+            "docs", "a.md", version="5", content_hash="h5", intercom_id="10", title="A", url=None
+        )
+        assert index["a.md"] == SyncEntry("1:2", "h1", "10")
+        with pytest.raises(KeyError):
+            index["x"]
 
 
 def test_cursor_round_trip_and_forgotten_with_the_source(tmp_path: Path) -> None:
