@@ -33,7 +33,15 @@ from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, runtime_c
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from connectors.audience import AllowSecretPattern, AudienceRule, RestrictedPolicy
-from connectors.schedule import Duration, Schedule, crontab_fields, format_duration, parse_duration
+from connectors.schedule import (
+    DeletionMode,
+    Duration,
+    HideFor,
+    Schedule,
+    crontab_fields,
+    format_duration,
+    parse_duration,
+)
 from ingestor.errors import ConnectorError
 
 __all__ = [
@@ -43,8 +51,10 @@ __all__ = [
     "Connector",
     "ConnectorError",
     "ConnectorSettings",
+    "DeletionMode",
     "Document",
     "Duration",
+    "HideFor",
     "Incremental",
     "Item",
     "LinkResolver",
@@ -252,6 +262,12 @@ class ConnectorSettings(BaseModel):
         ge=0.0,
         le=1.0,
         description="Overrides defaults.max_delete_fraction for this connector.",
+    )
+    deletion: DeletionMode | None = Field(
+        default=None, description="Overrides defaults.deletion for this connector."
+    )
+    hide_for: HideFor | None = Field(
+        default=None, description="Overrides defaults.hide_for for this connector."
     )
     schedule: Schedule | None = Field(
         default=None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -21,7 +21,15 @@ from pydantic import (
     model_validator,
 )
 
-__all__ = ["Duration", "Schedule", "crontab_fields", "format_duration", "parse_duration"]
+__all__ = [
+    "DeletionMode",
+    "Duration",
+    "HideFor",
+    "Schedule",
+    "crontab_fields",
+    "format_duration",
+    "parse_duration",
+]
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -88,6 +96,12 @@ def _positive(value: timedelta) -> timedelta:
 
 #: A positive length of time: ``30s``, ``15m``, ``2h``, ``1d``, ``1h30m`` or a number of seconds.
 Duration = Annotated[timedelta, BeforeValidator(_duration_input), AfterValidator(_positive)]
+
+#: What happens to a page that vanished from its source (docs/deletion.md).
+DeletionMode = Literal["hide", "delete"]
+#: How long a vanished page stays hidden before it is deleted. Bounded like every Duration (a
+#: year): past that, a typo (``700d``) would keep pages nobody remembers in Intercom.
+HideFor = Duration
 
 
 def _weekday(token: str) -> int:

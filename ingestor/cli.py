@@ -546,7 +546,14 @@ def connectors_list() -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
-    app(args=list(argv) if argv is not None else sys.argv[1:], prog_name="ingestor")
+    try:
+        app(args=list(argv) if argv is not None else sys.argv[1:], prog_name="ingestor")
+    except SystemExit as exit_:
+        if exit_.code == ExitCode.INTERRUPTED:
+            from ingestor.interrupts import exit_now_if_stuck
+
+            exit_now_if_stuck(ExitCode.INTERRUPTED)  # never wait for uploads stuck in a retry
+        raise
 
 
 # Commands of the admin's toolbox live apart; importing registers them on ``app``.

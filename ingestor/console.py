@@ -114,7 +114,7 @@ class RichProgress:
             if task is None:
                 return
             text = " ".join(f"{o.value} {n}" for o, n in tally.items())
-            advance = 0 if event.outcome is Outcome.DELETED else 1
+            advance = 0 if event.outcome in (Outcome.DELETED, Outcome.HIDDEN) else 1
             self._progress.update(task, advance=advance, tally=text)
 
 
@@ -171,6 +171,8 @@ def print_summary(console: Console, reports: Sequence[SyncReport]) -> None:
     counters = ["created", "updated", "unchanged", "deleted", "skipped", "failed"]
     if any(r.excluded or r.held for r in reports):  # the gate's columns, when it withheld any
         counters[-1:-1] = ["excluded", "held"]
+    if any(r.hidden for r in reports):  # deletion: hide took vanished pages out of Fin
+        counters.insert(counters.index("deleted"), "hidden")
     for column in ("connector", "status", *counters):
         table.add_column(column, justify="left" if column in ("connector", "status") else "right")
     table.add_column("duration", justify="right")
@@ -189,6 +191,11 @@ def print_summary(console: Console, reports: Sequence[SyncReport]) -> None:
             )
         if r.deletion_blocked:
             console.print(f"[yellow]{shown(r.connector)}: {shown(r.deletion_blocked)}[/yellow]")
+        if r.restored:
+            console.print(
+                f"{shown(r.connector)}: {r.restored} hidden page(s) came back and were restored",
+                highlight=False,
+            )
         for page, missing in r.broken_links[:MAX_LISTED]:
             console.print(
                 f"[yellow]{shown(r.connector)}: broken link in {shown(page)} to "
@@ -219,7 +226,12 @@ def print_summary(console: Console, reports: Sequence[SyncReport]) -> None:
 
 def print_changes(console: Console, reports: Sequence[SyncReport]) -> None:
     """For --dry-run: every page that would be created, updated or deleted, and why."""
-    verbs = {Outcome.CREATED: "create", Outcome.UPDATED: "update", Outcome.DELETED: "delete"}
+    verbs = {
+        Outcome.CREATED: "create",
+        Outcome.UPDATED: "update",
+        Outcome.DELETED: "delete",
+        Outcome.HIDDEN: "hide",
+    }
     for r in reports:
         for change in sorted(r.changes, key=_page_order):
             console.print(

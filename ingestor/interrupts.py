@@ -3,19 +3,22 @@
 The first signal stops starting pages; uploads in flight finish, the run is recorded as
 interrupted with what it did, and the summary is printed (exit 130). A second signal, or the
 grace period running out, aborts at once: the engine still records the run as interrupted
-(state is written only after Intercom confirmed, so the next run converges).
+(state is written only after Intercom confirmed, so the next run converges), and the process
+exits even if upload threads are still inside a retry (:func:`exit_now_if_stuck`).
 """
 
 from __future__ import annotations
 
-import _thread
+import logging
+import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-__all__ = ["stop_on_signals"]
+__all__ = ["exit_now_if_stuck", "stop_on_signals"]
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -40,7 +43,7 @@ def stop_on_signals(
             f"{signal.Signals(signum).name}: stopping; uploads in flight get up to {grace:.0f}s "
             "(again to abort at once)"
         )
-        timer = threading.Timer(grace, _thread.interrupt_main)
+        timer = threading.Timer(grace, _interrupt_main_thread)
         timer.daemon = True
         timer.start()
 
@@ -52,3 +55,28 @@ def stop_on_signals(
             signal.signal(sig, handler)
         if timer is not None:
             timer.cancel()
+
+
+def _interrupt_main_thread() -> None:
+    """A real SIGINT to the main thread: unlike ``_thread.interrupt_main``, it also wakes a
+    main thread blocked joining upload threads, which then gets KeyboardInterrupt."""
+    ident = threading.main_thread().ident
+    if ident is not None:
+        signal.pthread_kill(ident, signal.SIGINT)
+
+
+def exit_now_if_stuck(code: int) -> None:
+    """After an interrupted run was recorded and reported: exit with ``code`` now if threads
+    that Python would wait for at exit are still running (an upload inside a retry or a 429
+    pause); they hold nothing that state needs."""
+    stuck = [
+        thread
+        for thread in threading.enumerate()
+        if thread is not threading.main_thread() and not thread.daemon and thread.is_alive()
+    ]
+    if not stuck:
+        return
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)

@@ -21,8 +21,18 @@ from state import Store
 
 __all__ = ["by_page", "print_plan", "would_change"]
 
-_VERBS = {Outcome.CREATED: "create", Outcome.UPDATED: "update", Outcome.DELETED: "delete"}
-_STYLES = {Outcome.CREATED: "green", Outcome.UPDATED: "yellow", Outcome.DELETED: "red"}
+_VERBS = {
+    Outcome.CREATED: "create",
+    Outcome.UPDATED: "update",
+    Outcome.DELETED: "delete",
+    Outcome.HIDDEN: "hide",
+}
+_STYLES = {
+    Outcome.CREATED: "green",
+    Outcome.UPDATED: "yellow",
+    Outcome.DELETED: "red",
+    Outcome.HIDDEN: "magenta",
+}
 
 
 def by_page(events: Sequence[PageEvent]) -> list[PageEvent]:
@@ -34,7 +44,8 @@ def by_page(events: Sequence[PageEvent]) -> list[PageEvent]:
 def would_change(reports: Sequence[SyncReport]) -> bool:
     """True when the sync would create, update or delete anything."""
     return any(
-        r.created or r.updated or r.deleted or r.taken_down or r.source_change for r in reports
+        r.created or r.updated or r.deleted or r.hidden or r.taken_down or r.source_change
+        for r in reports
     )
 
 
@@ -74,7 +85,7 @@ def print_plan(
             for external_id in sorted(report.held_back):
                 console.print(
                     f"[red]  keep[/red] {name}: {shown(external_id)} (vanished from the source, "
-                    "but the deletion guard would block deleting it)",
+                    "but the deletion guard would block taking it out of Fin)",
                     highlight=False,
                 )
             for line in withheld_lines(report):
@@ -95,7 +106,8 @@ def print_plan(
                 )
             console.print(
                 f"{name}: {report.created} to create, {report.updated} to update, "
-                f"{report.deleted} to delete, {report.unchanged} unchanged (skipped)"
+                + (f"{report.hidden} to hide, " if report.hidden else "")
+                + f"{report.deleted} to delete, {report.unchanged} unchanged (skipped)"
                 + (f", {report.skipped} with nothing to publish" if report.skipped else "")
                 + (f", {report.excluded} excluded" if report.excluded else "")
                 + (f", {report.held} held for secrets" if report.held else "")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import timedelta
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from ingestor.adoption import AdoptionCandidates
@@ -50,6 +51,10 @@ class PagePolicy:
     locale: str = "en"
     #: Pages with less text than this beyond their title are skipped (0: none is).
     min_text_chars: int = 1
+    #: A vanished page is hidden for ``hide_for`` before it is deleted, or deleted at once
+    #: (docs/deletion.md). Neither changes what is sent: not part of the fingerprint.
+    deletion: Literal["hide", "delete"] = "hide"
+    hide_for: timedelta = timedelta(days=7)
 
     def fingerprint(self, gate: str = "") -> str:
         """Short hash of what changes the pages sent without changing the source: a change

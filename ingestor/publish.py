@@ -71,6 +71,8 @@ class PageWriter:
         """Why a page is sent: new, --full, its audience alone changed, or its content."""
         if entry is None or entry.intercom_id is None:
             return "new page"
+        if entry.hidden_at is not None:
+            return "restored: back in the source while hidden, updated in place"
         if full:
             return "--full"
         for agent, copilot in ((True, True), (False, True), (True, False), (False, False)):

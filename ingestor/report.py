@@ -44,6 +44,8 @@ class Outcome(StrEnum):
     EXCLUDED = "excluded"
     #: The secrets gate found a credential in it: not sent until an admin acts.
     HELD = "held"
+    #: Vanished from the source: hidden from Fin (``deletion: hide``), deleted after hide_for.
+    HIDDEN = "hidden"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +62,14 @@ class PageEvent:
     matched: str = ""
     #: An earlier version was in Intercom and this run takes (or would take) it down.
     taken_down: bool = False
+    #: The page had been hidden after it vanished, and this (updated) upsert restores it.
+    restored: bool = False
 
 
 @dataclass
 class SyncReport(RunCounts):
     """Result of syncing one connector once: the counters the state database records (created,
-    updated, unchanged, deleted, failed, skipped, inherited), and what a person needs to read."""
+    updated, unchanged, deleted, failed, skipped, hidden...), and what a person needs to read."""
 
     connector: str
     dry_run: bool = False
@@ -96,6 +100,8 @@ class SyncReport(RunCounts):
     rule_counts: dict[str, int] = field(default_factory=dict)
     #: Pages sent before that the gate takes down (or would, in a dry run).
     taken_down: int = 0
+    #: Hidden pages that came back and were restored in place (counted as updated too).
+    restored: int = 0
     #: What the run changes (or would) on the Content Import Source itself: a new url, or a
     #: source deleted in Intercom to re-create.
     source_change: str | None = None
@@ -110,6 +116,7 @@ class SyncReport(RunCounts):
         if event.matched:
             self.rule_counts[event.matched] = self.rule_counts.get(event.matched, 0) + 1
         self.taken_down += event.taken_down
+        self.restored += event.restored
         if event.outcome in (Outcome.EXCLUDED, Outcome.HELD):
             if len(self.withheld) < MAX_FAILURES_KEPT:
                 self.withheld.append(event)

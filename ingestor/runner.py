@@ -61,6 +61,8 @@ def page_policy(config: Config, settings: ConnectorSettings) -> PagePolicy:
         section_bytes=effective.section_bytes,
         min_text_chars=effective.min_text_chars,
         max_delete_fraction=effective.max_delete_fraction,
+        deletion=effective.deletion,
+        hide_for=effective.hide_for,
         locale=config.defaults.locale,
     )
 

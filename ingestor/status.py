@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
 
+from connectors.base import ConnectorSettings
 from ingestor.config import Config
 from ingestor.console import new_table, shown
 from ingestor.gate.render import rule_counts_line, withheld_line
@@ -19,6 +21,8 @@ __all__ = ["print_status", "status_data"]
 MAX_FAILED_LISTED = 20
 #: Excluded and held pages listed per connector (held first).
 MAX_WITHHELD_LISTED = 50
+#: Hidden pages (deletion: hide) listed per connector, the first to be deleted first.
+MAX_HIDDEN_LISTED = 20
 
 
 def status_data(config: Config) -> dict[str, Any]:
@@ -35,6 +39,7 @@ def status_data(config: Config) -> dict[str, Any]:
             broken = store.broken_links(settings.name)
             withheld = store.withheld_pages(settings.name, limit=MAX_WITHHELD_LISTED)
             audiences = store.audience_counts(settings.name)
+            hidden = _hidden(store, config, settings)
             connectors.append(
                 {
                     "name": settings.name,
@@ -60,6 +65,7 @@ def status_data(config: Config) -> dict[str, Any]:
                         "skipped": last.skipped,
                         "excluded": last.excluded,
                         "held": last.held,
+                        "hidden": last.hidden,
                         "rule_counts": last.rule_counts,
                         "error": last.error,
                     },
@@ -83,6 +89,7 @@ def status_data(config: Config) -> dict[str, Any]:
                     "failed_pages": [
                         {"external_id": p.external_id, "error": p.last_error} for p in failed
                     ],
+                    **hidden,
                     "last_reconcile": _reconcile_data(store.last_reconcile(settings.name)),
                     # how the daemon watches it (``ingestor status`` has no daemon to ask)
                     "watch": None if (plan := plan_watch(settings)) is None else plan.to_json(),
@@ -101,6 +108,26 @@ def status_data(config: Config) -> dict[str, Any]:
             if name not in configured
         ]
     return {"state": str(config.state.path), "connectors": connectors, "orphans": orphans}
+
+
+def _hidden(store: Store, config: Config, settings: ConnectorSettings) -> dict[str, Any]:
+    """Pages hidden after they vanished, and when each will be deleted: at the first complete
+    sync after ``delete_after`` (at once with ``deletion: delete``)."""
+    effective = config.effective(settings)
+    wait = effective.hide_for.total_seconds() if effective.deletion == "hide" else 0.0
+    return {
+        "deletion": effective.deletion,
+        "hide_for_seconds": effective.hide_for.total_seconds(),
+        "hidden": store.hidden_count(settings.name),
+        "hidden_pages": [
+            {
+                "external_id": page.external_id,
+                "hidden_at": page.hidden_at,
+                "delete_after": page.hidden_at + wait,
+            }
+            for page in store.hidden_pages(settings.name, limit=MAX_HIDDEN_LISTED)
+        ],
+    }
 
 
 def _status(store: Store, run: RunRecord) -> str:
@@ -152,6 +179,7 @@ def print_status(console: Console, config: Config) -> None:
         elif c["unwatched"]:
             console.print(f"{shown(c['name'])}: {c['unwatched']}", highlight=False)
         _print_gate(console, c)
+        _print_hidden(console, c)
         _print_reconcile(console, c)
         for page in c["failed_pages"]:
             console.print(
@@ -194,7 +222,36 @@ def _print_gate(console: Console, connector: dict[str, Any]) -> None:
         )
 
 
-_COUNTERS = ("created", "updated", "unchanged", "deleted", "skipped", "excluded", "held", "failed")
+def _print_hidden(console: Console, connector: dict[str, Any]) -> None:
+    """Hidden pages, each with when it will be deleted unless it comes back."""
+    name = shown(connector["name"])
+    for page in connector["hidden_pages"]:
+        console.print(
+            f"[magenta]{name}: hidden {shown(page['external_id'])} "
+            f"{_ago(page['hidden_at'])}; deleted by the first complete sync after "
+            f"{_utc(page['delete_after'])} unless it comes back[/magenta]",
+            highlight=False,
+        )
+    more = connector["hidden"] - len(connector["hidden_pages"])
+    if more > 0:
+        console.print(f"{name}: … {more} more hidden page(s)", highlight=False)
+
+
+def _utc(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+_COUNTERS = (
+    "created",
+    "updated",
+    "unchanged",
+    "hidden",
+    "deleted",
+    "skipped",
+    "excluded",
+    "held",
+    "failed",
+)
 
 
 def _result(run: dict[str, Any]) -> str:

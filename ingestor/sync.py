@@ -27,7 +27,7 @@ from ingestor.convert import (
     split_page,
     without_dead_links,
 )
-from ingestor.deletion import VanishedPages, remove_page
+from ingestor.deletion import VanishedPages, plan_deletions, remove_page
 from ingestor.errors import (
     ConfigError,
     ConnectorError,
@@ -62,7 +62,7 @@ __all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncEngine", "SyncOptions"]
 log = logging.getLogger("ingestor.sync")
 
 #: Outcomes that prove a call to Intercom succeeded (for the breaker).
-_CALLED_INTERCOM = frozenset({Outcome.CREATED, Outcome.UPDATED, Outcome.DELETED})
+_CALLED_INTERCOM = frozenset({Outcome.CREATED, Outcome.UPDATED, Outcome.DELETED, Outcome.HIDDEN})
 
 
 class SyncEngine:
@@ -135,6 +135,8 @@ class _Run:
         self.version_suffix = "|" + policy.fingerprint(self.gate.fingerprint)
         self.index = SyncIndex.empty()
         self.vanished: list[str] = []
+        #: Pages listed this run (a hidden page that came back is one).
+        self.reappeared: set[str] = set()
         self.new_cursor: str | None = None
         self.known: set[str] = set()
         #: Sections of split pages, by the page's external_id.
@@ -207,13 +209,15 @@ class _Run:
                     rule_counts=report.rule_counts,
                 )
             self.log.info(
-                "sync %s: %s in %.1fs: %d created, %d updated, %d unchanged, %d deleted, %d failed",
+                "sync %s: %s in %.1fs: %d created, %d updated, %d unchanged, %d hidden, "
+                "%d deleted, %d failed",
                 self.name,
                 report.status,
                 report.duration,
                 report.created,
                 report.updated,
                 report.unchanged,
+                report.hidden,
                 report.deleted,
                 report.failed,
                 # the counts as fields for JSON logs, nested: LogRecord has its own `created`
@@ -250,6 +254,13 @@ class _Run:
         if listing.interrupted:
             report.listing_complete = False
         self.vanished = listing.vanished
+        # listed this run: a hidden page among them is back, and not to be deleted (a full
+        # listing's every page; an incremental one's changes)
+        self.reappeared = (
+            {item.external_id for item in listing.to_process}
+            if listing.incremental
+            else listing.known
+        )
         self.new_cursor = listing.cursor
         self.known = listing.known
         return listing.to_process
@@ -378,6 +389,8 @@ class _Run:
             )
         ]
         event = partial(PageEvent, audience=decision.audience, matched=decision.matched)
+        if record is not None and record.hidden_at is not None:  # hidden, and back: restored
+            event = partial(event, restored=True)
         if not to_send and not stale:
             if not self.options.dry_run:
                 self.unchanged.add(item.external_id, item.version, decision)
@@ -487,10 +500,14 @@ class _Run:
     # -- deletions -----------------------------------------------------------------------------
 
     def _delete_vanished(self) -> None:
+        """Hide or delete what vanished, and delete hidden pages whose time is up."""
         if self.report.interrupted or not self.report.listing_complete:
             self.log.warning("sync %s: listing incomplete; no page deleted this run", self.name)
             return
-        if not self.vanished:
+        plan = plan_deletions(
+            self.index, self.vanished, self.reappeared, self.policy, now=time.time()
+        )
+        if not (plan.fresh or plan.due or plan.unsent):
             return
         deletions = VanishedPages(
             self.client,
@@ -500,10 +517,9 @@ class _Run:
             dry_run=self.options.dry_run,
             stop_event=self.engine.stop_event,
         )
-        deletions.delete(
-            [(eid, self.index[eid]) for eid in self.vanished],
-            known=self.index.sent,
-            max_fraction=self.policy.max_delete_fraction,
+        deletions.settle(
+            plan,
+            self.policy,
             allow_mass=self.options.allow_mass_delete,
             report=self.report,
             count=self._count,

@@ -28,7 +28,8 @@ log = logging.getLogger("ingestor.sync")
 
 #: Below this many pages to convert, a process pool is not worth its start-up time.
 POOL_THRESHOLD = 64
-_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+#: How often a worker checks that its parent still lives: the longest it can outlive it.
+PARENT_POLL_SECONDS = 0.25
 
 
 class ConversionPool:
@@ -90,28 +91,22 @@ class ConversionPool:
 
 def _worker_setup(parent: int) -> None:
     """In each worker: leave Ctrl-C to the parent (it stops taking pages and drains them),
-    and never outlive it, however it ends (a SIGKILL gives it no chance to clean up)."""
+    and never outlive it, however it ends (a SIGKILL gives it no chance to clean up).
+
+    The worker watches its parent process itself. ``prctl(PR_SET_PDEATHSIG)`` cannot be used:
+    it fires when the *thread* that created the process ends (prctl(2)), and the pool starts
+    workers from whichever upload thread submits first, so they were killed mid-run when that
+    thread ended, and a worker killed holding the call queue's lock hung the pool's shutdown
+    (found by the crash trials, tests/crash/test_worker_lifetime.py)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if not _die_with_parent():
-        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    if os.getppid() != parent:  # the parent died before the kernel was told to watch it
-        os._exit(1)
-
-
-def _die_with_parent() -> bool:
-    """Ask Linux to SIGKILL this process when its parent dies (prctl PR_SET_PDEATHSIG)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return int(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)) == 0
-    except (OSError, AttributeError):  # not Linux
-        return False
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
 def _watch_parent(parent: int) -> None:
-    """Elsewhere: poll for the parent, and leave once it is gone."""
+    """Poll for the parent process, and leave once it is gone (reparented: a new ppid)."""
     while os.getppid() == parent:
-        time.sleep(1.0)
+        time.sleep(PARENT_POLL_SECONDS)
     os._exit(1)
 
 

@@ -15,6 +15,7 @@ __all__ = [
     "RUN_STATUSES",
     "SKIPPED_HASH",
     "ConnectorSummary",
+    "HiddenPage",
     "PageRecord",
     "RunCounts",
     "RunRecord",
@@ -46,6 +47,8 @@ class RunCounts:
     excluded: int = 0
     #: Pages the secrets gate holds back until an admin acts.
     held: int = 0
+    #: Vanished pages hidden from Fin (``deletion: hide``), to be deleted after ``hide_for``.
+    hidden: int = 0
 
     @property
     def total(self) -> int:
@@ -59,6 +62,7 @@ class RunCounts:
             + self.skipped
             + self.excluded
             + self.held
+            + self.hidden
         )
 
 
@@ -72,13 +76,15 @@ HELD_HASH = "held"
 
 
 class SyncEntry(NamedTuple):
-    """The three facts the engine's gates need about a page: a tuple, so 100,000 stay small."""
+    """The facts the engine's gates need about a page: a tuple, so 100,000 stay small."""
 
     version: str | None
     content_hash: str | None
     intercom_id: str | None
     #: Set on the sections of a split page: the page's own external_id.
     parent: str | None = None
+    #: When the page was hidden from Fin after it vanished (Unix seconds), None if it is not.
+    hidden_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +95,16 @@ class WithheldPage:
     audience: str  #: ``exclude`` or ``held``
     rule: str | None  #: the audience rule it matched: ``rule 2 (internal)``, ``restricted``
     reason: str | None  #: for people; secrets masked
+
+
+@dataclass(frozen=True, slots=True)
+class HiddenPage:
+    """A page hidden from Fin because it vanished from its source (``deletion: hide``)."""
+
+    external_id: str
+    title: str | None
+    hidden_at: float  #: Unix seconds
+    parent: str | None = None  #: set on the sections of a split page
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +199,11 @@ class RunRecord:
     def held(self) -> int:
         """Pages the secrets gate held."""
         return self.counts.held
+
+    @property
+    def hidden(self) -> int:
+        """Vanished pages hidden from Fin, to be deleted later."""
+        return self.counts.hidden
 
     @property
     def duration(self) -> float | None:

@@ -10,8 +10,8 @@ from contextlib import AbstractContextManager
 
 from sqlalchemy import Connection, func, select
 
-from state._records import ConnectorSummary, PageRecord, RunRecord, WithheldPage
-from state._statements import PAGE_COLUMNS, page_record, run_record
+from state._records import ConnectorSummary, HiddenPage, PageRecord, RunRecord, WithheldPage
+from state._statements import PAGE_COLUMNS, epoch, page_record, run_record
 from state._tables import pages_table as _pages
 from state._tables import runs_table as _runs
 from state._tables import sent_html_table as _sent_html
@@ -62,6 +62,45 @@ class StoreQueries:
         )
         with self._reading("reading withheld pages") as conn:
             return [WithheldPage(*row) for row in conn.execute(query)]
+
+    def hidden_pages(self, connector: str, *, limit: int | None = None) -> list[HiddenPage]:
+        """Pages hidden from Fin after they vanished, the longest hidden first."""
+        query = (
+            select(_pages.c.external_id, _pages.c.title, _pages.c.hidden_at, _pages.c.parent)
+            .where(_pages.c.connector == connector, _pages.c.hidden_at.is_not(None))
+            .order_by(_pages.c.hidden_at, _pages.c.external_id)
+            .limit(limit)
+        )
+        with self._reading("reading hidden pages") as conn:
+            return [
+                HiddenPage(eid, title, epoch(hidden_at) or 0.0, parent)
+                for eid, title, hidden_at, parent in conn.execute(query)
+            ]
+
+    def hidden_count(self, connector: str) -> int:
+        """How many pages (sections included) of ``connector`` are hidden."""
+        query = select(func.count()).where(
+            _pages.c.connector == connector, _pages.c.hidden_at.is_not(None)
+        )
+        with self._reading("counting hidden pages") as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def sent_page(self, connector: str, external_id: str) -> tuple[str, str | None, str] | None:
+        """``(title, url, html)`` last sent to Intercom for this page; None when the HTML (or
+        the title) was not kept."""
+        with self._reading("reading a sent page") as conn:
+            row = conn.execute(
+                select(_pages.c.title, _pages.c.url, _sent_html.c.html)
+                .join(
+                    _sent_html,
+                    (_sent_html.c.connector == _pages.c.connector)
+                    & (_sent_html.c.external_id == _pages.c.external_id),
+                )
+                .where(_pages.c.connector == connector, _pages.c.external_id == external_id)
+            ).first()
+        if row is None or row[0] is None or row[2] is None:
+            return None
+        return str(row[0]), row[1], zlib.decompress(row[2]).decode()
 
     def last_sent_html(self, connector: str, external_id: str) -> str | None:
         """The HTML last sent to Intercom for this page, if it was kept."""

@@ -63,6 +63,7 @@ UPSERT_PAGE = _page_upsert.on_conflict_do_update(
         for name in (
             *PageRecord.__dataclass_fields__,
             *("broken_links", "parent", "audience", "audience_rule", "gate_reason"),
+            "hidden_at",  # any write of a whole page (restored, withheld, skipped) unhides it
         )
         if name not in ("connector", "external_id")
     },
@@ -83,11 +84,11 @@ PAGE_INDEX_SQL = (
 #: What the version gate reads of every page; :data:`SYNC_ENTRY_SQL` reads the rest of one.
 SYNC_INDEX_SQL = (
     "SELECT external_id, version, intercom_id IS NOT NULL, "
-    f"content_hash IN ('{SKIPPED_HASH}', '{EXCLUDED_HASH}'), parent "
+    f"content_hash IN ('{SKIPPED_HASH}', '{EXCLUDED_HASH}'), parent, hidden_at "
     f"FROM {_pages.name} WHERE connector = ?"
 )
 SYNC_ENTRY_SQL = (
-    f"SELECT version, content_hash, intercom_id, parent FROM {_pages.name} "
+    f"SELECT version, content_hash, intercom_id, parent, hidden_at FROM {_pages.name} "
     "WHERE connector = ? AND external_id = ?"
 )
 #: The HTML last sent for a page (zlib); a page sent without it, or taken out, loses it.

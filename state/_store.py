@@ -53,6 +53,7 @@ from state._statements import (
     SYNC_INDEX_SQL,
     UPSERT_PAGE,
     UPSERT_SENT_HTML,
+    epoch,
     mark_died_runs,
     page_index_from_rows,
     source_record,
@@ -328,7 +329,7 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles):
     def _sync_entry(self, connector: str, external_id: str) -> SyncEntry | None:
         with self._reading("reading a page") as conn:
             row = conn.exec_driver_sql(SYNC_ENTRY_SQL, (connector, external_id)).first()
-        return None if row is None else SyncEntry(row[0], row[1], row[2], row[3])
+        return None if row is None else SyncEntry(row[0], row[1], row[2], row[3], epoch(row[4]))
 
     def record_upsert(
         self,
@@ -449,6 +450,27 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles):
         }
         with self._writing("recording a page failure") as conn:
             conn.execute(RECORD_FAILURE, values)
+
+    def record_hidden(self, connector: str, external_id: str, *, intercom_id: str) -> None:
+        """Record a vanished page Intercom now keeps from Fin (``deletion: hide``).
+
+        Its version and hash are cleared so that, should it come back, the gates send it
+        again (one upsert restores it in place); its Intercom id, title and last sent HTML stay.
+        """
+        with self._writing("recording a hidden page") as conn:
+            conn.execute(
+                _pages.update()
+                .where(_pages.c.connector == connector, _pages.c.external_id == external_id)
+                .values(
+                    hidden_at=_utcnow(),
+                    version=None,
+                    content_hash=None,
+                    intercom_id=intercom_id,
+                    last_error=None,  # an earlier attempt to hide it may have failed
+                    error_count=0,
+                    failed_at=None,
+                )
+            )
 
     def record_delete(self, connector: str, external_id: str) -> None:
         """Forget a page Intercom deleted."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from connectors.base import ConnectorSettings
+from connectors.base import ConnectorSettings, DeletionMode, HideFor
 from ingestor.config._daemon import DaemonSettings
 from ingestor.errors import ConfigError, ConfigIssue
 
@@ -197,6 +198,22 @@ class Defaults(BaseModel):
         description="Most of a source's pages one run may delete (0..1) without "
         "--allow-mass-delete.",
     )
+    deletion: DeletionMode = Field(
+        default="hide",
+        description="What happens to a page that vanished from its source (behind the "
+        "max_delete_fraction guard, after a complete listing): hide takes it out of Fin and "
+        "Copilot at once (one upsert with both availabilities false) and deletes it only after "
+        "hide_for, so a page lost to a bad move, a revert or a half-finished export comes back "
+        "with one call and its Intercom id; delete deletes it at once. Pages the gate "
+        "withholds (secrets, excluded audiences) are deleted at once either way. "
+        "See docs/deletion.md.",
+    )
+    hide_for: HideFor = Field(
+        default=timedelta(days=7),
+        description="How long a vanished page stays hidden (deletion: hide) before the first "
+        "complete sync after deletes it: 1h, 2d... at most a year. A week covers a weekend, a "
+        "holiday and the next working days of whoever moved the page.",
+    )
     min_text_chars: int = Field(
         default=1,
         ge=0,
@@ -220,6 +237,8 @@ class EffectiveSettings:
     section_bytes: int
     max_delete_fraction: float
     min_text_chars: int
+    deletion: DeletionMode
+    hide_for: timedelta
 
 
 class Config(BaseModel):
@@ -273,4 +292,6 @@ class Config(BaseModel):
             section_bytes=pick(c.section_bytes, d.section_bytes),
             max_delete_fraction=pick(c.max_delete_fraction, d.max_delete_fraction),
             min_text_chars=pick(c.min_text_chars, d.min_text_chars),
+            deletion=pick(c.deletion, d.deletion),
+            hide_for=pick(c.hide_for, d.hide_for),
         )

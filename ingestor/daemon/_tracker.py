@@ -57,7 +57,7 @@ class RunProgress:
         """One page is done (or one deletion)."""
         with self._lock:
             self._outcomes[event.outcome.value] += 1
-            if event.outcome is not Outcome.DELETED:
+            if event.outcome not in (Outcome.DELETED, Outcome.HIDDEN):  # not listed to process
                 self._processed += 1
 
     def page_converted(self, seconds: float) -> None:

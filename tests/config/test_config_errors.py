@@ -70,8 +70,8 @@ connectors:
         "config.yaml:25: connectors[4].colour: unknown key (allowed here: name, type, url, "
         "enabled, renamed_from, ai_agent_availability, ai_copilot_availability, max_page_bytes, "
         "min_text_chars, section_bytes, "
-        "max_delete_fraction, schedule, run_on_start, audiences, restricted, allow_secrets, "
-        "watch, watch_method, watch_interval, broken_links, "
+        "max_delete_fraction, deletion, hide_for, schedule, run_on_start, audiences, restricted, "
+        "allow_secrets, watch, watch_method, watch_interval, broken_links, "
         "root, include, depth)",
     ]
 

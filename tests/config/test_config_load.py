@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -198,9 +200,11 @@ def test_effective_settings_apply_overrides(parse: Any, tmp_path: Path, docs: Pa
     text = MINIMAL + (
         "    ai_agent_availability: false\n"
         "    max_delete_fraction: 0\n"
+        "    deletion: delete\n"
         "  - {name: faq, type: folder, url: 'https://help.example.com/faq', root: docs,"
-        " max_page_bytes: 5000, section_bytes: 0}\n"
+        " max_page_bytes: 5000, section_bytes: 0, hide_for: 12h}\n"
         "defaults:\n  ai_copilot_availability: false\n  max_delete_fraction: 0.3\n"
+        "  hide_for: 2d\n"
     )
     config = parse(text, env(tmp_path))
     assert config.effective(config.connector("handbook")) == EffectiveSettings(
@@ -210,6 +214,8 @@ def test_effective_settings_apply_overrides(parse: Any, tmp_path: Path, docs: Pa
         max_delete_fraction=0.0,  # an explicit 0 overrides; it is not "unset"
         min_text_chars=1,
         section_bytes=SECTION_BYTES_DEFAULT,
+        deletion="delete",
+        hide_for=timedelta(days=2),
     )
     assert config.effective(config.connector("faq")) == EffectiveSettings(
         ai_agent_availability=True,
@@ -218,7 +224,25 @@ def test_effective_settings_apply_overrides(parse: Any, tmp_path: Path, docs: Pa
         max_delete_fraction=0.3,
         min_text_chars=1,
         section_bytes=0,
+        deletion="hide",
+        hide_for=timedelta(hours=12),
     )
+
+
+def test_deletion_defaults_to_hide_for_a_week_and_hide_for_is_bounded(
+    parse: Any, tmp_path: Path, docs: Path
+) -> None:
+    config = parse(MINIMAL, env(tmp_path))
+    effective = config.effective(config.connector("handbook"))
+    assert (effective.deletion, effective.hide_for) == ("hide", timedelta(days=7))
+    for bad, message in (
+        ("hide_for: 400d", "config.yaml:8: connectors[0].hide_for: must be at most 366d (a year)"),
+        ("hide_for: 0s", "connectors[0].hide_for: must be longer than 0s"),
+        ("hide_for: soon", "'soon' is not a duration"),
+        ("deletion: archive", "connectors[0].deletion: Input should be 'hide' or 'delete'"),
+    ):
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            parse(MINIMAL + f"    {bad}\n", env(tmp_path))
 
 
 def test_unknown_connector_name_lists_known_ones(parse: Any, tmp_path: Path, docs: Path) -> None:

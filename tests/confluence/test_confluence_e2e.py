@@ -27,6 +27,8 @@ state:
   path: {state}
 defaults:
   max_delete_fraction: 0.5
+  # these tests check what each listing reports gone; docs/deletion.md's hide is tested in e2e
+  deletion: delete
 connectors:
   - name: wiki
     type: confluence

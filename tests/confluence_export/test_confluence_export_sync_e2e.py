@@ -34,15 +34,18 @@ def test_a_new_export_updates_changed_pages_and_removes_deleted_ones(
     write_export(export_site.exports / "export-2.zip", files, zipped=True, mtime=now)
     report = export_site.sync()
     # 302 changed; 100 did not, but a page it links to left the export, so it is re-sent
-    assert (report.created, report.updated, report.deleted, report.failed) == (0, 2, 1, 0)
+    # deletion: hide (the default): the page that left the export is hidden from Fin, not gone
+    assert (report.created, report.updated, report.hidden, report.deleted) == (0, 2, 1, 0)
+    assert report.failed == 0
     pages = export_site.pages()
-    assert "200" not in pages
+    hidden = pages["200"]
+    assert (hidden["ai_agent_availability"], hidden["ai_copilot_availability"]) == (False, False)
     assert "3 days" in pages["302"]["html"]
     # the home page's link to the removed page is now dead: text only, and reported
     assert ("100", "200") in [tuple(link) for link in report.broken_links]
     assert f'href="{page_url("200")}"' not in pages["100"]["html"]
     again = export_site.sync()
-    assert (again.created, again.updated, again.deleted) == (0, 0, 0)
+    assert (again.created, again.updated, again.hidden, again.deleted) == (0, 0, 0, 0)
 
 
 def test_a_broken_newest_export_deletes_nothing(export_site: ExportSite) -> None:

@@ -122,7 +122,9 @@ def test_allow_mass_delete_approves_held_back_deletions_through_the_daemon(
 
     approved = deployment.cli("sync", "--no-progress", "--allow-mass-delete")
     assert approved.returncode == 0, approved.stdout + approved.stderr
-    assert set(deployment.intercom_pages()) == {"p3.md"}
+    pages = deployment.intercom_pages()  # deletion: hide, the default: hidden, not deleted
+    assert {eid for eid, page in pages.items() if page["ai_agent_availability"]} == {"p3.md"}
+    assert len(pages) == 4
     assert _runs(deployment, "docs") == ["ok", "partial", "ok"]
 
 

@@ -126,9 +126,21 @@ def test_tracker_folds_live_and_finished_runs() -> None:
         "skipped": 0,
         "excluded": 0,
         "held": 0,
+        "hidden": 0,
     }
     assert done.runs["partial"] == 1 and done.last_success_at is not None
     assert json.dumps(done.to_json(None))  # /status can serialise it
+
+
+def test_hidden_and_deleted_pages_do_not_count_as_processed() -> None:
+    tracker = Tracker()
+    tracker.ensure("docs", "every 1h")
+    progress = tracker.start_run("docs")
+    progress.listed("docs", total=5, to_process=2)
+    progress.page_done("docs", PageEvent("gone", Outcome.HIDDEN))
+    progress.page_done("docs", PageEvent("older", Outcome.DELETED))
+    [live] = tracker.snapshot()
+    assert (live.pending_pages, live.pages["hidden"], live.pages["deleted"]) == (2, 1, 1)
 
 
 def test_judge_run_tells_failures_from_auth_and_partial_runs() -> None:

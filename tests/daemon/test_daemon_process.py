@@ -33,9 +33,14 @@ def test_syncs_a_folder_repeatedly_and_picks_up_edits(
     deployment.write("docs", "p3.md", "# Page 3\n\nAdded later.\n")
     (deployment.folder("docs") / "p1.md").unlink()
 
-    def converged() -> bool:
+    def converged() -> bool:  # deletion: hide, the default: p1.md stays, hidden from Fin
         pages = deployment.intercom_pages()
-        return set(pages) == {"p0.md", "p2.md", "p3.md"} and "Edited" in pages["p0.md"]["html"]
+        visible = {eid for eid, page in pages.items() if page["ai_agent_availability"]}
+        return (
+            visible == {"p0.md", "p2.md", "p3.md"}
+            and "p1.md" in pages
+            and "Edited" in pages["p0.md"]["html"]
+        )
 
     wait_for(converged, what="edits synced")
     daemon.wait_event(count=4, connector="docs", status="ok")  # kept running on its schedule

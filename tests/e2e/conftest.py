@@ -32,6 +32,7 @@ state:
   path: {state}
 defaults:
   max_delete_fraction: {max_delete_fraction}
+  deletion: {deletion}
 connectors:
   - name: docs
     type: filesystem
@@ -67,7 +68,9 @@ class Site:
         self.env = {"TEST_INTERCOM_TOKEN": server.token}
         self.write_config()
 
-    def write_config(self, *, max_delete_fraction: float = 0.5, max_attempts: int = 8) -> None:
+    def write_config(
+        self, *, max_delete_fraction: float = 0.5, max_attempts: int = 8, deletion: str = "hide"
+    ) -> None:
         self.config_path.write_text(
             CONFIG_TEMPLATE.format(
                 base_url=self.server.url,
@@ -75,6 +78,7 @@ class Site:
                 root=self.root,
                 max_delete_fraction=max_delete_fraction,
                 max_attempts=max_attempts,
+                deletion=deletion,
             ),
             encoding="utf-8",
         )

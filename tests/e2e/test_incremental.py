@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -23,6 +25,7 @@ from ingestor.intercom import IntercomClient
 from ingestor.report import SyncReport
 from ingestor.sync import PagePolicy, SyncEngine, SyncOptions
 from state import Store
+from state._tables import to_db_time
 
 
 class FakeWikiSettings(ConnectorSettings):
@@ -90,12 +93,23 @@ def wiki() -> FakeWiki:
     return w
 
 
-def sync(server: EmulatorServer, state: Path, wiki: FakeWiki, **options: bool) -> SyncReport:
+#: These tests are about what an incremental listing reports gone: deleted at once shows it
+#: in one run (test_hidden_pages_of_an_incremental_source_expire covers deletion: hide).
+DELETE = PagePolicy(deletion="delete")
+
+
+def sync(
+    server: EmulatorServer,
+    state: Path,
+    wiki: FakeWiki,
+    policy: PagePolicy = DELETE,
+    **options: bool,
+) -> SyncReport:
     with (
         Store.open(state) as store,
         IntercomClient(server.token, base_url=server.url) as client,
     ):
-        return SyncEngine(client, store).sync(wiki, PagePolicy(), SyncOptions(**options))
+        return SyncEngine(client, store).sync(wiki, policy, SyncOptions(**options))
 
 
 def cursor(state: Path) -> str | None:
@@ -175,3 +189,35 @@ def test_full_ignores_the_cursor(emulator: EmulatorServer, tmp_path: Path, wiki:
     sync(emulator, state, wiki)
     report = sync(emulator, state, wiki, full=True)
     assert (wiki.full_listings, report.updated) == (2, 10)
+
+
+def test_hidden_pages_of_an_incremental_source_expire_and_come_back(
+    emulator: EmulatorServer, tmp_path: Path, wiki: FakeWiki
+) -> None:
+    """A change listing reports a page gone once: the hidden page must expire all the same."""
+    state = tmp_path / "state.db"
+    hide = PagePolicy(deletion="hide", hide_for=timedelta(days=1))
+    sync(emulator, state, wiki, hide)
+    ids = {p["external_id"]: p["id"] for p in emulator.pages()}
+    wiki.delete("p7")
+    wiki.delete("p8")
+    report = sync(emulator, state, wiki, hide)
+    assert (report.hidden, report.deleted, cursor(state)) == (2, 0, "12")
+    pages = {p["external_id"]: p for p in emulator.pages()}
+    assert not pages["p7"]["ai_agent_availability"] and not pages["p8"]["ai_copilot_availability"]
+
+    report = sync(emulator, state, wiki, hide)  # no change listed, both within hide_for
+    assert (report.hidden, report.deleted) == (0, 0)
+
+    wiki.edit("p8", "back again")
+    with sqlite3.connect(state) as conn:  # hidden two days ago, as far as state knows
+        conn.execute(
+            "UPDATE pages SET hidden_at = ? WHERE hidden_at IS NOT NULL",
+            (to_db_time(datetime.now(UTC) - timedelta(days=2)),),
+        )
+    report = sync(emulator, state, wiki, hide)
+    assert (report.deleted, report.restored, report.updated) == (1, 1, 1)
+    pages = {p["external_id"]: p for p in emulator.pages()}
+    assert "p7" not in pages
+    assert pages["p8"]["id"] == ids["p8"] and pages["p8"]["ai_agent_availability"]
+    assert wiki.full_listings == 1

@@ -26,7 +26,8 @@ BAD = "kb/bad.md"
 
 
 def test_a_page_that_fails_every_retry_fails_alone(site: Site) -> None:
-    site.write_config(max_attempts=2)  # each failing call: two attempts, a short backoff
+    # each failing call: two attempts, a short backoff; the vanished page is deleted at once
+    site.write_config(max_attempts=2, deletion="delete")
     for i in range(4):
         site.write(f"kb/old-{i}.md", f"# Old {i}\n\nText {i}.\n")
     assert site.cli("sync", "--no-progress").returncode == 0
@@ -126,7 +127,7 @@ def test_a_delete_that_fails_every_retry_fails_that_page_alone(
         (root / name).write_text(f"# {name}\n\nText.\n", encoding="utf-8")
     assert _sync(root, state, emulator, {}).status == "ok"
     (root / "gone.md").unlink()
-    policy = PagePolicy(max_delete_fraction=1.0)
+    policy = PagePolicy(max_delete_fraction=1.0, deletion="delete")  # a delete, not a hide
 
     def sync_once(observer: object | None) -> SyncReport:
         settings = FilesystemSettings(name="docs", url="https://docs.example.com/", root=root)
@@ -149,3 +150,37 @@ def test_a_delete_that_fails_every_retry_fails_that_page_alone(
     emulator.configure(fault_5xx_rate=0.0)
     assert sync_once(None).deleted == 1  # retried next run
     assert [p["external_id"] for p in emulator.pages()] == ["kept.md"]
+
+
+def test_a_hide_that_fails_every_retry_fails_that_page_alone(
+    tmp_path: Path, emulator: EmulatorServer
+) -> None:
+    """deletion: hide, the default: the hiding upsert fails like a delete would."""
+    root, state = tmp_path / "share", tmp_path / "state.db"
+    root.mkdir()
+    for name in ("gone.md", "kept.md"):
+        (root / name).write_text(f"# {name}\n\nText.\n", encoding="utf-8")
+    assert _sync(root, state, emulator, {}).status == "ok"
+    (root / "gone.md").unlink()
+
+    def sync_once(observer: object | None) -> SyncReport:
+        settings = FilesystemSettings(name="docs", url="https://docs.example.com/", root=root)
+        retry = RetryPolicy(max_attempts=2, base_delay=0.05)
+        with (
+            Store.open(state) as store,
+            IntercomClient(emulator.token, base_url=emulator.url, policy=retry) as client,
+            FilesystemConnector(settings) as connector,
+        ):
+            engine = SyncEngine(client, store, observer=observer)  # type: ignore[arg-type]
+            return engine.sync(connector, PagePolicy(max_delete_fraction=1.0), SyncOptions())
+
+    report = sync_once(_OutageAfterListing(emulator))
+    assert report.exception is None and report.status == "partial", report.error
+    assert (report.failed, report.hidden) == (1, 0)
+    with Store.open(state, read_only=True) as store:
+        [failed] = store.failed_pages("docs")
+    assert failed.external_id == "gone.md" and "hide:" in str(failed.last_error)
+    emulator.configure(fault_5xx_rate=0.0)
+    assert sync_once(None).hidden == 1  # retried next run
+    gone = {p["external_id"]: p for p in emulator.pages()}["gone.md"]
+    assert (gone["ai_agent_availability"], gone["ai_copilot_availability"]) == (False, False)

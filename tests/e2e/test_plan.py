@@ -43,7 +43,11 @@ def test_plan_shows_deletions_and_what_the_guard_would_keep(site: Site) -> None:
     site.cli("sync", "--no-progress")
     (site.root / "kb" / "0.md").unlink()
     result = site.cli("plan")
-    assert "delete docs: kb/0.md (vanished from the source)" in result.stdout
+    # deletion: hide (the default): hidden from Fin now, deleted a week later
+    assert "hide docs: kb/0.md (vanished from the source; hidden, deleted after 7d)" in (
+        result.stdout
+    )
+    assert "1 to hide, 0 to delete" in result.stdout
     for i in range(1, 6):
         (site.root / "kb" / f"{i}.md").unlink()
     result = site.cli("plan")

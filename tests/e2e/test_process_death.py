@@ -114,7 +114,7 @@ def test_a_killed_sync_shows_as_died_and_the_next_sync_records_it_so(
         assert not [pid for pid in workers if alive(pid)], "workers outlived the killed sync"
 
 
-# Where prctl(PR_SET_PDEATHSIG) is missing (not Linux) each worker watches its parent instead.
+# Each conversion worker watches its parent process (PR_SET_PDEATHSIG follows a thread).
 WATCHER = (
     "import sys\n"
     "from ingestor.workers import _watch_parent\n"
@@ -129,7 +129,7 @@ PARENT = (
 )
 
 
-def test_a_worker_without_pdeathsig_leaves_when_its_parent_is_killed() -> None:
+def test_a_worker_leaves_when_its_parent_is_killed() -> None:
     parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
     assert parent.stdout is not None
     watcher = int(parent.stdout.readline())

@@ -64,6 +64,12 @@ def test_split_sections_edits_shrinks_and_deletes(site: Site) -> None:
     site.write("admin.md", guide())
     assert site.cli("sync", "--no-progress").returncode == 0
     (site.root / "admin.md").unlink()
+    before_writes = write_calls(site.server.stats())
     assert site.cli("sync", "--no-progress").returncode == 0
-    assert not [eid for eid in site.intercom_pages() if eid.startswith("admin.md")]
-    assert len(site.intercom_pages()) == 3
+    # deletion: hide: the page and every section stay, each hidden by one upsert
+    hidden = {eid: p for eid, p in site.intercom_pages().items() if eid.startswith("admin.md")}
+    assert sorted(hidden) == sections
+    assert write_calls(site.server.stats()) == before_writes + 5
+    for page in hidden.values():
+        assert (page["ai_agent_availability"], page["ai_copilot_availability"]) == (False, False)
+    assert len(site.intercom_pages()) == 8

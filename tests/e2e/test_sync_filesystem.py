@@ -110,10 +110,22 @@ def test_edit_add_remove_make_exactly_the_matching_calls(site: Site) -> None:
     (site.root / "notes.txt").unlink()
     [report] = run(site)
     removed = site.server.stats()
-    assert (report.updated, report.created, report.deleted) == (0, 0, 1)
-    assert calls(removed, "deleteExternalPage") - calls(added, "deleteExternalPage") == 1
+    # deletion: hide (the default): one upsert hides it from Fin, nothing is deleted yet
+    assert (report.updated, report.created, report.hidden, report.deleted) == (0, 0, 1, 0)
+    assert calls(removed, "createExternalPage") - calls(added, "createExternalPage") == 1
     assert write_calls(removed) - write_calls(added) == 1
-    assert "notes.txt" not in site.intercom_pages()
+    notes = site.intercom_pages()["notes.txt"]
+    assert (notes["ai_agent_availability"], notes["ai_copilot_availability"]) == (False, False)
+
+    site.write_config(deletion="delete")
+    (site.root / "faq.html").unlink()
+    [report] = run(site)
+    deleted = site.server.stats()
+    # deletion: delete: deleted at once, and so is the page hidden before
+    assert (report.updated, report.created, report.hidden, report.deleted) == (0, 0, 0, 2)
+    assert calls(deleted, "deleteExternalPage") - calls(removed, "deleteExternalPage") == 2
+    assert write_calls(deleted) - write_calls(removed) == 2
+    assert "faq.html" not in site.intercom_pages() and "notes.txt" not in site.intercom_pages()
 
 
 def test_whitespace_only_edit_and_touch_cost_no_write(site: Site) -> None:
@@ -149,8 +161,9 @@ def test_deletion_guard_blocks_mass_delete_and_empty_root(site: Site) -> None:
     assert len(site.intercom_pages()) == 6
 
     [report] = run(site, allow_mass_delete=True)
-    assert report.deleted == 6
-    assert site.intercom_pages() == {}
+    assert (report.hidden, report.deleted) == (6, 0)  # deletion: hide, the default
+    pages = site.intercom_pages().values()
+    assert len(pages) == 6 and not any(p["ai_agent_availability"] for p in pages)
 
 
 def test_dry_run_makes_no_write_call_and_lists_changes(site: Site) -> None:

@@ -32,6 +32,7 @@ state:
   path: {state}
 defaults:
   max_delete_fraction: 0.9
+  section_bytes: 0  # one page per Notion page: these tests are about the export, not sections
 connectors:
   - name: notion
     type: notion_export

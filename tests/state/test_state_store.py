@@ -333,6 +333,10 @@ def test_sync_index_holds_only_what_the_gates_need(tmp_path: Path) -> None:
             "docs", "d.md", version="4", held=True, rule="secrets", reason="a token"
         )
         store.record_upsert(
+            "docs", "e.md", version="5", content_hash="h5", intercom_id="12", title="E", url=None
+        )
+        store.record_hidden("docs", "e.md", intercom_id="12")  # vanished, hidden from Fin
+        store.record_upsert(
             "other", "a.md", version="9", content_hash="h9", intercom_id="99", title="X", url=None
         )
         index = store.sync_index("docs")
@@ -341,10 +345,12 @@ def test_sync_index_holds_only_what_the_gates_need(tmp_path: Path) -> None:
             "1:2", None, "3", None, None
         ]  # fmt: skip
         assert dict(index.sections) == {"a.md#2": "a.md"} and index.parent("a.md#2") == "a.md"
-        assert index.sent == 2 and len(index) == 5 and "x" not in index
+        assert index.visible == 2 and len(index) == 6 and "x" not in index  # e.md is hidden
+        assert index.gate_version("e.md") is None and list(index.hidden) == ["e.md"]
+        assert index["e.md"] == SyncEntry(None, None, "12", None, index.hidden["e.md"])
         store.record_delete("docs", "b.md")  # gone after the load: known, with nothing
         # hash and id are read when asked for, then kept for the run
-        assert index == {
+        assert {eid: entry for eid, entry in index.items() if eid != "e.md"} == {
             "a.md": SyncEntry("1:2", "h1", "10"),
             "a.md#2": SyncEntry("1:2", "h2", "11", "a.md"),
             "b.md": SyncEntry(None, None, None),

@@ -387,6 +387,9 @@ class SyncBench:
         config = {
             "intercom": {"token": "${TEST_INTERCOM_TOKEN}", "base_url": self.server.url},
             "state": {"path": str(self.tmp_path / "state.db")},
+            # these tests check what each wiki's listing reports gone, seen at once as a delete;
+            # deletion: hide is tested in tests/e2e/test_recoverable_deletes.py
+            "defaults": {"deletion": "delete"},
             "connectors": [{"name": "wiki", **self.connector}],
         }
         path = self.tmp_path / "config.yaml"
