@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from state import MIGRATIONS, Store, SyncEntry  # noqa: E402
 from state._engine import create_state_engine  # noqa: E402
 from state._migrations import migrate  # noqa: E402
+from state._statements import epoch  # noqa: E402
 
 CONNECTOR = "bench"
 SUFFIX = "|3f9a1c2b7d4e5f60"  # a settings fingerprint, as the engine appends
@@ -146,15 +147,16 @@ def write_v6(path: Path, pages: list[dict[str, object]]) -> None:
 
 
 def full_index(store: Store) -> dict[str, SyncEntry]:
-    """The sync index as schema v6 loaded it (version, hash, id, parent per page), to compare."""
+    """The sync index as schema v6 loaded it (version, hash, id, parent, hidden time per page),
+    to compare."""
     engine = store._live_engine()  # a benchmark may look inside
     with engine.connect() as conn:
         rows = conn.exec_driver_sql(
-            "SELECT external_id, version, content_hash, intercom_id, parent FROM pages "
+            "SELECT external_id, version, content_hash, intercom_id, parent, hidden_at FROM pages "
             "WHERE connector = ?",
             (CONNECTOR,),
         )
-        return {row[0]: SyncEntry(row[1], row[2], row[3], row[4]) for row in rows}
+        return {row[0]: SyncEntry(row[1], row[2], row[3], row[4], epoch(row[5])) for row in rows}
 
 
 def measure(name: str, load: Callable[[], Sized]) -> None:
@@ -181,7 +183,7 @@ def measure_index(path: Path, layout: str) -> None:
         return  # the current store cannot open a v6 file without migrating it
     with Store.open(path) as store:
         measure("sync index (v7: what the version gate reads)", lambda: store.sync_index(CONNECTOR))
-        measure("full index (v6: version, hash, id, parent)", lambda: full_index(store))
+        measure("full index (v6: version, hash, id, parent, hidden)", lambda: full_index(store))
 
 
 def main() -> None:
