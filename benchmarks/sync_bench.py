@@ -10,15 +10,20 @@ Phases:
    ``--populate-unthrottled`` runs this phase without latency or rate limit (to fill state fast
    for the large no-op measurement) and reports no ceiling figure.
 2. no-op resync of the unchanged tree: duration and API calls (target: 0 calls).
-Peak RSS of this process (the engine; conversion workers are separate processes) is printed.
+
+Each sync runs in a fresh child process (``--child``), so each phase's memory is its own.
+Memory covers **all processes** of the sync: the engine and every process under it (the
+conversion workers, multiprocessing's helper), sampled every 50 ms from ``/proc``: the sum of
+each process's peak (``VmHWM``, an upper bound) and the highest total RSS seen at one instant.
+The emulator is not counted (it stands in for Intercom).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
-import resource
 import shutil
 import socket
 import subprocess
@@ -111,13 +116,83 @@ def write_config(work: Path, url: str, root: Path) -> Path:
     return path
 
 
-def timed_sync(config_path: Path, url: str) -> tuple[float, Any, dict[str, Any], dict[str, Any]]:
+def child_sync(config_path: Path) -> None:
+    """``--child``: one sync, its figures as one JSON line on stdout."""
     config = load_config(config_path, environ={"FIN_BENCH_TOKEN": TOKEN})
-    before = stats(url)
     start = time.perf_counter()
     [report] = sync_connectors(config)
     elapsed = time.perf_counter() - start
-    return elapsed, report, before, stats(url)
+    figures = {"elapsed": elapsed, "created": report.created, "failed": report.failed}
+    print(json.dumps({**figures, "unchanged": report.unchanged}), flush=True)
+
+
+def _descendants(root: int) -> list[int]:
+    """``root`` and every process under it, from /proc (Linux)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(parents.get(pid, ()))
+    return found
+
+
+def _status_kb(pid: int, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def timed_sync(config_path: Path, url: str) -> tuple[float, Any, dict[str, Any], dict[str, Any]]:
+    """One sync in a child process: (seconds, figures, stats before, stats after), with the
+    memory of the child and its descendants in ``figures``."""
+    before = stats(url)
+    cmd = [sys.executable, __file__, "--child", str(config_path)]
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    peaks: dict[int, int] = {}
+    highest_total = processes = 0
+    while child.poll() is None:
+        pids = _descendants(child.pid)
+        processes = max(processes, len(pids))
+        total = 0
+        for pid in pids:
+            peaks[pid] = max(peaks.get(pid, 0), _status_kb(pid, "VmHWM"))
+            total += _status_kb(pid, "VmRSS")
+        highest_total = max(highest_total, total)
+        time.sleep(0.05)
+    out, _ = child.communicate()
+    if child.returncode != 0:
+        raise SystemExit(f"the sync process failed (exit {child.returncode})")
+    figures = json.loads(out.strip().splitlines()[-1])
+    figures.update(
+        peak_sum_mb=sum(peaks.values()) / 1024,
+        main_peak_mb=peaks.get(child.pid, 0) / 1024,
+        highest_total_mb=highest_total / 1024,
+        processes=processes,
+    )
+    return figures["elapsed"], figures, before, stats(url)
+
+
+def memory_line(figures: dict[str, Any]) -> str:
+    return (
+        f"peak RSS, all processes ({figures['processes']} at most): "
+        f"{figures['highest_total_mb']:.0f} MB at one time, "
+        f"{figures['peak_sum_mb']:.0f} MB summing each one's peak; "
+        f"engine process alone {figures['main_peak_mb']:.0f} MB"
+    )
 
 
 def main() -> None:
@@ -128,7 +203,11 @@ def main() -> None:
     parser.add_argument("--rate-limit", type=int, default=1666, help="calls per 10-s window")
     parser.add_argument("--populate-unthrottled", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the generated folder")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)  # one sync, see child_sync
     args = parser.parse_args()
+    if args.child is not None:
+        child_sync(args.child)
+        return
 
     work = Path(tempfile.mkdtemp(prefix="fin-bench-"))
     root = work / "share"
@@ -148,22 +227,23 @@ def main() -> None:
         elapsed, report, before, after = timed_sync(config_path, url)
         calls = total_calls(after) - total_calls(before)
         limited = int(after["rate_limited"]) - int(before["rate_limited"])
+        created = report["created"]
         print(
-            f"first sync: {report.created:,} created, {report.failed} failed in {elapsed:.1f}s "
-            f"= {report.created / elapsed:.1f} pages/s; {calls:,} calls, {limited} answered 429 "
+            f"first sync: {created:,} created, {report['failed']} failed in {elapsed:.1f}s "
+            f"= {created / elapsed:.1f} pages/s; {calls:,} calls, {limited} answered 429 "
             f"({limited / max(calls, 1):.2%})"
         )
-        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"  peak RSS so far (engine process): {rss_mb:.0f} MB")
+        print(f"  {memory_line(report)}")
         if throttled:
             ceiling = args.rate_limit / 10 * elapsed
             print(f"  rate ceiling reached: {calls / ceiling:.1%} of {args.rate_limit}/10 s")
 
         elapsed, report, before, after = timed_sync(config_path, url)
         calls = total_calls(after) - total_calls(before)
-        print(f"no-op resync: {report.unchanged:,} unchanged in {elapsed:.2f}s, {calls} API calls")
-        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"peak RSS (engine process): {rss_mb:.0f} MB")
+        print(
+            f"no-op resync: {report['unchanged']:,} unchanged in {elapsed:.2f}s, {calls} API calls"
+        )
+        print(f"  {memory_line(report)}")
     finally:
         emulator.terminate()
         emulator.wait(timeout=10)

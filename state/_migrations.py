@@ -139,6 +139,62 @@ def _v5_to_v6_reconcile_hide_pid(conn: Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
+_V7_PAGES_COLUMNS = (
+    "connector, external_id, version, content_hash, intercom_id, title, url, last_synced_at, "
+    "last_error, error_count, failed_at, broken_links, parent, audience, audience_rule, "
+    "gate_reason, hidden_at"
+)
+_V7_SENT_HTML = (
+    """CREATE TABLE sent_html (
+        id INTEGER NOT NULL PRIMARY KEY,
+        connector VARCHAR NOT NULL,
+        external_id VARCHAR NOT NULL,
+        html BLOB NOT NULL,
+        UNIQUE (connector, external_id)
+    )""",
+    "INSERT INTO sent_html (connector, external_id, html) "
+    "SELECT connector, external_id, sent_html FROM pages WHERE sent_html IS NOT NULL",
+    """CREATE TABLE pages_v7 (
+        connector VARCHAR NOT NULL,
+        external_id VARCHAR NOT NULL,
+        version VARCHAR,
+        content_hash VARCHAR,
+        intercom_id VARCHAR,
+        title VARCHAR,
+        url VARCHAR,
+        last_synced_at VARCHAR,
+        last_error VARCHAR,
+        error_count INTEGER NOT NULL DEFAULT 0,
+        failed_at VARCHAR,
+        broken_links VARCHAR,
+        parent VARCHAR,
+        audience VARCHAR,
+        audience_rule VARCHAR,
+        gate_reason VARCHAR,
+        hidden_at VARCHAR,
+        PRIMARY KEY (connector, external_id)
+    ) WITHOUT ROWID""",
+    f"INSERT INTO pages_v7 ({_V7_PAGES_COLUMNS}) SELECT {_V7_PAGES_COLUMNS} FROM pages",
+    "DROP TABLE pages",
+    "ALTER TABLE pages_v7 RENAME TO pages",
+)
+
+
+def _v6_to_v7_sent_html_table(conn: Connection) -> None:
+    """The HTML last sent moves out of ``pages`` into its own table: inline, its ~800-1,000
+    compressed bytes pushed nearly every row of that WITHOUT ROWID table past SQLite's local
+    payload limit (~1,000 bytes for a 4 KB page) into an overflow page of its own: 4.6 KB of
+    state per 2 KB page. The new table has a rowid, whose rows hold up to ~4,000 bytes in
+    place, so 3-4 pages' HTML share a database page (measured: a WITHOUT ROWID one overflows
+    exactly as before; ``benchmarks/state_size.py``).
+
+    ``pages`` is rebuilt rather than altered with DROP COLUMN: that needs SQLite 3.35, and
+    Python uses the system's SQLite (3.34 on some long-term distributions); the rebuilt table
+    is also packed densely. The pages the old one held are reused by later writes."""
+    for statement in _V7_SENT_HTML:
+        conn.exec_driver_sql(statement)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v0_to_v1_baseline,
     _v1_to_v2_cursors,
@@ -146,6 +202,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v3_to_v4_links_and_sections,
     _v4_to_v5_audiences,
     _v5_to_v6_reconcile_hide_pid,
+    _v6_to_v7_sent_html_table,
 )
 #: The version this code reads and writes.
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -20,6 +20,7 @@ from ingestor.state._statements import epoch
 from ingestor.state._tables import cursors_table as _cursors
 from ingestor.state._tables import pages_table as _pages
 from ingestor.state._tables import reconciles_table as _reconciles
+from ingestor.state._tables import sent_html_table as _sent_html
 from ingestor.state._tables import sources_table as _sources
 
 __all__ = ["RECONCILE_STATUSES", "ReconcileRecord", "SentPage", "StoreReconciles"]
@@ -75,15 +76,25 @@ class StoreReconciles:
 
     def sent_pages(self, connector: str) -> dict[str, SentPage]:
         """Every page of ``connector`` that state records as in Intercom, by external id."""
-        query = select(
-            _pages.c.external_id,
-            _pages.c.intercom_id,
-            _pages.c.title,
-            _pages.c.url,
-            _pages.c.sent_html,
-            _pages.c.audience,
-            _pages.c.hidden_at,
-        ).where(_pages.c.connector == connector, _pages.c.intercom_id.is_not(None))
+        query = (
+            select(
+                _pages.c.external_id,
+                _pages.c.intercom_id,
+                _pages.c.title,
+                _pages.c.url,
+                _sent_html.c.html,
+                _pages.c.audience,
+                _pages.c.hidden_at,
+            )
+            .select_from(
+                _pages.outerjoin(
+                    _sent_html,
+                    (_sent_html.c.connector == _pages.c.connector)
+                    & (_sent_html.c.external_id == _pages.c.external_id),
+                )
+            )
+            .where(_pages.c.connector == connector, _pages.c.intercom_id.is_not(None))
+        )
         with self._reading("reading the pages sent") as conn:
             rows = conn.execute(query).all()
         return {

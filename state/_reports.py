@@ -20,6 +20,7 @@ from ingestor.state._records import (
 from ingestor.state._statements import PAGE_COLUMNS, epoch, page_record, run_record
 from ingestor.state._tables import pages_table as _pages
 from ingestor.state._tables import runs_table as _runs
+from ingestor.state._tables import sent_html_table as _sent_html
 from ingestor.state._tables import sources_table as _sources
 
 __all__ = ["StoreQueries"]
@@ -95,9 +96,13 @@ class StoreQueries:
         the title) was not kept."""
         with self._reading("reading a sent page") as conn:
             row = conn.execute(
-                select(_pages.c.title, _pages.c.url, _pages.c.sent_html).where(
-                    _pages.c.connector == connector, _pages.c.external_id == external_id
+                select(_pages.c.title, _pages.c.url, _sent_html.c.html)
+                .join(
+                    _sent_html,
+                    (_sent_html.c.connector == _pages.c.connector)
+                    & (_sent_html.c.external_id == _pages.c.external_id),
                 )
+                .where(_pages.c.connector == connector, _pages.c.external_id == external_id)
             ).first()
         if row is None or row[0] is None or row[2] is None:
             return None
@@ -107,8 +112,8 @@ class StoreQueries:
         """The HTML last sent to Intercom for this page, if it was kept."""
         with self._reading("reading a sent page") as conn:
             row = conn.execute(
-                select(_pages.c.sent_html).where(
-                    _pages.c.connector == connector, _pages.c.external_id == external_id
+                select(_sent_html.c.html).where(
+                    _sent_html.c.connector == connector, _sent_html.c.external_id == external_id
                 )
             ).first()
         if row is None or row[0] is None:

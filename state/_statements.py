@@ -11,7 +11,14 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ingestor.state._records import PageRecord, RunCounts, RunRecord, SourceRecord
+from ingestor.state._records import (
+    EXCLUDED_HASH,
+    SKIPPED_HASH,
+    PageRecord,
+    RunCounts,
+    RunRecord,
+    SourceRecord,
+)
 from ingestor.state._tables import (
     from_db_time,
     pages_table,
@@ -22,14 +29,17 @@ from ingestor.state._tables import (
 
 __all__ = [
     "COUNTER_NAMES",
+    "DELETE_SENT_HTML",
     "PAGE_COLUMNS",
     "PAGE_INDEX_SQL",
     "RECORD_AUDIENCE_SQL",
     "RECORD_FAILURE",
     "RECORD_UNCHANGED_SQL",
     "SAVE_SOURCE",
+    "SYNC_ENTRY_SQL",
     "SYNC_INDEX_SQL",
     "UPSERT_PAGE",
+    "UPSERT_SENT_HTML",
     "died_error",
     "epoch",
     "mark_died_runs",
@@ -52,7 +62,7 @@ UPSERT_PAGE = _page_upsert.on_conflict_do_update(
         name: _page_upsert.excluded[name]
         for name in (
             *PageRecord.__dataclass_fields__,
-            *("sent_html", "broken_links", "parent", "audience", "audience_rule", "gate_reason"),
+            *("broken_links", "parent", "audience", "audience_rule", "gate_reason"),
             "hidden_at",  # any write of a whole page (restored, withheld, skipped) unhides it
         )
         if name not in ("connector", "external_id")
@@ -71,10 +81,22 @@ RECORD_FAILURE = _failure_insert.on_conflict_do_update(
 PAGE_INDEX_SQL = (
     f"SELECT {', '.join(c.name for c in PAGE_COLUMNS)} FROM {_pages.name} WHERE connector = ?"
 )
+#: What the version gate reads of every page; :data:`SYNC_ENTRY_SQL` reads the rest of one.
 SYNC_INDEX_SQL = (
-    f"SELECT external_id, version, content_hash, intercom_id, parent, hidden_at FROM {_pages.name} "
-    "WHERE connector = ?"
+    "SELECT external_id, version, intercom_id IS NOT NULL, "
+    f"content_hash IN ('{SKIPPED_HASH}', '{EXCLUDED_HASH}'), parent, hidden_at "
+    f"FROM {_pages.name} WHERE connector = ?"
 )
+SYNC_ENTRY_SQL = (
+    f"SELECT version, content_hash, intercom_id, parent, hidden_at FROM {_pages.name} "
+    "WHERE connector = ? AND external_id = ?"
+)
+#: The HTML last sent for a page (zlib); a page sent without it, or taken out, loses it.
+UPSERT_SENT_HTML = (
+    "INSERT INTO sent_html (connector, external_id, html) VALUES (?, ?, ?) "
+    "ON CONFLICT (connector, external_id) DO UPDATE SET html = excluded.html"
+)
+DELETE_SENT_HTML = "DELETE FROM sent_html WHERE connector = ? AND external_id = ?"
 RECORD_UNCHANGED_SQL = (
     f"UPDATE {_pages.name} SET version = ?, last_synced_at = ?, last_error = NULL, "
     "error_count = 0, failed_at = NULL WHERE connector = ? AND external_id = ?"

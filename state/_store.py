@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ingestor.errors import StateError
 from ingestor.state._admin import StoreAdmin
 from ingestor.state._engine import create_state_engine, driver_reason
+from ingestor.state._index import SyncIndex
 from ingestor.state._lock import StateLock, lock_path
 from ingestor.state._migrations import SCHEMA_VERSION, migrate, read_version
 from ingestor.state._private import prepare_private_database
@@ -41,13 +43,16 @@ from ingestor.state._records import (
 )
 from ingestor.state._reports import StoreQueries
 from ingestor.state._statements import (
+    DELETE_SENT_HTML,
     PAGE_INDEX_SQL,
     RECORD_AUDIENCE_SQL,
     RECORD_FAILURE,
     RECORD_UNCHANGED_SQL,
     SAVE_SOURCE,
+    SYNC_ENTRY_SQL,
     SYNC_INDEX_SQL,
     UPSERT_PAGE,
+    UPSERT_SENT_HTML,
     epoch,
     mark_died_runs,
     page_index_from_rows,
@@ -56,6 +61,7 @@ from ingestor.state._statements import (
 from ingestor.state._tables import cursors_table as _cursors
 from ingestor.state._tables import pages_table as _pages
 from ingestor.state._tables import runs_table as _runs
+from ingestor.state._tables import sent_html_table as _sent_html
 from ingestor.state._tables import sources_table as _sources
 from ingestor.state._tables import to_db_time
 
@@ -89,7 +95,6 @@ def _unsent_row(
         "last_error": None,
         "error_count": 0,
         "failed_at": None,
-        "sent_html": None,
         "broken_links": None,
         "parent": None,
         "audience": None,
@@ -252,6 +257,7 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles):
             conn.execute(_sources.delete().where(_sources.c.connector == connector))
             if pages:
                 conn.execute(_pages.delete().where(_pages.c.connector == connector))
+                conn.execute(_sent_html.delete().where(_sent_html.c.connector == connector))
                 # Pages must all be re-sent, so the next run lists in full.
                 conn.execute(_cursors.delete().where(_cursors.c.connector == connector))
 
@@ -306,23 +312,24 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles):
             finally:
                 cursor.close()
 
-    def sync_index(self, connector: str) -> dict[str, SyncEntry]:
-        """Version, hash and Intercom id of every page of ``connector``, in one query.
-
-        The engine's gates need nothing else; a tuple per page keeps 100,000 pages at a few
-        tens of MB where full records would take several times that.
-        """
+    def sync_index(self, connector: str) -> SyncIndex:
+        """What the version gate reads of every page of ``connector``, in one query: its
+        version (and whether an unchanged one needs no fetch), split pages' sections, and how
+        many pages are in Intercom. ``index[eid]`` reads a page's hash and Intercom id when a
+        run needs them (a page fetched again, deleted or taken down)."""
         with self._reading("reading the page index") as conn:
             driver = conn.connection.driver_connection
             assert driver is not None  # a checked-out pysqlite connection always has one
             cursor = driver.execute(SYNC_INDEX_SQL, (connector,))
             try:
-                return {
-                    row[0]: SyncEntry(row[1], row[2], row[3], row[4], epoch(row[5]))
-                    for row in cursor
-                }
+                return SyncIndex.from_rows(cursor, partial(self._sync_entry, connector))
             finally:
                 cursor.close()
+
+    def _sync_entry(self, connector: str, external_id: str) -> SyncEntry | None:
+        with self._reading("reading a page") as conn:
+            row = conn.exec_driver_sql(SYNC_ENTRY_SQL, (connector, external_id)).first()
+        return None if row is None else SyncEntry(row[0], row[1], row[2], row[3], epoch(row[4]))
 
     def record_upsert(
         self,
@@ -348,7 +355,6 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles):
             "audience": None if audience is None else audience[0],
             "audience_rule": None if audience is None else audience[1],
             "gate_reason": None,
-            "sent_html": None if sent_html is None else zlib.compress(sent_html.encode(), 6),
             "broken_links": json.dumps(list(broken_links)) if broken_links else None,
             "parent": parent,
             "connector": connector,
@@ -363,14 +369,21 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles):
             "error_count": 0,
             "failed_at": None,
         }
+        key = (connector, external_id)
         with self._writing("recording an upsert") as conn:
             conn.execute(UPSERT_PAGE, values)
+            if sent_html is None:
+                conn.exec_driver_sql(DELETE_SENT_HTML, key)
+            else:
+                html = zlib.compress(sent_html.encode(), 6)
+                conn.exec_driver_sql(UPSERT_SENT_HTML, (*key, html))
 
     def record_skipped(self, connector: str, external_id: str, *, version: str) -> None:
         """A page with nothing to publish: keep its version (so it is not read again while
         unchanged) and no Intercom id."""
         with self._writing("recording a skipped page") as conn:
             conn.execute(UPSERT_PAGE, _unsent_row(connector, external_id, version, SKIPPED_HASH))
+            conn.exec_driver_sql(DELETE_SENT_HTML, (connector, external_id))
 
     def record_withheld(
         self,
@@ -398,6 +411,7 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles):
         )
         with self._writing("recording a withheld page") as conn:
             conn.execute(UPSERT_PAGE, values)
+            conn.exec_driver_sql(DELETE_SENT_HTML, (connector, external_id))
 
     def record_unchanged(
         self,
@@ -466,6 +480,7 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles):
                 .where(_pages.c.connector == connector)
                 .where(_pages.c.external_id == external_id)
             )
+            conn.exec_driver_sql(DELETE_SENT_HTML, (connector, external_id))
 
     # -- runs --------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Dialect, Index, LargeBinary, String, Table
+from sqlalchemy import Dialect, Index, LargeBinary, String, Table, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -20,6 +20,7 @@ __all__ = [
     "PageRow",
     "ReconcileRow",
     "RunRow",
+    "SentHtmlRow",
     "SourceRow",
     "StateModel",
     "UTCDateTime",
@@ -29,6 +30,7 @@ __all__ = [
     "pages_table",
     "reconciles_table",
     "runs_table",
+    "sent_html_table",
     "sources_table",
     "to_db_time",
 ]
@@ -91,13 +93,29 @@ class PageRow(StateModel, table=True):
     last_error: str | None = None
     error_count: int = 0
     failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    sent_html: bytes | None = Field(default=None, sa_type=LargeBinary)  # zlib of the HTML sent
     broken_links: str | None = None  # JSON list of external ids this page links to in vain
     parent: str | None = None  # for a section of a split page: the page's external_id
     audience: str | None = None  # customers, team, exclude, held (None: before audiences)
     audience_rule: str | None = None  # what decided it: "rule 2 (internal)", "default"...
     gate_reason: str | None = None  # why an excluded or held page is not sent (masked)
     hidden_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # deletion: hide
+
+
+class SentHtmlRow(StateModel, table=True):
+    """The HTML last sent for a page (zlib), for ``plan --diff``, reconcile and hiding.
+
+    Its own table (schema v7): inline in ``pages`` the ~1,000 compressed bytes pushed nearly
+    every row of that WITHOUT ROWID table past SQLite's local payload limit into an overflow
+    page. A rowid table keeps blobs of this size in place (see the v7 migration).
+    """
+
+    __tablename__ = "sent_html"
+    __table_args__ = (UniqueConstraint("connector", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    connector: str
+    external_id: str
+    html: bytes = Field(sa_type=LargeBinary)
 
 
 class RunRow(StateModel, table=True):
@@ -174,3 +192,4 @@ runs_table = _table(RunRow)
 meta_table = _table(MetaRow)
 cursors_table = _table(CursorRow)
 reconciles_table = _table(ReconcileRow)
+sent_html_table = _table(SentHtmlRow)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from ingestor.engine.deletion import deletion_guard, plan_deletions
 from ingestor.engine.policy import PagePolicy
-from ingestor.state import SyncEntry
+from ingestor.state import SyncEntry, SyncIndex
 
 NOW = 1_800_000_000.0
 DAY = 86400.0
@@ -20,16 +20,18 @@ def entry(
     return SyncEntry("v", "h", intercom_id, parent, hidden_at)
 
 
-INDEX = {
-    "a": entry("1"),
-    "b": entry("2"),
-    "c": entry("3"),
-    "old": entry("4", hidden_days_ago=8),
-    "old#s": entry("5", hidden_days_ago=8, parent="old"),
-    "recent": entry("6", hidden_days_ago=2),
-    "back": entry("7", hidden_days_ago=9),
-    "never-sent": entry(None),
-}
+INDEX = SyncIndex.of(
+    {
+        "a": entry("1"),
+        "b": entry("2"),
+        "c": entry("3"),
+        "old": entry("4", hidden_days_ago=8),
+        "old#s": entry("5", hidden_days_ago=8, parent="old"),
+        "recent": entry("6", hidden_days_ago=2),
+        "back": entry("7", hidden_days_ago=9),
+        "never-sent": entry(None),
+    }
+)
 
 
 def test_fresh_pages_are_weighed_against_visible_pages_only() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -22,7 +22,7 @@ from ingestor.engine.policy import PagePolicy
 from ingestor.engine.report import MAX_HELD_BACK_KEPT, Outcome, PageEvent, SyncReport
 from ingestor.errors import PageError, RetriableError
 from ingestor.intercom import IntercomClient
-from ingestor.state import Store, SyncEntry
+from ingestor.state import Store, SyncIndex
 
 __all__ = ["DeletionPlan", "VanishedPages", "deletion_guard", "plan_deletions", "remove_page"]
 
@@ -87,7 +87,7 @@ class DeletionPlan:
 
 
 def plan_deletions(
-    index: Mapping[str, SyncEntry],
+    index: SyncIndex,
     vanished: Sequence[str],
     reappeared: Collection[str],
     policy: PagePolicy,
@@ -100,16 +100,15 @@ def plan_deletions(
     pages are looked up in ``index`` rather than in ``vanished`` because an incremental
     listing reports a page gone only once.
     """
-    plan = DeletionPlan()
-    for eid, entry in index.items():
-        if entry.intercom_id is not None and entry.hidden_at is None:
-            plan.visible += 1
-        if entry.hidden_at is None or entry.intercom_id is None:
+    plan = DeletionPlan(visible=index.visible)
+    for eid, hidden_at in index.hidden.items():
+        if (index.parent(eid) or eid) in reappeared:
             continue
-        if (entry.parent or eid) in reappeared:
+        intercom_id = index[eid].intercom_id  # read for the hidden pages only
+        if intercom_id is None:
             continue
-        if policy.deletion == "delete" or now >= entry.hidden_at + policy.hide_for.total_seconds():
-            plan.due.append((eid, entry.intercom_id, entry.hidden_at))
+        if policy.deletion == "delete" or now >= hidden_at + policy.hide_for.total_seconds():
+            plan.due.append((eid, intercom_id, hidden_at))
         else:
             plan.waiting += 1
     for eid in vanished:

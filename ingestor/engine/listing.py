@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from ingestor.connectors.base import Changes, Connector, Incremental, Item, ListingProblem, Targeted
 from ingestor.errors import ConnectorError
-from ingestor.state import EXCLUDED_HASH, SKIPPED_HASH, SyncEntry
+from ingestor.state import SyncIndex
 
 __all__ = ["ListingResult", "list_source"]
 
@@ -53,7 +53,7 @@ class ListingResult:
 
 def list_source(
     connector: Connector[Any],
-    index: Mapping[str, SyncEntry],
+    index: SyncIndex,
     *,
     version_suffix: str,
     full: bool,
@@ -122,14 +122,10 @@ def list_source(
         log.exception("sync %s: listing failed", connector.name)
         result.problems.append(f"listing failed: {type(exc).__name__}: {exc}")
     if result.complete:  # a split page's sections stay while the page does
-        result.vanished = [eid for eid, e in index.items() if (e.parent or eid) not in seen]
+        result.vanished = [eid for eid in index if (index.parent(eid) or eid) not in seen]
     result.known = seen
     gate.revive(result, seen)
     return result
-
-
-#: Pages with no Intercom id that still need no fetch while their version stays the same.
-_SETTLED = frozenset({SKIPPED_HASH, EXCLUDED_HASH})
 
 
 class _VersionGate:
@@ -138,7 +134,7 @@ class _VersionGate:
 
     def __init__(
         self,
-        index: Mapping[str, SyncEntry],
+        index: SyncIndex,
         suffix: str,
         full: bool,
         broken: Mapping[str, Collection[str]],
@@ -154,13 +150,9 @@ class _VersionGate:
 
     def admit(self, item: Item, result: ListingResult) -> None:
         result.listed += 1
-        entry = self.index.get(item.external_id)
-        if (
-            not self.full
-            and entry is not None
-            and (entry.intercom_id is not None or entry.content_hash in _SETTLED)
-            and entry.version == item.version + self.suffix
-        ):
+        # The index keeps a version only where an unchanged one needs no fetch.
+        stored = self.index.gate_version(item.external_id)
+        if not self.full and stored is not None and stored == item.version + self.suffix:
             result.unchanged += 1
             if item.external_id in self.broken:
                 result.watched.append(item)
@@ -169,7 +161,7 @@ class _VersionGate:
 
 
 def _from_changes(
-    result: ListingResult, changes: Changes, gate: _VersionGate, index: Mapping[str, SyncEntry]
+    result: ListingResult, changes: Changes, gate: _VersionGate, index: SyncIndex
 ) -> ListingResult:
     result.incremental = True
     result.cursor = changes.cursor
@@ -181,16 +173,16 @@ def _from_changes(
             gate.admit(item, result)
     # A page reported both changed and deleted was moved back in scope: changed wins.
     gone = set(_known(index, (eid for eid in changes.deleted if eid not in seen)))
-    sections = [eid for eid, e in index.items() if e.parent is not None and e.parent in gone]
+    sections = [eid for eid, page in index.sections.items() if page in gone]
     result.vanished = [*sorted(gone), *sections]
     # Pages the changes did not mention are unchanged by definition.
-    pages = sum(1 for e in index.values() if e.parent is None)
+    pages = len(index) - len(index.sections)
     result.unchanged += pages - len(seen & index.keys()) - len(gone)
     result.known = (set(index) | seen).difference(result.vanished)
     return result
 
 
-def _known(index: Mapping[str, SyncEntry], external_ids: Iterable[str]) -> list[str]:
+def _known(index: SyncIndex, external_ids: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(eid for eid in external_ids if eid in index))
 
 

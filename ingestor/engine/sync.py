@@ -55,7 +55,7 @@ from ingestor.gate import Availability, GateDecision, PageGate
 from ingestor.gate.withhold import Withholder
 from ingestor.intercom import IntercomClient
 from ingestor.logs import RunLogger
-from ingestor.state import RunCounts, Store, SyncEntry
+from ingestor.state import RunCounts, Store, SyncEntry, SyncIndex
 
 __all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncEngine", "SyncOptions"]
 
@@ -133,7 +133,7 @@ class _Run:
         fallback = Availability(policy.ai_agent_availability, policy.ai_copilot_availability)
         self.gate = PageGate(connector.settings, fallback)
         self.version_suffix = "|" + policy.fingerprint(self.gate.fingerprint)
-        self.index: dict[str, SyncEntry] = {}
+        self.index = SyncIndex.empty()
         self.vanished: list[str] = []
         #: Pages listed this run (a hidden page that came back is one).
         self.reappeared: set[str] = set()
@@ -175,10 +175,9 @@ class _Run:
             deleted = self.writer.sources.verify(dry_run=self.options.dry_run)
             report.source_change = self.writer.sources.change
             # a source deleted in Intercom took its pages along: every page is new again
-            self.index = {} if deleted else self.store.sync_index(self.name)
-            for eid, entry in self.index.items():
-                if entry.parent is not None:
-                    self.sections.setdefault(entry.parent, []).append(eid)
+            self.index = SyncIndex.empty() if deleted else self.store.sync_index(self.name)
+            for eid, parent in self.index.sections.items():
+                self.sections.setdefault(parent, []).append(eid)
             to_process = self._list()
             self.engine.observer.listed(self.name, total=report.listed, to_process=len(to_process))
             if to_process:

@@ -23,7 +23,7 @@ from ingestor.reconcile._compare import compare
 from ingestor.reconcile._remote import RemoteView
 from ingestor.reconcile._repair import clear_duplicates, repair_state_and_orphans
 from ingestor.reconcile._report import Duplicate, ReconcileOptions, ReconcileReport
-from ingestor.state import Store
+from ingestor.state import Store, SyncIndex
 
 __all__ = ["reconcile_connector"]
 
@@ -78,7 +78,12 @@ def _reconcile(
         remote.confirm(client, (page.intercom_id for page in sent.values()))
         pages = remote.pages_of(report.source_id)
     listing = list_source(
-        connector, {}, version_suffix="", full=True, cursor=None, stop_event=engine.stop_event
+        connector,
+        SyncIndex.empty(),
+        version_suffix="",
+        full=True,
+        cursor=None,
+        stop_event=engine.stop_event,
     )
     report.listing_complete = listing.complete
     listed = listing.known if listing.complete else None

@@ -103,8 +103,8 @@ def test_a_targeted_run_sends_the_changed_pages_and_never_deletes(
     pages = {p["external_id"]: p for p in emulator.pages()}
     assert set(pages) == {"a.md", "b.md", "c.md", "new.md"} and "Edited" in pages["a.md"]["html"]
 
-    report = sync(emulator, state, root)  # the next full run deletes, behind the guard
-    assert (report.deleted, report.unchanged) == (1, 3)
+    report = sync(emulator, state, root)  # the next full run hides it, behind the guard
+    assert (report.hidden, report.deleted, report.unchanged) == (1, 0, 3)
 
 
 def test_a_targeted_run_naming_a_deleted_page_lists_in_full_behind_the_guard(

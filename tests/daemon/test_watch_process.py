@@ -123,7 +123,10 @@ def test_a_deleted_file_is_deleted_only_by_a_complete_listing_behind_the_guard(
 ) -> None:
     for i in range(4):
         deployment.write("docs", f"p{i}.md", f"# Page {i}\n\nText {i}.\n")
-    deployment.write_config([deployment.connector("docs", max_delete_fraction=0.3)], daemon=HOURLY)
+    # deletion: delete, so a vanished page leaves Intercom at once (hiding is tested elsewhere)
+    deployment.write_config(
+        [deployment.connector("docs", max_delete_fraction=0.3, deletion="delete")], daemon=HOURLY
+    )
     daemon = start_daemon(deployment)
     first_sync(deployment, daemon, 4)
 

@@ -11,7 +11,16 @@ from pathlib import Path
 import pytest
 
 from ingestor.errors import StateError
-from ingestor.state import SCHEMA_VERSION, ConnectorSummary, PageRecord, RunCounts, Store, SyncEntry
+from ingestor.state import (
+    HELD_HASH,
+    SCHEMA_VERSION,
+    SKIPPED_HASH,
+    ConnectorSummary,
+    PageRecord,
+    RunCounts,
+    Store,
+    SyncEntry,
+)
 from ingestor.state._store import MAX_ERROR_CHARS
 
 
@@ -35,7 +44,7 @@ def upsert(store: Store, external_id: str, version: str = "v1", **kw: str) -> No
 
 def test_open_creates_folders_and_reports_schema(tmp_path: Path) -> None:
     with Store.open(tmp_path / "deep" / "er" / "state.db") as store:
-        assert store.schema_version == SCHEMA_VERSION == 6
+        assert store.schema_version == SCHEMA_VERSION == 7
         assert store.died_runs == ()
         assert not store.read_only
     assert (tmp_path / "deep" / "er" / "state.db").is_file()
@@ -314,15 +323,46 @@ def test_sync_index_holds_only_what_the_gates_need(tmp_path: Path) -> None:
         store.record_upsert(
             "docs", "a.md", version="1:2", content_hash="h1", intercom_id="10", title="A", url=None
         )
+        store.record_upsert(
+            "docs", "a.md#2", version="1:2", content_hash="h2", intercom_id="11", title="A",
+            url=None, parent="a.md",
+        )  # fmt: skip
         store.record_failure("docs", "b.md", error="boom")
+        store.record_skipped("docs", "c.md", version="3")
+        store.record_withheld(
+            "docs", "d.md", version="4", held=True, rule="secrets", reason="a token"
+        )
+        store.record_upsert(
+            "docs", "e.md", version="5", content_hash="h5", intercom_id="12", title="E", url=None
+        )
+        store.record_hidden("docs", "e.md", intercom_id="12")  # vanished, hidden from Fin
         store.record_upsert(
             "other", "a.md", version="9", content_hash="h9", intercom_id="99", title="X", url=None
         )
         index = store.sync_index("docs")
-    assert index == {
-        "a.md": SyncEntry("1:2", "h1", "10"),
-        "b.md": SyncEntry(None, None, None),
-    }
+        # loaded up front: the version where an unchanged one needs no fetch, sections, count
+        assert [index.gate_version(eid) for eid in ("a.md", "b.md", "c.md", "d.md", "x")] == [
+            "1:2", None, "3", None, None
+        ]  # fmt: skip
+        assert dict(index.sections) == {"a.md#2": "a.md"} and index.parent("a.md#2") == "a.md"
+        assert index.visible == 2 and len(index) == 6 and "x" not in index  # e.md is hidden
+        assert index.gate_version("e.md") is None and list(index.hidden) == ["e.md"]
+        assert index["e.md"] == SyncEntry(None, None, "12", None, index.hidden["e.md"])
+        store.record_delete("docs", "b.md")  # gone after the load: known, with nothing
+        # hash and id are read when asked for, then kept for the run
+        assert {eid: entry for eid, entry in index.items() if eid != "e.md"} == {
+            "a.md": SyncEntry("1:2", "h1", "10"),
+            "a.md#2": SyncEntry("1:2", "h2", "11", "a.md"),
+            "b.md": SyncEntry(None, None, None),
+            "c.md": SyncEntry("3", SKIPPED_HASH, None),
+            "d.md": SyncEntry("4", HELD_HASH, None),
+        }
+        store.record_upsert(
+            "docs", "a.md", version="5", content_hash="h5", intercom_id="10", title="A", url=None
+        )
+        assert index["a.md"] == SyncEntry("1:2", "h1", "10")
+        with pytest.raises(KeyError):
+            index["x"]
 
 
 def test_cursor_round_trip_and_forgotten_with_the_source(tmp_path: Path) -> None:
@@ -362,5 +402,5 @@ def test_last_sent_html_is_kept_compressed(tmp_path: Path) -> None:
     import sqlite3
 
     with sqlite3.connect(tmp_path / "state.db") as conn:
-        [(stored,)] = conn.execute("SELECT sent_html FROM pages WHERE external_id = 'a.md'")
+        [(stored,)] = conn.execute("SELECT html FROM sent_html WHERE external_id = 'a.md'")
     assert len(stored) < len(html) / 10
