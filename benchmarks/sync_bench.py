@@ -103,13 +103,16 @@ def total_calls(s: dict[str, Any]) -> int:
     return int(s["total"])
 
 
-def write_config(work: Path, url: str, root: Path) -> Path:
+def write_config(work: Path, url: str, root: Path, section_bytes: int | None = None) -> Path:
+    """The bench config; ``section_bytes`` None keeps the product's default."""
     path = work / "config.yaml"
+    defaults = "" if section_bytes is None else f"defaults:\n  section_bytes: {section_bytes}\n"
     path.write_text(
         "intercom:\n  token: ${FIN_BENCH_TOKEN}\n"
         f"  base_url: {url}\n"
         f"state:\n  path: {work / 'state.db'}\n"
-        "connectors:\n  - name: bench\n    type: filesystem\n"
+        + defaults
+        + "connectors:\n  - name: bench\n    type: filesystem\n"
         f"    url: https://bench.example.com/\n    root: {root}\n",
         encoding="utf-8",
     )
@@ -202,6 +205,12 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=50)
     parser.add_argument("--rate-limit", type=int, default=1666, help="calls per 10-s window")
     parser.add_argument("--populate-unthrottled", action="store_true")
+    parser.add_argument(
+        "--section-bytes",
+        type=int,
+        default=None,
+        help="defaults.section_bytes (0: pages are not split for answers; default: the product's)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the generated folder")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)  # one sync, see child_sync
     args = parser.parse_args()
@@ -223,7 +232,7 @@ def main() -> None:
         port, args.latency_ms if throttled else 0, args.rate_limit if throttled else None
     )
     try:
-        config_path = write_config(work, url, root)
+        config_path = write_config(work, url, root, args.section_bytes)
         elapsed, report, before, after = timed_sync(config_path, url)
         calls = total_calls(after) - total_calls(before)
         limited = int(after["rate_limited"]) - int(before["rate_limited"])
