@@ -50,6 +50,17 @@ def test_the_engine_never_imports_the_commands_nor_the_daemon() -> None:
     assert not wrong, wrong
 
 
+def test_the_daemon_never_imports_the_commands() -> None:
+    """The commands start the daemon; it shares only neutral modules with them, and the status
+    data: its /status serves exactly what ``ingestor status`` prints."""
+    wrong = sorted(
+        f"{path.relative_to(ROOT)}: {name}"
+        for path, name in imports_of(PACKAGE / "daemon")
+        if name.startswith("ingestor.commands") and name != "ingestor.commands.status"
+    )
+    assert not wrong, wrong
+
+
 def test_state_and_conversion_stand_alone() -> None:
     """The store knows nothing of the engine; conversion knows nothing of Intercom or state."""
     wrong = sorted(

@@ -1,22 +1,11 @@
-"""The ``ingestor`` command. Errors become exit codes here, and only here.
-
-Exit codes:
-    0   everything synced (or, for ``validate``, the config is valid)
-    1   the run finished but not everything: some pages failed (after every retry, too), a
-        listing was incomplete, or the deletion guard held deletions back; or a bug ended it
-    2   configuration or usage error
-    3   Intercom refused the token, or failed every call (ingestor.breaker)
-    4   the state database is locked by another process or unusable
-    5   ``plan`` only: the sync would change something
-    130 interrupted (Ctrl-C, SIGTERM)
-"""
+"""The ``ingestor`` command. Errors become exit codes here, and only here, through the one
+mapping of :mod:`ingestor.exit_codes` (which lists them)."""
 
 from __future__ import annotations
 
 import os
 import sys
 from collections.abc import Callable, Sequence
-from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
@@ -25,36 +14,22 @@ from rich.console import Console
 from rich.markup import escape
 
 from ingestor import __version__
-from ingestor.engine.report import SyncReport
 from ingestor.errors import (
     ConfigError,
     ConfigIssue,
-    FatalError,
     IngestorError,
-    RetriableError,
-    StateError,
     StateLockedError,
-    UsageError,
 )
+from ingestor.exit_codes import ExitCode, exit_code_for, exit_code_for_reports
 from ingestor.logs import LogFormat, setup_logging
 from ingestor.untrusted import visible_text
 
 if TYPE_CHECKING:
     from ingestor.config import Config
 
-__all__ = ["ExitCode", "app", "main"]
+__all__ = ["ExitCode", "app", "exit_code_for", "exit_code_for_reports", "main"]
 
 T = TypeVar("T")
-
-
-class ExitCode(IntEnum):
-    OK = 0
-    PARTIAL = 1
-    CONFIG = 2
-    INTERCOM = 3
-    STATE = 4
-    CHANGES = 5
-    INTERRUPTED = 130
 
 
 app = typer.Typer(
@@ -102,30 +77,6 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # Piped output (logs, CI) gets a wide fixed width instead of rich's 80 columns.
 stdout = Console(width=None if sys.stdout.isatty() else 120)
 stderr = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
-
-
-def exit_code_for(error: BaseException) -> ExitCode:
-    """The one mapping from the exception tree to exit codes."""
-    if isinstance(error, ConfigError | UsageError):
-        return ExitCode.CONFIG
-    if isinstance(error, StateError):
-        return ExitCode.STATE
-    if isinstance(error, FatalError | RetriableError):
-        return ExitCode.INTERCOM
-    if isinstance(error, KeyboardInterrupt):
-        return ExitCode.INTERRUPTED
-    return ExitCode.PARTIAL
-
-
-def exit_code_for_reports(reports: Sequence[SyncReport]) -> ExitCode:
-    for report in reports:
-        if report.exception is not None:
-            return exit_code_for(report.exception)
-    if any(r.interrupted for r in reports):
-        return ExitCode.INTERRUPTED
-    if any(r.status != "ok" for r in reports):
-        return ExitCode.PARTIAL
-    return ExitCode.OK
 
 
 def _fail(error: IngestorError) -> NoReturn:

@@ -58,7 +58,7 @@ def bundled_examples() -> Path:
 
 def run_demo(console: Console, *, pages: Path | None = None, keep_running: bool = False) -> int:
     """Run the demo and return the exit code of its first sync."""
-    from ingestor.commands.cli import exit_code_for_reports
+    from ingestor.exit_codes import exit_code_for_reports
 
     root = (pages or bundled_examples()).resolve()
     if not root.is_dir():

@@ -258,7 +258,7 @@ def _describe(options: SyncOptions) -> str:
 
 
 def _exit_code(reports: Sequence[SyncReport], cancelled: bool) -> int:
-    from ingestor.commands.cli import exit_code_for_reports
+    from ingestor.exit_codes import exit_code_for_reports
 
     code = int(exit_code_for_reports(reports))
     return _INTERRUPTED if cancelled and code == 0 else code
