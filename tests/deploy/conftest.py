@@ -14,6 +14,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+#: What the wheel is built from, as deploy/Dockerfile copies it: never a checkout's stale build/
+#: folder (setuptools would ship whatever an earlier build left in build/lib).
+SOURCE = ("pyproject.toml", "README.md", "LICENSE", "constraints.txt", "config.example.yaml")
+PACKAGES = ("ingestor", "connectors", "state")
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 
 
@@ -29,8 +33,9 @@ def installed_ingestor() -> Iterator[Path]:
         subprocess.run([str(SYSTEM_PYTHON), "-m", "venv", str(venv)], check=True)
         pip = str(venv / "bin" / "pip")
         wheels = root / "wheels"
+        source = _clean_source(root / "src")
         subprocess.run(
-            [pip, "wheel", "-q", "--no-deps", "-w", str(wheels), str(REPO)],
+            [pip, "wheel", "-q", "--no-deps", "-w", str(wheels), str(source)],
             check=True,
             capture_output=True,
             timeout=600,
@@ -45,3 +50,14 @@ def installed_ingestor() -> Iterator[Path]:
         yield venv / "bin" / "ingestor"
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _clean_source(target: Path) -> Path:
+    """A copy of what the wheel is built from (links kept: ingestor/connectors -> ../connectors)."""
+    target.mkdir()
+    for name in SOURCE:
+        shutil.copy2(REPO / name, target / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in PACKAGES:
+        shutil.copytree(REPO / name, target / name, symlinks=True, ignore=ignore)
+    return target
