@@ -11,8 +11,8 @@ def test_a_sync_process_does_not_import_converters_it_never_runs() -> None:
     # and BeautifulSoup (about 12 MB) only for `ingestor plan --diff`; the answer-fitness
     # benchmark's retrievers (the `bench` extra) never.
     probe = (
-        "import sys, ingestor.connectors.filesystem, ingestor.engine.runner, ingestor.commands.cli\n"
-        "import ingestor.daemon\n"
+        "import sys, ingestor.connectors.filesystem, ingestor.engine.runner\n"
+        "import ingestor.commands.cli, ingestor.daemon\n"
         "heavy = ('mammoth', 'pdfminer', 'markdownify', 'bs4', 'rank_bm25', 'sklearn', "
         "'snowballstemmer')\n"
         "print(sorted(m for m in heavy if m in sys.modules))"
