@@ -12,7 +12,7 @@ from ingestor.commands.console import new_table, shown
 from ingestor.config import Config
 from ingestor.connectors.base import ConnectorSettings
 from ingestor.gate.render import rule_counts_line, withheld_line
-from ingestor.state import ReconcileRecord, RunRecord, Store, process_gone
+from ingestor.state import ConnectorSummary, ReconcileRecord, RunRecord, Store, process_gone
 from ingestor.watch_plan import plan_watch, why_unwatched
 
 __all__ = ["print_status", "status_data"]
@@ -27,80 +27,12 @@ MAX_HIDDEN_LISTED = 20
 
 def status_data(config: Config) -> dict[str, Any]:
     """The status as plain data (the daemon's /status endpoint serves the same)."""
-    connectors: list[dict[str, Any]] = []
     with Store.open(config.state.path, read_only=True) as store:
         summaries = {s.connector: s for s in store.summary()}
-        for settings in config.connectors:
-            summary = summaries.get(settings.name)
-            runs = store.recent_runs(settings.name, limit=50)
-            last = runs[0] if runs else None
-            complete = next((run for run in runs if run.status == "ok"), None)
-            failed = store.failed_pages(settings.name, limit=MAX_FAILED_LISTED)
-            broken = store.broken_links(settings.name)
-            withheld = store.withheld_pages(settings.name, limit=MAX_WITHHELD_LISTED)
-            audiences = store.audience_counts(settings.name)
-            hidden = _hidden(store, config, settings)
-            connectors.append(
-                {
-                    "name": settings.name,
-                    "type": settings.type,
-                    "enabled": settings.enabled,
-                    "source_id": summary.source_id if summary else None,
-                    "pages": summary.pages if summary else 0,
-                    "failed": summary.failed if summary else 0,
-                    "last_run": None
-                    if last is None
-                    else {
-                        "id": last.id,
-                        "status": _status(store, last),
-                        "pid": last.pid,
-                        "started_at": last.started_at,
-                        "finished_at": last.finished_at,
-                        "dry_run": last.dry_run,
-                        "created": last.created,
-                        "updated": last.updated,
-                        "unchanged": last.unchanged,
-                        "deleted": last.deleted,
-                        "failed": last.failed,
-                        "skipped": last.skipped,
-                        "excluded": last.excluded,
-                        "held": last.held,
-                        "hidden": last.hidden,
-                        "rule_counts": last.rule_counts,
-                        "error": last.error,
-                    },
-                    "last_complete_run": None
-                    if complete is None
-                    else {"id": complete.id, "finished_at": complete.finished_at},
-                    # how long the source has gone without a complete run
-                    "lag_seconds": None
-                    if complete is None or complete.finished_at is None
-                    else round(time.time() - complete.finished_at, 1),
-                    "audiences": [
-                        {"audience": audience, "rule": rule, "pages": pages}
-                        for (audience, rule), pages in sorted(audiences.items())
-                        if audience
-                    ],
-                    "held": sum(n for (a, _), n in audiences.items() if a == "held"),
-                    "withheld_pages": [
-                        {"external_id": p.external_id, "audience": p.audience, "reason": p.reason}
-                        for p in withheld
-                    ],
-                    "failed_pages": [
-                        {"external_id": p.external_id, "error": p.last_error} for p in failed
-                    ],
-                    **hidden,
-                    "last_reconcile": _reconcile_data(store.last_reconcile(settings.name)),
-                    # how the daemon watches it (``ingestor status`` has no daemon to ask)
-                    "watch": None if (plan := plan_watch(settings)) is None else plan.to_json(),
-                    "unwatched": why_unwatched(settings),
-                    "broken_links": len(broken),
-                    "broken_link_samples": [
-                        {"page": page, "missing": target}
-                        for page, target in broken[:MAX_FAILED_LISTED]
-                    ],
-                }
-            )
+        connectors = [
+            _connector_data(store, config, settings, summaries.get(settings.name))
+            for settings in config.connectors
+        ]
         configured = {c.name for c in config.connectors}
         orphans = [
             {"name": name, "pages": s.pages, "source_id": s.source_id}
@@ -108,6 +40,78 @@ def status_data(config: Config) -> dict[str, Any]:
             if name not in configured
         ]
     return {"state": str(config.state.path), "connectors": connectors, "orphans": orphans}
+
+
+def _connector_data(
+    store: Store, config: Config, settings: ConnectorSettings, summary: ConnectorSummary | None
+) -> dict[str, Any]:
+    """One connector's status: its counts, runs, pages that need a look, and how it is watched."""
+    runs = store.recent_runs(settings.name, limit=50)
+    complete = next((run for run in runs if run.status == "ok"), None)
+    broken = store.broken_links(settings.name)
+    audiences = store.audience_counts(settings.name)
+    return {
+        "name": settings.name,
+        "type": settings.type,
+        "enabled": settings.enabled,
+        "source_id": summary.source_id if summary else None,
+        "pages": summary.pages if summary else 0,
+        "failed": summary.failed if summary else 0,
+        "last_run": _run_data(store, runs[0]) if runs else None,
+        "last_complete_run": None
+        if complete is None
+        else {"id": complete.id, "finished_at": complete.finished_at},
+        # how long the source has gone without a complete run
+        "lag_seconds": None
+        if complete is None or complete.finished_at is None
+        else round(time.time() - complete.finished_at, 1),
+        "audiences": [
+            {"audience": audience, "rule": rule, "pages": pages}
+            for (audience, rule), pages in sorted(audiences.items())
+            if audience
+        ],
+        "held": sum(n for (a, _), n in audiences.items() if a == "held"),
+        "withheld_pages": [
+            {"external_id": p.external_id, "audience": p.audience, "reason": p.reason}
+            for p in store.withheld_pages(settings.name, limit=MAX_WITHHELD_LISTED)
+        ],
+        "failed_pages": [
+            {"external_id": p.external_id, "error": p.last_error}
+            for p in store.failed_pages(settings.name, limit=MAX_FAILED_LISTED)
+        ],
+        **_hidden(store, config, settings),
+        "last_reconcile": _reconcile_data(store.last_reconcile(settings.name)),
+        # how the daemon watches it (``ingestor status`` has no daemon to ask)
+        "watch": None if (plan := plan_watch(settings)) is None else plan.to_json(),
+        "unwatched": why_unwatched(settings),
+        "broken_links": len(broken),
+        "broken_link_samples": [
+            {"page": page, "missing": target} for page, target in broken[:MAX_FAILED_LISTED]
+        ],
+    }
+
+
+def _run_data(store: Store, run: RunRecord) -> dict[str, Any]:
+    """A run as status shows it (a run whose process is gone: died)."""
+    return {
+        "id": run.id,
+        "status": _status(store, run),
+        "pid": run.pid,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "dry_run": run.dry_run,
+        "created": run.created,
+        "updated": run.updated,
+        "unchanged": run.unchanged,
+        "deleted": run.deleted,
+        "failed": run.failed,
+        "skipped": run.skipped,
+        "excluded": run.excluded,
+        "held": run.held,
+        "hidden": run.hidden,
+        "rule_counts": run.rule_counts,
+        "error": run.error,
+    }
 
 
 def _hidden(store: Store, config: Config, settings: ConnectorSettings) -> dict[str, Any]:
