@@ -42,19 +42,29 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def write_pages(site: Site) -> None:
+    for i in range(PAGES):
+        site.write(f"kb/article-{i:03}.md", f"# Article {i}\n\nText {i}.\n")
+
+
+def kill_sync_mid_run(site: Site, server: EmulatorServer) -> tuple[subprocess.Popen[str], set[int]]:
+    """Start `ingestor sync`, SIGKILL it once it created 10 pages; it and its workers' pids."""
+    proc = start_sync(site)
+    wait_for(lambda: calls(server.stats(), "createExternalPage") >= 10)
+    workers = children_of(proc.pid)
+    assert workers, "the sync should convert in worker processes"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    return proc, workers
+
+
 def test_sigkill_of_sync_leaves_no_worker_behind(
     make_site: Callable[[EmulatorServer], Site],
 ) -> None:
     with EmulatorServer(EmulatorSettings(latency_ms=40)) as server:
         site = make_site(server)
-        for i in range(PAGES):
-            site.write(f"kb/article-{i:03}.md", f"# Article {i}\n\nText {i}.\n")
-        proc = start_sync(site)
-        wait_for(lambda: calls(server.stats(), "createExternalPage") >= 10)
-        workers = children_of(proc.pid)
-        assert workers, "the sync should convert in worker processes"
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+        write_pages(site)
+        _, workers = kill_sync_mid_run(site, server)
         deadline = time.monotonic() + 15
         while any(alive(pid) for pid in workers):
             assert time.monotonic() < deadline, f"workers outlived the sync: {workers}"
@@ -66,8 +76,7 @@ def test_sigint_and_sigterm_stop_sync_promptly_and_record_the_run_interrupted(
 ) -> None:
     with EmulatorServer(EmulatorSettings(latency_ms=60)) as server:
         site = make_site(server)
-        for i in range(PAGES):
-            site.write(f"kb/article-{i:03}.md", f"# Article {i}\n\nText {i}.\n")
+        write_pages(site)
         for sig in (signal.SIGINT, signal.SIGTERM):
             proc = start_sync(site)
             goal = calls(server.stats(), "createExternalPage") + 10
@@ -88,14 +97,8 @@ def test_a_killed_sync_shows_as_died_and_the_next_sync_records_it_so(
 ) -> None:
     with EmulatorServer(EmulatorSettings(latency_ms=40)) as server:
         site = make_site(server)
-        for i in range(PAGES):
-            site.write(f"kb/article-{i:03}.md", f"# Article {i}\n\nText {i}.\n")
-        proc = start_sync(site)
-        wait_for(lambda: calls(server.stats(), "createExternalPage") >= 10)
-        workers = children_of(proc.pid)
-        assert workers, "the sync should convert in worker processes"
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+        write_pages(site)
+        proc, workers = kill_sync_mid_run(site, server)
 
         status = site.cli("status")  # nobody holds the state now: the run is not running
         assert f"died (pid {proc.pid})" in status.stdout, status.stdout
