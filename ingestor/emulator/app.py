@@ -84,6 +84,20 @@ exist only when made through the admin API, as a website sync made in Intercom's
 
 Admin: see ``admin`` (``/_emulator/``: stats, reset, dumps, settings switched at run time, 429
 storms, and out-of-band deletes and edits of sources and pages).
+
+References (what each behaviour is modelled on): Intercom's OpenAPI description of 2.14
+(intercom/Intercom-OpenAPI, ``descriptions/2.14/api.intercom.io.yaml``; the vendored subset is
+``ai-content-2.14.yaml``) for shapes, status codes, the upsert rule, availability defaults, the
+``pages`` list object and its newest-first example; the newer versions' descriptions for
+``cursor_pages`` / ``starting_after`` paging; Intercom's Preview reference of "List external
+pages" for the deep-paging cap (``page`` <= 5,001, ``page`` x ``per_page`` <= 10,000, then 400);
+the 2.17 reference for public-domain source urls and ``url`` cleared by an update without it;
+Intercom's rate-limiting documentation (developers.intercom.com, "Rate limiting") for the
+``X-RateLimit-*`` headers, 10-second windows and 429 ``rate_limit_exceeded`` with no
+``Retry-After``. Where the real behaviour is undocumented the emulator is stricter: only ``api``
+sources take API writes, bodies are validated field by field, and html is stored exactly as
+sent. The faults (rule 6, storms, ``fail_external_ids``) are test instruments that reproduce how
+any HTTP service fails, not documented Intercom behaviour; all are off by default.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """The targeted fault: writes that name one of ``fail_external_ids`` are answered 503.
 
+A test instrument, off by default: Intercom documents no such behaviour; the 503 itself is the
+plain ``service_unavailable`` answer of the random faults.
+
 Random faults strike any call; a test of "one bad page does not stop a run" needs one page
 whose every attempt fails while the others succeed. The body has to be read to find the
 ``external_id`` (an upsert's URL does not name it), so it is read here and replayed to the
