@@ -10,6 +10,8 @@ import pytest
 
 from ingestor.emulator import EmulatorServer, EmulatorSettings
 
+from .pg_server import PostgresServer, postgres_missing_reason
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Register ``--update-golden``: rewrite the expected files instead of comparing."""
@@ -60,3 +62,20 @@ def require_system_package(missing_reason: str | None) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{missing_reason}; CI must run this test (.ci/run installs the package)")
     pytest.skip(missing_reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throw-away PostgreSQL cluster for the session (tests/pg_server.py); skipped when
+    the server binaries are missing, failed on CI (``.ci/run`` installs ``postgresql``)."""
+    require_system_package(postgres_missing_reason())
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """The URL of an empty database of its own for this test, dropped afterwards."""
+    url = postgres_server.fresh_database()
+    yield url
+    postgres_server.drop_database(url)
