@@ -1,6 +1,6 @@
 """The store's bookkeeping around the pages: each connector's Content Import Source, the cursor
 of an incremental connector, and the runs (begun with the process's pid, finished with counts).
-A mixin of :class:`ingestor.state.Store`, which supplies ``_writing``, ``_reading`` and ``path``."""
+A mixin of :class:`ingestor.state.Store`, which supplies ``_writing``, ``_reading`` and ``location``."""
 
 from __future__ import annotations
 
@@ -9,15 +9,14 @@ import os
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ingestor.errors import StateError
+from ingestor.state._engine import StateLocation
 from ingestor.state._records import RUN_STATUSES, RunCounts, SourceRecord
-from ingestor.state._statements import SAVE_SOURCE, source_record
+from ingestor.state._statements import dialect_insert, save_source_sql, source_record
 from ingestor.state._tables import cursors_table as _cursors
 from ingestor.state._tables import pages_table as _pages
 from ingestor.state._tables import runs_table as _runs
@@ -39,9 +38,9 @@ def _clip(text: str) -> str:
 
 
 class StoreBookkeeping:
-    """Sources, cursors and runs; the store supplies ``_writing``, ``_reading`` and ``path``."""
+    """Sources, cursors and runs; the store supplies ``_writing``, ``_reading`` and ``location``."""
 
-    path: Path
+    location: StateLocation
 
     def _writing(self, action: str) -> AbstractContextManager[Connection]:
         raise NotImplementedError
@@ -77,7 +76,7 @@ class StoreBookkeeping:
         """Remember (or replace) the Content Import Source of ``connector``."""
         params = {"connector": connector, "source_id": source_id, "url": url}
         with self._writing("saving a source") as conn:
-            conn.execute(SAVE_SOURCE, {**params, "created_at": _utcnow()})
+            conn.execute(save_source_sql(conn.dialect.name), {**params, "created_at": _utcnow()})
 
     # -- cursors of incremental connectors ---------------------------------------------------
 
@@ -95,15 +94,16 @@ class StoreBookkeeping:
     def save_cursor(self, connector: str, cursor: str, *, settings: str | None = None) -> None:
         """Remember where ``connector``'s incremental listing continues next run (and, when
         given, the fingerprint of the settings it ran under)."""
-        insert = sqlite_insert(_cursors).values(
-            connector=connector, cursor=cursor, updated_at=_utcnow(), settings=settings
-        )
-        changes = {"cursor": insert.excluded.cursor, "updated_at": insert.excluded.updated_at}
-        if settings is not None:
-            changes["settings"] = insert.excluded.settings
-        upsert = insert.on_conflict_do_update(index_elements=[_cursors.c.connector], set_=changes)
         with self._writing("saving a cursor") as conn:
-            conn.execute(upsert)
+            insert = dialect_insert(_cursors, conn.dialect.name).values(
+                connector=connector, cursor=cursor, updated_at=_utcnow(), settings=settings
+            )
+            changes = {"cursor": insert.excluded.cursor, "updated_at": insert.excluded.updated_at}
+            if settings is not None:
+                changes["settings"] = insert.excluded.settings
+            conn.execute(
+                insert.on_conflict_do_update(index_elements=[_cursors.c.connector], set_=changes)
+            )
 
     # -- runs --------------------------------------------------------------------------------
 
@@ -121,7 +121,7 @@ class StoreBookkeeping:
             )
             run_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
         if not isinstance(run_id, int):
-            raise StateError(f"state database {self.path}: no id for the new run")
+            raise StateError(f"state database {self.location}: no id for the new run")
         return run_id
 
     def finish_run(
@@ -155,4 +155,4 @@ class StoreBookkeeping:
             updated = conn.execute(_runs.update().where(_runs.c.id == run_id).values(**values))
             found = updated.rowcount
         if found == 0:
-            raise StateError(f"state database {self.path}: there is no run {run_id}")
+            raise StateError(f"state database {self.location}: there is no run {run_id}")

@@ -1,28 +1,101 @@
-"""SQLAlchemy engine for the state file: WAL, synchronous=NORMAL, busy timeout, real BEGINs."""
+"""SQLAlchemy engines for the state database: an SQLite file (WAL, synchronous=NORMAL, busy
+timeout, real BEGINs) or a PostgreSQL database (psycopg 3), chosen by :class:`StateLocation`."""
 
 from __future__ import annotations
 
+import os
+import socket
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from ingestor.errors import StateError
 
-__all__ = ["BUSY_TIMEOUT_SECONDS", "create_state_engine", "driver_reason"]
+__all__ = [
+    "BUSY_TIMEOUT_SECONDS",
+    "StateLocation",
+    "create_state_engine",
+    "driver_reason",
+    "redact_url",
+]
 
 BUSY_TIMEOUT_SECONDS = 10.0
+_POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
-def create_state_engine(path: Path, *, read_only: bool = False) -> Engine:
-    """An engine whose connections are set up for the state database at ``path``.
+def redact_url(url: str | URL) -> str:
+    """``url`` with its password (if any) replaced by ``***``: what messages may show."""
+    try:
+        parsed = make_url(url) if isinstance(url, str) else url
+    except ArgumentError:
+        return "<state.url that is not a database URL>"
+    return parsed.render_as_string(hide_password=True)
+
+
+@dataclass(frozen=True)
+class StateLocation:
+    """Where a state database lives: an SQLite file (``path``) or a PostgreSQL URL (``url``)."""
+
+    path: Path | None = None
+    url: URL | None = None
+
+    @classmethod
+    def of(cls, where: Path | str | StateLocation) -> StateLocation:
+        """A location from a file path, ``sqlite:///<path>``, or ``postgresql://...``.
+
+        Raises:
+            StateError: A URL of another kind, or one that does not parse (password redacted).
+        """
+        if isinstance(where, StateLocation):
+            return where
+        if isinstance(where, Path):
+            return cls(path=where.expanduser().absolute())
+        if "://" not in where:
+            return cls(path=Path(where).expanduser().absolute())
+        try:
+            url = make_url(where)
+        except ArgumentError as exc:
+            raise StateError(f"{redact_url(where)} is not a database URL: {exc}") from None
+        if url.get_backend_name() == "sqlite":
+            if not url.database:
+                raise StateError("an sqlite:/// state URL needs a file path (sqlite:///state.db)")
+            return cls(path=Path(url.database).expanduser().absolute())
+        if url.get_backend_name() in _POSTGRES_SCHEMES:
+            if url.get_driver_name() not in ("psycopg", "psycopg2", "postgresql", "postgres"):
+                raise StateError(f"{redact_url(url)}: use postgresql:// (the psycopg 3 driver)")
+            return cls(url=url.set(drivername="postgresql+psycopg"))
+        raise StateError(
+            f"{redact_url(url)}: the state database is an SQLite file (sqlite:///path) or "
+            "PostgreSQL (postgresql://user:password@host:5432/database)"
+        )
+
+    @property
+    def is_postgres(self) -> bool:
+        """True for a PostgreSQL database."""
+        return self.url is not None
+
+    def __str__(self) -> str:
+        """For messages: the file, or the URL without its password."""
+        return str(self.path) if self.url is None else redact_url(self.url)
+
+
+def create_state_engine(location: Path | StateLocation, *, read_only: bool = False) -> Engine:
+    """An engine whose connections are set up for the state database at ``location``.
 
     Args:
-        path: Absolute path of the database file.
-        read_only: Open with SQLite's ``mode=ro``: any write fails, and a missing file is an
-            error instead of being created.
+        location: The SQLite file (absolute path) or a PostgreSQL location.
+        read_only: SQLite: open with ``mode=ro`` (any write fails, and a missing file is an
+            error instead of being created). PostgreSQL: read-only transactions.
     """
+    location = StateLocation.of(location)
+    if location.url is not None:
+        return _postgres_engine(location.url, read_only=read_only)
+    assert location.path is not None
+    path = location.path
     if read_only:
         url = URL.create("sqlite", database=path.as_uri(), query={"mode": "ro", "uri": "true"})
     else:
@@ -38,10 +111,31 @@ def create_state_engine(path: Path, *, read_only: bool = False) -> Engine:
     return engine
 
 
+def _postgres_engine(url: URL, *, read_only: bool) -> Engine:
+    # pool_pre_ping: a server restart or a proxy's idle timeout leaves dead pooled
+    # connections; the ping replaces them instead of failing the next write.
+    options = "-c default_transaction_read_only=on" if read_only else ""
+    connect_args: dict[str, Any] = {
+        "connect_timeout": int(BUSY_TIMEOUT_SECONDS),
+        # who holds the state lock, as pg_stat_activity shows it (see state._lock)
+        "application_name": f"fin-ingestor pid {os.getpid()} on {socket.gethostname()}"[:63],
+    }
+    if options:
+        connect_args["options"] = options
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=4,
+        max_overflow=8,
+        connect_args=connect_args,
+        hide_parameters=True,
+    )
+
+
 def driver_reason(exc: BaseException) -> str:
     """The driver's message for a database error (SQLAlchemy's repeats SQL and parameters)."""
     if isinstance(exc, DBAPIError) and exc.orig is not None:
-        return str(exc.orig)
+        return str(exc.orig).strip()
     return str(exc)
 
 

@@ -1,7 +1,13 @@
-"""One process per state database: an exclusive ``flock`` on ``<database>.lock``.
+"""One process per state database, behind :class:`DatabaseLock`.
 
-The kernel drops an flock when its holder exits, however it exits (SIGKILL included), so a
-stale lock file never blocks anyone; the pid written inside only makes the error message useful.
+SQLite: an exclusive ``flock`` on ``<database>.lock``. The kernel drops an flock when its
+holder exits, however it exits (SIGKILL included), so a stale lock file never blocks anyone;
+the pid written inside only makes the error message useful.
+
+PostgreSQL (:class:`AdvisoryLock`): a file lock means nothing to a server database used from
+several machines, so the lock is a session-level ``pg_try_advisory_lock`` held by a dedicated
+connection. The server drops it when that session ends: a clean release, the process's exit
+or death (its socket closes), or the server's TCP keepalive noticing a vanished host.
 """
 
 from __future__ import annotations
@@ -9,10 +15,39 @@ from __future__ import annotations
 import fcntl
 import os
 from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from ingestor.errors import StateError, StateLockedError
 
-__all__ = ["StateLock", "lock_path", "process_gone"]
+__all__ = [
+    "STATE_LOCK_KEY",
+    "AdvisoryLock",
+    "DatabaseLock",
+    "StateLock",
+    "advisory_lock_free",
+    "lock_path",
+    "process_gone",
+]
+
+#: The advisory lock key of "the whole state database" (an arbitrary constant; other keys are
+#: free for finer-grained locks such as per-connector leases).
+STATE_LOCK_KEY = 0x66696E5F73746174  # "fin_stat"
+
+
+class DatabaseLock(Protocol):
+    """What a store holds while it may write: exclusive, freed by release or process death."""
+
+    @property
+    def held(self) -> bool:
+        """True until released."""
+        ...
+
+    def release(self) -> None:
+        """Free the lock; safe to call twice."""
+        ...
 
 
 class StateLock:
@@ -116,3 +151,78 @@ def _read_holder(fd: int) -> str:
     except OSError:
         return ""
     return text if text.isdigit() else ""
+
+
+class AdvisoryLock:
+    """A PostgreSQL session-level advisory lock on a connection of its own."""
+
+    def __init__(self, conn: Connection, key: int) -> None:
+        self._conn: Connection | None = conn
+        self.key = key
+
+    @classmethod
+    def acquire(cls, engine: Engine, *, database: str, key: int = STATE_LOCK_KEY) -> AdvisoryLock:
+        """Take the lock without waiting.
+
+        Args:
+            engine: The database's engine; one of its connections is kept for the lock.
+            database: The database as messages show it (password redacted).
+            key: The advisory lock key.
+
+        Raises:
+            StateLockedError: Another session (process) holds it.
+        """
+        conn = engine.connect()
+        try:
+            # autocommit: the lock belongs to the session, not to a transaction
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            taken = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
+            if not taken:
+                holder = _advisory_holder(conn, key)
+                raise StateLockedError(
+                    f"state database {database} is in use by {holder}; "
+                    "run one fin-ingestor per state database"
+                )
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, key)
+
+    @property
+    def held(self) -> bool:
+        """True until released."""
+        return self._conn is not None
+
+    def release(self) -> None:
+        """Free the lock and its connection; safe to call twice."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+        except SQLAlchemyError:
+            pass  # the session is gone, and its lock with it
+        finally:
+            conn.close()
+
+
+_HOLDER_SQL = text(
+    "SELECT a.application_name, a.client_addr FROM pg_locks l "
+    "JOIN pg_stat_activity a ON a.pid = l.pid "
+    "WHERE l.locktype = 'advisory' AND l.granted AND l.database = "
+    "(SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND ((l.classid::bigint << 32) | l.objid::bigint) = :key"
+)
+
+
+def _advisory_holder(conn: Connection, key: int) -> str:
+    row = conn.execute(_HOLDER_SQL, {"key": key & 0xFFFFFFFFFFFFFFFF}).first()
+    if row is None:
+        return "another process"
+    name, address = row
+    return f"{name or 'another process'}" + (f" at {address}" if address else "")
+
+
+def advisory_lock_free(conn: Connection, key: int = STATE_LOCK_KEY) -> bool:
+    """Whether no session holds the advisory lock ``key`` (reads ``pg_locks``; never locks)."""
+    return conn.execute(_HOLDER_SQL, {"key": key & 0xFFFFFFFFFFFFFFFF}).first() is None

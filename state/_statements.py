@@ -6,10 +6,11 @@ import gc
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, CursorResult, Row, Table, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ingestor.state._records import (
     EXCLUDED_HASH,
@@ -33,20 +34,23 @@ __all__ = [
     "PAGE_COLUMNS",
     "PAGE_INDEX_SQL",
     "RECORD_AUDIENCE_SQL",
-    "RECORD_FAILURE",
     "RECORD_UNCHANGED_SQL",
-    "SAVE_SOURCE",
     "SYNC_ENTRY_SQL",
     "SYNC_INDEX_SQL",
-    "UPSERT_PAGE",
     "UPSERT_SENT_HTML",
+    "dialect_insert",
     "died_error",
+    "driver_text",
     "epoch",
     "mark_died_runs",
     "page_index_from_rows",
     "page_record",
+    "record_failure_sql",
+    "run_driver_sql",
     "run_record",
+    "save_source_sql",
     "source_record",
+    "upsert_page_sql",
 ]
 
 _pages = pages_table
@@ -55,28 +59,67 @@ _sources = sources_table
 PAGE_COLUMNS = [_pages.c[name] for name in PageRecord.__dataclass_fields__]
 COUNTER_NAMES = tuple(RunCounts.__dataclass_fields__)
 
-_page_upsert = sqlite_insert(_pages)
-UPSERT_PAGE = _page_upsert.on_conflict_do_update(
-    index_elements=[_pages.c.connector, _pages.c.external_id],
-    set_={
-        name: _page_upsert.excluded[name]
-        for name in (
-            *PageRecord.__dataclass_fields__,
-            *("broken_links", "parent", "audience", "audience_rule", "gate_reason"),
-            "hidden_at",  # any write of a whole page (restored, withheld, skipped) unhides it
-        )
-        if name not in ("connector", "external_id")
-    },
-)
-_failure_insert = sqlite_insert(_pages)
-RECORD_FAILURE = _failure_insert.on_conflict_do_update(
-    index_elements=[_pages.c.connector, _pages.c.external_id],
-    set_={
-        "last_error": _failure_insert.excluded.last_error,
-        "failed_at": _failure_insert.excluded.failed_at,
-        "error_count": _pages.c.error_count + 1,
-    },
-)
+
+
+def dialect_insert(table: Table, dialect: str) -> sqlite.Insert | postgresql.Insert:
+    """An INSERT with ``on_conflict_do_update`` from the database's own dialect."""
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+@cache
+def upsert_page_sql(dialect: str) -> sqlite.Insert | postgresql.Insert:
+    """Insert or replace a whole pages row."""
+    insert = dialect_insert(_pages, dialect)
+    return insert.on_conflict_do_update(
+        index_elements=[_pages.c.connector, _pages.c.external_id],
+        set_={
+            name: insert.excluded[name]
+            for name in (
+                *PageRecord.__dataclass_fields__,
+                *("broken_links", "parent", "audience", "audience_rule", "gate_reason"),
+                "hidden_at",  # any write of a whole page (restored, withheld, skipped) unhides it
+            )
+            if name not in ("connector", "external_id")
+        },
+    )
+
+
+@cache
+def record_failure_sql(dialect: str) -> sqlite.Insert | postgresql.Insert:
+    """Count a failure of a page (a row for a page never recorded before)."""
+    insert = dialect_insert(_pages, dialect)
+    return insert.on_conflict_do_update(
+        index_elements=[_pages.c.connector, _pages.c.external_id],
+        set_={
+            "last_error": insert.excluded.last_error,
+            "failed_at": insert.excluded.failed_at,
+            "error_count": _pages.c.error_count + 1,
+        },
+    )
+
+
+@cache
+def save_source_sql(dialect: str) -> sqlite.Insert | postgresql.Insert:
+    """Insert or update a connector's Content Import Source."""
+    insert = dialect_insert(_sources, dialect)
+    return insert.on_conflict_do_update(
+        index_elements=[_sources.c.connector],
+        set_={"source_id": insert.excluded.source_id, "url": insert.excluded.url},
+    )
+
+
+@cache
+def driver_text(sql: str, dialect: str) -> str:
+    """One of the raw statements below in the driver's placeholder style (``?`` is
+    pysqlite's, ``%s`` psycopg's; none of them holds a literal ``?`` or ``%``)."""
+    return sql.replace("?", "%s") if dialect == "postgresql" else sql
+
+
+def run_driver_sql(conn: Connection, sql: str, params: Any) -> CursorResult[Any]:
+    """Run a raw statement below (one parameter tuple, or a list of them for executemany)."""
+    return conn.exec_driver_sql(driver_text(sql, conn.dialect.name), params)
+
+
 # Hot paths run these on the driver directly: no per-row type processing, 5-10x faster.
 PAGE_INDEX_SQL = (
     f"SELECT {', '.join(c.name for c in PAGE_COLUMNS)} FROM {_pages.name} WHERE connector = ?"
@@ -105,11 +148,6 @@ RECORD_UNCHANGED_SQL = (
 RECORD_AUDIENCE_SQL = (
     f"UPDATE {_pages.name} SET audience = ?, audience_rule = ? "
     "WHERE connector = ? AND external_id = ?"
-)
-_source_insert = sqlite_insert(_sources)
-SAVE_SOURCE = _source_insert.on_conflict_do_update(
-    index_elements=[_sources.c.connector],
-    set_={"source_id": _source_insert.excluded.source_id, "url": _source_insert.excluded.url},
 )
 
 

@@ -1,8 +1,10 @@
-"""The state store: what was imported where, and every run, in one SQLite file.
+"""The state store: what was imported where, and every run, in one SQLite file or one
+PostgreSQL database (one code path: SQLAlchemy Core, dialect-specific only where the SQL is).
 
 Writes go through one lock (SQLite has a single writer anyway) and each is its own short
 transaction, committed only when called: the engine calls ``record_*`` after Intercom confirmed.
-Reads use their own pooled connections and, thanks to WAL, never wait for a write.
+Reads use their own pooled connections and, thanks to WAL (SQLite) or MVCC (PostgreSQL), never
+wait for a write.
 """
 
 from __future__ import annotations
@@ -23,9 +25,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from ingestor.errors import StateError
 from ingestor.state._admin import StoreAdmin
 from ingestor.state._bookkeeping import MAX_ERROR_CHARS, StoreBookkeeping, _clip, _utcnow
-from ingestor.state._engine import create_state_engine, driver_reason
+from ingestor.state._engine import StateLocation, create_state_engine, driver_reason
 from ingestor.state._index import SyncIndex
-from ingestor.state._lock import StateLock, lock_path
+from ingestor.state._lock import (
+    AdvisoryLock,
+    DatabaseLock,
+    StateLock,
+    advisory_lock_free,
+    lock_path,
+    process_gone,
+)
 from ingestor.state._migrations import SCHEMA_VERSION, migrate, read_version
 from ingestor.state._private import prepare_private_database
 from ingestor.state._reconciles import StoreReconciles
@@ -41,15 +50,17 @@ from ingestor.state._statements import (
     DELETE_SENT_HTML,
     PAGE_INDEX_SQL,
     RECORD_AUDIENCE_SQL,
-    RECORD_FAILURE,
     RECORD_UNCHANGED_SQL,
     SYNC_ENTRY_SQL,
     SYNC_INDEX_SQL,
-    UPSERT_PAGE,
     UPSERT_SENT_HTML,
+    driver_text,
     epoch,
     mark_died_runs,
     page_index_from_rows,
+    record_failure_sql,
+    run_driver_sql,
+    upsert_page_sql,
 )
 from ingestor.state._tables import pages_table as _pages
 from ingestor.state._tables import to_db_time
@@ -81,14 +92,24 @@ def _unsent_row(
     }
 
 
-def _open_error(path: Path, exc: BaseException) -> BaseException:
+def _open_error(location: StateLocation, exc: BaseException) -> BaseException:
     """What :meth:`Store.open` raises for ``exc``: database errors become StateError."""
     if isinstance(exc, SQLAlchemyError | sqlite3.Error):
+        if location.is_postgres:
+            return StateError(
+                f"cannot open state database {location}: {_scrub(driver_reason(exc), location)}"
+            )
         return StateError(
-            f"cannot open state database {path}: {driver_reason(exc)}. If the file is damaged, "
-            "move it aside: the next sync re-sends every page once."
+            f"cannot open state database {location}: {driver_reason(exc)}. If the file is "
+            "damaged, move it aside: the next sync re-sends every page once."
         )
     return exc
+
+
+def _scrub(message: str, location: StateLocation) -> str:
+    """A driver's message with the URL's password blotted out, should it quote it."""
+    password = location.url.password if location.url is not None else None
+    return message.replace(str(password), "***") if password else message
 
 
 class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
@@ -96,14 +117,16 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
 
     def __init__(
         self,
-        path: Path,
+        location: StateLocation,
         engine: Engine,
-        lock: StateLock | None,
+        lock: DatabaseLock | None,
         schema_version: int,
         died: list[int],
     ) -> None:
         """Use :meth:`Store.open`."""
-        self.path = path
+        self.location = location
+        #: The SQLite file; None for PostgreSQL (``location`` says where, password redacted).
+        self.path: Path | None = location.path
         self.schema_version = schema_version
         #: Runs a previous process left 'running', marked 'died' when this store opened.
         self.died_runs: tuple[int, ...] = tuple(died)
@@ -117,12 +140,14 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
         return self._lock is None
 
     @classmethod
-    def open(cls, path: Path, *, read_only: bool = False) -> Store:
+    def open(cls, path: Path | str | StateLocation, *, read_only: bool = False) -> Store:
         """Open (creating or migrating) the database at ``path`` and lock it for this process.
 
         Args:
-            path: The database file; missing parent folders are created (0700) and the file
-                is private (0600) whatever the umask, see :mod:`state._private`.
+            path: The SQLite database file (or ``sqlite:///`` URL): missing parent folders are
+                created (0700) and the file is private (0600) whatever the umask, see
+                :mod:`state._private`. Or a ``postgresql://`` URL of an existing database
+                (an empty one is set up), locked with an advisory lock.
             read_only: Read without taking the lock, e.g. ``ingestor status`` while a daemon
                 runs: no migration, no recovery, every write raises StateError. The file must
                 exist and have this code's schema version.
@@ -132,44 +157,53 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
             StateError: The file cannot be created, is not a state database, is newer than this
                 code, or a migration failed.
         """
-        path = Path(path).expanduser().absolute()
+        location = StateLocation.of(path)
         if read_only:
-            return cls._open_read_only(path)
-        prepare_private_database(path)  # 0700 folders, 0600 file, whatever the umask
-        lock = StateLock.acquire(lock_path(path), database=path)
+            return cls._open_read_only(location)
+        if location.path is not None:
+            prepare_private_database(location.path)  # 0700 folders, 0600 file, whatever umask
+        lock: DatabaseLock | None = None
         engine: Engine | None = None
         try:
-            engine = create_state_engine(path)
+            if location.path is not None:
+                lock = StateLock.acquire(lock_path(location.path), database=location.path)
+            engine = create_state_engine(location)
+            if location.is_postgres:
+                lock = AdvisoryLock.acquire(engine, database=str(location))
             with engine.begin() as conn:
-                _, version = migrate(conn, where=str(path))
+                _, version = migrate(conn, where=str(location))
                 died = mark_died_runs(conn)
-            return cls(path, engine, lock, version, died)
+            return cls(location, engine, lock, version, died)
         except BaseException as exc:
+            if lock is not None:
+                lock.release()
             if engine is not None:
                 engine.dispose()
-            lock.release()
-            error = _open_error(path, exc)
+            error = _open_error(location, exc)
             if error is exc:
                 raise
             raise error from exc
 
     @classmethod
-    def _open_read_only(cls, path: Path) -> Store:
-        if not path.is_file():
-            raise StateError(f"no state database at {path} (no sync has run yet?)")
-        engine = create_state_engine(path, read_only=True)
+    def _open_read_only(cls, location: StateLocation) -> Store:
+        if location.path is not None and not location.path.is_file():
+            raise StateError(f"no state database at {location} (no sync has run yet?)")
+        engine = create_state_engine(location, read_only=True)
         try:
             with engine.connect() as conn:
-                version = read_version(conn, where=str(path))
+                version = read_version(conn, where=str(location))
+            if version == 0 and location.is_postgres:
+                raise StateError(f"no state database at {location} (no sync has run yet?)")
             if version != SCHEMA_VERSION:
                 raise StateError(
-                    f"state database {path} has schema version {version} and this fin-ingestor "
-                    f"reads version {SCHEMA_VERSION}; a sync (not read-only) migrates it"
+                    f"state database {location} has schema version {version} and this "
+                    f"fin-ingestor reads version {SCHEMA_VERSION}; a sync (not read-only) or "
+                    "`ingestor state migrate` migrates it"
                 )
-            return cls(path, engine, None, version, [])
+            return cls(location, engine, None, version, [])
         except BaseException as exc:
             engine.dispose()
-            error = _open_error(path, exc)
+            error = _open_error(location, exc)
             if error is exc:
                 raise
             raise error from exc
@@ -178,10 +212,10 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
         """Release the database and its lock; safe to call twice."""
         with self._write_lock:
             engine, self._engine = self._engine, None
+            if self._lock is not None:
+                self._lock.release()  # first: PostgreSQL's lock lives on a pooled connection
             if engine is not None:
                 engine.dispose()
-            if self._lock is not None:
-                self._lock.release()
 
     def __enter__(self) -> Store:
         return self
@@ -191,7 +225,17 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
 
     def __repr__(self) -> str:
         state = "open" if self._engine is not None else "closed"
-        return f"<Store {self.path} schema v{self.schema_version} {state}>"
+        return f"<Store {self.location} schema v{self.schema_version} {state}>"
+
+    def process_gone(self, pid: int | None) -> bool:
+        """Whether a run recorded 'running' by process ``pid`` can no longer be running:
+        SQLite: see :func:`state._lock.process_gone`; PostgreSQL: no session holds the
+        database's lock (a live holder's 'running' run is its own: runs a dead process left
+        'running' are marked 'died' when the next one takes the lock)."""
+        if self.location.path is not None:
+            return process_gone(self.location.path, pid)
+        with self._reading("reading who holds the lock") as conn:
+            return advisory_lock_free(conn)
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -200,13 +244,14 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
         try:
             yield
         except (SQLAlchemyError, sqlite3.Error) as exc:
+            reason = _scrub(driver_reason(exc), self.location)
             raise StateError(
-                f"state database {self.path}: {action} failed: {driver_reason(exc)}"
+                f"state database {self.location}: {action} failed: {reason}"
             ) from exc
 
     def _live_engine(self) -> Engine:
         if self._engine is None:
-            raise StateError(f"state database {self.path} is closed")
+            raise StateError(f"state database {self.location} is closed")
         return self._engine
 
     @contextmanager
@@ -217,7 +262,9 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
     @contextmanager
     def _writing(self, action: str) -> Iterator[Connection]:
         if self._lock is None:
-            raise StateError(f"state database {self.path} is open read-only; {action} refused")
+            raise StateError(
+                f"state database {self.location} is open read-only; {action} refused"
+            )
         with self._write_lock, self._translated(action), self._live_engine().begin() as conn:
             yield conn
 
@@ -227,8 +274,9 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
         """Every known page of ``connector`` by external id, in one query."""
         with self._reading("reading the page index") as conn:
             driver = conn.connection.driver_connection
-            assert driver is not None  # a checked-out pysqlite connection always has one
-            cursor = driver.execute(PAGE_INDEX_SQL, (connector,))
+            assert driver is not None  # a checked-out connection always has one
+            sql = driver_text(PAGE_INDEX_SQL, conn.dialect.name)
+            cursor = driver.execute(sql, (connector,))
             try:
                 return page_index_from_rows(cursor)
             finally:
@@ -241,8 +289,9 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
         run needs them (a page fetched again, deleted or taken down)."""
         with self._reading("reading the page index") as conn:
             driver = conn.connection.driver_connection
-            assert driver is not None  # a checked-out pysqlite connection always has one
-            cursor = driver.execute(SYNC_INDEX_SQL, (connector,))
+            assert driver is not None  # a checked-out connection always has one
+            sql = driver_text(SYNC_INDEX_SQL, conn.dialect.name)
+            cursor = driver.execute(sql, (connector,))
             try:
                 return SyncIndex.from_rows(cursor, partial(self._sync_entry, connector))
             finally:
@@ -250,7 +299,7 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
 
     def _sync_entry(self, connector: str, external_id: str) -> SyncEntry | None:
         with self._reading("reading a page") as conn:
-            row = conn.exec_driver_sql(SYNC_ENTRY_SQL, (connector, external_id)).first()
+            row = run_driver_sql(conn, SYNC_ENTRY_SQL, (connector, external_id)).first()
         return None if row is None else SyncEntry(row[0], row[1], row[2], row[3], epoch(row[4]))
 
     def record_upsert(
@@ -293,19 +342,20 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
         }
         key = (connector, external_id)
         with self._writing("recording an upsert") as conn:
-            conn.execute(UPSERT_PAGE, values)
+            conn.execute(upsert_page_sql(conn.dialect.name), values)
             if sent_html is None:
-                conn.exec_driver_sql(DELETE_SENT_HTML, key)
+                run_driver_sql(conn, DELETE_SENT_HTML, key)
             else:
                 html = zlib.compress(sent_html.encode(), 6)
-                conn.exec_driver_sql(UPSERT_SENT_HTML, (*key, html))
+                run_driver_sql(conn, UPSERT_SENT_HTML, (*key, html))
 
     def record_skipped(self, connector: str, external_id: str, *, version: str) -> None:
         """A page with nothing to publish: keep its version (so it is not read again while
         unchanged) and no Intercom id."""
         with self._writing("recording a skipped page") as conn:
-            conn.execute(UPSERT_PAGE, _unsent_row(connector, external_id, version, SKIPPED_HASH))
-            conn.exec_driver_sql(DELETE_SENT_HTML, (connector, external_id))
+            row = _unsent_row(connector, external_id, version, SKIPPED_HASH)
+            conn.execute(upsert_page_sql(conn.dialect.name), row)
+            run_driver_sql(conn, DELETE_SENT_HTML, (connector, external_id))
 
     def record_withheld(
         self,
@@ -332,8 +382,8 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
             audience="held" if held else "exclude", audience_rule=rule, gate_reason=_clip(reason)
         )
         with self._writing("recording a withheld page") as conn:
-            conn.execute(UPSERT_PAGE, values)
-            conn.exec_driver_sql(DELETE_SENT_HTML, (connector, external_id))
+            conn.execute(upsert_page_sql(conn.dialect.name), values)
+            run_driver_sql(conn, DELETE_SENT_HTML, (connector, external_id))
 
     def record_unchanged(
         self,
@@ -358,8 +408,8 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
             return 0
         with self._writing("recording unchanged pages") as conn:
             if rules:
-                conn.exec_driver_sql(RECORD_AUDIENCE_SQL, rules)
-            return conn.exec_driver_sql(RECORD_UNCHANGED_SQL, params).rowcount
+                run_driver_sql(conn, RECORD_AUDIENCE_SQL, rules)
+            return run_driver_sql(conn, RECORD_UNCHANGED_SQL, params).rowcount
 
     def record_failure(self, connector: str, external_id: str, *, error: str) -> None:
         """Record that a page failed. Its last good version/hash/id stay, so it is retried."""
@@ -371,7 +421,7 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
             "failed_at": _utcnow(),
         }
         with self._writing("recording a page failure") as conn:
-            conn.execute(RECORD_FAILURE, values)
+            conn.execute(record_failure_sql(conn.dialect.name), values)
 
     def record_hidden(self, connector: str, external_id: str, *, intercom_id: str) -> None:
         """Record a vanished page Intercom now keeps from Fin (``deletion: hide``).
@@ -402,4 +452,4 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
                 .where(_pages.c.connector == connector)
                 .where(_pages.c.external_id == external_id)
             )
-            conn.exec_driver_sql(DELETE_SENT_HTML, (connector, external_id))
+            run_driver_sql(conn, DELETE_SENT_HTML, (connector, external_id))
