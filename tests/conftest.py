@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +23,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="tests/golden: rewrite tests/golden/<kind>/expected/ from the current conversion "
         "(then review the change with git diff)",
     )
+
+
+#: The state backends a test marked ``state_backends`` runs against.
+STATE_BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``state_backends`` marker."""
+    config.addinivalue_line(
+        "markers",
+        "state_backends: run the test once per state backend (SQLite file, PostgreSQL), "
+        "through the state_backend / state_location fixtures",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``state_backends`` that use the state backend run on SQLite and PostgreSQL;
+    every other test keeps SQLite."""
+    if "state_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "state_backends"
+    ):
+        metafunc.parametrize("state_backend", STATE_BACKENDS, indirect=True)
 
 
 @pytest.fixture(scope="session")
@@ -79,3 +102,21 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
     url = postgres_server.fresh_database()
     yield url
     postgres_server.drop_database(url)
+
+
+@pytest.fixture
+def state_backend(request: pytest.FixtureRequest) -> str:
+    """``sqlite``, or the backend of this run of a test marked ``state_backends``."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def state_location(
+    state_backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Path | str:
+    """Where this test's state database lives: ``<tmp>/state/state.db`` (not created yet), or
+    the URL of an empty PostgreSQL database of its own."""
+    if state_backend == "sqlite":
+        return tmp_path / "state" / "state.db"
+    url: str = request.getfixturevalue("postgres_url")
+    return url

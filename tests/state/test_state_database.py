@@ -1,4 +1,5 @@
-"""The database file itself: schema and migrations, locking across processes, damage, size."""
+"""The database itself: schema and migrations, locking across processes, damage, size (the
+tests marked state_backends run on SQLite and on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect, text
 
 from ingestor.errors import StateError, StateLockedError
 from ingestor.state import MIGRATIONS, SCHEMA_VERSION, Store, process_gone
-from ingestor.state._engine import create_state_engine
+from ingestor.state._engine import StateLocation, create_state_engine
 from ingestor.state._migrations import Migration, migrate
 from ingestor.state._tables import StateModel
 
@@ -27,7 +28,7 @@ HOLDER = """
 import sys, time
 from pathlib import Path
 from ingestor.state import Store
-store = Store.open(Path(sys.argv[1]))
+store = Store.open(sys.argv[1])
 run = store.begin_run("handbook") if sys.argv[2] == "run" else 0
 print(f"holding {run}", flush=True)
 time.sleep(120)
@@ -39,7 +40,7 @@ from pathlib import Path
 from ingestor.errors import StateLockedError
 from ingestor.state import Store
 try:
-    Store.open(Path(sys.argv[1])).close()
+    Store.open(sys.argv[1]).close()
     print("opened")
 except StateLockedError as exc:
     print(f"locked: {exc}")
@@ -51,10 +52,10 @@ def python(code: str, *args: str) -> list[str]:
 
 
 @pytest.fixture
-def holder(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
-    """A child process that holds the store at tmp_path/state.db with a run in progress."""
+def holder(state_location: Path | str) -> Iterator[subprocess.Popen[str]]:
+    """A child process that holds the store at ``state_location`` with a run in progress."""
     proc = subprocess.Popen(
-        python(HOLDER, str(tmp_path / "state.db"), "run"),
+        python(HOLDER, str(state_location), "run"),
         stdout=subprocess.PIPE,
         cwd=REPO,
         text=True,
@@ -71,6 +72,25 @@ def holder(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
             proc.stdout.close()
 
 
+def db_tables(location: Path | str) -> dict[str, list[tuple[str, int, int]]]:
+    """{table: [(column, notnull, pk position)]} as the database (SQLite or PostgreSQL) has it."""
+    engine = create_state_engine(StateLocation.of(location))
+    try:
+        with engine.connect() as conn:
+            inspector = inspect(conn)
+            tables = {}
+            for name in sorted(inspector.get_table_names()):
+                keys = inspector.get_pk_constraint(name)["constrained_columns"]
+                tables[name] = [
+                    (c["name"], int(not c["nullable"]), keys.index(c["name"]) + 1
+                     if c["name"] in keys else 0)
+                    for c in inspector.get_columns(name)
+                ]  # fmt: skip
+            return tables
+    finally:
+        engine.dispose()
+
+
 def sqlite_tables(path: Path) -> dict[str, list[tuple[str, int, int]]]:
     """{table: [(column, notnull, pk position)]} as SQLite sees the file."""
     with sqlite3.connect(path) as conn:
@@ -84,19 +104,31 @@ def sqlite_tables(path: Path) -> dict[str, list[tuple[str, int, int]]]:
         }
 
 
+def stored_version(location: Path | str) -> int:
+    """The schema version the database records, read without the store."""
+    engine = create_state_engine(StateLocation.of(location))
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT schema_version FROM meta")).scalar_one())
+    finally:
+        engine.dispose()
+
+
 class TestLock:
     @pytest.mark.timeout(60)
+    @pytest.mark.state_backends
     def test_second_process_is_refused_and_kill_frees_the_lock(
-        self, tmp_path: Path, holder: subprocess.Popen[str]
+        self, state_location: Path | str, holder: subprocess.Popen[str]
     ) -> None:
-        path = tmp_path / "state.db"
-        with pytest.raises(StateLockedError, match=f"state.db is in use by process {holder.pid}"):
+        path = state_location
+        who = rf"(state\.db is in use by process|is in use by fin-ingestor pid) {holder.pid}\b"
+        with pytest.raises(StateLockedError, match=who):
             Store.open(path)
 
         holder.send_signal(signal.SIGKILL)
         holder.wait()
 
-        with Store.open(path) as store:  # the kernel dropped the flock with the process
+        with Store.open(path) as store:  # the kernel (server) dropped the lock with the process
             [run] = store.recent_runs()
             assert store.died_runs == (run.id,)
             assert (run.status, run.finished_at, run.pid) == ("died", None, holder.pid)
@@ -106,9 +138,9 @@ class TestLock:
 
     @pytest.mark.timeout(60)
     def test_a_run_is_gone_once_its_process_is(
-        self, tmp_path: Path, holder: subprocess.Popen[str]
+        self, state_location: Path, holder: subprocess.Popen[str]
     ) -> None:
-        path = tmp_path / "state.db"
+        path = state_location
         with Store.open(path, read_only=True) as reader:  # what `ingestor status` does
             [run] = reader.recent_runs()
             assert (run.status, run.pid) == ("running", holder.pid)
@@ -137,19 +169,21 @@ class TestLock:
         )
         assert result.stdout.strip() == "opened"
 
-    def test_same_process_second_open_is_refused(self, tmp_path: Path) -> None:
-        path = tmp_path / "state.db"
+    @pytest.mark.state_backends
+    def test_same_process_second_open_is_refused(self, state_location: Path | str) -> None:
+        path = state_location
         with (
             Store.open(path),
-            pytest.raises(StateLockedError, match=f"in use by process {os.getpid()}"),
+            pytest.raises(StateLockedError, match=rf"in use by (process|fin-ingestor pid) {os.getpid()}\b"),
         ):
             Store.open(path)
         Store.open(path).close()  # closing released it
 
+    @pytest.mark.state_backends
     def test_read_only_open_ignores_the_lock(
-        self, tmp_path: Path, holder: subprocess.Popen[str]
+        self, state_location: Path | str, holder: subprocess.Popen[str]
     ) -> None:
-        with Store.open(tmp_path / "state.db", read_only=True) as reader:
+        with Store.open(state_location, read_only=True) as reader:
             assert reader.recent_runs()[0].status == "running"
 
 
@@ -170,10 +204,11 @@ class TestSchema:
                 (1, SCHEMA_VERSION)
             ]
 
-    def test_migrated_schema_matches_the_sqlmodel_tables(self, tmp_path: Path) -> None:
-        path = tmp_path / "state.db"
+    @pytest.mark.state_backends
+    def test_migrated_schema_matches_the_sqlmodel_tables(self, state_location: Path | str) -> None:
+        path = state_location
         Store.open(path).close()
-        on_disk = sqlite_tables(path)
+        on_disk = db_tables(path)
         declared = {
             table.name: [
                 (c.name, int(not c.nullable), list(table.primary_key.columns).index(c) + 1
@@ -260,47 +295,49 @@ class TestMigrationFramework:
         conn.exec_driver_sql("CREATE TABLE half_done (x INTEGER)")
         raise RuntimeError("disk on fire")
 
-    def run(self, path: Path, migrations: list[Migration]) -> tuple[int, int]:
-        engine = create_state_engine(path)  # the store's engine: transactional DDL
+    def run(self, path: Path | str, migrations: list[Migration]) -> tuple[int, int]:
+        engine = create_state_engine(StateLocation.of(path))  # the store's: transactional DDL
         try:
             with engine.begin() as conn:
                 return migrate(conn, where=str(path), migrations=migrations)
         finally:
             engine.dispose()
 
-    def test_steps_run_in_order_from_the_stored_version(self, tmp_path: Path) -> None:
-        path = tmp_path / "state.db"
+    @pytest.mark.state_backends
+    def test_steps_run_in_order_from_the_stored_version(self, state_location: Path | str) -> None:
+        path = state_location
         Store.open(path).close()  # the current version
         assert self.run(path, [*MIGRATIONS, self.add_column]) == (
             SCHEMA_VERSION,
             SCHEMA_VERSION + 1,
         )
-        assert "language" in [c[0] for c in sqlite_tables(path)["pages"]]
+        assert "language" in [c[0] for c in db_tables(path)["pages"]]
         newest = SCHEMA_VERSION + 1
         assert self.run(path, [*MIGRATIONS, self.add_column]) == (newest, newest)  # all done
         with pytest.raises(StateError, match="newer than this fin-ingestor"):
             Store.open(path)  # this code only knows SCHEMA_VERSION
 
-    def test_from_zero_runs_every_step(self, tmp_path: Path) -> None:
-        path = tmp_path / "state.db"
+    @pytest.mark.state_backends
+    def test_from_zero_runs_every_step(self, state_location: Path | str) -> None:
+        path = state_location
+        if isinstance(path, Path):
+            path.parent.mkdir()
         assert self.run(path, [*MIGRATIONS, self.add_column]) == (0, SCHEMA_VERSION + 1)
-        with sqlite3.connect(path) as conn:
-            stored = conn.execute("SELECT schema_version FROM meta").fetchone()
-        assert stored == (SCHEMA_VERSION + 1,)
+        assert stored_version(path) == SCHEMA_VERSION + 1
 
-    def test_a_failed_step_rolls_everything_back(self, tmp_path: Path) -> None:
-        path = tmp_path / "state.db"
+    @pytest.mark.state_backends
+    def test_a_failed_step_rolls_everything_back(self, state_location: Path | str) -> None:
+        path = state_location
         Store.open(path).close()
         with pytest.raises(
             StateError,
             match=f"from version {SCHEMA_VERSION + 1} to {SCHEMA_VERSION + 2} failed: disk on fire",
         ):
             self.run(path, [*MIGRATIONS, self.add_column, self.broken])
-        tables = sqlite_tables(path)
+        tables = db_tables(path)
         assert "half_done" not in tables  # DDL rolled back too
         assert "language" not in [c[0] for c in tables["pages"]]  # so was the good v6 step
-        with sqlite3.connect(path) as conn:
-            assert conn.execute("SELECT schema_version FROM meta").fetchone() == (SCHEMA_VERSION,)
+        assert stored_version(path) == SCHEMA_VERSION
 
 
 class TestDamage:

@@ -1,4 +1,5 @@
-"""The store API on real SQLite files: sources, pages, runs, summaries, threads, read-only."""
+"""The store API on real SQLite files and a real PostgreSQL (each test marked to run on both):
+sources, pages, runs, summaries, threads, read-only."""
 
 from __future__ import annotations
 
@@ -23,10 +24,12 @@ from ingestor.state import (
 )
 from ingestor.state._store import MAX_ERROR_CHARS
 
+pytestmark = pytest.mark.state_backends
+
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "state.db") as opened:
+def store(state_location: Path | str) -> Iterator[Store]:
+    with Store.open(state_location) as opened:
         yield opened
 
 
@@ -281,11 +284,11 @@ def test_threads_share_one_store(store: Store) -> None:
     assert len(store.page_index("handbook")) == 300
 
 
-def test_closed_store_refuses_calls(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "state.db")
+def test_closed_store_refuses_calls(state_location: Path | str) -> None:
+    store = Store.open(state_location)
     store.close()
     store.close()  # twice is fine
-    with pytest.raises(StateError, match=r"state\.db is closed"):
+    with pytest.raises(StateError, match=r"(state\.db|/t_\d+_\d+) is closed"):
         store.page_index("handbook")
     with pytest.raises(StateError, match="is closed"):
         store.begin_run("handbook")
@@ -293,8 +296,8 @@ def test_closed_store_refuses_calls(tmp_path: Path) -> None:
 
 
 class TestReadOnly:
-    def test_reads_while_the_writer_holds_the_lock(self, tmp_path: Path) -> None:
-        path = tmp_path / "state.db"
+    def test_reads_while_the_writer_holds_the_lock(self, state_location: Path | str) -> None:
+        path = state_location
         with Store.open(path) as writer:
             upsert(writer, "a.md")
             run_id = writer.begin_run("handbook")
@@ -318,8 +321,8 @@ class TestReadOnly:
         assert not (tmp_path / "nope.db").exists()
 
 
-def test_sync_index_holds_only_what_the_gates_need(tmp_path: Path) -> None:
-    with Store.open(tmp_path / "state.db") as store:
+def test_sync_index_holds_only_what_the_gates_need(state_location: Path | str) -> None:
+    with Store.open(state_location) as store:
         store.record_upsert(
             "docs", "a.md", version="1:2", content_hash="h1", intercom_id="10", title="A", url=None
         )
@@ -365,8 +368,8 @@ def test_sync_index_holds_only_what_the_gates_need(tmp_path: Path) -> None:
             index["x"]
 
 
-def test_cursor_round_trip_and_forgotten_with_the_source(tmp_path: Path) -> None:
-    with Store.open(tmp_path / "state.db") as store:
+def test_cursor_round_trip_and_forgotten_with_the_source(state_location: Path | str) -> None:
+    with Store.open(state_location) as store:
         assert store.get_cursor("wiki") is None
         store.save_cursor("wiki", "2026-11-25T10:00:00Z")
         store.save_cursor("wiki", "2026-11-25T11:00:00Z")
@@ -376,7 +379,7 @@ def test_cursor_round_trip_and_forgotten_with_the_source(tmp_path: Path) -> None
         store.forget_source("wiki")  # the source is gone: the next run must list in full
         assert store.get_cursor("wiki") is None
         assert store.get_cursor("other") == "42"
-    with Store.open(tmp_path / "state.db", read_only=True) as store:
+    with Store.open(state_location, read_only=True) as store:
         assert store.get_cursor("other") == "42"
 
 
