@@ -1,6 +1,7 @@
 """The state store: Content Import Sources, page versions/hashes/Intercom ids, and runs.
 
-One SQLite file (WAL) per deployment, locked by one process at a time::
+One SQLite file (WAL) or one PostgreSQL database per deployment, locked by one process at a
+time::
 
     with Store.open(config.state.path) as store:
         known = store.page_index("handbook")
@@ -14,6 +15,7 @@ Records are frozen dataclasses; errors are :class:`ingestor.errors.StateError` (
 
 from __future__ import annotations
 
+from ingestor.state._engine import StateLocation, redact_url
 from ingestor.state._index import SyncIndex
 from ingestor.state._location import location_problem
 from ingestor.state._lock import process_gone
@@ -52,10 +54,12 @@ __all__ = [
     "RunStatus",
     "SentPage",
     "SourceRecord",
+    "StateLocation",
     "Store",
     "SyncEntry",
     "SyncIndex",
     "WithheldPage",
     "location_problem",
     "process_gone",
+    "redact_url",
 ]

@@ -1,6 +1,7 @@
 """The store's bookkeeping around the pages: each connector's Content Import Source, the cursor
 of an incremental connector, and the runs (begun with the process's pid, finished with counts).
-A mixin of :class:`ingestor.state.Store`, which supplies ``_writing``, ``_reading`` and ``location``."""
+A mixin of :class:`ingestor.state.Store`, which supplies ``_writing``, ``_reading`` and
+``location``."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, CursorResult, Row, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.util.typing import TupleAny, Unpack
 
 from ingestor.state._records import (
     EXCLUDED_HASH,
@@ -58,7 +59,6 @@ _runs = runs_table
 _sources = sources_table
 PAGE_COLUMNS = [_pages.c[name] for name in PageRecord.__dataclass_fields__]
 COUNTER_NAMES = tuple(RunCounts.__dataclass_fields__)
-
 
 
 def dialect_insert(table: Table, dialect: str) -> sqlite.Insert | postgresql.Insert:
@@ -115,7 +115,7 @@ def driver_text(sql: str, dialect: str) -> str:
     return sql.replace("?", "%s") if dialect == "postgresql" else sql
 
 
-def run_driver_sql(conn: Connection, sql: str, params: Any) -> CursorResult[Any]:
+def run_driver_sql(conn: Connection, sql: str, params: Any) -> CursorResult[Unpack[TupleAny]]:
     """Run a raw statement below (one parameter tuple, or a list of them for executemany)."""
     return conn.exec_driver_sql(driver_text(sql, conn.dialect.name), params)
 

@@ -245,9 +245,7 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
             yield
         except (SQLAlchemyError, sqlite3.Error) as exc:
             reason = _scrub(driver_reason(exc), self.location)
-            raise StateError(
-                f"state database {self.location}: {action} failed: {reason}"
-            ) from exc
+            raise StateError(f"state database {self.location}: {action} failed: {reason}") from exc
 
     def _live_engine(self) -> Engine:
         if self._engine is None:
@@ -262,9 +260,7 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
     @contextmanager
     def _writing(self, action: str) -> Iterator[Connection]:
         if self._lock is None:
-            raise StateError(
-                f"state database {self.location} is open read-only; {action} refused"
-            )
+            raise StateError(f"state database {self.location} is open read-only; {action} refused")
         with self._write_lock, self._translated(action), self._live_engine().begin() as conn:
             yield conn
 

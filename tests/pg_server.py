@@ -162,4 +162,3 @@ class PostgresServer:
             raise RuntimeError(
                 f"{program} failed ({result.returncode}): {result.stderr.strip()}\n{tail}"
             )
-

@@ -181,7 +181,7 @@ def validate(
             str(config),
             errors=errors,
             warnings=[] if strict else warnings,
-            state=str(loaded.state.path),
+            state=loaded.state.shown,
             connectors=connectors,
         )
         emit(document)
@@ -201,7 +201,7 @@ def _print_validated(config: Path, loaded: Config, warnings: Sequence[ConfigIssu
     stdout.print(
         f"{config}: valid, {len(loaded.connectors)} connector(s)", highlight=False, markup=False
     )
-    stdout.print(f"  state: {loaded.state.path}", highlight=False, markup=False)
+    stdout.print(f"  state: {loaded.state.shown}", highlight=False, markup=False)
     for c in loaded.connectors:
         state = "" if c.enabled else " (disabled)"
         stdout.print(f"  {c.name}: {c.type} -> {c.url}{state}", highlight=False, markup=False)
@@ -218,8 +218,8 @@ def status(config: ConfigOption, as_json: JsonOption = False) -> None:
     from ingestor.config import load_config
 
     loaded = _guarded(lambda: load_config(config, need_token=False))
-    if as_json and not loaded.state.path.exists():
-        emit(no_state_document(str(loaded.state.path)))
+    if as_json and not loaded.state.exists():
+        emit(no_state_document(loaded.state.shown))
     elif as_json:
         emit(status_document(_guarded(lambda: status_data(loaded))))
     else:

@@ -103,7 +103,7 @@ def prune(
     from ingestor.state import Store
 
     loaded = _guarded(lambda: load_config(config))
-    with _guarded(lambda: Store.open(loaded.state.path)) as store:
+    with _guarded(lambda: Store.open(loaded.state.location)) as store:
         pages = _guarded(lambda: check_prunable(loaded, store, connector))
         stdout.print(
             f"prune: {pages} page(s) of the removed connector {connector!r} will be deleted "
@@ -172,7 +172,7 @@ def orphan_data(loaded: Config) -> list[dict[str, Any]]:
     from ingestor.engine.plan_state import reading_store
     from ingestor.engine.runner import build_client
 
-    with reading_store(loaded.state.path) as store, build_client(loaded) as client:
+    with reading_store(loaded.state.location) as store, build_client(loaded) as client:
         removed = orphans(loaded, store)
         foreign = foreign_sources(client, loaded, store)
     found: list[dict[str, Any]] = [

@@ -180,7 +180,7 @@ def plan(
     options = SyncOptions(dry_run=True, full=full, collect_html=diff)
 
     def planned() -> list[SyncReport]:  # read-only: a running daemon holds the state
-        with reading_store(loaded.state.path) as store:
+        with reading_store(loaded.state.location) as store:
             return sync_connectors(loaded, names=connector, options=options, store=store)
 
     reports = _guarded(planned)
@@ -199,7 +199,7 @@ def plan(
         orphans = _guarded(lambda: orphan_data(loaded))
         emit(plan_document(reports, would_change=would_change(reports), orphans=orphans))
         raise typer.Exit(code)
-    print_plan(stdout, reports, loaded.state.path, diff=diff)
+    print_plan(stdout, reports, loaded.state.location, diff=diff)
     _guarded(lambda: print_last_reconciles(stdout, loaded, connector))
     _guarded(lambda: print_orphans(loaded))
     raise typer.Exit(code)

@@ -93,6 +93,8 @@ def _clock(probe: ConnectionProbe) -> Check:
 
 
 def _state_check(config: Config) -> Check:
+    if config.state.url is not None:
+        return _server_state_check(config)
     path = config.state.path
     problem = location_problem(path)
     if problem is not None:
@@ -102,12 +104,27 @@ def _state_check(config: Config) -> Check:
     try:
         with Store.open(path, read_only=True) as store:
             runs = store.recent_runs(limit=1)
-            database = store.path
+            database = store.path if store.path is not None else path
     except StateError as exc:
         return Check("state", "failed", str(exc), "restore a backup or move the file away")
     gone = bool(runs) and runs[0].status == "running" and process_gone(database, runs[0].pid)
     last = f"; last run {'died' if gone else runs[0].status}" if runs else ""
     return Check("state", "ok", f"{path}{last}")
+
+
+def _server_state_check(config: Config) -> Check:
+    """PostgreSQL: the server answers, and the database is empty or a state database."""
+    shown = config.state.shown
+    try:
+        with Store.open(config.state.location, read_only=True) as store:
+            runs = store.recent_runs(limit=1)
+            gone = bool(runs) and runs[0].status == "running" and store.process_gone(runs[0].pid)
+    except StateError as exc:
+        if "no sync has run yet" in str(exc):
+            return Check("state", "ok", f"{shown} will be set up on the first sync")
+        return Check("state", "failed", str(exc), "check state.url, the server and its grants")
+    last = f"; last run {'died' if gone else runs[0].status}" if runs else ""
+    return Check("state", "ok", f"{shown}{last}")
 
 
 def _source_check(settings: ConnectorSettings) -> Check:

@@ -50,10 +50,11 @@ def would_change(reports: Sequence[SyncReport]) -> bool:
 
 
 def print_plan(
-    console: Console, reports: Sequence[SyncReport], state_path: Path, *, diff: bool
+    console: Console, reports: Sequence[SyncReport], state_path: Path | str, *, diff: bool
 ) -> None:
     """Every planned change with its reason; with ``diff``, what each update changes."""
-    store = Store.open(state_path, read_only=True) if diff and state_path.exists() else None
+    exists = isinstance(state_path, str) or state_path.exists()  # str: a PostgreSQL URL
+    store = Store.open(state_path, read_only=True) if diff and exists else None
     try:
         for report in reports:
             name = shown(report.connector)

@@ -123,7 +123,7 @@ def print_last_reconciles(console: Console, config: Config, names: Sequence[str]
     from ingestor.engine.runner import select_connectors
 
     selected = [settings.name for settings in select_connectors(config, names)]
-    with reading_store(config.state.path) as store:
+    with reading_store(config.state.location) as store:
         records = [(name, store.last_reconcile(name)) for name in selected]
     for name, record in records:
         if record is not None:

@@ -12,7 +12,7 @@ from ingestor.commands.console import new_table, shown
 from ingestor.config import Config
 from ingestor.connectors.base import ConnectorSettings
 from ingestor.gate.render import rule_counts_line, withheld_line
-from ingestor.state import ConnectorSummary, ReconcileRecord, RunRecord, Store, process_gone
+from ingestor.state import ConnectorSummary, ReconcileRecord, RunRecord, Store
 from ingestor.watch_plan import plan_watch, why_unwatched
 
 __all__ = ["print_status", "status_data"]
@@ -27,7 +27,7 @@ MAX_HIDDEN_LISTED = 20
 
 def status_data(config: Config) -> dict[str, Any]:
     """The status as plain data (the daemon's /status endpoint serves the same)."""
-    with Store.open(config.state.path, read_only=True) as store:
+    with Store.open(config.state.location, read_only=True) as store:
         summaries = {s.connector: s for s in store.summary()}
         connectors = [
             _connector_data(store, config, settings, summaries.get(settings.name))
@@ -39,7 +39,7 @@ def status_data(config: Config) -> dict[str, Any]:
             for name, s in sorted(summaries.items())
             if name not in configured
         ]
-    return {"state": str(config.state.path), "connectors": connectors, "orphans": orphans}
+    return {"state": config.state.shown, "connectors": connectors, "orphans": orphans}
 
 
 def _connector_data(
@@ -137,15 +137,15 @@ def _hidden(store: Store, config: Config, settings: ConnectorSettings) -> dict[s
 def _status(store: Store, run: RunRecord) -> str:
     """A run left 'running' by a process that is gone (SIGKILL, OOM, power loss) 'died':
     the next sync or daemon records it so; until then status must not say 'running'."""
-    if run.status == "running" and process_gone(store.path, run.pid):
+    if run.status == "running" and store.process_gone(run.pid):
         return "died"
     return run.status
 
 
 def print_status(console: Console, config: Config) -> None:
     """Render :func:`status_data` as a table and a list of failing pages."""
-    if not config.state.path.exists():
-        console.print(f"No state yet at {config.state.path}: no sync has run.", highlight=False)
+    if not config.state.exists():
+        console.print(f"No state yet at {config.state.shown}: no sync has run.", highlight=False)
         return
     data = status_data(config)
     table = new_table(console, title=f"State: {data['state']}")

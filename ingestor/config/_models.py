@@ -26,7 +26,7 @@ from pydantic import (
 
 from ingestor.config._daemon import DaemonSettings
 from ingestor.connectors.base import ConnectorSettings, DeletionMode, HideFor
-from ingestor.errors import ConfigError, ConfigIssue
+from ingestor.errors import ConfigError, ConfigIssue, StateError
 
 #: Chosen by measurement: benchmarks/answer_fitness.py --section-bytes (docs/answer-fitness.md).
 SECTION_BYTES_DEFAULT = 8_000
@@ -128,16 +128,28 @@ class IntercomSettings(BaseModel):
 
 
 class StateSettings(BaseModel):
-    """Where the SQLite state database lives."""
+    """Where the state database lives: an SQLite file (``path``) or PostgreSQL (``url``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     path: Path = Field(
         description=(
-            "State database file; a relative path is resolved against the config file's folder. "
-            "Default: state.db in $FIN_INGESTOR_DATA_DIR, else in $STATE_DIRECTORY (what "
-            "systemd's StateDirectory= sets: /var/lib/fin-ingestor/<instance> with the bundled "
-            "unit), else $XDG_DATA_HOME/fin-ingestor, else ~/.local/share/fin-ingestor."
+            "State database file (SQLite); a relative path is resolved against the config "
+            "file's folder. Default: state.db in $FIN_INGESTOR_DATA_DIR, else in "
+            "$STATE_DIRECTORY (what systemd's StateDirectory= sets: "
+            "/var/lib/fin-ingestor/<instance> with the bundled unit), else "
+            "$XDG_DATA_HOME/fin-ingestor, else ~/.local/share/fin-ingestor. Not with state.url "
+            "(the daemon's control socket then lives in that default folder)."
+        ),
+    )
+    url: str | None = Field(
+        default=None,
+        description=(
+            "PostgreSQL state database instead of the file: "
+            "postgresql://user:${PGPASSWORD}@host:5432/database (psycopg 3; libpq query "
+            "options such as ?sslmode=require pass through). The database must exist; an "
+            "empty one is set up on first use. The password is never logged or shown. See "
+            "docs/state.md."
         ),
     )
 
@@ -148,7 +160,42 @@ class StateSettings(BaseModel):
         if isinstance(data, Mapping) and data.get("path") is None:
             environ = _context(info).get("environ")
             return {**data, "path": default_data_dir(environ) / "state.db"}
+        if isinstance(data, Mapping) and data.get("url") is not None:
+            raise ValueError("give state.path (an SQLite file) or state.url (PostgreSQL), not both")
         return data
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        from ingestor.state import StateLocation  # lazily: loading config needs no SQLAlchemy
+
+        try:
+            location = StateLocation.of(url)
+        except StateError as exc:
+            raise ValueError(str(exc)) from None
+        if not location.is_postgres:
+            raise ValueError("state.url is for PostgreSQL (postgresql://...); use state.path")
+        return url
+
+    @property
+    def location(self) -> Path | str:
+        """What :meth:`ingestor.state.Store.open` takes: the URL if given, else the file."""
+        return self.url if self.url is not None else self.path
+
+    @property
+    def shown(self) -> str:
+        """The database for people: the file, or the URL with its password hidden."""
+        if self.url is None:
+            return str(self.path)
+        from ingestor.state import StateLocation
+
+        return str(StateLocation.of(self.url))
+
+    def exists(self) -> bool:
+        """Whether there may be state to read: the file exists, or a server database is set."""
+        return self.url is not None or self.path.exists()
 
     @field_validator("path")
     @classmethod

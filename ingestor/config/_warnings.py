@@ -76,7 +76,7 @@ def validation_warnings(loaded: Config, config: Path) -> list[ConfigIssue]:
     """
     from ingestor.state import location_problem
 
-    problem = location_problem(loaded.state.path)
+    problem = location_problem(loaded.state.path) if loaded.state.url is None else None
     if problem is not None:
         raise ConfigError([ConfigIssue("state.path", problem, file=str(config))])
     return [

@@ -143,7 +143,7 @@ class Daemon:
         """
         if self._log_choice is not None:
             apply_logging(self._config, self._log_choice, self._secrets)
-        store = Store.open(self._config.state.path)
+        store = Store.open(self._config.state.location)
         self.store = store
         try:
             if store.died_runs:
@@ -211,7 +211,7 @@ class Daemon:
         def session(conn: socket.socket, uid: int) -> SyncSession:
             return SyncSession(conn, uid, jobs, lambda: self._config, self._stopping)
 
-        self._control = ControlServer(socket_path(store.path), session).start()
+        self._control = ControlServer(socket_path(self._config.state.path), session).start()
 
     def _start_scheduler(self, store: Store) -> None:
         daemon = self._config.daemon
@@ -326,11 +326,11 @@ class Daemon:
             new = load_config(self.config_path, environ=self._environ)
         except ConfigError as exc:
             return self._reload_failed([str(issue) for issue in exc.issues])
-        if new.state.path != old.state.path:
+        if new.state.location != old.state.location:
             return self._reload_failed(
                 [
-                    f"state.path changed from {old.state.path} to {new.state.path}: the daemon "
-                    "keeps one state database for its whole life; restart it to switch"
+                    f"the state database changed from {old.state.shown} to {new.state.shown}: "
+                    "the daemon keeps one state database for its whole life; restart it to switch"
                 ]
             )
         for key in ("listen", "max_parallel"):

@@ -9,23 +9,29 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ingestor.errors import StateError
-from ingestor.state import SCHEMA_VERSION, Store
+from ingestor.state import SCHEMA_VERSION, StateLocation, Store
 
 __all__ = ["reading_store"]
 
 
 @contextlib.contextmanager
-def reading_store(path: Path) -> Iterator[Store]:
+def reading_store(path: Path | str) -> Iterator[Store]:
     """The state database at ``path`` for reading only (no lock: a daemon may hold it).
 
     Before the first sync there is no database: the plan reads an empty one made in a
     temporary folder. A database of an older schema (just after an upgrade) is copied to a
-    temporary folder and the copy migrated, so that planning never changes the real state.
+    temporary folder and the copy migrated, so that planning never changes the real state;
+    on PostgreSQL, ``ingestor state migrate`` has to run first.
 
     Raises:
         StateError: The database cannot be read, or is newer than this code.
     """
-    path = Path(path).expanduser().absolute()
+    location = StateLocation.of(path)
+    if location.path is None:
+        with _server_store(location) as store:
+            yield store
+        return
+    path = location.path
     if not path.exists():
         with _temporary_store(None) as empty:
             yield empty
@@ -37,6 +43,20 @@ def reading_store(path: Path) -> Iterator[Store]:
             raise
         with _temporary_store(path) as migrated:
             yield migrated
+        return
+    with store:
+        yield store
+
+
+@contextlib.contextmanager
+def _server_store(location: StateLocation) -> Iterator[Store]:
+    try:
+        store = Store.open(location, read_only=True)
+    except StateError as exc:
+        if "no sync has run yet" not in str(exc):
+            raise
+        with _temporary_store(None) as empty:
+            yield empty
         return
     with store:
         yield store

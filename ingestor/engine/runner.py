@@ -116,8 +116,9 @@ def sync_connectors(
     """
     selected = select_connectors(config, names)
     reports: list[SyncReport] = []
+    opened = Store.open(config.state.location) if store is None else contextlib.nullcontext(store)
     with (
-        Store.open(config.state.path) if store is None else contextlib.nullcontext(store) as store,
+        opened as store,
         build_client(config, transport=transport) as client,
     ):
         if store.died_runs:

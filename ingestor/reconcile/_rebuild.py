@@ -3,7 +3,8 @@
 Each connector's source is adopted by url (``sync_behavior: api`` only), then a reconcile
 adopts every page whose Intercom copy equals what a sync would send: unchanged pages cost no
 write call. An existing database with anything in it is refused unless ``force``; then it is
-moved aside (with its ``-wal`` and ``-shm`` files), never deleted.
+moved aside (with its ``-wal`` and ``-shm`` files), never deleted. A PostgreSQL database
+cannot be moved aside: a rebuild there needs an empty database (``--force`` is refused).
 """
 
 from __future__ import annotations
@@ -44,9 +45,9 @@ def move_aside(path: Path) -> Path:
     return backup
 
 
-def _holds_state(path: Path) -> bool:
+def _holds_state(path: Path | str) -> bool:
     """Whether the database at ``path`` has sources or pages (unreadable counts as yes)."""
-    if not path.exists():
+    if isinstance(path, Path) and not path.exists():
         return False
     try:
         with Store.open(path) as store:
@@ -71,9 +72,15 @@ def rebuild_state(
         UsageError: The database holds state and ``force`` is not given.
         StateLockedError: A daemon or sync holds the database.
     """
-    path = config.state.path
+    path = config.state.location
     result = Rebuild()
     if _holds_state(path):
+        if not isinstance(path, Path):
+            raise UsageError(
+                f"state database {config.state.shown} is not empty: `ingestor state rebuild` "
+                "recreates a lost one into an empty database; create a new database (or back "
+                "this one up and recreate it) and point state.url at it"
+            )
         if not force:
             raise UsageError(
                 f"state database {path} is not empty: `ingestor state rebuild` recreates a lost "

@@ -46,9 +46,9 @@ def reconcile_connectors(
     if store is not None:
         opened = contextlib.nullcontext(store)
     elif options.dry_run:  # never written, never locked: works beside a daemon
-        opened = reading_store(config.state.path)
+        opened = reading_store(config.state.location)
     else:
-        opened = Store.open(config.state.path)
+        opened = Store.open(config.state.location)
     with opened as store, build_client(config, transport=transport) as client:
         engine = SyncEngine(client, store, stop_event=stop_event)
         return reconcile_with(engine, config, names, options)

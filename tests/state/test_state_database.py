@@ -174,7 +174,9 @@ class TestLock:
         path = state_location
         with (
             Store.open(path),
-            pytest.raises(StateLockedError, match=rf"in use by (process|fin-ingestor pid) {os.getpid()}\b"),
+            pytest.raises(
+                StateLockedError, match=rf"in use by (process|fin-ingestor pid) {os.getpid()}\b"
+            ),
         ):
             Store.open(path)
         Store.open(path).close()  # closing released it
