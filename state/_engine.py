@@ -31,8 +31,8 @@ def redact_url(url: str | URL) -> str:
     """``url`` with its password (if any) replaced by ``***``: what messages may show."""
     try:
         parsed = make_url(url) if isinstance(url, str) else url
-    except ArgumentError:
-        return "<state.url that is not a database URL>"
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        return "<a database URL that does not parse>"
     return parsed.render_as_string(hide_password=True)
 
 
@@ -58,8 +58,11 @@ class StateLocation:
             return cls(path=Path(where).expanduser().absolute())
         try:
             url = make_url(where)
-        except ArgumentError as exc:
-            raise StateError(f"{redact_url(where)} is not a database URL: {exc}") from None
+        except (ArgumentError, ValueError):  # the reason may quote the URL: not shown
+            raise StateError(
+                "the state URL is not a database URL "
+                "(postgresql://user:password@host:5432/database)"
+            ) from None
         if url.get_backend_name() == "sqlite":
             if not url.database:
                 raise StateError("an sqlite:/// state URL needs a file path (sqlite:///state.db)")

@@ -288,3 +288,43 @@ def test_token_never_shows_in_reprs_or_dumps(parse: Any, tmp_path: Path, docs: P
     config = parse(MINIMAL, env(tmp_path))
     for text in (repr(config), str(config), config.model_dump_json(), str(config.model_dump())):
         assert "tok_live_123" not in text
+
+
+class TestStateUrl:
+    """``state.url``: PostgreSQL state, ``${VAR}`` for the password, never shown."""
+
+    def test_url_with_the_password_from_the_environment(
+        self, parse: Any, tmp_path: Path, docs: Path
+    ) -> None:
+        text = MINIMAL + "state:\n  url: postgresql://fin:${PGPASSWORD}@db:5432/state\n"
+        config = parse(text, env(tmp_path, PGPASSWORD="s3cret"))
+        assert config.state.url == "postgresql://fin:s3cret@db:5432/state"
+        assert config.state.location == config.state.url
+        assert config.state.shown == "postgresql+psycopg://fin:***@db:5432/state"
+        assert config.state.exists()
+        assert config.state.path == default_data_dir(env(tmp_path)) / "state.db"  # the socket's
+
+    def test_path_and_url_together_are_refused(self, parse: Any, tmp_path: Path) -> None:
+        text = MINIMAL + "state:\n  path: s.db\n  url: postgresql://fin:${PGPASSWORD}@db/state\n"
+        with pytest.raises(ConfigError) as caught:
+            parse(text, env(tmp_path, PGPASSWORD="s3cret"))
+        assert "state.path (an SQLite file) or state.url (PostgreSQL), not both" in str(
+            caught.value
+        )
+        assert "s3cret" not in str(caught.value)
+
+    @pytest.mark.parametrize(
+        ("url", "expected"),
+        [
+            ("mysql://fin:${PGPASSWORD}@db/state", "mysql://fin:***@db/state: the state database"),
+            ("sqlite:///x.db", "state.url is for PostgreSQL"),
+            ("postgresql://fin:${PGPASSWORD}@db:notaport/x", "the state URL is not a database URL"),
+        ],
+    )
+    def test_other_urls_are_refused_without_the_password(
+        self, parse: Any, tmp_path: Path, url: str, expected: str
+    ) -> None:
+        with pytest.raises(ConfigError) as caught:
+            parse(MINIMAL + f"state:\n  url: {url}\n", env(tmp_path, PGPASSWORD="s3cret"))
+        assert expected in str(caught.value)
+        assert "s3cret" not in str(caught.value)
