@@ -37,6 +37,13 @@ from ingestor.state._records import (
     WithheldPage,
 )
 from ingestor.state._store import Store
+from ingestor.state._transfer import (
+    CopyResult,
+    PendingMigration,
+    copy_state,
+    migrate_state,
+    pending_migration,
+)
 
 __all__ = [
     "EXCLUDED_HASH",
@@ -46,8 +53,10 @@ __all__ = [
     "SCHEMA_VERSION",
     "SKIPPED_HASH",
     "ConnectorSummary",
+    "CopyResult",
     "HiddenPage",
     "PageRecord",
+    "PendingMigration",
     "ReconcileRecord",
     "RunCounts",
     "RunRecord",
@@ -59,7 +68,10 @@ __all__ = [
     "SyncEntry",
     "SyncIndex",
     "WithheldPage",
+    "copy_state",
     "location_problem",
+    "migrate_state",
+    "pending_migration",
     "process_gone",
     "redact_url",
 ]

@@ -283,5 +283,6 @@ from ingestor.commands import (  # noqa: E402, F401
     cli_admin,
     cli_emulator,
     cli_reconcile,
+    cli_state,
     cli_sync,
 )

@@ -29,7 +29,7 @@ intercom:
   base_url: {base_url}
   max_attempts: {max_attempts}
 state:
-  path: {state}
+  {state_key}: {state}
 defaults:
   max_delete_fraction: {max_delete_fraction}
   deletion: {deletion}
@@ -59,10 +59,13 @@ def total_calls(stats: dict[str, Any]) -> int:
 class Site:
     """A folder of pages plus the config that syncs it into one emulator."""
 
-    def __init__(self, tmp_path: Path, server: EmulatorServer) -> None:
+    def __init__(
+        self, tmp_path: Path, server: EmulatorServer, state: Path | str | None = None
+    ) -> None:
         self.root = tmp_path / "share"
         self.root.mkdir()
-        self.state = tmp_path / "state" / "state.db"
+        #: The SQLite file, or a PostgreSQL URL (tests marked ``state_backends``).
+        self.state: Path | str = tmp_path / "state" / "state.db" if state is None else state
         self.config_path = tmp_path / "config.yaml"
         self.server = server
         self.env = {"TEST_INTERCOM_TOKEN": server.token}
@@ -74,6 +77,7 @@ class Site:
         self.config_path.write_text(
             CONFIG_TEMPLATE.format(
                 base_url=self.server.url,
+                state_key="path" if isinstance(self.state, Path) else "url",
                 state=self.state,
                 root=self.root,
                 max_delete_fraction=max_delete_fraction,
@@ -113,13 +117,14 @@ class Site:
 
 
 @pytest.fixture
-def site(tmp_path: Path, emulator: EmulatorServer) -> Site:
-    return Site(tmp_path, emulator)
+def site(tmp_path: Path, emulator: EmulatorServer, state_location: Path | str) -> Site:
+    """A site whose state is SQLite, or for a test marked ``state_backends`` either backend."""
+    return Site(tmp_path, emulator, state_location)
 
 
 @pytest.fixture
-def make_site(tmp_path: Path) -> Callable[[EmulatorServer], Site]:
+def make_site(tmp_path: Path, state_location: Path | str) -> Callable[[EmulatorServer], Site]:
     def make(server: EmulatorServer) -> Site:
-        return Site(tmp_path, server)
+        return Site(tmp_path, server, state_location)
 
     return make

@@ -38,6 +38,7 @@ def run(site: Site, **options: bool) -> list:  # type: ignore[type-arg]
     return sync_connectors(site.config(), options=SyncOptions(**options))
 
 
+@pytest.mark.state_backends
 def test_first_sync_creates_every_page_with_title_url_html_and_both_flags(site: Site) -> None:
     seed(site)
     [report] = run(site)
@@ -75,6 +76,7 @@ def test_first_sync_creates_every_page_with_title_url_html_and_both_flags(site: 
     assert pages["notes.txt"]["title"]
 
 
+@pytest.mark.state_backends
 def test_second_sync_makes_one_read_call_only(site: Site) -> None:
     seed(site)
     run(site)
@@ -89,6 +91,7 @@ def test_second_sync_makes_one_read_call_only(site: Site) -> None:
     assert calls(after, "getContentImportSource") - calls(before, "getContentImportSource") == 1
 
 
+@pytest.mark.state_backends
 def test_edit_add_remove_make_exactly_the_matching_calls(site: Site) -> None:
     seed(site)
     run(site)
@@ -143,6 +146,7 @@ def test_whitespace_only_edit_and_touch_cost_no_write(site: Site) -> None:
     assert report.unchanged == 6
 
 
+@pytest.mark.state_backends
 def test_deletion_guard_blocks_mass_delete_and_empty_root(site: Site) -> None:
     seed(site, n=6)
     run(site)
@@ -166,6 +170,7 @@ def test_deletion_guard_blocks_mass_delete_and_empty_root(site: Site) -> None:
     assert len(pages) == 6 and not any(p["ai_agent_availability"] for p in pages)
 
 
+@pytest.mark.state_backends
 def test_dry_run_makes_no_write_call_and_lists_changes(site: Site) -> None:
     seed(site)
     [report] = run(site, dry_run=True)
@@ -223,6 +228,7 @@ def test_source_deleted_in_intercom_is_recreated(site: Site) -> None:
     assert {p["source_id"] for p in pages.values()} != {source_id}
 
 
+@pytest.mark.state_backends
 def test_rate_limit_storm_and_injected_faults_converge(make_site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     settings = EmulatorSettings(
         rate_limit=15, window_seconds=1, fault_5xx_rate=0.15, fault_drop_rate=0.05, seed=7
