@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from ingestor.config import Config, load_config
 from ingestor.emulator import EmulatorServer
@@ -31,7 +32,7 @@ intercom:
   token: ${{TEST_INTERCOM_TOKEN}}
   base_url: {base_url}
 state:
-  path: {state}
+  {state_key}: {state}
 defaults:
   max_delete_fraction: {max_delete_fraction}
 connectors:
@@ -52,10 +53,13 @@ def write_calls(stats: dict[str, Any]) -> int:
 class Site:
     """A folder of Markdown pages synced into one emulator by the connector ``docs``."""
 
-    def __init__(self, tmp_path: Path, server: EmulatorServer) -> None:
+    def __init__(
+        self, tmp_path: Path, server: EmulatorServer, state: Path | str | None = None
+    ) -> None:
         self.root = tmp_path / "share"
         self.root.mkdir()
-        self.state = tmp_path / "state" / "state.db"
+        #: The SQLite file, or a PostgreSQL URL (tests marked ``state_backends``).
+        self.state: Path | str = tmp_path / "state" / "state.db" if state is None else state
         self.config_path = tmp_path / "config.yaml"
         self.server = server
         self.env = {"TEST_INTERCOM_TOKEN": server.token}
@@ -64,6 +68,7 @@ class Site:
     def write_config(self, *, max_delete_fraction: float = 0.5, root: Path | None = None) -> None:
         text = CONFIG.format(
             base_url=self.server.url,
+            state_key="path" if isinstance(self.state, Path) else "url",
             state=self.state,
             root=root or self.root,
             max_delete_fraction=max_delete_fraction,
@@ -78,6 +83,21 @@ class Site:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         return path
+
+    def lose_state(self) -> None:
+        """The state database is lost: the file (and its WAL) deleted, or every table of the
+        PostgreSQL database dropped."""
+        if isinstance(self.state, Path):
+            for suffix in ("", "-wal", "-shm"):
+                self.state.with_name(self.state.name + suffix).unlink(missing_ok=True)
+            return
+        engine = create_engine(self.state)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        finally:
+            engine.dispose()
 
     def pages(self, count: int) -> None:
         for n in range(count):
@@ -120,5 +140,6 @@ class Site:
 
 
 @pytest.fixture
-def site(tmp_path: Path, emulator: EmulatorServer) -> Site:
-    return Site(tmp_path, emulator)
+def site(tmp_path: Path, emulator: EmulatorServer, state_location: Path | str) -> Site:
+    """A site whose state is SQLite, or for a test marked ``state_backends`` either backend."""
+    return Site(tmp_path, emulator, state_location)

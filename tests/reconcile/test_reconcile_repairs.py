@@ -16,6 +16,7 @@ def _by_eid(site: Site, eid: str) -> dict[str, Any]:
     return site.intercom()[eid]
 
 
+@pytest.mark.state_backends
 def test_nothing_changed_costs_list_calls_and_writes_nothing(site: Site) -> None:
     site.pages(5)
     assert site.sync().created == 5
@@ -49,6 +50,7 @@ def test_source_deleted_out_of_band_is_recreated_and_refilled_in_the_same_run(si
     assert site.writes() == writes
 
 
+@pytest.mark.state_backends
 def test_page_deleted_out_of_band_is_resent(site: Site) -> None:
     site.pages(10)
     site.sync()
@@ -74,6 +76,7 @@ def test_page_deleted_out_of_band_is_resent(site: Site) -> None:
         ("availability", {"ai_agent_availability": False}),
     ],
 )
+@pytest.mark.state_backends
 def test_page_edited_out_of_band_is_overwritten_and_listed_as_drift(
     site: Site, field: str, edit: dict[str, Any]
 ) -> None:
@@ -91,12 +94,12 @@ def test_page_edited_out_of_band_is_overwritten_and_listed_as_drift(
         assert after[key] == before[key], key
 
 
+@pytest.mark.state_backends
 def test_lost_state_is_adopted_without_a_write(site: Site) -> None:
     site.pages(25)
     site.sync()
     before = site.intercom()
-    for suffix in ("", "-wal", "-shm"):
-        site.state.with_name(site.state.name + suffix).unlink(missing_ok=True)
+    site.lose_state()
     writes = site.writes()
 
     report = site.reconcile()

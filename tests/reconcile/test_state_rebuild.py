@@ -3,6 +3,8 @@ without re-sending unchanged pages (issue 14, point 2)."""
 
 from __future__ import annotations
 
+import pytest
+
 from ingestor.reconcile import rebuild_state
 
 from .conftest import Site
@@ -11,11 +13,11 @@ READ_OPS = ("listContentImportSources", "getContentImportSource", "listExternalP
             "getExternalPage")  # fmt: skip
 
 
+@pytest.mark.state_backends
 def test_rebuild_after_losing_the_state_of_1000_pages_costs_reads_only(site: Site) -> None:
     site.pages(1000)
     assert site.sync().created == 1000
-    for suffix in ("", "-wal", "-shm"):
-        site.state.with_name(site.state.name + suffix).unlink(missing_ok=True)
+    site.lose_state()
     before = site.server.stats()["by_operation"]
     total_before = site.server.stats()["total"]
 
@@ -74,3 +76,14 @@ def test_rebuild_on_a_missing_database_adopts_the_api_source_only(site: Site) ->
     assert result.returncode == 0, result.stdout + result.stderr
     assert "adopted by url" in result.stdout and "DUPLICATE" not in result.stdout
     assert site.writes() == writes
+
+
+def test_rebuild_refuses_a_postgresql_state_that_holds_pages(site: Site, postgres_url: str) -> None:
+    site.state = postgres_url
+    site.write_config()
+    site.pages(3)
+    site.sync()
+    for args in (("state", "rebuild"), ("state", "rebuild", "--force")):
+        refused = site.cli(*args)
+        assert refused.returncode != 0
+        assert "is not empty" in refused.stderr and "create a new database" in refused.stderr
