@@ -211,7 +211,12 @@ class Daemon:
         def session(conn: socket.socket, uid: int) -> SyncSession:
             return SyncSession(conn, uid, jobs, lambda: self._config, self._stopping)
 
-        self._control = ControlServer(socket_path(self._config.state.path), session).start()
+        path = socket_path(self._config.state.path)  # with state.url: in the data folder
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StateError(f"cannot create {path.parent}: {exc.strerror or exc}") from exc
+        self._control = ControlServer(path, session).start()
 
     def _start_scheduler(self, store: Store) -> None:
         daemon = self._config.daemon

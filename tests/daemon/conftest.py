@@ -51,13 +51,18 @@ def write_calls(stats: dict[str, Any]) -> int:
 class Deployment:
     """Folders of pages plus the config (with a ``daemon:`` section) that syncs them."""
 
-    def __init__(self, tmp_path: Path, server: EmulatorServer) -> None:
+    def __init__(
+        self, tmp_path: Path, server: EmulatorServer, state: Path | str | None = None
+    ) -> None:
         self.tmp = tmp_path
         self.server = server
-        self.state = tmp_path / "state" / "state.db"
+        #: The SQLite file, or a PostgreSQL URL (tests marked ``state_backends``).
+        self.state: Path | str = tmp_path / "state" / "state.db" if state is None else state
         self.config_path = tmp_path / "config.yaml"
         self.log_path = tmp_path / "daemon.log"
         self.env = {"TEST_INTERCOM_TOKEN": server.token}
+        if isinstance(self.state, str):  # the data folder holds the control socket then
+            self.env["FIN_INGESTOR_DATA_DIR"] = str(tmp_path / "data")
 
     def folder(self, name: str) -> Path:
         path = self.tmp / name
@@ -95,7 +100,7 @@ class Deployment:
                 "base_url": self.server.url,
                 "max_attempts": max_attempts,
             },
-            "state": {"path": str(self.state)},
+            "state": {"path" if isinstance(self.state, Path) else "url": str(self.state)},
             "daemon": {"grace_period": "20s", **(daemon or {})},
             "connectors": connectors,
         }
@@ -229,13 +234,16 @@ class DaemonProcess:
 
 
 @pytest.fixture
-def deployment(tmp_path: Path, emulator: EmulatorServer) -> Deployment:
-    return Deployment(tmp_path, emulator)
+def deployment(tmp_path: Path, emulator: EmulatorServer, state_location: Path | str) -> Deployment:
+    """SQLite state, or for a test marked ``state_backends`` either backend."""
+    return Deployment(tmp_path, emulator, state_location)
 
 
 @pytest.fixture
-def make_deployment(tmp_path: Path) -> Callable[[EmulatorServer], Deployment]:
-    return lambda server: Deployment(tmp_path, server)
+def make_deployment(
+    tmp_path: Path, state_location: Path | str
+) -> Callable[[EmulatorServer], Deployment]:
+    return lambda server: Deployment(tmp_path, server, state_location)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.timeout(90)
 StartDaemon = Callable[..., DaemonProcess]
 
 
+@pytest.mark.state_backends
 def test_syncs_a_folder_repeatedly_and_picks_up_edits(
     deployment: Deployment, start_daemon: StartDaemon
 ) -> None:
@@ -51,6 +52,7 @@ def test_syncs_a_folder_repeatedly_and_picks_up_edits(
     assert len(runs) >= 4 and {r.status for r in runs} == {"ok"}
 
 
+@pytest.mark.state_backends
 def test_sigterm_during_uploads_exits_cleanly_and_the_rerun_converges(
     make_deployment: Callable[[EmulatorServer], Deployment], start_daemon: StartDaemon
 ) -> None:

@@ -103,3 +103,18 @@ def test_migrate_prints_the_steps_then_runs_them(site: Site, postgres_url: str) 
     again = ingestor("state", "migrate", "--dry-run", "-c", config, **env)
     assert "nothing to do" in again.stdout
     assert "already current" in ingestor("state", "migrate", "-c", config, **env).stdout
+
+
+def test_validate_and_status_show_the_url_without_its_password(
+    site: Site, postgres_url: str
+) -> None:
+    site.state = with_password(postgres_url)
+    site.write_config()
+    site.env["TEST_PG_PASSWORD"] = "s3cret"
+    seed(site)
+    sync_connectors(site.config())
+    for args in (("validate",), ("status",), ("status", "--json")):
+        result = site.cli(*args)
+        assert result.returncode == 0, result.stderr
+        assert "s3cret" not in result.stdout + result.stderr
+        assert "ingestor:***@127.0.0.1" in result.stdout, args
