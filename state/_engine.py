@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from ingestor.errors import StateError
 
@@ -20,7 +21,9 @@ __all__ = [
     "StateLocation",
     "create_state_engine",
     "driver_reason",
+    "open_error",
     "redact_url",
+    "scrub_password",
 ]
 
 BUSY_TIMEOUT_SECONDS = 10.0
@@ -165,3 +168,22 @@ def _on_connect_read_only(dbapi_connection: Any, _record: Any) -> None:
 
 def _on_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN")
+
+
+def open_error(location: StateLocation, exc: BaseException) -> BaseException:
+    """What :meth:`Store.open` raises for ``exc``: database errors become StateError."""
+    if isinstance(exc, SQLAlchemyError | sqlite3.Error):
+        if location.is_postgres:
+            reason = scrub_password(driver_reason(exc), location)
+            return StateError(f"cannot open state database {location}: {reason}")
+        return StateError(
+            f"cannot open state database {location}: {driver_reason(exc)}. If the file is "
+            "damaged, move it aside: the next sync re-sends every page once."
+        )
+    return exc
+
+
+def scrub_password(message: str, location: StateLocation) -> str:
+    """A driver's message with the URL's password blotted out, should it quote it."""
+    password = location.url.password if location.url is not None else None
+    return message.replace(str(password), "***") if password else message

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -51,6 +51,7 @@ __all__ = [
     "run_record",
     "save_source_sql",
     "source_record",
+    "unsent_row",
     "upsert_page_sql",
 ]
 
@@ -149,6 +150,30 @@ RECORD_AUDIENCE_SQL = (
     f"UPDATE {_pages.name} SET audience = ?, audience_rule = ? "
     "WHERE connector = ? AND external_id = ?"
 )
+
+
+def unsent_row(
+    connector: str, external_id: str, version: str | None, content_hash: str
+) -> dict[str, Any]:
+    """A pages row for a page read but not in Intercom (skipped, excluded or held)."""
+    return {
+        "connector": connector,
+        "external_id": external_id,
+        "version": version,
+        "content_hash": content_hash,
+        "intercom_id": None,
+        "title": None,
+        "url": None,
+        "last_synced_at": datetime.now(UTC),
+        "last_error": None,
+        "error_count": 0,
+        "failed_at": None,
+        "broken_links": None,
+        "parent": None,
+        "audience": None,
+        "audience_rule": None,
+        "gate_reason": None,
+    }
 
 
 def epoch(value: datetime | str | None) -> float | None:

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,7 +24,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from ingestor.errors import StateError
 from ingestor.state._admin import StoreAdmin
 from ingestor.state._bookkeeping import MAX_ERROR_CHARS, StoreBookkeeping, _clip, _utcnow
-from ingestor.state._engine import StateLocation, create_state_engine, driver_reason
+from ingestor.state._engine import (
+    StateLocation,
+    create_state_engine,
+    driver_reason,
+    open_error,
+    scrub_password,
+)
 from ingestor.state._index import SyncIndex
 from ingestor.state._lock import (
     AdvisoryLock,
@@ -60,56 +65,13 @@ from ingestor.state._statements import (
     page_index_from_rows,
     record_failure_sql,
     run_driver_sql,
+    unsent_row,
     upsert_page_sql,
 )
 from ingestor.state._tables import pages_table as _pages
 from ingestor.state._tables import to_db_time
 
 __all__ = ["MAX_ERROR_CHARS", "Store"]
-
-
-def _unsent_row(
-    connector: str, external_id: str, version: str | None, content_hash: str
-) -> dict[str, Any]:
-    """A pages row for a page read but not in Intercom (skipped, excluded or held)."""
-    return {
-        "connector": connector,
-        "external_id": external_id,
-        "version": version,
-        "content_hash": content_hash,
-        "intercom_id": None,
-        "title": None,
-        "url": None,
-        "last_synced_at": _utcnow(),
-        "last_error": None,
-        "error_count": 0,
-        "failed_at": None,
-        "broken_links": None,
-        "parent": None,
-        "audience": None,
-        "audience_rule": None,
-        "gate_reason": None,
-    }
-
-
-def _open_error(location: StateLocation, exc: BaseException) -> BaseException:
-    """What :meth:`Store.open` raises for ``exc``: database errors become StateError."""
-    if isinstance(exc, SQLAlchemyError | sqlite3.Error):
-        if location.is_postgres:
-            return StateError(
-                f"cannot open state database {location}: {_scrub(driver_reason(exc), location)}"
-            )
-        return StateError(
-            f"cannot open state database {location}: {driver_reason(exc)}. If the file is "
-            "damaged, move it aside: the next sync re-sends every page once."
-        )
-    return exc
-
-
-def _scrub(message: str, location: StateLocation) -> str:
-    """A driver's message with the URL's password blotted out, should it quote it."""
-    password = location.url.password if location.url is not None else None
-    return message.replace(str(password), "***") if password else message
 
 
 class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
@@ -179,7 +141,7 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
                 lock.release()
             if engine is not None:
                 engine.dispose()
-            error = _open_error(location, exc)
+            error = open_error(location, exc)
             if error is exc:
                 raise
             raise error from exc
@@ -203,7 +165,7 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
             return cls(location, engine, None, version, [])
         except BaseException as exc:
             engine.dispose()
-            error = _open_error(location, exc)
+            error = open_error(location, exc)
             if error is exc:
                 raise
             raise error from exc
@@ -244,7 +206,7 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
         try:
             yield
         except (SQLAlchemyError, sqlite3.Error) as exc:
-            reason = _scrub(driver_reason(exc), self.location)
+            reason = scrub_password(driver_reason(exc), self.location)
             raise StateError(f"state database {self.location}: {action} failed: {reason}") from exc
 
     def _live_engine(self) -> Engine:
@@ -349,7 +311,7 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
         """A page with nothing to publish: keep its version (so it is not read again while
         unchanged) and no Intercom id."""
         with self._writing("recording a skipped page") as conn:
-            row = _unsent_row(connector, external_id, version, SKIPPED_HASH)
+            row = unsent_row(connector, external_id, version, SKIPPED_HASH)
             conn.execute(upsert_page_sql(conn.dialect.name), row)
             run_driver_sql(conn, DELETE_SENT_HTML, (connector, external_id))
 
@@ -373,7 +335,7 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
             rule: The audience rule it matched (``rule 2 (internal)``, ``restricted``...).
             reason: Why, for people; secrets already masked.
         """
-        values = _unsent_row(connector, external_id, version, HELD_HASH if held else EXCLUDED_HASH)
+        values = unsent_row(connector, external_id, version, HELD_HASH if held else EXCLUDED_HASH)
         values.update(
             audience="held" if held else "exclude", audience_rule=rule, gate_reason=_clip(reason)
         )

@@ -402,3 +402,45 @@ def test_page_index_of_100k_pages(tmp_path: Path) -> None:
         assert store.record_unchanged("big", ((k, "new") for k in index)) == 100_000
         assert store.page_index("big")["docs/000000.md"].version == "new"
         assert store.summary()[0].pages == 100_000
+
+
+@pytest.mark.state_backends
+def test_every_step_carries_the_rows_of_the_versions_before(state_location: Path | str) -> None:
+    """The historic chain on a database of each kind: a page written at version 1 (no later
+    column yet) and its HTML written at version 3 come through v7's rebuild of ``pages``."""
+    if isinstance(state_location, Path):
+        state_location.parent.mkdir()
+    engine = create_state_engine(StateLocation.of(state_location))
+    try:
+        with engine.begin() as conn:
+            assert migrate(conn, where="test", migrations=MIGRATIONS[:1]) == (0, 1)
+            conn.execute(
+                text(
+                    "INSERT INTO pages (connector, external_id, version, content_hash, "
+                    "intercom_id, title, error_count) VALUES ('docs', 'a.md', '1', 'h', '9', "
+                    "'A', 0)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO runs (connector, started_at, status) "
+                    "VALUES ('docs', '2026-01-01T00:00:00+00:00', 'ok')"
+                )
+            )
+        with engine.begin() as conn:
+            assert migrate(conn, where="test", migrations=MIGRATIONS[:3]) == (1, 3)
+            conn.execute(
+                text("UPDATE pages SET sent_html = :html WHERE external_id = 'a.md'"),
+                {"html": b"compressed"},
+            )
+        with engine.begin() as conn:
+            assert migrate(conn, where="test") == (3, SCHEMA_VERSION)
+    finally:
+        engine.dispose()
+    with Store.open(state_location) as store:
+        [page] = store.page_index("docs").values()
+        assert (page.version, page.content_hash, page.intercom_id) == ("1", "h", "9")
+        [run] = store.recent_runs("docs")
+        assert run.dry_run is False and run.counts.created == 0  # the defaults of later steps
+        run_id = store.begin_run("docs")  # numbering goes on after the migrated rows
+        assert run_id == run.id + 1
