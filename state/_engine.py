@@ -66,12 +66,13 @@ class StateLocation:
                 "the state URL is not a database URL "
                 "(postgresql://user:password@host:5432/database)"
             ) from None
-        if url.get_backend_name() == "sqlite":
+        scheme, _, driver = url.drivername.partition("+")
+        if scheme == "sqlite":
             if not url.database:
                 raise StateError("an sqlite:/// state URL needs a file path (sqlite:///state.db)")
             return cls(path=Path(url.database).expanduser().absolute())
-        if url.get_backend_name() in _POSTGRES_SCHEMES:
-            if url.get_driver_name() not in ("psycopg", "psycopg2", "postgresql", "postgres"):
+        if scheme in _POSTGRES_SCHEMES:
+            if driver not in ("", "psycopg", "psycopg2"):  # psycopg 3 is the one installed
                 raise StateError(f"{redact_url(url)}: use postgresql:// (the psycopg 3 driver)")
             return cls(url=url.set(drivername="postgresql+psycopg"))
         raise StateError(

@@ -18,7 +18,12 @@ from pathlib import Path
 from sqlalchemy import Connection, Table, delete, func, select, text
 
 from ingestor.errors import StateError
-from ingestor.state._engine import StateLocation, create_state_engine
+from ingestor.state._engine import (
+    StateLocation,
+    create_state_engine,
+    driver_reason,
+    scrub_password,
+)
 from ingestor.state._migrations import MIGRATIONS, SCHEMA_VERSION, read_version
 from ingestor.state._store import Store
 from ingestor.state._tables import StateModel, meta_table
@@ -57,7 +62,8 @@ def pending_migration(where: Path | str | StateLocation) -> PendingMigration:
     except StateError:
         raise
     except Exception as exc:
-        raise StateError(f"cannot read state database {location}: {exc}") from exc
+        reason = scrub_password(driver_reason(exc), location)
+        raise StateError(f"cannot read state database {location}: {reason}") from exc
     finally:
         engine.dispose()
     return PendingMigration(current, SCHEMA_VERSION, _steps(current))

@@ -60,6 +60,9 @@ def test_sqlite_to_postgresql_and_back_resends_nothing(
 
     again = ingestor("state", "copy", "--from", str(sqlite_file), "--to", postgres_url)
     assert again.returncode != 0 and "is not empty (" in again.stderr and "--force" in again.stderr
+    forced = ingestor("state", "copy", "--from", str(sqlite_file), "--to", postgres_url, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "pages 12" in forced.stdout  # replaced, not added to
 
     site.state = postgres_url  # the installation now runs on PostgreSQL
     site.write_config()

@@ -42,6 +42,11 @@ def test_urls_name_their_kind_and_never_show_the_password(tmp_path: Path) -> Non
     location = StateLocation.of("postgresql://fin:s3cret@db.example.com:5432/state")
     assert location.is_postgres and location.path is None
     assert str(location) == "postgresql+psycopg://fin:***@db.example.com:5432/state"
+    assert str(StateLocation.of("postgres://fin:s3cret@db/state")) == (
+        "postgresql+psycopg://fin:***@db/state"
+    )
+    with pytest.raises(StateError, match=r"use postgresql:// \(the psycopg 3 driver\)"):
+        StateLocation.of("postgresql+asyncpg://fin@db/state")
     assert StateLocation.of(f"sqlite:///{tmp_path}/s.db").path == tmp_path / "s.db"
     assert StateLocation.of(tmp_path / "s.db").path == tmp_path / "s.db"
     with pytest.raises(StateError, match=r"mysql://fin:\*\*\*@db/x: the state database is"):
