@@ -7,10 +7,10 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, CursorResult, Row, Table, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.util.typing import TupleAny, Unpack
 
 from ingestor.state._records import (
@@ -28,6 +28,9 @@ from ingestor.state._tables import (
     runs_table,
     sources_table,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql
 
 __all__ = [
     "COUNTER_NAMES",
@@ -64,7 +67,11 @@ COUNTER_NAMES = tuple(RunCounts.__dataclass_fields__)
 
 def dialect_insert(table: Table, dialect: str) -> sqlite.Insert | postgresql.Insert:
     """An INSERT with ``on_conflict_do_update`` from the database's own dialect."""
-    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert  # ~2 MB: only where it is used
+
+        return insert(table)
+    return sqlite.insert(table)
 
 
 @cache
