@@ -38,3 +38,22 @@ def test_an_unreachable_intercom_and_a_missing_share_fail(site: Site) -> None:
     assert done.returncode == 1
     assert "intercom reachable" in done.stdout and "HTTPS_PROXY" in done.stdout
     assert "source docs" in done.stdout and "mount the share" in done.stdout
+
+
+def test_the_state_check_on_postgresql(site: Site, postgres_url: str) -> None:
+    site.state = postgres_url
+    site.write_config()
+    site.write("a.md", "# A\n\nText.\n")
+    fresh = site.cli("doctor")
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    assert "will be set up on the first sync" in fresh.stdout
+    assert site.cli("sync").returncode == 0
+    synced = site.cli("doctor")
+    assert synced.returncode == 0 and "; last run ok" in synced.stdout
+    site.state = postgres_url.rsplit("/", 1)[0] + "/no_such_database"
+    site.write_config()
+    missing = site.cli("doctor")
+    assert missing.returncode == 1
+    words = " ".join(missing.stdout.split())  # the table wraps long details
+    assert 'FATAL: database "no_such_database" does not exist' in words
+    assert "fix: check state.url, the server and its grants" in words
