@@ -40,9 +40,7 @@ def kubernetes_documents() -> dict[str, list[dict[str, Any]]]:
 
 def resource(kind: str) -> dict[str, Any]:
     """The one resource of ``kind`` among the manifests (fails if there are several)."""
-    found = [
-        doc for docs in kubernetes_documents().values() for doc in docs if doc["kind"] == kind
-    ]
+    found = [doc for docs in kubernetes_documents().values() for doc in docs if doc["kind"] == kind]
     assert len(found) == 1, f"{len(found)} resources of kind {kind}"
     return found[0]
 
@@ -54,7 +52,8 @@ def configmap_config_text() -> str:
 
 def referenced_variables(text: str) -> tuple[set[str], set[str]]:
     """The ``${VAR}`` names a config reads: (required, with a default)."""
-    required, defaulted = set(), set()
+    required: set[str] = set()
+    defaulted: set[str] = set()
     for name, default in _REFERENCE.findall(text):
         (defaulted if default else required).add(name)
     return required - defaulted, defaulted

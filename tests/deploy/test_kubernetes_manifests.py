@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from ingestor.config import parse_listen
-from tests.deploy.manifests import (
+
+from .manifests import (
     KUBERNETES,
     configmap_config_text,
     exec_form,
@@ -34,8 +35,11 @@ MEASURED_FIRST_SYNC_PEAK_MIB = 324 * 1000**2 / 1024**2
 
 
 def _container() -> dict[str, Any]:
-    [container] = resource("Deployment")["spec"]["template"]["spec"]["containers"]
-    return container
+    containers: list[dict[str, Any]] = resource("Deployment")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    assert len(containers) == 1
+    return containers[0]
 
 
 def _pod_labels() -> dict[str, str]:
@@ -116,7 +120,8 @@ def test_the_ports_and_probes_are_the_configs_listen_port_and_the_daemons_routes
     container = _container()
     [named] = container["ports"]
     assert named["containerPort"] == port
-    probes = {k: container[k]["httpGet"] for k in ("startupProbe", "livenessProbe", "readinessProbe")}
+    kinds = ("startupProbe", "livenessProbe", "readinessProbe")
+    probes = {kind: container[kind]["httpGet"] for kind in kinds}
     assert {k: p["path"] for k, p in probes.items()} == {
         "startupProbe": "/healthz",
         "livenessProbe": "/healthz",
@@ -193,4 +198,3 @@ def _secret_env() -> dict[str, str]:
     values: dict[str, str] = resource("Secret")["stringData"]
     env = {e["name"]: e["value"] for e in _container()["env"]}
     return {**image_env(), **values, **env}
-
