@@ -19,7 +19,7 @@ from ingestor.commands.console import shown
 from ingestor.convert import to_markdown
 from ingestor.engine.plan_state import reading_store
 from ingestor.engine.report import Outcome, PageEvent, SyncReport
-from ingestor.errors import PageError, SyncError
+from ingestor.errors import ConfigError, PageError, SyncError
 from ingestor.gate.render import audience_tag, rule_counts_line, withheld_lines
 from ingestor.intercom import IntercomClient
 from ingestor.state import Store
@@ -92,7 +92,7 @@ class IntercomCopies:
             if exc.status_code == 404:
                 return None, f"Intercom no longer has page {intercom_id}"
             return None, f"Intercom's copy could not be read: {exc}"
-        except SyncError as exc:  # offline, token refused: say so once per page, ask no more
+        except (SyncError, ConfigError) as exc:  # offline, no usable token: ask no more
             self._down = str(exc)
             return None, f"Intercom's copy could not be read: {exc}"
 
