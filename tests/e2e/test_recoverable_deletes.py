@@ -9,7 +9,6 @@ the state database, never by sleeping.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any

@@ -7,7 +7,6 @@ store opens it (v8 keeps only a digest of the HTML: tests/state/test_state_migra
 
 from __future__ import annotations
 
-import random
 import sqlite3
 import zlib
 from pathlib import Path
