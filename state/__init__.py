@@ -35,6 +35,7 @@ from ingestor.state._records import (
     SourceRecord,
     SyncEntry,
     WithheldPage,
+    html_digest,
 )
 from ingestor.state._store import Store
 from ingestor.state._transfer import (
@@ -69,6 +70,7 @@ __all__ = [
     "SyncIndex",
     "WithheldPage",
     "copy_state",
+    "html_digest",
     "location_problem",
     "migrate_state",
     "pending_migration",

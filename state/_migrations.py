@@ -14,10 +14,12 @@ identity columns where SQLite's ``INTEGER PRIMARY KEY`` numbers rows; ``false`` 
 
 from __future__ import annotations
 
+import hashlib
 import re
+import zlib
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, LargeBinary, bindparam, inspect, text
 
 from ingestor.errors import StateError
 
@@ -229,6 +231,49 @@ def _v6_to_v7_sent_html_table(conn: Connection) -> None:
         _ddl(conn, statement)
 
 
+_V8_BATCH = 1000
+
+
+def _v7_to_v8_sent_digest(conn: Connection) -> None:
+    """The HTML last sent gives way to a 16-byte digest of it in ``pages.sent_digest``
+    (BLAKE2b-128 of its UTF-8 bytes: reconcile and adoption compare Intercom's html exactly).
+    Kept in full it was ~1,400 of the 1,770 bytes of state per 2 KB page; what needed the text
+    now reads Intercom's own copy (hiding a page: GET then upsert; ``plan --diff``: GET).
+
+    Portable: the column type is compiled for the connection's dialect (BLOB, BYTEA), and
+    ``sent_html`` is read in keyset batches by its integer id, so neither side holds every
+    page's HTML at once. A blob that does not decompress gets no digest (compared on title,
+    url and flags only, as before). The digest is computed here, frozen with this step."""
+    blob = LargeBinary().compile(dialect=conn.dialect)
+    conn.execute(text(f"ALTER TABLE pages ADD COLUMN sent_digest {blob}"))
+    select_batch = text(
+        "SELECT id, connector, external_id, html FROM sent_html WHERE id > :after "
+        "ORDER BY id LIMIT :size"
+    )
+    update = text(
+        "UPDATE pages SET sent_digest = :digest WHERE connector = :connector "
+        "AND external_id = :external_id"
+    ).bindparams(bindparam("digest", type_=LargeBinary()))
+    after = -1
+    while True:
+        rows = conn.execute(select_batch, {"after": after, "size": _V8_BATCH}).all()
+        if not rows:
+            break
+        after = int(rows[-1][0])
+        digests = []
+        for _, connector, external_id, html in rows:
+            try:
+                sent = zlib.decompress(bytes(html))
+                sent.decode()
+            except (zlib.error, UnicodeDecodeError, TypeError):
+                continue
+            digest = hashlib.blake2b(sent, digest_size=16).digest()
+            digests.append({"digest": digest, "connector": connector, "external_id": external_id})
+        if digests:
+            conn.execute(update, digests)
+    conn.execute(text("DROP TABLE sent_html"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v0_to_v1_baseline,
     _v1_to_v2_cursors,
@@ -237,6 +282,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v4_to_v5_audiences,
     _v5_to_v6_reconcile_hide_pid,
     _v6_to_v7_sent_html_table,
+    _v7_to_v8_sent_digest,
 )
 #: The version this code reads and writes.
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -249,7 +249,8 @@ class Defaults(BaseModel):
         default="hide",
         description="What happens to a page that vanished from its source (behind the "
         "max_delete_fraction guard, after a complete listing): hide takes it out of Fin and "
-        "Copilot at once (one upsert with both availabilities false) and deletes it only after "
+        "Copilot at once (Intercom's copy read by id and upserted back with both availabilities "
+        "false: two calls) and deletes it only after "
         "hide_for, so a page lost to a bad move, a revert or a half-finished export comes back "
         "with one call and its Intercom id; delete deletes it at once. Pages the gate "
         "withholds (secrets, excluded audiences) are deleted at once either way. "
