@@ -195,6 +195,37 @@ def _v6_to_v7_sent_html_table(conn: Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
+_V8_LEASES = (
+    """CREATE TABLE leases (
+        connector VARCHAR NOT NULL PRIMARY KEY,
+        owner VARCHAR NOT NULL,
+        fence INTEGER NOT NULL,
+        acquired_at DOUBLE PRECISION NOT NULL,
+        heartbeat_at DOUBLE PRECISION NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL,
+        taken_from VARCHAR
+    )""",
+    """CREATE TABLE instances (
+        id VARCHAR NOT NULL PRIMARY KEY,
+        host VARCHAR NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at DOUBLE PRECISION NOT NULL,
+        heartbeat_at DOUBLE PRECISION NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL
+    )""",
+)
+
+
+def _v7_to_v8_leases(conn: Connection) -> None:
+    """Several daemons sharing one state database: which instance owns each connector (a
+    lease that expires unless renewed; ``fence`` grows with every change of owner;
+    ``taken_from`` names an owner whose lease ran out unreleased) and which
+    instances are alive (their own heartbeat). Times are seconds since the epoch by the
+    database's clock, never a daemon's. Portable SQL: runs on SQLite and PostgreSQL."""
+    for statement in _V8_LEASES:
+        conn.exec_driver_sql(statement)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v0_to_v1_baseline,
     _v1_to_v2_cursors,
@@ -203,6 +234,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v4_to_v5_audiences,
     _v5_to_v6_reconcile_hide_pid,
     _v6_to_v7_sent_html_table,
+    _v7_to_v8_leases,
 )
 #: The version this code reads and writes.
 SCHEMA_VERSION = len(MIGRATIONS)
