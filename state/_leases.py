@@ -55,7 +55,7 @@ __all__ = [
 LOCAL_TRUST = 0.5
 
 
-class db_epoch(FunctionElement[float]):  # noqa: N801 - reads as the SQL function it is
+class db_epoch(FunctionElement[float]):
     """The database server's current time in seconds since the epoch (float)."""
 
     type = Float()
@@ -290,7 +290,9 @@ class LeaseBook:
         lease.lose("released")
         with self.engine.begin() as conn:
             conn.execute(
-                _leases.update().where(_held(lease), _leases.c.expires_at > 0).values(expires_at=0.0)
+                _leases.update()
+                .where(_held(lease), _leases.c.expires_at > 0)
+                .values(expires_at=0.0)
             )
 
     def live_leases(self) -> dict[str, LeaseInfo]:
@@ -330,4 +332,3 @@ def _insert_for(engine: Engine) -> Any:
     if name == "postgresql":
         return postgresql.insert
     raise NotImplementedError(f"leases need SQLite or PostgreSQL, not {name}")
-

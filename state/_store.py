@@ -7,11 +7,12 @@ Reads use their own pooled connections and, thanks to WAL, never wait for a writ
 
 from __future__ import annotations
 
+import copy
 import json
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -25,6 +26,7 @@ from ingestor.state._admin import StoreAdmin
 from ingestor.state._bookkeeping import MAX_ERROR_CHARS, StoreBookkeeping, _clip, _utcnow
 from ingestor.state._engine import create_state_engine, driver_reason
 from ingestor.state._index import SyncIndex
+from ingestor.state._leases import InstanceInfo, LeaseBook, LeaseInfo
 from ingestor.state._lock import StateLock, lock_path
 from ingestor.state._migrations import SCHEMA_VERSION, migrate, read_version
 from ingestor.state._private import prepare_private_database
@@ -110,6 +112,8 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
         self._engine: Engine | None = engine
         self._lock = lock
         self._write_lock = threading.Lock()
+        #: Called before each write of a fenced view (:meth:`fenced`); raises to refuse it.
+        self._guard: Callable[[], None] | None = None
 
     @property
     def read_only(self) -> bool:
@@ -174,6 +178,26 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
                 raise
             raise error from exc
 
+    def lease_book(self, instance: str, period: float) -> LeaseBook:
+        """The connector leases of daemon instance ``instance`` (see ``state._leases``)."""
+        if self._lock is None:
+            raise StateError(f"state database {self.path} is open read-only; leases refused")
+        return LeaseBook(self._live_engine(), instance, period)
+
+    def read_leases(self) -> tuple[dict[str, LeaseInfo], list[InstanceInfo]]:
+        """The live leases by connector and the live instances, for ``ingestor status``."""
+        book = LeaseBook(self._live_engine(), "", 1.0)
+        with self._translated("reading the leases"):
+            return book.live_leases(), book.live_instances()
+
+    def fenced(self, guard: Callable[[], None]) -> Store:
+        """A view of this store that calls ``guard`` before every write except finishing a
+        run's own row, e.g. :meth:`state._leases.Lease.check`: a run whose lease is lost
+        stops before it writes again. It shares this store's database; do not close it."""
+        view = copy.copy(self)
+        view._guard = guard
+        return view
+
     def close(self) -> None:
         """Release the database and its lock; safe to call twice."""
         with self._write_lock:
@@ -215,9 +239,11 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
             yield conn
 
     @contextmanager
-    def _writing(self, action: str) -> Iterator[Connection]:
+    def _writing(self, action: str, *, fenced: bool = True) -> Iterator[Connection]:
         if self._lock is None:
             raise StateError(f"state database {self.path} is open read-only; {action} refused")
+        if fenced and self._guard is not None:
+            self._guard()
         with self._write_lock, self._translated(action), self._live_engine().begin() as conn:
             yield conn
 
