@@ -200,6 +200,17 @@ class LeaseBook:
             )
             conn.execute(_instances.delete().where(_instances.c.id == self.instance))
 
+    def forget_others(self) -> None:
+        """Free every other instance's leases and heartbeat: for a process that knows it is the
+        database's only user (SQLite's flock), whatever a killed predecessor left behind."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                _leases.update()
+                .where(_leases.c.owner != self.instance, _leases.c.expires_at > 0)
+                .values(expires_at=0.0)
+            )
+            conn.execute(_instances.delete().where(_instances.c.id != self.instance))
+
     def live_instances(self) -> list[InstanceInfo]:
         """Instances whose heartbeat has not run out (this one included once it beat)."""
         now = db_epoch()
@@ -253,14 +264,18 @@ class LeaseBook:
         )
         # The upsert comes first: it takes SQLite's write lock (a read first could not be
         # upgraded once another writer moved on) and PostgreSQL's row lock.
+        # Whether it did anything is read back rather than from the row count, which psycopg
+        # does not report for an upsert; the row stays locked by it until the commit.
         with self.engine.begin() as conn:
-            if conn.execute(statement).rowcount != 1:
-                return None
-            fence, taken_from = conn.execute(
+            conn.execute(statement)
+            row = conn.execute(
                 select(_leases.c.fence, _leases.c.taken_from).where(
-                    _leases.c.connector == connector, ours
+                    _leases.c.connector == connector, ours, _leases.c.expires_at > now
                 )
-            ).one()
+            ).first()
+        if row is None:
+            return None
+        fence, taken_from = row
         lease = Lease(connector, self.instance, int(fence), trusted_until=self._trust(sent))
         lease.taken_from = taken_from
         return lease

@@ -178,6 +178,12 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
                 raise
             raise error from exc
 
+    @property
+    def exclusive(self) -> bool:
+        """True when this process is the database's only user (it holds the file's flock):
+        leases left by another instance are then stale, whatever their expiry says."""
+        return self._lock is not None and self._lock.held
+
     def lease_book(self, instance: str, period: float) -> LeaseBook:
         """The connector leases of daemon instance ``instance`` (see ``state._leases``)."""
         if self._lock is None:

@@ -196,8 +196,11 @@ class Daemon:
     def _start_leasing(self, store: Store) -> Leasing:
         """Take this instance's share of the connectors before anything is scheduled."""
         period = self._config.daemon.lease_period.total_seconds()
+        book = store.lease_book(new_instance_id(), period)
+        if store.exclusive:  # SQLite: the flock proves a predecessor's leases are stale
+            book.forget_others()
         leasing = Leasing(
-            store.lease_book(new_instance_id(), period),
+            book,
             connectors=lambda: [c.name for c in self._config.connectors if c.enabled],
             busy=lambda name: self._jobs is not None and self._jobs.claim(name).locked(),
             taken_over=self._run_now,
