@@ -10,6 +10,7 @@ as Intercom does, so a 429 wastes budget: the instances must meet few of them.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -47,9 +48,9 @@ def _instance(server: EmulatorServer, tmp_path: Path, name: str) -> tuple[SyncRe
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("instances", [1, 2, 3])
 def test_instances_with_their_own_budgets_keep_to_the_shared_window(
-    start_emulator: object, tmp_path: Path, instances: int
+    start_emulator: Callable[[EmulatorSettings], EmulatorServer], tmp_path: Path, instances: int
 ) -> None:
-    server = start_emulator(EmulatorSettings(rate_limit=LIMIT, window_seconds=1, latency_ms=20))  # type: ignore[operator]
+    server = start_emulator(EmulatorSettings(rate_limit=LIMIT, window_seconds=1, latency_ms=20))
     results: dict[str, tuple[SyncReport, RateBudget]] = {}
 
     def run(name: str) -> None:
@@ -69,7 +70,7 @@ def test_instances_with_their_own_budgets_keep_to_the_shared_window(
     seen = sum(budget.rate_limited for _, budget in results.values())
     assert seen == refused
     print(f"{instances} instances: {calls} calls, {refused} answered 429")
-    # Each window's first answers tell every instance what the others spent; only calls sent
-    # before those answers arrive can overshoot: a few per window, not a multiple of the limit.
-    windows = calls / LIMIT
-    assert refused <= 0.05 * calls + 2 * windows, (calls, refused)
+    # Measured (2 cores): before each budget estimated the others' share, 3 instances met
+    # 11-14 429s in ~145 calls (the window spent in bursts, then stale "Remaining" views); with
+    # it, 0-5 in ~137, mostly in the first window, before any header was seen.
+    assert refused <= max(3, 0.06 * calls), (calls, refused)

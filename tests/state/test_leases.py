@@ -8,6 +8,7 @@ the PostgreSQL fixture once the suite has one) runs the same tests against Postg
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import time
@@ -95,7 +96,7 @@ def test_racing_processes_never_hold_one_connector_at_the_same_time(db_url: str)
         assert process.exitcode == 0
     holds.sort(key=lambda hold: hold[2])
     assert len({owner for owner, *_ in holds}) == 4  # everyone got its turns
-    for before, after in zip(holds, holds[1:], strict=False):
+    for before, after in itertools.pairwise(holds):
         assert before[3] <= after[2], f"{before} overlaps {after}"
         # a new owner always gets a higher fence; the same owner keeps the number
         assert after[1] >= before[1]
