@@ -34,7 +34,7 @@ from ingestor.daemon._control_session import SyncSession
 from ingestor.daemon._endpoint import Endpoint
 from ingestor.daemon._gate import WriteGate
 from ingestor.daemon._jobs import SyncJobs
-from ingestor.daemon._leasing import Leasing
+from ingestor.daemon._leasing import Leasing, start_leasing
 from ingestor.daemon._logging import LogChoice, apply_logging
 from ingestor.daemon._reconcile_job import ReconcileJob, schedule_reconcile
 from ingestor.daemon._schedule import build_trigger, effective_schedule, runs_on_start
@@ -45,7 +45,6 @@ from ingestor.daemon._watch import Watchers
 from ingestor.errors import ConfigError, ConfigIssue, StateError
 from ingestor.http import RateBudget
 from ingestor.state import RunCounts, Store
-from ingestor.state._leases import new_instance_id
 
 __all__ = ["Daemon"]
 
@@ -195,24 +194,13 @@ class Daemon:
 
     def _start_leasing(self, store: Store) -> Leasing:
         """Take this instance's share of the connectors before anything is scheduled."""
-        period = self._config.daemon.lease_period.total_seconds()
-        book = store.lease_book(new_instance_id(), period)
-        if store.exclusive:  # SQLite: the flock proves a predecessor's leases are stale
-            book.forget_others()
-        leasing = Leasing(
-            book,
+        return start_leasing(
+            store,
+            self._config.daemon.lease_period.total_seconds(),
             connectors=lambda: [c.name for c in self._config.connectors if c.enabled],
             busy=lambda name: self._jobs is not None and self._jobs.claim(name).locked(),
             taken_over=self._run_now,
         )
-        leasing.start()
-        log.info(
-            "daemon instance %s owns %s",
-            leasing.instance,
-            ", ".join(leasing.owned()) or "no connector yet",
-            extra={"event": "leases", "instance": leasing.instance},
-        )
-        return leasing
 
     def _run_now(self, name: str) -> None:
         """Run ``name`` as soon as possible (taken over from an instance that died)."""

@@ -26,11 +26,34 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from ingestor.state._leases import Lease, LeaseBook
+from ingestor.state import Store
+from ingestor.state._leases import Lease, LeaseBook, new_instance_id
 
-__all__ = ["Leasing"]
+__all__ = ["Leasing", "start_leasing"]
 
 log = logging.getLogger("ingestor.daemon")
+
+
+def start_leasing(
+    store: Store,
+    period: float,
+    *,
+    connectors: Callable[[], list[str]],
+    busy: Callable[[str], bool],
+    taken_over: Callable[[str], None],
+) -> Leasing:
+    """A new instance's leasing over ``store``, started (its share taken) and logged."""
+    book = store.lease_book(new_instance_id(), period)
+    if store.exclusive:  # SQLite: the flock proves a predecessor's leases are stale
+        book.forget_others()
+    leasing = Leasing(book, connectors=connectors, busy=busy, taken_over=taken_over).start()
+    log.info(
+        "daemon instance %s owns %s",
+        leasing.instance,
+        ", ".join(leasing.owned()) or "no connector yet",
+        extra={"event": "leases", "instance": leasing.instance},
+    )
+    return leasing
 
 
 class Leasing:
