@@ -120,7 +120,7 @@ class Leasing:
             self._held.pop(name, None)
             if len(self._held) >= max(1, self._share):
                 return None
-            return self._take(name)
+            return self._take(name, run_now=False)  # the caller is about to run it
 
     def owned(self) -> list[str]:
         with self._lock:
@@ -186,7 +186,7 @@ class Leasing:
                 if name not in self._held and name not in taken:
                     self._take(name)
 
-    def _take(self, name: str) -> Lease | None:
+    def _take(self, name: str, *, run_now: bool = True) -> Lease | None:
         lease = self.book.acquire(name)
         if lease is None:
             return None
@@ -199,7 +199,8 @@ class Leasing:
                 lease.taken_from,
                 extra=context,
             )
-            self._taken_over(name)
+            if run_now:
+                self._taken_over(name)
         else:
             log.info("connector %s: now owned by this instance", name, extra=context)
         return lease
