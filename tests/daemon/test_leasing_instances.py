@@ -4,7 +4,8 @@ over once its leases run out, and a clean stop hands them over at once.
 
 Each process runs the daemons' own ``Leasing`` (heartbeat, renewal, rebalancing thread) over a
 bare engine, without the store's flock that keeps SQLite deployments to one daemon: the same
-statements then race as they do on a PostgreSQL state shared by daemons on several machines.
+statements then race as they do on a PostgreSQL state shared by daemons on several machines
+(and on PostgreSQL itself with ``INGESTOR_TEST_POSTGRES_URL``: ``tests/lease_databases.py``).
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from typing import Any
 import pytest
 
 from ingestor.daemon._leasing import Leasing
-from ingestor.state import Store
-from ingestor.state._engine import create_state_engine
 from ingestor.state._leases import LeaseBook, new_instance_id
+from tests.lease_databases import lease_db_url_fixture, lease_engine  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -30,10 +30,10 @@ CONNECTORS = ["a", "b", "c", "d", "e"]
 PERIOD = 3.0
 
 
-def _instance(path: Path, report: Path, stop: Any) -> None:
+def _instance(url: str, report: Path, stop: Any) -> None:
     """A daemon instance's leasing; writes what it owns to ``report`` every tenth second."""
     taken_over: list[str] = []
-    book = LeaseBook(create_state_engine(path), new_instance_id(), PERIOD)
+    book = LeaseBook(lease_engine(url), new_instance_id(), PERIOD)
     leasing = Leasing(
         book, connectors=lambda: CONNECTORS, busy=lambda name: False, taken_over=taken_over.append
     ).start()
@@ -61,15 +61,19 @@ def _wait(condition: Any, timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
-def _owners(path: Path) -> dict[str, str]:
-    with Store.open(path, read_only=True) as store:
-        leases, _ = store.read_leases()
+def _owners(url: str) -> dict[str, str]:
+    engine = lease_engine(url)
+    try:
+        leases = LeaseBook(engine, "observer:0:0", PERIOD).live_leases()
+    finally:
+        engine.dispose()
     return {name: info.owner for name, info in leases.items()}
 
 
-def test_instances_spread_connectors_and_take_over_a_killed_ones(tmp_path: Path) -> None:
-    path = tmp_path / "state.db"
-    Store.open(path).close()
+def test_instances_spread_connectors_and_take_over_a_killed_ones(
+    tmp_path: Path, lease_db_url: str
+) -> None:
+    path = lease_db_url
     context = multiprocessing.get_context("fork")
     stops = [context.Event() for _ in range(3)]
     reports = [tmp_path / f"instance{k}.json" for k in range(3)]

@@ -2,8 +2,8 @@
 
 The daemon's SQLite flock keeps to one process per file; these tests open the file through
 bare engines (no flock) so several processes race on the very statements the daemons use on
-PostgreSQL. ``INGESTOR_TEST_POSTGRES_URL`` (a server started by hand with initdb + pg_ctl, or
-the PostgreSQL fixture once the suite has one) runs the same tests against PostgreSQL.
+PostgreSQL. ``INGESTOR_TEST_POSTGRES_URL`` runs the same tests against PostgreSQL too
+(``tests/lease_databases.py``).
 """
 
 from __future__ import annotations
@@ -12,56 +12,25 @@ import itertools
 import multiprocessing
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import text
 
 from ingestor.errors import LeaseLostError, StateError
 from ingestor.state import RunCounts, Store
 from ingestor.state._engine import create_state_engine
 from ingestor.state._leases import Lease, LeaseBook, new_instance_id
 from ingestor.state._migrations import migrate
-
-PG_URL = os.environ.get("INGESTOR_TEST_POSTGRES_URL")
-
-
-def _engine(url: str) -> Engine:
-    if url.startswith("sqlite:"):
-        return create_state_engine(Path(url.removeprefix("sqlite:///")))
-    return create_engine(url)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        path = tmp_path / "state.db"
-        Store.open(path).close()  # created and migrated as the daemon would
-        yield f"sqlite:///{path}"
-        return
-    if PG_URL is None:
-        pytest.skip("INGESTOR_TEST_POSTGRES_URL is not set")
-    engine = create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE meta (id INTEGER PRIMARY KEY, schema_version INTEGER)"))
-        conn.execute(text("INSERT INTO meta VALUES (1, 7)"))
-        from ingestor.state._migrations import MIGRATIONS
-
-        MIGRATIONS[7](conn)  # the leases step alone: the rest is SQLite DDL until ported
-    engine.dispose()
-    yield PG_URL
-
+from tests.lease_databases import lease_db_url_fixture, lease_engine  # noqa: F401 - a fixture
 
 # -- the race: every process tries to hold the same connector over and over ----------------
 
 
 def _contender(url: str, connector: str, rounds: int, log: Any, start: Any) -> None:
     """Acquire, hold briefly while writing an interval to ``log``, release; repeat."""
-    engine = _engine(url)
+    engine = lease_engine(url)
     book = LeaseBook(engine, new_instance_id(), period=30.0)
     start.wait()
     held = 0
@@ -79,12 +48,12 @@ def _contender(url: str, connector: str, rounds: int, log: Any, start: Any) -> N
 
 
 @pytest.mark.timeout(120)
-def test_racing_processes_never_hold_one_connector_at_the_same_time(db_url: str) -> None:
+def test_racing_processes_never_hold_one_connector_at_the_same_time(lease_db_url: str) -> None:
     context = multiprocessing.get_context("fork")
     log = context.Queue()
     start = context.Event()
     processes = [
-        context.Process(target=_contender, args=(db_url, "handbook", 15, log, start))
+        context.Process(target=_contender, args=(lease_db_url, "handbook", 15, log, start))
         for _ in range(4)
     ]
     for process in processes:
@@ -108,7 +77,7 @@ def test_racing_processes_never_hold_one_connector_at_the_same_time(db_url: str)
 
 def _hold_then_die(url: str, connector: str, period: float, ready: Any) -> None:
     """Take the lease and die without releasing it (what SIGKILL does to a daemon)."""
-    book = LeaseBook(_engine(url), new_instance_id(), period=period)
+    book = LeaseBook(lease_engine(url), new_instance_id(), period=period)
     book.heartbeat()
     assert book.acquire(connector) is not None
     ready.set()
@@ -116,15 +85,15 @@ def _hold_then_die(url: str, connector: str, period: float, ready: Any) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_a_dead_owners_lease_is_taken_over_once_it_runs_out(db_url: str) -> None:
+def test_a_dead_owners_lease_is_taken_over_once_it_runs_out(lease_db_url: str) -> None:
     context = multiprocessing.get_context("fork")
     ready = context.Event()
-    dead = context.Process(target=_hold_then_die, args=(db_url, "handbook", 3.0, ready))
+    dead = context.Process(target=_hold_then_die, args=(lease_db_url, "handbook", 3.0, ready))
     dead.start()
     assert ready.wait(30)
     dead.join(timeout=30)
 
-    engine = _engine(db_url)
+    engine = lease_engine(lease_db_url)
     book = LeaseBook(engine, new_instance_id(), period=3.0)
     assert book.acquire("handbook") is None  # still the dead one's: not run out yet
     [(owner, info)] = [(i.owner, i) for i in book.live_leases().values()]
@@ -141,8 +110,8 @@ def test_a_dead_owners_lease_is_taken_over_once_it_runs_out(db_url: str) -> None
     engine.dispose()
 
 
-def test_released_leases_go_to_the_next_taker_at_once_without_take_over(db_url: str) -> None:
-    engine = _engine(db_url)
+def test_released_leases_go_to_the_next_taker_at_once_without_take_over(lease_db_url: str) -> None:
+    engine = lease_engine(lease_db_url)
     first = LeaseBook(engine, new_instance_id(), period=30.0)
     second = LeaseBook(engine, new_instance_id(), period=30.0)
     lease = first.acquire("handbook")
@@ -157,8 +126,8 @@ def test_released_leases_go_to_the_next_taker_at_once_without_take_over(db_url: 
     engine.dispose()
 
 
-def test_renewal_fails_once_another_instance_took_the_lease(db_url: str) -> None:
-    engine = _engine(db_url)
+def test_renewal_fails_once_another_instance_took_the_lease(lease_db_url: str) -> None:
+    engine = lease_engine(lease_db_url)
     first = LeaseBook(engine, new_instance_id(), period=30.0)
     second = LeaseBook(engine, new_instance_id(), period=30.0)
     lease = first.acquire("handbook")
@@ -174,8 +143,8 @@ def test_renewal_fails_once_another_instance_took_the_lease(db_url: str) -> None
     engine.dispose()
 
 
-def test_an_expired_lease_cannot_be_renewed_even_if_nobody_took_it(db_url: str) -> None:
-    engine = _engine(db_url)
+def test_an_expired_lease_cannot_be_renewed_even_if_nobody_took_it(lease_db_url: str) -> None:
+    engine = lease_engine(lease_db_url)
     book = LeaseBook(engine, new_instance_id(), period=30.0)
     lease = book.acquire("handbook")
     assert lease is not None
