@@ -165,7 +165,6 @@ class LeaseBook:
         self.engine = engine
         self.instance = instance
         self.period = period
-        self._started: float | None = None
 
     # -- this instance ---------------------------------------------------------------------
 

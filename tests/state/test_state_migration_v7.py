@@ -64,7 +64,7 @@ def test_a_v6_file_is_migrated_with_every_page_and_its_html(tmp_path: Path) -> N
     path = tmp_path / "state.db"
     v6_database(path)
     with Store.open(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 7
+        assert store.schema_version == SCHEMA_VERSION == 8
         index = store.page_index("docs")
         sync = dict(store.sync_index("docs"))  # read while the store is open
         sent = store.sent_pages("docs")
