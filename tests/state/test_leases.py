@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from ingestor.emulator import EmulatorServer
 from ingestor.errors import LeaseLostError, StateError
+from ingestor.intercom import IntercomClient
 from ingestor.state import RunCounts, Store
 from ingestor.state._engine import create_state_engine
 from ingestor.state._leases import Lease, LeaseBook, new_instance_id
@@ -231,3 +233,17 @@ def test_the_only_user_of_a_database_forgets_a_killed_predecessors_leases(
         assert [i.id for i in book.live_instances()] == []
     with Store.open(path, read_only=True) as store:
         assert not store.exclusive
+
+
+def test_a_client_fenced_by_a_lost_lease_sends_no_write_but_still_reads(
+    emulator: EmulatorServer,
+) -> None:
+    lease = Lease("handbook", "me:1:a", 1, trusted_until=time.monotonic() + 60)
+    with IntercomClient(emulator.token, base_url=emulator.url, before_write=lease.check) as client:
+        source = client.create_source("https://handbook.example.com/")  # held: sent
+        lease.lose("another instance took it over")
+        with pytest.raises(LeaseLostError, match="took it over"):
+            client.create_source("https://other.example.com/")
+        assert [s.id for s in client.list_sources()] == [source.id]  # reads go on
+    calls = emulator.stats()["by_operation"]
+    assert calls["createContentImportSource"] == 1  # the refused one never left
