@@ -114,10 +114,15 @@ def test_instances_spread_connectors_and_take_over_a_killed_ones(
     _wait(taken_over, 3 * PERIOD, "the survivors to take the killed instance's connectors")
     # a lease runs out at most one period after its last renewal; the survivors look every
     # third of a period: (period + period / 3) after the kill, plus this machine's slack
-    assert time.monotonic() - killed_at < 2 * PERIOD
-    survivor_states = [_read(reports[k]) for k in survivors]
-    rescued = sorted(n for s in survivor_states if s is not None for n in s["taken_over"])
-    assert rescued == victims  # each runs at once where it was taken over
+    elapsed = time.monotonic() - killed_at
+    print(f"taken over {elapsed:.1f}s after the kill (lease period {PERIOD:g}s)")
+    assert elapsed < 2 * PERIOD
+
+    def rescued() -> list[str]:  # each is run at once by whoever took it over
+        states = [_read(reports[k]) for k in survivors]
+        return sorted(n for state in states if state is not None for n in state["taken_over"])
+
+    _wait(lambda: rescued() == victims, PERIOD, "the reports to name what was taken over")
 
     # A clean stop hands the connectors over without waiting for any lease to run out.
     leaving = survivors[0]
