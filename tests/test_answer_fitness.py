@@ -73,7 +73,9 @@ LONG = BENCHMARKS / "answers" / "long"
 
 def test_every_long_page_names_its_source_and_ships_its_licence() -> None:
     sources = (LONG / "SOURCES.md").read_text(encoding="utf-8")
-    files = [p for d in ("share", "shaped", "dokuwiki") for p in (LONG / d).rglob("*") if p.is_file()]
+    files = [
+        p for d in ("share", "shaped", "dokuwiki") for p in (LONG / d).rglob("*") if p.is_file()
+    ]
     assert len(files) >= 12
     for path in files:
         row = next((r for r in sources.splitlines() if f"`{path.relative_to(LONG)}`" in r), None)
