@@ -72,6 +72,16 @@ def test_short_neighbouring_sections_share_a_section_while_they_fit() -> None:
         assert section.url == f"https://docs.example.com/guide#{first.lower().replace(' ', '-')}"
 
 
+def test_an_edit_to_a_shared_section_leaves_the_sections_before_it_as_they_were() -> None:
+    text = guide(sections=20, words=40)
+    before = split_page(page_of(text), HARD, section_bytes=2_000)
+    edited = text.replace("## Step 17\n\n", "## Step 17\n\nA new sentence about step 17.\n\n")
+    after = split_page(page_of(edited), HARD, section_bytes=2_000)
+    holder = next(i for i, section in enumerate(after) if "Step 17<" in section.html)
+    assert holder > 0 and before[:holder] == after[:holder]  # same ids, titles, hashes
+    assert before[holder] != after[holder]  # the edited one is sent again
+
+
 def test_section_bytes_and_max_page_bytes_apply_independently() -> None:
     page = page_of(guide(sections=20, words=40))
     by_limit = split_page(page, 2_000)  # Intercom's limit: one section per heading, never packed
