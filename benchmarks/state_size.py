@@ -1,13 +1,19 @@
 """State size benchmark (run by hand, not a test): N pages of ~2 KB HTML in the state database.
 
     .venv/bin/python benchmarks/state_size.py --pages 100000
+    .venv/bin/python benchmarks/state_size.py --pages 100000 --layout v7   # before schema v8
+    .venv/bin/python benchmarks/state_size.py --pages 100000 --layout v7 --migrate
     .venv/bin/python benchmarks/state_size.py --pages 100000 --layout v6   # before schema v7
 
 Writes every page through the real ``Store.record_upsert`` (one transaction per page, as a
 sync records them), then reports the database's bytes per page (after a checkpoint, so the
-WAL is in the file), its SQLite page count (and free pages), and what loading the sync index
-costs: seconds and the memory the loaded index holds (tracemalloc). ``--layout v6`` writes the
-same rows the way schema v6 kept them (HTML inline in ``pages``), through SQL, for comparison.
+WAL is in the file), its SQLite page count (and free pages), the bytes of each table and index
+(SQLite's dbstat), and what loading the sync index costs: seconds and the memory the loaded
+index holds (tracemalloc). ``--layout v7`` writes the same rows the way schema v7 kept them
+(the HTML compressed in its own table ``sent_html``) and ``--layout v6`` (the HTML inline in
+``pages``), through SQL, for comparison; ``--migrate`` then times the current store's migration
+of that file and measures it again, before and after ``VACUUM`` (freed pages stay in the file
+until then).
 
 The HTML is English prose (docstrings of the Python standard library) in headings and
 paragraphs, so it compresses like documentation does (~2.3x), not like repeated filler.
@@ -103,7 +109,7 @@ def rows(count: int, size: int, text: str = "prose") -> list[dict[str, object]]:
     return out
 
 
-def write_v7(path: Path, pages: list[dict[str, object]]) -> None:
+def write_current(path: Path, pages: list[dict[str, object]]) -> None:
     with Store.open(path) as store:
         for page in pages:
             store.record_upsert(
@@ -146,6 +152,70 @@ def write_v6(path: Path, pages: list[dict[str, object]]) -> None:
             conn.commit()
 
 
+def write_v7(path: Path, pages: list[dict[str, object]]) -> None:
+    engine = create_state_engine(path)
+    with engine.begin() as conn:
+        migrate(conn, where=str(path), migrations=MIGRATIONS[:7])
+    engine.dispose()
+    now = "2026-12-05T12:00:00.000000+00:00"
+    with sqlite3.connect(path) as conn:
+        for page in pages:  # one transaction per page, as the v7 store wrote them
+            conn.execute(
+                "INSERT INTO pages (connector, external_id, version, content_hash, intercom_id, "
+                "title, url, last_synced_at, error_count, audience, audience_rule) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 'customers', 'default')",
+                (
+                    CONNECTOR,
+                    page["external_id"],
+                    page["version"],
+                    page["content_hash"],
+                    page["intercom_id"],
+                    page["title"],
+                    page["url"],
+                    now,
+                ),
+            )
+            conn.execute(
+                "INSERT INTO sent_html (connector, external_id, html) VALUES (?, ?, ?)",
+                (
+                    CONNECTOR,
+                    page["external_id"],
+                    zlib.compress(str(page["sent_html"]).encode(), 6),
+                ),
+            )
+            conn.commit()
+
+
+WRITERS = {"v8": write_current, "v7": write_v7, "v6": write_v6}
+
+
+def report_file(path: Path, count: int, label: str) -> None:
+    """The file's bytes per page, its SQLite pages, and each table's and index's share."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        page_count = conn.execute("PRAGMA page_count").fetchone()[0]
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        try:
+            tables = conn.execute(
+                "SELECT name, sum(pgsize), sum(payload), sum(ncell) FROM dbstat "
+                "GROUP BY name ORDER BY sum(pgsize) DESC"
+            ).fetchall()
+        except sqlite3.OperationalError:  # an SQLite built without the dbstat table
+            tables = []
+    size = path.stat().st_size
+    print(
+        f"{label}: file {size / 1e6:.1f} MB = {size / count:,.0f} B per page; "
+        f"{page_count:,} SQLite pages of {page_size} B ({free:,} free)"
+    )
+    for name, pgsize, payload, cells in tables:
+        if pgsize >= page_size * 4:
+            print(
+                f"  {name}: {pgsize / count:,.0f} B per page "
+                f"({payload / count:,.0f} B payload, {cells:,} cells)"
+            )
+
+
 def full_index(store: Store) -> dict[str, SyncEntry]:
     """The sync index as schema v6 loaded it (version, hash, id, parent, hidden time per page),
     to compare."""
@@ -178,11 +248,9 @@ def measure(name: str, load: Callable[[], Sized]) -> None:
     )
 
 
-def measure_index(path: Path, layout: str) -> None:
-    if layout == "v6":
-        return  # the current store cannot open a v6 file without migrating it
+def measure_index(path: Path) -> None:
     with Store.open(path) as store:
-        measure("sync index (v7: what the version gate reads)", lambda: store.sync_index(CONNECTOR))
+        measure("sync index (what the version gate reads)", lambda: store.sync_index(CONNECTOR))
         measure("full index (v6: version, hash, id, parent, hidden)", lambda: full_index(store))
 
 
@@ -191,7 +259,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=100_000)
     parser.add_argument("--html-bytes", type=int, default=2_000)
-    parser.add_argument("--layout", choices=["v7", "v6"], default="v7")
+    parser.add_argument("--layout", choices=list(WRITERS), default="v8")
+    parser.add_argument(
+        "--migrate", action="store_true", help="then migrate the file to the current schema"
+    )
     parser.add_argument(
         "--text",
         choices=["prose", "vocabulary"],
@@ -206,20 +277,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="fin-state-") as work:
         path = Path(work) / "state.db"
         start = time.perf_counter()
-        (write_v6 if args.layout == "v6" else write_v7)(path, pages)
+        WRITERS[args.layout](path, pages)
         took = time.perf_counter() - start
-        with sqlite3.connect(path) as conn:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-            page_count = conn.execute("PRAGMA page_count").fetchone()[0]
-            free = conn.execute("PRAGMA freelist_count").fetchone()[0]
-        size = path.stat().st_size
-        print(
-            f"layout {args.layout}: written in {took:.1f}s ({len(pages) / took:,.0f} pages/s); "
-            f"file {size / 1e6:.1f} MB = {size / len(pages):,.0f} B per page; "
-            f"{page_count:,} SQLite pages of {page_size} B ({free} free)"
-        )
-        measure_index(path, args.layout)
+        print(f"layout {args.layout}: written in {took:.1f}s ({len(pages) / took:,.0f} pages/s)")
+        report_file(path, len(pages), f"layout {args.layout}")
+        if args.layout != "v8" and not args.migrate:
+            return  # the current store cannot open an older file without migrating it
+        if args.migrate:
+            start = time.perf_counter()
+            Store.open(path).close()
+            took = time.perf_counter() - start
+            print(f"migrated to the current schema in {took:.1f}s")
+            report_file(path, len(pages), "migrated, before VACUUM")
+            start = time.perf_counter()
+            with sqlite3.connect(path) as conn:
+                conn.execute("VACUUM")
+            print(f"VACUUM in {time.perf_counter() - start:.1f}s")
+            report_file(path, len(pages), "migrated, after VACUUM")
+        measure_index(path)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from ingestor.state._records import (
     SourceRecord,
     SyncEntry,
     WithheldPage,
+    html_digest,
 )
 from ingestor.state._store import Store
 
@@ -56,6 +57,7 @@ __all__ = [
     "SyncEntry",
     "SyncIndex",
     "WithheldPage",
+    "html_digest",
     "location_problem",
     "process_gone",
 ]

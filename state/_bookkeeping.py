@@ -21,7 +21,6 @@ from ingestor.state._statements import SAVE_SOURCE, source_record
 from ingestor.state._tables import cursors_table as _cursors
 from ingestor.state._tables import pages_table as _pages
 from ingestor.state._tables import runs_table as _runs
-from ingestor.state._tables import sent_html_table as _sent_html
 from ingestor.state._tables import sources_table as _sources
 
 __all__ = ["MAX_ERROR_CHARS", "StoreBookkeeping"]
@@ -63,7 +62,6 @@ class StoreBookkeeping:
             conn.execute(_sources.delete().where(_sources.c.connector == connector))
             if pages:
                 conn.execute(_pages.delete().where(_pages.c.connector == connector))
-                conn.execute(_sent_html.delete().where(_sent_html.c.connector == connector))
                 # Pages must all be re-sent, so the next run lists in full.
                 conn.execute(_cursors.delete().where(_cursors.c.connector == connector))
 

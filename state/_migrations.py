@@ -8,9 +8,11 @@ a released step, append a new one (and update ``state._tables`` to match).
 
 from __future__ import annotations
 
+import hashlib
+import zlib
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, LargeBinary, bindparam, text
 
 from ingestor.errors import StateError
 
@@ -195,7 +197,50 @@ def _v6_to_v7_sent_html_table(conn: Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
-_V8_LEASES = (
+_V8_BATCH = 1000
+
+
+def _v7_to_v8_sent_digest(conn: Connection) -> None:
+    """The HTML last sent gives way to a 16-byte digest of it in ``pages.sent_digest``
+    (BLAKE2b-128 of its UTF-8 bytes: reconcile and adoption compare Intercom's html exactly).
+    Kept in full it was ~1,400 of the 1,770 bytes of state per 2 KB page; what needed the text
+    now reads Intercom's own copy (hiding a page: GET then upsert; ``plan --diff``: GET).
+
+    Portable: the column type is compiled for the connection's dialect (BLOB, BYTEA), and
+    ``sent_html`` is read in keyset batches by its integer id, so neither side holds every
+    page's HTML at once. A blob that does not decompress gets no digest (compared on title,
+    url and flags only, as before). The digest is computed here, frozen with this step."""
+    blob = LargeBinary().compile(dialect=conn.dialect)
+    conn.execute(text(f"ALTER TABLE pages ADD COLUMN sent_digest {blob}"))
+    select_batch = text(
+        "SELECT id, connector, external_id, html FROM sent_html WHERE id > :after "
+        "ORDER BY id LIMIT :size"
+    )
+    update = text(
+        "UPDATE pages SET sent_digest = :digest WHERE connector = :connector "
+        "AND external_id = :external_id"
+    ).bindparams(bindparam("digest", type_=LargeBinary()))
+    after = -1
+    while True:
+        rows = conn.execute(select_batch, {"after": after, "size": _V8_BATCH}).all()
+        if not rows:
+            break
+        after = int(rows[-1][0])
+        digests = []
+        for _, connector, external_id, html in rows:
+            try:
+                sent = zlib.decompress(bytes(html))
+                sent.decode()
+            except (zlib.error, UnicodeDecodeError, TypeError):
+                continue
+            digest = hashlib.blake2b(sent, digest_size=16).digest()
+            digests.append({"digest": digest, "connector": connector, "external_id": external_id})
+        if digests:
+            conn.execute(update, digests)
+    conn.execute(text("DROP TABLE sent_html"))
+
+
+_V9_LEASES = (
     """CREATE TABLE leases (
         connector VARCHAR NOT NULL PRIMARY KEY,
         owner VARCHAR NOT NULL,
@@ -216,13 +261,13 @@ _V8_LEASES = (
 )
 
 
-def _v7_to_v8_leases(conn: Connection) -> None:
+def _v8_to_v9_leases(conn: Connection) -> None:
     """Several daemons sharing one state database: which instance owns each connector (a
     lease that expires unless renewed; ``fence`` grows with every change of owner;
     ``taken_from`` names an owner whose lease ran out unreleased) and which
     instances are alive (their own heartbeat). Times are seconds since the epoch by the
     database's clock, never a daemon's. Portable SQL: runs on SQLite and PostgreSQL."""
-    for statement in _V8_LEASES:
+    for statement in _V9_LEASES:
         conn.exec_driver_sql(statement)
 
 
@@ -234,7 +279,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v4_to_v5_audiences,
     _v5_to_v6_reconcile_hide_pid,
     _v6_to_v7_sent_html_table,
-    _v7_to_v8_leases,
+    _v7_to_v8_sent_digest,
+    _v8_to_v9_leases,
 )
 #: The version this code reads and writes.
 SCHEMA_VERSION = len(MIGRATIONS)

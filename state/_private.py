@@ -1,4 +1,4 @@
-"""The state database is private to the service's user: it holds every page's HTML.
+"""The state database is private to the service's user: it names every page and its errors.
 
 Whatever the umask, :func:`prepare_private_database` creates missing folders 0700 and the
 database file 0600 before SQLite opens it; SQLite then gives its ``-wal`` and ``-shm`` files
@@ -86,7 +86,7 @@ def _tighten(path: Path) -> None:
         os.chmod(path, current & 0o700 | DATABASE_MODE)
         log.warning(
             "%s was readable or writable by other users (mode %04o); made private (%04o): "
-            "it holds every page's HTML",
+            "it holds every page's title, url and errors",
             path,
             current,
             current & 0o700 | DATABASE_MODE,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import zlib
 from collections.abc import Collection, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from ingestor.state._statements import epoch
 from ingestor.state._tables import cursors_table as _cursors
 from ingestor.state._tables import pages_table as _pages
 from ingestor.state._tables import reconciles_table as _reconciles
-from ingestor.state._tables import sent_html_table as _sent_html
 from ingestor.state._tables import sources_table as _sources
 
 __all__ = ["RECONCILE_STATUSES", "ReconcileRecord", "SentPage", "StoreReconciles"]
@@ -37,7 +35,7 @@ class SentPage:
     intercom_id: str
     title: str | None
     url: str | None
-    html: str | None  #: None for rows written before the HTML sent was kept
+    digest: bytes | None  #: html_digest of the HTML sent; None when sent before v3 kept it
     audience: str | None
     hidden: bool  #: deletion: hide took it down (both availabilities false)
 
@@ -56,15 +54,6 @@ class ReconcileRecord:
     summary: dict[str, Any]
 
 
-def _html(blob: bytes | None) -> str | None:
-    if blob is None:
-        return None
-    try:
-        return zlib.decompress(blob).decode()
-    except (zlib.error, UnicodeDecodeError):
-        return None  # unreadable: compared on title, url and flags only
-
-
 class StoreReconciles:
     """Reconcile bookkeeping; the store supplies ``_writing`` and ``_reading``."""
 
@@ -76,30 +65,26 @@ class StoreReconciles:
 
     def sent_pages(self, connector: str) -> dict[str, SentPage]:
         """Every page of ``connector`` that state records as in Intercom, by external id."""
-        query = (
-            select(
-                _pages.c.external_id,
-                _pages.c.intercom_id,
-                _pages.c.title,
-                _pages.c.url,
-                _sent_html.c.html,
-                _pages.c.audience,
-                _pages.c.hidden_at,
-            )
-            .select_from(
-                _pages.outerjoin(
-                    _sent_html,
-                    (_sent_html.c.connector == _pages.c.connector)
-                    & (_sent_html.c.external_id == _pages.c.external_id),
-                )
-            )
-            .where(_pages.c.connector == connector, _pages.c.intercom_id.is_not(None))
-        )
+        query = select(
+            _pages.c.external_id,
+            _pages.c.intercom_id,
+            _pages.c.title,
+            _pages.c.url,
+            _pages.c.sent_digest,
+            _pages.c.audience,
+            _pages.c.hidden_at,
+        ).where(_pages.c.connector == connector, _pages.c.intercom_id.is_not(None))
         with self._reading("reading the pages sent") as conn:
             rows = conn.execute(query).all()
         return {
             row[0]: SentPage(
-                row[0], row[1], row[2], row[3], _html(row[4]), row[5], row[6] is not None
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                None if row[4] is None else bytes(row[4]),
+                row[5],
+                row[6] is not None,
             )
             for row in rows
         }

@@ -6,6 +6,7 @@ stores them as readable UTC ISO-8601 text.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple, get_args
 
@@ -23,6 +24,7 @@ __all__ = [
     "SourceRecord",
     "SyncEntry",
     "WithheldPage",
+    "html_digest",
 ]
 
 #: running until finish_run; interrupted when a signal stopped it (it still recorded what it
@@ -30,6 +32,15 @@ __all__ = [
 #: process to take the state lock marks it so, and ``status`` shows it so once the pid is gone.
 RunStatus = Literal["running", "ok", "partial", "failed", "interrupted", "died"]
 RUN_STATUSES: frozenset[str] = frozenset(get_args(RunStatus))
+
+
+def html_digest(html: str) -> bytes:
+    """What state keeps of the HTML last sent (schema v8): BLAKE2b-128 of its UTF-8 bytes.
+
+    Reconcile and adoption compare Intercom's html with what was sent exactly, so equal
+    digests mean equal HTML (the v7 to v8 migration computes the same, frozen in its step).
+    """
+    return hashlib.blake2b(html.encode(), digest_size=16).digest()
 
 
 @dataclass(slots=True, kw_only=True)

@@ -4,7 +4,6 @@ daemon's ``/status`` ask. A base of :class:`state.Store`, kept apart to keep tha
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Collection
 from contextlib import AbstractContextManager
 
@@ -20,7 +19,6 @@ from ingestor.state._records import (
 from ingestor.state._statements import PAGE_COLUMNS, epoch, page_record, run_record
 from ingestor.state._tables import pages_table as _pages
 from ingestor.state._tables import runs_table as _runs
-from ingestor.state._tables import sent_html_table as _sent_html
 from ingestor.state._tables import sources_table as _sources
 
 __all__ = ["StoreQueries"]
@@ -91,34 +89,15 @@ class StoreQueries:
         with self._reading("counting hidden pages") as conn:
             return int(conn.execute(query).scalar_one())
 
-    def sent_page(self, connector: str, external_id: str) -> tuple[str, str | None, str] | None:
-        """``(title, url, html)`` last sent to Intercom for this page; None when the HTML (or
-        the title) was not kept."""
-        with self._reading("reading a sent page") as conn:
-            row = conn.execute(
-                select(_pages.c.title, _pages.c.url, _sent_html.c.html)
-                .join(
-                    _sent_html,
-                    (_sent_html.c.connector == _pages.c.connector)
-                    & (_sent_html.c.external_id == _pages.c.external_id),
-                )
-                .where(_pages.c.connector == connector, _pages.c.external_id == external_id)
-            ).first()
-        if row is None or row[0] is None or row[2] is None:
-            return None
-        return str(row[0]), row[1], zlib.decompress(row[2]).decode()
-
-    def last_sent_html(self, connector: str, external_id: str) -> str | None:
-        """The HTML last sent to Intercom for this page, if it was kept."""
-        with self._reading("reading a sent page") as conn:
-            row = conn.execute(
-                select(_sent_html.c.html).where(
-                    _sent_html.c.connector == connector, _sent_html.c.external_id == external_id
-                )
-            ).first()
-        if row is None or row[0] is None:
-            return None
-        return zlib.decompress(row[0]).decode()
+    def intercom_id(self, connector: str, external_id: str) -> str | None:
+        """Intercom's id of this page, when state records it as in Intercom (``plan --diff``
+        reads Intercom's copy by it: state keeps only a digest of the HTML sent)."""
+        query = select(_pages.c.intercom_id).where(
+            _pages.c.connector == connector, _pages.c.external_id == external_id
+        )
+        with self._reading("reading a page's Intercom id") as conn:
+            row = conn.execute(query).first()
+        return None if row is None or row[0] is None else str(row[0])
 
     def failed_pages(
         self, connector: str | None = None, *, limit: int | None = None

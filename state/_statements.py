@@ -29,7 +29,6 @@ from ingestor.state._tables import (
 
 __all__ = [
     "COUNTER_NAMES",
-    "DELETE_SENT_HTML",
     "PAGE_COLUMNS",
     "PAGE_INDEX_SQL",
     "RECORD_AUDIENCE_SQL",
@@ -39,7 +38,6 @@ __all__ = [
     "SYNC_ENTRY_SQL",
     "SYNC_INDEX_SQL",
     "UPSERT_PAGE",
-    "UPSERT_SENT_HTML",
     "died_error",
     "epoch",
     "mark_died_runs",
@@ -64,6 +62,7 @@ UPSERT_PAGE = _page_upsert.on_conflict_do_update(
             *PageRecord.__dataclass_fields__,
             *("broken_links", "parent", "audience", "audience_rule", "gate_reason"),
             "hidden_at",  # any write of a whole page (restored, withheld, skipped) unhides it
+            "sent_digest",  # a page sent without it, or taken out, loses it
         )
         if name not in ("connector", "external_id")
     },
@@ -91,12 +90,6 @@ SYNC_ENTRY_SQL = (
     f"SELECT version, content_hash, intercom_id, parent, hidden_at FROM {_pages.name} "
     "WHERE connector = ? AND external_id = ?"
 )
-#: The HTML last sent for a page (zlib); a page sent without it, or taken out, loses it.
-UPSERT_SENT_HTML = (
-    "INSERT INTO sent_html (connector, external_id, html) VALUES (?, ?, ?) "
-    "ON CONFLICT (connector, external_id) DO UPDATE SET html = excluded.html"
-)
-DELETE_SENT_HTML = "DELETE FROM sent_html WHERE connector = ? AND external_id = ?"
 RECORD_UNCHANGED_SQL = (
     f"UPDATE {_pages.name} SET version = ?, last_synced_at = ?, last_error = NULL, "
     "error_count = 0, failed_at = NULL WHERE connector = ? AND external_id = ?"

@@ -11,7 +11,6 @@ import copy
 import json
 import sqlite3
 import threading
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
@@ -37,10 +36,10 @@ from ingestor.state._records import (
     SKIPPED_HASH,
     PageRecord,
     SyncEntry,
+    html_digest,
 )
 from ingestor.state._reports import StoreQueries
 from ingestor.state._statements import (
-    DELETE_SENT_HTML,
     PAGE_INDEX_SQL,
     RECORD_AUDIENCE_SQL,
     RECORD_FAILURE,
@@ -48,7 +47,6 @@ from ingestor.state._statements import (
     SYNC_ENTRY_SQL,
     SYNC_INDEX_SQL,
     UPSERT_PAGE,
-    UPSERT_SENT_HTML,
     epoch,
     mark_died_runs,
     page_index_from_rows,
@@ -80,6 +78,7 @@ def _unsent_row(
         "audience": None,
         "audience_rule": None,
         "gate_reason": None,
+        "sent_digest": None,
     }
 
 
@@ -302,8 +301,8 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
     ) -> None:
         """Record a page Intercom confirmed; clears any earlier failure.
 
-        ``sent_html`` (kept compressed) is what ``ingestor plan --diff`` compares against;
-        ``audience`` is ``(audience, rule that decided it)``.
+        Of ``sent_html`` only a 16-byte digest is kept (:func:`html_digest`), for reconcile's
+        drift check; ``audience`` is ``(audience, rule that decided it)``.
         """
         values = {
             "audience": None if audience is None else audience[0],
@@ -322,22 +321,16 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
             "last_error": None,
             "error_count": 0,
             "failed_at": None,
+            "sent_digest": None if sent_html is None else html_digest(sent_html),
         }
-        key = (connector, external_id)
         with self._writing("recording an upsert") as conn:
             conn.execute(UPSERT_PAGE, values)
-            if sent_html is None:
-                conn.exec_driver_sql(DELETE_SENT_HTML, key)
-            else:
-                html = zlib.compress(sent_html.encode(), 6)
-                conn.exec_driver_sql(UPSERT_SENT_HTML, (*key, html))
 
     def record_skipped(self, connector: str, external_id: str, *, version: str) -> None:
         """A page with nothing to publish: keep its version (so it is not read again while
         unchanged) and no Intercom id."""
         with self._writing("recording a skipped page") as conn:
             conn.execute(UPSERT_PAGE, _unsent_row(connector, external_id, version, SKIPPED_HASH))
-            conn.exec_driver_sql(DELETE_SENT_HTML, (connector, external_id))
 
     def record_withheld(
         self,
@@ -365,7 +358,6 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
         )
         with self._writing("recording a withheld page") as conn:
             conn.execute(UPSERT_PAGE, values)
-            conn.exec_driver_sql(DELETE_SENT_HTML, (connector, external_id))
 
     def record_unchanged(
         self,
@@ -409,7 +401,7 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
         """Record a vanished page Intercom now keeps from Fin (``deletion: hide``).
 
         Its version and hash are cleared so that, should it come back, the gates send it
-        again (one upsert restores it in place); its Intercom id, title and last sent HTML stay.
+        again (one upsert restores it in place); its Intercom id, title and sent digest stay.
         """
         with self._writing("recording a hidden page") as conn:
             conn.execute(
@@ -434,4 +426,3 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
                 .where(_pages.c.connector == connector)
                 .where(_pages.c.external_id == external_id)
             )
-            conn.exec_driver_sql(DELETE_SENT_HTML, (connector, external_id))

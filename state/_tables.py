@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Dialect, Index, LargeBinary, String, Table, UniqueConstraint
+from sqlalchemy import Dialect, Index, LargeBinary, String, Table
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -22,7 +22,6 @@ __all__ = [
     "PageRow",
     "ReconcileRow",
     "RunRow",
-    "SentHtmlRow",
     "SourceRow",
     "StateModel",
     "UTCDateTime",
@@ -34,7 +33,6 @@ __all__ = [
     "pages_table",
     "reconciles_table",
     "runs_table",
-    "sent_html_table",
     "sources_table",
     "to_db_time",
 ]
@@ -103,23 +101,9 @@ class PageRow(StateModel, table=True):
     audience_rule: str | None = None  # what decided it: "rule 2 (internal)", "default"...
     gate_reason: str | None = None  # why an excluded or held page is not sent (masked)
     hidden_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # deletion: hide
-
-
-class SentHtmlRow(StateModel, table=True):
-    """The HTML last sent for a page (zlib), for ``plan --diff``, reconcile and hiding.
-
-    Its own table (schema v7): inline in ``pages`` the ~1,000 compressed bytes pushed nearly
-    every row of that WITHOUT ROWID table past SQLite's local payload limit into an overflow
-    page. A rowid table keeps blobs of this size in place (see the v7 migration).
-    """
-
-    __tablename__ = "sent_html"
-    __table_args__ = (UniqueConstraint("connector", "external_id"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    connector: str
-    external_id: str
-    html: bytes = Field(sa_type=LargeBinary)
+    #: BLAKE2b-128 of the HTML last sent (schema v8; the HTML itself is not kept), for
+    #: reconcile's drift check; None for pages sent before v3 kept what was sent.
+    sent_digest: bytes | None = Field(default=None, sa_type=LargeBinary)
 
 
 class RunRow(StateModel, table=True):
@@ -185,7 +169,7 @@ class MetaRow(StateModel, table=True):
 
 
 class LeaseRow(StateModel, table=True):
-    """Which daemon instance owns a connector, until when (schema v8; ``state._leases``)."""
+    """Which daemon instance owns a connector, until when (schema v9; ``state._leases``)."""
 
     __tablename__ = "leases"
 
@@ -223,6 +207,5 @@ runs_table = _table(RunRow)
 meta_table = _table(MetaRow)
 cursors_table = _table(CursorRow)
 reconciles_table = _table(ReconcileRow)
-sent_html_table = _table(SentHtmlRow)
 leases_table = _table(LeaseRow)
 instances_table = _table(InstanceRow)

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from ingestor.state import Store
 from ingestor.state._engine import create_state_engine
-from ingestor.state._migrations import _v7_to_v8_leases
+from ingestor.state._migrations import _v8_to_v9_leases
 
 PG_URL = os.environ.get("INGESTOR_TEST_POSTGRES_URL")
 
@@ -40,6 +40,6 @@ def lease_db_url_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iter
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     with engine.begin() as conn:
-        _v7_to_v8_leases(conn)  # the lease step alone: the store's schema is not ported here
+        _v8_to_v9_leases(conn)  # the lease step alone: the store's schema is not ported here
     engine.dispose()
     yield PG_URL

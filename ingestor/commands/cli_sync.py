@@ -170,7 +170,7 @@ def plan(
     from ingestor.commands.reconcile_console import print_last_reconciles
     from ingestor.config import load_config
     from ingestor.engine.plan_state import reading_store
-    from ingestor.engine.runner import sync_connectors
+    from ingestor.engine.runner import build_client, sync_connectors
     from ingestor.engine.sync import SyncOptions
 
     _check_log_options(log_level, None, ())
@@ -199,7 +199,7 @@ def plan(
         orphans = _guarded(lambda: orphan_data(loaded))
         emit(plan_document(reports, would_change=would_change(reports), orphans=orphans))
         raise typer.Exit(code)
-    print_plan(stdout, reports, loaded.state.path, diff=diff)
+    print_plan(stdout, reports, loaded.state.path, diff=diff, client=lambda: build_client(loaded))
     _guarded(lambda: print_last_reconciles(stdout, loaded, connector))
     _guarded(lambda: print_orphans(loaded))
     raise typer.Exit(code)

@@ -2,21 +2,26 @@
 
 A plan is a dry run (no write call, no state written) rendered for review: every create,
 update and delete with its reason, vanished pages the deletion guard would keep, and with
-``--diff`` a readable Markdown diff of each update against the HTML last sent.
+``--diff`` a readable Markdown diff of each update against Intercom's copy of the page, read by
+its id (one read call per update shown; state keeps only a digest of the HTML sent).
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
 
 from ingestor.commands.console import shown
 from ingestor.convert import to_markdown
+from ingestor.engine.plan_state import reading_store
 from ingestor.engine.report import Outcome, PageEvent, SyncReport
+from ingestor.errors import ConfigError, PageError, SyncError
 from ingestor.gate.render import audience_tag, rule_counts_line, withheld_lines
+from ingestor.intercom import IntercomClient
 from ingestor.state import Store
 
 __all__ = ["by_page", "print_plan", "would_change"]
@@ -49,11 +54,60 @@ def would_change(reports: Sequence[SyncReport]) -> bool:
     )
 
 
+class IntercomCopies:
+    """Intercom's copy of each page an update diff is shown for, read by its Intercom id.
+
+    After Intercom could not be asked at all (unreachable, token refused) no further page is
+    asked for: each diff then says why it is missing instead of failing the plan.
+    """
+
+    def __init__(self, state_path: Path, client: Callable[[], IntercomClient]) -> None:
+        self._state_path = state_path
+        self._open = contextlib.ExitStack()
+        self._store: Store | None = None
+        self._make_client = client
+        self._client: IntercomClient | None = None
+        self._down: str | None = None
+
+    def close(self) -> None:
+        """Release the state database and the client."""
+        self._open.close()
+        if self._client is not None:
+            self._client.close()
+
+    def html(self, connector: str, external_id: str) -> tuple[str | None, str]:
+        """``(Intercom's html, "")``, or ``(None, why there is none)``."""
+        if self._store is None:  # read as the plan read it (an older schema: a migrated copy)
+            self._store = self._open.enter_context(reading_store(self._state_path))
+        intercom_id = self._store.intercom_id(connector, external_id)
+        if intercom_id is None:
+            return None, "state records no Intercom id for this page; run a sync to start"
+        if self._down is not None:
+            return None, f"Intercom's copy not read: {self._down}"
+        try:
+            if self._client is None:
+                self._client = self._make_client()
+            return self._client.get_page(intercom_id).html, ""
+        except PageError as exc:
+            if exc.status_code == 404:
+                return None, f"Intercom no longer has page {intercom_id}"
+            return None, f"Intercom's copy could not be read: {exc}"
+        except (SyncError, ConfigError) as exc:  # offline, no usable token: ask no more
+            self._down = str(exc)
+            return None, f"Intercom's copy could not be read: {exc}"
+
+
 def print_plan(
-    console: Console, reports: Sequence[SyncReport], state_path: Path, *, diff: bool
+    console: Console,
+    reports: Sequence[SyncReport],
+    state_path: Path,
+    *,
+    diff: bool,
+    client: Callable[[], IntercomClient] | None = None,
 ) -> None:
-    """Every planned change with its reason; with ``diff``, what each update changes."""
-    store = Store.open(state_path, read_only=True) if diff and state_path.exists() else None
+    """Every planned change with its reason; with ``diff`` (and ``client``, which makes the
+    Intercom client), what each update changes against Intercom's copy."""
+    copies = IntercomCopies(state_path, client) if diff and client is not None else None
     try:
         for report in reports:
             name = shown(report.connector)
@@ -65,18 +119,8 @@ def print_plan(
                     f"({shown(change.reason)}){audience_tag(change)}",
                     highlight=False,
                 )
-                if diff and change.outcome is Outcome.UPDATED:
-                    old = (
-                        store.last_sent_html(report.connector, change.external_id)
-                        if store
-                        else None
-                    )
-                    _print_diff(
-                        console,
-                        change.external_id,
-                        old,
-                        report.planned_html.get(change.external_id),
-                    )
+                if copies is not None and change.outcome is Outcome.UPDATED:
+                    _print_diff(console, copies, report, change.external_id)
             if report.source_change:
                 console.print(
                     f"[yellow]source[/yellow] {name}: {shown(report.source_change)}",
@@ -115,20 +159,24 @@ def print_plan(
                 highlight=False,
             )
     finally:
-        if store is not None:
-            store.close()
+        if copies is not None:
+            copies.close()
 
 
-def _print_diff(console: Console, external_id: str, old: str | None, new: str | None) -> None:
+def _print_diff(
+    console: Console, copies: IntercomCopies, report: SyncReport, external_id: str
+) -> None:
+    new = report.planned_html.get(external_id)
     if new is None:
         return
+    old, why = copies.html(report.connector, external_id)
     if old is None:
-        console.print("        (no copy of the last sent page is kept; run a sync to start)")
+        console.print(f"        ({shown(why)}; no diff)", highlight=False)
         return
     lines = difflib.unified_diff(
         to_markdown(old).splitlines(),
         to_markdown(new).splitlines(),
-        fromfile=f"{external_id} (sent)",
+        fromfile=f"{external_id} (in Intercom)",
         tofile=f"{external_id} (now)",
         lineterm="",
         n=2,

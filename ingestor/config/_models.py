@@ -186,7 +186,8 @@ class Defaults(BaseModel):
         ge=0,
         description="Pages over this many bytes of HTML are split at their headings into "
         "sections sized for answers (like max_page_bytes: '<id>#<heading>', 'Page — Section', "
-        "deep-linked), so that Fin finds and cites the section that answers a question; a page "
+        "deep-linked), so that Fin finds and cites the section that answers a question; "
+        "neighbouring short sections share one while they fit this size, and a page "
         "without headings is cut between blocks only past 4 times this size. 0 turns it off. "
         "The default was chosen with benchmarks/answer_fitness.py (docs/answer-fitness.md). "
         "Changing it re-sends the affected pages once.",
@@ -202,7 +203,8 @@ class Defaults(BaseModel):
         default="hide",
         description="What happens to a page that vanished from its source (behind the "
         "max_delete_fraction guard, after a complete listing): hide takes it out of Fin and "
-        "Copilot at once (one upsert with both availabilities false) and deletes it only after "
+        "Copilot at once (Intercom's copy read by id and upserted back with both availabilities "
+        "false: two calls) and deletes it only after "
         "hide_for, so a page lost to a bad move, a revert or a half-finished export comes back "
         "with one call and its Intercom id; delete deletes it at once. Pages the gate "
         "withholds (secrets, excluded audiences) are deleted at once either way. "

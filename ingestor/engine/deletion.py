@@ -2,7 +2,8 @@
 knowledge, and the ways a page leaves Intercom (docs/deletion.md).
 
 With ``deletion: hide`` (the default) a page that vanished from its source is first hidden
-from Fin and Copilot (one upsert of what was last sent, both availabilities false) and deleted
+from Fin and Copilot (Intercom's copy read by id and upserted back with both availabilities
+false: two calls, since state keeps only a digest of the HTML sent) and deleted
 only once ``hide_for`` has passed; if it comes back meanwhile, the normal upsert of the sync
 restores it in place, with its Intercom id. With ``deletion: delete`` it is deleted at once.
 """
@@ -21,12 +22,20 @@ from ingestor.engine.breaker import UnreachableBreaker
 from ingestor.engine.policy import PagePolicy
 from ingestor.engine.report import MAX_HELD_BACK_KEPT, Outcome, PageEvent, SyncReport
 from ingestor.errors import PageError, RetriableError
-from ingestor.intercom import IntercomClient
+from ingestor.intercom import ExternalPage, IntercomClient
 from ingestor.state import Store, SyncIndex
 
-__all__ = ["DeletionPlan", "VanishedPages", "deletion_guard", "plan_deletions", "remove_page"]
+__all__ = [
+    "DeletionPlan",
+    "VanishedPages",
+    "deletion_guard",
+    "hide_copy",
+    "plan_deletions",
+    "remove_page",
+]
 
 VANISHED = "vanished from the source"
+ALREADY_GONE = f"{VANISHED}; already gone from Intercom"
 
 
 def remove_page(
@@ -44,6 +53,25 @@ def remove_page(
             if exc.status_code != 404:
                 raise
     store.record_delete(connector, external_id)
+
+
+def hide_copy(client: IntercomClient, copy: ExternalPage) -> ExternalPage:
+    """Upsert Intercom's own copy of a page back with both availabilities false: hidden from
+    Fin and Copilot, content untouched (2.14's PUT cannot set the two flags; the upsert can).
+
+    Raises:
+        PageError: Intercom refused the upsert.
+    """
+    return client.upsert_page(
+        source_id=copy.source_id,
+        external_id=copy.external_id,
+        title=copy.title,
+        html=copy.html,
+        url=copy.url or None,
+        ai_agent_availability=False,
+        ai_copilot_availability=False,
+        locale=copy.locale,
+    )
 
 
 def deletion_guard(
@@ -204,12 +232,11 @@ class VanishedPages:
         return self._delete(external_id, intercom_id, reason)
 
     def _hide_one(self, external_id: str, intercom_id: str, policy: PagePolicy) -> PageEvent:
-        """One upsert of what was last sent, both availabilities false (2.14's PUT cannot set
-        them); a page whose last HTML was not kept cannot be re-sent as it was: deleted."""
-        sent = self.store.sent_page(self.connector, external_id)
-        source = self.store.get_source(self.connector)
-        if sent is None or source is None:
-            why = "no copy of the page last sent is kept" if source else "no source recorded"
+        """Intercom's copy read by id, then upserted back with both availabilities false (two
+        calls: state keeps only a digest of the HTML sent). A copy already gone (404) is
+        forgotten; a connector without a recorded source deletes instead."""
+        if self.store.get_source(self.connector) is None:
+            why = "no source recorded"
             self.log.info(
                 "sync %s: %s vanished; deleted rather than hidden: %s",
                 self.connector,
@@ -221,21 +248,19 @@ class VanishedPages:
         reason = f"{VANISHED}; hidden, deleted after {format_duration(policy.hide_for)}"
         if self.dry_run:
             return PageEvent(external_id, Outcome.HIDDEN, reason)
-        title, url, html = sent
         try:
-            page = self.client.upsert_page(
-                source_id=source.source_id,
-                external_id=external_id,
-                title=title,
-                html=html,
-                url=url,
-                ai_agent_availability=False,
-                ai_copilot_availability=False,
-                locale=policy.locale,
-            )
+            copy = self.client.get_page(intercom_id)
+        except PageError as exc:
+            if exc.status_code != 404:
+                return self._failed(external_id, "hide", exc)
+            self.store.record_delete(self.connector, external_id)
+            return PageEvent(external_id, Outcome.DELETED, ALREADY_GONE)
+        except RetriableError as exc:
+            return self._failed(external_id, "hide", exc)
+        try:
+            page = hide_copy(self.client, copy)
         except (PageError, RetriableError) as exc:
             return self._failed(external_id, "hide", exc)
-        # an id other than ours: the page was deleted in Intercom and this upsert re-made it
         self.store.record_hidden(self.connector, external_id, intercom_id=page.id)
         return PageEvent(external_id, Outcome.HIDDEN, reason)
 

@@ -9,7 +9,6 @@ point re-sends an idempotent upsert next run and never loses or duplicates a pag
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from typing import Any
 from ingestor.connectors.base import Connector, Item
 from ingestor.engine._page_steps import PageSteps
 from ingestor.engine.breaker import UnreachableBreaker
+from ingestor.engine.cores import usable_cores
 from ingestor.engine.deletion import VanishedPages, plan_deletions
 from ingestor.engine.listing import list_source
 from ingestor.engine.pacing import UploadSlots
@@ -277,7 +277,7 @@ class _Run(PageSteps):
         # Uploads in flight follow the rate limit as its headers arrive (UploadSlots); the
         # threads only need to cover that ceiling plus the pages being fetched and converted.
         upload_slots = UploadSlots(self.client)
-        threads = self.client.max_connections + (os.cpu_count() or 1)
+        threads = self.client.max_connections + usable_cores()
         window = threading.BoundedSemaphore(threads * 4)  # bounds queued work, not concurrency
         with (
             ConversionPool(len(items), self.engine.convert_workers) as pool,

@@ -1,4 +1,4 @@
-"""Runs conversion on every core.
+"""Runs conversion on every core this process may use (a container's CPU quota counts).
 
 Conversion is pure CPU work (lxml, nh3, hashing) and the engine's upload threads share one GIL,
 so big batches go to a process pool. Small batches convert inline: starting worker processes
@@ -21,6 +21,7 @@ from types import TracebackType
 
 from ingestor.connectors.base import Document
 from ingestor.convert import ConvertedPage, convert_document
+from ingestor.engine.cores import usable_cores
 
 __all__ = ["ConversionPool", "release_memory"]
 
@@ -36,8 +37,7 @@ class ConversionPool:
     """``convert(doc)`` inline or in worker processes; safe to call from many threads."""
 
     def __init__(self, expected_pages: int, workers: int | None = None) -> None:
-        cores = os.cpu_count() or 1
-        self.workers = workers if workers is not None else cores
+        self.workers = workers if workers is not None else usable_cores()
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         if self.workers > 1 and expected_pages >= POOL_THRESHOLD:

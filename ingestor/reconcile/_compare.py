@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ingestor.gate import Availability
 from ingestor.intercom import ExternalPage
-from ingestor.state import SentPage
+from ingestor.state import SentPage, html_digest
 
 __all__ = ["Findings", "compare", "expected_availability", "is_listed"]
 
@@ -33,6 +33,8 @@ class Findings:
     missing: list[str] = field(default_factory=list)
     #: Intercom's copy differs from what we last sent: external id -> the fields that differ.
     drifted: dict[str, list[str]] = field(default_factory=dict)
+    #: Intercom's copy of each drifted page (a hidden page shown again is hidden with it).
+    drifted_copies: dict[str, ExternalPage] = field(default_factory=dict, repr=False)
     #: Under our source, listed by the connector, unknown to state: adoption candidates.
     unknown: dict[str, ExternalPage] = field(default_factory=dict)
     #: Under our source, no longer listed by the connector: ``(external id, Intercom id)``.
@@ -64,8 +66,8 @@ def _differences(sent: SentPage, copy: ExternalPage, flags: Availability) -> lis
         fields.append("id")
     if sent.title is not None and copy.title != sent.title:
         fields.append("title")
-    if sent.html is not None and copy.html != sent.html:
-        fields.append("html")
+    if sent.digest is not None and html_digest(copy.html) != sent.digest:
+        fields.append("html")  # state keeps a digest of the HTML sent, not the HTML
     if (copy.url or None) != (sent.url or None):
         fields.append("url")
     if (copy.ai_agent_availability, copy.ai_copilot_availability) != (
@@ -101,6 +103,7 @@ def compare(
         fields = _differences(page, copy, expected_availability(page, default))
         if fields:
             found.drifted[external_id] = fields
+            found.drifted_copies[external_id] = copy
         else:
             found.matching += 1
     for external_id, copy in remote.items():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Mapping
 
-from ingestor.engine.deletion import deletion_guard, remove_page
+from ingestor.engine.deletion import deletion_guard, hide_copy, remove_page
 from ingestor.engine.policy import PagePolicy
 from ingestor.errors import PageError
 from ingestor.intercom import ExternalPage, IntercomClient
@@ -44,31 +44,18 @@ def repair_state_and_orphans(
             store.record_delete(name, eid)
     for eid in found.drifted:
         if sent[eid].hidden:
-            _rehide(client, sent[eid], report, policy)
+            _rehide(client, found.drifted_copies[eid], report)
     _delete_orphans(client, store, report, policy, allow_mass_delete)
 
 
-def _rehide(
-    client: IntercomClient, page: SentPage, report: ReconcileReport, policy: PagePolicy
-) -> None:
-    """A hidden page someone made visible again: hidden once more (one upsert)."""
-    if page.html is None or page.title is None or report.source_id is None:
-        report.problems.append(f"{page.external_id}: hidden page drifted; its HTML is not kept")
-        return
+def _rehide(client: IntercomClient, copy: ExternalPage, report: ReconcileReport) -> None:
+    """A hidden page someone made visible again: its listed copy upserted back with both
+    availabilities false (one call; state keeps only a digest of the HTML sent)."""
     try:
-        client.upsert_page(
-            source_id=report.source_id,
-            external_id=page.external_id,
-            title=page.title,
-            html=page.html,
-            url=page.url,
-            ai_agent_availability=False,
-            ai_copilot_availability=False,
-            locale=policy.locale,
-        )
+        hide_copy(client, copy)
         report.rehidden += 1
     except PageError as exc:
-        report.problems.append(f"{page.external_id}: could not hide it again: {exc}")
+        report.problems.append(f"{copy.external_id}: could not hide it again: {exc}")
 
 
 def _delete_orphans(

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from .conftest import Site, write_calls
+import socket
+
+from ingestor.commands.plan import IntercomCopies
+from ingestor.http import RetryPolicy
+from ingestor.intercom import IntercomClient
+
+from .conftest import Site, calls, write_calls
 
 
 def seed(site: Site) -> None:
@@ -54,3 +60,67 @@ def test_plan_shows_deletions_and_what_the_guard_would_keep(site: Site) -> None:
     assert result.returncode == 1  # needs attention: the guard would hold deletions back
     assert "keep docs: kb/3.md (vanished from the source, but the deletion guard" in result.stdout
     assert len(site.intercom_pages()) == 6
+
+
+def test_plan_diff_reads_intercoms_copy_by_id_for_the_pages_shown_only(site: Site) -> None:
+    """State keeps only a digest of the HTML sent: the diff is against Intercom's own copy."""
+    seed(site)
+    site.cli("sync", "--no-progress")
+    site.server.edit_page(site.intercom_pages()["kb/2.md"]["id"], html="<p>Edited by hand.</p>")
+    site.write("kb/2.md", "# Article 2\n\nThe refund window is 30 days.\n")
+    before = site.server.stats()
+    result = site.cli("plan", "--diff")
+    after = site.server.stats()
+    assert result.returncode == 5, result.stdout + result.stderr
+    assert "--- kb/2.md (in Intercom)" in result.stdout
+    assert "-Edited by hand." in result.stdout
+    assert "+The refund window is 30 days." in result.stdout
+    assert calls(after, "getExternalPage") - calls(before, "getExternalPage") == 1
+    assert write_calls(after) == write_calls(before)
+    # without --diff no page is read
+    site.cli("plan")
+    assert calls(site.server.stats(), "getExternalPage") == calls(after, "getExternalPage")
+
+
+def test_plan_diff_says_why_when_intercoms_copy_is_gone(site: Site) -> None:
+    seed(site)
+    site.cli("sync", "--no-progress")
+    page_id = site.intercom_pages()["kb/2.md"]["id"]
+    site.server.delete_page(page_id)
+    site.write("kb/2.md", "# Article 2\n\nThe refund window is 30 days.\n")
+    result = site.cli("plan", "--diff")
+    assert result.returncode == 5, result.stdout + result.stderr
+    assert "update docs: kb/2.md (content changed)" in result.stdout
+    assert f"(Intercom no longer has page {page_id}; no diff)" in result.stdout
+
+
+def test_intercoms_copies_offline_or_without_a_token_say_so_and_ask_no_more(site: Site) -> None:
+    seed(site)
+    site.cli("sync", "--no-progress")
+    with socket.socket() as probe:  # a port nothing listens on: Intercom unreachable
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    made: list[IntercomClient] = []
+
+    def offline() -> IntercomClient:
+        made.append(IntercomClient("t", base_url=dead, policy=RetryPolicy(max_attempts=1)))
+        return made[-1]
+
+    copies = IntercomCopies(site.state, offline)
+    try:
+        first = copies.html("docs", "kb/1.md")
+        second = copies.html("docs", "kb/2.md")
+        unknown = copies.html("docs", "kb/none.md")
+    finally:
+        copies.close()
+    assert first[0] is None and first[1].startswith("Intercom's copy could not be read: ")
+    assert second[0] is None and second[1].startswith("Intercom's copy not read: ")
+    assert unknown == (None, "state records no Intercom id for this page; run a sync to start")
+    assert len(made) == 1
+
+    copies = IntercomCopies(site.state, lambda: IntercomClient(""))  # no token
+    try:
+        html, why = copies.html("docs", "kb/1.md")
+    finally:
+        copies.close()
+    assert html is None and "the access token is empty" in why

@@ -1,6 +1,7 @@
 """``deletion: hide`` over a real share, the real state file and the emulator over sockets.
 
-A page that vanished is hidden from Fin with one upsert (both availabilities false), kept with
+A page that vanished is hidden from Fin by reading Intercom's copy by id and upserting it back
+with both availabilities false (two calls: state keeps only a digest of the HTML sent), kept with
 its Intercom id for ``hide_for``, restored in place with one call if it comes back, and deleted
 by the first complete sync after ``hide_for``. Time moves by rewriting ``pages.hidden_at`` in
 the state database, never by sleeping.
@@ -8,7 +9,6 @@ the state database, never by sleeping.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -67,7 +67,7 @@ def hide_one(site: Site, rel: str = "kb/3.md") -> str:
     return intercom_id
 
 
-def test_a_vanished_page_is_hidden_by_one_upsert_and_keeps_its_id(site: Site) -> None:
+def test_a_vanished_page_is_hidden_by_a_read_and_one_upsert_and_keeps_its_id(site: Site) -> None:
     seed(site)
     run(site)
     before_page = site.intercom_pages()["kb/3.md"]
@@ -77,8 +77,10 @@ def test_a_vanished_page_is_hidden_by_one_upsert_and_keeps_its_id(site: Site) ->
     report = run(site)
     after = site.server.stats()
     assert (report.hidden, report.deleted, report.failed, report.status) == (1, 0, 0, "ok")
+    # schema v8 costs one read more than v7's single upsert: state no longer keeps the HTML
     assert write_calls(after) - write_calls(before) == 1
     assert calls(after, "createExternalPage") - calls(before, "createExternalPage") == 1
+    assert calls(after, "getExternalPage") - calls(before, "getExternalPage") == 1
     page = site.intercom_pages()["kb/3.md"]
     assert flags(page) == (False, False)
     assert (page["id"], page["title"], page["html"], page["url"]) == (
@@ -239,19 +241,35 @@ def test_a_refused_hide_fails_that_page_and_is_retried_next_run(site: Site) -> N
     assert row is not None and row["hidden_at"] is not None and row["last_error"] is None
 
 
-def test_a_page_whose_last_html_was_not_kept_is_deleted_instead(
-    site: Site, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_vanished_page_already_gone_from_intercom_is_forgotten(site: Site) -> None:
     seed(site)
     run(site)
-    with sqlite3.connect(site.state) as conn:  # as a page sent before sent_html was kept
-        conn.execute("DELETE FROM sent_html WHERE external_id = 'kb/3.md'")
+    site.server.delete_page(site.intercom_pages()["kb/3.md"]["id"])  # deleted by hand
     (site.root / "kb" / "3.md").unlink()
-    with caplog.at_level(logging.INFO, logger="ingestor.sync"):
-        report = run(site)
-    assert (report.hidden, report.deleted) == (0, 1)
-    assert "kb/3.md" not in site.intercom_pages()
-    assert "deleted rather than hidden: no copy of the page last sent is kept" in caplog.text
+    before = site.server.stats()
+    report = run(site)
+    after = site.server.stats()
+    assert (report.hidden, report.deleted, report.failed) == (0, 1, 0)
+    assert write_calls(after) == write_calls(before)  # the read's 404 was all: not re-made
+    assert "kb/3.md" not in site.intercom_pages() and state_row(site, "kb/3.md") is None
+
+
+def test_a_page_edited_in_intercom_is_hidden_with_the_edit_kept(site: Site) -> None:
+    """Hiding sends back Intercom's own copy: only the two flags change."""
+    seed(site)
+    run(site)
+    page_id = site.intercom_pages()["kb/3.md"]["id"]
+    site.server.edit_page(page_id, title="Edited", html="<p>edited by hand</p>", url=None)
+    (site.root / "kb" / "3.md").unlink()
+    assert run(site).hidden == 1
+    page = site.intercom_pages()["kb/3.md"]
+    assert (page["id"], page["title"], page["html"], page.get("url")) == (
+        page_id,
+        "Edited",
+        "<p>edited by hand</p>",
+        None,
+    )
+    assert flags(page) == (False, False)
 
 
 def test_a_hidden_page_that_comes_back_with_a_secret_is_deleted_at_once(site: Site) -> None:

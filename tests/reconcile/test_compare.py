@@ -5,7 +5,7 @@ from __future__ import annotations
 from ingestor.gate import Availability
 from ingestor.intercom import ExternalPage
 from ingestor.reconcile import compare
-from ingestor.state import SentPage
+from ingestor.state import SentPage, html_digest
 
 BOTH = Availability(True, True)
 
@@ -16,7 +16,7 @@ def sent(eid: str, **fields: object) -> SentPage:
         "intercom_id": f"id-{eid}",
         "title": eid,
         "url": f"https://x/{eid}",
-        "html": f"<p>{eid}</p>",
+        "digest": html_digest(f"<p>{eid}</p>"),  # state keeps the digest of the HTML sent
         "audience": "customers",
         "hidden": False,
     }
@@ -44,20 +44,23 @@ def copy(eid: str, **fields: object) -> ExternalPage:
 
 
 def test_each_kind_of_finding() -> None:
-    state = {e: sent(e) for e in ("same", "gone", "edited", "team")}
+    state = {e: sent(e) for e in ("same", "gone", "edited", "rewritten", "team")}
     state["team"] = sent("team", audience="team")
     remote = {
         "same": copy("same"),
         "edited": copy("edited", title="T", url=None),
+        "rewritten": copy("rewritten", html="<p>rewritten </p>"),
         "team": copy("team", ai_agent_availability=False),
         "new": copy("new"),
         "old": copy("old"),
         "new#section": copy("new#section"),
     }
-    found = compare(state, remote, {"same", "edited", "team", "new"}, default=BOTH)
+    listed = {"same", "edited", "rewritten", "team", "new"}
+    found = compare(state, remote, listed, default=BOTH)
     assert found.matching == 2
     assert found.missing == ["gone"]
-    assert found.drifted == {"edited": ["title", "url"]}
+    assert found.drifted == {"edited": ["title", "url"], "rewritten": ["html"]}
+    assert found.drifted_copies == {e: remote[e] for e in ("edited", "rewritten")}
     assert sorted(found.unknown) == ["new", "new#section"]  # a section of a listed page
     assert found.orphans == [("old", "id-old")]
 
@@ -78,5 +81,5 @@ def test_a_hidden_page_expects_both_flags_false_and_unknown_audiences_the_defaul
 
 
 def test_html_unknown_to_state_is_not_compared() -> None:
-    found = compare({"a": sent("a", html=None)}, {"a": copy("a", html="x")}, {"a"}, default=BOTH)
+    found = compare({"a": sent("a", digest=None)}, {"a": copy("a", html="x")}, {"a"}, default=BOTH)
     assert found.matching == 1

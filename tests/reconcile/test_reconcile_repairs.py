@@ -234,3 +234,5 @@ def test_a_hidden_page_made_visible_in_intercom_is_hidden_again(site: Site) -> N
     copy = site.intercom()["p0001.md"]
     assert (copy["ai_agent_availability"], copy["ai_copilot_availability"]) == (False, False)
     assert copy["id"] == pages["p0001.md"]["id"]
+    # its listed copy was sent back (state keeps only a digest of the HTML): content unchanged
+    assert (copy["title"], copy["html"]) == (pages["p0001.md"]["title"], pages["p0001.md"]["html"])

@@ -202,14 +202,14 @@ def test_read_only_store_reports_leases_and_refuses_to_lease(tmp_path: Path) -> 
             store.lease_book("x:2:y", 30.0)
 
 
-def test_the_migration_adds_the_lease_tables_to_a_v7_database(tmp_path: Path) -> None:
+def test_the_migration_adds_the_lease_tables_to_a_v8_database(tmp_path: Path) -> None:
     from ingestor.state._migrations import MIGRATIONS
 
     engine = create_state_engine(tmp_path / "state.db")
     with engine.begin() as conn:
-        assert migrate(conn, where="x", migrations=MIGRATIONS[:7]) == (0, 7)
+        assert migrate(conn, where="x", migrations=MIGRATIONS[:8]) == (0, 8)
     with engine.begin() as conn:
-        assert migrate(conn, where="x") == (7, 8)
+        assert migrate(conn, where="x") == (8, 9)
         tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
     assert {"leases", "instances"} <= tables
     engine.dispose()

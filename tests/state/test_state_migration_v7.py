@@ -1,17 +1,17 @@
 """Schema v7: the HTML last sent leaves ``pages`` for its own table, on a real v6 file.
 
 The v6 file is written by the frozen v0..v6 steps (exactly what a v6 fin-ingestor created) and
-filled through sqlite3, the way a v6 process left it; then the current store opens it.
+filled through sqlite3, the way a v6 process left it; the v7 step runs on it, then the current
+store opens it (v8 keeps only a digest of the HTML: tests/state/test_state_migration_v8.py).
 """
 
 from __future__ import annotations
 
-import random
 import sqlite3
 import zlib
 from pathlib import Path
 
-from ingestor.state import MIGRATIONS, SCHEMA_VERSION, Store
+from ingestor.state import MIGRATIONS, SCHEMA_VERSION, Store, html_digest
 from ingestor.state._engine import create_state_engine
 from ingestor.state._migrations import migrate
 
@@ -63,15 +63,27 @@ def v6_database(path: Path) -> None:
 def test_a_v6_file_is_migrated_with_every_page_and_its_html(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     v6_database(path)
-    with Store.open(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 8
+    engine = create_state_engine(path)
+    try:
+        with engine.begin() as conn:
+            assert migrate(conn, where=str(path), migrations=MIGRATIONS[:7]) == (6, 7)
+    finally:
+        engine.dispose()
+    with sqlite3.connect(path) as conn:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(pages)")]
+        kept = dict(conn.execute("SELECT external_id, html FROM sent_html"))
+        (ddl,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'pages'").fetchone()
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert "sent_html" not in columns and columns[-1] == "hidden_at"
+    assert sorted(kept) == ["Main", "a.md", "a.md#2", "hid.md"]  # old.md: sent before v3
+    assert zlib.decompress(kept["a.md#2"]).decode() == PAGE_HTML
+    assert "WITHOUT ROWID" in ddl  # the rebuilt table is keyed like the old one
+    with Store.open(path) as store:  # and on to the current version
+        assert store.schema_version == SCHEMA_VERSION
         index = store.page_index("docs")
         sync = dict(store.sync_index("docs"))  # read while the store is open
         sent = store.sent_pages("docs")
-        assert store.last_sent_html("docs", "a.md") == PAGE_HTML
-        assert store.last_sent_html("docs", "a.md#2") == PAGE_HTML
-        assert store.last_sent_html("docs", "old.md") is None  # sent before v3 kept HTML
-        assert store.last_sent_html("wiki", "Main") == PAGE_HTML
+        assert store.sent_pages("wiki")["Main"].digest == html_digest(PAGE_HTML)
         assert store.broken_links("docs") == [("a.md", "gone.md")]
         assert store.withheld_pages("docs")[0].reason == "internal"
         assert [page.external_id for page in store.failed_pages("docs")] == ["bad.md"]
@@ -79,63 +91,6 @@ def test_a_v6_file_is_migrated_with_every_page_and_its_html(tmp_path: Path) -> N
     assert sorted(index) == ["a.md", "a.md#2", "bad.md", "hid.md", "old.md", "x.md"]
     assert index["hid.md"].url == "https://h/hid" and index["bad.md"].error_count == 2
     assert sync["a.md#2"].parent == "a.md" and sync["a.md"].intercom_id == "11"
-    assert sent["hid.md"].hidden and sent["hid.md"].html == PAGE_HTML
-    assert sent["old.md"].html is None and not sent["a.md"].hidden
+    assert sent["hid.md"].hidden and sent["hid.md"].digest == html_digest(PAGE_HTML)
+    assert sent["old.md"].digest is None and not sent["a.md"].hidden
     assert set(sent) == {"a.md", "a.md#2", "old.md", "hid.md"}
-    with sqlite3.connect(path) as conn:
-        columns = [row[1] for row in conn.execute("PRAGMA table_info(pages)")]
-        kept = conn.execute("SELECT count(*) FROM sent_html").fetchone()
-        (ddl,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'pages'").fetchone()
-        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-    assert "sent_html" not in columns and columns[-1] == "hidden_at"
-    assert kept == (4,)  # a.md, its section, hid.md, wiki's Main
-    assert "WITHOUT ROWID" in ddl  # the rebuilt table is keyed like the old one
-
-
-def test_html_follows_its_page_through_every_write(tmp_path: Path) -> None:
-    path = tmp_path / "state.db"
-    v6_database(path)
-    with Store.open(path) as store:
-        store.record_upsert(
-            "docs", "a.md", version="2", content_hash="h2", intercom_id="11", title="A",
-            url=None, sent_html="<p>new</p>",
-        )  # fmt: skip
-        store.record_upsert(
-            "docs", "a.md#2", version="2", content_hash="h2", intercom_id="12", title="A",
-            url=None,
-        )  # fmt: skip
-        store.record_withheld(
-            "docs", "hid.md", version="3", held=False, rule="rule 1", reason="internal"
-        )
-        store.record_delete("wiki", "Main")
-        assert store.last_sent_html("docs", "a.md") == "<p>new</p>"
-        assert store.last_sent_html("docs", "a.md#2") is None  # sent without: none kept
-        assert store.last_sent_html("docs", "hid.md") is None  # taken out of Intercom
-        assert store.last_sent_html("wiki", "Main") is None
-        store.rename_connector("docs", "handbook")
-        assert store.last_sent_html("handbook", "a.md") == "<p>new</p>"
-        store.forget_source("handbook")
-        assert store.last_sent_html("handbook", "a.md") is None
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT count(*) FROM sent_html").fetchone() == (0,)
-
-
-def test_a_page_and_its_html_take_less_than_one_database_page(tmp_path: Path) -> None:
-    """The layout itself: with the HTML inline (v6), or in a WITHOUT ROWID table, each 2 KB
-    page's ~1 KB of compressed HTML spilled into an overflow page of its own (4 KB)."""
-    rng = random.Random(7)
-    words = ["".join(rng.choices("etaoinshrdlucmfw", k=rng.randint(2, 9))) for _ in range(3000)]
-    path = tmp_path / "state.db"
-    with Store.open(path) as store:
-        for i in range(400):
-            html = "".join(f"<p>{' '.join(rng.choices(words, k=45))}.</p>" for _ in range(6))
-            assert 1_500 < len(html) < 2_500 and len(zlib.compress(html.encode())) > 800
-            store.record_upsert(
-                "docs", f"guides/page-{i:04}.md", version=f"{i}:2048|f", content_hash=f"{i:064x}",
-                intercom_id=str(40_000_000 + i), title=f"Page {i}",
-                url=f"https://docs.example.com/guides/page-{i:04}", sent_html=html,
-            )  # fmt: skip
-    with sqlite3.connect(path) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        (pages,) = conn.execute("PRAGMA page_count").fetchone()
-    assert pages < 400 * 0.6  # v6 took 1.1 database pages per page; v7 about 0.4

@@ -1,4 +1,4 @@
-"""The state database holds every page's HTML: private (0600 / 0700) whatever the umask."""
+"""The state database names every page and its errors: private (0600 / 0700) whatever the umask."""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from ingestor.state import (
     RunCounts,
     Store,
     SyncEntry,
+    html_digest,
 )
 from ingestor.state._store import MAX_ERROR_CHARS
 
@@ -44,7 +45,7 @@ def upsert(store: Store, external_id: str, version: str = "v1", **kw: str) -> No
 
 def test_open_creates_folders_and_reports_schema(tmp_path: Path) -> None:
     with Store.open(tmp_path / "deep" / "er" / "state.db") as store:
-        assert store.schema_version == SCHEMA_VERSION == 8
+        assert store.schema_version == SCHEMA_VERSION == 9
         assert store.died_runs == ()
         assert not store.read_only
     assert (tmp_path / "deep" / "er" / "state.db").is_file()
@@ -380,7 +381,7 @@ def test_cursor_round_trip_and_forgotten_with_the_source(tmp_path: Path) -> None
         assert store.get_cursor("other") == "42"
 
 
-def test_last_sent_html_is_kept_compressed(tmp_path: Path) -> None:
+def test_only_a_digest_of_the_html_sent_is_kept(tmp_path: Path) -> None:
     html = "<h1>Refunds</h1>" + "<p>Annual plans can be refunded within 30 days.</p>" * 200
     with Store.open(tmp_path / "state.db") as store:
         store.record_upsert(
@@ -396,11 +397,15 @@ def test_last_sent_html_is_kept_compressed(tmp_path: Path) -> None:
         store.record_upsert(
             "docs", "b.md", version="1", content_hash="h", intercom_id="8", title="B", url=None
         )
-        assert store.last_sent_html("docs", "a.md") == html
-        assert store.last_sent_html("docs", "b.md") is None
-        assert store.last_sent_html("docs", "missing.md") is None
+        sent = store.sent_pages("docs")
+        assert sent["a.md"].digest == html_digest(html) != html_digest(html + " ")
+        assert sent["b.md"].digest is None  # sent without: none kept
+        assert store.intercom_id("docs", "a.md") == "9"  # what plan --diff reads Intercom by
+        assert store.intercom_id("docs", "missing.md") is None
     import sqlite3
 
     with sqlite3.connect(tmp_path / "state.db") as conn:
-        [(stored,)] = conn.execute("SELECT html FROM sent_html WHERE external_id = 'a.md'")
-    assert len(stored) < len(html) / 10
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+        [(stored,)] = conn.execute("SELECT sent_digest FROM pages WHERE external_id = 'a.md'")
+    assert "sent_html" not in tables
+    assert len(stored) == 16
