@@ -129,7 +129,9 @@ def load_all() -> list[Source]:
             *_confluence_export(),
             *_recorded(work),
         ]
-    return sources
+    from answer_long import load_long  # long real pages (it imports this module's loaders)
+
+    return [*sources, *load_long()]
 
 
 def visible_text(html: str) -> str:
@@ -199,10 +201,14 @@ def _notion() -> Iterator[Source]:
     golden = ROOT / "tests" / "golden" / "notion_export" / "input"
     for path in [*exports, golden / "markdown-export", golden / "html-export"]:
         collection = ("notion-" if path.suffix == ".zip" else "notion-golden-") + path.stem
-        settings = NotionExportSettings.model_validate(
-            {"name": "notion", "url": "https://help.example.com/", "path": str(path)}
-        )
-        yield from _run(collection, NotionExportConnector(settings), lambda _item: "notion_export")
+        yield from _notion_collection(collection, path)
+
+
+def _notion_collection(collection: str, path: Path) -> Iterator[Source]:
+    settings = NotionExportSettings.model_validate(
+        {"name": "notion", "url": "https://help.example.com/", "path": str(path)}
+    )
+    yield from _run(collection, NotionExportConnector(settings), lambda _item: "notion_export")
 
 
 def _confluence_export() -> Iterator[Source]:

@@ -14,7 +14,8 @@
     │       └── OutsideRoot            a link leads out of a share or export: nothing is read
     └── SyncError                      talking to Intercom went wrong
         ├── FatalError                 stop all writes: retrying or other pages will not help
-        │   └── AuthenticationError    401/403: bad or revoked token
+        │   ├── AuthenticationError    401/403: bad or revoked token
+        │   └── LeaseLostError         another daemon instance owns the connector now: no write
         ├── DeepPagingCapped           a list walked past the API's deep-paging cap (10,000
         │                              results): the caller falls back to reads by id
         ├── RetriableError             429, 5xx, transport errors, once attempts are exhausted
@@ -42,6 +43,7 @@ __all__ = [
     "IncompleteListing",
     "IngestorError",
     "IntercomUnreachable",
+    "LeaseLostError",
     "OutsideRoot",
     "PageError",
     "PageSkipped",
@@ -158,6 +160,12 @@ class FatalError(SyncError):
 
 class AuthenticationError(FatalError):
     """Intercom rejected the access token (401) or its permissions (403)."""
+
+
+class LeaseLostError(FatalError):
+    """This daemon instance no longer owns the connector's lease (a renewal failed, it ran out,
+    or another instance took it over): the run stops before its next write to Intercom or to
+    the state database, and the new owner carries on."""
 
 
 class DeepPagingCapped(SyncError):

@@ -42,7 +42,7 @@ class StoreBookkeeping:
 
     location: StateLocation
 
-    def _writing(self, action: str) -> AbstractContextManager[Connection]:
+    def _writing(self, action: str, *, fenced: bool = True) -> AbstractContextManager[Connection]:
         raise NotImplementedError
 
     def _reading(self, action: str) -> AbstractContextManager[Connection]:
@@ -150,7 +150,8 @@ class StoreBookkeeping:
             error=None if error is None else _clip(error),
             rule_counts=json.dumps(dict(rule_counts)) if rule_counts else None,
         )
-        with self._writing("finishing a run") as conn:
+        # not fenced: a run whose lease was lost still records its own end
+        with self._writing("finishing a run", fenced=False) as conn:
             updated = conn.execute(_runs.update().where(_runs.c.id == run_id).values(**values))
             found = updated.rowcount
         if found == 0:

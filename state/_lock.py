@@ -7,7 +7,10 @@ the pid written inside only makes the error message useful.
 PostgreSQL (:class:`AdvisoryLock`): a file lock means nothing to a server database used from
 several machines, so the lock is a session-level ``pg_try_advisory_lock`` held by a dedicated
 connection. The server drops it when that session ends: a clean release, the process's exit
-or death (its socket closes), or the server's TCP keepalive noticing a vanished host.
+or death (its socket closes), or the server's TCP keepalive noticing a vanished host. Daemons,
+which share a PostgreSQL state through per-connector leases (``state._leases``), hold it
+*shared*: any number of them at once, while a command that needs the database to itself
+(``sync`` without a daemon, ``state copy``, ``prune``...) holds it exclusively.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ingestor.errors import StateError, StateLockedError
 
 __all__ = [
+    "MIGRATE_KEY",
     "STATE_LOCK_KEY",
     "AdvisoryLock",
     "DatabaseLock",
@@ -35,10 +39,15 @@ __all__ = [
 #: The advisory lock key of "the whole state database" (an arbitrary constant; other keys are
 #: free for finer-grained locks such as per-connector leases).
 STATE_LOCK_KEY = 0x66696E5F73746174  # "fin_stat"
+#: The transaction-level advisory lock key that serialises migrations on PostgreSQL.
+MIGRATE_KEY = 0x66696E5F6D696772  # "fin_migr"
 
 
 class DatabaseLock(Protocol):
-    """What a store holds while it may write: exclusive, freed by release or process death."""
+    """What a store holds while it may write: freed by release or process death; exclusive
+    unless ``shared`` (daemons sharing a PostgreSQL state)."""
+
+    shared: bool
 
     @property
     def held(self) -> bool:
@@ -56,6 +65,7 @@ class StateLock:
     def __init__(self, path: Path, fd: int) -> None:
         self.path = path
         self._fd: int | None = fd
+        self.shared = False  # an flock here is always exclusive
 
     @classmethod
     def acquire(cls, path: Path, *, database: Path) -> StateLock:
@@ -159,34 +169,42 @@ class AdvisoryLock:
     def __init__(self, conn: Connection, key: int) -> None:
         self._conn: Connection | None = conn
         self.key = key
+        #: Held shared (with other daemons), not exclusively.
+        self.shared = False
 
     @classmethod
-    def acquire(cls, engine: Engine, *, database: str, key: int = STATE_LOCK_KEY) -> AdvisoryLock:
+    def acquire(
+        cls, engine: Engine, *, database: str, key: int = STATE_LOCK_KEY, shared: bool = False
+    ) -> AdvisoryLock:
         """Take the lock without waiting.
 
         Args:
             engine: The database's engine; one of its connections is kept for the lock.
             database: The database as messages show it (password redacted).
             key: The advisory lock key.
+            shared: Take it shared (daemons sharing the state through leases).
 
         Raises:
-            StateLockedError: Another session (process) holds it.
+            StateLockedError: Another session (process) holds it in a conflicting mode.
         """
         conn = engine.connect()
         try:
             # autocommit: the lock belongs to the session, not to a transaction
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            taken = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
+            function = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+            taken = conn.execute(text(f"SELECT {function}(:key)"), {"key": key}).scalar()
             if not taken:
                 holder = _advisory_holder(conn, key)
                 raise StateLockedError(
                     f"state database {database} is in use by {holder}; "
-                    "run one fin-ingestor per state database"
+                    "run one fin-ingestor per state database (daemons may share one)"
                 )
         except BaseException:
             conn.close()
             raise
-        return cls(conn, key)
+        lock = cls(conn, key)
+        lock.shared = shared
+        return lock
 
     @property
     def held(self) -> bool:
@@ -199,7 +217,8 @@ class AdvisoryLock:
         if conn is None:
             return
         try:
-            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+            function = "pg_advisory_unlock_shared" if self.shared else "pg_advisory_unlock"
+            conn.execute(text(f"SELECT {function}(:key)"), {"key": self.key})
         except SQLAlchemyError:
             pass  # the session is gone, and its lock with it
         finally:

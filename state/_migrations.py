@@ -274,6 +274,37 @@ def _v7_to_v8_sent_digest(conn: Connection) -> None:
     conn.execute(text("DROP TABLE sent_html"))
 
 
+_V9_LEASES = (
+    """CREATE TABLE leases (
+        connector VARCHAR NOT NULL PRIMARY KEY,
+        owner VARCHAR NOT NULL,
+        fence INTEGER NOT NULL,
+        acquired_at DOUBLE PRECISION NOT NULL,
+        heartbeat_at DOUBLE PRECISION NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL,
+        taken_from VARCHAR
+    )""",
+    """CREATE TABLE instances (
+        id VARCHAR NOT NULL PRIMARY KEY,
+        host VARCHAR NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at DOUBLE PRECISION NOT NULL,
+        heartbeat_at DOUBLE PRECISION NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL
+    )""",
+)
+
+
+def _v8_to_v9_leases(conn: Connection) -> None:
+    """Several daemons sharing one state database: which instance owns each connector (a
+    lease that expires unless renewed; ``fence`` grows with every change of owner;
+    ``taken_from`` names an owner whose lease ran out unreleased) and which
+    instances are alive (their own heartbeat). Times are seconds since the epoch by the
+    database's clock, never a daemon's. Portable SQL: runs on SQLite and PostgreSQL."""
+    for statement in _V9_LEASES:
+        conn.exec_driver_sql(statement)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v0_to_v1_baseline,
     _v1_to_v2_cursors,
@@ -283,6 +314,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v5_to_v6_reconcile_hide_pid,
     _v6_to_v7_sent_html_table,
     _v7_to_v8_sent_digest,
+    _v8_to_v9_leases,
 )
 #: The version this code reads and writes.
 SCHEMA_VERSION = len(MIGRATIONS)

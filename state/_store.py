@@ -9,15 +9,16 @@ wait for a write.
 
 from __future__ import annotations
 
+import copy
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ingestor.errors import StateError
@@ -31,7 +32,9 @@ from ingestor.state._engine import (
     scrub_password,
 )
 from ingestor.state._index import SyncIndex
+from ingestor.state._leases import InstanceInfo, LeaseBook, LeaseInfo
 from ingestor.state._lock import (
+    MIGRATE_KEY,
     AdvisoryLock,
     DatabaseLock,
     StateLock,
@@ -93,6 +96,8 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
         self._engine: Engine | None = engine
         self._lock = lock
         self._write_lock = threading.Lock()
+        #: Called before each write of a fenced view (:meth:`fenced`); raises to refuse it.
+        self._guard: Callable[[], None] | None = None
 
     @property
     def read_only(self) -> bool:
@@ -100,7 +105,9 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
         return self._lock is None
 
     @classmethod
-    def open(cls, path: Path | str | StateLocation, *, read_only: bool = False) -> Store:
+    def open(
+        cls, path: Path | str | StateLocation, *, read_only: bool = False, shared: bool = False
+    ) -> Store:
         """Open (creating or migrating) the database at ``path`` and lock it for this process.
 
         Args:
@@ -108,6 +115,9 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
                 created (0700) and the file is private (0600) whatever the umask, see
                 :mod:`state._private`. Or a ``postgresql://`` URL of an existing database
                 (an empty one is set up), locked with an advisory lock.
+            shared: PostgreSQL: hold the lock shared with other daemons (which coordinate
+                through leases) rather than exclusively; runs another process left running
+                are then not marked died here. SQLite is always exclusive.
             read_only: Read without taking the lock, e.g. ``ingestor status`` while a daemon
                 runs: no migration, no recovery, every write raises StateError. The file must
                 exist and have this code's schema version.
@@ -128,11 +138,14 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
             if location.path is not None:
                 lock = StateLock.acquire(lock_path(location.path), database=location.path)
             engine = create_state_engine(location)
+            shared = shared and location.is_postgres
             if location.is_postgres:
-                lock = AdvisoryLock.acquire(engine, database=str(location))
+                lock = AdvisoryLock.acquire(engine, database=str(location), shared=shared)
             with engine.begin() as conn:
+                if location.is_postgres:  # daemons starting together migrate one at a time
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATE_KEY})
                 _, version = migrate(conn, where=str(location))
-                died = mark_died_runs(conn)
+                died = [] if shared else mark_died_runs(conn)
             return cls(location, engine, lock, version, died)
         except BaseException as exc:
             if lock is not None:
@@ -167,6 +180,33 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
             if error is exc:
                 raise
             raise error from exc
+
+    @property
+    def exclusive(self) -> bool:
+        """True when this process is the database's only user (it holds the file's flock, or
+        PostgreSQL's advisory lock exclusively): leases left by another instance are then
+        stale, whatever their expiry says."""
+        return self._lock is not None and self._lock.held and not self._lock.shared
+
+    def lease_book(self, instance: str, period: float) -> LeaseBook:
+        """The connector leases of daemon instance ``instance`` (see ``state._leases``)."""
+        if self._lock is None:
+            raise StateError(f"state database {self.path} is open read-only; leases refused")
+        return LeaseBook(self._live_engine(), instance, period)
+
+    def read_leases(self) -> tuple[dict[str, LeaseInfo], list[InstanceInfo]]:
+        """The live leases by connector and the live instances, for ``ingestor status``."""
+        book = LeaseBook(self._live_engine(), "", 1.0)
+        with self._translated("reading the leases"):
+            return book.live_leases(), book.live_instances()
+
+    def fenced(self, guard: Callable[[], None]) -> Store:
+        """A view of this store that calls ``guard`` before every write except finishing a
+        run's own row, e.g. :meth:`state._leases.Lease.check`: a run whose lease is lost
+        stops before it writes again. It shares this store's database; do not close it."""
+        view = copy.copy(self)
+        view._guard = guard
+        return view
 
     def close(self) -> None:
         """Release the database and its lock; safe to call twice."""
@@ -218,9 +258,11 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
             yield conn
 
     @contextmanager
-    def _writing(self, action: str) -> Iterator[Connection]:
+    def _writing(self, action: str, *, fenced: bool = True) -> Iterator[Connection]:
         if self._lock is None:
             raise StateError(f"state database {self.location} is open read-only; {action} refused")
+        if fenced and self._guard is not None:
+            self._guard()
         with self._write_lock, self._translated(action), self._live_engine().begin() as conn:
             yield conn
 

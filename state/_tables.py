@@ -16,6 +16,8 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "InstanceRow",
+    "LeaseRow",
     "MetaRow",
     "PageRow",
     "ReconcileRow",
@@ -25,6 +27,8 @@ __all__ = [
     "UTCDateTime",
     "cursors_table",
     "from_db_time",
+    "instances_table",
+    "leases_table",
     "meta_table",
     "pages_table",
     "reconciles_table",
@@ -164,6 +168,33 @@ class MetaRow(StateModel, table=True):
     schema_version: int
 
 
+class LeaseRow(StateModel, table=True):
+    """Which daemon instance owns a connector, until when (schema v9; ``state._leases``)."""
+
+    __tablename__ = "leases"
+
+    connector: str = Field(primary_key=True)
+    owner: str  # instance id: host:pid:random
+    fence: int  # grows with every change of owner; a run holds the value it started under
+    acquired_at: float  # seconds since the epoch, by the database's clock
+    heartbeat_at: float
+    expires_at: float  # 0 once released
+    taken_from: str | None = None  # the owner before, when its lease ran out unreleased
+
+
+class InstanceRow(StateModel, table=True):
+    """A daemon instance sharing this database, alive while its heartbeat is renewed."""
+
+    __tablename__ = "instances"
+
+    id: str = Field(primary_key=True)
+    host: str
+    pid: int
+    started_at: float
+    heartbeat_at: float
+    expires_at: float
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -176,3 +207,5 @@ runs_table = _table(RunRow)
 meta_table = _table(MetaRow)
 cursors_table = _table(CursorRow)
 reconciles_table = _table(ReconcileRow)
+leases_table = _table(LeaseRow)
+instances_table = _table(InstanceRow)

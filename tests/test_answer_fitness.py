@@ -66,3 +66,29 @@ def test_sections_find_answers_no_worse_than_before_or_than_naive_text(material:
     assert now["overall"].top1 >= before["overall"].top1 - 1
     for kind, score in now.items():
         assert score.top1 >= before[kind].top1 - 1, kind
+
+
+LONG = BENCHMARKS / "answers" / "long"
+
+
+def test_every_long_page_names_its_source_and_ships_its_licence() -> None:
+    sources = (LONG / "SOURCES.md").read_text(encoding="utf-8")
+    files = [
+        p for d in ("share", "shaped", "dokuwiki") for p in (LONG / d).rglob("*") if p.is_file()
+    ]
+    assert len(files) >= 12
+    for path in files:
+        row = next((r for r in sources.splitlines() if f"`{path.relative_to(LONG)}`" in r), None)
+        assert row is not None, f"{path.relative_to(LONG)} is not in SOURCES.md"
+        licence = row.rsplit("(`", 1)[1].split("`", 1)[0]
+        assert (LONG / "licenses" / licence).is_file(), f"{path.name}: no licenses/{licence}"
+
+
+@pytest.mark.slow
+def test_long_pages_are_a_real_share_of_the_questions_across_kinds(material: Any) -> None:
+    sources, questions = material
+    long_pages = {s.key: s.kind for s in sources if len(s.page.html.encode()) > 16_000}
+    on_long = [q for q in questions if q.page in long_pages]
+    assert len(on_long) >= 60, len(on_long)
+    assert len({long_pages[q.page] for q in on_long}) >= 5
+    assert len(questions) - len(on_long) >= 150  # the short-page questions are all still there

@@ -39,7 +39,24 @@ def status_data(config: Config) -> dict[str, Any]:
             for name, s in sorted(summaries.items())
             if name not in configured
         ]
-    return {"state": config.state.shown, "connectors": connectors, "orphans": orphans}
+        leases, instances = store.read_leases()
+    for entry in connectors:  # which daemon instance owns it (None: no daemon holds it)
+        lease = leases.get(entry["name"])
+        entry["owner"] = None if lease is None else lease.owner
+    return {
+        "state": config.state.shown,
+        "connectors": connectors,
+        "orphans": orphans,
+        "instances": [
+            {
+                "id": i.id,
+                "host": i.host,
+                "pid": i.pid,
+                "owns": sorted(name for name, lease in leases.items() if lease.owner == i.id),
+            }
+            for i in instances
+        ],
+    }
 
 
 def _connector_data(
@@ -168,6 +185,12 @@ def print_status(console: Console, config: Config) -> None:
             "never" if complete is None else _ago(complete["finished_at"]),
         )
     console.print(table)
+    for instance in data["instances"]:
+        console.print(
+            f"daemon instance {shown(instance['id'])} owns "
+            f"{', '.join(map(shown, instance['owns'])) or 'no connector'}",
+            highlight=False,
+        )
     for orphan in data["orphans"]:
         console.print(
             f"[yellow]{shown(orphan['name'])}: {orphan['pages']} page(s) in Intercom (source "

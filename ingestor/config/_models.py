@@ -233,7 +233,8 @@ class Defaults(BaseModel):
         ge=0,
         description="Pages over this many bytes of HTML are split at their headings into "
         "sections sized for answers (like max_page_bytes: '<id>#<heading>', 'Page — Section', "
-        "deep-linked), so that Fin finds and cites the section that answers a question; a page "
+        "deep-linked), so that Fin finds and cites the section that answers a question; "
+        "neighbouring short sections share one while they fit this size, and a page "
         "without headings is cut between blocks only past 4 times this size. 0 turns it off. "
         "The default was chosen with benchmarks/answer_fitness.py (docs/answer-fitness.md). "
         "Changing it re-sends the affected pages once.",

@@ -20,8 +20,12 @@ docs/answer-fitness.md). A page over either becomes one External Page per sectio
   block over ``section_bytes`` is a part of its own, never an error;
 * a split that leaves one section returns the page untouched (same HTML, same hash: a page
   under the budgets is never re-sent because the budgets exist);
-* sections are never merged to fill the budget, so an edit to one section changes only that
-  section (its hash), whatever the sizes of the others;
+* for ``max_page_bytes`` alone, sections are never merged, so an edit to one section changes
+  only that section (its hash); for ``section_bytes``, neighbouring sections of one level share
+  a section while together they fit the budget (a changelog with a heading every 600 bytes is
+  a few sections of ``section_bytes``, not one per heading: fewer calls, and tiny sections
+  outrank real answers; measured in docs/answer-fitness.md). An edit that changes a section's
+  size can move the boundaries after it, re-sending at most that page's sections;
 * an in-page link (``#cite_note-1``) whose target lands in another section points at the
   page's url with that fragment (the source page holds every anchor); one whose target is in
   its own section stays a fragment. Links are measured in their long form, so rewriting never
@@ -56,11 +60,13 @@ Block: TypeAlias = Any  # lxml.html.HtmlElement (lxml ships no type hints)
 
 
 class _Budgets(NamedTuple):
-    """UTF-8 bytes of HTML: a section's at headings, a heading-less part's, and the hard limit."""
+    """UTF-8 bytes of HTML: a section's at headings, a heading-less part's, and the hard limit;
+    ``pack``: sized for answers, neighbouring sections share one while they fit ``section``."""
 
     section: int
     part: int
     hard: int
+    pack: bool = False
 
 
 def split_page(page: ConvertedPage, budget: int, *, section_bytes: int = 0) -> list[ConvertedPage]:
@@ -72,7 +78,8 @@ def split_page(page: ConvertedPage, budget: int, *, section_bytes: int = 0) -> l
     """
     budgets = _Budgets(budget, budget, budget)
     if 0 < section_bytes < budget:
-        budgets = _Budgets(section_bytes, min(budget, section_bytes * HEADINGLESS_FACTOR), budget)
+        part = min(budget, section_bytes * HEADINGLESS_FACTOR)
+        budgets = _Budgets(section_bytes, part, budget, pack=True)
     if _size(page.html) <= budgets.section:
         return [page]
     root = lxml.html.fragment_fromstring(page.html, create_parent="div")
@@ -165,11 +172,33 @@ def _split(
         if len(groups) > 1 and all(b.tag in _HEADINGS for b in groups[0]):
             groups[1:2] = [groups[0] + groups[1]]  # lone parent headings lead the next group
             del groups[0]
-        result: list[tuple[Block | None, list[Block]]] = []
-        for group in groups:
-            result += _split(page, group, budgets, depth + 1)
-        return result
+        return _packed(page, groups, budgets, depth + 1)
     return _parts(page, blocks, budgets)
+
+
+def _packed(
+    page: ConvertedPage, groups: list[list[Block]], budgets: _Budgets, level: int
+) -> list[tuple[Block | None, list[Block]]]:
+    """Sibling groups in order: one over the budget split at ``level``; with ``budgets.pack``,
+    consecutive ones that fit share a section while together they fit (named by the first)."""
+    result: list[tuple[Block | None, list[Block]]] = []
+    run: list[Block] = []
+    filled = 0
+    for group in groups:
+        size = _blocks_size(group)
+        if budgets.pack and size <= budgets.section:
+            if run and filled + size > budgets.section:
+                result.append((_lead_heading(run), run))
+                run, filled = [], 0
+            run, filled = run + group, filled + size
+            continue
+        if run:
+            result.append((_lead_heading(run), run))
+            run, filled = [], 0
+        result += _split(page, group, budgets, level)
+    if run:
+        result.append((_lead_heading(run), run))
+    return result
 
 
 def _parts(

@@ -226,6 +226,13 @@ class SyncSession:
         try:
             if self._cancelled.is_set() or self._stopping.is_set():
                 return None
+            owner = None if options.dry_run else self._jobs.owner_elsewhere(name)
+            if owner is not None:
+                raise _Refused(
+                    f"connector {name} is owned by daemon instance {owner} (several daemons "
+                    "share this state database); run the sync on that instance",
+                    _PARTIAL,
+                )
             if not options.dry_run and not self._jobs.writes_allowed(config, name):
                 raise _Refused(
                     "the daemon's writes are paused: Intercom refuses the access token; fix "

@@ -34,6 +34,7 @@ from ingestor.daemon._control_session import SyncSession
 from ingestor.daemon._endpoint import Endpoint
 from ingestor.daemon._gate import WriteGate
 from ingestor.daemon._jobs import SyncJobs
+from ingestor.daemon._leasing import Leasing, start_leasing
 from ingestor.daemon._logging import LogChoice, apply_logging
 from ingestor.daemon._reconcile_job import ReconcileJob, schedule_reconcile
 from ingestor.daemon._schedule import build_trigger, effective_schedule, runs_on_start
@@ -93,6 +94,8 @@ class Daemon:
         self._endpoint: Endpoint | None = None
         self._control: ControlServer | None = None
         self._watchers: Watchers | None = None
+        #: This instance's connector leases (several daemons may share one state database).
+        self.leasing: Leasing | None = None
         #: True when the daemon exited while syncs still ran (grace period over).
         self.abandoned_runs = False
 
@@ -143,7 +146,8 @@ class Daemon:
         """
         if self._log_choice is not None:
             apply_logging(self._config, self._log_choice, self._secrets)
-        store = Store.open(self._config.state.location)
+        # PostgreSQL: shared with other daemons, which divide the connectors by lease
+        store = Store.open(self._config.state.location, shared=True)
         self.store = store
         try:
             if store.died_runs:
@@ -151,6 +155,7 @@ class Daemon:
                     "runs %s were left running by a process that died; recorded as died",
                     ", ".join(map(str, store.died_runs)),
                 )
+            self.leasing = self._start_leasing(store)
             self._jobs = SyncJobs(
                 config=lambda: self._config,
                 store=store,
@@ -158,6 +163,7 @@ class Daemon:
                 tracker=self.tracker,
                 gate=self.gate,
                 stopping=self._stopping,
+                leasing=self.leasing,
                 delay_next_run=self._delay_next_run,
             )
             self._start_endpoint()
@@ -182,8 +188,28 @@ class Daemon:
                 self._control.stop()
             if self._endpoint is not None:
                 self._endpoint.stop()
+            if self.leasing is not None:  # abandoned runs lose theirs and write no more
+                self.leasing.stop()
             if not self.abandoned_runs:  # else threads still use it; process exit frees it
                 store.close()
+
+    def _start_leasing(self, store: Store) -> Leasing:
+        """Take this instance's share of the connectors before anything is scheduled."""
+        return start_leasing(
+            store,
+            self._config.daemon.lease_period.total_seconds(),
+            connectors=lambda: [c.name for c in self._config.connectors if c.enabled],
+            busy=lambda name: self._jobs is not None and self._jobs.claim(name).locked(),
+            taken_over=self._run_now,
+        )
+
+    def _run_now(self, name: str) -> None:
+        """Run ``name`` as soon as possible (taken over from an instance that died)."""
+        scheduler = self._scheduler
+        if scheduler is None or self._stopping.is_set():
+            return
+        with contextlib.suppress(JobLookupError):
+            scheduler.modify_job(name, next_run_time=datetime.now(UTC))
 
     def _start_endpoint(self) -> None:
         address = self._config.daemon.listen_address
@@ -231,12 +257,13 @@ class Daemon:
         enabled = [c for c in self._config.connectors if c.enabled]
         for settings in enabled:
             self._schedule(settings, self._config)
-        assert self._jobs is not None
+        assert self._jobs is not None and self.leasing is not None
         self._reconcile = ReconcileJob(
             config=lambda: self._config,
             store=store,
             budget=self.budget,
             jobs=self._jobs,
+            leasing=self.leasing,
             stopping=self._stopping,
         )
         schedule_reconcile(scheduler, self._config, self._reconcile)

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from ingestor.config import Config
 from ingestor.connectors.base import ConnectorSettings
 from ingestor.daemon._gate import WriteGate
+from ingestor.daemon._leasing import Leasing
 from ingestor.daemon._schedule import backoff_delay
 from ingestor.daemon._tracker import RunProgress, Tracker
 from ingestor.engine.report import PageEvent, SyncObserver, SyncReport
 from ingestor.engine.runner import adopt_renamed, build_client, build_connector, page_policy
 from ingestor.engine.sync import SyncEngine, SyncOptions
-from ingestor.errors import AuthenticationError
+from ingestor.errors import AuthenticationError, LeaseLostError
 from ingestor.http import RateBudget
 from ingestor.intercom import ClientStats, IntercomClient
 from ingestor.state import Store
@@ -45,6 +46,9 @@ def judge_run(report: SyncReport | None, crash: BaseException | None) -> RunVerd
     unmounted share, a wiki that is down). Failed pages or a partial listing are not failures:
     the next scheduled run retries them anyway.
     """
+    lost = crash if crash is not None else (report.exception if report else None)
+    if isinstance(lost, LeaseLostError):  # another instance runs it now: not a failure here
+        return RunVerdict(False, None, str(lost))
     if crash is not None or report is None:
         return RunVerdict(True, None, f"{type(crash).__name__}: {crash}")
     if isinstance(report.exception, AuthenticationError):
@@ -97,6 +101,7 @@ class SyncJobs:
         tracker: Where runs are recorded.
         gate: Paused writes after an authentication failure.
         stopping: Set when the daemon shuts down.
+        leasing: This instance's connector leases: a run needs its connector's.
         delay_next_run: Pushes a connector's next run at least this many seconds away and
             returns when it will run (Unix time), or None if it is no longer scheduled.
     """
@@ -110,6 +115,7 @@ class SyncJobs:
         tracker: Tracker,
         gate: WriteGate,
         stopping: threading.Event,
+        leasing: Leasing,
         delay_next_run: Callable[[str, float], float | None],
     ) -> None:
         self._config = config
@@ -118,6 +124,7 @@ class SyncJobs:
         self._tracker = tracker
         self._gate = gate
         self._stopping = stopping
+        self._leasing = leasing
         self._delay_next_run = delay_next_run
         self._claims: dict[str, threading.Lock] = {}
         self._claims_lock = threading.Lock()
@@ -140,6 +147,9 @@ class SyncJobs:
             self._tracker.skipped(name, "still_running")
             return
         try:
+            if self.owner_elsewhere(name) is not None:
+                self._tracker.skipped(name, "owned_elsewhere")
+                return
             if not self.writes_allowed(config, name):
                 self._tracker.skipped(name, "writes_paused")
                 return
@@ -151,6 +161,14 @@ class SyncJobs:
         """The lock a run of ``name`` holds: one run per connector at a time."""
         with self._claims_lock:
             return self._claims.setdefault(name, threading.Lock())
+
+    def owner_elsewhere(self, name: str) -> str | None:
+        """The instance that owns ``name`` when it is not this one (which then runs nothing
+        of it); None once this instance holds (or just took) the connector's lease."""
+        if self._leasing.own(name) is not None:
+            return None
+        owner = self._leasing.book.live_leases().get(name)
+        return "another instance (fair share reached here)" if owner is None else owner.owner
 
     def writes_allowed(self, config: Config, name: str) -> bool:
         """False while Intercom refuses the token (the write gate's probe says so)."""
@@ -173,16 +191,25 @@ class SyncJobs:
         crash: BaseException | None = None
         stats: ClientStats | None = None
         observer = progress if request.observer is None else _Both(progress, request.observer)
+        # A dry run writes nothing and needs no lease; any other run stops before its next
+        # write once the lease is lost (fencing: the client and the store both check it).
+        lease = None if dry_run else self._leasing.own(name)
+        guard = None if lease is None else lease.check
+        store = self._store if guard is None else self._store.fenced(guard)
         try:
-            with self._client(config) as client:
+            if guard is not None:
+                guard()  # none: another instance owns it (raises), as a lost lease would
+            elif not dry_run:
+                raise LeaseLostError(f"connector {name} is owned by another daemon instance")
+            with self._client(config, guard) as client:
                 progress.client = client
                 try:
                     if not dry_run:  # a dry run writes nothing, as a local one
-                        adopt_renamed(self._store, settings)
+                        adopt_renamed(store, settings)
                     with build_connector(settings) as connector:
                         engine = SyncEngine(
                             client,
-                            self._store,
+                            store,
                             observer=observer,
                             stop_event=progress.stop_event,
                             on_converted=progress.page_converted,
@@ -192,6 +219,9 @@ class SyncJobs:
                         )
                 finally:
                     stats = client.stats()
+        except LeaseLostError as exc:
+            crash = exc
+            log.warning("connector %s: %s", name, exc, extra=context)
         except Exception as exc:  # a crashed run must not kill the scheduler thread
             crash = exc
             log.exception("connector %s: run crashed", name, extra=context)
@@ -199,8 +229,8 @@ class SyncJobs:
             self._finish(name, progress, report, crash, stats, config)
         return report
 
-    def _client(self, config: Config) -> IntercomClient:
-        return build_client(config, budget=self._budget)
+    def _client(self, config: Config, guard: Callable[[], None] | None = None) -> IntercomClient:
+        return build_client(config, budget=self._budget, before_write=guard)
 
     def _finish(
         self,

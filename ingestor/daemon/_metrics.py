@@ -152,7 +152,7 @@ _COUNTERS = (
     (
         "skipped",
         "skipped_runs",
-        "Scheduled runs that did not start (still_running, writes_paused)",
+        "Scheduled runs that did not start (still_running, writes_paused, owned_elsewhere)",
         "reason",
     ),
 )
@@ -209,7 +209,7 @@ def _add_counters(counters: Mapping[str, CounterMetricFamily], snap: ConnectorSn
     for key, counts in (("runs", snap.runs), ("pages", snap.pages)):
         for label, count in sorted(counts.items()):
             counters[key].add_metric([snap.name, label], count)
-    for reason in ("still_running", "writes_paused"):
+    for reason in ("still_running", "writes_paused", "owned_elsewhere"):
         counters["skipped"].add_metric([snap.name, reason], snap.skipped.get(reason, 0))
 
 

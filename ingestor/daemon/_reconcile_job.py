@@ -1,7 +1,8 @@
 """The daemon's scheduled reconcile (``daemon.reconcile_schedule``, daily by default).
 
 Intercom's lists are walked once for every connector; each connector is then reconciled while
-it holds the same claim as its syncs (:meth:`SyncJobs.claim`), so a reconcile and a sync of one
+it holds the same claim as its syncs (:meth:`SyncJobs.claim`) and, when several daemons share
+the state database, only by the instance owning its lease; so a reconcile and a sync of one
 connector never overlap: the reconcile waits for a running sync, and a sync due meanwhile is
 skipped as ``still_running``, as a sync due during another sync is.
 """
@@ -17,7 +18,9 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import BaseScheduler
 
 from ingestor.config import Config
+from ingestor.connectors.base import ConnectorSettings
 from ingestor.daemon._jobs import SyncJobs
+from ingestor.daemon._leasing import Leasing
 from ingestor.daemon._schedule import build_trigger
 from ingestor.engine.runner import build_client, build_connector, page_policy
 from ingestor.engine.sync import SyncEngine
@@ -46,12 +49,14 @@ class ReconcileJob:
         store: Store,
         budget: RateBudget,
         jobs: SyncJobs,
+        leasing: Leasing,
         stopping: threading.Event,
     ) -> None:
         self._config = config
         self._store = store
         self._budget = budget
         self._jobs = jobs
+        self._leasing = leasing
         self._stopping = stopping
 
     def run(self) -> list[ReconcileReport]:
@@ -64,7 +69,8 @@ class ReconcileJob:
             return []
 
     def _run(self, config: Config) -> list[ReconcileReport]:
-        enabled = [c for c in config.connectors if c.enabled]
+        owned = set(self._leasing.owned())  # others are reconciled by their owners
+        enabled = [c for c in config.connectors if c.enabled and c.name in owned]
         if not enabled or self._stopping.is_set():
             return []
         if not self._jobs.writes_allowed(config, enabled[0].name):
@@ -72,7 +78,6 @@ class ReconcileJob:
             return []
         reports: list[ReconcileReport] = []
         with build_client(config, budget=self._budget) as client:
-            engine = SyncEngine(client, self._store, stop_event=self._stopping)
             try:
                 remote = RemoteView.load(client)
             except SyncError as exc:
@@ -84,17 +89,29 @@ class ReconcileJob:
                     if self._stopping.is_set():
                         return reports
                 try:
-                    with build_connector(settings) as connector:
-                        policy = page_policy(config, settings)
-                        report = reconcile_connector(
-                            engine, connector, policy, remote, ReconcileOptions()
-                        )
+                    report = self._reconcile_owned(config, settings, remote)
                 finally:
                     claim.release()
+                if report is None:
+                    continue  # another daemon instance owns it and reconciles it
                 reports.append(report)
                 if report.exception is not None or self._stopping.is_set():
                     break
         return reports
+
+    def _reconcile_owned(
+        self, config: Config, settings: ConnectorSettings, remote: RemoteView
+    ) -> ReconcileReport | None:
+        """Reconcile one connector this instance owns, fenced by its lease (None otherwise)."""
+        lease = self._leasing.own(settings.name)
+        if lease is None:
+            return None
+        with build_client(config, budget=self._budget, before_write=lease.check) as client:
+            store = self._store.fenced(lease.check)
+            engine = SyncEngine(client, store, stop_event=self._stopping)
+            with build_connector(settings) as connector:
+                policy = page_policy(config, settings)
+                return reconcile_connector(engine, connector, policy, remote, ReconcileOptions())
 
 
 def schedule_reconcile(scheduler: BaseScheduler, config: Config, job: ReconcileJob) -> None:

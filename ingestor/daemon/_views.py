@@ -7,6 +7,8 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from ingestor import __version__
 from ingestor.commands.status import status_data
 from ingestor.daemon._endpoint import Response, Route
@@ -140,5 +142,16 @@ class DaemonViews:
             "paused_since": daemon.gate.since,
             "reloads": dict(daemon.reloads),
             "last_reload": daemon.last_reload,
+            "instance": _instance(daemon),
         }
         return _json(200, data)
+
+
+def _instance(daemon: Daemon) -> dict[str, Any] | None:
+    """This instance's id, the connectors it owns, and who owns the others."""
+    if daemon.leasing is None:
+        return None
+    try:
+        return daemon.leasing.describe()
+    except SQLAlchemyError as exc:
+        return {"id": daemon.leasing.instance, "owns": daemon.leasing.owned(), "error": str(exc)}

@@ -301,7 +301,9 @@ class Watchers:
                 if self._stopping.is_set():
                     return False
         try:
-            if self._stopping.is_set() or not self._jobs.writes_allowed(config, name):
+            if self._stopping.is_set() or self._jobs.owner_elsewhere(name) is not None:
+                return False  # the owning instance watches it too
+            if not self._jobs.writes_allowed(config, name):
                 return False
             options = SyncOptions() if paths is None else SyncOptions(paths=paths)
             self._jobs.run_claimed(config, settings, RequestedRun(options=options))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
@@ -36,8 +36,10 @@ def build_client(
     *,
     transport: httpx.BaseTransport | None = None,
     budget: RateBudget | None = None,
+    before_write: Callable[[], None] | None = None,
 ) -> IntercomClient:
-    """The Intercom client the config describes (the token stays inside the client)."""
+    """The Intercom client the config describes (the token stays inside the client);
+    ``before_write`` may refuse each write just before it is sent (a daemon's lease check)."""
     settings = config.intercom
     return IntercomClient(
         settings.token.get_secret_value(),
@@ -48,6 +50,7 @@ def build_client(
         policy=RetryPolicy(max_attempts=settings.max_attempts),
         budget=budget,
         timeout=settings.timeout_seconds,
+        before_write=before_write,
     )
 
 

@@ -38,6 +38,7 @@ from ingestor.engine.workers import ConversionPool, release_memory
 from ingestor.errors import (
     ConfigError,
     FatalError,
+    LeaseLostError,
     RetriableError,
     SyncError,
 )
@@ -195,7 +196,10 @@ class _Run(PageSteps):
         """The run's end, however it ends: its row in state, and one log line with the counts."""
         report = self.report
         if not self.options.dry_run:
-            self.unchanged.flush()
+            try:
+                self.unchanged.flush()
+            except LeaseLostError as exc:  # another daemon owns the connector now: no write
+                report.error = report.error or str(exc)
         report.finished_at = report.finished_at or time.time()
         if report.run_id is not None:
             self.store.finish_run(

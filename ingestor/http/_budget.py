@@ -7,6 +7,15 @@ caller until the window resets. After the predicted reset, a single *probe* call
 answer confirms the new window (and its real remaining count, which other consumers may have eaten
 into) before everyone else starts, so a wrong guess costs one 429, not one per thread.
 
+Other consumers: the headers count the whole account's calls, so several processes (daemon
+instances on other machines) each with a budget of its own see one another only through
+``Remaining``. Calls sent before the others' answers arrive overshoot the window (a 429 each,
+and Intercom counts it). Each budget therefore estimates how many consumers share the window
+(calls the window reports spent / its own calls answered in it, from the last window with
+enough of its own answers) and keeps back that many times its own calls in flight: consumers
+alike in concurrency then stop together as the window runs out. Alone, the estimate is 1 and
+nothing changes.
+
 Clock skew: ``Reset`` is in the server's clock. Every response bounds the offset between the two
 clocks: a call sent at local time ``t`` and counted in a window ending at ``R`` proves
 ``offset > t - R``; the ``Date`` header (whole seconds, possibly stale) proves
@@ -35,6 +44,10 @@ _POLL_SECONDS = 0.02
 _MIN_429_WAIT = 0.1
 #: First wait after a 429 that carries no rate-limit headers at all (doubles per consecutive 429).
 _BLIND_429_WAIT = 1.0
+#: Own answers in a window before it may tell how many consumers share the account.
+_MIN_OWN_ANSWERS = 4
+#: The most consumers assumed (a budget keeps back at most this many times its calls in flight).
+_MAX_CONSUMERS = 16
 
 
 def _int_header(headers: Mapping[str, str], name: str) -> int | None:
@@ -166,6 +179,9 @@ class RateBudget:
         self._reset: float | None = None  # server time the current window ends
         self._remaining: int | None = None  # lowest count reported for that window
         self._window_jitter = 0.0
+        self._own_answers = 0  # answers counted in the current window
+        self._last_admitted = -math.inf
+        self._consumers = 1.0  # estimated budgets sharing the account's window (this one too)
         self._in_flight = 0
         self._probe_started: float | None = None
         self._blocked_until = -math.inf
@@ -247,6 +263,7 @@ class RateBudget:
                 if delay <= 0.0:
                     self._in_flight += 1
                     self._calls += 1
+                    self._last_admitted = now
                     if probe:
                         self._probe_started = now
                     waited = max(0.0, now - started) if held else 0.0
@@ -306,10 +323,20 @@ class RateBudget:
                 if probing_for < self._probe_timeout:
                     return min(_POLL_SECONDS, self._probe_timeout - probing_for), False
             return 0.0, True
-        if self._remaining is not None and self._remaining - self._in_flight <= 0:
+        # Shared: the others have as many calls in flight as this budget, and each may have
+        # spent one more since this budget's last answer ("Remaining" is that old).
+        held_back = (self._in_flight + 1) * self._consumers - 1
+        if self._remaining is not None and self._remaining - held_back <= 0:
             wait = min(end - now, self._window + self._reset_jitter)
             # Answers still in flight may show that budget is left (we count them twice).
             return (min(wait, _POLL_SECONDS) if self._in_flight else wait), False
+        if self._consumers > 1.0 and self._remaining is not None:
+            # Shared: spread this budget's part of what is left over the rest of the window,
+            # so that no burst spends it before the others' answers can say so.
+            share = (self._remaining - held_back) / self._consumers
+            wait = self._last_admitted + (end - now) / max(share, 1.0) - now
+            if wait > 0:
+                return min(wait, _POLL_SECONDS), False
         return 0.0, False
 
     def _learn_window(self, info: RateLimitInfo, permit: Permit) -> None:
@@ -319,13 +346,23 @@ class RateBudget:
                 self._remaining = None
             return
         if self._reset is None or info.reset > self._reset:
+            self._estimate_consumers()
             self._reset = info.reset
             self._remaining = info.remaining
+            self._own_answers = 1
             self._window_jitter = self._rng.uniform(0.0, self._reset_jitter)
         elif info.reset == self._reset:
             current = self._remaining
             self._remaining = info.remaining if current is None else min(current, info.remaining)
+            self._own_answers += 1
         # An older window's answer (a slow call) says nothing about the current one.
+
+    def _estimate_consumers(self) -> None:
+        """At the end of a window: how many budgets shared it (module docstring)."""
+        if self._limit is None or self._remaining is None or self._own_answers < _MIN_OWN_ANSWERS:
+            return  # too few answers of our own to tell: keep the last estimate
+        spent = self._limit - self._remaining
+        self._consumers = min(float(_MAX_CONSUMERS), max(1.0, spent / self._own_answers))
 
     def _on_rate_limited(self, now: float, info: RateLimitInfo) -> None:
         self._rate_limited += 1

@@ -56,6 +56,16 @@ def _id_path(collection: str, ident: int | str) -> str:
     return f"{collection}/{quote(str(ident), safe='')}"
 
 
+def _writes_only(check: Callable[[], None]) -> Callable[[httpx.Request], None]:
+    """An httpx request hook running ``check`` before every request but a GET."""
+
+    def hook(request: httpx.Request) -> None:
+        if request.method != "GET":
+            check()
+
+    return hook
+
+
 def _parse_base_url(base_url: str) -> httpx.URL:
     try:
         url = httpx.URL(base_url.rstrip("/"))
@@ -86,6 +96,9 @@ class IntercomClient:
         max_connections: Pool size; also the ceiling of :meth:`suggested_concurrency`.
         sleep: Used for backoff waits; injectable for tests.
         verify: TLS verification: True, False or a CA bundle path.
+        before_write: Called just before each attempt of a request that is not a GET is sent
+            (after any wait for the rate budget); raising refuses it. The daemon passes its
+            lease check, so a run that lost its connector's lease writes nothing more.
 
     Raises:
         ConfigError: Empty token, unknown region, or an unusable CA bundle.
@@ -105,6 +118,7 @@ class IntercomClient:
         max_connections: int = 32,
         sleep: Callable[[float], None] = time.sleep,
         verify: bool | str | os.PathLike[str] = True,
+        before_write: Callable[[], None] | None = None,
     ) -> None:
         if not isinstance(token, str) or not token.strip():
             raise ConfigError([ConfigIssue("intercom.token", "the access token is empty")])
@@ -137,6 +151,8 @@ class IntercomClient:
             verify=verify,
             max_connections=self._max_connections,
         )
+        if before_write is not None:
+            self._http.event_hooks["request"].append(_writes_only(before_write))
 
     def __repr__(self) -> str:
         return f"IntercomClient(base_url={str(self._base_url)!r})"

@@ -41,28 +41,55 @@ def test_a_page_under_section_bytes_is_the_page_itself() -> None:
 
 
 def test_a_long_page_splits_at_its_headings_into_deep_linked_sections() -> None:
-    page = page_of(guide())
+    page = page_of(guide())  # four steps of about 1.5 KB
     sections = split_page(page, HARD, section_bytes=2_000)
+    # the short intro and Step 0 fit 2 000 bytes together: they share the page's own section
     assert [s.external_id for s in sections] == [
         "guide.md",
-        "guide.md#step-0",
         "guide.md#step-1",
         "guide.md#step-2",
         "guide.md#step-3",
     ]
+    assert "Step 0" in sections[0].html and "Intro text." in sections[0].html
     assert sections[0].title == page.title == "Guide"
-    assert sections[2].title == "Guide — Step 1"
-    assert sections[2].url == "https://docs.example.com/guide#step-1"
+    assert sections[1].title == "Guide — Step 1"
+    assert sections[1].url == "https://docs.example.com/guide#step-1"
     assert all(size(s) <= 2_000 for s in sections)
     assert len({s.content_hash for s in sections}) == len(sections)
 
 
+def test_short_neighbouring_sections_share_a_section_while_they_fit() -> None:
+    page = page_of(guide(sections=20, words=40))  # a heading every ~260 bytes, 5 KB in all
+    sections = split_page(page, HARD, section_bytes=2_000)
+    assert 2 < len(sections) < 6  # not one section per heading
+    assert all(size(s) <= 2_000 for s in sections)
+    text = "".join(s.html for s in sections)
+    assert [f"Step {i}<" in text for i in range(20)] == [True] * 20  # nothing lost, in order
+    assert text.index("Step 19<") > text.index("Step 0<")
+    for section in sections[1:]:  # each is named and deep-linked by its first heading
+        first = section.html.split("</h2>", 1)[0].rsplit(">", 1)[-1]
+        assert section.title == f"Guide — {first}"
+        assert section.url == f"https://docs.example.com/guide#{first.lower().replace(' ', '-')}"
+
+
+def test_an_edit_to_a_shared_section_leaves_the_sections_before_it_as_they_were() -> None:
+    text = guide(sections=20, words=40)
+    before = split_page(page_of(text), HARD, section_bytes=2_000)
+    edited = text.replace("## Step 17\n\n", "## Step 17\n\nA new sentence about step 17.\n\n")
+    after = split_page(page_of(edited), HARD, section_bytes=2_000)
+    holder = next(i for i, section in enumerate(after) if "Step 17<" in section.html)
+    assert holder > 0 and before[:holder] == after[:holder]  # same ids, titles, hashes
+    assert before[holder] != after[holder]  # the edited one is sent again
+
+
 def test_section_bytes_and_max_page_bytes_apply_independently() -> None:
-    page = page_of(guide())
+    page = page_of(guide(sections=20, words=40))
+    by_limit = split_page(page, 2_000)  # Intercom's limit: one section per heading, never packed
+    assert len(by_limit) == 21 and all(size(s) <= 2_000 for s in by_limit)  # intro + 20
     by_sections = split_page(page, HARD, section_bytes=2_000)
-    by_limit = split_page(page, 2_000)
-    assert by_sections == by_limit  # the smaller budget decides, whichever it is
+    assert len(by_sections) < len(by_limit)
     assert split_page(page, 2_000, section_bytes=HARD) == by_limit
+    assert split_page(page, 2_000, section_bytes=2_000) == by_limit  # not under the limit
 
 
 def test_a_page_without_headings_is_kept_whole_until_much_longer() -> None:

@@ -44,8 +44,8 @@ def test_switching_section_bytes_on_resends_long_pages_once_and_deletes_nothing(
     plan = site.cli("plan")
     assert plan.returncode == 5, plan.stdout + plan.stderr
     assert (
-        "update docs: admin.md (content changed; split into 5 sections "
-        f"(section_bytes {SECTION_BYTES:,}, sized for answers), 5 to send)" in plan.stdout
+        "update docs: admin.md (content changed; split into 4 sections "
+        f"(section_bytes {SECTION_BYTES:,}, sized for answers), 4 to send)" in plan.stdout
     ), plan.stdout
     assert "0 to create, 1 to update, 0 to delete, 3 unchanged" in plan.stdout
     assert write_calls(site.server.stats()) == before  # plan writes nothing
@@ -53,9 +53,8 @@ def test_switching_section_bytes_on_resends_long_pages_once_and_deletes_nothing(
     result = site.cli("sync", "--no-progress")
     assert result.returncode == 0, result.stdout + result.stderr
     pages = site.intercom_pages()
-    assert sorted(pages) == [
+    assert sorted(pages) == [  # the short intro and Step 0 fit 2,000 bytes: one section
         "admin.md",
-        "admin.md#step-0",
         "admin.md#step-1",
         "admin.md#step-2",
         "admin.md#step-3",
@@ -66,16 +65,17 @@ def test_switching_section_bytes_on_resends_long_pages_once_and_deletes_nothing(
     assert pages["admin.md#step-1"]["title"] == "Admin guide — Step 1"
     assert pages["admin.md#step-1"]["url"] == "https://docs.example.com/admin.md#step-1"
     assert all(len(pages[e]["html"].encode()) <= SECTION_BYTES for e in pages if "admin" in e)
-    assert write_calls(site.server.stats()) == before + 5  # the page and its 4 new sections
+    assert "Step 0" in pages["admin.md"]["html"]
+    assert write_calls(site.server.stats()) == before + 4  # the page and its 3 new sections
     assert calls(site.server.stats(), "deleteExternalPage") == 0
 
     assert site.cli("sync", "--no-progress").returncode == 0
-    assert write_calls(site.server.stats()) == before + 5  # once: the next run sends nothing
+    assert write_calls(site.server.stats()) == before + 4  # once: the next run sends nothing
 
     set_section_bytes(site, 0)  # off again: the page is sent whole, its sections taken down
     assert site.cli("sync", "--no-progress").returncode == 0
     assert sorted(site.intercom_pages()) == ["admin.md", "faq-0.md", "faq-1.md", "faq-2.md"]
-    assert calls(site.server.stats(), "deleteExternalPage") == 4
+    assert calls(site.server.stats(), "deleteExternalPage") == 3
 
 
 def test_section_bytes_default_splits_nothing_shorter() -> None:

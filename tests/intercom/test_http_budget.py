@@ -198,3 +198,42 @@ def test_budget_is_thread_safe(clock: FakeClock) -> None:
     assert not errors
     stats = budget.stats()
     assert (stats.calls, stats.in_flight) == (4_000, 0)
+
+
+def test_a_window_others_spent_too_makes_the_budget_keep_their_share_back(
+    clock: FakeClock,
+) -> None:
+    """Another process (a daemon instance elsewhere) spends the same account's window: this
+    budget learns from ``Remaining`` that it got a third of the calls and then keeps back two
+    others' calls in flight plus one each spent since its last answer, pacing what is left."""
+    budget = new_budget(clock, reset_jitter=0.0)
+    reset = START + 10
+    remaining = 60
+    for _ in range(10):  # each own call answered after two foreign ones
+        permit = budget.acquire()
+        remaining -= 3
+        budget.complete(permit, 200, limit_headers(60, remaining, reset))
+    assert clock.sleeps == []  # alone as far as it knew: nothing held back
+    clock.now = reset
+    probe = budget.acquire()  # the next window: the estimate of consumers is made
+    assert probe.probe
+    budget.complete(probe, 200, limit_headers(60, 4, reset + 10))
+    # 4 left: held back (0 + 1) * 3 - 1 = 2 for the others; this budget's third of the other
+    # 2 is paced over the rest of the window: one call, halfway to the reset...
+    first = budget.acquire()
+    assert clock.now == pytest.approx(reset + 5, abs=0.05)
+    # ... and while it is in flight, (1 + 1) * 3 - 1 = 5 >= 4: the next waits for the reset
+    second = budget.acquire()
+    assert second.probe and clock.now >= reset + 10
+    budget.complete(first, 200, limit_headers(60, 3, reset + 10))
+
+
+def test_a_budget_alone_in_its_window_keeps_nothing_back(clock: FakeClock) -> None:
+    budget = new_budget(clock, reset_jitter=0.0)
+    reset = START + 10
+    for remaining in range(59, 49, -1):  # every call the window counts is its own
+        budget.complete(budget.acquire(), 200, limit_headers(60, remaining, reset))
+    clock.now = reset
+    budget.complete(budget.acquire(), 200, limit_headers(60, 2, reset + 10))
+    permits = [budget.acquire(), budget.acquire()]  # both of the 2 left, at once
+    assert clock.now == reset and not any(p.probe for p in permits)

@@ -225,7 +225,7 @@ class TestSchema:
         path = tmp_path / "state.db"
         path.touch()  # what an interrupted first start or `touch state.db` leaves
         with Store.open(path) as store:
-            assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS) == 8
+            assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS) == 9
             store.save_source("handbook", 1, "https://h")
 
     def test_v1_file_from_an_older_process_is_migrated_and_keeps_its_pages(
@@ -269,7 +269,7 @@ class TestSchema:
         with sqlite3.connect(path) as conn:
             conn.execute("UPDATE meta SET schema_version = 99")
         with pytest.raises(StateError, match=r"schema version 99, newer than this fin-ingestor "
-                           r"understands \(version 8\); upgrade fin-ingestor"):  # fmt: skip
+                           r"understands \(version 9\); upgrade fin-ingestor"):  # fmt: skip
             Store.open(path)
         with pytest.raises(StateError, match="has schema version 99"):
             Store.open(path, read_only=True)

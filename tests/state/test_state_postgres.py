@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from ingestor.errors import StateError
+from ingestor.errors import StateError, StateLockedError
 from ingestor.state import Store
 from ingestor.state._engine import StateLocation, redact_url
 
@@ -103,3 +103,25 @@ def test_a_running_run_is_gone_once_nobody_holds_the_lock(postgres_url: str) -> 
             proc.stdout.close()
     with Store.open(postgres_url) as store:
         assert store.recent_runs()[0].status == "died"
+
+
+def test_daemons_share_the_lock_and_an_exclusive_command_waits_for_them(
+    postgres_url: str,
+) -> None:
+    with Store.open(postgres_url) as alone:
+        assert alone.exclusive
+        run_id = alone.begin_run("handbook")  # as a daemon's run in progress
+        with pytest.raises(StateLockedError, match="daemons may share one"):
+            Store.open(postgres_url, shared=True)
+    first = Store.open(postgres_url, shared=True)
+    try:
+        with Store.open(postgres_url, shared=True) as second:
+            assert not first.exclusive and not second.exclusive  # leases decide, not the lock
+            assert second.died_runs == ()  # another daemon's run may be live: not marked
+            with pytest.raises(StateLockedError, match="is in use by fin-ingestor pid"):
+                Store.open(postgres_url)  # e.g. `ingestor sync` while daemons run
+            assert not first.process_gone(None)
+    finally:
+        first.close()
+    with Store.open(postgres_url) as alone:  # the daemons are gone: their runs died
+        assert alone.died_runs == (run_id,)

@@ -48,7 +48,7 @@ def upsert(store: Store, external_id: str, version: str = "v1", **kw: str) -> No
 
 def test_open_creates_folders_and_reports_schema(tmp_path: Path) -> None:
     with Store.open(tmp_path / "deep" / "er" / "state.db") as store:
-        assert store.schema_version == SCHEMA_VERSION == 8
+        assert store.schema_version == SCHEMA_VERSION == 9
         assert store.died_runs == ()
         assert not store.read_only
     assert (tmp_path / "deep" / "er" / "state.db").is_file()
