@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Connection, Table, delete, func, select, text
+from sqlalchemy import Connection, Integer, Table, delete, func, select, text
 
 from ingestor.errors import StateError
 from ingestor.state._engine import (
@@ -177,8 +177,8 @@ def _advance_identities(conn: Connection, tables: list[Table]) -> None:
     the largest id, or the next run's INSERT would collide with a copied one."""
     for table in tables:
         keys = list(table.primary_key.columns)
-        if len(keys) != 1 or keys[0].name != "id":
-            continue
+        if len(keys) != 1 or keys[0].name != "id" or not isinstance(keys[0].type, Integer):
+            continue  # no generated ids (text keys such as a daemon instance's id)
         conn.execute(
             text(
                 f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
