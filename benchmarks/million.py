@@ -55,6 +55,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sync_bench import TOKEN, _descendants, free_port, write_config  # noqa: E402
+
 from ingestor.state._tables import pages_table  # noqa: E402
 
 INGESTOR = Path(sys.executable).with_name("ingestor")
@@ -115,7 +116,9 @@ def seed_emulator(db: Path, start: int, stop_at: int) -> dict[str, int]:
     """Copies of the first template page for files ``start``..; their ids by external id."""
     con = sqlite3.connect(db)
     columns = [row[1] for row in con.execute("PRAGMA table_info(pages)")]
-    template = dict(zip(columns, con.execute("SELECT * FROM pages ORDER BY id LIMIT 1").fetchone()))
+    template = dict(
+        zip(columns, con.execute("SELECT * FROM pages ORDER BY id LIMIT 1").fetchone(), strict=True)
+    )
     first_id = int(con.execute("SELECT MAX(id) FROM pages").fetchone()[0]) + 1
     rel0, title0 = template["external_id"], template["title"]
 

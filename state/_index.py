@@ -7,13 +7,19 @@ of a tuple of version, hash, id, parent and hidden time); split pages' sections,
 and the count of pages visible in Intercom come along. The hash and Intercom id are read from
 the database for the pages that need them (those fetched again, deleted, hidden or taken
 down), one primary-key lookup each.
+
+A full listing marks in the index each known page it meets (:meth:`SyncIndex.mark_listed`)
+rather than keeping a set of every listed id beside it: the page's version is read once by the
+version gate and then dropped, so the index shrinks as the listing streams, and the pages left
+unmarked are the ones that vanished.
 """
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from enum import Enum
+from typing import Any, Final
 
 from ingestor.state._records import EXCLUDED_HASH, SKIPPED_HASH, SyncEntry
 from ingestor.state._tables import from_db_time
@@ -24,15 +30,24 @@ __all__ = ["SyncIndex"]
 EntryReader = Callable[[str], SyncEntry | None]
 
 
+class _Mark(Enum):
+    LISTED = "listed"
+
+
+#: Stands in for the version of a page this run's listing met (its version was read).
+_LISTED: Final = _Mark.LISTED
+
+
 class SyncIndex(Mapping[str, SyncEntry]):
     """Every known page of one connector. A Mapping of full :class:`SyncEntry` values, but
     ``index[eid]`` reads the database once per page (then keeps it): the hot paths use
     :meth:`gate_version`, :meth:`parent`, :attr:`sections`, :attr:`hidden`, :attr:`visible`."""
 
-    __slots__ = ("_fetched", "_hidden", "_parents", "_read", "_versions", "visible")
+    __slots__ = ("_fetched", "_hidden", "_listed", "_parents", "_read", "_versions", "visible")
 
     def __init__(self, read: EntryReader) -> None:
-        self._versions: dict[str, str | None] = {}
+        self._versions: dict[str, str | _Mark | None] = {}
+        self._listed = 0
         self._parents: dict[str, str] = {}
         self._hidden: dict[str, float] = {}
         self._read = read
@@ -91,8 +106,37 @@ class SyncIndex(Mapping[str, SyncEntry]):
 
     def gate_version(self, external_id: str) -> str | None:
         """The stored version when an unchanged one means nothing to fetch; None for pages
-        unknown, never sent, failed before their first upsert, or held (checked every run)."""
-        return self._versions.get(external_id)
+        unknown, never sent, failed before their first upsert, or held (checked every run),
+        and for a page already marked listed (:meth:`mark_listed` drops the version)."""
+        version = self._versions.get(external_id)
+        return None if isinstance(version, _Mark) else version
+
+    def mark_listed(self, external_id: str) -> bool:
+        """Note that this run's listing holds the known page ``external_id``, and drop its
+        version (the gate has read it). False when the index does not know the page."""
+        if external_id not in self._versions:
+            return False
+        if self._versions[external_id] is not _LISTED:
+            self._versions[external_id] = _LISTED
+            self._listed += 1
+        return True
+
+    def is_listed(self, external_id: str) -> bool:
+        """Whether :meth:`mark_listed` noted this page."""
+        return self._versions.get(external_id) is _LISTED
+
+    @property
+    def listed_count(self) -> int:
+        """How many known pages :meth:`mark_listed` noted."""
+        return self._listed
+
+    def listed(self) -> Iterator[str]:
+        """The known pages :meth:`mark_listed` noted."""
+        return (eid for eid, version in self._versions.items() if version is _LISTED)
+
+    def unlisted(self) -> Iterator[str]:
+        """The known pages (sections included) :meth:`mark_listed` did not note."""
+        return (eid for eid, version in self._versions.items() if version is not _LISTED)
 
     def parent(self, external_id: str) -> str | None:
         """The page a section of a split page belongs to (None for a page)."""

@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import fields
 from functools import partial
@@ -127,9 +127,9 @@ class _Run(PageSteps):
         self.index = SyncIndex.empty()
         self.vanished: list[str] = []
         #: Pages listed this run (a hidden page that came back is one).
-        self.reappeared: set[str] = set()
+        self.reappeared: Collection[str] = set()
         self.new_cursor: str | None = None
-        self.known: set[str] = set()
+        self.known: Collection[str] = set()
         #: Sections of split pages, by the page's external_id.
         self.sections: dict[str, list[str]] = {}
         self._lock = threading.Lock()
