@@ -122,23 +122,25 @@ def _walk_tree(
                     stack.append((rel + "/", (*parts, name), child_fd, iter(child_entries)))
                 continue
             if state.wanted(rel) and not state.excluded(rel):
-                yield from _file_item(entry, rel)
+                listed = _file_item(entry, rel)
+                if listed is not None:
+                    yield listed
     finally:
         for _prefix, _parts, fd, _entries in stack:
             os.close(fd)
 
 
-def _file_item(entry: os.DirEntry[str], rel: str) -> Iterator[Item | ListingProblem]:
+def _file_item(entry: os.DirEntry[str], rel: str) -> Item | ListingProblem | None:
+    """A regular file's item (None: gone, or not a regular file); a function, not a
+    generator: it runs for every file of the share."""
     try:
         info = entry.stat(follow_symlinks=False)
     except FileNotFoundError:
         log.debug("skipped %s: file gone", rel)
-        return
+        return None
     except OSError as exc:
-        yield ListingProblem(where=rel, message=f"cannot stat file: {exc.strerror or exc}")
-        return
-    if stat.S_ISREG(info.st_mode):
-        yield listed_item(rel, info)
+        return ListingProblem(where=rel, message=f"cannot stat file: {exc.strerror or exc}")
+    return listed_item(rel, info) if stat.S_ISREG(info.st_mode) else None
 
 
 def listed_item(rel: str, info: os.stat_result) -> Item:
