@@ -19,7 +19,8 @@ Seeded (prepared, not measured):
    own, and a per-file placeholder content hash (no conversion ran for them). The HTML last
    sent (``sent_html``) is not seeded: no sync reads it unless it hides a page.
 
-Measured (each sync a fresh ``ingestor sync`` process, the real CLI and engine):
+Measured (each sync a fresh ``ingestor sync`` process, the real CLI and engine, against the
+emulator at Intercom's limits by default: 50 ms latency, 1,666 calls per 10-s window):
 A. no-op resync of the whole tree: seconds, calls counted at the emulator per operation.
 B. a 1 % change: every 100th file rewritten (new size and mtime), then a sync: seconds and
    calls per operation (target: exactly one upsert per changed file).
@@ -86,8 +87,14 @@ def generate(root: Path, start: int, stop: int, page_bytes: int) -> None:
 # -- the emulator ----------------------------------------------------------------------------
 
 
-def start_emulator(db: Path, port: int) -> subprocess.Popen[bytes]:
+def start_emulator(
+    db: Path, port: int, latency_ms: float = 0, rate_limit: int = 0
+) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "ingestor", "emulator", "--port", str(port), "--token", TOKEN]
+    if latency_ms:
+        cmd += ["--latency-ms", str(latency_ms)]
+    if rate_limit:
+        cmd += ["--rate-limit", str(rate_limit)]
     proc = subprocess.Popen(
         [*cmd, "--db", str(db)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -305,6 +312,15 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=1_000_000)
     parser.add_argument("--page-bytes", type=int, default=1_000)
     parser.add_argument("--sample", type=int, default=200, help="files of the real first sync")
+    parser.add_argument(
+        "--latency-ms", type=float, default=50, help="emulator latency of the measured syncs"
+    )
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=1666,
+        help="calls per 10-s window of the measured syncs (Intercom's; 0: none)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the generated folder")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="fin-million-"))
@@ -314,7 +330,7 @@ def main() -> None:
     try:
         config = prepare(args, work, url, port)
         os.sync()
-        emulator = start_emulator(work / "emulator.db", port)
+        emulator = start_emulator(work / "emulator.db", port, args.latency_ms, args.rate_limit)
         try:
             noop = measured_sync(config, url)
             changed = change_one_percent(work / "share", args.files, args.page_bytes)
@@ -322,7 +338,8 @@ def main() -> None:
         finally:
             stop(emulator)
         print(f"machine after: {machine()}")
-        print(f"\n{args.files:,} files, each sync a fresh `ingestor sync` process:")
+        limits = f"{args.latency_ms:g} ms latency, {args.rate_limit or 'no'} calls per 10 s"
+        print(f"\n{args.files:,} files, each sync a fresh `ingestor sync` process ({limits}):")
         report("no-op resync", noop, "<= 10 s at 1,000,000 files, 0 calls")
         report(
             f"1 % change ({changed:,} files rewritten)",

@@ -29,7 +29,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-
 __all__ = [
     "MAX_SERVER_TEXT",
     "server_text",

@@ -276,7 +276,9 @@ class _Run(PageSteps):
         threads = self.client.max_connections + (os.cpu_count() or 1)
         window = threading.BoundedSemaphore(threads * 4)  # bounds queued work, not concurrency
         with (
-            ConversionPool(len(items), self.engine.convert_workers) as pool,
+            ConversionPool(
+                len(items), self.engine.convert_workers, ceiling=self._page_ceiling
+            ) as pool,
             ThreadPoolExecutor(threads, thread_name_prefix=f"sync-{self.name}") as executor,
         ):
             for item in items:
@@ -290,6 +292,13 @@ class _Run(PageSteps):
                 future.add_done_callback(partial(self._page_finished, window=window, item=item))
         if self._abort is not None:
             raise self._abort
+
+    def _page_ceiling(self) -> float | None:
+        """Pages per second Intercom's rate limit lets through at most (a call each); None
+        until a ``X-RateLimit-*`` header told the limit."""
+        budget = self.client.budget
+        limit = budget.limit_per_window
+        return None if limit is None else limit / budget.window_seconds
 
     def _page_finished(
         self, future: Future[PageEvent | None], *, window: threading.Semaphore, item: Item
