@@ -39,6 +39,7 @@ import hashlib
 import json
 import os
 import platform
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -200,9 +201,15 @@ def _kb(pid: int, name: str, field_name: str) -> int:
     return 0
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 @dataclass
 class Measured:
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     calls: dict[str, int] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
     rss_total_mb: float = 0.0
@@ -217,7 +224,7 @@ def measured_sync(config: Path, url: str) -> Measured:
     before = calls(url)
     env = {**os.environ, "FIN_BENCH_TOKEN": TOKEN}
     cmd = [str(INGESTOR), "sync", "-c", str(config), "--json", "--no-progress"]
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), _children_cpu()
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     got, peaks = Measured(), {}
     while child.poll() is None:
@@ -232,6 +239,7 @@ def measured_sync(config: Path, url: str) -> Measured:
         got.pss_total_mb = max(got.pss_total_mb, pss / 1024)
         time.sleep(0.05)
     got.seconds = time.perf_counter() - started
+    got.cpu_seconds = _children_cpu() - cpu_before  # the sync and its workers, once reaped
     out = child.stdout.read() if child.stdout else b""
     if child.returncode not in (0,):
         raise SystemExit(f"ingestor sync exited {child.returncode}: {out[-2000:]!r}")
@@ -261,7 +269,8 @@ def machine() -> str:
 
 
 def report(name: str, m: Measured, target: str) -> None:
-    print(f"{name}: {m.seconds:.2f} s; {counts(m)}; calls {m.calls or 0}")
+    print(f"{name}: {m.seconds:.2f} s ({m.cpu_seconds:.2f} s of CPU); {counts(m)}")
+    print(f"    calls at the emulator: {m.calls or 0}")
     print(
         f"    memory, all {m.processes} processes: RSS {m.rss_total_mb:.0f} MB at one time "
         f"({m.rss_peak_sum_mb:.0f} MB summing each one's peak), PSS {m.pss_total_mb:.0f} MB; "
