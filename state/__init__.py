@@ -14,7 +14,7 @@ Records are frozen dataclasses; errors are :class:`ingestor.errors.StateError` (
 
 from __future__ import annotations
 
-from ingestor.state._index import SyncIndex
+from ingestor.state._index import Mark, SyncIndex
 from ingestor.state._location import location_problem
 from ingestor.state._lock import process_gone
 from ingestor.state._migrations import MIGRATIONS, SCHEMA_VERSION
@@ -45,6 +45,7 @@ __all__ = [
     "SKIPPED_HASH",
     "ConnectorSummary",
     "HiddenPage",
+    "Mark",
     "PageRecord",
     "ReconcileRecord",
     "RunCounts",

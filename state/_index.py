@@ -2,13 +2,15 @@
 
 The version gate reads one fact per listed page: the version stored for it, when an unchanged
 version means nothing to fetch (the page is in Intercom, or was settled as skipped/excluded).
-That is all :class:`SyncIndex` holds per page (a dict of strings, less than half the memory
-of a tuple of version, hash, id, parent and hidden time); split pages' sections, hidden pages
-and the count of pages visible in Intercom come along. The hash and Intercom id are read from
+That is all :class:`SyncIndex` holds per page, and only as the version's 64-bit hash
+(:meth:`SyncIndex.version_key`: an int of 32 bytes where the version string took about 80,
+50 MB less at a million pages; a changed version goes unnoticed only if its hash equals the old
+one's, a chance of 2**-64 per change); split pages' sections, hidden pages and the count of
+pages visible in Intercom come along. The hash and Intercom id are read from
 the database for the pages that need them (those fetched again, deleted, hidden or taken
 down), one primary-key lookup each.
 
-A full listing marks in the index each known page it meets (:meth:`SyncIndex.mark_listed`)
+A full listing marks in the index each known page it meets (:meth:`SyncIndex.take`)
 rather than keeping a set of every listed id beside it: the page's version is read once by the
 version gate and then dropped, so the index shrinks as the listing streams, and the pages left
 unmarked are the ones that vanished.
@@ -24,29 +26,35 @@ from typing import Any, Final
 from ingestor.state._records import EXCLUDED_HASH, SKIPPED_HASH, SyncEntry
 from ingestor.state._tables import from_db_time
 
-__all__ = ["SyncIndex"]
+__all__ = ["Mark", "SyncIndex"]
 
 #: Reads one page's full entry from the database (None: no longer there).
 EntryReader = Callable[[str], SyncEntry | None]
 
 
-class _Mark(Enum):
+class Mark(Enum):
+    """What :meth:`SyncIndex.take` answers besides a version key."""
+
+    #: The page is not in the index (new to state).
+    UNKNOWN = "unknown"
+    #: The listing already took this page (it was listed twice).
     LISTED = "listed"
 
 
-#: Stands in for the version of a page this run's listing met (its version was read).
-_LISTED: Final = _Mark.LISTED
+#: Stands in for the version of a page this run's listing took (its version was read).
+_LISTED: Final = Mark.LISTED
+_UNKNOWN: Final = Mark.UNKNOWN
 
 
 class SyncIndex(Mapping[str, SyncEntry]):
     """Every known page of one connector. A Mapping of full :class:`SyncEntry` values, but
     ``index[eid]`` reads the database once per page (then keeps it): the hot paths use
-    :meth:`gate_version`, :meth:`parent`, :attr:`sections`, :attr:`hidden`, :attr:`visible`."""
+    :meth:`take`, :meth:`parent`, :attr:`sections`, :attr:`hidden`, :attr:`visible`."""
 
     __slots__ = ("_fetched", "_hidden", "_listed", "_parents", "_read", "_versions", "visible")
 
     def __init__(self, read: EntryReader) -> None:
-        self._versions: dict[str, str | _Mark | None] = {}
+        self._versions: dict[str, int | Mark | None] = {}
         self._listed = 0
         self._parents: dict[str, str] = {}
         self._hidden: dict[str, float] = {}
@@ -95,7 +103,8 @@ class SyncIndex(Mapping[str, SyncEntry]):
     def _add(
         self, eid: str, version: str | None, in_intercom: bool, settled: bool, parent: str | None
     ) -> None:
-        self._versions[eid] = version if (in_intercom or settled) else None
+        keep = version is not None and (in_intercom or settled)
+        self._versions[eid] = hash(version) if keep else None
         if parent is not None:
             self._parents[eid] = parent
 
@@ -104,38 +113,44 @@ class SyncIndex(Mapping[str, SyncEntry]):
         """Pages hidden from Fin after they vanished (``deletion: hide``), with when."""
         return self._hidden
 
-    def gate_version(self, external_id: str) -> str | None:
-        """The stored version when an unchanged one means nothing to fetch; None for pages
-        unknown, never sent, failed before their first upsert, or held (checked every run),
-        and for a page already marked listed (:meth:`mark_listed` drops the version)."""
-        version = self._versions.get(external_id)
-        return None if isinstance(version, _Mark) else version
+    @staticmethod
+    def version_key(version: str) -> int:
+        """What the index keeps of a version, to compare a listed version with (its hash)."""
+        return hash(version)
 
-    def mark_listed(self, external_id: str) -> bool:
-        """Note that this run's listing holds the known page ``external_id``, and drop its
-        version (the gate has read it). False when the index does not know the page."""
-        if external_id not in self._versions:
-            return False
-        if self._versions[external_id] is not _LISTED:
-            self._versions[external_id] = _LISTED
-            self._listed += 1
-        return True
+    def gate_version(self, external_id: str) -> int | None:
+        """The stored version's key when an unchanged one means nothing to fetch; None for
+        pages unknown, never sent, failed before their first upsert, or held (checked every
+        run), and for a page the listing already took (:meth:`take` drops the version)."""
+        key = self._versions.get(external_id)
+        return None if isinstance(key, Mark) else key
+
+    def take(self, external_id: str) -> int | Mark | None:
+        """A listing met ``external_id``: mark it listed, and return its :meth:`gate_version`;
+        :attr:`Mark.UNKNOWN` for a page not in the index, :attr:`Mark.LISTED` when it was taken
+        before. One lookup: this runs for every listed page."""
+        key = self._versions.get(external_id, _UNKNOWN)
+        if key is _UNKNOWN or key is _LISTED:
+            return key
+        self._versions[external_id] = _LISTED
+        self._listed += 1
+        return key
 
     def is_listed(self, external_id: str) -> bool:
-        """Whether :meth:`mark_listed` noted this page."""
+        """Whether :meth:`take` met this page."""
         return self._versions.get(external_id) is _LISTED
 
     @property
     def listed_count(self) -> int:
-        """How many known pages :meth:`mark_listed` noted."""
+        """How many known pages :meth:`take` met."""
         return self._listed
 
     def listed(self) -> Iterator[str]:
-        """The known pages :meth:`mark_listed` noted."""
+        """The known pages :meth:`take` met."""
         return (eid for eid, version in self._versions.items() if version is _LISTED)
 
     def unlisted(self) -> Iterator[str]:
-        """The known pages (sections included) :meth:`mark_listed` did not note."""
+        """The known pages (sections included) :meth:`take` did not meet."""
         return (eid for eid, version in self._versions.items() if version is not _LISTED)
 
     def parent(self, external_id: str) -> str | None:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from ingestor.connectors.base import Changes, Connector, Incremental, Item, ListingProblem, Targeted
 from ingestor.errors import ConnectorError
-from ingestor.state import SyncIndex
+from ingestor.state import Mark, SyncIndex
 
 __all__ = ["ListingResult", "list_source"]
 
@@ -119,21 +119,27 @@ def list_source(
 
 class ListedPages(Collection[str]):
     """The pages a full listing met, streamed: known pages are marked in the index itself
-    (:meth:`SyncIndex.mark_listed`), only pages new to it are kept here, so a listing of a
-    million known files holds no second copy of their ids."""
+    (:meth:`SyncIndex.take`), only pages new to it are kept here, so a listing of a million
+    known files holds no second copy of their ids."""
 
     def __init__(self, index: SyncIndex) -> None:
         self._index = index
         self._new: set[str] = set()
 
+    def take(self, external_id: str) -> int | Mark | None:
+        """Note a listed page; its gate version key, or :attr:`Mark.LISTED` when it was noted
+        before (listed twice)."""
+        key = self._index.take(external_id)
+        if key is not Mark.UNKNOWN:
+            return key
+        if external_id in self._new:
+            return Mark.LISTED
+        self._new.add(external_id)
+        return None
+
     def add(self, external_id: str) -> bool:
         """Note a listed page; False when it was noted before (listed twice)."""
-        index = self._index
-        if index.is_listed(external_id) or external_id in self._new:
-            return False
-        if not index.mark_listed(external_id):
-            self._new.add(external_id)
-        return True
+        return self.take(external_id) is not Mark.LISTED
 
     def __contains__(self, external_id: object) -> bool:
         if not isinstance(external_id, str):
@@ -163,11 +169,11 @@ def _walk(
             if isinstance(entry, ListingProblem):
                 result.problems.append(f"{entry.where}: {entry.message}")
                 continue
-            stored = gate.stored(entry.external_id)  # read before add() drops it
-            if seen.add(entry.external_id):
-                gate.admit(entry, result, stored)
-            else:
+            stored = seen.take(entry.external_id)
+            if stored is Mark.LISTED:
                 result.problems.append(f"{entry.external_id}: listed twice; kept the first")
+            else:
+                gate.admit(entry, result, stored)
     except ConnectorError as exc:
         result.problems.append(str(exc))
     except Exception as exc:  # a connector bug must not crash the run, nor delete anything
@@ -195,13 +201,15 @@ class _VersionGate:
                 result.unchanged -= 1
                 result.to_process.append(item)
 
-    def stored(self, external_id: str) -> str | None:
+    def stored(self, external_id: str) -> int | None:
         """The index keeps a version only where an unchanged one needs no fetch."""
         return self.index.gate_version(external_id)
 
-    def admit(self, item: Item, result: ListingResult, stored: str | None) -> None:
+    def admit(self, item: Item, result: ListingResult, stored: int | Mark | None) -> None:
+        """``stored``: the page's :meth:`SyncIndex.gate_version` (a key, or None)."""
         result.listed += 1
-        if not self.full and stored is not None and stored == item.version + self.suffix:
+        key = SyncIndex.version_key
+        if not self.full and stored is not None and stored == key(item.version + self.suffix):
             result.unchanged += 1
             if item.external_id in self.broken:
                 result.watched.append(item)
