@@ -94,37 +94,40 @@ def _walk_tree(
     # a stack of (prefix, real parts, open folder, remaining sorted entries) keeps depth-first
     # sorted order; each folder's descriptor stays open while its entries are looked at
     stack = [(prefix, parts, fd, iter(entries))]
+    include, exclude = state.include, state.exclude  # looked up once: this loop is per file
     try:
         while stack:
             prefix, parts, fd, entries_left = stack[-1]
-            entry = next(entries_left, None)
-            if entry is None:
+            for entry in entries_left:
+                name = entry.name
+                rel = prefix + name
+                if name.startswith("."):
+                    continue
+                if not name.isascii() and not _is_utf8(name):
+                    log.warning("skipped %r: its name is not valid UTF-8", rel)
+                    continue
+                if entry.is_symlink():
+                    if state.root.follow_symlinks:
+                        yield from _linked_entry(state, rel, (*parts, name))
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    child = _open_child(state, fd, name, rel)
+                    if isinstance(child, ListingProblem):
+                        yield child
+                    elif child is not None:
+                        child_fd, child_entries = child
+                        stack.append((rel + "/", (*parts, name), child_fd, iter(child_entries)))
+                        break  # into the subfolder; this folder's iterator keeps its place
+                    continue
+                if include is None or not include.fullmatch(rel):
+                    continue
+                if exclude is None or exclude.fullmatch(rel) is None:
+                    listed = _file_item(entry, rel)
+                    if listed is not None:
+                        yield listed
+            else:  # every entry of this folder seen
                 os.close(fd)
                 stack.pop()
-                continue
-            name = entry.name
-            rel = prefix + name
-            if name.startswith("."):
-                continue
-            if not name.isascii() and not _is_utf8(name):
-                log.warning("skipped %r: its name is not valid UTF-8", rel)
-                continue
-            if entry.is_symlink():
-                if state.root.follow_symlinks:
-                    yield from _linked_entry(state, rel, (*parts, name))
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                child = _open_child(state, fd, name, rel)
-                if isinstance(child, ListingProblem):
-                    yield child
-                elif child is not None:
-                    child_fd, child_entries = child
-                    stack.append((rel + "/", (*parts, name), child_fd, iter(child_entries)))
-                continue
-            if state.wanted(rel) and not state.excluded(rel):
-                listed = _file_item(entry, rel)
-                if listed is not None:
-                    yield listed
     finally:
         for _prefix, _parts, fd, _entries in stack:
             os.close(fd)

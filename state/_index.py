@@ -76,8 +76,12 @@ class SyncIndex(Mapping[str, SyncEntry]):
         paused = gc.isenabled()
         gc.disable()  # strings only, no cycles: see page_index_from_rows
         try:
+            versions, parents = index._versions, index._parents  # _add, inlined: per page
             for external_id, version, in_intercom, settled, parent, hidden_at in rows:
-                index._add(external_id, version, bool(in_intercom), bool(settled), parent)
+                keep = version is not None and (in_intercom or settled)
+                versions[external_id] = hash(version) if keep else None
+                if parent is not None:
+                    parents[external_id] = parent
                 if hidden_at is not None:
                     index._hidden[external_id] = from_db_time(hidden_at).timestamp()
                 elif in_intercom:

@@ -161,6 +161,7 @@ def _walk(
     stop_event: threading.Event,
 ) -> None:
     """``connector.list()`` through the version gate, one entry at a time."""
+    take = seen.take
     try:
         for entry in connector.list():
             if stop_event.is_set():
@@ -169,7 +170,7 @@ def _walk(
             if isinstance(entry, ListingProblem):
                 result.problems.append(f"{entry.where}: {entry.message}")
                 continue
-            stored = seen.take(entry.external_id)
+            stored = take(entry.external_id)
             if stored is Mark.LISTED:
                 result.problems.append(f"{entry.external_id}: listed twice; kept the first")
             else:
