@@ -7,8 +7,9 @@ costs more than converting a few dozen pages.
 Workers also cost memory (each a Python with lxml, nh3 and pyromark: ~40 MB RSS), so when the
 engine tells the pool the rate limit (``ceiling``), the pool starts them only once they pay:
 it converts inline, measuring each page's CPU time, and starts the workers when conversion at
-the rate ceiling would keep more than half a core busy (20 KB Markdown pages at Intercom's
-limit do; a 1 % change of small pages does not: Intercom's limit, not conversion, bounds it).
+the rate ceiling would keep more than half a core busy, judged on the median page of each 16
+(20 KB Markdown pages at Intercom's limit do; 3 KB pages, or a 1 % change of small pages, do
+not: Intercom's limit, not conversion, bounds those runs).
 With no limit known (no ``X-RateLimit-*`` header seen yet) it starts them as before.
 """
 
@@ -20,6 +21,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -65,8 +67,7 @@ class ConversionPool:
         self._ceiling = ceiling
         #: Workers would be worth starting, and have not been tried yet.
         self._pending = self.workers > 1 and expected_pages >= POOL_THRESHOLD
-        self._sampled = 0
-        self._sampled_cpu = 0.0
+        self._samples: list[float] = []  # CPU seconds of pages converted inline, in a row
         if self._pending and ceiling is None:
             self._start()
 
@@ -113,12 +114,13 @@ class ConversionPool:
 
     def _sample(self, cpu_seconds: float) -> None:
         with self._lock:
-            self._sampled += 1
-            self._sampled_cpu += cpu_seconds
-            if not self._pending or self._sampled < SAMPLE_PAGES:
+            self._samples.append(cpu_seconds)
+            if not self._pending or len(self._samples) < SAMPLE_PAGES:
                 return
-            per_page = self._sampled_cpu / self._sampled
-            self._sampled, self._sampled_cpu = 0, 0.0
+            # the median: a run's first pages also pay one-time costs (imports, compiled
+            # patterns, the renderer's set-up) that say nothing about the pages to come
+            per_page = statistics.median(self._samples)
+            self._samples.clear()
             ceiling = self._ceiling() if self._ceiling is not None else None
             if workers_pay(per_page, ceiling):
                 log.debug("conversion: %.1f ms a page; starting workers", per_page * 1000)
