@@ -6,11 +6,13 @@ costs more than converting a few dozen pages.
 
 Workers also cost memory (each a Python with lxml, nh3 and pyromark: ~40 MB RSS), so when the
 engine tells the pool the rate limit (``ceiling``), the pool starts them only once they pay:
-it converts inline, measuring each page's CPU time, and starts the workers when conversion at
-the rate ceiling would keep more than half a core busy, judged on the median page of each 16
-(20 KB Markdown pages at Intercom's limit do; 3 KB pages, or a 1 % change of small pages, do
-not: Intercom's limit, not conversion, bounds those runs).
-With no limit known (no ``X-RateLimit-*`` header seen yet) it starts them as before.
+it converts inline and watches how busy this process is (its CPU time over wall time, in
+samples of at least :data:`SAMPLE_PAGES` pages and :data:`SAMPLE_SECONDS`), and starts the
+workers when it uses more than :data:`INLINE_SHARE` of a core: it then runs short of the GIL,
+and conversion is the part that can leave. 20 KB Markdown pages at Intercom's limit get there;
+3 KB pages or a 1 % change of small pages do not (Intercom's limit bounds those runs, the
+process mostly waits). The first sample only warms up (imports, the first burst of pages);
+with no limit known (no ``X-RateLimit-*`` header seen yet) the workers start after it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import logging
 import multiprocessing
 import os
 import signal
-import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -40,10 +41,11 @@ log = logging.getLogger("ingestor.sync")
 POOL_THRESHOLD = 64
 #: How often a worker checks that its parent still lives: the longest it can outlive it.
 PARENT_POLL_SECONDS = 0.25
-#: Share of a core inline conversion may need at the rate ceiling before workers start.
-INLINE_SHARE = 0.5
-#: Pages converted inline between two looks at whether workers would pay.
+#: Share of a core this process may keep busy converting inline before workers start.
+INLINE_SHARE = 0.85
+#: Pages converted inline, and seconds, between two looks at whether workers would pay.
 SAMPLE_PAGES = 16
+SAMPLE_SECONDS = 1.0
 
 #: Pages per second the upload side can take at most (the rate limit); None: not known.
 Ceiling = Callable[[], float | None]
@@ -52,9 +54,10 @@ Ceiling = Callable[[], float | None]
 class ConversionPool:
     """``convert(doc)`` inline or in worker processes; safe to call from many threads.
 
-    ``ceiling`` (see the module docstring): start the workers only once conversion at that
-    page rate would need more than :data:`INLINE_SHARE` of a core; without it they start at
-    once when ``expected_pages`` reaches :data:`POOL_THRESHOLD`.
+    ``ceiling`` (the rate limit in pages per second, None while unknown; see the module
+    docstring): start the workers only once this process keeps more than
+    :data:`INLINE_SHARE` of a core busy; without it they start at once when
+    ``expected_pages`` reaches :data:`POOL_THRESHOLD`.
     """
 
     def __init__(
@@ -67,7 +70,10 @@ class ConversionPool:
         self._ceiling = ceiling
         #: Workers would be worth starting, and have not been tried yet.
         self._pending = self.workers > 1 and expected_pages >= POOL_THRESHOLD
-        self._samples: list[float] = []  # CPU seconds of pages converted inline, in a row
+        #: This process's CPU time and the clock when the current sample began (None: not yet).
+        self._sample_start: tuple[float, float] | None = None
+        self._sample_pages = 0
+        self._warmed_up = False
         if self._pending and ceiling is None:
             self._start()
 
@@ -105,25 +111,35 @@ class ConversionPool:
             return convert_document(document)
 
     def _convert_inline(self, document: Document) -> ConvertedPage:
-        """Convert here, and start the workers once the pages sampled show they would pay."""
-        started = time.thread_time()  # this thread's CPU: a busy machine does not inflate it
+        """Convert here, and start the workers once the samples show they would pay."""
+        if self._sample_start is None:
+            with self._lock:
+                if self._sample_start is None:
+                    self._sample_start = (time.process_time(), time.monotonic())
         try:
             return convert_document(document)
         finally:
-            self._sample(time.thread_time() - started)
+            self._sample()
 
-    def _sample(self, cpu_seconds: float) -> None:
+    def _sample(self) -> None:
         with self._lock:
-            self._samples.append(cpu_seconds)
-            if not self._pending or len(self._samples) < SAMPLE_PAGES:
+            self._sample_pages += 1
+            start = self._sample_start
+            if not self._pending or start is None or self._sample_pages < SAMPLE_PAGES:
                 return
-            # the median: a run's first pages also pay one-time costs (imports, compiled
-            # patterns, the renderer's set-up) that say nothing about the pages to come
-            per_page = statistics.median(self._samples)
-            self._samples.clear()
-            ceiling = self._ceiling() if self._ceiling is not None else None
-            if workers_pay(per_page, ceiling):
-                log.debug("conversion: %.1f ms a page; starting workers", per_page * 1000)
+            cpu, wall = time.process_time(), time.monotonic()
+            if wall - start[1] < SAMPLE_SECONDS:
+                return
+            busy = (cpu - start[0]) / (wall - start[1])
+            self._sample_start, self._sample_pages = (cpu, wall), 0
+            limited = self._ceiling is not None and self._ceiling() is not None
+            if limited and not self._warmed_up:
+                self._warmed_up = True  # one-time costs and the first burst: not a sample
+                return
+            if workers_pay(busy, limited=limited):
+                log.debug(
+                    "conversion: this process uses %.0f%% of a core; starting workers", busy * 100
+                )
                 self._start()
 
     def close(self) -> None:
@@ -143,10 +159,10 @@ class ConversionPool:
         self.close()
 
 
-def workers_pay(cpu_per_page: float, pages_per_second: float | None) -> bool:
-    """Whether conversion at ``pages_per_second`` (None: no limit known, as fast as can be)
-    would keep more than :data:`INLINE_SHARE` of a core busy."""
-    return pages_per_second is None or cpu_per_page * pages_per_second > INLINE_SHARE
+def workers_pay(busy: float, *, limited: bool) -> bool:
+    """Whether workers should start for a process using ``busy`` cores converting inline:
+    always when no rate limit is known (as fast as can be), else past :data:`INLINE_SHARE`."""
+    return not limited or busy > INLINE_SHARE
 
 
 def _worker_setup(parent: int) -> None:
