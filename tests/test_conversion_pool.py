@@ -6,16 +6,8 @@ Each worker is a Python process of ~40 MB; when the rate limit, not conversion, 
 
 from __future__ import annotations
 
-import time
-
 from ingestor.connectors.base import Document
-from ingestor.engine.workers import (
-    INLINE_SHARE,
-    SAMPLE_PAGES,
-    SAMPLE_SECONDS,
-    ConversionPool,
-    workers_pay,
-)
+from ingestor.engine.workers import INLINE_SHARE, SAMPLE_PAGES, ConversionPool, workers_pay
 
 
 def pages(count: int) -> list[Document]:
@@ -27,28 +19,24 @@ def pages(count: int) -> list[Document]:
     ]
 
 
-def test_workers_pay_when_the_process_keeps_most_of_a_core_busy() -> None:
-    assert workers_pay(0.1, limited=False)  # no limit known: as fast as can be
-    assert workers_pay(0.95, limited=True)  # 20 KB Markdown pages at Intercom's limit
-    assert not workers_pay(0.4, limited=True)  # a 1 % change of small pages: mostly waiting
-    assert not workers_pay(INLINE_SHARE, limited=True)  # exactly the share is still inline
+def test_workers_pay_when_conversion_at_the_ceiling_takes_over_a_tenth_of_a_core() -> None:
+    assert workers_pay(0.010, None)  # no limit known: as fast as can be
+    assert workers_pay(0.0010, 166.6)  # 20 KB Markdown pages at Intercom's limit: 0.17 core
+    assert not workers_pay(0.00023, 166.6)  # 3 KB pages: 0.04 core
+    assert not workers_pay(INLINE_SHARE / 100, 100)  # exactly the share is still inline
 
 
-def test_pages_converted_at_a_slow_pace_under_a_limit_stay_inline() -> None:
+def test_small_pages_at_a_low_ceiling_convert_inline_without_workers() -> None:
     with ConversionPool(expected_pages=200, workers=2, ceiling=lambda: 10.0) as pool:
-        converted = []
-        for doc in pages(3 * SAMPLE_PAGES):
-            converted.append(pool.convert(doc))
-            time.sleep(SAMPLE_SECONDS / SAMPLE_PAGES)  # waiting on uploads: an idle process
+        converted = [pool.convert(doc) for doc in pages(3 * SAMPLE_PAGES)]
         assert not pool.parallel
     assert [page.title for page in converted[:2]] == ["Page 0", "Page 1"]
 
 
 def test_workers_start_after_a_sample_when_no_limit_is_known() -> None:
     with ConversionPool(expected_pages=200, workers=2, ceiling=lambda: None) as pool:
-        for doc in pages(SAMPLE_PAGES):
+        for doc in pages(SAMPLE_PAGES - 1):
             pool.convert(doc)
-        time.sleep(SAMPLE_SECONDS)
         assert not pool.parallel  # still sampling
         pool.convert(pages(1)[0])
         assert pool.parallel

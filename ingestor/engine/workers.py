@@ -6,13 +6,16 @@ costs more than converting a few dozen pages.
 
 Workers also cost memory (each a Python with lxml, nh3 and pyromark: ~40 MB RSS), so when the
 engine tells the pool the rate limit (``ceiling``), the pool starts them only once they pay:
-it converts inline and watches how busy this process is (its CPU time over wall time, in
-samples of at least :data:`SAMPLE_PAGES` pages and :data:`SAMPLE_SECONDS`), and starts the
-workers when it uses more than :data:`INLINE_SHARE` of a core: it then runs short of the GIL,
-and conversion is the part that can leave. 20 KB Markdown pages at Intercom's limit get there;
-3 KB pages or a 1 % change of small pages do not (Intercom's limit bounds those runs, the
-process mostly waits). The first sample only warms up (imports, the first burst of pages);
-with no limit known (no ``X-RateLimit-*`` header seen yet) the workers start after it.
+it converts inline, measuring each page's conversion CPU time, and starts the workers when
+conversion at the rate ceiling's pace would take more than :data:`INLINE_SHARE` of a core,
+judged on the median page of each :data:`SAMPLE_PAGES` (a run's first pages also pay one-time
+costs). The share is small because conversion competes for the GIL with everything else a page
+costs this process (reading, hashing, uploading, recording: about 2-5 ms a page), which it
+cannot hand off. Measured: 20 KB Markdown pages (1.0 ms each, 0.17 of a core at Intercom's
+166 pages/s) reached 91 % of the ceiling inline and 98-103 % with workers, so they get them;
+3 KB pages (0.23 ms, 0.04) reached 99.8 % inline and stay inline, as do the small pages of a
+1 % change. With no limit known (no ``X-RateLimit-*`` header seen yet) the workers start as
+before.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -41,11 +45,10 @@ log = logging.getLogger("ingestor.sync")
 POOL_THRESHOLD = 64
 #: How often a worker checks that its parent still lives: the longest it can outlive it.
 PARENT_POLL_SECONDS = 0.25
-#: Share of a core this process may keep busy converting inline before workers start.
-INLINE_SHARE = 0.85
-#: Pages converted inline, and seconds, between two looks at whether workers would pay.
+#: Share of a core conversion may take at the rate ceiling before workers start.
+INLINE_SHARE = 0.1
+#: Pages converted inline between two looks at whether workers would pay.
 SAMPLE_PAGES = 16
-SAMPLE_SECONDS = 1.0
 
 #: Pages per second the upload side can take at most (the rate limit); None: not known.
 Ceiling = Callable[[], float | None]
@@ -54,10 +57,9 @@ Ceiling = Callable[[], float | None]
 class ConversionPool:
     """``convert(doc)`` inline or in worker processes; safe to call from many threads.
 
-    ``ceiling`` (the rate limit in pages per second, None while unknown; see the module
-    docstring): start the workers only once this process keeps more than
-    :data:`INLINE_SHARE` of a core busy; without it they start at once when
-    ``expected_pages`` reaches :data:`POOL_THRESHOLD`.
+    ``ceiling`` (see the module docstring): start the workers only once conversion at that
+    page rate would need more than :data:`INLINE_SHARE` of a core; without it they start at
+    once when ``expected_pages`` reaches :data:`POOL_THRESHOLD`.
     """
 
     def __init__(
@@ -70,10 +72,7 @@ class ConversionPool:
         self._ceiling = ceiling
         #: Workers would be worth starting, and have not been tried yet.
         self._pending = self.workers > 1 and expected_pages >= POOL_THRESHOLD
-        #: This process's CPU time and the clock when the current sample began (None: not yet).
-        self._sample_start: tuple[float, float] | None = None
-        self._sample_pages = 0
-        self._warmed_up = False
+        self._samples: list[float] = []  # CPU seconds of pages converted inline, in a row
         if self._pending and ceiling is None:
             self._start()
 
@@ -111,35 +110,25 @@ class ConversionPool:
             return convert_document(document)
 
     def _convert_inline(self, document: Document) -> ConvertedPage:
-        """Convert here, and start the workers once the samples show they would pay."""
-        if self._sample_start is None:
-            with self._lock:
-                if self._sample_start is None:
-                    self._sample_start = (time.process_time(), time.monotonic())
+        """Convert here, and start the workers once the pages sampled show they would pay."""
+        started = time.thread_time()  # this thread's CPU: a busy machine does not inflate it
         try:
             return convert_document(document)
         finally:
-            self._sample()
+            self._sample(time.thread_time() - started)
 
-    def _sample(self) -> None:
+    def _sample(self, cpu_seconds: float) -> None:
         with self._lock:
-            self._sample_pages += 1
-            start = self._sample_start
-            if not self._pending or start is None or self._sample_pages < SAMPLE_PAGES:
+            self._samples.append(cpu_seconds)
+            if not self._pending or len(self._samples) < SAMPLE_PAGES:
                 return
-            cpu, wall = time.process_time(), time.monotonic()
-            if wall - start[1] < SAMPLE_SECONDS:
-                return
-            busy = (cpu - start[0]) / (wall - start[1])
-            self._sample_start, self._sample_pages = (cpu, wall), 0
-            limited = self._ceiling is not None and self._ceiling() is not None
-            if limited and not self._warmed_up:
-                self._warmed_up = True  # one-time costs and the first burst: not a sample
-                return
-            if workers_pay(busy, limited=limited):
-                log.debug(
-                    "conversion: this process uses %.0f%% of a core; starting workers", busy * 100
-                )
+            # the median: a run's first pages also pay one-time costs (imports, compiled
+            # patterns, the renderer's set-up) that say nothing about the pages to come
+            per_page = statistics.median(self._samples)
+            self._samples.clear()
+            ceiling = self._ceiling() if self._ceiling is not None else None
+            if workers_pay(per_page, ceiling):
+                log.debug("conversion: %.1f ms a page; starting workers", per_page * 1000)
                 self._start()
 
     def close(self) -> None:
@@ -159,10 +148,10 @@ class ConversionPool:
         self.close()
 
 
-def workers_pay(busy: float, *, limited: bool) -> bool:
-    """Whether workers should start for a process using ``busy`` cores converting inline:
-    always when no rate limit is known (as fast as can be), else past :data:`INLINE_SHARE`."""
-    return not limited or busy > INLINE_SHARE
+def workers_pay(cpu_per_page: float, pages_per_second: float | None) -> bool:
+    """Whether conversion at ``pages_per_second`` (None: no limit known, as fast as can be)
+    would keep more than :data:`INLINE_SHARE` of a core busy."""
+    return pages_per_second is None or cpu_per_page * pages_per_second > INLINE_SHARE
 
 
 def _worker_setup(parent: int) -> None:
