@@ -19,10 +19,10 @@ def pages(count: int) -> list[Document]:
     ]
 
 
-def test_workers_pay_when_conversion_at_the_ceiling_takes_over_a_tenth_of_a_core() -> None:
+def test_workers_pay_when_conversion_at_the_ceiling_takes_over_the_share() -> None:
     assert workers_pay(0.010, None)  # no limit known: as fast as can be
-    assert workers_pay(0.0010, 166.6)  # 20 KB Markdown pages at Intercom's limit: 0.17 core
-    assert not workers_pay(0.00023, 166.6)  # 3 KB pages: 0.04 core
+    assert workers_pay(0.0016, 166.6)  # 20 KB Markdown pages at Intercom's limit: 0.26 core
+    assert not workers_pay(0.0005, 166.6)  # 3 KB pages: 0.08 core
     assert not workers_pay(INLINE_SHARE / 100, 100)  # exactly the share is still inline
 
 

@@ -11,11 +11,11 @@ conversion at the rate ceiling's pace would take more than :data:`INLINE_SHARE` 
 judged on the median page of each :data:`SAMPLE_PAGES` (a run's first pages also pay one-time
 costs). The share is small because conversion competes for the GIL with everything else a page
 costs this process (reading, hashing, uploading, recording: about 2-5 ms a page), which it
-cannot hand off. Measured: 20 KB Markdown pages (1.0 ms each, 0.17 of a core at Intercom's
-166 pages/s) reached 91 % of the ceiling inline and 98-103 % with workers, so they get them;
-3 KB pages (0.23 ms, 0.04) reached 99.8 % inline and stay inline, as do the small pages of a
-1 % change. With no limit known (no ``X-RateLimit-*`` header seen yet) the workers start as
-before.
+cannot hand off. Measured in a sync (more than alone: the threads share caches and the GIL):
+20 KB Markdown pages take ~1.6 ms (0.26 of a core at Intercom's 166 pages/s) and reached 91 %
+of the ceiling inline, 96-103 % with workers, so they get them; 3 KB pages take ~0.5 ms (0.08)
+and reached 99.8 % inline, so they stay inline, as do the small pages of a 1 % change. With no
+limit known (no ``X-RateLimit-*`` header seen yet) the workers start as before.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ POOL_THRESHOLD = 64
 #: How often a worker checks that its parent still lives: the longest it can outlive it.
 PARENT_POLL_SECONDS = 0.25
 #: Share of a core conversion may take at the rate ceiling before workers start.
-INLINE_SHARE = 0.1
+INLINE_SHARE = 0.15
 #: Pages converted inline between two looks at whether workers would pay.
 SAMPLE_PAGES = 16
 
