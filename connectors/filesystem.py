@@ -404,8 +404,15 @@ class FilesystemConnector(Connector[FilesystemSettings], Targeted):
 
 
 def file_format(rel: str) -> FileFormat:
-    """The format a file is read as, from its extension (any letter case); txt otherwise."""
-    return _EXTENSION_FORMATS.get(PurePosixPath(rel).suffix.lower(), "txt")
+    """The format a file is read as, from its extension (any letter case); txt otherwise.
+
+    The extension as ``PurePosixPath(rel).suffix`` finds it, without making a path object:
+    this runs for every listed file (a fifth of a no-op resync's time with one)."""
+    name = rel[rel.rfind("/") + 1 :]
+    dot = name.rfind(".")
+    if dot <= 0 or dot == len(name) - 1:  # ".profile", "notes.": no suffix
+        return "txt"
+    return _EXTENSION_FORMATS.get(name[dot:].lower(), "txt")
 
 
 def readable_title(stem: str) -> str:

@@ -94,51 +94,56 @@ def _walk_tree(
     # a stack of (prefix, real parts, open folder, remaining sorted entries) keeps depth-first
     # sorted order; each folder's descriptor stays open while its entries are looked at
     stack = [(prefix, parts, fd, iter(entries))]
+    include, exclude = state.include, state.exclude  # looked up once: this loop is per file
     try:
         while stack:
             prefix, parts, fd, entries_left = stack[-1]
-            entry = next(entries_left, None)
-            if entry is None:
+            for entry in entries_left:
+                name = entry.name
+                rel = prefix + name
+                if name.startswith("."):
+                    continue
+                if not name.isascii() and not _is_utf8(name):
+                    log.warning("skipped %r: its name is not valid UTF-8", rel)
+                    continue
+                if entry.is_symlink():
+                    if state.root.follow_symlinks:
+                        yield from _linked_entry(state, rel, (*parts, name))
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    child = _open_child(state, fd, name, rel)
+                    if isinstance(child, ListingProblem):
+                        yield child
+                    elif child is not None:
+                        child_fd, child_entries = child
+                        stack.append((rel + "/", (*parts, name), child_fd, iter(child_entries)))
+                        break  # into the subfolder; this folder's iterator keeps its place
+                    continue
+                if include is None or not include.fullmatch(rel):
+                    continue
+                if exclude is None or exclude.fullmatch(rel) is None:
+                    listed = _file_item(entry, rel)
+                    if listed is not None:
+                        yield listed
+            else:  # every entry of this folder seen
                 os.close(fd)
                 stack.pop()
-                continue
-            name = entry.name
-            rel = prefix + name
-            if name.startswith("."):
-                continue
-            if not name.isascii() and not _is_utf8(name):
-                log.warning("skipped %r: its name is not valid UTF-8", rel)
-                continue
-            if entry.is_symlink():
-                if state.root.follow_symlinks:
-                    yield from _linked_entry(state, rel, (*parts, name))
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                child = _open_child(state, fd, name, rel)
-                if isinstance(child, ListingProblem):
-                    yield child
-                elif child is not None:
-                    child_fd, child_entries = child
-                    stack.append((rel + "/", (*parts, name), child_fd, iter(child_entries)))
-                continue
-            if state.wanted(rel) and not state.excluded(rel):
-                yield from _file_item(entry, rel)
     finally:
         for _prefix, _parts, fd, _entries in stack:
             os.close(fd)
 
 
-def _file_item(entry: os.DirEntry[str], rel: str) -> Iterator[Item | ListingProblem]:
+def _file_item(entry: os.DirEntry[str], rel: str) -> Item | ListingProblem | None:
+    """A regular file's item (None: gone, or not a regular file); a function, not a
+    generator: it runs for every file of the share."""
     try:
         info = entry.stat(follow_symlinks=False)
     except FileNotFoundError:
         log.debug("skipped %s: file gone", rel)
-        return
+        return None
     except OSError as exc:
-        yield ListingProblem(where=rel, message=f"cannot stat file: {exc.strerror or exc}")
-        return
-    if stat.S_ISREG(info.st_mode):
-        yield listed_item(rel, info)
+        return ListingProblem(where=rel, message=f"cannot stat file: {exc.strerror or exc}")
+    return listed_item(rel, info) if stat.S_ISREG(info.st_mode) else None
 
 
 def listed_item(rel: str, info: os.stat_result) -> Item:

@@ -1,6 +1,18 @@
-"""``python -m ingestor`` runs the CLI."""
+"""``python -m ingestor`` and the ``ingestor`` command run the CLI.
 
-from ingestor.commands.cli import main
+The command's entry point is :func:`main` here, not the CLI module itself: conversion workers
+are spawned processes that run the main script again (as ``__mp_main__``), and a script that
+imports only this module keeps the CLI, typer, rich and the rest out of every worker.
+"""
+
+from __future__ import annotations
+
+
+def main() -> None:
+    from ingestor.commands.cli import main as run_cli  # see the module docstring
+
+    run_cli()
+
 
 # Guarded: conversion workers are spawned processes that re-import the main module.
 if __name__ == "__main__":

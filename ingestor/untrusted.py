@@ -29,8 +29,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ingestor.http._redact import redact
-
 __all__ = [
     "MAX_SERVER_TEXT",
     "server_text",
@@ -108,6 +106,9 @@ def server_text(value: object, *, secrets: Iterable[str] = (), limit: int = MAX_
         One line: escape sequences, control characters and BIDI overrides removed, credentials
         masked, runs of spaces collapsed, at most ``limit`` characters.
     """
+    # imported here: conversion workers use this module, and ingestor.http brings httpx along
+    from ingestor.http._redact import redact
+
     text = visible_text(str(value))
     text = redact(text, secrets)  # after stripping: a control character inside a token
     text = _SPACES.sub(" ", text).strip()  # must not hide it from the mask

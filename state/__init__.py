@@ -16,7 +16,7 @@ Records are frozen dataclasses; errors are :class:`ingestor.errors.StateError` (
 from __future__ import annotations
 
 from ingestor.state._engine import StateLocation, redact_url
-from ingestor.state._index import SyncIndex
+from ingestor.state._index import Mark, SyncIndex
 from ingestor.state._location import location_problem
 from ingestor.state._lock import process_gone
 from ingestor.state._migrations import MIGRATIONS, SCHEMA_VERSION
@@ -56,6 +56,7 @@ __all__ = [
     "ConnectorSummary",
     "CopyResult",
     "HiddenPage",
+    "Mark",
     "PageRecord",
     "PendingMigration",
     "ReconcileRecord",

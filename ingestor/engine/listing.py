@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from typing import Any, TypeVar
 
 from ingestor.connectors.base import Changes, Connector, Incremental, Item, ListingProblem, Targeted
 from ingestor.errors import ConnectorError
-from ingestor.state import SyncIndex
+from ingestor.state import Mark, SyncIndex
 
 __all__ = ["ListingResult", "list_source"]
 
@@ -41,7 +42,7 @@ class ListingResult:
     #: Cursor to store once the run finished cleanly (incremental connectors only).
     cursor: str | None = None
     #: Pages the source holds after this listing: links to anything else are broken.
-    known: set[str] = field(default_factory=set)
+    known: Collection[str] = field(default_factory=set)
     #: Unchanged pages with broken links, kept until the listing shows whether a target
     #: appeared (then they are fetched again, and the link is sent as a link).
     watched: list[Item] = field(default_factory=list)
@@ -103,7 +104,64 @@ def list_source(
     if isinstance(connector, Incremental):
         # Taken before the walk: changes made during it are seen again next time.
         result.cursor = _guarded(result, connector.start_cursor)
-    seen: set[str] = set()
+    seen = ListedPages(index)
+    _walk(connector, seen, gate, result, stop_event)
+    if result.complete:  # a split page's sections stay while the page does
+        result.vanished = [
+            eid
+            for eid in index.unlisted()
+            if (parent := index.parent(eid)) is None or parent not in seen
+        ]
+    result.known = seen
+    gate.revive(result, seen)
+    return result
+
+
+class ListedPages(Collection[str]):
+    """The pages a full listing met, streamed: known pages are marked in the index itself
+    (:meth:`SyncIndex.take`), only pages new to it are kept here, so a listing of a million
+    known files holds no second copy of their ids."""
+
+    def __init__(self, index: SyncIndex) -> None:
+        self._index = index
+        self._new: set[str] = set()
+
+    def take(self, external_id: str) -> int | Mark | None:
+        """Note a listed page; its gate version key, or :attr:`Mark.LISTED` when it was noted
+        before (listed twice)."""
+        key = self._index.take(external_id)
+        if key is not Mark.UNKNOWN:
+            return key
+        if external_id in self._new:
+            return Mark.LISTED
+        self._new.add(external_id)
+        return None
+
+    def add(self, external_id: str) -> bool:
+        """Note a listed page; False when it was noted before (listed twice)."""
+        return self.take(external_id) is not Mark.LISTED
+
+    def __contains__(self, external_id: object) -> bool:
+        if not isinstance(external_id, str):
+            return False
+        return external_id in self._new or self._index.is_listed(external_id)
+
+    def __iter__(self) -> Iterator[str]:
+        return chain(self._index.listed(), self._new)
+
+    def __len__(self) -> int:
+        return self._index.listed_count + len(self._new)
+
+
+def _walk(
+    connector: Connector[Any],
+    seen: ListedPages,
+    gate: _VersionGate,
+    result: ListingResult,
+    stop_event: threading.Event,
+) -> None:
+    """``connector.list()`` through the version gate, one entry at a time."""
+    take = seen.take
     try:
         for entry in connector.list():
             if stop_event.is_set():
@@ -111,21 +169,17 @@ def list_source(
                 break
             if isinstance(entry, ListingProblem):
                 result.problems.append(f"{entry.where}: {entry.message}")
-            elif entry.external_id in seen:
+                continue
+            stored = take(entry.external_id)
+            if stored is Mark.LISTED:
                 result.problems.append(f"{entry.external_id}: listed twice; kept the first")
             else:
-                seen.add(entry.external_id)
-                gate.admit(entry, result)
+                gate.admit(entry, result, stored)
     except ConnectorError as exc:
         result.problems.append(str(exc))
     except Exception as exc:  # a connector bug must not crash the run, nor delete anything
         log.exception("sync %s: listing failed", connector.name)
         result.problems.append(f"listing failed: {type(exc).__name__}: {exc}")
-    if result.complete:  # a split page's sections stay while the page does
-        result.vanished = [eid for eid in index if (index.parent(eid) or eid) not in seen]
-    result.known = seen
-    gate.revive(result, seen)
-    return result
 
 
 class _VersionGate:
@@ -141,18 +195,22 @@ class _VersionGate:
     ) -> None:
         self.index, self.suffix, self.full, self.broken = index, suffix, full, broken
 
-    def revive(self, result: ListingResult, seen: set[str]) -> None:
+    def revive(self, result: ListingResult, seen: Collection[str]) -> None:
         """Fetch again the unchanged pages one of whose missing link targets now exists."""
         for item in result.watched:
             if any(target in seen for target in self.broken[item.external_id]):
                 result.unchanged -= 1
                 result.to_process.append(item)
 
-    def admit(self, item: Item, result: ListingResult) -> None:
+    def stored(self, external_id: str) -> int | None:
+        """The index keeps a version only where an unchanged one needs no fetch."""
+        return self.index.gate_version(external_id)
+
+    def admit(self, item: Item, result: ListingResult, stored: int | Mark | None) -> None:
+        """``stored``: the page's :meth:`SyncIndex.gate_version` (a key, or None)."""
         result.listed += 1
-        # The index keeps a version only where an unchanged one needs no fetch.
-        stored = self.index.gate_version(item.external_id)
-        if not self.full and stored is not None and stored == item.version + self.suffix:
+        key = SyncIndex.version_key
+        if not self.full and stored is not None and stored == key(item.version + self.suffix):
             result.unchanged += 1
             if item.external_id in self.broken:
                 result.watched.append(item)
@@ -170,7 +228,7 @@ def _from_changes(
     for item in changes.changed:
         if item.external_id not in seen:
             seen.add(item.external_id)
-            gate.admit(item, result)
+            gate.admit(item, result, gate.stored(item.external_id))
     # A page reported both changed and deleted was moved back in scope: changed wins.
     gone = set(_known(index, (eid for eid in changes.deleted if eid not in seen)))
     sections = [eid for eid, page in index.sections.items() if page in gone]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import fields
 from functools import partial
@@ -128,9 +128,9 @@ class _Run(PageSteps):
         self.index = SyncIndex.empty()
         self.vanished: list[str] = []
         #: Pages listed this run (a hidden page that came back is one).
-        self.reappeared: set[str] = set()
+        self.reappeared: Collection[str] = set()
         self.new_cursor: str | None = None
-        self.known: set[str] = set()
+        self.known: Collection[str] = set()
         #: Sections of split pages, by the page's external_id.
         self.sections: dict[str, list[str]] = {}
         self._lock = threading.Lock()
@@ -280,7 +280,9 @@ class _Run(PageSteps):
         threads = self.client.max_connections + usable_cores()
         window = threading.BoundedSemaphore(threads * 4)  # bounds queued work, not concurrency
         with (
-            ConversionPool(len(items), self.engine.convert_workers) as pool,
+            ConversionPool(
+                len(items), self.engine.convert_workers, ceiling=self._page_ceiling
+            ) as pool,
             ThreadPoolExecutor(threads, thread_name_prefix=f"sync-{self.name}") as executor,
         ):
             for item in items:
@@ -294,6 +296,13 @@ class _Run(PageSteps):
                 future.add_done_callback(partial(self._page_finished, window=window, item=item))
         if self._abort is not None:
             raise self._abort
+
+    def _page_ceiling(self) -> float | None:
+        """Pages per second Intercom's rate limit lets through at most (a call each); None
+        until a ``X-RateLimit-*`` header told the limit."""
+        budget = self.client.budget
+        limit = budget.limit_per_window
+        return None if limit is None else limit / budget.window_seconds
 
     def _page_finished(
         self, future: Future[PageEvent | None], *, window: threading.Semaphore, item: Item

@@ -9,13 +9,13 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 import pytest
 
 from ingestor.connectors.base import Item, ListingProblem
-from ingestor.connectors.filesystem import FilesystemConnector, FilesystemSettings
+from ingestor.connectors.filesystem import FilesystemConnector, FilesystemSettings, file_format
 from ingestor.errors import ConnectorError
 
 T = TypeVar("T")
@@ -288,3 +288,20 @@ def test_ten_thousand_files_are_listed_without_opening_any(
     # the hook does see reads: fetching one file is counted
     connector(tmp_path).fetch(next(r for r in results if isinstance(r, Item)))
     assert len(audit["opens"]) == 1
+
+
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "a.md", "kb/b.MD", "c.Markdown", "d.htm", "e.XHTML", "f.docx", "g/~$h.DOCX", "i.PDF",
+        "notes", "notes.", "a..md", "x.tar.gz", "dir.md/file", "dir.md/file.txt", ".md",
+        "kb/.md", "kb/.hidden.md", "kb/read.me",
+    ],
+)  # fmt: skip
+def test_a_files_format_follows_its_extension_as_a_path_object_reads_it(rel: str) -> None:
+    """file_format runs for every listed file, so it reads the suffix without a path object;
+    it must agree with PurePosixPath's suffix (dot files and trailing dots have none)."""
+    suffix = PurePosixPath(rel).suffix.lower()
+    expected = {".md": "md", ".markdown": "md", ".htm": "html", ".xhtml": "html"}.get(suffix)
+    expected = expected or {".docx": "docx", ".pdf": "pdf"}.get(suffix, "txt")
+    assert file_format(rel) == expected
