@@ -1,8 +1,9 @@
 """The daemon's end of the control socket: accept local clients of the service's user only.
 
 See :mod:`ingestor.control_protocol` for why a Unix socket and what goes over it. The socket is
-bound only after the state lock is taken, so a socket file found then is stale (a daemon killed
-with SIGKILL leaves it behind) and is replaced; a second daemon never gets this far.
+bound only after the state lock is taken, so on SQLite a socket file found then is stale (a daemon
+killed with SIGKILL leaves it behind) and is replaced. On PostgreSQL daemons share the lock, so a
+socket a live daemon answers on is left to it (:func:`socket_in_use`).
 """
 
 from __future__ import annotations
@@ -20,12 +21,30 @@ from typing import Protocol
 from ingestor.control_protocol import encode, peer_uid, socket_address
 from ingestor.errors import StateError
 
-__all__ = ["ControlServer"]
+__all__ = ["ControlServer", "socket_in_use"]
 
 log = logging.getLogger("ingestor.daemon")
 
 #: How long stop() lets sessions finish sending a final report before the process exits.
 _SESSION_GRACE_SECONDS = 5.0
+
+
+def socket_in_use(path: Path) -> bool:
+    """Whether a live daemon answers on ``path``.
+
+    Several daemons sharing a PostgreSQL state hold its lock shared, so another one may run on
+    this machine with the same data folder: its socket is live and must not be replaced.
+    """
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    probe.settimeout(1.0)
+    try:
+        with socket_address(path) as address:
+            probe.connect(address)
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
 
 
 class Session(Protocol):
@@ -102,7 +121,7 @@ class ControlServer:
                 f"{self.path} exists and is not a socket: move it away so the daemon can take "
                 "commands there"
             )
-        os.unlink(self.path)  # we hold the state lock: no live daemon owns it
+        os.unlink(self.path)  # nobody answers on it (socket_in_use): a daemon killed left it
         log.info(
             "removed the stale control socket %s (left by a daemon that did not stop cleanly)",
             self.path,

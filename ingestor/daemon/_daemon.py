@@ -29,7 +29,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from ingestor.config import Config, load_config
 from ingestor.connectors.base import ConnectorSettings, format_duration
 from ingestor.control_protocol import socket_path
-from ingestor.daemon._control import ControlServer
+from ingestor.daemon._control import ControlServer, socket_in_use
 from ingestor.daemon._control_session import SyncSession
 from ingestor.daemon._endpoint import Endpoint
 from ingestor.daemon._gate import WriteGate
@@ -242,6 +242,14 @@ class Daemon:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise StateError(f"cannot create {path.parent}: {exc.strerror or exc}") from exc
+        if socket_in_use(path):
+            log.warning(
+                "another daemon on this machine takes commands on %s: `ingestor sync` reaches "
+                "that one, this instance takes none (give each its own FIN_INGESTOR_DATA_DIR)",
+                path,
+                extra={"event": "control_shared", "path": str(path)},
+            )
+            return
         self._control = ControlServer(path, session).start()
 
     def _start_scheduler(self, store: Store) -> None:

@@ -5,7 +5,10 @@ connectors it owns (``state._leases``), renewed every third of ``daemon.lease_pe
 at most its fair share, ``ceil(enabled connectors / live instances)``, so connectors spread:
 an instance over its share gives up idle connectors, one under it takes free ones. A lease
 left to run out (its owner died or stalled) is taken by whoever is under its share at its next
-renewal round, and that connector runs at once (its last run may have been cut short).
+renewal round. A connector a round takes runs at once: its last run may have been cut short, or
+its previous owner may have given it up with a run queued (skipped there as owned elsewhere).
+On a shared database a new instance takes nothing in its first round, only beats, so replicas
+started together see each other before they count their share.
 
 Ownership is sticky: a connector stays with its owner between runs, so every connector keeps
 one schedule however many instances run (a lease released after each run would let every
@@ -46,7 +49,8 @@ def start_leasing(
     book = store.lease_book(new_instance_id(), period)
     if store.exclusive:  # SQLite: the flock proves a predecessor's leases are stale
         book.forget_others()
-    leasing = Leasing(book, connectors=connectors, busy=busy, taken_over=taken_over).start()
+    leasing = Leasing(book, connectors=connectors, busy=busy, taken_over=taken_over)
+    leasing.start(settle=not store.exclusive)
     log.info(
         "daemon instance %s owns %s",
         leasing.instance,
@@ -63,7 +67,7 @@ class Leasing:
         book: The instance's lease book (the state database).
         connectors: The names of the enabled connectors (the config in force).
         busy: Whether a connector's run is going on here (such a lease is never given up).
-        taken_over: Called with a connector taken from an instance that did not release it.
+        taken_over: Called with a connector a renewal round took (to run it now).
     """
 
     def __init__(
@@ -82,16 +86,24 @@ class Leasing:
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._share = 0
+        self._share = 0  # 0 until the first full round: nothing is taken before it
         self._instances = 1
 
     @property
     def instance(self) -> str:
         return self.book.instance
 
-    def start(self) -> Leasing:
-        """Beat once, take this instance's share, then keep renewing in the background."""
-        self.tick()
+    def start(self, *, settle: bool = False) -> Leasing:
+        """Beat once, take this instance's share, then keep renewing in the background.
+
+        ``settle``: take nothing before the next round. Instances started together (a
+        Deployment's replicas) must see each other's heartbeats first, or the first to start
+        counts itself alone and takes every connector for its first (longest) runs.
+        """
+        if settle:
+            self.book.heartbeat()
+        else:
+            self.tick()
         self._thread = threading.Thread(target=self._loop, name="leases", daemon=True)
         self._thread.start()
         return self
@@ -118,7 +130,7 @@ class Leasing:
             if lease is not None and lease.lost is None:
                 return lease
             self._held.pop(name, None)
-            if len(self._held) >= max(1, self._share):
+            if len(self._held) >= self._share:  # settling (share 0), or its share held
                 return None
             return self._take(name, run_now=False)  # the caller is about to run it
 
@@ -199,10 +211,12 @@ class Leasing:
                 lease.taken_from,
                 extra=context,
             )
-            if run_now:
-                self._taken_over(name)
         else:
             log.info("connector %s: now owned by this instance", name, extra=context)
+        if run_now:
+            # A run its previous owner had queued is skipped there (owned elsewhere), and a
+            # dead owner's last run may have been cut short: either way it runs here now.
+            self._taken_over(name)
         return lease
 
     def _give_up(self, name: str, why: str) -> None:

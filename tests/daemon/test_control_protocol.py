@@ -19,6 +19,7 @@ from ingestor.control_protocol import (
     socket_address,
     socket_path,
 )
+from ingestor.daemon._control import socket_in_use
 from ingestor.engine.report import Outcome, PageEvent, SyncReport
 
 
@@ -77,3 +78,18 @@ def test_a_report_crosses_the_channel_with_every_field_a_person_reads() -> None:
         if field.name not in ("exception", "planned_html"):
             assert getattr(back, field.name) == getattr(report, field.name), field.name
     assert back.status == report.status and back.duration == report.duration
+
+
+def test_a_live_socket_is_in_use_and_a_left_one_is_not(tmp_path: Path) -> None:
+    """Daemons sharing a PostgreSQL state on one machine: a second one must not replace the
+    first one's live socket, but a socket left by a killed daemon is free to replace."""
+    path = tmp_path / "state.db.sock"
+    assert not socket_in_use(path)  # none at all
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    with socket_address(path) as address:
+        server.bind(address)
+    server.listen(1)
+    assert socket_in_use(path)
+    server.close()  # what SIGKILL leaves: the file, nobody listening
+    assert path.is_socket()
+    assert not socket_in_use(path)

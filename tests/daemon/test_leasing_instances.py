@@ -30,13 +30,13 @@ CONNECTORS = ["a", "b", "c", "d", "e"]
 PERIOD = 3.0
 
 
-def _instance(url: str, report: Path, stop: Any) -> None:
+def _instance(url: str, report: Path, stop: Any, settle: bool = False) -> None:
     """A daemon instance's leasing; writes what it owns to ``report`` every tenth second."""
     taken_over: list[str] = []
     book = LeaseBook(lease_engine(url), new_instance_id(), PERIOD)
     leasing = Leasing(
         book, connectors=lambda: CONNECTORS, busy=lambda name: False, taken_over=taken_over.append
-    ).start()
+    ).start(settle=settle)
     while not stop.is_set():
         state = {"id": leasing.instance, "owns": leasing.owned(), "taken_over": taken_over}
         tmp = report.with_suffix(".tmp")
@@ -102,10 +102,12 @@ def test_instances_spread_connectors_and_take_over_a_killed_ones(
     # SIGKILL the instance owning "a": its leases stay in the table until they run out.
     victim = next(k for k, i in enumerate(ids) if owners["a"] == i)
     victims = sorted(name for name, owner in owners.items() if owner == ids[victim])
+    survivors = [k for k in range(3) if k != victim]
+    # every connector a round takes is run at once: count only what is taken after the kill
+    before = {k: len((_read(reports[k]) or {"taken_over": []})["taken_over"]) for k in survivors}
     os.kill(processes[victim].pid or 0, signal.SIGKILL)
     processes[victim].join(10)
     killed_at = time.monotonic()
-    survivors = [k for k in range(3) if k != victim]
 
     def taken_over() -> bool:
         current = _owners(path)
@@ -119,8 +121,13 @@ def test_instances_spread_connectors_and_take_over_a_killed_ones(
     assert elapsed < 2 * PERIOD
 
     def rescued() -> list[str]:  # each is run at once by whoever took it over
-        states = [_read(reports[k]) for k in survivors]
-        return sorted(n for state in states if state is not None for n in state["taken_over"])
+        states = {k: _read(reports[k]) for k in survivors}
+        return sorted(
+            n
+            for k, state in states.items()
+            if state is not None
+            for n in state["taken_over"][before[k] :]
+        )
 
     _wait(lambda: rescued() == victims, PERIOD, "the reports to name what was taken over")
 
@@ -139,3 +146,35 @@ def test_instances_spread_connectors_and_take_over_a_killed_ones(
     stops[survivors[1]].set()
     processes[survivors[1]].join(30)
     assert _owners(path) == {}  # everything released
+
+
+def test_instances_started_together_never_take_more_than_their_share(
+    tmp_path: Path, lease_db_url: str
+) -> None:
+    """Replicas started at once beat before they count: none takes every connector first."""
+    context = multiprocessing.get_context("fork")
+    stops = [context.Event() for _ in range(3)]
+    reports = [tmp_path / f"instance{k}.json" for k in range(3)]
+    processes = [
+        context.Process(target=_instance, args=(lease_db_url, reports[k], stops[k], True))
+        for k in range(3)
+    ]
+    for process in processes:
+        process.start()
+    most = 0
+    deadline = time.monotonic() + 4 * PERIOD
+    spread = False
+    while time.monotonic() < deadline and not spread:
+        states = [_read(report) for report in reports]
+        owned = [state["owns"] for state in states if state is not None]
+        most = max([most, *(len(names) for names in owned)])
+        spread = len(owned) == 3 and sorted(n for names in owned for n in names) == CONNECTORS
+        time.sleep(0.05)
+    for stop in stops:
+        stop.set()
+    for process in processes:
+        process.join(30)
+    assert spread, "the connectors never spread over the three instances"
+    assert most <= 2, f"an instance took {most} of 5 connectors before seeing the others"
+    taken = [(_read(report) or {}).get("taken_over", []) for report in reports]
+    assert sorted(n for names in taken for n in names) == CONNECTORS  # each run once, at once
