@@ -73,7 +73,7 @@ def test_reload_refuses_a_new_state_path_and_keeps_the_config(
     assert daemon.config is before and daemon.reloads["error"] == 1
     assert daemon.last_reload is not None
     [problem] = daemon.last_reload["errors"]
-    assert "state.path changed" in problem and "restart" in problem
+    assert "the state database changed" in problem and "restart" in problem
     assert sorted(daemon.tracker.names()) == ["a", "b"]
 
 
