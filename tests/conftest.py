@@ -63,6 +63,8 @@ def _on_every_backend(item: pytest.Item) -> bool:
         return False
     if item.get_closest_marker("state_backends"):
         return True
+    if "postgres_url" in getattr(item, "fixturenames", ()):
+        return False  # it sets up the PostgreSQL side itself (state copy, doctor, ...)
     folder = Path(item.path).relative_to(Path(__file__).parent).parts[0]
     return folder in EVERY_BACKEND_FOLDERS
 

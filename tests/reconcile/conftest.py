@@ -17,6 +17,9 @@ from ingestor.engine.report import SyncReport
 from ingestor.engine.runner import sync_connectors
 from ingestor.engine.sync import SyncOptions
 from ingestor.reconcile import ReconcileOptions, ReconcileReport, reconcile_connectors
+from ingestor.state import copy_state
+from ingestor.state._engine import StateLocation, create_state_engine
+from ingestor.state._tables import StateModel
 
 WRITE_OPS = (
     "createContentImportSource",
@@ -98,6 +101,49 @@ class Site:
                 conn.execute(text("CREATE SCHEMA public"))
         finally:
             engine.dispose()
+
+    def sql(self, statement: str, **params: Any) -> list[tuple[Any, ...]]:
+        """One SQL statement on the state database, SQLite or PostgreSQL (``:name``
+        parameters); the rows it returns."""
+        engine = create_state_engine(StateLocation.of(self.state))
+        try:
+            with engine.begin() as conn:
+                result = conn.execute(text(statement), params)
+                return [tuple(row) for row in result] if result.returns_rows else []
+        finally:
+            engine.dispose()
+
+    def snapshot(self) -> object:
+        """Everything the state holds, to compare: the file's bytes, or every table's rows."""
+        if isinstance(self.state, Path):
+            return self.state.read_bytes()
+        engine = create_engine(self.state)
+        try:
+            with engine.connect() as conn:
+                return {
+                    table.name: sorted(map(repr, conn.execute(table.select())))
+                    for table in StateModel.metadata.sorted_tables
+                }
+        finally:
+            engine.dispose()
+
+    def back_up_state(self) -> object:
+        """A backup as an operator takes one: the closed file's bytes, or ``state copy`` of
+        the PostgreSQL database into an SQLite file."""
+        if isinstance(self.state, Path):
+            return self.state.read_bytes()  # the store is closed: no WAL pending
+        backup = self.config_path.with_name("backup.db")
+        copy_state(self.state, backup)
+        return backup
+
+    def restore_state(self, backup: object) -> None:
+        """Put a :meth:`back_up_state` backup back in place of the state."""
+        if isinstance(self.state, Path):
+            assert isinstance(backup, bytes)
+            self.state.write_bytes(backup)
+            return
+        assert isinstance(backup, Path)
+        copy_state(backup, self.state, force=True)
 
     def pages(self, count: int) -> None:
         for n in range(count):
