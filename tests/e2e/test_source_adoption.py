@@ -31,8 +31,8 @@ def client(emulator: EmulatorServer) -> Iterator[IntercomClient]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "state.db") as s:
+def store(state_location: Path | str) -> Iterator[Store]:
+    with Store.open(state_location) as s:
         yield s
 
 
@@ -114,12 +114,12 @@ def test_of_two_api_sources_with_our_url_the_oldest_is_used_loudly(
 
 
 def test_a_refused_source_url_is_a_config_error_that_explains_the_rule(
-    start_emulator: StartEmulator, tmp_path: Path
+    start_emulator: StartEmulator, state_location: Path | str
 ) -> None:
     server = start_emulator(EmulatorSettings(strict_source_urls=True))
     with (
         IntercomClient(server.token, base_url=server.url) as client,
-        Store.open(tmp_path / "state.db") as store,
+        Store.open(state_location) as store,
     ):
         with pytest.raises(ConfigError) as info:
             resolver(client, store, "https://wiki.corp.internal/").ensure()
