@@ -133,6 +133,29 @@ def state_backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
+def another_state(
+    state_backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Callable[[str], Path | str]]:
+    """Make more state databases of this test's backend (several installations): a file
+    ``<tmp>/<name>.db``, or a fresh PostgreSQL database, dropped afterwards."""
+    made: list[str] = []
+    server: PostgresServer | None = None
+    if state_backend != "sqlite":
+        server = request.getfixturevalue("postgres_server")
+
+    def make(name: str) -> Path | str:
+        if server is None:
+            return tmp_path / f"{name}.db"
+        made.append(server.fresh_database())
+        return made[-1]
+
+    yield make
+    for url in made:
+        assert server is not None
+        server.drop_database(url)
+
+
+@pytest.fixture
 def state_location(
     state_backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Path | str:

@@ -136,7 +136,7 @@ def test_a_refused_source_url_is_a_config_error_that_explains_the_rule(
 
 
 def test_two_installations_creating_at_once_use_one_source(
-    start_emulator: StartEmulator, tmp_path: Path
+    start_emulator: StartEmulator, another_state: Callable[[str], Path | str]
 ) -> None:
     # Separate state files, one workspace, 600 ms a call: both list (nothing), both create,
     # then both list again and take the oldest.
@@ -147,7 +147,7 @@ def test_two_installations_creating_at_once_use_one_source(
     def installation(name: str) -> None:
         with (
             IntercomClient(server.token, base_url=server.url) as client,
-            Store.open(tmp_path / f"{name}.db") as store,
+            Store.open(another_state(name)) as store,
         ):
             start.wait()
             chosen[name] = resolver(client, store).ensure()
