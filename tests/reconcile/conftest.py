@@ -61,7 +61,7 @@ class Site:
     ) -> None:
         self.root = tmp_path / "share"
         self.root.mkdir()
-        #: The SQLite file, or a PostgreSQL URL (tests marked ``state_backends``).
+        #: The SQLite file, or a PostgreSQL URL (every reconcile test runs on both backends).
         self.state: Path | str = tmp_path / "state" / "state.db" if state is None else state
         self.config_path = tmp_path / "config.yaml"
         self.server = server
@@ -187,5 +187,5 @@ class Site:
 
 @pytest.fixture
 def site(tmp_path: Path, emulator: EmulatorServer, state_location: Path | str) -> Site:
-    """A site whose state is SQLite, or for a test marked ``state_backends`` either backend."""
+    """A site on this run's state backend (every test here runs on SQLite and PostgreSQL)."""
     return Site(tmp_path, emulator, state_location)
