@@ -108,6 +108,10 @@ def _assert_one_owner_at_a_time(url: str, pids: set[int], victim: int, killed_at
     """Runs of one connector never overlap; the one the victim left open ends at its death."""
     for name, runs in _runs(url).items():
         assert runs, f"{name} never ran"
+        # every instance stopped: none left "running"; the cut-short one recorded as died
+        # by the instance that took its connector over
+        assert all(r.status != "running" for r in runs), (name, runs)
+        assert all(r.pid == victim for r in runs if r.status == "died"), (name, runs)
         for before, after in itertools.pairwise(runs):
             assert before.pid in pids and after.pid in pids, (name, runs)
             end = before.finished_at
@@ -184,6 +188,10 @@ def test_daemons_share_connectors_and_take_over_one_killed_mid_run(
     assert _calls(server, "updateExternalPage") == 0
     pids = {d.pid for d in daemons}
     _assert_one_owner_at_a_time(postgres_url, pids, victim.pid, killed_at)
+    died = [r for name in victims for r in _runs(postgres_url)[name] if r.status == "died"]
+    # the runs it was killed in (at most one per connector; the one it was uploading at least)
+    assert 1 <= len(died) <= len(victims) and len({r.connector for r in died}) == len(died)
+    assert all(r.finished_at is None for r in died), died
     for name in victims:
         recorded = {e: i for e, i in shared_state(postgres_url, name).items() if i}
         assert len(recorded) == FIRST_PAGES + NEW_PAGES, name

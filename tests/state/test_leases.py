@@ -112,6 +112,29 @@ def test_a_dead_owners_lease_is_taken_over_once_it_runs_out(lease_db_url: str) -
     engine.dispose()
 
 
+@pytest.mark.state_backends
+def test_taking_over_records_the_dead_owners_running_run_as_died(
+    state_location: Path | str,
+) -> None:
+    with Store.open(state_location) as store:
+        dead = store.lease_book("host:1:dead", 30.0)
+        lease = dead.acquire("handbook")
+        assert lease is not None
+        finished = store.begin_run("handbook")
+        store.finish_run(finished, status="ok", counts=RunCounts())
+        cut_short = store.begin_run("handbook")  # its owner is killed mid-run
+        other = store.begin_run("other")  # another connector's: not the dead owner's to lose
+        assert dead.bury_dead_owners_runs(lease) == []  # not a take-over: nothing to bury
+        with store._live_engine().begin() as conn:  # the dead owner's period runs out
+            conn.execute(text("UPDATE leases SET expires_at = expires_at - 60"))
+        taker = store.lease_book(new_instance_id(), 30.0)
+        taken = taker.acquire("handbook")
+        assert taken is not None and taken.taken_from == "host:1:dead"
+        assert taker.bury_dead_owners_runs(taken) == [cut_short]
+        statuses = {r.id: r.status for r in store.recent_runs()}
+        assert statuses == {finished: "ok", cut_short: "died", other: "running"}
+
+
 def test_released_leases_go_to_the_next_taker_at_once_without_take_over(lease_db_url: str) -> None:
     engine = lease_engine(lease_db_url)
     first = LeaseBook(engine, new_instance_id(), period=30.0)
