@@ -44,6 +44,7 @@ __all__ = [
     "IngestorError",
     "IntercomUnreachable",
     "LeaseLostError",
+    "NoStateError",
     "OutsideRoot",
     "PageError",
     "PageSkipped",
@@ -94,6 +95,10 @@ class UsageError(IngestorError):
 
 class StateError(IngestorError):
     """The state database cannot be opened, read or migrated."""
+
+
+class NoStateError(StateError):
+    """There is no state yet to read: no SQLite file, or an empty PostgreSQL database."""
 
 
 class StateLockedError(StateError):

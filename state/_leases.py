@@ -39,6 +39,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from ingestor.errors import LeaseLostError
+from ingestor.state._statements import mark_connector_runs_died
 from ingestor.state._tables import instances_table as _instances
 from ingestor.state._tables import leases_table as _leases
 
@@ -278,6 +279,16 @@ class LeaseBook:
         lease = Lease(connector, self.instance, int(fence), trusted_until=self._trust(sent))
         lease.taken_from = taken_from
         return lease
+
+    def bury_dead_owners_runs(self, lease: Lease) -> list[int]:
+        """Record as 'died' the runs of ``lease``'s connector left 'running' by the owner it
+        was just taken over from (``taken_from``): only the owner runs a connector, so they
+        were that dead owner's, and on a shared database no later start would say so. Call
+        right after the take-over, before this instance runs the connector. Returns run ids."""
+        if lease.taken_from is None:
+            return []
+        with self.engine.begin() as conn:
+            return mark_connector_runs_died(conn, lease.connector)
 
     def renew(self, lease: Lease) -> bool:
         """Extend ``lease`` by one period; False (and the lease marked lost) when it ran out

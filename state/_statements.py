@@ -44,6 +44,7 @@ __all__ = [
     "died_error",
     "driver_text",
     "epoch",
+    "mark_connector_runs_died",
     "mark_died_runs",
     "page_index_from_rows",
     "page_record",
@@ -264,6 +265,31 @@ def died_error(pid: int | None) -> str:
     """The error recorded on a run whose process ended without finishing it."""
     who = "the process" if pid is None else f"process {pid}"
     return f"{who} ended before this run finished (killed?); the next sync converges"
+
+
+def mark_connector_runs_died(conn: Connection, connector: str) -> list[int]:
+    """Mark ``connector``'s runs (and reconciles) still 'running' as 'died'; call only in the
+    transaction that took its lease over from an instance whose lease ran out: only the owner
+    runs a connector, so those rows are the dead owner's. Returns the runs' ids."""
+    conn.execute(
+        reconciles_table.update()
+        .where(reconciles_table.c.connector == connector, reconciles_table.c.status == "running")
+        .values(status="died")
+    )
+    rows = list(
+        conn.execute(
+            select(_runs.c.id, _runs.c.pid).where(
+                _runs.c.connector == connector, _runs.c.status == "running"
+            )
+        )
+    )
+    for run_id, pid in rows:
+        conn.execute(
+            _runs.update()
+            .where(_runs.c.id == run_id)
+            .values(status="died", error=func.coalesce(_runs.c.error, died_error(pid)))
+        )
+    return [run_id for run_id, _ in rows]
 
 
 def mark_died_runs(conn: Connection) -> list[int]:

@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ingestor.errors import StateError
+from ingestor.errors import NoStateError, StateError
 from ingestor.state._admin import StoreAdmin
 from ingestor.state._bookkeeping import MAX_ERROR_CHARS, StoreBookkeeping, _clip, _utcnow
 from ingestor.state._engine import (
@@ -160,13 +160,13 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
     @classmethod
     def _open_read_only(cls, location: StateLocation) -> Store:
         if location.path is not None and not location.path.is_file():
-            raise StateError(f"no state database at {location} (no sync has run yet?)")
+            raise NoStateError(f"no state database at {location} (no sync has run yet?)")
         engine = create_state_engine(location, read_only=True)
         try:
             with engine.connect() as conn:
                 version = read_version(conn, where=str(location))
             if version == 0 and location.is_postgres:
-                raise StateError(f"no state database at {location} (no sync has run yet?)")
+                raise NoStateError(f"no state database at {location} (no sync has run yet?)")
             if version != SCHEMA_VERSION:
                 raise StateError(
                     f"state database {location} has schema version {version} and this "

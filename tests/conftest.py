@@ -28,23 +28,45 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 #: The state backends a test marked ``state_backends`` runs against.
 STATE_BACKENDS = ("sqlite", "postgresql")
 
+#: Folders (under tests/) whose every test that uses the state backend (through ``site``,
+#: ``make_site``, ``state_location`` ...) runs on each backend, marked or not: the engine suite.
+EVERY_BACKEND_FOLDERS = ("e2e", "reconcile")
+
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the ``state_backends`` marker."""
+    """Register the ``state_backends`` and ``sqlite_only`` markers."""
     config.addinivalue_line(
         "markers",
         "state_backends: run the test once per state backend (SQLite file, PostgreSQL), "
         "through the state_backend / state_location fixtures",
     )
+    config.addinivalue_line(
+        "markers",
+        "sqlite_only(reason): in a folder of EVERY_BACKEND_FOLDERS, keep this test on SQLite "
+        "(what it checks exists only there: the file, its WAL, flock, old SQLite files)",
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Tests marked ``state_backends`` that use the state backend run on SQLite and PostgreSQL;
+    """Tests that use the state backend run on SQLite and PostgreSQL when marked
+    ``state_backends`` or in one of EVERY_BACKEND_FOLDERS (unless marked ``sqlite_only``);
     every other test keeps SQLite."""
-    if "state_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
-        "state_backends"
-    ):
+    if "state_backend" in metafunc.fixturenames and _on_every_backend(metafunc.definition):
         metafunc.parametrize("state_backend", STATE_BACKENDS, indirect=True)
+
+
+def _on_every_backend(item: pytest.Item) -> bool:
+    only = item.get_closest_marker("sqlite_only")
+    if only is not None:
+        if not (only.args or only.kwargs.get("reason")):
+            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.sqlite_only needs a reason")
+        return False
+    if item.get_closest_marker("state_backends"):
+        return True
+    if "postgres_url" in getattr(item, "fixturenames", ()):
+        return False  # it sets up the PostgreSQL side itself (state copy, doctor, ...)
+    folder = Path(item.path).relative_to(Path(__file__).parent).parts[0]
+    return folder in EVERY_BACKEND_FOLDERS
 
 
 @pytest.fixture(scope="session")
@@ -108,6 +130,29 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
 def state_backend(request: pytest.FixtureRequest) -> str:
     """``sqlite``, or the backend of this run of a test marked ``state_backends``."""
     return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def another_state(
+    state_backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Callable[[str], Path | str]]:
+    """Make more state databases of this test's backend (several installations): a file
+    ``<tmp>/<name>.db``, or a fresh PostgreSQL database, dropped afterwards."""
+    made: list[str] = []
+    server: PostgresServer | None = None
+    if state_backend != "sqlite":
+        server = request.getfixturevalue("postgres_server")
+
+    def make(name: str) -> Path | str:
+        if server is None:
+            return tmp_path / f"{name}.db"
+        made.append(server.fresh_database())
+        return made[-1]
+
+    yield make
+    for url in made:
+        assert server is not None
+        server.drop_database(url)
 
 
 @pytest.fixture

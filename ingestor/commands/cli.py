@@ -214,14 +214,13 @@ def status(config: ConfigOption, as_json: JsonOption = False) -> None:
     Reads only the local state database: no Intercom token needed.
     """
     from ingestor.commands.machine import emit, no_state_document, status_document
-    from ingestor.commands.status import print_status, status_data
+    from ingestor.commands.status import print_status, status_data_if_any
     from ingestor.config import load_config
 
     loaded = _guarded(lambda: load_config(config, need_token=False))
-    if as_json and not loaded.state.exists():
-        emit(no_state_document(loaded.state.shown))
-    elif as_json:
-        emit(status_document(_guarded(lambda: status_data(loaded))))
+    if as_json:
+        data = _guarded(lambda: status_data_if_any(loaded))
+        emit(no_state_document(loaded.state.shown) if data is None else status_document(data))
     else:
         _guarded(lambda: print_status(stdout, loaded))
 

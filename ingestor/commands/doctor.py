@@ -17,7 +17,13 @@ from typing import Literal
 from ingestor.config import Config
 from ingestor.connectors.base import ConnectorSettings, ListingProblem
 from ingestor.engine.runner import build_client, build_connector
-from ingestor.errors import AuthenticationError, IngestorError, IntercomUnreachable, StateError
+from ingestor.errors import (
+    AuthenticationError,
+    IngestorError,
+    IntercomUnreachable,
+    NoStateError,
+    StateError,
+)
 from ingestor.intercom._probe import ConnectionProbe, probe_connection
 from ingestor.state import Store, location_problem, process_gone
 
@@ -120,7 +126,7 @@ def _server_state_check(config: Config) -> Check:
             runs = store.recent_runs(limit=1)
             gone = bool(runs) and runs[0].status == "running" and store.process_gone(runs[0].pid)
     except StateError as exc:
-        if "no sync has run yet" in str(exc):
+        if isinstance(exc, NoStateError):
             return Check("state", "ok", f"{shown} will be set up on the first sync")
         return Check("state", "failed", str(exc), "check state.url, the server and its grants")
     last = f"; last run {'died' if gone else runs[0].status}" if runs else ""

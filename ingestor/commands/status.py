@@ -11,6 +11,7 @@ from rich.console import Console
 from ingestor.commands.console import new_table, shown
 from ingestor.config import Config
 from ingestor.connectors.base import ConnectorSettings
+from ingestor.errors import NoStateError
 from ingestor.gate.render import rule_counts_line, withheld_line
 from ingestor.state import ConnectorSummary, ReconcileRecord, RunRecord, Store
 from ingestor.watch_plan import plan_watch, why_unwatched
@@ -159,12 +160,23 @@ def _status(store: Store, run: RunRecord) -> str:
     return run.status
 
 
+def status_data_if_any(config: Config) -> dict[str, Any] | None:
+    """:func:`status_data`, or None before the first sync: no SQLite file yet, or a PostgreSQL
+    database that is still empty (it exists as soon as it is configured)."""
+    if not config.state.exists():
+        return None
+    try:
+        return status_data(config)
+    except NoStateError:
+        return None
+
+
 def print_status(console: Console, config: Config) -> None:
     """Render :func:`status_data` as a table and a list of failing pages."""
-    if not config.state.exists():
+    data = status_data_if_any(config)
+    if data is None:
         console.print(f"No state yet at {config.state.shown}: no sync has run.", highlight=False)
         return
-    data = status_data(config)
     table = new_table(console, title=f"State: {data['state']}")
     columns = ("connector", "type", "source id", "pages", "failing", "last attempt", "result")
     for column in (*columns, "last complete"):

@@ -205,10 +205,12 @@ class Leasing:
         self._held[name] = lease
         context = {"connector": name, "event": "lease_taken", "fence": lease.fence}
         if lease.taken_from is not None:
+            died = self.book.bury_dead_owners_runs(lease)
             log.warning(
-                "connector %s: taken over from instance %s, whose lease ran out",
+                "connector %s: taken over from instance %s, whose lease ran out%s",
                 name,
                 lease.taken_from,
+                f"; its run {', '.join(map(str, died))} recorded as died" if died else "",
                 extra=context,
             )
         else:

@@ -81,6 +81,8 @@ class ApiGateway:
         async def send_counted(message: Message) -> None:
             if message["type"] == "http.response.start":
                 ctx.stats.by_status[str(message["status"])] += 1
+                if 200 <= message["status"] < 300:
+                    ctx.stats.succeeded[ctx.operation_for(scope)] += 1
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 

@@ -26,6 +26,9 @@ class CallStats:
         self.total = 0
         self.rate_limited = 0
         self.by_operation: Counter[str] = Counter()
+        #: Calls per operation answered 2xx: for a write, what the API really applied and
+        #: confirmed (a page created twice shows here even though the upsert left one page).
+        self.succeeded: Counter[str] = Counter()
         self.by_status: Counter[str] = Counter()
         self.faults: Counter[str] = Counter()
         self.versions: Counter[str] = Counter()
@@ -38,6 +41,7 @@ class CallStats:
             "total": self.total,
             "by_operation": by_operation,
             "by_status": dict(sorted(self.by_status.items())),
+            "succeeded_by_operation": dict(sorted(self.succeeded.items())),
             "rate_limited": self.rate_limited,
             "faults": {"total": self.faults.total(), **dict(sorted(self.faults.items()))},
             "intercom_versions": dict(sorted(self.versions.items())),

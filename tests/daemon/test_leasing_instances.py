@@ -5,7 +5,7 @@ over once its leases run out, and a clean stop hands them over at once.
 Each process runs the daemons' own ``Leasing`` (heartbeat, renewal, rebalancing thread) over a
 bare engine, without the store's flock that keeps SQLite deployments to one daemon: the same
 statements then race as they do on a PostgreSQL state shared by daemons on several machines
-(and on PostgreSQL itself with ``INGESTOR_TEST_POSTGRES_URL``: ``tests/lease_databases.py``).
+(and on PostgreSQL itself: a fresh migrated database each, ``tests/lease_databases.py``).
 """
 
 from __future__ import annotations

@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from ingestor.config import Config, load_config
 from ingestor.emulator import EmulatorServer
+from ingestor.state._engine import StateLocation, create_state_engine
 
 WRITE_OPS = (
     "createContentImportSource",
@@ -64,7 +66,7 @@ class Site:
     ) -> None:
         self.root = tmp_path / "share"
         self.root.mkdir()
-        #: The SQLite file, or a PostgreSQL URL (tests marked ``state_backends``).
+        #: The SQLite file, or a PostgreSQL URL (every e2e test runs on both backends).
         self.state: Path | str = tmp_path / "state" / "state.db" if state is None else state
         self.config_path = tmp_path / "config.yaml"
         self.server = server
@@ -108,6 +110,17 @@ class Site:
             check=False,
         )
 
+    def sql(self, statement: str, **params: Any) -> list[tuple[Any, ...]]:
+        """One SQL statement on the state database, SQLite or PostgreSQL (``:name``
+        parameters); the rows it returns."""
+        engine = create_state_engine(StateLocation.of(self.state))
+        try:
+            with engine.begin() as conn:
+                result = conn.execute(text(statement), params)
+                return [tuple(row) for row in result] if result.returns_rows else []
+        finally:
+            engine.dispose()
+
     def intercom_pages(self) -> dict[str, dict[str, Any]]:
         """The emulator's pages keyed by external_id (fails on duplicates)."""
         pages = self.server.pages()
@@ -118,7 +131,7 @@ class Site:
 
 @pytest.fixture
 def site(tmp_path: Path, emulator: EmulatorServer, state_location: Path | str) -> Site:
-    """A site whose state is SQLite, or for a test marked ``state_backends`` either backend."""
+    """A site on this run's state backend (every test here runs on SQLite and PostgreSQL)."""
     return Site(tmp_path, emulator, state_location)
 
 

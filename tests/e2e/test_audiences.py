@@ -146,12 +146,12 @@ def test_a_new_gate_version_rereads_every_page_without_resending(site: Site) -> 
 
 
 def test_new_gate_settings_make_an_incremental_connector_list_in_full(
-    emulator: EmulatorServer, tmp_path: Path
+    emulator: EmulatorServer, state_location: Path | str
 ) -> None:
     wiki = FakeWiki()
     for i in range(3):
         wiki.edit(f"p{i}", f"text {i}")
-    state = tmp_path / "state.db"
+    state = state_location
     sync_wiki(emulator, state, wiki)
     wiki.edit("p1", "edited")
     assert sync_wiki(emulator, state, wiki).listed == 1  # from the cursor: one change

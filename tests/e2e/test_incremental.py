@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
 import pytest
+from sqlalchemy import text
 
 from ingestor.connectors.base import (
     Changes,
@@ -25,6 +25,7 @@ from ingestor.engine.report import SyncReport
 from ingestor.engine.sync import PagePolicy, SyncEngine, SyncOptions
 from ingestor.intercom import IntercomClient
 from ingestor.state import Store
+from ingestor.state._engine import StateLocation, create_state_engine
 from ingestor.state._tables import to_db_time
 
 
@@ -100,7 +101,7 @@ DELETE = PagePolicy(deletion="delete")
 
 def sync(
     server: EmulatorServer,
-    state: Path,
+    state: Path | str,
     wiki: FakeWiki,
     policy: PagePolicy = DELETE,
     **options: bool,
@@ -112,15 +113,15 @@ def sync(
         return SyncEngine(client, store).sync(wiki, policy, SyncOptions(**options))
 
 
-def cursor(state: Path) -> str | None:
+def cursor(state: Path | str) -> str | None:
     with Store.open(state, read_only=True) as store:
         return store.get_cursor("wiki")
 
 
 def test_first_run_lists_in_full_then_only_changes_are_read(
-    emulator: EmulatorServer, tmp_path: Path, wiki: FakeWiki
+    emulator: EmulatorServer, state_location: Path | str, wiki: FakeWiki
 ) -> None:
-    state = tmp_path / "state.db"
+    state = state_location
     report = sync(emulator, state, wiki)
     assert (report.created, report.status, wiki.full_listings) == (10, "ok", 1)
     assert cursor(state) == "10"
@@ -141,9 +142,9 @@ def test_first_run_lists_in_full_then_only_changes_are_read(
 
 
 def test_a_too_old_cursor_falls_back_to_a_full_listing(
-    emulator: EmulatorServer, tmp_path: Path, wiki: FakeWiki
+    emulator: EmulatorServer, state_location: Path | str, wiki: FakeWiki
 ) -> None:
-    state = tmp_path / "state.db"
+    state = state_location
     sync(emulator, state, wiki)
     wiki.delete("p0")
     wiki.oldest_change = 11  # the wiki forgot its older changes
@@ -154,9 +155,9 @@ def test_a_too_old_cursor_falls_back_to_a_full_listing(
 
 
 def test_a_failing_change_listing_deletes_nothing_and_keeps_the_cursor(
-    emulator: EmulatorServer, tmp_path: Path, wiki: FakeWiki
+    emulator: EmulatorServer, state_location: Path | str, wiki: FakeWiki
 ) -> None:
-    state = tmp_path / "state.db"
+    state = state_location
     sync(emulator, state, wiki)
     wiki.delete("p2")
     wiki.fail_changes = True
@@ -169,9 +170,9 @@ def test_a_failing_change_listing_deletes_nothing_and_keeps_the_cursor(
 
 
 def test_a_failed_page_keeps_the_cursor_until_it_syncs(
-    emulator: EmulatorServer, tmp_path: Path, wiki: FakeWiki
+    emulator: EmulatorServer, state_location: Path | str, wiki: FakeWiki
 ) -> None:
-    state = tmp_path / "state.db"
+    state = state_location
     sync(emulator, state, wiki)
     wiki.edit("p4", "BROKEN")
     wiki.edit("p5", "fine")
@@ -184,18 +185,20 @@ def test_a_failed_page_keeps_the_cursor_until_it_syncs(
     assert cursor(state) == "13"
 
 
-def test_full_ignores_the_cursor(emulator: EmulatorServer, tmp_path: Path, wiki: FakeWiki) -> None:
-    state = tmp_path / "state.db"
+def test_full_ignores_the_cursor(
+    emulator: EmulatorServer, state_location: Path | str, wiki: FakeWiki
+) -> None:
+    state = state_location
     sync(emulator, state, wiki)
     report = sync(emulator, state, wiki, full=True)
     assert (wiki.full_listings, report.updated) == (2, 10)
 
 
 def test_hidden_pages_of_an_incremental_source_expire_and_come_back(
-    emulator: EmulatorServer, tmp_path: Path, wiki: FakeWiki
+    emulator: EmulatorServer, state_location: Path | str, wiki: FakeWiki
 ) -> None:
     """A change listing reports a page gone once: the hidden page must expire all the same."""
-    state = tmp_path / "state.db"
+    state = state_location
     hide = PagePolicy(deletion="hide", hide_for=timedelta(days=1))
     sync(emulator, state, wiki, hide)
     ids = {p["external_id"]: p["id"] for p in emulator.pages()}
@@ -210,11 +213,13 @@ def test_hidden_pages_of_an_incremental_source_expire_and_come_back(
     assert (report.hidden, report.deleted) == (0, 0)
 
     wiki.edit("p8", "back again")
-    with sqlite3.connect(state) as conn:  # hidden two days ago, as far as state knows
+    engine = create_state_engine(StateLocation.of(state))
+    with engine.begin() as conn:  # hidden two days ago, as far as state knows
         conn.execute(
-            "UPDATE pages SET hidden_at = ? WHERE hidden_at IS NOT NULL",
-            (to_db_time(datetime.now(UTC) - timedelta(days=2)),),
+            text("UPDATE pages SET hidden_at = :t WHERE hidden_at IS NOT NULL"),
+            {"t": to_db_time(datetime.now(UTC) - timedelta(days=2))},
         )
+    engine.dispose()
     report = sync(emulator, state, wiki, hide)
     assert (report.deleted, report.restored, report.updated) == (1, 1, 1)
     pages = {p["external_id"]: p for p in emulator.pages()}

@@ -27,7 +27,9 @@ PAGES = 40
 LIMIT = 30  # calls per 1 s window, for the whole workspace
 
 
-def _instance(server: EmulatorServer, tmp_path: Path, name: str) -> tuple[SyncReport, RateBudget]:
+def _instance(
+    server: EmulatorServer, tmp_path: Path, name: str, state: Path | str
+) -> tuple[SyncReport, RateBudget]:
     root = tmp_path / name
     root.mkdir()
     for n in range(PAGES):
@@ -37,7 +39,7 @@ def _instance(server: EmulatorServer, tmp_path: Path, name: str) -> tuple[SyncRe
     )
     budget = RateBudget(window_seconds=1)  # its own: another machine's is out of reach
     with (
-        Store.open(tmp_path / f"{name}.db") as store,
+        Store.open(state) as store,
         IntercomClient(server.token, base_url=server.url, budget=budget) as client,
     ):
         engine = SyncEngine(client, store)
@@ -48,13 +50,18 @@ def _instance(server: EmulatorServer, tmp_path: Path, name: str) -> tuple[SyncRe
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("instances", [1, 2, 3])
 def test_instances_with_their_own_budgets_keep_to_the_shared_window(
-    start_emulator: Callable[[EmulatorSettings], EmulatorServer], tmp_path: Path, instances: int
+    start_emulator: Callable[[EmulatorSettings], EmulatorServer],
+    tmp_path: Path,
+    another_state: Callable[[str], Path | str],
+    instances: int,
 ) -> None:
     server = start_emulator(EmulatorSettings(rate_limit=LIMIT, window_seconds=1, latency_ms=20))
     results: dict[str, tuple[SyncReport, RateBudget]] = {}
 
+    states = {f"kb{k}": another_state(f"kb{k}") for k in range(instances)}
+
     def run(name: str) -> None:
-        results[name] = _instance(server, tmp_path, name)
+        results[name] = _instance(server, tmp_path, name, states[name])
 
     threads = [threading.Thread(target=run, args=(f"kb{k}",)) for k in range(instances)]
     for thread in threads:

@@ -74,7 +74,7 @@ class _OutageAfterListing:
 
 
 def _sync(
-    root: Path, state: Path, server: EmulatorServer, engine_args: dict[str, object]
+    root: Path, state: Path | str, server: EmulatorServer, engine_args: dict[str, object]
 ) -> SyncReport:
     settings = FilesystemSettings(name="docs", url="https://docs.example.com/", root=root)
     with (
@@ -89,9 +89,9 @@ def _sync(
 
 
 def test_intercom_failing_every_call_ends_the_run_early(
-    tmp_path: Path, emulator: EmulatorServer
+    tmp_path: Path, emulator: EmulatorServer, state_location: Path | str
 ) -> None:
-    root, state = tmp_path / "share", tmp_path / "state.db"
+    root, state = tmp_path / "share", state_location
     root.mkdir()
     (root / "gone.md").write_text("# Gone\n\nSoon.\n", encoding="utf-8")
     assert _sync(root, state, emulator, {}).status == "ok"
@@ -119,9 +119,9 @@ def test_intercom_failing_every_call_ends_the_run_early(
 
 
 def test_a_delete_that_fails_every_retry_fails_that_page_alone(
-    tmp_path: Path, emulator: EmulatorServer
+    tmp_path: Path, emulator: EmulatorServer, state_location: Path | str
 ) -> None:
-    root, state = tmp_path / "share", tmp_path / "state.db"
+    root, state = tmp_path / "share", state_location
     root.mkdir()
     for name in ("gone.md", "kept.md"):
         (root / name).write_text(f"# {name}\n\nText.\n", encoding="utf-8")
@@ -153,10 +153,10 @@ def test_a_delete_that_fails_every_retry_fails_that_page_alone(
 
 
 def test_a_hide_that_fails_every_retry_fails_that_page_alone(
-    tmp_path: Path, emulator: EmulatorServer
+    tmp_path: Path, emulator: EmulatorServer, state_location: Path | str
 ) -> None:
     """deletion: hide, the default: the hiding upsert fails like a delete would."""
-    root, state = tmp_path / "share", tmp_path / "state.db"
+    root, state = tmp_path / "share", state_location
     root.mkdir()
     for name in ("gone.md", "kept.md"):
         (root / name).write_text(f"# {name}\n\nText.\n", encoding="utf-8")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 
+import pytest
+
 from ingestor.state import Store
 
 from .conftest import Site
@@ -28,6 +30,7 @@ CREATE TABLE runs (id INTEGER PRIMARY KEY, connector VARCHAR NOT NULL,
 """
 
 
+@pytest.mark.sqlite_only("no state file is created; a PostgreSQL database exists beforehand")
 def test_a_plan_before_any_sync_creates_no_state(site: Site) -> None:
     site.write("kb/a.md", "# A\n\nText.\n")
 
@@ -51,6 +54,7 @@ def test_plans_and_dry_runs_record_no_run(site: Site) -> None:
     assert [(run.status, run.created) for run in runs] == [("ok", 1)]  # the real sync only
 
 
+@pytest.mark.sqlite_only("an older fin-ingestor's state exists only as an SQLite file")
 def test_a_plan_over_an_older_schema_migrates_a_copy_not_the_file(site: Site) -> None:
     site.write("kb/a.md", "# A\n\nText.\n")
     site.state.parent.mkdir(parents=True, exist_ok=True)

@@ -9,16 +9,17 @@ the state database, never by sleeping.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from ingestor.commands.status import status_data
 from ingestor.engine.report import SyncReport
 from ingestor.engine.runner import sync_connectors
 from ingestor.engine.sync import SyncOptions
+from ingestor.state._engine import StateLocation, create_state_engine
 from ingestor.state._tables import to_db_time
 
 from .conftest import Site, calls, total_calls, write_calls
@@ -41,19 +42,20 @@ def flags(page: dict[str, Any]) -> tuple[bool, bool]:
 
 
 def state_row(site: Site, external_id: str) -> dict[str, Any] | None:
-    with sqlite3.connect(site.state) as conn:
-        conn.row_factory = sqlite3.Row
-        row = conn.execute("SELECT * FROM pages WHERE external_id = ?", (external_id,)).fetchone()
+    engine = create_state_engine(StateLocation.of(site.state))
+    try:
+        with engine.connect() as conn:
+            query = text("SELECT * FROM pages WHERE external_id = :e")
+            row = conn.execute(query, {"e": external_id}).mappings().first()
+    finally:
+        engine.dispose()
     return None if row is None else dict(row)
 
 
 def backdate(site: Site, days: float) -> datetime:
     """Pretend every hidden page was hidden ``days`` ago (the stored time is all that counts)."""
     when = datetime.now(UTC) - timedelta(days=days)
-    with sqlite3.connect(site.state) as conn:
-        conn.execute(
-            "UPDATE pages SET hidden_at = ? WHERE hidden_at IS NOT NULL", (to_db_time(when),)
-        )
+    site.sql("UPDATE pages SET hidden_at = :t WHERE hidden_at IS NOT NULL", t=to_db_time(when))
     return when
 
 
@@ -93,8 +95,7 @@ def test_a_vanished_page_is_hidden_by_a_read_and_one_upsert_and_keeps_its_id(sit
     assert row is not None and row["hidden_at"] is not None
     # the gates will send it again should it come back; the id stays for that and for deleting
     assert (row["version"], row["content_hash"], row["intercom_id"]) == (None, None, page["id"])
-    with sqlite3.connect(site.state) as conn:
-        assert conn.execute("SELECT hidden FROM runs ORDER BY id DESC").fetchone() == (1,)
+    assert site.sql("SELECT hidden FROM runs ORDER BY id DESC")[0] == (1,)
 
     # within hide_for: nothing to do, and no call but the run's check of the source
     report = run(site)

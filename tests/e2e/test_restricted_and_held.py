@@ -21,6 +21,8 @@ from ingestor.engine.report import SyncReport
 from ingestor.engine.sync import PagePolicy, SyncEngine, SyncOptions
 from ingestor.intercom import IntercomClient
 from ingestor.state import Store
+from ingestor.state._engine import StateLocation, create_state_engine
+from ingestor.state._tables import StateModel
 
 from .conftest import Site, calls
 
@@ -56,13 +58,13 @@ def share(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def sync(tmp_path: Path, share: Path, emulator: EmulatorServer) -> Sync:
+def sync(state_location: Path | str, share: Path, emulator: EmulatorServer) -> Sync:
     def run(**settings: Any) -> SyncReport:
         config = FilesystemSettings(
             name="share", url="https://share.example.com/", root=share, **settings
         )
         with (
-            Store.open(tmp_path / "state.db") as store,
+            Store.open(state_location) as store,
             IntercomClient(emulator.token, base_url=emulator.url) as client,
             RestrictingShare(config) as connector,
         ):
@@ -115,7 +117,7 @@ def test_only_restricted_customers_lets_a_rule_send_them_to_the_ai_agent(
 
 
 def test_a_page_with_a_secret_is_held_taken_down_and_checked_every_run(
-    sync: Sync, emulator: EmulatorServer, share: Path, tmp_path: Path
+    sync: Sync, emulator: EmulatorServer, share: Path, state_location: Path | str
 ) -> None:
     runbook = share / "runbook.md"
     runbook.write_text("# Runbook\n\nRestart the service.\n", encoding="utf-8")
@@ -130,7 +132,7 @@ def test_a_page_with_a_secret_is_held_taken_down_and_checked_every_run(
     shown = AWS_SHOWN.match(event.reason)
     assert shown is not None and shown.group(1) == "5", event.reason
     assert event.reason.endswith("; taken down from Intercom")
-    with Store.open(tmp_path / "state.db", read_only=True) as store:
+    with Store.open(state_location, read_only=True) as store:
         [held] = [w for w in store.withheld_pages("share") if w.audience == "held"]
     assert held.reason is not None and AWS_SHOWN.fullmatch(held.reason), held.reason
 
@@ -155,8 +157,22 @@ def test_the_allow_marker_on_a_line_releases_what_is_on_it(
     assert "example.md" in flags(emulator)
 
 
+def _everything_stored(state: Path | str) -> bytes:
+    """The SQLite file and its WAL, or every row of every table of the PostgreSQL database."""
+    if isinstance(state, Path):
+        return b"".join(path.read_bytes() for path in state.parent.glob(state.name + "*"))
+    engine = create_state_engine(StateLocation.of(state))
+    try:
+        with engine.connect() as conn:
+            tables = StateModel.metadata.sorted_tables
+            rows = [repr(tuple(row)) for t in tables for row in conn.execute(t.select())]
+    finally:
+        engine.dispose()
+    return "\n".join(rows).encode()
+
+
 def test_a_held_page_never_leaves_its_secret_in_state(
-    sync: Sync, share: Path, tmp_path: Path
+    sync: Sync, share: Path, state_location: Path | str
 ) -> None:
     (share / "keys.md").write_text(
         f"# Keys\n\n-----BEGIN RSA PRIVATE KEY-----\n{KEY_BODY}\n-----END RSA PRIVATE KEY-----\n"
@@ -168,7 +184,7 @@ def test_a_held_page_never_leaves_its_secret_in_state(
     [held] = [event for event in report.withheld if event.external_id == "keys.md"]
     assert held.reason.startswith("secret: private_key line 3 "), held.reason
     assert re.search(r"\(and \d+ more\)$", held.reason), held.reason
-    data = b"".join(path.read_bytes() for path in tmp_path.glob("state.db*"))
+    data = _everything_stored(state_location)
     assert b"keys.md" in data  # the page is recorded: held, with its masked reason
     assert AWS_KEY.encode() not in data
     assert KEY_BODY.encode() not in data

@@ -31,8 +31,8 @@ def client(emulator: EmulatorServer) -> Iterator[IntercomClient]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "state.db") as s:
+def store(state_location: Path | str) -> Iterator[Store]:
+    with Store.open(state_location) as s:
         yield s
 
 
@@ -114,12 +114,12 @@ def test_of_two_api_sources_with_our_url_the_oldest_is_used_loudly(
 
 
 def test_a_refused_source_url_is_a_config_error_that_explains_the_rule(
-    start_emulator: StartEmulator, tmp_path: Path
+    start_emulator: StartEmulator, state_location: Path | str
 ) -> None:
     server = start_emulator(EmulatorSettings(strict_source_urls=True))
     with (
         IntercomClient(server.token, base_url=server.url) as client,
-        Store.open(tmp_path / "state.db") as store,
+        Store.open(state_location) as store,
     ):
         with pytest.raises(ConfigError) as info:
             resolver(client, store, "https://wiki.corp.internal/").ensure()
@@ -136,7 +136,7 @@ def test_a_refused_source_url_is_a_config_error_that_explains_the_rule(
 
 
 def test_two_installations_creating_at_once_use_one_source(
-    start_emulator: StartEmulator, tmp_path: Path
+    start_emulator: StartEmulator, another_state: Callable[[str], Path | str]
 ) -> None:
     # Separate state files, one workspace, 600 ms a call: both list (nothing), both create,
     # then both list again and take the oldest.
@@ -147,7 +147,7 @@ def test_two_installations_creating_at_once_use_one_source(
     def installation(name: str) -> None:
         with (
             IntercomClient(server.token, base_url=server.url) as client,
-            Store.open(tmp_path / f"{name}.db") as store,
+            Store.open(another_state(name)) as store,
         ):
             start.wait()
             chosen[name] = resolver(client, store).ensure()

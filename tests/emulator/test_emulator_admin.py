@@ -53,6 +53,13 @@ def test_stats_count_calls_per_operation_status_and_version(
         "updateExternalPage": 0,
     }
     assert stats["by_status"] == {"200": 4, "400": 1, "401": 1, "404": 1}
+    # answered 2xx only: not the refused delete (401), the missing page (404), the bad version
+    assert stats["succeeded_by_operation"] == {
+        "createContentImportSource": 1,
+        "createExternalPage": 1,
+        "getExternalPage": 1,
+        "listExternalPages": 1,
+    }
     assert stats["intercom_versions"] == {"2.14": 5, "9.9": 1, "absent": 1}
     assert (stats["rate_limited"], stats["faults"]) == (0, {"total": 0})
     assert (stats["sources"], stats["pages"]) == (1, 1)

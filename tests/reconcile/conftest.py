@@ -17,6 +17,9 @@ from ingestor.engine.report import SyncReport
 from ingestor.engine.runner import sync_connectors
 from ingestor.engine.sync import SyncOptions
 from ingestor.reconcile import ReconcileOptions, ReconcileReport, reconcile_connectors
+from ingestor.state import copy_state
+from ingestor.state._engine import StateLocation, create_state_engine
+from ingestor.state._tables import StateModel
 
 WRITE_OPS = (
     "createContentImportSource",
@@ -58,7 +61,7 @@ class Site:
     ) -> None:
         self.root = tmp_path / "share"
         self.root.mkdir()
-        #: The SQLite file, or a PostgreSQL URL (tests marked ``state_backends``).
+        #: The SQLite file, or a PostgreSQL URL (every reconcile test runs on both backends).
         self.state: Path | str = tmp_path / "state" / "state.db" if state is None else state
         self.config_path = tmp_path / "config.yaml"
         self.server = server
@@ -98,6 +101,49 @@ class Site:
                 conn.execute(text("CREATE SCHEMA public"))
         finally:
             engine.dispose()
+
+    def sql(self, statement: str, **params: Any) -> list[tuple[Any, ...]]:
+        """One SQL statement on the state database, SQLite or PostgreSQL (``:name``
+        parameters); the rows it returns."""
+        engine = create_state_engine(StateLocation.of(self.state))
+        try:
+            with engine.begin() as conn:
+                result = conn.execute(text(statement), params)
+                return [tuple(row) for row in result] if result.returns_rows else []
+        finally:
+            engine.dispose()
+
+    def snapshot(self) -> object:
+        """Everything the state holds, to compare: the file's bytes, or every table's rows."""
+        if isinstance(self.state, Path):
+            return self.state.read_bytes()
+        engine = create_engine(self.state)
+        try:
+            with engine.connect() as conn:
+                return {
+                    table.name: sorted(map(repr, conn.execute(table.select())))
+                    for table in StateModel.metadata.sorted_tables
+                }
+        finally:
+            engine.dispose()
+
+    def back_up_state(self) -> object:
+        """A backup as an operator takes one: the closed file's bytes, or ``state copy`` of
+        the PostgreSQL database into an SQLite file."""
+        if isinstance(self.state, Path):
+            return self.state.read_bytes()  # the store is closed: no WAL pending
+        backup = self.config_path.with_name("backup.db")
+        copy_state(self.state, backup)
+        return backup
+
+    def restore_state(self, backup: object) -> None:
+        """Put a :meth:`back_up_state` backup back in place of the state."""
+        if isinstance(self.state, Path):
+            assert isinstance(backup, bytes)
+            self.state.write_bytes(backup)
+            return
+        assert isinstance(backup, Path)
+        copy_state(backup, self.state, force=True)
 
     def pages(self, count: int) -> None:
         for n in range(count):
@@ -141,5 +187,5 @@ class Site:
 
 @pytest.fixture
 def site(tmp_path: Path, emulator: EmulatorServer, state_location: Path | str) -> Site:
-    """A site whose state is SQLite, or for a test marked ``state_backends`` either backend."""
+    """A site on this run's state backend (every test here runs on SQLite and PostgreSQL)."""
     return Site(tmp_path, emulator, state_location)

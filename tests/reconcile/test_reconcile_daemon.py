@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -81,9 +79,9 @@ def _wait(condition: Callable[[], Any], timeout: float = 30) -> Any:
 
 @pytest.mark.timeout(90)
 def test_a_running_daemon_reconciles_on_its_schedule(
-    tmp_path: Path, emulator: EmulatorServer
+    tmp_path: Path, emulator: EmulatorServer, state_location: Path | str
 ) -> None:
-    site = Site(tmp_path, emulator)
+    site = Site(tmp_path, emulator, state_location)
     site.pages(5)
     site.sync()
     data = yaml.safe_load(site.config_path.read_text(encoding="utf-8"))
@@ -110,7 +108,6 @@ def test_a_running_daemon_reconciles_on_its_schedule(
     with Store.open(site.state, read_only=True) as store:
         record = store.last_reconcile("docs")
     assert record is not None and record.pid == os.getpid() and record.status == "ok"
-    with contextlib.closing(sqlite3.connect(site.state)) as db:
-        summaries = [json.loads(row[0]) for row in db.execute("SELECT summary FROM reconciles")]
+    summaries = [json.loads(row[0]) for row in site.sql("SELECT summary FROM reconciles")]
     assert summaries[0]["missing"] == ["p0002.md"]
     assert summaries[0]["sync"]["created"] == 1

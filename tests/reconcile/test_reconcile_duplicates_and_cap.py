@@ -109,12 +109,14 @@ def _seed_foreign_pages(db: Path, count: int) -> None:
     store.close()
 
 
-def test_deep_paging_cap_falls_back_to_reads_by_id(tmp_path: Path) -> None:
+def test_deep_paging_cap_falls_back_to_reads_by_id(
+    tmp_path: Path, state_location: Path | str
+) -> None:
     db = tmp_path / "emulator.db"
     _seed_foreign_pages(db, 10_050)  # 150 a page: page 67 is past 10,000 results
     settings = EmulatorSettings(db_path=str(db), deep_paging_cap=True)
     with EmulatorServer(settings) as server:
-        site = Site(tmp_path, server)
+        site = Site(tmp_path, server, state_location)
         site.pages(12)
         site.sync()
         pages = site.intercom()

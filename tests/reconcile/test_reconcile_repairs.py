@@ -3,8 +3,6 @@ the same run, and said (issue 14, point 1)."""
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 from typing import Any
 
 import pytest
@@ -117,7 +115,7 @@ def test_lost_state_is_adopted_without_a_write(site: Site) -> None:
 def test_an_unknown_page_that_differs_is_updated_not_duplicated(site: Site) -> None:
     site.pages(3)
     site.sync()
-    site.state.unlink()
+    site.lose_state()
     site.write("p0002.md", "# Page 2\n\nChanged while the state was lost.\n")
 
     report = site.reconcile()
@@ -132,13 +130,13 @@ def _restore_backup_with_files_removed(site: Site) -> None:
     """State backed up at 10 pages; 5 more synced; 3 of those removed; the backup restored."""
     site.pages(10)
     site.sync()
-    backup = site.state.read_bytes()  # the store is closed: no WAL pending
+    backup = site.back_up_state()
     for n in range(10, 15):
         site.write(f"p{n:04d}.md", f"# Page {n}\n\nAdded after the backup.\n")
     assert site.sync().created == 5
     for n in (12, 13, 14):
         (site.root / f"p{n:04d}.md").unlink()
-    site.state.write_bytes(backup)
+    site.restore_state(backup)
 
 
 def test_restored_backup_orphans_are_deleted_and_the_rest_adopted(site: Site) -> None:
@@ -175,7 +173,7 @@ def test_dry_run_finds_and_writes_nothing(site: Site) -> None:
     pages = site.intercom()
     site.server.delete_page(pages["p0000.md"]["id"])
     site.server.edit_page(pages["p0001.md"]["id"], title="Edited")
-    state_before = site.state.read_bytes()
+    state_before = site.snapshot()
     writes = site.writes()
 
     result = site.cli("reconcile", "--dry-run")
@@ -184,7 +182,7 @@ def test_dry_run_finds_and_writes_nothing(site: Site) -> None:
     assert "1 missing, 1 drifted" in result.stdout
     assert "p0001.md (title)" in result.stdout
     assert site.writes() == writes
-    assert site.state.read_bytes() == state_before
+    assert site.snapshot() == state_before
     assert "p0000.md" not in site.intercom()
 
 
@@ -212,11 +210,10 @@ def test_plan_shows_the_drift_the_last_reconcile_found(site: Site) -> None:
 
 def _hide_in_state(site: Site, external_id: str) -> None:
     """What ``deletion: hide`` records for a page it took down (its helper owns the rest)."""
-    with contextlib.closing(sqlite3.connect(site.state)) as db, db:
-        db.execute(
-            "UPDATE pages SET hidden_at = '2026-01-01T00:00:00.000000+00:00' WHERE external_id = ?",
-            (external_id,),
-        )
+    site.sql(
+        "UPDATE pages SET hidden_at = '2026-01-01T00:00:00.000000+00:00' WHERE external_id = :e",
+        e=external_id,
+    )
 
 
 def test_a_hidden_page_made_visible_in_intercom_is_hidden_again(site: Site) -> None:

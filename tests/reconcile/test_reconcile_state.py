@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from ingestor.state import Store, html_digest
+from ingestor.state._engine import StateLocation, create_state_engine
 
 
 def _sent(store: Store, eid: str) -> None:
@@ -24,8 +25,8 @@ def _sent(store: Store, eid: str) -> None:
     )
 
 
-def test_reconciles_are_recorded_with_pid_and_summary(tmp_path: Path) -> None:
-    with Store.open(tmp_path / "state.db") as store:
+def test_reconciles_are_recorded_with_pid_and_summary(state_location: Path | str) -> None:
+    with Store.open(state_location) as store:
         assert store.last_reconcile("docs") is None
         first = store.begin_reconcile("docs")
         store.finish_reconcile(first, status="partial", summary={"counts": {"missing": 2}})
@@ -41,8 +42,10 @@ def test_reconciles_are_recorded_with_pid_and_summary(tmp_path: Path) -> None:
             store.finish_reconcile(running, status="running", summary={})
 
 
-def test_mark_for_resend_clears_what_a_sync_checks_and_the_cursor(tmp_path: Path) -> None:
-    with Store.open(tmp_path / "state.db") as store:
+def test_mark_for_resend_clears_what_a_sync_checks_and_the_cursor(
+    state_location: Path | str,
+) -> None:
+    with Store.open(state_location) as store:
         for eid in ("a", "b", "c"):
             _sent(store, eid)
         store.save_cursor("docs", "cursor-1")
@@ -62,14 +65,19 @@ def test_mark_for_resend_clears_what_a_sync_checks_and_the_cursor(tmp_path: Path
         assert not store.is_empty()
 
 
-def test_a_reconcile_left_running_by_a_dead_process_is_marked_died(tmp_path: Path) -> None:
-    with Store.open(tmp_path / "state.db") as store:
+def test_a_reconcile_left_running_by_a_dead_process_is_marked_died(
+    state_location: Path | str,
+) -> None:
+    with Store.open(state_location) as store:
         done = store.begin_reconcile("docs")
         store.finish_reconcile(done, status="ok", summary={"counts": {}})
         store.begin_reconcile("docs")  # its process "dies": the store closes unfinished
-    with Store.open(tmp_path / "state.db") as store:  # the next owner of the lock
+    with Store.open(state_location) as store:  # the next owner of the lock
         last = store.last_reconcile("docs")
         assert last is not None and last.id == done  # the died one found nothing to report
-    with sqlite3.connect(tmp_path / "state.db") as conn:
-        statuses = [row[0] for row in conn.execute("SELECT status FROM reconciles ORDER BY id")]
+    engine = create_state_engine(StateLocation.of(state_location))
+    with engine.connect() as conn:
+        query = text("SELECT status FROM reconciles ORDER BY id")
+        statuses = [row[0] for row in conn.execute(query)]
+    engine.dispose()
     assert statuses == ["ok", "died"]

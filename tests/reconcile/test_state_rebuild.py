@@ -43,6 +43,7 @@ def test_rebuild_after_losing_the_state_of_1000_pages_costs_reads_only(site: Sit
     assert site.writes() == writes
 
 
+@pytest.mark.sqlite_only("rebuild --force moves the SQLite file aside; PostgreSQL: below")
 def test_rebuild_refuses_a_state_that_holds_pages_unless_forced(site: Site) -> None:
     site.pages(3)
     site.sync()
@@ -67,7 +68,7 @@ def test_rebuild_refuses_a_state_that_holds_pages_unless_forced(site: Site) -> N
 def test_rebuild_on_a_missing_database_adopts_the_api_source_only(site: Site) -> None:
     site.pages(2)
     site.sync()
-    site.state.unlink()
+    site.lose_state()
     site.server.add_source("https://docs.example.com/", sync_behavior="automatic")
     writes = site.writes()
 

@@ -2,8 +2,8 @@
 
 The daemon's SQLite flock keeps to one process per file; these tests open the file through
 bare engines (no flock) so several processes race on the very statements the daemons use on
-PostgreSQL. ``INGESTOR_TEST_POSTGRES_URL`` runs the same tests against PostgreSQL too
-(``tests/lease_databases.py``).
+PostgreSQL. Every race also runs on a fresh, fully migrated PostgreSQL database of its own
+(``tests/lease_databases.py``), as do the store-level tests marked ``state_backends``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from ingestor.emulator import EmulatorServer
 from ingestor.errors import LeaseLostError, StateError
 from ingestor.intercom import IntercomClient
 from ingestor.state import RunCounts, Store
-from ingestor.state._engine import create_state_engine
+from ingestor.state._engine import StateLocation, create_state_engine
 from ingestor.state._leases import Lease, LeaseBook, new_instance_id
 from ingestor.state._migrations import migrate
 from tests.lease_databases import lease_db_url_fixture, lease_engine  # noqa: F401 - a fixture
@@ -112,6 +112,29 @@ def test_a_dead_owners_lease_is_taken_over_once_it_runs_out(lease_db_url: str) -
     engine.dispose()
 
 
+@pytest.mark.state_backends
+def test_taking_over_records_the_dead_owners_running_run_as_died(
+    state_location: Path | str,
+) -> None:
+    with Store.open(state_location) as store:
+        dead = store.lease_book("host:1:dead", 30.0)
+        lease = dead.acquire("handbook")
+        assert lease is not None
+        finished = store.begin_run("handbook")
+        store.finish_run(finished, status="ok", counts=RunCounts())
+        cut_short = store.begin_run("handbook")  # its owner is killed mid-run
+        other = store.begin_run("other")  # another connector's: not the dead owner's to lose
+        assert dead.bury_dead_owners_runs(lease) == []  # not a take-over: nothing to bury
+        with store._live_engine().begin() as conn:  # the dead owner's period runs out
+            conn.execute(text("UPDATE leases SET expires_at = expires_at - 60"))
+        taker = store.lease_book(new_instance_id(), 30.0)
+        taken = taker.acquire("handbook")
+        assert taken is not None and taken.taken_from == "host:1:dead"
+        assert taker.bury_dead_owners_runs(taken) == [cut_short]
+        statuses = {r.id: r.status for r in store.recent_runs()}
+        assert statuses == {finished: "ok", cut_short: "died", other: "running"}
+
+
 def test_released_leases_go_to_the_next_taker_at_once_without_take_over(lease_db_url: str) -> None:
     engine = lease_engine(lease_db_url)
     first = LeaseBook(engine, new_instance_id(), period=30.0)
@@ -168,8 +191,9 @@ def test_a_lease_not_renewed_in_time_is_lost_locally_before_the_database_frees_i
     assert lease.lost is not None
 
 
-def test_fenced_store_refuses_writes_once_the_lease_is_lost(tmp_path: Path) -> None:
-    path = tmp_path / "state.db"
+@pytest.mark.state_backends
+def test_fenced_store_refuses_writes_once_the_lease_is_lost(state_location: Path | str) -> None:
+    path = state_location
     with Store.open(path) as store:
         book = store.lease_book(new_instance_id(), 30.0)
         lease = book.acquire("handbook")
@@ -188,8 +212,9 @@ def test_fenced_store_refuses_writes_once_the_lease_is_lost(tmp_path: Path) -> N
         store.save_cursor("handbook", "c3")  # the store itself is not fenced
 
 
-def test_read_only_store_reports_leases_and_refuses_to_lease(tmp_path: Path) -> None:
-    path = tmp_path / "state.db"
+@pytest.mark.state_backends
+def test_read_only_store_reports_leases_and_refuses_to_lease(state_location: Path | str) -> None:
+    path = state_location
     with Store.open(path) as store:
         book = store.lease_book("host:1:abcd", 30.0)
         book.heartbeat()
@@ -202,29 +227,36 @@ def test_read_only_store_reports_leases_and_refuses_to_lease(tmp_path: Path) -> 
             store.lease_book("x:2:y", 30.0)
 
 
-def test_the_migration_adds_the_lease_tables_to_a_v8_database(tmp_path: Path) -> None:
+@pytest.mark.state_backends
+def test_the_migration_adds_the_lease_tables_to_a_v8_database(state_location: Path | str) -> None:
+    from sqlalchemy import inspect
+
     from ingestor.state._migrations import MIGRATIONS
 
-    engine = create_state_engine(tmp_path / "state.db")
+    if isinstance(state_location, Path):
+        state_location.parent.mkdir()
+    engine = create_state_engine(StateLocation.of(state_location))
     with engine.begin() as conn:
         assert migrate(conn, where="x", migrations=MIGRATIONS[:8]) == (0, 8)
+        assert "leases" not in inspect(conn).get_table_names()
     with engine.begin() as conn:
-        assert migrate(conn, where="x") == (8, 9)
-        tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
+        assert migrate(conn, where="x", migrations=MIGRATIONS[:9]) == (8, 9)
+        tables = set(inspect(conn).get_table_names())
     assert {"leases", "instances"} <= tables
     engine.dispose()
 
 
+@pytest.mark.state_backends
 def test_the_only_user_of_a_database_forgets_a_killed_predecessors_leases(
-    tmp_path: Path,
+    state_location: Path | str,
 ) -> None:
-    path = tmp_path / "state.db"
+    path = state_location
     with Store.open(path) as store:
         dead = store.lease_book("host:1:dead", 30.0)
         dead.heartbeat()
         assert dead.acquire("handbook") is not None  # never released: the process was killed
     with Store.open(path) as store:
-        assert store.exclusive  # the flock: nobody else can be using the file
+        assert store.exclusive  # flock / exclusive advisory lock: nobody else can be using it
         book = store.lease_book(new_instance_id(), 30.0)
         assert book.acquire("handbook") is None
         book.forget_others()
