@@ -106,16 +106,16 @@ class DaemonSettings(BaseModel):
     lease_period: Duration = Field(
         default=timedelta(seconds=30),
         description="Several daemons sharing one state database each own some connectors "
-        "through leases renewed every third of this period; a stopped instance's connectors "
-        "are taken over once its leases run out (at most this period plus a third after it "
-        "died). Same value on every instance; at least 3s.",
+        "through leases renewed every quarter of this period; a dead instance's connectors "
+        "are taken over by another within this period of its death. Same value on every "
+        "instance; at least 3s.",
     )
 
     @field_validator("lease_period")
     @classmethod
     def _long_enough_lease(cls, period: timedelta) -> timedelta:
         if period < timedelta(seconds=3):
-            raise ValueError("must be at least 3s (renewals run every third of it)")
+            raise ValueError("must be at least 3s (renewals run every quarter of it)")
         return period
 
     @field_validator("listen")

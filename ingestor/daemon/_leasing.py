@@ -1,7 +1,10 @@
 """Which connectors this daemon instance owns when several share one state database.
 
 Each instance keeps a heartbeat in the ``instances`` table and holds the leases of the
-connectors it owns (``state._leases``), renewed every third of ``daemon.lease_period``. It owns
+connectors it owns (``state._leases``). A lease lasts three quarters of ``daemon.lease_period``
+and is renewed every quarter (:func:`lease_expiry`), so a dead instance's connectors are owned
+again within one period of its death: its last renewal ran out at most 3/4 of a period after it,
+and another instance looks a quarter later. It owns
 at most its fair share, ``ceil(enabled connectors / live instances)``, so connectors spread:
 an instance over its share gives up idle connectors, one under it takes free ones. A lease
 left to run out (its owner died or stalled) is taken by whoever is under its share at its next
@@ -32,9 +35,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from ingestor.state import Store
 from ingestor.state._leases import Lease, LeaseBook, new_instance_id
 
-__all__ = ["Leasing", "start_leasing"]
+__all__ = ["Leasing", "lease_expiry", "start_leasing"]
 
 log = logging.getLogger("ingestor.daemon")
+
+
+def lease_expiry(lease_period: float) -> float:
+    """How long a lease lasts unless renewed: rounds come every third of it (a quarter of the
+    period), so take-over waits at most expiry + a round = ``lease_period``."""
+    return lease_period * 3 / 4
 
 
 def start_leasing(
@@ -46,7 +55,7 @@ def start_leasing(
     taken_over: Callable[[str], None],
 ) -> Leasing:
     """A new instance's leasing over ``store``, started (its share taken) and logged."""
-    book = store.lease_book(new_instance_id(), period)
+    book = store.lease_book(new_instance_id(), lease_expiry(period))
     if store.exclusive:  # SQLite: the flock proves a predecessor's leases are stale
         book.forget_others()
     leasing = Leasing(book, connectors=connectors, busy=busy, taken_over=taken_over)
@@ -158,7 +167,7 @@ class Leasing:
         leases = self.book.live_leases()
         return {
             "id": self.instance,
-            "lease_period_seconds": self.book.period,
+            "lease_period_seconds": self.book.period * 4 / 3,
             "fair_share": self._share,
             "live_instances": [i.id for i in self.book.live_instances()],
             "owns": self.owned(),
