@@ -18,6 +18,10 @@ from .conftest import Site, calls
 from .test_crash_recovery import start_sync, wait_for
 
 PAGES = 150  # over the pool threshold: conversion goes to worker processes
+#: An emulator that tells no rate limit: with one told, pages this small convert inline (workers
+#: start only when conversion at the limit's pace needs them), and these tests kill workers.
+#: The latency keeps the sync running well past the pool's start.
+WORKER_EMULATOR = EmulatorSettings(latency_ms=200, rate_limit=None)
 
 
 def children_of(pid: int) -> set[int]:
@@ -51,6 +55,8 @@ def kill_sync_mid_run(site: Site, server: EmulatorServer) -> tuple[subprocess.Po
     """Start `ingestor sync`, SIGKILL it once it created 10 pages; it and its workers' pids."""
     proc = start_sync(site)
     wait_for(lambda: calls(server.stats(), "createExternalPage") >= 10)
+    # the pool starts after sampling its first pages inline, and spawns a worker per submit
+    wait_for(lambda: bool(children_of(proc.pid)) or proc.poll() is not None)
     workers = children_of(proc.pid)
     assert workers, "the sync should convert in worker processes"
     os.kill(proc.pid, signal.SIGKILL)
@@ -61,7 +67,7 @@ def kill_sync_mid_run(site: Site, server: EmulatorServer) -> tuple[subprocess.Po
 def test_sigkill_of_sync_leaves_no_worker_behind(
     make_site: Callable[[EmulatorServer], Site],
 ) -> None:
-    with EmulatorServer(EmulatorSettings(latency_ms=40)) as server:
+    with EmulatorServer(WORKER_EMULATOR) as server:
         site = make_site(server)
         write_pages(site)
         _, workers = kill_sync_mid_run(site, server)
@@ -95,7 +101,7 @@ def test_sigint_and_sigterm_stop_sync_promptly_and_record_the_run_interrupted(
 def test_a_killed_sync_shows_as_died_and_the_next_sync_records_it_so(
     make_site: Callable[[EmulatorServer], Site],
 ) -> None:
-    with EmulatorServer(EmulatorSettings(latency_ms=40)) as server:
+    with EmulatorServer(WORKER_EMULATOR) as server:
         site = make_site(server)
         write_pages(site)
         proc, workers = kill_sync_mid_run(site, server)
