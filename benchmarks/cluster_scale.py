@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from pg_server import PostgresServer, postgres_missing_reason  # noqa: E402
-from sync_bench import TOKEN, free_port, generate  # noqa: E402
+from sync_bench import TOKEN, free_port, generate, wait_for_emulator  # noqa: E402
 
 INTERCOM_RATE_LIMIT = 1666  # calls per 10-second window per workspace (docs/emulator.md)
 INTERCOM_LATENCY_MS = 50
@@ -124,14 +124,7 @@ def start_emulator(port: int, unthrottled: bool) -> subprocess.Popen[bytes]:
     if unthrottled:
         cmd.append("--unthrottled")
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/_emulator/health", timeout=1)
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("emulator did not start")
+    return wait_for_emulator(proc, port, seconds=15)
 
 
 # -- configs and daemons ---------------------------------------------------------------------

@@ -56,7 +56,7 @@ from sqlalchemy import create_engine, insert, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sync_bench import TOKEN, _descendants, free_port, write_config  # noqa: E402
+from sync_bench import TOKEN, _descendants, free_port, wait_for_emulator, write_config  # noqa: E402
 
 from ingestor.state._tables import pages_table  # noqa: E402
 
@@ -99,14 +99,7 @@ def start_emulator(
     proc = subprocess.Popen(
         [*cmd, "--db", str(db)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    for _ in range(600):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/_emulator/health", timeout=1)
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("emulator did not start")
+    return wait_for_emulator(proc, port, seconds=30)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

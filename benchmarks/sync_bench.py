@@ -83,10 +83,16 @@ def start_emulator(port: int, latency_ms: float, rate_limit: int | None) -> subp
     if rate_limit:
         cmd += ["--rate-limit", str(rate_limit)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
+    return wait_for_emulator(proc, port, seconds=10)
+
+
+def wait_for_emulator(
+    proc: subprocess.Popen[bytes], port: int, *, seconds: float
+) -> subprocess.Popen[bytes]:
+    """``proc`` once the emulator it runs answers on ``port``; it is killed if it never does."""
+    for _ in range(int(seconds / 0.05)):
         try:
-            httpx.get(f"{url}/_emulator/health", timeout=1)
+            httpx.get(f"http://127.0.0.1:{port}/_emulator/health", timeout=1)
             return proc
         except httpx.HTTPError:
             time.sleep(0.05)
