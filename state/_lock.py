@@ -17,8 +17,12 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
+import socket
+import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,6 +39,10 @@ __all__ = [
     "lock_path",
     "process_gone",
 ]
+
+#: How long a refused advisory lock is retried while its holder is known to be gone: the server
+#: frees a killed client's lock only once its backend has read the closed socket and exited.
+DEAD_HOLDER_GRACE = 5.0
 
 #: The advisory lock key of "the whole state database" (an arbitrary constant; other keys are
 #: free for finer-grained locks such as per-connector leases).
@@ -191,14 +199,7 @@ class AdvisoryLock:
         try:
             # autocommit: the lock belongs to the session, not to a transaction
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            function = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
-            taken = conn.execute(text(f"SELECT {function}(:key)"), {"key": key}).scalar()
-            if not taken:
-                holder = _advisory_holder(conn, key)
-                raise StateLockedError(
-                    f"state database {database} is in use by {holder}; "
-                    "run one fin-ingestor per state database (daemons may share one)"
-                )
+            _take_advisory(conn, key, shared=shared, database=database)
         except BaseException:
             conn.close()
             raise
@@ -234,8 +235,35 @@ _HOLDER_SQL = text(
 )
 
 
-def _advisory_holder(conn: Connection, key: int) -> str:
-    row = conn.execute(_HOLDER_SQL, {"key": key & 0xFFFFFFFFFFFFFFFF}).first()
+def _take_advisory(conn: Connection, key: int, *, shared: bool, database: str) -> None:
+    """Take ``key`` on ``conn``, waiting only while the holder is a process known to be gone."""
+    function = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+    deadline = time.monotonic() + DEAD_HOLDER_GRACE
+    while True:
+        if conn.execute(text(f"SELECT {function}(:key)"), {"key": key}).scalar():
+            return
+        holder = conn.execute(_HOLDER_SQL, {"key": key & 0xFFFFFFFFFFFFFFFF}).first()
+        gone = holder is None or _holder_gone_here(holder[0])
+        if not gone or time.monotonic() >= deadline:
+            raise StateLockedError(
+                f"state database {database} is in use by {_describe_holder(holder)}; "
+                "run one fin-ingestor per state database (daemons may share one)"
+            )
+        time.sleep(0.05)
+
+
+_APPLICATION_NAME = re.compile(r"fin-ingestor pid (\d+) on (.+)")
+
+
+def _holder_gone_here(application_name: str | None) -> bool:
+    """Whether the holder is a fin-ingestor of this host whose process has ended."""
+    match = _APPLICATION_NAME.fullmatch(application_name or "")
+    if match is None or match[2] != socket.gethostname()[: len(match[2])]:
+        return False
+    return not _alive(int(match[1]))
+
+
+def _describe_holder(row: Sequence[Any] | None) -> str:
     if row is None:
         return "another process"
     name, address = row

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from sqlalchemy import Connection, inspect, text
 from ingestor.errors import StateError, StateLockedError
 from ingestor.state import MIGRATIONS, SCHEMA_VERSION, Store, process_gone
 from ingestor.state._engine import StateLocation, create_state_engine
+from ingestor.state._lock import _holder_gone_here
 from ingestor.state._migrations import Migration, migrate
 from ingestor.state._tables import StateModel
 
@@ -135,6 +137,17 @@ class TestLock:
             assert run.error is not None and f"process {holder.pid} ended" in run.error
         with Store.open(path) as store:
             assert store.died_runs == ()  # marked once only
+
+    def test_a_dead_local_holder_is_waited_for_a_live_or_remote_one_is_not(self) -> None:
+        # The server frees a killed client's advisory lock only once its backend has read the
+        # closed socket: a refusal naming a fin-ingestor of this host that is gone is retried.
+        with subprocess.Popen(python("pass")) as ended:
+            pass
+        here = socket.gethostname()
+        assert _holder_gone_here(f"fin-ingestor pid {ended.pid} on {here}")
+        assert not _holder_gone_here(f"fin-ingestor pid {os.getpid()} on {here}")
+        assert not _holder_gone_here(f"fin-ingestor pid {ended.pid} on elsewhere-{here}")
+        assert not _holder_gone_here("psql") and not _holder_gone_here(None)
 
     @pytest.mark.timeout(60)
     def test_a_run_is_gone_once_its_process_is(
