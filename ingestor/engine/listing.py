@@ -16,6 +16,7 @@ from itertools import chain
 from typing import Any, TypeVar
 
 from ingestor.connectors.base import Changes, Connector, Incremental, Item, ListingProblem, Targeted
+from ingestor.engine.spool import ItemSpool
 from ingestor.errors import ConnectorError
 from ingestor.state import Mark, SyncIndex
 
@@ -30,8 +31,9 @@ T = TypeVar("T")
 class ListingResult:
     """What the listing found."""
 
-    #: Pages whose version changed (or that are new): they get fetched and converted.
-    to_process: list[Item] = field(default_factory=list)
+    #: Pages whose version changed (or that are new): they get fetched and converted
+    #: (spooled to a temporary file beyond the first 10,000: a first sync of a million pages).
+    to_process: ItemSpool = field(default_factory=ItemSpool)
     #: Known pages that left the source; deleted only when the listing is complete.
     vanished: list[str] = field(default_factory=list)
     listed: int = 0

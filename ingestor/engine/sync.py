@@ -34,6 +34,7 @@ from ingestor.engine.report import (
     SyncReport,
 )
 from ingestor.engine.sources import SourceResolver
+from ingestor.engine.spool import ItemSpool
 from ingestor.engine.workers import ConversionPool, release_memory
 from ingestor.errors import (
     ConfigError,
@@ -170,10 +171,12 @@ class _Run(PageSteps):
             self.index = SyncIndex.empty() if deleted else self.store.sync_index(self.name)
             for eid, parent in self.index.sections.items():
                 self.sections.setdefault(parent, []).append(eid)
-            to_process = self._list()
-            self.engine.observer.listed(self.name, total=report.listed, to_process=len(to_process))
-            if to_process:
-                self._process(to_process)
+            with self._list() as to_process:
+                self.engine.observer.listed(
+                    self.name, total=report.listed, to_process=len(to_process)
+                )
+                if to_process:
+                    self._process(to_process)
             self._delete_vanished()
             self._save_cursor()
         except (FatalError, RetriableError, ConfigError) as exc:  # ConfigError: see sources.py
@@ -231,7 +234,7 @@ class _Run(PageSteps):
 
     # -- listing and the version gate ----------------------------------------------------------
 
-    def _list(self) -> list[Item]:
+    def _list(self) -> ItemSpool:
         # New settings (audience rules...) must reach every page: a cursor saved under other
         # settings is not used, and the run lists in full.
         settings = self.version_suffix[1:]
@@ -272,7 +275,7 @@ class _Run(PageSteps):
 
     # -- fetch, convert, hash gate, upsert -----------------------------------------------------
 
-    def _process(self, items: list[Item]) -> None:
+    def _process(self, items: ItemSpool) -> None:
         self.writer.open_source(dry_run=self.options.dry_run)
         # Uploads in flight follow the rate limit as its headers arrive (UploadSlots); the
         # threads only need to cover that ceiling plus the pages being fetched and converted.
