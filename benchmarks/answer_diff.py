@@ -1,0 +1,80 @@
+"""Where the tool's pages and naive whole-file text disagree, question by question.
+
+``python benchmarks/answer_fitness.py --diff`` lists, for each retriever, the questions that one
+corpus ranks first and the other does not: the rank of the answering page in each corpus, the
+page (and, for the tool, the section title) that won instead, and the question's words that
+one corpus holds for the answering page and the other does not (stemmed, as the retrievers see
+them). A question word the naive text has and the tool's page lacks is the first thing to look
+at: conversion dropped or altered it (or it was only in a file name or menu); when no word is
+missing, the competing page is what changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from answer_fitness import RANKERS, Doc, naive_docs, tokens, tool_docs
+from answer_material import Source
+from answer_questions import Question
+
+LONG_PREFIX = "long-"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One question in one corpus: where its page ranks and the document that ranked first."""
+
+    rank: int
+    winner: Doc
+
+
+def _outcomes(
+    docs: list[Doc], questions: Sequence[Question], name: str
+) -> list[Outcome]:
+    ranked = RANKERS[name](docs, [q.text for q in questions])
+    best = _best_docs(docs, questions, name)
+    return [
+        Outcome(pages.index(q.page) + 1, doc)
+        for q, pages, doc in zip(questions, ranked, best, strict=True)
+    ]
+
+
+def _best_docs(docs: list[Doc], questions: Sequence[Question], name: str) -> list[Doc]:
+    """The top document of each question (the section that won, not only its page)."""
+    singles = [Doc(str(i), d.title, d.text) for i, d in enumerate(docs)]
+    return [docs[int(ranked[0])] for ranked in RANKERS[name](singles, [q.text for q in questions])]
+
+
+def _words(doc_texts: list[str]) -> set[str]:
+    return {w for text in doc_texts for w in tokens(text)}
+
+
+def diff(sources: Sequence[Source], questions: Sequence[Question], section_bytes: int) -> None:
+    tool = tool_docs(sources, section_bytes)
+    naive = naive_docs(sources)
+    tool_words: dict[str, set[str]] = {}
+    naive_words: dict[str, set[str]] = {}
+    for docs, words in ((tool, tool_words), (naive, naive_words)):
+        for doc in docs:
+            words.setdefault(doc.page, set()).update(tokens(doc.title + " " + doc.text))
+    for name in RANKERS:
+        by_tool = _outcomes(tool, questions, name)
+        by_naive = _outcomes(naive, questions, name)
+        for label, tool_wins in (("naive first, tool not", False), ("tool first, naive not", True)):
+            rows = [
+                (q, t, n)
+                for q, t, n in zip(questions, by_tool, by_naive, strict=True)
+                if (t.rank == 1, n.rank == 1) == (tool_wins, not tool_wins)
+            ]
+            print(f"\n## {name}: {label} ({len(rows)})\n")
+            for q, t, n in rows:
+                group = "long" if q.page.startswith(LONG_PREFIX) else "short"
+                asked = set(tokens(q.text))
+                only_naive = sorted(asked & naive_words[q.page] - tool_words[q.page])
+                only_tool = sorted(asked & tool_words[q.page] - naive_words[q.page])
+                print(f"- [{group}] {q.text!r} -> {q.page}")
+                print(f"    tool rank {t.rank}, first: {t.winner.page} ({t.winner.title!r})")
+                print(f"    naive rank {n.rank}, first: {n.winner.page}")
+                if only_naive or only_tool:
+                    print(f"    question words only naive: {only_naive} only tool: {only_tool}")
