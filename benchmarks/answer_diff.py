@@ -29,9 +29,7 @@ class Outcome:
     winner: Doc
 
 
-def _outcomes(
-    docs: list[Doc], questions: Sequence[Question], name: str
-) -> list[Outcome]:
+def _outcomes(docs: list[Doc], questions: Sequence[Question], name: str) -> list[Outcome]:
     ranked = RANKERS[name](docs, [q.text for q in questions])
     best = _best_docs(docs, questions, name)
     return [

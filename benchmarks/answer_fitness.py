@@ -159,6 +159,24 @@ def table(sources: list[Source], questions: list[Question], section_bytes: int) 
     for kind in order:
         n = results[("tool", "BM25")][kind].n
         print(f"| {kind} | {n} | " + " | ".join(r[kind].cells() for r in results.values()) + " |")
+    by_length(corpora, questions, kinds)
+
+
+def by_length(
+    corpora: dict[str, list[Doc]], questions: list[Question], kinds: dict[str, str]
+) -> None:
+    """Top-1 / top-3 / MRR of the questions on the long pages (``long-*`` collections) and on
+    the short material, every page present in both."""
+    print("\n| questions | " + " | ".join(f"{c} {r}" for r in RANKERS for c in corpora) + " |")
+    print("|---|" + "---|" * len(RANKERS) * len(corpora))
+    for label, on_long in (("long pages", True), ("short material", False)):
+        chosen = [q for q in questions if q.page.startswith("long-") == on_long]
+        cells = [
+            evaluate(docs, chosen, kinds, ranker)["overall"].cells().replace(" | ", " / ")
+            for ranker in RANKERS.values()
+            for docs in corpora.values()
+        ]
+        print(f"| the {len(chosen)} on the {label} | " + " | ".join(cells) + " |")
 
 
 def sweep(sources: list[Source], questions: list[Question], sizes: list[int]) -> None:
