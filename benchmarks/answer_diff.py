@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from answer_fitness import RANKERS, Doc, naive_docs, tokens, tool_docs
+from answer_fitness import RANKERS, WORD, Doc, naive_docs, tokens, tool_docs
 from answer_material import Source
 from answer_questions import Question
 
@@ -23,29 +23,31 @@ LONG_PREFIX = "long-"
 
 @dataclass(frozen=True)
 class Outcome:
-    """One question in one corpus: where its page ranks and the document that ranked first."""
+    """One question in one corpus: where its page ranks, the document that ranked first and
+    the answering page's best document (a page ranks by its best section, which may not be
+    the one holding the answer)."""
 
     rank: int
     winner: Doc
+    answering: Doc
 
 
 def _outcomes(docs: list[Doc], questions: Sequence[Question], name: str) -> list[Outcome]:
-    ranked = RANKERS[name](docs, [q.text for q in questions])
-    best = _best_docs(docs, questions, name)
-    return [
-        Outcome(pages.index(q.page) + 1, doc)
-        for q, pages, doc in zip(questions, ranked, best, strict=True)
-    ]
-
-
-def _best_docs(docs: list[Doc], questions: Sequence[Question], name: str) -> list[Doc]:
-    """The top document of each question (the section that won, not only its page)."""
+    texts = [q.text for q in questions]
     singles = [Doc(str(i), d.title, d.text) for i, d in enumerate(docs)]
-    return [docs[int(ranked[0])] for ranked in RANKERS[name](singles, [q.text for q in questions])]
+    outcomes = []
+    for q, pages, order in zip(
+        questions, RANKERS[name](docs, texts), RANKERS[name](singles, texts), strict=True
+    ):
+        ranked = [docs[int(i)] for i in order]
+        answering = next(d for d in ranked if d.page == q.page)
+        outcomes.append(Outcome(pages.index(q.page) + 1, ranked[0], answering))
+    return outcomes
 
 
-def _words(doc_texts: list[str]) -> set[str]:
-    return {w for text in doc_texts for w in tokens(text)}
+def _holds(doc: Doc, passage: str) -> bool:
+    words = " ".join(WORD.findall((doc.title + " " + doc.text).lower()))
+    return " ".join(WORD.findall(passage.lower())) in words
 
 
 def diff(sources: Sequence[Source], questions: Sequence[Question], section_bytes: int) -> None:
@@ -59,6 +61,10 @@ def diff(sources: Sequence[Source], questions: Sequence[Question], section_bytes
     for name in RANKERS:
         by_tool = _outcomes(tool, questions, name)
         by_naive = _outcomes(naive, questions, name)
+        first = [(q, t) for q, t in zip(questions, by_tool, strict=True) if t.rank == 1]
+        held = sum(_holds(t.answering, q.passage) for q, t in first)
+        print(f"\n{name}: the tool ranks the answering page first for {len(first)} questions, "
+              f"{held} of them by a section that holds the passage")  # fmt: skip
         for label, tool_wins in (("naive first, tool not", False), ("tool first, naive not", True)):
             rows = [
                 (q, t, n)
@@ -74,5 +80,7 @@ def diff(sources: Sequence[Source], questions: Sequence[Question], section_bytes
                 print(f"- [{group}] {q.text!r} -> {q.page}")
                 print(f"    tool rank {t.rank}, first: {t.winner.page} ({t.winner.title!r})")
                 print(f"    naive rank {n.rank}, first: {n.winner.page}")
+                holds = "holds" if _holds(t.answering, q.passage) else "does not hold"
+                print(f"    tool: its best section {t.answering.title!r} {holds} the passage")
                 if only_naive or only_tool:
                     print(f"    question words only naive: {only_naive} only tool: {only_tool}")
