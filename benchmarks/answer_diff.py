@@ -6,7 +6,9 @@ page (and, for the tool, the section title) that won instead, and the question's
 one corpus holds for the answering page and the other does not (stemmed, as the retrievers see
 them). A question word the naive text has and the tool's page lacks is the first thing to look
 at: conversion dropped or altered it (or it was only in a file name or menu); when no word is
-missing, the competing page is what changed.
+missing, the competing page is what changed. A page ranks by its best section, so each row
+also says whether the tool's best section of the answering page holds the answering passage,
+and a first line per retriever counts the first ranks won by a section that does.
 """
 
 from __future__ import annotations
