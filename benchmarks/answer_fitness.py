@@ -19,7 +19,10 @@ Run (the ``bench`` extra: ``pip install -e '.[bench]'``):
 * ``python benchmarks/answer_fitness.py``: the table at the default ``section_bytes``;
 * ``--section-bytes 0,2000,4000,8000,16000,32000``: the curve (overall top-1/MRR per size);
 * ``--headingless 1,2,4,8,0``: where heading-less runs are cut (0: never);
-* ``--thin``: the short/thin-page ideas (docs/answer-fitness.md).
+* ``--thin``: the short/thin-page ideas (docs/answer-fitness.md);
+* ``--diff``: per retriever, the questions one corpus ranks first and the other does not, with
+  the ranks, the page that won and the question words only one corpus holds
+  (:mod:`answer_diff`).
 """
 
 from __future__ import annotations
@@ -156,6 +159,24 @@ def table(sources: list[Source], questions: list[Question], section_bytes: int) 
     for kind in order:
         n = results[("tool", "BM25")][kind].n
         print(f"| {kind} | {n} | " + " | ".join(r[kind].cells() for r in results.values()) + " |")
+    by_length(corpora, questions, kinds)
+
+
+def by_length(
+    corpora: dict[str, list[Doc]], questions: list[Question], kinds: dict[str, str]
+) -> None:
+    """Top-1 / top-3 / MRR of the questions on the long pages (``long-*`` collections) and on
+    the short material, every page present in both."""
+    print("\n| questions | " + " | ".join(f"{c} {r}" for r in RANKERS for c in corpora) + " |")
+    print("|---|" + "---|" * len(RANKERS) * len(corpora))
+    for label, on_long in (("long pages", True), ("short material", False)):
+        chosen = [q for q in questions if q.page.startswith("long-") == on_long]
+        cells = [
+            evaluate(docs, chosen, kinds, ranker)["overall"].cells().replace(" | ", " / ")
+            for ranker in RANKERS.values()
+            for docs in corpora.values()
+        ]
+        print(f"| the {len(chosen)} on the {label} | " + " | ".join(cells) + " |")
 
 
 def sweep(sources: list[Source], questions: list[Question], sizes: list[int]) -> None:
@@ -221,12 +242,19 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--headingless", default="", help="comma list of factors (0: never)")
     parser.add_argument("--thin", action="store_true", help="measure the short/thin-page ideas")
+    parser.add_argument(
+        "--diff", action="store_true", help="list the questions where tool and naive disagree"
+    )
     args = parser.parse_args(argv)
     sources = load_all()
     questions = load_questions(sources)
     sizes = [int(s) for s in args.section_bytes.split(",")]
     if args.headingless:
         headingless(sources, questions, [int(f) for f in args.headingless.split(",")])
+    elif args.diff:
+        from answer_diff import diff
+
+        diff(sources, questions, sizes[0])
     elif args.thin:
         from answer_thin import thin_variants
 

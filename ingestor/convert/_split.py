@@ -16,16 +16,20 @@ docs/answer-fitness.md). A page over either becomes one External Page per sectio
   table) is an error, never a silent truncation;
 * for ``section_bytes`` only, a run of blocks with no heading left is cut into parts only when
   it is over ``HEADINGLESS_FACTOR`` times ``section_bytes`` (an article without headings has
-  no place a reader would call a section; cutting it anywhere measured worse), and a single
-  block over ``section_bytes`` is a part of its own, never an error;
+  no place a reader would call a section; cutting it anywhere measured worse), into parts of
+  about even size, a last part under ``1/TAIL_FRACTION`` of the budget (a copyright line, a
+  database's "269 rows.") ending the part before it; a single block over ``section_bytes`` is
+  a part of its own, never an error;
 * a split that leaves one section returns the page untouched (same HTML, same hash: a page
   under the budgets is never re-sent because the budgets exist);
 * for ``max_page_bytes`` alone, sections are never merged, so an edit to one section changes
   only that section (its hash); for ``section_bytes``, neighbouring sections of one level share
   a section while together they fit the budget (a changelog with a heading every 600 bytes is
   a few sections of ``section_bytes``, not one per heading: fewer calls, and tiny sections
-  outrank real answers; measured in docs/answer-fitness.md). An edit that changes a section's
-  size can move the boundaries after it, re-sending at most that page's sections;
+  outrank real answers; measured in docs/answer-fitness.md), and what leads a section too
+  long for one (a banner image, a release's heading and its one line) opens that section's
+  first piece when they fit together, never a page of its own. An edit that changes a
+  section's size can move the boundaries after it, re-sending at most that page's sections;
 * an in-page link (``#cite_note-1``) whose target lands in another section points at the
   page's url with that fragment (the source page holds every anchor); one whose target is in
   its own section stays a fragment. Links are measured in their long form, so rewriting never
@@ -55,6 +59,10 @@ _WRAPPERS = ("div", "article", "section", "main")
 #: A run of blocks without headings is cut for answers only past this many ``section_bytes``
 #: (benchmarks/answer_fitness.py --headingless measures 1, 2, 4, 8 and never).
 HEADINGLESS_FACTOR = 4
+#: Sized for answers, a heading-less run's last part under ``1/TAIL_FRACTION`` of the part
+#: budget joins the part before it (within ``max_page_bytes``), which may then be up to that
+#: much over the budget: a footer or a table's row count alone is no section.
+TAIL_FRACTION = 8
 
 Block: TypeAlias = Any  # lxml.html.HtmlElement (lxml ships no type hints)
 
@@ -192,10 +200,15 @@ def _packed(
                 run, filled = [], 0
             run, filled = run + group, filled + size
             continue
-        if run:
+        pieces = _split(page, group, budgets, level)
+        if run and budgets.pack and filled + _blocks_size(pieces[0][1]) <= budgets.section:
+            # what leads an oversized group (a banner image, a release's heading and its one
+            # line) opens the group's first section rather than being a page of its own
+            pieces[0] = (_lead_heading(run), run + pieces[0][1])
+        elif run:
             result.append((_lead_heading(run), run))
-            run, filled = [], 0
-        result += _split(page, group, budgets, level)
+        run, filled = [], 0
+        result += pieces
     if run:
         result.append((_lead_heading(run), run))
     return result
@@ -205,10 +218,15 @@ def _parts(
     page: ConvertedPage, blocks: list[Block], budgets: _Budgets
 ) -> list[tuple[Block | None, list[Block]]]:
     """No heading left to split at: cut between blocks into consecutive parts (a block over
-    the part budget but under the hard limit is a part of its own)."""
+    the part budget but under the hard limit is a part of its own). Sized for answers, the
+    parts are of about even size and a tiny last part ends the one before it (a page just
+    over the budget is two halves, not the page and its copyright line); for
+    ``max_page_bytes`` alone each part is filled in turn, so an edit moves no cut before it."""
     budget = budgets.part
-    if _blocks_size(blocks) <= budget:
+    total = _blocks_size(blocks)
+    if total <= budget:
         return [(_lead_heading(blocks), blocks)]
+    target = total / -(-total // budget) if budgets.pack else budget
     parts: list[list[Block]] = [[]]
     filled = 0
     for block in blocks:
@@ -220,15 +238,19 @@ def _parts(
                 f"max_page_bytes ({budgets.hard:,}); it cannot be split at a heading, so the page "
                 "is not uploaded (raise max_page_bytes)"
             )
+        full = filled + size > budget or (budgets.pack and filled + size / 2 > target)
         if (
             parts[-1]
-            and filled + size > budget
+            and full
             and (not all(b.tag in _HEADINGS for b in parts[-1]) or filled + size > budgets.hard)
         ):  # a heading stays with the block it leads whenever the hard limit allows
             parts.append([])
             filled = 0
         parts[-1].append(block)
         filled += size
+    tiny_tail = budgets.pack and len(parts) > 1 and filled * TAIL_FRACTION < budget
+    if tiny_tail and _blocks_size(parts[-2]) + filled <= budgets.hard:
+        parts[-2:] = [parts[-2] + parts[-1]]  # a copyright line is no page of its own
     lead = _lead_heading(blocks)
     return [(lead, part) for part in parts]
 
@@ -241,13 +263,14 @@ def _sections(
     counts: dict[int, int] = {}
     for index, (heading, blocks) in enumerate(groups):
         html = "".join(serialize_html(b) for b in blocks)
+        if heading is not None:  # the first part of a heading-led run counts too
+            counts[id(heading)] = counts.get(id(heading), 0) + 1
         if index == 0:
             digest = content_hash(page.title, page.url, html)
             sections.append(replace(page, html=html, content_hash=digest))
             continue
         name = " ".join(heading.text_content().split()) if heading is not None else ""
-        counts[id(heading)] = counts.get(id(heading), 0) + 1
-        part = counts[id(heading)]
+        part = counts.get(id(heading), 1)
         slug = github_slug(name) or "section"
         if part > 1:
             slug, name = f"{slug}-part-{part}", f"{name} (part {part})".strip()

@@ -110,3 +110,53 @@ def test_a_block_over_section_bytes_is_a_section_of_its_own_not_an_error() -> No
     assert [s.external_id for s in sections] == ["guide.md", "guide.md#table"]
     with pytest.raises(PageError, match="max_page_bytes"):
         split_page(page, 2_000)  # over Intercom's limit it still cannot be sent
+
+
+def test_what_leads_an_oversized_section_opens_its_first_section() -> None:
+    """A banner image before a release too long for one section is not a page of its own (a
+    page holding only an image, or a release heading and "GitHub release", answers nothing)."""
+    text = "# Guide\n\n![Banner](banner.png)\n\n## Release 2\n\nGitHub release\n\n"
+    text += "### Changed\n\n" + "alpha " * 250 + "\n\n### Fixed\n\n" + "beta " * 250 + "\n\n"
+    text += "## Release 1\n\n" + "gamma " * 100 + "\n"
+    sections = split_page(page_of(text), HARD, section_bytes=2_000)
+    assert [s.external_id for s in sections] == ["guide.md", "guide.md#fixed", "guide.md#release-1"]
+    first = sections[0].html
+    assert "Banner" in first and "Release 2<" in first and "Changed<" in first and "alpha" in first
+    assert all(size(s) <= 2_000 for s in sections)
+
+
+def test_a_footer_after_a_heading_less_run_never_stands_alone() -> None:
+    """Whatever the budget, a copyright line is never a section of its own, and the parts of a
+    run without headings are of about even size (a page just over the budget is two halves,
+    not the page and its last line)."""
+    page = page_of(paragraphs(20) + "\nCopyright 2015, Example Inc.\n")
+    for section_bytes in range(size(page) // 16, size(page) // 4, 97):
+        parts = split_page(page, HARD, section_bytes=section_bytes)
+        assert len(parts) >= 2, section_bytes
+        assert not any(p.html.startswith("<p>Copyright") for p in parts), section_bytes
+        sizes = [size(p) for p in parts]
+        assert max(sizes) < 2 * min(sizes), (section_bytes, sizes)
+        assert max(sizes) <= section_bytes * HEADINGLESS_FACTOR, (section_bytes, sizes)
+    one_block = page_of("delta " * 2_000 + "\n\nCopyright 2015, Example Inc.\n")
+    just_over = (size(one_block) - 10) // HEADINGLESS_FACTOR
+    assert split_page(one_block, HARD, section_bytes=just_over) == [one_block]
+
+
+def test_a_table_row_count_stays_with_its_table() -> None:
+    """A database page is a table too long for a part and its "N rows." line: one page, not
+    the table and a page that says "200 rows."."""
+    text = "# Tracker\n\n| date | ran |\n|---|---|\n"
+    text += "".join(f"| day {i} | {'yes ' * 20} |\n" for i in range(200)) + "\n200 rows.\n"
+    page = page_of(text)
+    assert split_page(page, HARD, section_bytes=2_000) == [page]
+
+
+def test_the_parts_of_a_run_led_by_a_heading_are_numbered() -> None:
+    """The second part of a run whose only heading is the page's h1 is "(part 2)" with an id
+    of its own, not a second section named and deep-linked like the heading."""
+    page = page_of("# Guide\n\n" + paragraphs(20))
+    parts = split_page(page, HARD, section_bytes=size(page) // (HEADINGLESS_FACTOR * 2))
+    assert len(parts) >= 2
+    assert parts[1].title == "Guide — Guide (part 2)"
+    assert parts[1].external_id == "guide.md#guide-part-2"
+    assert parts[1].url == "https://docs.example.com/guide#guide-part-2"
