@@ -15,6 +15,9 @@ __all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncOptions"]
 #: Bump when conversion output changes on purpose: every page is then re-converted once (and
 #: re-uploaded only where its HTML really changed, thanks to the hash gate).
 CONVERTER_VERSION = "3"
+#: Bump when how ``section_bytes`` cuts pages changes: pages are re-read once where sections
+#: are on, and only sections whose HTML changed are sent again.
+SECTION_SPLIT_VERSION = "2"
 #: The converter version the content hash's salt was frozen at. The salt once followed
 #: CONVERTER_VERSION, which made every bump re-send every page; it now holds only what is sent
 #: along with the HTML, and keeps this constant so that hashes stored before stay valid.
@@ -63,7 +66,7 @@ class PagePolicy:
         page, and re-sends only those whose audience changed)."""
         parts = (CONVERTER_VERSION, *self._sent_along(None, None), f"text>={self.min_text_chars}")
         if self.section_bytes:  # only when set: turning it on re-reads every page once
-            parts = (*parts, f"sections<={self.section_bytes}")
+            parts = (*parts, f"sections<={self.section_bytes}/{SECTION_SPLIT_VERSION}")
         return _short_hash(*parts, gate) if gate else _short_hash(*parts)
 
     def split_limit(self, html_bytes: int) -> str:
