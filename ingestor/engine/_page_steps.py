@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Container, Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +59,7 @@ class PageSteps:
     index: SyncIndex
     version_suffix: str
     #: Pages the source holds after this listing: links to anything else are broken.
-    known: Collection[str]
+    known: Container[str]
     #: Sections of split pages, by the page's external_id.
     sections: dict[str, list[str]]
     _lock: threading.Lock

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -117,7 +117,7 @@ class DeletionPlan:
 def plan_deletions(
     index: SyncIndex,
     vanished: Sequence[str],
-    reappeared: Collection[str],
+    reappeared: Container[str],
     policy: PagePolicy,
     now: float,
 ) -> DeletionPlan:

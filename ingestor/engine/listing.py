@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Container, Iterable, Mapping, Sized
 from dataclasses import dataclass, field, replace
-from itertools import chain
 from typing import Any, TypeVar
 
 from ingestor.connectors.base import Changes, Connector, Incremental, Item, ListingProblem, Targeted
+from ingestor.engine.idset import IdHashSet
 from ingestor.engine.spool import ItemSpool
 from ingestor.errors import ConnectorError
 from ingestor.state import Mark, SyncIndex
@@ -44,7 +44,7 @@ class ListingResult:
     #: Cursor to store once the run finished cleanly (incremental connectors only).
     cursor: str | None = None
     #: Pages the source holds after this listing: links to anything else are broken.
-    known: Collection[str] = field(default_factory=set)
+    known: Container[str] = field(default_factory=set)
     #: Unchanged pages with broken links, kept until the listing shows whether a target
     #: appeared (then they are fetched again, and the link is sent as a link).
     watched: list[Item] = field(default_factory=list)
@@ -119,14 +119,15 @@ def list_source(
     return result
 
 
-class ListedPages(Collection[str]):
+class ListedPages(Container[str], Sized):
     """The pages a full listing met, streamed: known pages are marked in the index itself
-    (:meth:`SyncIndex.take`), only pages new to it are kept here, so a listing of a million
-    known files holds no second copy of their ids."""
+    (:meth:`SyncIndex.take`), pages new to it are kept here as hashes (:class:`IdHashSet`), so
+    a listing of a million files holds no second copy of their ids. Membership only: what the
+    listing's users ask (links, deletions, reconcile)."""
 
     def __init__(self, index: SyncIndex) -> None:
         self._index = index
-        self._new: set[str] = set()
+        self._new = IdHashSet()
 
     def take(self, external_id: str) -> int | Mark | None:
         """Note a listed page; its gate version key, or :attr:`Mark.LISTED` when it was noted
@@ -134,10 +135,7 @@ class ListedPages(Collection[str]):
         key = self._index.take(external_id)
         if key is not Mark.UNKNOWN:
             return key
-        if external_id in self._new:
-            return Mark.LISTED
-        self._new.add(external_id)
-        return None
+        return None if self._new.add(external_id) else Mark.LISTED
 
     def add(self, external_id: str) -> bool:
         """Note a listed page; False when it was noted before (listed twice)."""
@@ -147,9 +145,6 @@ class ListedPages(Collection[str]):
         if not isinstance(external_id, str):
             return False
         return external_id in self._new or self._index.is_listed(external_id)
-
-    def __iter__(self) -> Iterator[str]:
-        return chain(self._index.listed(), self._new)
 
     def __len__(self) -> int:
         return self._index.listed_count + len(self._new)
@@ -197,7 +192,7 @@ class _VersionGate:
     ) -> None:
         self.index, self.suffix, self.full, self.broken = index, suffix, full, broken
 
-    def revive(self, result: ListingResult, seen: Collection[str]) -> None:
+    def revive(self, result: ListingResult, seen: Container[str]) -> None:
         """Fetch again the unchanged pages one of whose missing link targets now exists."""
         for item in result.watched:
             if any(target in seen for target in self.broken[item.external_id]):

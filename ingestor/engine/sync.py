@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Container
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import fields
 from functools import partial
@@ -129,9 +129,9 @@ class _Run(PageSteps):
         self.index = SyncIndex.empty()
         self.vanished: list[str] = []
         #: Pages listed this run (a hidden page that came back is one).
-        self.reappeared: Collection[str] = set()
+        self.reappeared: Container[str] = set()
         self.new_cursor: str | None = None
-        self.known: Collection[str] = set()
+        self.known: Container[str] = set()
         #: Sections of split pages, by the page's external_id.
         self.sections: dict[str, list[str]] = {}
         self._lock = threading.Lock()

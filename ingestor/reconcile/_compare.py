@@ -7,7 +7,7 @@ connector's listing (the external ids the source holds now).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 
 from ingestor.gate import Availability
@@ -51,7 +51,7 @@ def expected_availability(page: SentPage, default: Availability) -> Availability
     return _AUDIENCES.get(page.audience or "", default)
 
 
-def is_listed(external_id: str, listed: Collection[str]) -> bool:
+def is_listed(external_id: str, listed: Container[str]) -> bool:
     """Whether the connector holds this page: itself, or the page it is a section of
     (sections of a split page are ``<external_id>#<slug>``)."""
     if external_id in listed:
@@ -81,7 +81,7 @@ def _differences(sent: SentPage, copy: ExternalPage, flags: Availability) -> lis
 def compare(
     sent: Mapping[str, SentPage],
     remote: Mapping[str, ExternalPage],
-    listed: Collection[str] | None,
+    listed: Container[str] | None,
     *,
     default: Availability,
 ) -> Findings:

@@ -5,7 +5,7 @@ of another installation when asked. The repair sync itself is the normal engine'
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Container, Mapping
 
 from ingestor.engine.deletion import deletion_guard, hide_copy, remove_page
 from ingestor.engine.policy import PagePolicy
@@ -87,7 +87,7 @@ def clear_duplicates(
     client: IntercomClient,
     theirs: Mapping[int, Mapping[str, ExternalPage]],
     ours: Collection[str],
-    listed: Collection[str] | None,
+    listed: Container[str] | None,
     report: ReconcileReport,
 ) -> None:
     """``--adopt-duplicates``: from each other source with our url, delete every page our source
