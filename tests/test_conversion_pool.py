@@ -7,7 +7,14 @@ Each worker is a Python process of ~40 MB; when the rate limit, not conversion, 
 from __future__ import annotations
 
 from ingestor.connectors.base import Document
-from ingestor.engine.workers import INLINE_SHARE, SAMPLE_PAGES, ConversionPool, workers_pay
+from ingestor.engine.workers import (
+    INLINE_SHARE,
+    SAMPLE_PAGES,
+    WORKER_SHARE,
+    ConversionPool,
+    workers_needed,
+    workers_pay,
+)
 
 
 def pages(count: int) -> list[Document]:
@@ -50,3 +57,16 @@ def test_without_a_ceiling_workers_start_at_once_and_never_for_few_pages() -> No
         for doc in pages(2 * SAMPLE_PAGES):
             pool.convert(doc)
         assert not pool.parallel
+
+
+def test_only_as_many_workers_start_as_the_ceiling_needs() -> None:
+    assert workers_needed(0.0016, 166.6, cores=2) == 1  # 20 KB pages at Intercom's limit
+    assert workers_needed(0.006, 166.6, cores=2) == 2  # heavy pages: a core is not enough
+    assert workers_needed(0.006, 166.6, cores=8) == 2
+    assert workers_needed(WORKER_SHARE / 100, 100, cores=4) == 1  # exactly one worker's share
+    assert workers_needed(1.0, 166.6, cores=4) == 4  # never more than the cores
+    assert workers_needed(0.0016, None, cores=3) == 3  # no limit known: every core
+    with ConversionPool(expected_pages=200, workers=2, ceiling=lambda: 1e9) as pool:
+        for doc in pages(SAMPLE_PAGES):
+            pool.convert(doc)
+        assert pool.parallel and pool.workers == 2  # a ceiling no conversion reaches

@@ -16,6 +16,10 @@ cannot hand off. Measured in a sync (more than alone: the threads share caches a
 of the ceiling inline, 96-103 % with workers, so they get them; 3 KB pages take ~0.5 ms (0.08)
 and reached 99.8 % inline, so they stay inline, as do the small pages of a 1 % change. With no
 limit known (no ``X-RateLimit-*`` header seen yet) the workers start as before.
+
+And only as many as pay (:func:`workers_needed`): each keeps at most :data:`WORKER_SHARE` of
+its core busy at the ceiling's pace, so the 20 KB pages above (0.26 of a core) get one worker,
+not one per core, and a sync of a million pages carries one ~45 MB process, not two.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import logging
+import math
 import multiprocessing
 import os
 import signal
@@ -38,7 +43,7 @@ from ingestor.connectors.base import Document
 from ingestor.convert import ConvertedPage, convert_document
 from ingestor.engine.cores import usable_cores
 
-__all__ = ["ConversionPool", "release_memory", "workers_pay"]
+__all__ = ["ConversionPool", "release_memory", "workers_needed", "workers_pay"]
 
 log = logging.getLogger("ingestor.sync")
 
@@ -48,6 +53,9 @@ POOL_THRESHOLD = 64
 PARENT_POLL_SECONDS = 0.25
 #: Share of a core conversion may take at the rate ceiling before workers start.
 INLINE_SHARE = 0.15
+#: Share of its core one worker may be kept busy at the rate ceiling: a second worker starts
+#: only beyond it (headroom for bursts: uploads come in waves as rate-limit windows open).
+WORKER_SHARE = 0.5
 #: Pages converted inline between two looks at whether workers would pay.
 SAMPLE_PAGES = 16
 
@@ -74,14 +82,15 @@ class ConversionPool:
         self._pending = self.workers > 1 and expected_pages >= POOL_THRESHOLD
         self._samples: list[float] = []  # CPU seconds of pages converted inline, in a row
         if self._pending and ceiling is None:
-            self._start()
+            self._start(self.workers)
 
-    def _start(self) -> None:
+    def _start(self, workers: int) -> None:
         self._pending = False
+        self.workers = workers
         try:
             # spawn, not fork: the engine is multi-threaded and forking threads is unsafe.
             self._executor = ProcessPoolExecutor(
-                max_workers=self.workers,
+                max_workers=workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_worker_setup,
                 initargs=(os.getpid(),),
@@ -128,8 +137,9 @@ class ConversionPool:
             self._samples.clear()
             ceiling = self._ceiling() if self._ceiling is not None else None
             if workers_pay(per_page, ceiling):
-                log.debug("conversion: %.1f ms a page; starting workers", per_page * 1000)
-                self._start()
+                workers = workers_needed(per_page, ceiling, self.workers)
+                log.debug("conversion: %.1f ms a page; %d worker(s)", per_page * 1000, workers)
+                self._start(workers)
 
     def close(self) -> None:
         if self._executor is not None:
@@ -152,6 +162,14 @@ def workers_pay(cpu_per_page: float, pages_per_second: float | None) -> bool:
     """Whether conversion at ``pages_per_second`` (None: no limit known, as fast as can be)
     would keep more than :data:`INLINE_SHARE` of a core busy."""
     return pages_per_second is None or cpu_per_page * pages_per_second > INLINE_SHARE
+
+
+def workers_needed(cpu_per_page: float, pages_per_second: float | None, cores: int) -> int:
+    """Workers for conversion at ``pages_per_second`` (None: as fast as can be, every core),
+    each kept at most :data:`WORKER_SHARE` busy; at least one, at most ``cores``."""
+    if pages_per_second is None:
+        return cores
+    return max(1, min(cores, math.ceil(cpu_per_page * pages_per_second / WORKER_SHARE)))
 
 
 def _worker_setup(parent: int) -> None:
