@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/million.py --files 1000000
     .venv/bin/python benchmarks/million.py --files 100000
+    .venv/bin/python benchmarks/million.py --files 1000000 --first-sync  (measured, not seeded)
 
 A first sync of a million files takes about 50 minutes here, so the state it would leave is
 **seeded**, and only what the targets are about is **measured**:
