@@ -1,0 +1,85 @@
+"""Memory of the conversion worker processes: each one's RSS right after it starts and after
+converting pages of Markdown, read from ``/proc/<pid>/status`` (VmRSS now, VmHWM its peak).
+
+The workers are the engine's own (:class:`ingestor.engine.workers.ConversionPool`, spawned), fed
+from two threads as the engine's upload threads do. A spawned worker re-imports the main script,
+so this script imports at its top only what a worker needs anyway; the page generator (which
+pulls BeautifulSoup and markdownify in for its naive baseline) is imported inside :func:`main`.
+
+Run: ``.venv/bin/python benchmarks/worker_rss.py [--pages 1000] [--kb 20] [--workers 2]``.
+Linux only (``/proc``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ingestor.engine.workers import ConversionPool
+
+
+def memory_kb(pid: int) -> tuple[int, int]:
+    """``(VmRSS, VmHWM)`` of a process, in KB."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0])
+    return fields["VmRSS"], fields["VmHWM"]
+
+
+def report(label: str, pids: Sequence[int]) -> None:
+    for pid in pids:
+        rss, hwm = memory_kb(pid)
+        print(f"{label:<28} worker {pid}: VmRSS {rss / 1024:6.1f} MB  VmHWM {hwm / 1024:6.1f} MB")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=1000)
+    parser.add_argument("--kb", type=int, default=20, help="size of each Markdown page")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+
+    import random
+
+    from benchmarks.convert_bench import markdown_page  # parent only: see the docstring
+
+    from ingestor.connectors.base import Document
+
+    rng = random.Random(args.seed)
+    docs = [
+        Document(
+            external_id=f"page-{i}.md",
+            body=markdown_page(rng, args.kb * 1000),
+            body_format="markdown",
+            url=f"https://docs.example.com/page-{i}",
+        )
+        for i in range(args.pages)
+    ]
+    with ConversionPool(expected_pages=len(docs), workers=args.workers) as pool:
+        if not pool.parallel:
+            print("conversion workers did not start", file=sys.stderr)
+            return 1
+        tiny = Document(external_id="tiny.md", body="# Tiny\n\nText.\n", body_format="markdown")
+        with ThreadPoolExecutor(args.workers) as threads:  # one small page each: all started
+            list(threads.map(pool.convert, [tiny] * (4 * args.workers)))
+        pids = sorted(p.pid for p in multiprocessing.active_children() if p.pid is not None)
+        report("started (one tiny page)", pids)
+        with ThreadPoolExecutor(args.workers) as threads:
+            converted = list(threads.map(pool.convert, docs))
+        report(f"after {len(converted)} x {args.kb} KB Markdown", pids)
+        total = sum(memory_kb(pid)[1] for pid in pids)
+        print(f"workers' peaks added up: {total / 1024:.1f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
