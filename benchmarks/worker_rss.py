@@ -51,8 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import random
 
     from benchmarks.convert_bench import markdown_page  # parent only: see the docstring
-
-    from ingestor.connectors.base import Document
+    from ingestor.connectors.document import Document
 
     rng = random.Random(args.seed)
     docs = [

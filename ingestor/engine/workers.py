@@ -20,13 +20,11 @@ limit known (no ``X-RateLimit-*`` header seen yet) the workers start as before.
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import logging
 import multiprocessing
 import os
 import signal
-import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -34,7 +32,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 
-from ingestor.connectors.base import Document
+from ingestor.connectors.document import Document
 from ingestor.convert import ConvertedPage, convert_document
 from ingestor.engine.cores import usable_cores
 
@@ -122,6 +120,8 @@ class ConversionPool:
             self._samples.append(cpu_seconds)
             if not self._pending or len(self._samples) < SAMPLE_PAGES:
                 return
+            import statistics  # here: the workers import this module and never sample
+
             # the median: a run's first pages also pay one-time costs (imports, compiled
             # patterns, the renderer's set-up) that say nothing about the pages to come
             per_page = statistics.median(self._samples)
@@ -178,6 +178,8 @@ def _watch_parent(parent: int) -> None:
 def release_memory() -> None:
     """Hand freed heap back to the OS after a run (glibc keeps it otherwise), so a daemon that
     syncs 100,000 pages again and again does not carry the first run's peak into the next."""
+    import ctypes  # here: the workers import this module and never call it
+
     gc.collect()
     try:
         libc = ctypes.CDLL("libc.so.6")
