@@ -4,7 +4,7 @@ Conversion is pure CPU work (lxml, nh3, hashing) and the engine's upload threads
 so big batches go to a process pool. Small batches convert inline: starting worker processes
 costs more than converting a few dozen pages.
 
-Workers also cost memory (each a Python with lxml, nh3 and pyromark: ~40 MB RSS), so when the
+Workers also cost memory (each a Python with lxml, nh3 and pyromark: ~31 MB RSS), so when the
 engine tells the pool the rate limit (``ceiling``), the pool starts them only once they pay:
 it converts inline, measuring each page's conversion CPU time, and starts the workers when
 conversion at the rate ceiling's pace would take more than :data:`INLINE_SHARE` of a core,
@@ -36,7 +36,7 @@ from ingestor.connectors.document import Document
 from ingestor.convert import ConvertedPage, convert_document
 from ingestor.engine.cores import usable_cores
 
-__all__ = ["ConversionPool", "release_memory", "workers_pay"]
+__all__ = ["ConversionPool", "release_memory", "spawn_workers", "workers_pay"]
 
 log = logging.getLogger("ingestor.sync")
 
@@ -77,13 +77,7 @@ class ConversionPool:
     def _start(self) -> None:
         self._pending = False
         try:
-            # spawn, not fork: the engine is multi-threaded and forking threads is unsafe.
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_worker_setup,
-                initargs=(os.getpid(),),
-            )
+            self._executor = spawn_workers(self.workers)
         except (OSError, ImportError) as exc:  # no /dev/shm for its locks, no _multiprocessing
             log.warning("conversion workers cannot start (%s); converting in-process", exc)
 
@@ -146,6 +140,23 @@ class ConversionPool:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def spawn_workers(count: int) -> ProcessPoolExecutor:
+    """A pool of ``count`` conversion worker processes, each set up by :func:`_worker_setup`.
+
+    Spawned, not forked: the engine is multi-threaded and forking threads is unsafe. A spawned
+    worker imports only what it unpickles (this module, :func:`convert_document`, the
+    :class:`Document` of :mod:`ingestor.connectors.document` and its link resolver) and the
+    main script: the settings models, pydantic and the CLI stay in the parent
+    (tests/test_engine_footprint.py checks it).
+    """
+    return ProcessPoolExecutor(
+        max_workers=count,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_setup,
+        initargs=(os.getpid(),),
+    )
 
 
 def workers_pay(cpu_per_page: float, pages_per_second: float | None) -> bool:
