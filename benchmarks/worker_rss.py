@@ -1,5 +1,6 @@
 """Memory of the conversion worker processes: each one's RSS right after it starts and after
-converting pages of Markdown, read from ``/proc/<pid>/status`` (VmRSS now, VmHWM its peak).
+converting pages of Markdown, read from ``/proc/<pid>/status`` (VmRSS now, VmHWM its peak),
+and of multiprocessing's resource tracker, the other child process a pool starts.
 
 The workers are the engine's own (:class:`ingestor.engine.workers.ConversionPool`, spawned), fed
 from two threads as the engine's upload threads do. A spawned worker re-imports the main script,
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import sys
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -34,10 +36,39 @@ def memory_kb(pid: int) -> tuple[int, int]:
     return fields["VmRSS"], fields["VmHWM"]
 
 
-def report(label: str, pids: Sequence[int]) -> None:
+def children() -> list[int]:
+    """This process's child processes: the workers and multiprocessing's resource tracker."""
+    found: set[int] = set()
+    for task in Path("/proc/self/task").iterdir():
+        found.update(int(pid) for pid in (task / "children").read_text().split())
+    return sorted(found)
+
+
+def role(pid: int, workers: set[int]) -> str:
+    if pid in workers:
+        return "worker"
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    return "tracker" if "resource_tracker" in cmdline else "other"
+
+
+def settle(pids: Sequence[int], timeout: float = 30.0) -> None:
+    """Wait until no process's RSS moved for half a second: every worker has done its imports
+    (a worker that got none of the tiny pages may still be importing)."""
+    last: list[int] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = [memory_kb(pid)[0] for pid in pids]
+        if now == last:
+            return
+        last = now
+        time.sleep(0.5)
+
+
+def report(label: str, pids: Sequence[int], workers: set[int]) -> None:
     for pid in pids:
         rss, hwm = memory_kb(pid)
-        print(f"{label:<28} worker {pid}: VmRSS {rss / 1024:6.1f} MB  VmHWM {hwm / 1024:6.1f} MB")
+        name = f"{role(pid, workers)} {pid}"
+        print(f"{label:<28} {name:<14}: VmRSS {rss / 1024:6.1f} MB  VmHWM {hwm / 1024:6.1f} MB")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,13 +101,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         tiny = Document(external_id="tiny.md", body="# Tiny\n\nText.\n", body_format="markdown")
         with ThreadPoolExecutor(args.workers) as threads:  # one small page each: all started
             list(threads.map(pool.convert, [tiny] * (4 * args.workers)))
-        pids = sorted(p.pid for p in multiprocessing.active_children() if p.pid is not None)
-        report("started (one tiny page)", pids)
+        workers = {p.pid for p in multiprocessing.active_children() if p.pid is not None}
+        pids = children()
+        settle(pids)
+        report("started", pids, workers)
         with ThreadPoolExecutor(args.workers) as threads:
             converted = list(threads.map(pool.convert, docs))
-        report(f"after {len(converted)} x {args.kb} KB Markdown", pids)
+        report(f"after {len(converted)} x {args.kb} KB Markdown", pids, workers)
         total = sum(memory_kb(pid)[1] for pid in pids)
-        print(f"workers' peaks added up: {total / 1024:.1f} MB")
+        print(f"child processes' peaks added up: {total / 1024:.1f} MB")
     return 0
 
 
