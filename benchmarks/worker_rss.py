@@ -1,6 +1,6 @@
 """Memory of the conversion worker processes: each one's RSS right after it starts and after
-converting pages of Markdown, read from ``/proc/<pid>/status`` (VmRSS now, VmHWM its peak),
-and of multiprocessing's resource tracker, the other child process a pool starts.
+converting pages of Markdown, read from ``/proc/<pid>/status`` (VmRSS now, VmHWM its peak; Pss
+from ``smaps_rollup``), and of multiprocessing's resource tracker, the pool's other child.
 
 The workers are the engine's own (:class:`ingestor.engine.workers.ConversionPool`, spawned), fed
 from two threads as the engine's upload threads do. A spawned worker re-imports the main script,
@@ -36,6 +36,15 @@ def memory_kb(pid: int) -> tuple[int, int]:
     return fields["VmRSS"], fields["VmHWM"]
 
 
+def pss_kb(pid: int) -> int:
+    """Proportional set size in KB: shared pages (lxml's library, Python's) split among the
+    processes that map them, so the workers' PSS add up to what they really cost together."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    return 0
+
+
 def children() -> list[int]:
     """This process's child processes: the workers and multiprocessing's resource tracker."""
     found: set[int] = set()
@@ -68,7 +77,9 @@ def report(label: str, pids: Sequence[int], workers: set[int]) -> None:
     for pid in pids:
         rss, hwm = memory_kb(pid)
         name = f"{role(pid, workers)} {pid}"
-        print(f"{label:<28} {name:<14}: VmRSS {rss / 1024:6.1f} MB  VmHWM {hwm / 1024:6.1f} MB")
+        pss = pss_kb(pid) / 1024
+        sizes = f"VmRSS {rss / 1024:5.1f} MB  VmHWM {hwm / 1024:5.1f} MB  Pss {pss:5.1f} MB"
+        print(f"{label:<28} {name:<14}: {sizes}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -109,7 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             converted = list(threads.map(pool.convert, docs))
         report(f"after {len(converted)} x {args.kb} KB Markdown", pids, workers)
         total = sum(memory_kb(pid)[1] for pid in pids)
-        print(f"child processes' peaks added up: {total / 1024:.1f} MB")
+        pss = sum(pss_kb(pid) for pid in pids)
+        print(f"child processes added up: VmHWM {total / 1024:.1f} MB, Pss {pss / 1024:.1f} MB")
     return 0
 
 
