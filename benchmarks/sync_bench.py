@@ -33,13 +33,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ingestor.config import load_config  # noqa: E402
-from ingestor.engine.runner import sync_connectors  # noqa: E402
+# No ingestor module, pydantic or httpx at the top: the conversion workers of a ``--child``
+# sync are spawned processes that re-import this script (as the ``ingestor`` command's workers
+# re-import its script, which imports only ingestor.__main__), so what is imported here would
+# be in every worker and inflate the all-processes figures.
 
 TOKEN = "bench-token"
 WORDS = """account billing invoice refund seat workspace admin owner token api limit window
@@ -90,6 +90,8 @@ def wait_for_emulator(
     proc: subprocess.Popen[bytes], port: int, *, seconds: float
 ) -> subprocess.Popen[bytes]:
     """``proc`` once the emulator it runs answers on ``port``; it is killed if it never does."""
+    import httpx  # not at the top: see the imports
+
     for _ in range(int(seconds / 0.05)):
         try:
             httpx.get(f"http://127.0.0.1:{port}/_emulator/health", timeout=1)
@@ -101,6 +103,8 @@ def wait_for_emulator(
 
 
 def stats(url: str) -> dict[str, Any]:
+    import httpx  # not at the top: see the imports
+
     result: dict[str, Any] = httpx.get(f"{url}/_emulator/stats", timeout=30).json()
     return result
 
@@ -127,6 +131,9 @@ def write_config(work: Path, url: str, root: Path, section_bytes: int | None = N
 
 def child_sync(config_path: Path) -> None:
     """``--child``: one sync, its figures as one JSON line on stdout."""
+    from ingestor.config import load_config  # not at the top: see the imports
+    from ingestor.engine.runner import sync_connectors
+
     config = load_config(config_path, environ={"FIN_BENCH_TOKEN": TOKEN})
     start = time.perf_counter()
     [report] = sync_connectors(config)

@@ -1,6 +1,6 @@
 """Conversion workers start only when they pay (issue 16 point 3): real pools, real pages.
 
-Each worker is a Python process of ~40 MB; when the rate limit, not conversion, bounds a run
+Each worker is a Python process of ~31 MB; when the rate limit, not conversion, bounds a run
 (a 1 % change of small pages at Intercom's limit) they are not started at all.
 """
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import lxml.html  # type: ignore[import-untyped,unused-ignore]
 
-from ingestor.connectors.base import LinkResolver
+from ingestor.connectors.document import LinkResolver
 from ingestor.convert._clean import free_void_contents, serialize_html
 from ingestor.convert._urls import safe_url
 

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 
 import pyromark
-import yaml
 
 from ingestor.convert._urls import is_absolute_http_url
 
@@ -21,8 +20,6 @@ __all__ = ["FrontMatter", "markdown_to_html", "split_front_matter", "text_to_htm
 # The opening line must be exactly "---"; the block ends at a "---" or "..." line (YAML's own
 # document end marker), as Jekyll, Hugo and Obsidian accept.
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)^(?:---|\.\.\.)[ \t]*$\n?", re.S | re.M)
-# yaml.safe_load's loader, in C (libyaml) when available: same rules, faster.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)*")
 
 
@@ -57,8 +54,13 @@ def split_front_matter(text: str) -> FrontMatter:
     if match is None:
         return FrontMatter(body=text)
     body = text[match.end() :]
+    # imported here: a conversion worker that meets no front matter never loads it (~2 MB)
+    import yaml
+
+    # yaml.safe_load's loader, in C (libyaml) when available: same rules, faster.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.load(match.group("yaml"), Loader=_YAML_LOADER)  # a safe loader, see above
+        data = yaml.load(match.group("yaml"), Loader=loader)  # a safe loader, see above
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 2}" if where is not None else ""

@@ -26,7 +26,7 @@ import re
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from ingestor.connectors.base import Document
+from ingestor.connectors.document import Document
 from ingestor.convert._canonical import content_hash
 from ingestor.convert._clean import clean_html
 from ingestor.convert._links import rewrite_links, unlink_pages

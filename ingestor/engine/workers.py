@@ -4,7 +4,7 @@ Conversion is pure CPU work (lxml, nh3, hashing) and the engine's upload threads
 so big batches go to a process pool. Small batches convert inline: starting worker processes
 costs more than converting a few dozen pages.
 
-Workers also cost memory (each a Python with lxml, nh3 and pyromark: ~40 MB RSS), so when the
+Workers also cost memory (each a Python with lxml, nh3 and pyromark: ~31 MB RSS), so when the
 engine tells the pool the rate limit (``ceiling``), the pool starts them only once they pay:
 it converts inline, measuring each page's conversion CPU time, and starts the workers when
 conversion at the rate ceiling's pace would take more than :data:`INLINE_SHARE` of a core,
@@ -24,14 +24,12 @@ not one per core, and a sync of a million pages carries one ~45 MB process, not 
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import logging
 import math
 import multiprocessing
 import os
 import signal
-import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -39,11 +37,11 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 
-from ingestor.connectors.base import Document
+from ingestor.connectors.document import Document
 from ingestor.convert import ConvertedPage, convert_document
 from ingestor.engine.cores import usable_cores
 
-__all__ = ["ConversionPool", "release_memory", "workers_needed", "workers_pay"]
+__all__ = ["ConversionPool", "release_memory", "spawn_workers", "workers_needed", "workers_pay"]
 
 log = logging.getLogger("ingestor.sync")
 
@@ -88,13 +86,7 @@ class ConversionPool:
         self._pending = False
         self.workers = workers
         try:
-            # spawn, not fork: the engine is multi-threaded and forking threads is unsafe.
-            self._executor = ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_worker_setup,
-                initargs=(os.getpid(),),
-            )
+            self._executor = spawn_workers(workers)
         except (OSError, ImportError) as exc:  # no /dev/shm for its locks, no _multiprocessing
             log.warning("conversion workers cannot start (%s); converting in-process", exc)
 
@@ -131,6 +123,8 @@ class ConversionPool:
             self._samples.append(cpu_seconds)
             if not self._pending or len(self._samples) < SAMPLE_PAGES:
                 return
+            import statistics  # here: the workers import this module and never sample
+
             # the median: a run's first pages also pay one-time costs (imports, compiled
             # patterns, the renderer's set-up) that say nothing about the pages to come
             per_page = statistics.median(self._samples)
@@ -156,6 +150,23 @@ class ConversionPool:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def spawn_workers(count: int) -> ProcessPoolExecutor:
+    """A pool of ``count`` conversion worker processes, each set up by :func:`_worker_setup`.
+
+    Spawned, not forked: the engine is multi-threaded and forking threads is unsafe. A spawned
+    worker imports only what it unpickles (this module, :func:`convert_document`, the
+    :class:`Document` of :mod:`ingestor.connectors.document` and its link resolver) and the
+    main script: the settings models, pydantic and the CLI stay in the parent
+    (tests/test_engine_footprint.py checks it).
+    """
+    return ProcessPoolExecutor(
+        max_workers=count,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_setup,
+        initargs=(os.getpid(),),
+    )
 
 
 def workers_pay(cpu_per_page: float, pages_per_second: float | None) -> bool:
@@ -196,6 +207,8 @@ def _watch_parent(parent: int) -> None:
 def release_memory() -> None:
     """Hand freed heap back to the OS after a run (glibc keeps it otherwise), so a daemon that
     syncs 100,000 pages again and again does not carry the first run's peak into the next."""
+    import ctypes  # here: the workers import this module and never call it
+
     gc.collect()
     try:
         libc = ctypes.CDLL("libc.so.6")
