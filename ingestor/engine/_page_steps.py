@@ -27,7 +27,7 @@ from ingestor.engine.policy import PagePolicy, SyncOptions
 from ingestor.engine.publish import PageWriter, UnchangedVersions
 from ingestor.engine.report import MAX_BROKEN_LINKS_KEPT, Outcome, PageEvent, SyncReport
 from ingestor.engine.workers import ConversionPool
-from ingestor.errors import ConnectorError, PageError, PageSkipped, SyncError
+from ingestor.errors import ConnectorError, PageError, PageSkipped, StateError, SyncError
 from ingestor.gate import GateDecision, PageGate
 from ingestor.gate.withhold import Withholder
 from ingestor.intercom import IntercomClient
@@ -63,7 +63,8 @@ class PageSteps:
     #: Sections of split pages, by the page's external_id.
     sections: dict[str, list[str]]
     _lock: threading.Lock
-    _abort: SyncError | None
+    #: What stops the run: Intercom failing for everyone, or a state write that failed.
+    _abort: SyncError | StateError | None
 
     def _ending(self) -> bool:
         """The run stops (a signal, or Intercom failing for everyone): start no upload."""
@@ -72,7 +73,7 @@ class PageSteps:
             return True
         return self._abort is not None
 
-    def _abort_with(self, error: SyncError | None) -> None:
+    def _abort_with(self, error: SyncError | StateError | None) -> None:
         if error is not None:
             with self._lock:
                 self._abort = self._abort or error
@@ -103,7 +104,7 @@ class PageSteps:
             return self._page_skipped(item, record, str(exc))
         except (PageError, ConnectorError) as exc:
             return self._page_failed(item, str(exc))
-        except SyncError:
+        except (SyncError, StateError):  # the run's, not the page's: see _page_finished
             raise
         except Exception as exc:  # a bug in one connector/convert path must not stop the run
             self.log.exception(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from ingestor.errors import ConfigError, SyncError
+from ingestor.errors import ConfigError, StateError, SyncError
 from ingestor.state import RunCounts
 
 __all__ = [
@@ -108,7 +108,7 @@ class SyncReport(RunCounts):
     #: With SyncOptions.collect_html: what each planned create/update would send.
     planned_html: dict[str, str] = field(default_factory=dict, repr=False)
     #: The error that ended the run early, for callers that map it to an exit code.
-    exception: SyncError | ConfigError | None = field(default=None, repr=False)
+    exception: SyncError | ConfigError | StateError | None = field(default=None, repr=False)
 
     def count(self, event: PageEvent) -> None:
         """Add one page outcome to the counters and lists."""

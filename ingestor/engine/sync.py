@@ -41,6 +41,7 @@ from ingestor.errors import (
     FatalError,
     LeaseLostError,
     RetriableError,
+    StateError,
     SyncError,
 )
 from ingestor.gate import Availability, PageGate
@@ -135,7 +136,7 @@ class _Run(PageSteps):
         #: Sections of split pages, by the page's external_id.
         self.sections: dict[str, list[str]] = {}
         self._lock = threading.Lock()
-        self._abort: SyncError | None = None
+        self._abort: SyncError | StateError | None = None
         self.breaker = engine.breaker()
         self.log = RunLogger(log, {"connector": self.name})
         sources = SourceResolver(engine.client, engine.store, self.name, connector.settings.url)
@@ -179,7 +180,9 @@ class _Run(PageSteps):
                     self._process(to_process)
             self._delete_vanished()
             self._save_cursor()
-        except (FatalError, RetriableError, ConfigError) as exc:  # ConfigError: see sources.py
+        # ConfigError: see sources.py; StateError: a page's record could not be written (a
+        # full disk...): sending more pages that state cannot remember would only repeat them
+        except (FatalError, RetriableError, ConfigError, StateError) as exc:
             report.error = str(exc)
             report.exception = exc
             self.log.error("sync %s: stopped: %s", self.name, exc)
@@ -203,15 +206,20 @@ class _Run(PageSteps):
                 self.unchanged.flush()
             except LeaseLostError as exc:  # another daemon owns the connector now: no write
                 report.error = report.error or str(exc)
+            except StateError as exc:
+                self._state_failed(exc)
         report.finished_at = report.finished_at or time.time()
         if report.run_id is not None:
-            self.store.finish_run(
-                report.run_id,
-                status=report.status,
-                counts=report,
-                error=report.error or report.deletion_blocked,
-                rule_counts=report.rule_counts,
-            )
+            try:
+                self.store.finish_run(
+                    report.run_id,
+                    status=report.status,
+                    counts=report,
+                    error=report.error or report.deletion_blocked,
+                    rule_counts=report.rule_counts,
+                )
+            except StateError as exc:
+                self._state_failed(exc)
         self.log.info(
             "sync %s: %s in %.1fs: %d created, %d updated, %d unchanged, %d hidden, "
             "%d deleted, %d failed",
@@ -268,6 +276,13 @@ class _Run(PageSteps):
         self.known = listing.known
         return listing.to_process
 
+    def _state_failed(self, exc: StateError) -> None:
+        """The run's own records cannot be written either (the disk is still full): said once."""
+        report = self.report
+        if report.exception is None:
+            report.error, report.exception = str(exc), exc
+            self.log.error("sync %s: %s", self.name, exc)
+
     def _listing_problem(self, message: str) -> None:
         self.report.listing_complete = False
         self.report.listing_problems.append(message)
@@ -316,7 +331,7 @@ class _Run(PageSteps):
         except RetriableError as exc:  # its retries are spent: the page's failure, not the run's
             event = self._page_failed(item, str(exc))
             self._abort_with(self.breaker.failed(exc))  # unless Intercom is down for everyone
-        except SyncError as exc:  # fatal: stop submitting, surface it once
+        except (SyncError, StateError) as exc:  # fatal: stop submitting, surface it once
             self._abort_with(exc)
             return
         if event is not None:
