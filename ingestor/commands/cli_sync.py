@@ -97,7 +97,10 @@ def sync(
     )
     options = SyncOptions(dry_run=dry_run, full=full, allow_mass_delete=allow_mass_delete)
     use_bar = stderr.is_terminal if progress is None else progress
-    observer = PageRecorder(RichProgress(stderr) if use_bar else LogProgress())
+    # every page's event is kept only for --report: a million of them would be ~250 MB
+    observer = PageRecorder(
+        RichProgress(stderr) if use_bar else LogProgress(), keep=report is not None
+    )
     reports, code, error = _run_sync(loaded, connector, options, observer)
     if report is not None:
         try:

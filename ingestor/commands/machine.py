@@ -228,11 +228,13 @@ def doctor_document(checks: Sequence[Check]) -> dict[str, Any]:
 
 
 class PageRecorder:
-    """A :class:`~ingestor.report.SyncObserver` that keeps every page event (for ``--report``)
-    and passes everything on to the observer it wraps (the progress bar)."""
+    """A :class:`~ingestor.report.SyncObserver` that keeps every page event when ``keep`` (for
+    ``--report``: about 250 bytes a page, so only then) and passes everything on to the
+    observer it wraps (the progress bar)."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, *, keep: bool = True) -> None:
         self.inner = inner
+        self.keep = keep
         self.pages: dict[str, list[PageEvent]] = {}
 
     def __enter__(self) -> PageRecorder:
@@ -247,5 +249,6 @@ class PageRecorder:
         self.inner.listed(connector, total=total, to_process=to_process)
 
     def page_done(self, connector: str, event: PageEvent) -> None:
-        self.pages.setdefault(connector, []).append(event)  # list.append is atomic
+        if self.keep:
+            self.pages.setdefault(connector, []).append(event)  # list.append is atomic
         self.inner.page_done(connector, event)

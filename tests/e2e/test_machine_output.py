@@ -184,3 +184,27 @@ def test_json_is_documented_in_each_commands_help(command: str) -> None:
     )
     assert done.returncode == 0
     assert "--json" in done.stdout and "docs/schemas/" in " ".join(done.stdout.split())
+
+
+def test_page_events_are_kept_only_when_a_report_asks_for_them() -> None:
+    # a sync without --report must not keep a million pages' events (~250 MB) until it ends
+    from ingestor.commands.machine import PageRecorder
+    from ingestor.engine.report import Outcome, PageEvent
+
+    seen: list[str] = []
+
+    class Progress:
+        def listed(self, connector: str, *, total: int, to_process: int) -> None:
+            return None
+
+        def page_done(self, connector: str, event: PageEvent) -> None:
+            seen.append(event.external_id)
+
+    for keep in (False, True):
+        recorder = PageRecorder(Progress(), keep=keep)
+        recorder.listed("docs", total=2, to_process=2)
+        for eid in ("a.md", "b.md"):
+            recorder.page_done("docs", PageEvent(eid, Outcome.CREATED))
+        kept = [e.external_id for e in recorder.pages["docs"]]
+        assert kept == (["a.md", "b.md"] if keep else [])
+    assert seen == ["a.md", "b.md"] * 2  # the progress bar hears every page either way
