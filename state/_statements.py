@@ -271,36 +271,24 @@ def mark_connector_runs_died(conn: Connection, connector: str) -> list[int]:
     """Mark ``connector``'s runs (and reconciles) still 'running' as 'died'; call only in the
     transaction that took its lease over from an instance whose lease ran out: only the owner
     runs a connector, so those rows are the dead owner's. Returns the runs' ids."""
-    conn.execute(
-        reconciles_table.update()
-        .where(reconciles_table.c.connector == connector, reconciles_table.c.status == "running")
-        .values(status="died")
-    )
-    rows = list(
-        conn.execute(
-            select(_runs.c.id, _runs.c.pid).where(
-                _runs.c.connector == connector, _runs.c.status == "running"
-            )
-        )
-    )
-    for run_id, pid in rows:
-        conn.execute(
-            _runs.update()
-            .where(_runs.c.id == run_id)
-            .values(status="died", error=func.coalesce(_runs.c.error, died_error(pid)))
-        )
-    return [run_id for run_id, _ in rows]
+    return _mark_died(conn, connector)
 
 
 def mark_died_runs(conn: Connection) -> list[int]:
     """Mark runs (and reconciles) still 'running' as 'died'; call only while holding the
     store's lock, which makes a 'running' row a dead process's. Returns the runs' ids."""
-    conn.execute(
-        reconciles_table.update()
-        .where(reconciles_table.c.status == "running")
-        .values(status="died")
-    )
-    rows = list(conn.execute(select(_runs.c.id, _runs.c.pid).where(_runs.c.status == "running")))
+    return _mark_died(conn, None)
+
+
+def _mark_died(conn: Connection, connector: str | None) -> list[int]:
+    """Runs and reconciles still 'running' (of ``connector``, or all) recorded as 'died'."""
+    reconciles = reconciles_table.c.status == "running"
+    runs = _runs.c.status == "running"
+    if connector is not None:
+        reconciles = reconciles & (reconciles_table.c.connector == connector)
+        runs = runs & (_runs.c.connector == connector)
+    conn.execute(reconciles_table.update().where(reconciles).values(status="died"))
+    rows = list(conn.execute(select(_runs.c.id, _runs.c.pid).where(runs)))
     for run_id, pid in rows:
         conn.execute(
             _runs.update()

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from ingestor.config import Config, load_config
 from ingestor.emulator import EmulatorServer
-from ingestor.state._engine import StateLocation, create_state_engine
+
+from ..state_sql import state_sql
 
 WRITE_OPS = (
     "createContentImportSource",
@@ -113,13 +113,7 @@ class Site:
     def sql(self, statement: str, **params: Any) -> list[tuple[Any, ...]]:
         """One SQL statement on the state database, SQLite or PostgreSQL (``:name``
         parameters); the rows it returns."""
-        engine = create_state_engine(StateLocation.of(self.state))
-        try:
-            with engine.begin() as conn:
-                result = conn.execute(text(statement), params)
-                return [tuple(row) for row in result] if result.returns_rows else []
-        finally:
-            engine.dispose()
+        return state_sql(self.state, statement, **params)
 
     def intercom_pages(self) -> dict[str, dict[str, Any]]:
         """The emulator's pages keyed by external_id (fails on duplicates)."""

@@ -18,8 +18,9 @@ from ingestor.engine.runner import sync_connectors
 from ingestor.engine.sync import SyncOptions
 from ingestor.reconcile import ReconcileOptions, ReconcileReport, reconcile_connectors
 from ingestor.state import copy_state
-from ingestor.state._engine import StateLocation, create_state_engine
 from ingestor.state._tables import StateModel
+
+from ..state_sql import state_sql
 
 WRITE_OPS = (
     "createContentImportSource",
@@ -105,13 +106,7 @@ class Site:
     def sql(self, statement: str, **params: Any) -> list[tuple[Any, ...]]:
         """One SQL statement on the state database, SQLite or PostgreSQL (``:name``
         parameters); the rows it returns."""
-        engine = create_state_engine(StateLocation.of(self.state))
-        try:
-            with engine.begin() as conn:
-                result = conn.execute(text(statement), params)
-                return [tuple(row) for row in result] if result.returns_rows else []
-        finally:
-            engine.dispose()
+        return state_sql(self.state, statement, **params)
 
     def snapshot(self) -> object:
         """Everything the state holds, to compare: the file's bytes, or every table's rows."""
