@@ -46,7 +46,7 @@ from lxml import etree
 
 from ingestor.convert._boilerplate import is_whole_document, prune_boilerplate
 from ingestor.convert._sanitize import HEADING_TAGS
-from ingestor.convert._tidy import drop_empty_wrappers, prune_anchors
+from ingestor.convert._tidy import drop_empty_wrappers, drop_permalink_marks, prune_anchors
 
 __all__ = [
     "VOID_ELEMENTS",
@@ -156,6 +156,7 @@ def clean_html(
     root = _article_root(doc)
     _rename_containers(root)
     _anchor_headings(root, slugs=heading_ids)
+    drop_permalink_marks(root)  # after: a mark's own id may have become its heading's
     warnings: list[str] = []
     relative_left = _resolve_links(root, _effective_base(base_url, base_href))
     if relative_left:

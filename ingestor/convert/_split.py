@@ -8,7 +8,10 @@ docs/answer-fitness.md). A page over either becomes one External Page per sectio
 * the first section keeps the page's own ``external_id``, title and url (so the page is still
   found where it always was); every other section is ``<external_id>#<slug>``, titled
   ``Page title — Section`` with the deep-link url ``<url>#<anchor>`` (the anchor
-  percent-encoded: a heading id is raw text, ``a" onmouseover=`` must stay inside the url);
+  percent-encoded: a heading id is raw text, ``a" onmouseover=`` must stay inside the url).
+  A section that starts at a sub-heading is named with the headings it belongs to
+  (``Pydantic — v2.11.0 — Fixes``, not one of five ``Pydantic — Fixes``), and a heading that
+  repeats the page title is not said twice;
 * the split happens at the highest heading level the page uses (layout wrappers such as a
   saved web page's nested ``<div>``s are opened until its headings are reached); a section
   still over the budget is split again at its next heading level, and one with no heading
@@ -28,7 +31,9 @@ docs/answer-fitness.md). A page over either becomes one External Page per sectio
   a few sections of ``section_bytes``, not one per heading: fewer calls, and tiny sections
   outrank real answers; measured in docs/answer-fitness.md), and what leads a section too
   long for one (a banner image, a release's heading and its one line) opens that section's
-  first piece when they fit together, never a page of its own. An edit that changes a
+  first piece when they fit together, or when the lead is under ``1/TAIL_FRACTION`` of the
+  budget and both fit ``max_page_bytes``: never a page of its own; a tail that small (a
+  release's "New contributors") ends the section before it. An edit that changes a
   section's size can move the boundaries after it, re-sending at most that page's sections;
 * an in-page link (``#cite_note-1``) whose target lands in another section points at the
   page's url with that fragment (the source page holds every anchor); one whose target is in
@@ -105,7 +110,7 @@ def split_page(page: ConvertedPage, budget: int, *, section_bytes: int = 0) -> l
     if fragment_links:
         for _heading, group in groups:
             _local_fragments(group, fragment_links)
-    return _sections(page, groups)
+    return _sections(page, groups, _enclosing_headings(blocks))
 
 
 def _holds_heading(block: Block) -> bool:
@@ -196,12 +201,15 @@ def _packed(
         size = _blocks_size(group)
         if budgets.pack and size <= budgets.section:
             if run and filled + size > budgets.section:
-                result.append((_lead_heading(run), run))
+                joined = _opens(filled, size, budgets)  # a tiny lead joins even so
+                result.append((_lead_heading(run), run + group if joined else run))
                 run, filled = [], 0
+                if joined:
+                    continue
             run, filled = run + group, filled + size
             continue
         pieces = _split(page, group, budgets, level)
-        if run and budgets.pack and filled + _blocks_size(pieces[0][1]) <= budgets.section:
+        if run and budgets.pack and _opens(filled, _blocks_size(pieces[0][1]), budgets):
             # what leads an oversized group (a banner image, a release's heading and its one
             # line) opens the group's first section rather than being a page of its own
             pieces[0] = (_lead_heading(run), run + pieces[0][1])
@@ -209,9 +217,25 @@ def _packed(
             result.append((_lead_heading(run), run))
         run, filled = [], 0
         result += pieces
-    if run:
+    if run and result and budgets.pack and _ends(result[-1][1], filled, budgets):
+        result[-1] = (result[-1][0], result[-1][1] + run)  # "New contributors" is no page
+    elif run:
         result.append((_lead_heading(run), run))
     return result
+
+
+def _opens(lead: int, first: int, budgets: _Budgets) -> bool:
+    """Whether a lead of ``lead`` bytes opens the next section of ``first`` bytes: when both fit
+    the section budget, or when the lead is tiny and both fit the hard limit."""
+    if lead + first <= budgets.section:
+        return True
+    return lead * TAIL_FRACTION < budgets.section and lead + first <= budgets.hard
+
+
+def _ends(section: list[Block], tail: int, budgets: _Budgets) -> bool:
+    """Whether a tail of ``tail`` bytes ends ``section``: when it is tiny and both fit the hard
+    limit."""
+    return tail * TAIL_FRACTION < budgets.section and _blocks_size(section) + tail <= budgets.hard
 
 
 def _parts(
@@ -256,7 +280,9 @@ def _parts(
 
 
 def _sections(
-    page: ConvertedPage, groups: list[tuple[Block | None, list[Block]]]
+    page: ConvertedPage,
+    groups: list[tuple[Block | None, list[Block]]],
+    enclosing: dict[Block, list[Block]],
 ) -> list[ConvertedPage]:
     sections: list[ConvertedPage] = []
     used: set[str] = set()
@@ -269,15 +295,18 @@ def _sections(
             digest = content_hash(page.title, page.url, html)
             sections.append(replace(page, html=html, content_hash=digest))
             continue
-        name = " ".join(heading.text_content().split()) if heading is not None else ""
         part = counts.get(id(heading), 1)
-        slug = github_slug(name) or "section"
+        slug = github_slug(_text(heading)) or "section"
+        label = _label(page.title, heading, enclosing)
         if part > 1:
-            slug, name = f"{slug}-part-{part}", f"{name} (part {part})".strip()
+            slug = f"{slug}-part-{part}"
+            label = f"{label} (part {part})" if label else f"part {part}"
         slug = _unique(slug, used)
         anchor = heading.get("id") if heading is not None and part == 1 else None
         url = with_fragment(page.url, anchor or slug) if page.url else None
-        title = f"{page.title}{SECTION_SEPARATOR}{name or f'part {index + 1}'}"
+        if heading is None:
+            label = f"part {index + 1}"
+        title = f"{page.title}{SECTION_SEPARATOR}{label}" if label else page.title
         sections.append(
             ConvertedPage(
                 external_id=f"{page.external_id}#{slug}",
@@ -291,6 +320,41 @@ def _sections(
             )
         )
     return sections
+
+
+def _enclosing_headings(blocks: list[Block]) -> dict[Block, list[Block]]:
+    """Each heading's enclosing headings, outermost first (the page's outline above it)."""
+    enclosing: dict[Block, list[Block]] = {}
+    open_headings: list[Block] = []
+    for block in blocks:
+        if block.tag not in _HEADINGS:
+            continue
+        while open_headings and open_headings[-1].tag >= block.tag:  # "h2" >= "h3" is False
+            open_headings.pop()
+        enclosing[block] = list(open_headings)
+        open_headings.append(block)
+    return enclosing
+
+
+def _label(page_title: str, heading: Block | None, enclosing: dict[Block, list[Block]]) -> str:
+    """What names a section after the page title: its heading after the headings it belongs
+    to; a heading that repeats the page title adds nothing (a README's ``# Rich`` under the
+    title "Rich")."""
+    if heading is None:
+        return ""
+    names = [_text(h) for h in (*enclosing.get(heading, ()), heading)]
+    said = _text_key(page_title)
+    return SECTION_SEPARATOR.join(n for n in names if n and _text_key(n) != said)
+
+
+def _text(heading: Block | None) -> str:
+    return " ".join(heading.text_content().split()) if heading is not None else ""
+
+
+def _text_key(text: str) -> str:
+    """Headings compared as their letters and digits: "annotated-types" repeats "Annotated
+    types"."""
+    return "".join(char for char in text.casefold() if char.isalnum())
 
 
 def _lead_heading(blocks: list[Block]) -> Block | None:

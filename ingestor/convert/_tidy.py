@@ -1,14 +1,19 @@
 """Tidying the cleaned lxml tree: in-page anchors that lead somewhere, no empty leftovers.
 
 Runs inside :func:`~ingestor.convert._clean.clean_html` on the tree it already parsed (no
-second parse), after chrome removal and link resolution. Two passes:
+second parse), after chrome removal and link resolution. Three passes:
 
 1. **In-page anchors** (:func:`prune_anchors`). An ``id`` stays on an element only when a
    link of the same page (``href="#that-id"``, also matched percent-decoded) targets it;
    headings always keep theirs (deep links, :mod:`._split` anchors). ``<a name="x">`` is kept
    as is and counts as a target. A link whose target is not in the page is unwrapped (its
    text stays); one that is itself a target only loses its ``href``.
-2. **Empty leftovers** (:func:`drop_empty_wrappers`). A wrapper (``div``, ``span``, ``p``,
+2. **Permalink marks** (:func:`drop_permalink_marks`). A link inside a heading that points at
+   an in-page fragment and shows no letter or digit (Sphinx's ``¶``, a blog's ``#``, an icon)
+   is the source site's "link to this heading" control: it goes, with what it holds, so the
+   heading, the page title taken from it and a section's title read "Installation", not
+   "Installation ¶" (the section's deep link does that job in Intercom).
+3. **Empty leftovers** (:func:`drop_empty_wrappers`). A wrapper (``div``, ``span``, ``p``,
    ``a``, inline formatting, ``code``, and any tag the sanitizer would unwrap anyway) that
    holds no text but whitespace and no element but other such empty wrappers shows nothing:
    it goes, bottom-up, so a ``div`` holding only an empty ``span`` goes too. Its tail text
@@ -31,7 +36,7 @@ from lxml import etree
 
 from ingestor.convert._sanitize import ALLOWED_TAGS, HEADING_TAGS
 
-__all__ = ["WRAPPER_TAGS", "drop_empty_wrappers", "prune_anchors"]
+__all__ = ["WRAPPER_TAGS", "drop_empty_wrappers", "drop_permalink_marks", "prune_anchors"]
 
 #: Allowed tags that only wrap their content: empty, they show nothing.
 WRAPPER_TAGS = frozenset(
@@ -54,8 +59,30 @@ _SPACE = " \t\n\r"
 _IN_PAGE_HREFS_XPATH = etree.XPath("descendant::a/@href[starts-with(normalize-space(), '#')]")
 _IDS_XPATH = etree.XPath("descendant::*/@id")
 _ANCHOR_NAMES_XPATH = etree.XPath("descendant::a/@name")
+_HEADING_FRAGMENT_LINKS_XPATH = etree.XPath(
+    "(descendant::h1 | descendant::h2 | descendant::h3 | descendant::h4 | descendant::h5"
+    " | descendant::h6)/descendant::a[contains(@href, '#')]"
+)
 # Leaves holding no text but whitespace: where every chain of removals starts.
 _BLANK_LEAVES_XPATH = etree.XPath("descendant::*[not(*[1])][not(normalize-space())]")
+
+
+def drop_permalink_marks(root: lxml.html.HtmlElement) -> None:
+    """Drop the "link to this heading" marks inside headings (``¶``, ``#``, an icon).
+
+    Args:
+        root: The article root; changed in place.
+    """
+    for link in _HEADING_FRAGMENT_LINKS_XPATH(root):
+        if any(char.isalnum() for char in link.text_content()):
+            continue
+        if link.get("id") is None and link.get("name") is None:
+            link.drop_tree()  # its tail text stays
+            continue
+        del link.attrib["href"]  # still a target of other links: an empty anchor stays
+        link.text = None
+        for child in list(link):
+            link.remove(child)
 
 
 def prune_anchors(root: lxml.html.HtmlElement) -> None:

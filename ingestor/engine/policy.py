@@ -14,7 +14,7 @@ __all__ = ["CONVERTER_VERSION", "PagePolicy", "SyncOptions"]
 
 #: Bump when conversion output changes on purpose: every page is then re-converted once (and
 #: re-uploaded only where its HTML really changed, thanks to the hash gate).
-CONVERTER_VERSION = "3"
+CONVERTER_VERSION = "4"
 #: Bump when how ``section_bytes`` cuts pages changes: pages are re-read once where sections
 #: are on, and only sections whose HTML changed are sent again.
 SECTION_SPLIT_VERSION = "2"

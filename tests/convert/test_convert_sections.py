@@ -8,7 +8,7 @@ import pytest
 
 from ingestor.connectors.base import Document
 from ingestor.convert import ConvertedPage, convert_document, split_page
-from ingestor.convert._split import HEADINGLESS_FACTOR
+from ingestor.convert._split import HEADINGLESS_FACTOR, TAIL_FRACTION
 from ingestor.errors import PageError
 
 HARD = 1_000_000
@@ -103,7 +103,8 @@ def test_a_page_without_headings_is_kept_whole_until_much_longer() -> None:
 
 
 def test_a_block_over_section_bytes_is_a_section_of_its_own_not_an_error() -> None:
-    text = "# Guide\n\n## Small\n\nshort\n\n## Table\n\n| a | b |\n|---|---|\n"
+    text = "# Guide\n\n## Small\n\n" + "a short section of its own. " * 12
+    text += "\n\n## Table\n\n| a | b |\n|---|---|\n"
     text += "".join(f"| row {i} | {'gamma ' * 20} |\n" for i in range(200))
     page = page_of(text)
     sections = split_page(page, HARD, section_bytes=2_000)
@@ -123,6 +124,47 @@ def test_what_leads_an_oversized_section_opens_its_first_section() -> None:
     first = sections[0].html
     assert "Banner" in first and "Release 2<" in first and "Changed<" in first and "alpha" in first
     assert all(size(s) <= 2_000 for s in sections)
+
+
+def test_a_tiny_lead_opens_an_oversized_section_even_past_section_bytes() -> None:
+    """A release's heading and its one line before a section too long to share is no page of
+    its own even when the two together are over section_bytes (within max_page_bytes)."""
+    text = "# Guide\n\n" + "intro words " * 150 + "\n\n## v2.14.0b1\n\nGitHub release\n\n"
+    text += "### What's Changed\n\n" + "delta " * 330 + "\n\n## v2.13.0\n\n" + "eps " * 150
+    sections = split_page(page_of(text), HARD, section_bytes=2_000)
+    assert [s.external_id for s in sections] == [
+        "guide.md", "guide.md#v2140b1", "guide.md#v2130"
+    ]  # fmt: skip
+    release = sections[1]
+    assert release.title == "Guide — v2.14.0b1"
+    assert "GitHub release" in release.html and "delta" in release.html
+    assert 2_000 < size(release) < 2_000 + 2_000 // TAIL_FRACTION
+
+
+def test_a_tiny_tail_ends_the_section_before_it() -> None:
+    """A release's "New contributors" list after a section it cannot share with is no page of
+    its own either."""
+    text = "# Guide\n\n" + "intro words " * 75 + "\n\n## v2\n\n### Changed\n\n" + "alpha " * 330
+    text += "\n\n### New contributors\n\n@someone made a first contribution\n\n"
+    text += "## v1\n\n" + "beta " * 300
+    sections = split_page(page_of(text), HARD, section_bytes=2_000)
+    assert [s.external_id for s in sections] == ["guide.md", "guide.md#v2", "guide.md#v1"]
+    assert "alpha" in sections[1].html and "@someone" in sections[1].html
+
+
+def test_a_section_starting_at_a_sub_heading_is_named_with_its_parent() -> None:
+    """Five sections titled "Pydantic — Fixes" tell a customer nothing: each is named with the
+    release it belongs to; the page title is not said twice."""
+    text = "# Pydantic\n\n" + "intro " * 300
+    for release in ("v2", "v1"):
+        text += f"\n\n## {release}\n\n" + "words " * 300
+        text += "\n\n### Fixes\n\n" + f"{release}fix " * 300
+    text += "\n\n# Pydantic\n\n" + "outro " * 300
+    titles = [s.title for s in split_page(page_of(text), HARD, section_bytes=2_000)]
+    assert titles == [
+        "Pydantic", "Pydantic — v2", "Pydantic — v2 — Fixes", "Pydantic — v1",
+        "Pydantic — v1 — Fixes", "Pydantic",
+    ]  # fmt: skip
 
 
 def test_a_footer_after_a_heading_less_run_never_stands_alone() -> None:
@@ -152,11 +194,11 @@ def test_a_table_row_count_stays_with_its_table() -> None:
 
 
 def test_the_parts_of_a_run_led_by_a_heading_are_numbered() -> None:
-    """The second part of a run whose only heading is the page's h1 is "(part 2)" with an id
-    of its own, not a second section named and deep-linked like the heading."""
+    """The second part of a run whose only heading is the page's h1 is "part 2" with an id of
+    its own, not a second section named and deep-linked like the heading (nor "Guide — Guide")."""
     page = page_of("# Guide\n\n" + paragraphs(20))
     parts = split_page(page, HARD, section_bytes=size(page) // (HEADINGLESS_FACTOR * 2))
     assert len(parts) >= 2
-    assert parts[1].title == "Guide — Guide (part 2)"
+    assert parts[1].title == "Guide — part 2"
     assert parts[1].external_id == "guide.md#guide-part-2"
     assert parts[1].url == "https://docs.example.com/guide#guide-part-2"

@@ -264,3 +264,42 @@ def test_split_sections_are_still_anchored_at_heading_ids() -> None:
     sections = split_page(page, 2_500)
     assert [s.url for s in sections[1:]] == [f"{URL}#step-{i}" for i in range(3)]
     assert f'<p id="p1">{"word " * 300}'.rstrip() in sections[2].html
+
+
+# --- permalink marks --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # a blog's "#" after the heading text (V8's blog)
+        (
+            '<h2 id="apis">Two standard APIs <a href="#apis" class="bookmark">#</a></h2><p>x</p>',
+            '<h2 id="apis">Two standard APIs </h2><p>x</p>',
+        ),
+        # Sphinx's pilcrow, also on a full URL to the heading
+        (
+            '<h2 id="s">Sharing<a class="headerlink" href="https://x.org/p#s">¶</a></h2><p>x</p>',
+            '<h2 id="s">Sharing</h2><p>x</p>',
+        ),
+        # an icon-only anchor before the text (GitHub's rendered READMEs): its id, which other
+        # links target, moves to the heading
+        (
+            '<h2><a id="install" class="anchor" href="#install"><img src="https://x.org/l.png">'
+            '</a>Install</h2><p>see <a href="#install">above</a></p>',
+            '<h2 id="install">Install</h2><p>see <a href="#install">above</a></p>',
+        ),
+    ],
+)
+def test_permalink_marks_leave_headings(body: str, expected: str) -> None:
+    assert convert_html(body) == expected
+
+
+def test_heading_links_with_words_stay_and_the_title_has_no_mark() -> None:
+    body = (
+        '<h1>Evolve<a class="headerlink" href="#evolve">¶</a></h1>'
+        '<h2 id="faq"><a href="#faq">FAQ</a> <a href="#faq">🔗</a></h2><p>Text</p>'
+    )
+    page = convert_document(Document(external_id="p", body=body, body_format="html", url=URL))
+    assert page.title == "Evolve"
+    assert '<h2 id="faq"><a href="#faq">FAQ</a> </h2>' in page.html
