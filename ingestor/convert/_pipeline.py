@@ -85,6 +85,17 @@ def _normalize_newlines(text: str) -> str:
     return text
 
 
+@dataclass(frozen=True, slots=True)
+class _Rendered:
+    """A document's body as HTML, with what its front matter said (Markdown only)."""
+
+    html: str
+    url: str | None
+    front_matter_title: str | None = None
+    facts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
 def convert_document(doc: Document) -> ConvertedPage:
     """Convert a fetched document into clean, safe HTML with its title, url and hash.
 
@@ -100,35 +111,16 @@ def convert_document(doc: Document) -> ConvertedPage:
         PageError: The body format is unknown, or lxml refused the text. The message names
             the page.
     """
-    warnings: list[str] = []
-    url = doc.url
-    front_matter_title: str | None = None
-    facts: dict[str, tuple[str, ...]] = {}
-    if doc.body_format == "html":
-        source_html = doc.body
-    elif doc.body_format == "markdown":
-        front_matter = split_front_matter(_normalize_newlines(doc.body))
-        warnings.extend(front_matter.warnings)
-        front_matter_title = front_matter.title
-        url = front_matter.url or url
-        facts = front_matter.facts
-        source_html = markdown_to_html(front_matter.body)
-    elif doc.body_format == "text":
-        source_html = text_to_html(_normalize_newlines(doc.body))
-    else:
-        raise PageError(f"page {doc.external_id!r}: unknown body_format {doc.body_format!r}")
-    source_html = strip_html_controls(source_html)
-    url = safe_url(url) if url else None
-
+    rendered = _rendered(doc)
+    url = safe_url(rendered.url) if rendered.url else None
     try:
         cleaned = clean_html(
-            source_html,
+            strip_html_controls(rendered.html),
             base_url=doc.link_base or url,
             heading_ids=doc.body_format == "markdown",
         )
     except ValueError as exc:
         raise PageError(f"page {doc.external_id!r}: the HTML cannot be parsed: {exc}") from exc
-    warnings.extend(cleaned.warnings)
     html = sanitize_html(cleaned.html)
     linked: tuple[tuple[str, str], ...] = ()
     if doc.links is not None and doc.link_base is not None:
@@ -142,7 +134,7 @@ def convert_document(doc: Document) -> ConvertedPage:
     title, _source = choose_title(
         external_id=doc.external_id,
         document_title=doc.title,
-        front_matter_title=front_matter_title,
+        front_matter_title=rendered.front_matter_title,
         first_h1=cleaned.first_h1,
         head_title=cleaned.head_title,
         fallback_title=doc.fallback_title,
@@ -153,11 +145,29 @@ def convert_document(doc: Document) -> ConvertedPage:
         url=url,
         html=html,
         content_hash=content_hash(title, url, html),
-        warnings=tuple(warnings),
+        warnings=rendered.warnings + cleaned.warnings,
         linked_pages=tuple(external_id for external_id, _url in linked),
         linked_urls=tuple(url for _external_id, url in linked),
-        facts=facts,
+        facts=rendered.facts,
     )
+
+
+def _rendered(doc: Document) -> _Rendered:
+    """The body as HTML: Markdown rendered after its front matter is read, text as paragraphs."""
+    if doc.body_format == "html":
+        return _Rendered(doc.body, doc.url)
+    if doc.body_format == "text":
+        return _Rendered(text_to_html(_normalize_newlines(doc.body)), doc.url)
+    if doc.body_format == "markdown":
+        front_matter = split_front_matter(_normalize_newlines(doc.body))
+        return _Rendered(
+            markdown_to_html(front_matter.body),
+            front_matter.url or doc.url,
+            front_matter.title,
+            front_matter.facts,
+            tuple(front_matter.warnings),
+        )
+    raise PageError(f"page {doc.external_id!r}: unknown body_format {doc.body_format!r}")
 
 
 def without_dead_links(page: ConvertedPage, dead: Iterable[str]) -> ConvertedPage:
