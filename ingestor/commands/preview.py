@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ingestor.commands.preview_output import PreviewFolder
 from ingestor.config import Config
-from ingestor.connectors.base import ListingProblem
+from ingestor.connectors.base import Connector, ConnectorSettings, Item, ListingProblem
 from ingestor.convert import (
     broken_targets,
     convert_document,
@@ -67,63 +67,81 @@ def write_preview(
     rows: list[PreviewRow] = []
     for settings in selected:
         folder.subfolder(settings.name)
-        policy = page_policy(config, settings)
-        gate = PageGate(
-            settings, Availability(policy.ai_agent_availability, policy.ai_copilot_availability)
-        )
-        with build_connector(settings) as connector:
+        rows += _ConnectorPreview(settings, page_policy(config, settings), folder).rows()
+    folder.write("index.html", _index_document(rows))
+    return rows
+
+
+@dataclass
+class _ConnectorPreview:
+    """One connector's pages, converted, checked and split as a sync would, then written."""
+
+    settings: ConnectorSettings
+    policy: PagePolicy
+    folder: PreviewFolder
+
+    def rows(self) -> list[PreviewRow]:
+        name = self.settings.name
+        with build_connector(self.settings) as connector:
             try:
                 entries = list(connector.list())
             except ConnectorError as exc:
-                rows.append(PreviewRow(settings.name, "(listing)", warnings=[str(exc)]))
-                continue
+                return [PreviewRow(name, "(listing)", warnings=[str(exc)])]
             known = {e.external_id for e in entries if not isinstance(e, ListingProblem)}
+            rows: list[PreviewRow] = []
             for entry in entries:
                 if isinstance(entry, ListingProblem):
-                    rows.append(PreviewRow(settings.name, entry.where, warnings=[entry.message]))
-                    continue
-                try:
-                    document = connector.fetch(entry)
-                    page = convert_document(document)
-                    require_text(page, policy.min_text_chars)
-                    # the same broken links as a sync finds, sent as text as a sync sends them
-                    broken = broken_targets(page, document.metadata.get("missing_links", ()), known)
-                    if broken and settings.broken_links == "text":
-                        page = without_dead_links(page, broken)
-                    parts = split_page(
-                        page, policy.max_page_bytes, section_bytes=policy.section_bytes
-                    )
-                except (ConnectorError, PageError) as exc:
-                    rows.append(
-                        PreviewRow(settings.name, entry.external_id, warnings=[f"not sent: {exc}"])
-                    )
-                    continue
-                decision = gate.check(document, page)
-                if decision.availability is None:  # its HTML is never written: it is not sent
-                    rows.append(_withheld_row(settings.name, page.external_id, decision))
-                    continue
-                for part in parts:
-                    row = PreviewRow(settings.name, part.external_id, part.title, part.url)
-                    row.audience = f"{decision.audience} ({decision.matched})"
-                    rows.append(row)
-                    row.size = len(part.html.encode("utf-8"))
-                    if part is parts[0]:
-                        row.warnings.extend(page.warnings)
-                        row.warnings.extend(
-                            f"broken link to {target} (no such page)" for target in broken
-                        )
-                    if len(parts) > 1:
-                        row.warnings.append(
-                            f"split: section {parts.index(part) + 1} of {len(parts)} "
-                            f"(the page is over {policy.split_limit(len(page.html.encode()))})"
-                        )
-                    if part.url is None:
-                        row.warnings.append("no url: Fin will not cite this page")
-                    row.file = _write_page(
-                        folder, settings.name, row, part.html, policy, decision.availability
-                    )
-    folder.write("index.html", _index_document(rows))
-    return rows
+                    rows.append(PreviewRow(name, entry.where, warnings=[entry.message]))
+                else:
+                    rows += self._page_rows(connector, entry, known)
+        return rows
+
+    def _page_rows(
+        self, connector: Connector[ConnectorSettings], entry: Item, known: set[str]
+    ) -> list[PreviewRow]:
+        name, policy = self.settings.name, self.policy
+        try:
+            document = connector.fetch(entry)
+            page = convert_document(document)
+            require_text(page, policy.min_text_chars)
+            # the same broken links as a sync finds, sent as text as a sync sends them
+            broken = broken_targets(page, document.metadata.get("missing_links", ()), known)
+            if broken and self.settings.broken_links == "text":
+                page = without_dead_links(page, broken)
+            parts = split_page(page, policy.max_page_bytes, section_bytes=policy.section_bytes)
+        except (ConnectorError, PageError) as exc:
+            return [PreviewRow(name, entry.external_id, warnings=[f"not sent: {exc}"])]
+        gate = PageGate(
+            self.settings,
+            Availability(policy.ai_agent_availability, policy.ai_copilot_availability),
+        )
+        decision = gate.check(document, page)
+        if decision.availability is None:  # its HTML is never written: it is not sent
+            return [_withheld_row(name, page.external_id, decision)]
+        limit = policy.split_limit(len(page.html.encode())) if len(parts) > 1 else None
+        rows: list[PreviewRow] = []
+        for number, part in enumerate(parts, start=1):
+            row = PreviewRow(name, part.external_id, part.title, part.url)
+            if number == 1:
+                row.warnings += page.warnings
+                row.warnings += [f"broken link to {target} (no such page)" for target in broken]
+            if limit is not None:
+                row.warnings.append(
+                    f"split: section {number} of {len(parts)} (the page is over {limit})"
+                )
+            if part.url is None:
+                row.warnings.append("no url: Fin will not cite this page")
+            rows.append(self._written(row, part.html, decision))
+        return rows
+
+    def _written(self, row: PreviewRow, part_html: str, decision: GateDecision) -> PreviewRow:
+        row.audience = f"{decision.audience} ({decision.matched})"
+        row.size = len(part_html.encode("utf-8"))
+        assert decision.availability is not None  # a withheld page has no part written
+        row.file = _write_page(
+            self.folder, self.settings.name, row, part_html, self.policy, decision.availability
+        )
+        return row
 
 
 def _withheld_row(connector: str, external_id: str, decision: GateDecision) -> PreviewRow:
