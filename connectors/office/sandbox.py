@@ -92,27 +92,42 @@ def run_bounded(
             raise ConnectorError(f"cannot start a converter process: {exc}") from exc
         finally:
             sender.close()  # the child holds the only writer: EOF now means it is gone
-        if not receiver.poll(limits.timeout):
-            process.kill()
-            raise ConnectorError(
-                f"conversion took longer than {limits.timeout:g}s and was stopped "
-                "(a pathological or very large file?)"
-            )
-        try:
-            status, payload = receiver.recv()
-        except (EOFError, OSError):
-            process.join(5)
-            raise ConnectorError(_death_message(process.exitcode)) from None
+        status, payload = _answer(process, receiver, limits)
     finally:
         receiver.close()
-        if process.is_alive():
-            process.kill()
-        if process.pid is not None:
-            process.join(5)
-            if process.exitcode is not None:  # reaped; a zombie would make close() raise
-                process.close()
+        _reap(process)
+    return _outcome(status, payload, limits)  # type: ignore[no-any-return]
+
+
+def _answer(process: Any, receiver: Connection, limits: ConversionLimits) -> tuple[str, Any]:
+    """The child's ``(status, payload)``, once it sent it within the time limit."""
+    if not receiver.poll(limits.timeout):
+        process.kill()
+        raise ConnectorError(
+            f"conversion took longer than {limits.timeout:g}s and was stopped "
+            "(a pathological or very large file?)"
+        )
+    try:
+        status, payload = receiver.recv()
+    except (EOFError, OSError):
+        process.join(5)
+        raise ConnectorError(_death_message(process.exitcode)) from None
+    return status, payload
+
+
+def _reap(process: Any) -> None:
+    if process.is_alive():
+        process.kill()
+    if process.pid is not None:
+        process.join(5)
+        if process.exitcode is not None:  # reaped; a zombie would make close() raise
+            process.close()
+
+
+def _outcome(status: str, payload: Any, limits: ConversionLimits) -> Any:
+    """What the child converted, or the exception its status stands for."""
     if status == "ok":
-        return payload  # type: ignore[no-any-return]
+        return payload
     if status == "error":
         raise payload
     if status == "memory":
