@@ -69,6 +69,10 @@ HEADINGLESS_FACTOR = 4
 #: much over the budget: a footer or a table's row count alone is no section.
 TAIL_FRACTION = 8
 
+#: An enclosing heading longer than this names no section: a subtitle set as a heading (a
+#: news article's standfirst) is left out of the titles of the sections under it.
+_PATH_CHARS = 80
+
 Block: TypeAlias = Any  # lxml.html.HtmlElement (lxml ships no type hints)
 
 
@@ -338,13 +342,14 @@ def _enclosing_headings(blocks: list[Block]) -> dict[Block, list[Block]]:
 
 def _label(page_title: str, heading: Block | None, enclosing: dict[Block, list[Block]]) -> str:
     """What names a section after the page title: its heading after the headings it belongs
-    to; a heading that repeats the page title adds nothing (a README's ``# Rich`` under the
-    title "Rich")."""
+    to (those of a sensible length); a heading that repeats the page title adds nothing (a
+    README's ``# Rich`` under the title "Rich")."""
     if heading is None:
         return ""
-    names = [_text(h) for h in (*enclosing.get(heading, ()), heading)]
+    above = [name for h in enclosing.get(heading, ()) if len(name := _text(h)) <= _PATH_CHARS]
     said = _text_key(page_title)
-    return SECTION_SEPARATOR.join(n for n in names if n and _text_key(n) != said)
+    names = (n for n in (*above, _text(heading)) if n and _text_key(n) != said)
+    return SECTION_SEPARATOR.join(names)
 
 
 def _text(heading: Block | None) -> str:

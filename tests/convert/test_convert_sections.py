@@ -167,6 +167,14 @@ def test_a_section_starting_at_a_sub_heading_is_named_with_its_parent() -> None:
     ]  # fmt: skip
 
 
+def test_a_subtitle_set_as_a_heading_is_left_out_of_section_titles() -> None:
+    standfirst = "A long standfirst that a news site sets as a heading above its article text"
+    text = f"# News\n\n## {standfirst} and more\n\n" + "story " * 400
+    text += "\n\n### About the author\n\n" + "bio " * 400
+    titles = [s.title for s in split_page(page_of(text), HARD, section_bytes=2_000)]
+    assert titles[-1] == "News — About the author"
+
+
 def test_a_footer_after_a_heading_less_run_never_stands_alone() -> None:
     """Whatever the budget, a copyright line is never a section of its own, and the parts of a
     run without headings are of about even size (a page just over the budget is two halves,
