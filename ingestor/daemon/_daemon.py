@@ -4,30 +4,25 @@ Life cycle: open (and lock) the state database, bind the HTTP endpoint and the c
 schedule every enabled connector, then serve stop/reload requests from the main thread until
 told to stop. Requests come from signal handlers (see ``_signals``) through a queue, so handlers
 never do real work; `ingestor sync` requests come over the control socket (``_control``).
+This module wires the parts together and applies reloads; the live APScheduler is
+``_scheduler``'s, and how running syncs are stopped and recorded at the end is ``_shutdown``'s.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import queue
 import socket
 import threading
 import time
 from collections import Counter
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.base import JobLookupError
-from apscheduler.schedulers.background import BackgroundScheduler
-
 from ingestor.config import Config, load_config
-from ingestor.connectors.base import ConnectorSettings, format_duration
+from ingestor.connectors.base import format_duration
 from ingestor.control_protocol import socket_path
 from ingestor.daemon._control import ControlServer, socket_in_use
 from ingestor.daemon._control_session import SyncSession
@@ -36,15 +31,16 @@ from ingestor.daemon._gate import WriteGate
 from ingestor.daemon._jobs import SyncJobs
 from ingestor.daemon._leasing import Leasing, start_leasing
 from ingestor.daemon._logging import LogChoice, apply_logging
-from ingestor.daemon._reconcile_job import ReconcileJob, schedule_reconcile
-from ingestor.daemon._schedule import build_trigger, effective_schedule, runs_on_start
+from ingestor.daemon._reconcile_job import ReconcileJob
+from ingestor.daemon._scheduler import ConnectorScheduler
+from ingestor.daemon._shutdown import abandon_runs, stop_runs
 from ingestor.daemon._systemd import SystemdNotifier
-from ingestor.daemon._tracker import RunProgress, Tracker
+from ingestor.daemon._tracker import Tracker
 from ingestor.daemon._views import DaemonViews
 from ingestor.daemon._watch import Watchers
 from ingestor.errors import ConfigError, ConfigIssue, StateError
 from ingestor.http import RateBudget
-from ingestor.state import RunCounts, Store
+from ingestor.state import Store
 
 __all__ = ["Daemon"]
 
@@ -88,9 +84,9 @@ class Daemon:
         self.reloads: Counter[str] = Counter()
         self.last_reload: dict[str, Any] | None = None
         self.store: Store | None = None
-        self._scheduler: BackgroundScheduler | None = None
+        #: The connectors' and the reconcile's schedules (started once the store is open).
+        self.scheduler = ConnectorScheduler(self.tracker, self._stopping)
         self._jobs: SyncJobs | None = None
-        self._reconcile: ReconcileJob | None = None
         self._endpoint: Endpoint | None = None
         self._control: ControlServer | None = None
         self._watchers: Watchers | None = None
@@ -129,10 +125,7 @@ class Daemon:
 
     def next_run_at(self, name: str) -> float | None:
         """When the connector's next run is due (Unix time), if it is scheduled."""
-        scheduler = self._scheduler
-        job = scheduler.get_job(name) if scheduler is not None else None
-        when = getattr(job, "next_run_time", None) if job is not None else None
-        return when.timestamp() if isinstance(when, datetime) else None
+        return self.scheduler.next_run_at(name)
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -150,48 +143,56 @@ class Daemon:
         store = Store.open(self._config.state.location, shared=True)
         self.store = store
         try:
-            if store.died_runs:
-                log.warning(
-                    "runs %s were left running by a process that died; recorded as died",
-                    ", ".join(map(str, store.died_runs)),
-                )
-            self.leasing = self._start_leasing(store)
-            self._jobs = SyncJobs(
-                config=lambda: self._config,
-                store=store,
-                budget=self.budget,
-                tracker=self.tracker,
-                gate=self.gate,
-                stopping=self._stopping,
-                leasing=self.leasing,
-                delay_next_run=self._delay_next_run,
-            )
-            self._start_endpoint()
-            self._start_control(store, self._jobs)
-            self._start_scheduler(store)
-            self._watchers = Watchers(
-                config=lambda: self._config, jobs=self._jobs, store=store, stopping=self._stopping
-            )
-            self._watchers.apply(self._config)
-            self.started.set()
-            enabled = sum(1 for c in self._config.connectors if c.enabled)
-            self.systemd.ready(f"{enabled} connector(s) scheduled")
+            self._start(store)
             self._serve_requests()
             return self._shutdown()
         finally:
-            if self._watchers is not None:
-                self._watchers.stop()
-            if self._scheduler is not None and self._scheduler.running:  # left by an error
-                self._stopping.set()
-                self._scheduler.shutdown(wait=False)
-            if self._control is not None:  # before the store closes: sessions still use it
-                self._control.stop()
-            if self._endpoint is not None:
-                self._endpoint.stop()
-            if self.leasing is not None:  # abandoned runs lose theirs and write no more
-                self.leasing.stop()
-            if not self.abandoned_runs:  # else threads still use it; process exit frees it
-                store.close()
+            self._tear_down(store)
+
+    def _start(self, store: Store) -> None:
+        """Bring every part up, each after those it uses, then tell systemd we are ready."""
+        if store.died_runs:
+            log.warning(
+                "runs %s were left running by a process that died; recorded as died",
+                ", ".join(map(str, store.died_runs)),
+            )
+        self.leasing = self._start_leasing(store)
+        self._jobs = SyncJobs(
+            config=lambda: self._config,
+            store=store,
+            budget=self.budget,
+            tracker=self.tracker,
+            gate=self.gate,
+            stopping=self._stopping,
+            leasing=self.leasing,
+            delay_next_run=self.scheduler.delay_next_run,
+        )
+        self._start_endpoint()
+        self._start_control(store, self._jobs)
+        self._start_scheduler(store, self._jobs, self.leasing)
+        self._watchers = Watchers(
+            config=lambda: self._config, jobs=self._jobs, store=store, stopping=self._stopping
+        )
+        self._watchers.apply(self._config)
+        self.started.set()
+        enabled = sum(1 for c in self._config.connectors if c.enabled)
+        self.systemd.ready(f"{enabled} connector(s) scheduled")
+
+    def _tear_down(self, store: Store) -> None:
+        """Stop whatever :meth:`_start` got running, after a graceful stop or an error."""
+        if self._watchers is not None:
+            self._watchers.stop()
+        if self.scheduler.running:  # left by an error
+            self._stopping.set()
+            self.scheduler.stop()
+        if self._control is not None:  # before the store closes: sessions still use it
+            self._control.stop()
+        if self._endpoint is not None:
+            self._endpoint.stop()
+        if self.leasing is not None:  # abandoned runs lose theirs and write no more
+            self.leasing.stop()
+        if not self.abandoned_runs:  # else threads still use it; process exit frees it
+            store.close()
 
     def _start_leasing(self, store: Store) -> Leasing:
         """Take this instance's share of the connectors before anything is scheduled."""
@@ -200,16 +201,8 @@ class Daemon:
             self._config.daemon.lease_period.total_seconds(),
             connectors=lambda: [c.name for c in self._config.connectors if c.enabled],
             busy=lambda name: self._jobs is not None and self._jobs.claim(name).locked(),
-            taken_over=self._run_now,
+            taken_over=self.scheduler.run_now,
         )
-
-    def _run_now(self, name: str) -> None:
-        """Run ``name`` as soon as possible (taken over from an instance that died)."""
-        scheduler = self._scheduler
-        if scheduler is None or self._stopping.is_set():
-            return
-        with contextlib.suppress(JobLookupError):
-            scheduler.modify_job(name, next_run_time=datetime.now(UTC))
 
     def _start_endpoint(self) -> None:
         address = self._config.daemon.listen_address
@@ -252,83 +245,23 @@ class Daemon:
             return
         self._control = ControlServer(path, session).start()
 
-    def _start_scheduler(self, store: Store) -> None:
-        daemon = self._config.daemon
-        scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(daemon.max_parallel)},
-            # One run per connector at a time; missed runs collapse into one, however late.
-            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
-            timezone=UTC,
-        )
-        scheduler.add_listener(self._on_skipped_run, EVENT_JOB_MAX_INSTANCES)
-        self._scheduler = scheduler
-        enabled = [c for c in self._config.connectors if c.enabled]
-        for settings in enabled:
-            self._schedule(settings, self._config)
-        assert self._jobs is not None and self.leasing is not None
-        self._reconcile = ReconcileJob(
+    def _start_scheduler(self, store: Store, jobs: SyncJobs, leasing: Leasing) -> None:
+        reconcile = ReconcileJob(
             config=lambda: self._config,
             store=store,
             budget=self.budget,
-            jobs=self._jobs,
-            leasing=self.leasing,
+            jobs=jobs,
+            leasing=leasing,
             stopping=self._stopping,
         )
-        schedule_reconcile(scheduler, self._config, self._reconcile)
-        self.tracker.seed_from_state(store, [c.name for c in enabled])
-        scheduler.start()
-        log.info(
-            "daemon started (pid %d): %d connector(s) scheduled: %s",
-            os.getpid(),
-            len(enabled),
-            "; ".join(f"{c.name} {effective_schedule(self._config, c).describe()}" for c in enabled)
-            or "none",
-            extra={"event": "started"},
-        )
-
-    def _schedule(self, settings: ConnectorSettings, config: Config) -> None:
-        assert self._scheduler is not None and self._jobs is not None
-        schedule = effective_schedule(config, settings)
-        extra: dict[str, Any] = {}
-        if runs_on_start(config, settings):
-            extra["next_run_time"] = datetime.now(UTC)
-        self._scheduler.add_job(
-            self._jobs.run,
-            build_trigger(schedule),
-            args=[settings.name],
-            id=settings.name,
-            name=f"sync {settings.name}",
-            replace_existing=True,
-            **extra,
-        )
-        self.tracker.ensure(settings.name, schedule.describe())
-
-    def _on_skipped_run(self, event: JobSubmissionEvent) -> None:
-        self.tracker.skipped(event.job_id, "still_running")
-
-    def _delay_next_run(self, name: str, delay: float) -> float | None:
-        """Push ``name``'s next run at least ``delay`` seconds away (the backoff)."""
-        scheduler = self._scheduler
-        if scheduler is None or self._stopping.is_set():
-            return None
-        earliest = datetime.now(UTC) + timedelta(seconds=delay)
-        try:
-            job = scheduler.get_job(name)
-            if job is None or job.next_run_time is None:
-                return None
-            if job.next_run_time < earliest:
-                scheduler.modify_job(name, next_run_time=earliest)
-                return earliest.timestamp()
-            return float(job.next_run_time.timestamp())
-        except JobLookupError:  # removed by a reload meanwhile
-            return None
+        self.scheduler.start(self._config, store, jobs, reconcile)
 
     def _serve_requests(self) -> None:
         next_ping = 0.0
         while True:
             if self.systemd.watchdog_seconds and time.monotonic() >= next_ping:
                 next_ping = time.monotonic() + self.systemd.watchdog_seconds / 3
-                if self._scheduler_alive():  # a hung or dead scheduler gets restarted
+                if self.scheduler.alive():  # a hung or dead scheduler gets restarted
                     self.systemd.watchdog()
             try:
                 request = self._requests.get(timeout=0.25)
@@ -343,15 +276,6 @@ class Daemon:
                 except Exception:  # a bug in reloading must not take the running syncs down
                     log.exception("config reload failed unexpectedly; the old config stays")
                 self.systemd.ready("configuration reloaded")
-
-    def _scheduler_alive(self) -> bool:
-        scheduler = self._scheduler
-        thread = getattr(scheduler, "_thread", None)  # APScheduler 3's BackgroundScheduler
-        return (
-            scheduler is not None
-            and scheduler.running
-            and (thread is None or bool(thread.is_alive()))
-        )
 
     # -- reload --------------------------------------------------------------------------------
 
@@ -380,10 +304,9 @@ class Daemon:
         self._config = new
         if self._log_choice is not None:
             apply_logging(new, self._log_choice, self._secrets)
-        added, removed, changed = self._reschedule(old, new)
+        added, removed, changed = self.scheduler.reschedule(old, new)
         if new.daemon.reconcile_schedule != old.daemon.reconcile_schedule:
-            assert self._scheduler is not None and self._reconcile is not None
-            schedule_reconcile(self._scheduler, new, self._reconcile)
+            self.scheduler.reschedule_reconcile(new)
         if self._watchers is not None:
             self._watchers.apply(new)
         self.gate.open("the config was reloaded")
@@ -411,31 +334,6 @@ class Daemon:
             log.error("config reload: %s", problem, extra={"event": "reload_failed"})
         return False
 
-    def _reschedule(self, old: Config, new: Config) -> tuple[list[str], list[str], list[str]]:
-        assert self._scheduler is not None
-        before = {c.name: c for c in old.connectors if c.enabled}
-        after = {c.name: c for c in new.connectors if c.enabled}
-        removed = sorted(before.keys() - after.keys())
-        added = sorted(after.keys() - before.keys())
-        changed = sorted(
-            name
-            for name in before.keys() & after.keys()
-            if before[name] != after[name]
-            or effective_schedule(old, before[name]) != effective_schedule(new, after[name])
-        )
-        for name in removed:
-            with contextlib.suppress(JobLookupError):  # not scheduled: nothing to remove
-                self._scheduler.remove_job(name)
-            self.tracker.remove(name)
-        for name in added:
-            self._schedule(after[name], new)
-        for name in changed:  # a new trigger also ends any backoff: the cause may be fixed
-            schedule = effective_schedule(new, after[name])
-            self._scheduler.reschedule_job(name, trigger=build_trigger(schedule))
-            self.tracker.ensure(name, schedule.describe())
-            self.tracker.reset_failures(name)
-        return added, removed, changed
-
     # -- shutdown ------------------------------------------------------------------------------
 
     def _shutdown(self) -> int:
@@ -444,54 +342,17 @@ class Daemon:
         self.systemd.stopping()
         if self._watchers is not None:
             self._watchers.stop()
-        running = self.tracker.running()
         log.info(
             "stopping: no new runs; %d running sync(s) get up to %s to finish their uploads",
-            len(running),
+            len(self.tracker.running()),
             format_duration(timedelta(seconds=grace)),
             extra={"event": "stopping"},
         )
-        if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
-        deadline = time.monotonic() + grace
-        while True:
-            running = self.tracker.running()
-            for progress in running:  # again each time: a queued run may just have registered
-                progress.stop_event.set()
-            if not running or time.monotonic() >= deadline:
-                break
-            time.sleep(0.05)  # short: a second signal must be handled at once
+        self.scheduler.stop()
+        running = stop_runs(self.tracker, grace)
         if running:
             self.abandoned_runs = True
-            self._record_abandoned(running)
-            log.warning(
-                "grace period over: exiting while %s still sync(s); their runs are recorded "
-                "as interrupted and the next sync converges",
-                ", ".join(p.connector for p in running),
-                extra={"event": "stopped"},
-            )
+            abandon_runs(self.store, running)  # records them as interrupted
             return 0
         log.info("stopped cleanly", extra={"event": "stopped"})
         return 0
-
-    def _record_abandoned(self, running: list[RunProgress]) -> None:
-        store = self.store
-        if store is None:
-            return
-        for progress in running:
-            try:
-                latest = store.recent_runs(progress.connector, limit=1)
-                if not latest or latest[0].status != "running":
-                    continue
-                outcomes = progress.outcomes()
-                counts = RunCounts(
-                    **{name: outcomes.get(name, 0) for name in RunCounts.__dataclass_fields__}
-                )
-                store.finish_run(
-                    latest[0].id,
-                    status="interrupted",
-                    counts=counts,
-                    error="the daemon stopped before this run finished (grace period over)",
-                )
-            except StateError as exc:
-                log.warning("could not record the run of %s: %s", progress.connector, exc)

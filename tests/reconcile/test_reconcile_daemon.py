@@ -99,8 +99,7 @@ def test_a_running_daemon_reconciles_on_its_schedule(
         data["daemon"]["reconcile_schedule"] = "off"
         site.config_path.write_text(yaml.safe_dump(data), encoding="utf-8")
         assert daemon.reload()
-        scheduler = daemon._scheduler
-        assert scheduler is not None and scheduler.get_job(RECONCILE_JOB_ID) is None
+        assert daemon.scheduler.running and daemon.scheduler.job(RECONCILE_JOB_ID) is None
     finally:
         daemon.request_stop()
         thread.join(30)
