@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ingestor.state import MIGRATIONS, Store, SyncEntry  # noqa: E402
+from ingestor.state import MIGRATIONS, Store, SyncEntry, UpsertedPage  # noqa: E402
 from ingestor.state._engine import create_state_engine  # noqa: E402
 from ingestor.state._migrations import migrate  # noqa: E402
 from ingestor.state._statements import epoch  # noqa: E402
@@ -113,15 +113,17 @@ def write_current(path: Path, pages: list[dict[str, object]]) -> None:
     with Store.open(path) as store:
         for page in pages:
             store.record_upsert(
-                CONNECTOR,
-                str(page["external_id"]),
-                version=str(page["version"]),
-                content_hash=str(page["content_hash"]),
-                intercom_id=str(page["intercom_id"]),
-                title=str(page["title"]),
-                url=str(page["url"]),
-                sent_html=str(page["sent_html"]),
-                audience=("customers", "default"),
+                UpsertedPage(
+                    CONNECTOR,
+                    str(page["external_id"]),
+                    version=str(page["version"]),
+                    content_hash=str(page["content_hash"]),
+                    intercom_id=str(page["intercom_id"]),
+                    title=str(page["title"]),
+                    url=str(page["url"]),
+                    sent_html=str(page["sent_html"]),
+                    audience=("customers", "default"),
+                )
             )
 
 

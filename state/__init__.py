@@ -20,6 +20,7 @@ from ingestor.state._index import Mark, SyncIndex
 from ingestor.state._location import location_problem
 from ingestor.state._lock import process_gone
 from ingestor.state._migrations import MIGRATIONS, SCHEMA_VERSION
+from ingestor.state._pages import UpsertedPage
 from ingestor.state._reconciles import ReconcileRecord, SentPage
 from ingestor.state._records import (
     EXCLUDED_HASH,
@@ -69,6 +70,7 @@ __all__ = [
     "Store",
     "SyncEntry",
     "SyncIndex",
+    "UpsertedPage",
     "WithheldPage",
     "copy_state",
     "html_digest",

@@ -15,7 +15,7 @@ from typing import Any
 
 from ingestor.connectors.base import Connector, Document, Item, ListingProblem
 from ingestor.connectors.filesystem import FilesystemConnector, FilesystemSettings
-from ingestor.engine.listing import list_source
+from ingestor.engine.listing import ListingRequest, list_source
 from ingestor.state import SyncEntry, SyncIndex
 
 SUFFIX = "|settings"
@@ -41,14 +41,8 @@ def index_of(connector: FilesystemConnector, known: dict[str, str | None]) -> Sy
 
 
 def listing(connector: Connector[Any], index: SyncIndex) -> Any:
-    return list_source(
-        connector,
-        index,
-        version_suffix=SUFFIX,
-        full=False,
-        cursor=None,
-        stop_event=threading.Event(),
-    )
+    request = ListingRequest(version_suffix=SUFFIX, full=False)
+    return list_source(connector, index, request, threading.Event())
 
 
 def test_vanished_pages_are_the_known_ones_left_unmarked_sections_with_their_page(

@@ -20,7 +20,7 @@ from ingestor.engine.spool import ItemSpool
 from ingestor.errors import ConnectorError
 from ingestor.state import Mark, SyncIndex
 
-__all__ = ["ListingResult", "list_source"]
+__all__ = ["ListingRequest", "ListingResult", "list_source"]
 
 log = logging.getLogger("ingestor.sync")
 
@@ -54,41 +54,61 @@ class ListingResult:
         return not self.problems and not self.interrupted
 
 
+@dataclass(frozen=True)
+class ListingRequest:
+    """What a sync asks of the listing, and how the version gate judges what it lists."""
+
+    #: Appended to each listed version before it is compared with the stored one (settings
+    #: that change what is sent make every page new).
+    version_suffix: str
+    #: Fetch every listed page, whatever its version; never list incrementally.
+    full: bool
+    #: The cursor of the last clean run: an :class:`Incremental` connector lists the changes
+    #: since it.
+    cursor: str | None = None
+    #: Page -> the missing pages it links to: a full listing fetches an unchanged page again
+    #: once one of its missing targets is listed.
+    broken: Mapping[str, Collection[str]] | None = None
+    #: A watch run's changed paths: a :class:`Targeted` connector lists only their pages, and
+    #: nothing is deleted.
+    paths: Collection[str] | None = None
+
+
 def list_source(
     connector: Connector[Any],
     index: SyncIndex,
-    *,
-    version_suffix: str,
-    full: bool,
-    cursor: str | None,
+    request: ListingRequest,
     stop_event: threading.Event,
-    broken: Mapping[str, Collection[str]] | None = None,
-    paths: Collection[str] | None = None,
 ) -> ListingResult:
-    """List ``connector``: incrementally from ``cursor`` when it can, else in full.
+    """List ``connector``: only ``request.paths`` when it can, else incrementally from
+    ``request.cursor`` when it can, else in full.
 
     Never raises for the source's problems: they end up in ``problems`` (so nothing is
-    deleted), and whatever was listed before still syncs. ``broken`` (page -> the missing
-    pages it links to) makes a full listing fetch an unchanged page again once one of its
-    missing targets is listed. ``paths`` (a watch run) lists only the pages at those paths
-    of a :class:`Targeted` connector, and deletes nothing; when the connector cannot tell
-    from them alone, the listing is a full one.
+    deleted), and whatever was listed before still syncs. When a :class:`Targeted` connector
+    cannot tell the pages from the paths alone, the listing is a full one.
     """
-    gate = _VersionGate(index, version_suffix, full, broken or {})
+    gate = _VersionGate(index, request.version_suffix, request.full, request.broken or {})
     result = ListingResult()
-    if isinstance(connector, Targeted) and paths is not None:
-        targeted = _guarded(result, lambda: connector.list_paths(paths))
-        if targeted is not None:
-            result = _from_changes(result, replace(targeted, deleted=()), gate, index)
-            result.cursor = None  # a cursor stands for every change; this saw only some
-            log.info(
-                "sync %s: %d changed path(s): %d page(s) listed, nothing deleted",
-                connector.name,
-                len(paths),
-                result.listed,
-                extra={"connector": connector.name, "event": "targeted_listing"},
-            )
-            return result
+    if request.paths is not None:
+        finished = _list_paths(connector, request.paths, gate, result)
+        if finished is not None:
+            return finished
+    if request.cursor is not None and not request.full:
+        finished = _list_changes(connector, request.cursor, gate, result)
+        if finished is not None:
+            return finished
+    return _list_in_full(connector, gate, result, stop_event)
+
+
+def _list_paths(
+    connector: Connector[Any], paths: Collection[str], gate: _VersionGate, result: ListingResult
+) -> ListingResult | None:
+    """The pages at ``paths``, deleting nothing; None when a full listing must follow (the
+    connector is not :class:`Targeted`, or cannot tell the pages from the paths alone)."""
+    if not isinstance(connector, Targeted):
+        return None
+    targeted = _guarded(result, lambda: connector.list_paths(paths))
+    if targeted is None:
         if result.problems:
             return result
         log.info(
@@ -96,13 +116,43 @@ def list_source(
             connector.name,
             extra={"connector": connector.name, "event": "full_listing_for_paths"},
         )
-    if isinstance(connector, Incremental) and cursor is not None and not full:
-        changes = _guarded(result, lambda: connector.list_changes(cursor))
-        if changes is not None:
-            return _from_changes(result, changes, gate, index)
-        if result.problems:
-            return result
-        log.info("sync %s: the saved cursor is too old; listing in full", connector.name)
+        return None
+    result = _from_changes(result, replace(targeted, deleted=()), gate, gate.index)
+    result.cursor = None  # a cursor stands for every change; this saw only some
+    log.info(
+        "sync %s: %d changed path(s): %d page(s) listed, nothing deleted",
+        connector.name,
+        len(paths),
+        result.listed,
+        extra={"connector": connector.name, "event": "targeted_listing"},
+    )
+    return result
+
+
+def _list_changes(
+    connector: Connector[Any], cursor: str, gate: _VersionGate, result: ListingResult
+) -> ListingResult | None:
+    """The changes since ``cursor``; None when a full listing must follow (the connector is
+    not :class:`Incremental`, or the cursor is too old)."""
+    if not isinstance(connector, Incremental):
+        return None
+    changes = _guarded(result, lambda: connector.list_changes(cursor))
+    if changes is not None:
+        return _from_changes(result, changes, gate, gate.index)
+    if result.problems:
+        return result
+    log.info("sync %s: the saved cursor is too old; listing in full", connector.name)
+    return None
+
+
+def _list_in_full(
+    connector: Connector[Any],
+    gate: _VersionGate,
+    result: ListingResult,
+    stop_event: threading.Event,
+) -> ListingResult:
+    """Walk ``connector.list()``; known pages it did not list vanished (if it completed)."""
+    index = gate.index
     if isinstance(connector, Incremental):
         # Taken before the walk: changes made during it are seen again next time.
         result.cursor = _guarded(result, connector.start_cursor)

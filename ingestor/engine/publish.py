@@ -13,7 +13,7 @@ from ingestor.engine.sources import SourceResolver
 from ingestor.errors import PageError
 from ingestor.gate import Availability, GateDecision, audience_name
 from ingestor.intercom import ExternalPage, IntercomClient
-from ingestor.state import Store, SyncEntry
+from ingestor.state import Store, SyncEntry, UpsertedPage
 
 __all__ = ["UNCHANGED_BATCH", "PageWriter", "UnchangedVersions"]
 
@@ -140,17 +140,19 @@ class PageWriter:
         availability = decision.availability
         assert availability is not None
         self.store.record_upsert(
-            self.connector,
-            page.external_id,
-            version=version + self.version_suffix,
-            content_hash=self.page_hash(page, availability),
-            intercom_id=intercom_id,
-            title=page.title,
-            url=page.url,
-            sent_html=page.html,
-            broken_links=broken,
-            parent=parent,
-            audience=(decision.audience, decision.matched),
+            UpsertedPage(
+                self.connector,
+                page.external_id,
+                version=version + self.version_suffix,
+                content_hash=self.page_hash(page, availability),
+                intercom_id=intercom_id,
+                title=page.title,
+                url=page.url,
+                sent_html=page.html,
+                broken_links=tuple(broken),
+                parent=parent,
+                audience=(decision.audience, decision.matched),
+            )
         )
 
     def _send(

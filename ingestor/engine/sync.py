@@ -22,7 +22,7 @@ from ingestor.engine._page_steps import PageSteps
 from ingestor.engine.breaker import UnreachableBreaker
 from ingestor.engine.cores import usable_cores
 from ingestor.engine.deletion import VanishedPages, plan_deletions
-from ingestor.engine.listing import list_source
+from ingestor.engine.listing import ListingRequest, list_source
 from ingestor.engine.pacing import UploadSlots
 from ingestor.engine.policy import CONVERTER_VERSION, PagePolicy, SyncOptions
 from ingestor.engine.publish import PageWriter, UnchangedVersions
@@ -247,16 +247,14 @@ class _Run(PageSteps):
         # settings is not used, and the run lists in full.
         settings = self.version_suffix[1:]
         cursor = None if self.options.full else self.store.get_cursor(self.name, settings=settings)
-        listing = list_source(
-            self.connector,
-            self.index,
+        request = ListingRequest(
             version_suffix=self.version_suffix,
             full=self.options.full,
             cursor=cursor,
-            stop_event=self.engine.stop_event,
             broken=self._recorded_broken_links(),
             paths=self.options.paths,
         )
+        listing = list_source(self.connector, self.index, request, self.engine.stop_event)
         report = self.report
         report.listed, report.unchanged = listing.listed, listing.unchanged
         report.interrupted = report.interrupted or listing.interrupted

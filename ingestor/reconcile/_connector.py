@@ -13,7 +13,7 @@ from typing import Any
 
 from ingestor.connectors.base import Connector
 from ingestor.engine.adoption import AdoptionCandidates
-from ingestor.engine.listing import list_source
+from ingestor.engine.listing import ListingRequest, list_source
 from ingestor.engine.policy import PagePolicy, SyncOptions
 from ingestor.engine.sync import SyncEngine
 from ingestor.errors import FatalError, PageError, SyncError
@@ -77,14 +77,8 @@ def _reconcile(
     if report.source_id is not None and not report.source_deleted:
         remote.confirm(client, (page.intercom_id for page in sent.values()))
         pages = remote.pages_of(report.source_id)
-    listing = list_source(
-        connector,
-        SyncIndex.empty(),
-        version_suffix="",
-        full=True,
-        cursor=None,
-        stop_event=engine.stop_event,
-    )
+    request = ListingRequest(version_suffix="", full=True)
+    listing = list_source(connector, SyncIndex.empty(), request, engine.stop_event)
     report.listing_complete = listing.complete
     listed = listing.known if listing.complete else None
     default = Availability(policy.ai_agent_availability, policy.ai_copilot_availability)

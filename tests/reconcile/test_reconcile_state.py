@@ -8,20 +8,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from ingestor.state import Store, html_digest
+from ingestor.state import Store, UpsertedPage, html_digest
 from ingestor.state._engine import StateLocation, create_state_engine
 
 
 def _sent(store: Store, eid: str) -> None:
     store.record_upsert(
-        "docs",
-        eid,
-        version="v1",
-        content_hash="h1",
-        intercom_id=f"id-{eid}",
-        title=eid,
-        url=None,
-        sent_html=f"<p>{eid}</p>",
+        UpsertedPage(
+            "docs",
+            eid,
+            version="v1",
+            content_hash="h1",
+            intercom_id=f"id-{eid}",
+            title=eid,
+            url=None,
+            sent_html=f"<p>{eid}</p>",
+        )
     )
 
 

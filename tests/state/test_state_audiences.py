@@ -5,7 +5,15 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from ingestor.state import EXCLUDED_HASH, HELD_HASH, MIGRATIONS, SCHEMA_VERSION, RunCounts, Store
+from ingestor.state import (
+    EXCLUDED_HASH,
+    HELD_HASH,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    RunCounts,
+    Store,
+    UpsertedPage,
+)
 from ingestor.state._engine import create_state_engine
 from ingestor.state._migrations import migrate
 
@@ -32,10 +40,10 @@ def test_a_v4_database_gains_the_gate_columns_and_keeps_its_pages(tmp_path: Path
 
 def test_withheld_pages_audiences_and_rule_counts_round_trip(tmp_path: Path) -> None:
     with Store.open(tmp_path / "state.db") as store:
-        store.record_upsert(
+        store.record_upsert(UpsertedPage(
             "docs", "a.md", version="1", content_hash="h", intercom_id="1", title="A", url=None,
             audience=("team", "rule 2 (ops)"),
-        )  # fmt: skip
+        ))  # fmt: skip
         store.record_withheld(
             "docs", "b.md", version="2", held=False, rule="rule 1", reason="rule 1"
         )

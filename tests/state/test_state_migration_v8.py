@@ -11,7 +11,7 @@ import sqlite3
 import zlib
 from pathlib import Path
 
-from ingestor.state import MIGRATIONS, SCHEMA_VERSION, Store, html_digest
+from ingestor.state import MIGRATIONS, SCHEMA_VERSION, Store, UpsertedPage, html_digest
 from ingestor.state._engine import create_state_engine
 from ingestor.state._migrations import migrate
 
@@ -86,14 +86,14 @@ def test_the_digest_follows_its_page_through_every_write(tmp_path: Path) -> None
     path = tmp_path / "state.db"
     v7_database(path)
     with Store.open(path) as store:
-        store.record_upsert(
+        store.record_upsert(UpsertedPage(
             "docs", "p00001.md", version="2", content_hash="h2", intercom_id="1", title="P1",
             url=None, sent_html="<p>new</p>",
-        )  # fmt: skip
-        store.record_upsert(
+        ))  # fmt: skip
+        store.record_upsert(UpsertedPage(
             "docs", "p00002.md", version="2", content_hash="h2", intercom_id="2", title="P2",
             url=None,
-        )  # fmt: skip
+        ))  # fmt: skip
         store.record_hidden("docs", "p00003.md", intercom_id="3")
         store.record_withheld(
             "docs", "hid.md", version="3", held=False, rule="rule 1", reason="internal"
@@ -124,11 +124,11 @@ def test_a_page_takes_a_small_part_of_one_database_page(tmp_path: Path) -> None:
         for i in range(400):
             html = "".join(f"<p>{' '.join(rng.choices(words, k=45))}.</p>" for _ in range(6))
             assert 1_500 < len(html) < 2_500 and len(zlib.compress(html.encode())) > 800
-            store.record_upsert(
+            store.record_upsert(UpsertedPage(
                 "docs", f"guides/page-{i:04}.md", version=f"{i}:2048|f", content_hash=f"{i:064x}",
                 intercom_id=str(40_000_000 + i), title=f"Page {i}",
                 url=f"https://docs.example.com/guides/page-{i:04}", sent_html=html,
-            )  # fmt: skip
+            ))  # fmt: skip
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         (pages,) = conn.execute("PRAGMA page_count").fetchone()

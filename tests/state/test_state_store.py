@@ -21,6 +21,7 @@ from ingestor.state import (
     RunCounts,
     Store,
     SyncEntry,
+    UpsertedPage,
     html_digest,
 )
 from ingestor.state._store import MAX_ERROR_CHARS
@@ -36,13 +37,15 @@ def store(state_location: Path | str) -> Iterator[Store]:
 
 def upsert(store: Store, external_id: str, version: str = "v1", **kw: str) -> None:
     store.record_upsert(
-        "handbook",
-        external_id,
-        version=version,
-        content_hash=kw.get("content_hash", f"hash-{external_id}-{version}"),
-        intercom_id=kw.get("intercom_id", f"id-{external_id}"),
-        title=kw.get("title", external_id.title()),
-        url=kw.get("url", f"https://help.example.com/{external_id}"),
+        UpsertedPage(
+            "handbook",
+            external_id,
+            version=version,
+            content_hash=kw.get("content_hash", f"hash-{external_id}-{version}"),
+            intercom_id=kw.get("intercom_id", f"id-{external_id}"),
+            title=kw.get("title", external_id.title()),
+            url=kw.get("url", f"https://help.example.com/{external_id}"),
+        )
     )
 
 
@@ -78,7 +81,9 @@ class TestSources:
         store.save_source("wiki", 7, "https://wiki.example.com/")
         upsert(store, "a.md")
         store.record_upsert(
-            "wiki", "p1", version="1", content_hash="h", intercom_id="9", title="P", url=None
+            UpsertedPage(
+                "wiki", "p1", version="1", content_hash="h", intercom_id="9", title="P", url=None
+            )
         )
         store.forget_source("handbook")
         assert store.get_source("handbook") is None
@@ -112,7 +117,9 @@ class TestPages:
         upsert(store, "a.md")
         upsert(store, "a.md", version="v2", content_hash="new")
         store.record_upsert(
-            "other", "a.md", version="x", content_hash="y", intercom_id="z", title="t", url=None
+            UpsertedPage(
+                "other", "a.md", version="x", content_hash="y", intercom_id="z", title="t", url=None
+            )
         )
         page = store.page_index("handbook")["a.md"]
         assert (page.version, page.content_hash) == ("v2", "new")
@@ -266,10 +273,10 @@ def test_threads_share_one_store(store: Store) -> None:
     def work(worker: int) -> None:
         try:
             for i in range(50):
-                store.record_upsert(
+                store.record_upsert(UpsertedPage(
                     "handbook", f"w{worker}/{i}", version="1", content_hash="h",
                     intercom_id=str(i), title="t", url=None,
-                )  # fmt: skip
+                ))  # fmt: skip
                 if i % 10 == 0:
                     store.page_index("handbook")
                     store.record_unchanged("handbook", [(f"w{worker}/0", f"v{i}")])
@@ -325,23 +332,47 @@ class TestReadOnly:
 def test_sync_index_holds_only_what_the_gates_need(state_location: Path | str) -> None:
     with Store.open(state_location) as store:
         store.record_upsert(
-            "docs", "a.md", version="1:2", content_hash="h1", intercom_id="10", title="A", url=None
+            UpsertedPage(
+                "docs",
+                "a.md",
+                version="1:2",
+                content_hash="h1",
+                intercom_id="10",
+                title="A",
+                url=None,
+            )
         )
-        store.record_upsert(
+        store.record_upsert(UpsertedPage(
             "docs", "a.md#2", version="1:2", content_hash="h2", intercom_id="11", title="A",
             url=None, parent="a.md",
-        )  # fmt: skip
+        ))  # fmt: skip
         store.record_failure("docs", "b.md", error="boom")
         store.record_skipped("docs", "c.md", version="3")
         store.record_withheld(
             "docs", "d.md", version="4", held=True, rule="secrets", reason="a token"
         )
         store.record_upsert(
-            "docs", "e.md", version="5", content_hash="h5", intercom_id="12", title="E", url=None
+            UpsertedPage(
+                "docs",
+                "e.md",
+                version="5",
+                content_hash="h5",
+                intercom_id="12",
+                title="E",
+                url=None,
+            )
         )
         store.record_hidden("docs", "e.md", intercom_id="12")  # vanished, hidden from Fin
         store.record_upsert(
-            "other", "a.md", version="9", content_hash="h9", intercom_id="99", title="X", url=None
+            UpsertedPage(
+                "other",
+                "a.md",
+                version="9",
+                content_hash="h9",
+                intercom_id="99",
+                title="X",
+                url=None,
+            )
         )
         index = store.sync_index("docs")
         # loaded up front: the version (its key) where an unchanged one needs no fetch,
@@ -364,7 +395,15 @@ def test_sync_index_holds_only_what_the_gates_need(state_location: Path | str) -
             "d.md": SyncEntry("4", HELD_HASH, None),
         }
         store.record_upsert(
-            "docs", "a.md", version="5", content_hash="h5", intercom_id="10", title="A", url=None
+            UpsertedPage(
+                "docs",
+                "a.md",
+                version="5",
+                content_hash="h5",
+                intercom_id="10",
+                title="A",
+                url=None,
+            )
         )
         assert index["a.md"] == SyncEntry("1:2", "h1", "10")
         with pytest.raises(KeyError):
@@ -390,17 +429,21 @@ def test_only_a_digest_of_the_html_sent_is_kept(tmp_path: Path) -> None:
     html = "<h1>Refunds</h1>" + "<p>Annual plans can be refunded within 30 days.</p>" * 200
     with Store.open(tmp_path / "state.db") as store:
         store.record_upsert(
-            "docs",
-            "a.md",
-            version="1",
-            content_hash="h",
-            intercom_id="9",
-            title="A",
-            url=None,
-            sent_html=html,
+            UpsertedPage(
+                "docs",
+                "a.md",
+                version="1",
+                content_hash="h",
+                intercom_id="9",
+                title="A",
+                url=None,
+                sent_html=html,
+            )
         )
         store.record_upsert(
-            "docs", "b.md", version="1", content_hash="h", intercom_id="8", title="B", url=None
+            UpsertedPage(
+                "docs", "b.md", version="1", content_hash="h", intercom_id="8", title="B", url=None
+            )
         )
         sent = store.sent_pages("docs")
         assert sent["a.md"].digest == html_digest(html) != html_digest(html + " ")
