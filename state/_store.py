@@ -13,7 +13,7 @@ import copy
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -62,6 +62,7 @@ from ingestor.state._statements import (
     SYNC_INDEX_SQL,
     driver_text,
     epoch,
+    mark_connector_runs_died,
     mark_died_runs,
     page_index_from_rows,
     record_failure_sql,
@@ -200,6 +201,27 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
         with self._translated("reading the leases"):
             return book.live_leases(), book.live_instances()
 
+    def retake_lock(self, connectors: Collection[str] = ()) -> list[int]:
+        """PostgreSQL: take a new advisory lock if this store's was lost (its session ended,
+        see :mod:`state._lock`), for work that starts now; views made earlier (:meth:`fenced`)
+        keep the lost one and write nothing more. The runs of ``connectors`` left 'running'
+        are then recorded as died (the caller vouches that none of them runs elsewhere: a
+        daemon passes the connectors it holds leases of). Returns those runs' ids.
+
+        Raises:
+            StateLockedError: Another process holds the lock now.
+            StateError: The database cannot be reached.
+        """
+        if not isinstance(self._lock, AdvisoryLock):
+            return []  # SQLite's flock lasts as long as the process; read-only holds none
+        with self._write_lock, self._translated("taking the lock again"):
+            lock = self._lock.retake(self._live_engine())
+            if lock is None:
+                return []
+            self._lock = lock
+            with self._live_engine().begin() as conn:
+                return [run for name in connectors for run in mark_connector_runs_died(conn, name)]
+
     def fenced(self, guard: Callable[[], None]) -> Store:
         """A view of this store that calls ``guard`` before every write except finishing a
         run's own row, e.g. :meth:`state._leases.Lease.check`: a run whose lease is lost
@@ -264,6 +286,7 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
         if fenced and self._guard is not None:
             self._guard()
         with self._write_lock, self._translated(action), self._live_engine().begin() as conn:
+            self._lock.check(conn)  # PostgreSQL: the advisory lock's session may have ended
             yield conn
 
     # -- pages -------------------------------------------------------------------------------
