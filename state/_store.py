@@ -201,23 +201,24 @@ class Store(StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeeping):
         with self._translated("reading the leases"):
             return book.live_leases(), book.live_instances()
 
-    def retake_lock(self, connectors: Collection[str] = ()) -> list[int]:
+    def retake_lock(self, connectors: Collection[str] = ()) -> list[int] | None:
         """PostgreSQL: take a new advisory lock if this store's was lost (its session ended,
         see :mod:`state._lock`), for work that starts now; views made earlier (:meth:`fenced`)
         keep the lost one and write nothing more. The runs of ``connectors`` left 'running'
         are then recorded as died (the caller vouches that none of them runs elsewhere: a
-        daemon passes the connectors it holds leases of). Returns those runs' ids.
+        daemon passes the connectors it holds leases of). Returns those runs' ids, or None
+        when the lock was still held (nothing done).
 
         Raises:
             StateLockedError: Another process holds the lock now.
             StateError: The database cannot be reached.
         """
         if not isinstance(self._lock, AdvisoryLock):
-            return []  # SQLite's flock lasts as long as the process; read-only holds none
+            return None  # SQLite's flock lasts as long as the process; read-only holds none
         with self._write_lock, self._translated("taking the lock again"):
             lock = self._lock.retake(self._live_engine())
             if lock is None:
-                return []
+                return None
             self._lock = lock
             with self._live_engine().begin() as conn:
                 return [run for name in connectors for run in mark_connector_runs_died(conn, name)]
