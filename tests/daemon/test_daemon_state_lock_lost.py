@@ -24,7 +24,7 @@ from .conftest import DaemonProcess, Deployment, wait_for
 
 pytestmark = pytest.mark.timeout(180)
 
-PAGES = 120
+PAGES = 150
 
 LOCK_HOLDERS = text(
     "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "

@@ -58,7 +58,7 @@ def test_a_sync_whose_lock_session_ends_stops_and_the_next_one_completes(
     postgres_url: str,
     start_emulator: Callable[[EmulatorSettings], EmulatorServer],
 ) -> None:
-    server = start_emulator(EmulatorSettings(latency_ms=25))
+    server = start_emulator(EmulatorSettings(latency_ms=40))
     url = postgres_url.replace("ingestor@", f"ingestor:{PASSWORD}@", 1)
     site = Site(tmp_path, server, url)
     for n in range(PAGES):
