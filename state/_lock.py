@@ -70,7 +70,7 @@ class DatabaseLock(Protocol):
 
     @property
     def held(self) -> bool:
-        """True until released."""
+        """True until released (or, PostgreSQL, found lost: see :meth:`check`)."""
         ...
 
     def release(self) -> None:
