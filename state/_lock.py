@@ -11,6 +11,16 @@ or death (its socket closes), or the server's TCP keepalive noticing a vanished 
 which share a PostgreSQL state through per-connector leases (``state._leases``), hold it
 *shared*: any number of them at once, while a command that needs the database to itself
 (``sync`` without a daemon, ``state copy``, ``prune``...) holds it exclusively.
+
+A session can also end under a live holder: the server restarts or fails over, or an
+administrator terminates the backend (``pg_terminate_backend``). The pool's other connections
+reconnect, so the holder would go on writing a database it no longer owns while another
+process takes the lock. So every write transaction first checks, on its own connection (the
+server the write goes to, a promoted standby included), that the lock's session still holds
+the lock (:meth:`AdvisoryLock.check`): once it does not, the lock is lost for good and that
+write and every later one raise StateError. It is never taken again behind the run's back:
+another writer may have changed the state in between, so only a new run (the daemon's next
+one, :meth:`AdvisoryLock.retake`) takes a new lock.
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ import re
 import socket
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -59,11 +70,16 @@ class DatabaseLock(Protocol):
 
     @property
     def held(self) -> bool:
-        """True until released."""
+        """True until released (or, PostgreSQL, found lost: see :meth:`check`)."""
         ...
 
     def release(self) -> None:
         """Free the lock; safe to call twice."""
+        ...
+
+    def check(self, conn: Connection) -> None:
+        """Raise StateError unless the lock is still held: called in each write transaction
+        (``conn``) before it writes."""
         ...
 
 
@@ -109,6 +125,9 @@ class StateLock:
     def held(self) -> bool:
         """True until released."""
         return self._fd is not None
+
+    def check(self, conn: Connection) -> None:
+        """An flock lasts as long as this process: nothing to check."""
 
     def release(self) -> None:
         """Free the lock; safe to call twice."""
@@ -174,11 +193,17 @@ def _read_holder(fd: int) -> str:
 class AdvisoryLock:
     """A PostgreSQL session-level advisory lock on a connection of its own."""
 
-    def __init__(self, conn: Connection, key: int) -> None:
+    def __init__(self, conn: Connection, key: int, *, database: str = "") -> None:
         self._conn: Connection | None = conn
         self.key = key
         #: Held shared (with other daemons), not exclusively.
         self.shared = False
+        #: The database as messages show it (password redacted).
+        self.database = database
+        #: The holding session: its backend pid and the server's start time (a pid means
+        #: nothing on another server, a restarted or promoted one).
+        self.session: tuple[int, datetime] | None = None
+        self._lost = False
 
     @classmethod
     def acquire(
@@ -200,17 +225,65 @@ class AdvisoryLock:
             # autocommit: the lock belongs to the session, not to a transaction
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             _take_advisory(conn, key, shared=shared, database=database)
+            row = conn.execute(_SESSION_SQL).one()
         except BaseException:
             conn.close()
             raise
-        lock = cls(conn, key)
+        lock = cls(conn, key, database=database)
         lock.shared = shared
+        lock.session = (int(row[0]), row[1])
         return lock
 
     @property
     def held(self) -> bool:
-        """True until released."""
-        return self._conn is not None
+        """True until released, or until a write found the lock lost."""
+        return self._conn is not None and not self._lost
+
+    def check(self, conn: Connection) -> None:
+        """Raise StateError unless this lock's session still holds it on the server ``conn``
+        talks to: one small query in the write transaction, before the write.
+
+        Raises:
+            StateError: The session ended (server restart or failover, backend terminated),
+                now or before: the lock is lost for good and no write may go on.
+        """
+        if self._conn is not None and not self._lost and self.session is not None:
+            pid, started = self.session
+            params = {"key": self.key & 0xFFFFFFFFFFFFFFFF, "pid": pid, "started": started}
+            if conn.execute(_STILL_HELD_SQL, params).scalar():
+                return
+            self._lost = True
+        if self._lost:
+            raise StateError(
+                f"state database {self.database}: this process lost its lock on the state "
+                "database: its PostgreSQL session ended (the server restarted or failed over, "
+                "or the session was terminated), and another fin-ingestor may be writing now; "
+                "the run stops without writing anything more, and the next run resumes "
+                "where it stopped"
+            )
+        raise StateError(f"state database {self.database}: its lock was released")
+
+    def retake(self, engine: Engine) -> AdvisoryLock | None:
+        """A new lock of the same key and mode when this one is lost (checked now on a
+        connection of ``engine``), else None. The caller swaps it in for work that starts
+        after it; work begun under this lock keeps failing its check.
+
+        Raises:
+            StateLockedError: Another process holds the lock now (in a conflicting mode).
+            SQLAlchemyError: The database cannot be reached.
+        """
+        if self.held:
+            try:
+                with engine.begin() as conn:
+                    self.check(conn)
+                return None
+            except StateError:
+                pass  # lost: take a new one
+        if self._conn is None and not self._lost:
+            return None  # released on purpose: nothing to retake
+        self.release()
+        key, shared = self.key, self.shared
+        return AdvisoryLock.acquire(engine, database=self.database, key=key, shared=shared)
 
     def release(self) -> None:
         """Free the lock and its connection; safe to call twice."""
@@ -224,6 +297,19 @@ class AdvisoryLock:
             pass  # the session is gone, and its lock with it
         finally:
             conn.close()
+
+
+_SESSION_SQL = text("SELECT pg_backend_pid(), pg_postmaster_start_time()")
+
+#: Whether the lock's session still holds it, asked of the server a write goes to. pg_locks
+#: shows a session-level advisory lock of a bigint key as classid (high half), objid (low
+#: half), objsubid 1.
+_STILL_HELD_SQL = text(
+    "SELECT pg_postmaster_start_time() = :started AND EXISTS (SELECT 1 FROM pg_locks l "
+    "WHERE l.locktype = 'advisory' AND l.granted AND l.pid = :pid AND l.objsubid = 1 "
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND ((l.classid::bigint << 32) | l.objid::bigint) = :key)"
+)
 
 
 _HOLDER_SQL = text(

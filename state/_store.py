@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -44,7 +44,7 @@ from ingestor.state._pages import StorePages
 from ingestor.state._private import prepare_private_database
 from ingestor.state._reconciles import StoreReconciles
 from ingestor.state._reports import StoreQueries
-from ingestor.state._statements import mark_died_runs
+from ingestor.state._statements import mark_connector_runs_died, mark_died_runs
 
 __all__ = ["MAX_ERROR_CHARS", "Store"]
 
@@ -174,6 +174,28 @@ class Store(StorePages, StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeep
         with self._translated("reading the leases"):
             return book.live_leases(), book.live_instances()
 
+    def retake_lock(self, connectors: Collection[str] = ()) -> list[int] | None:
+        """PostgreSQL: take a new advisory lock if this store's was lost (its session ended,
+        see :mod:`state._lock`), for work that starts now; views made earlier (:meth:`fenced`)
+        keep the lost one and write nothing more. The runs of ``connectors`` left 'running'
+        are then recorded as died (the caller vouches that none of them runs elsewhere: a
+        daemon passes the connectors it holds leases of). Returns those runs' ids, or None
+        when the lock was still held (nothing done).
+
+        Raises:
+            StateLockedError: Another process holds the lock now.
+            StateError: The database cannot be reached.
+        """
+        if not isinstance(self._lock, AdvisoryLock):
+            return None  # SQLite's flock lasts as long as the process; read-only holds none
+        with self._write_lock, self._translated("taking the lock again"):
+            lock = self._lock.retake(self._live_engine())
+            if lock is None:
+                return None
+            self._lock = lock
+            with self._live_engine().begin() as conn:
+                return [run for name in connectors for run in mark_connector_runs_died(conn, name)]
+
     def fenced(self, guard: Callable[[], None]) -> Store:
         """A view of this store that calls ``guard`` before every write except finishing a
         run's own row, e.g. :meth:`state._leases.Lease.check`: a run whose lease is lost
@@ -238,4 +260,5 @@ class Store(StorePages, StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeep
         if fenced and self._guard is not None:
             self._guard()
         with self._write_lock, self._translated(action), self._live_engine().begin() as conn:
+            self._lock.check(conn)  # PostgreSQL: the advisory lock's session may have ended
             yield conn

@@ -16,7 +16,7 @@ from ingestor.daemon._tracker import RunProgress, Tracker
 from ingestor.engine.report import PageEvent, SyncObserver, SyncReport
 from ingestor.engine.runner import adopt_renamed, build_client, build_connector, page_policy
 from ingestor.engine.sync import SyncEngine, SyncOptions
-from ingestor.errors import AuthenticationError, LeaseLostError
+from ingestor.errors import AuthenticationError, LeaseLostError, StateError
 from ingestor.http import RateBudget
 from ingestor.intercom import ClientStats, IntercomClient
 from ingestor.state import Store
@@ -195,10 +195,12 @@ class SyncJobs:
         # write once the lease is lost (fencing: the client and the store both check it).
         lease = None if dry_run else self._leasing.own(name)
         guard = None if lease is None else lease.check
-        store = self._store if guard is None else self._store.fenced(guard)
+        store = self._store
         try:
             if guard is not None:
                 guard()  # none: another instance owns it (raises), as a lost lease would
+                self._retake_lock()  # before the view: it keeps the lock it is made with
+                store = self._store.fenced(guard)
             elif not dry_run:
                 raise LeaseLostError(f"connector {name} is owned by another daemon instance")
             with self._client(config, guard) as client:
@@ -219,7 +221,7 @@ class SyncJobs:
                         )
                 finally:
                     stats = client.stats()
-        except LeaseLostError as exc:
+        except (LeaseLostError, StateError) as exc:  # StateError: the state lock is taken
             crash = exc
             log.warning("connector %s: %s", name, exc, extra=context)
         except Exception as exc:  # a crashed run must not kill the scheduler thread
@@ -228,6 +230,18 @@ class SyncJobs:
         if not dry_run:
             self._finish(name, progress, report, crash, stats, config)
         return report
+
+    def _retake_lock(self) -> None:
+        """PostgreSQL: the state lock lost since an earlier run (its session ended) is taken
+        again for this one; the runs the loss cut short are recorded as died (they cannot
+        record their end: their views keep the lost lock)."""
+        died = self._store.retake_lock(self._leasing.owned())
+        if died is not None:
+            log.warning(
+                "took the state database's lock again after losing it%s",
+                f"; runs {', '.join(map(str, died))} recorded as died" if died else "",
+                extra={"event": "state_lock_retaken"},
+            )
 
     def _client(self, config: Config, guard: Callable[[], None] | None = None) -> IntercomClient:
         return build_client(config, budget=self._budget, before_write=guard)
