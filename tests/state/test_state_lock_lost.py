@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Connection, create_engine, text
 
 from ingestor.errors import StateError, StateLockedError
-from ingestor.state import Store
+from ingestor.state import Store, UpsertedPage
 from ingestor.state._lock import STATE_LOCK_KEY
 
 PASSWORD = "s3cret-pw"  # trust authentication: the server ignores it, messages must not show it
@@ -56,7 +56,15 @@ def holders(admin: Connection) -> list[int]:
 
 def upsert(store: Store, eid: str) -> None:
     store.record_upsert(
-        "handbook", eid, version="v1", content_hash="h", intercom_id=f"i-{eid}", title=eid, url=None
+        UpsertedPage(
+            "handbook",
+            eid,
+            version="v1",
+            content_hash="h",
+            intercom_id=f"i-{eid}",
+            title=eid,
+            url=None,
+        )
     )
 
 
