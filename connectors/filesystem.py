@@ -9,24 +9,20 @@ converted to HTML here, each in a child process bounded by ``office_timeout`` an
 Document is HTML with the title set (document properties, else first heading or line, else
 the file name). A file without text (a scanned PDF) raises
 :class:`~ingestor.errors.PageSkipped`; encrypted, corrupted or runaway files raise
-:class:`~ingestor.errors.ConnectorError`; either way the message names the file.
+:class:`~ingestor.errors.ConnectorError`; either way the message names the file. The settings
+and their checks live in :mod:`connectors.fs_settings` (re-exported here).
 """
 
 from __future__ import annotations
 
-import codecs
 import logging
 import os
 import re
-import string
 import threading
 from collections.abc import Collection, Iterator
 from dataclasses import replace
-from datetime import timedelta
-from pathlib import Path, PurePosixPath
-from typing import ClassVar, Literal
-
-from pydantic import Field, ValidationInfo, field_validator
+from pathlib import PurePosixPath
+from typing import ClassVar
 
 from ingestor.connectors.base import (
     BodyFormat,
@@ -34,18 +30,22 @@ from ingestor.connectors.base import (
     Connector,
     ConnectorSettings,
     Document,
-    Duration,
     Item,
     ListingProblem,
     Targeted,
-    resolve_config_path,
 )
 from ingestor.connectors.decode import decode_text, looks_binary
-from ingestor.connectors.fs_contain import ContainedRoot, HardLinks, check_root, read_bounded
+from ingestor.connectors.fs_contain import ContainedRoot, read_bounded
 from ingestor.connectors.fs_links import FileLinks, FileUrls, link_base_for
+from ingestor.connectors.fs_settings import (
+    DEFAULT_FORMATS,
+    DEFAULT_INCLUDE,
+    FileFormat,
+    FilesystemSettings,
+)
 from ingestor.connectors.fs_targeted import targeted_items
 from ingestor.connectors.fs_walk import walk
-from ingestor.connectors.globs import GlobError, compile_globs
+from ingestor.connectors.globs import compile_globs
 from ingestor.connectors.html_head import canonical_url
 from ingestor.connectors.office import ConversionLimits, OfficeFormat, convert_office
 from ingestor.errors import ConnectorError, PageSkipped
@@ -62,17 +62,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FileFormat = Literal["md", "html", "txt", "docx", "pdf"]
-#: Office formats are opt-in: enabling them publishes documents a share may hold for other
-#: reasons (contracts, scans), and each file costs a converter process.
-DEFAULT_FORMATS: tuple[FileFormat, ...] = ("md", "html", "txt")
-DEFAULT_INCLUDE = ("**/*.md", "**/*.markdown", "**/*.html", "**/*.htm", "**/*.txt")
 #: Added to the default include when docx/pdf are enabled; any letter case (SCAN.PDF).
 OFFICE_INCLUDE: dict[OfficeFormat, str] = {
     "docx": "**/*.[dD][oO][cC][xX]",
     "pdf": "**/*.[pP][dD][fF]",
 }
-URL_PLACEHOLDERS = ("path", "path_no_ext", "stem", "name")
 _EXTENSION_FORMATS: dict[str, FileFormat] = {
     **dict.fromkeys((".md", ".markdown", ".mdown", ".mkd", ".mkdn"), "md"),
     **dict.fromkeys((".html", ".htm", ".xhtml"), "html"),
@@ -81,179 +75,6 @@ _EXTENSION_FORMATS: dict[str, FileFormat] = {
 }
 _BODY_FORMATS: dict[FileFormat, BodyFormat] = {"md": "markdown", "html": "html", "txt": "text"}
 _WORD_SEPARATORS = re.compile(r"[\s_-]+")
-
-
-class FilesystemSettings(ConnectorSettings):
-    """Settings of a ``type: filesystem`` connector."""
-
-    type: Literal["filesystem"] = Field(
-        default="filesystem", description="Connector kind: 'filesystem'."
-    )
-    root: Path = Field(
-        description=(
-            "Folder to sync. Must exist. A relative path is resolved against the folder of the "
-            "config file. Nothing outside it is read, even through links (see follow_symlinks); "
-            "/ and folders under /proc, /sys and /dev are refused."
-        )
-    )
-    include: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_INCLUDE),
-        min_length=1,
-        description=(
-            "Glob patterns of files to sync, relative to root (gitignore-like: '*' stays in one "
-            "folder, '**' spans folders, a pattern without '/' matches at any depth). Default: "
-            "Markdown, HTML and text files everywhere, plus **/*.docx and **/*.pdf (any letter "
-            "case) when those formats are enabled. Which format a file is read as follows its "
-            "extension (see formats)."
-        ),
-    )
-    exclude: list[str] = Field(
-        default_factory=list,
-        description=(
-            "Glob patterns of files or folders to skip (an excluded folder is not entered), "
-            "e.g. 'drafts/', '**/*.tmp.md'. Hidden files and folders are always skipped."
-        ),
-    )
-    url_template: str | None = Field(
-        default=None,
-        description=(
-            "URL Fin cites for a file, e.g. 'https://wiki.example.com/{path_no_ext}'. "
-            "Placeholders: {path} (relative path, each segment percent-encoded), {path_no_ext} "
-            "(the same without the file extension), {stem} (file name without extension), "
-            "{name} (file name). Default: the connector's url joined with {path}."
-        ),
-    )
-    max_file_bytes: int = Field(
-        default=5_000_000, gt=0, description="Files larger than this many bytes are refused."
-    )
-    url_from: Literal["canonical", "template"] = Field(
-        default="canonical",
-        description="Where an HTML file's url comes from. canonical: the page's own "
-        "<link rel=canonical> (or og:url) when it is an absolute http(s) URL, and its relative "
-        "links are resolved against it (saved web pages, mirrors of a public site); other "
-        "files use url_template. template: url_template for every file.",
-    )
-    encoding: str | None = Field(
-        default=None,
-        description="Code page of the share's legacy text files, e.g. cp1251 or shift_jis: "
-        "used for Markdown, HTML and text files that are not UTF-8 and carry no byte order "
-        "mark or declared charset, instead of detecting it. Default: detect (chardet); a file "
-        "whose encoding cannot be told with confidence is skipped and reported.",
-    )
-    formats: list[FileFormat] = Field(
-        default_factory=lambda: list(DEFAULT_FORMATS),
-        min_length=1,
-        description=(
-            "Kinds of files that become pages: md (.md, .markdown, .mdown, .mkd, .mkdn), html "
-            "(.html, .htm, .xhtml), txt (any other included file, as plain text), docx (Word "
-            "2007+), pdf. Included files of other kinds are skipped. Default: [md, html, txt]; "
-            "docx and pdf are opt-in, since shares often hold documents not meant for Fin "
-            "(contracts, scans) and each one costs a converter process."
-        ),
-    )
-    office_timeout: Duration = Field(
-        default=timedelta(seconds=120),
-        description=(
-            "Longest one DOCX/PDF conversion may run (e.g. 30s, 2m); a file over it is "
-            "stopped and reported as failed, and the run goes on."
-        ),
-    )
-    office_memory_mb: int = Field(
-        default=1024,
-        gt=0,
-        description=(
-            "Memory (MiB of address space) one DOCX/PDF conversion may use beyond its "
-            "process's start; a file over it is stopped and reported as failed."
-        ),
-    )
-    office_max_file_bytes: int = Field(
-        default=50_000_000,
-        gt=0,
-        description=(
-            "DOCX and PDF files larger than this many bytes are refused (max_file_bytes "
-            "applies to the other formats; office files carry images, hence the larger default)."
-        ),
-    )
-    follow_symlinks: bool = Field(
-        default=True,
-        description=(
-            "Follow symbolic links to files and folders that stay inside root (each folder is "
-            "entered once, so link loops are harmless). A link leading out of root is never "
-            "followed: it is skipped and reported ('symlink leaves the share: ...'). When "
-            "false, every link is skipped, also one swapped in after the listing."
-        ),
-    )
-    hard_links: HardLinks = Field(
-        default="allow",
-        description=(
-            "Files with more than one hard link: 'allow' (default) reads them like any file; "
-            "'skip' skips them. A hard link cannot be traced to where else the file lives; "
-            "use 'skip' where people who write to the share could link to files they cannot "
-            "read (a kernel without fs.protected_hardlinks)."
-        ),
-    )
-
-    @field_validator("root", mode="after")
-    @classmethod
-    def _root_is_a_directory(cls, value: Path, info: ValidationInfo) -> Path:
-        path = resolve_config_path(value, info)
-        check_root(str(path))
-        if path.exists() and not path.is_dir():
-            raise ValueError(f"not a directory: {path}")
-        return path  # a missing root is a run failure, not a config error (a late mount)
-
-    def local_source(self) -> Path | None:
-        return self.root
-
-    def source_problems(self) -> list[str]:
-        if not self.root.is_dir():
-            return [f"root: directory does not exist (yet?): {self.root}"]
-        return []
-
-    @field_validator("include", "exclude", mode="after")
-    @classmethod
-    def _patterns_compile(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            try:
-                compile_globs([pattern])
-            except GlobError as exc:
-                raise ValueError(str(exc)) from exc
-        return value
-
-    @field_validator("url_template", mode="after")
-    @classmethod
-    def _template_is_known(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if not re.match(r"https?://", value, re.I):
-            raise ValueError(f"url_template must start with http:// or https://: {value!r}")
-        try:
-            fields = list(string.Formatter().parse(value))
-        except ValueError as exc:
-            raise ValueError(
-                f"url_template is malformed ({exc}); write a literal brace as {{{{ }}}}"
-            ) from exc
-        for _literal, field, spec, conversion in fields:
-            if field is None:
-                continue
-            if field not in URL_PLACEHOLDERS or spec or conversion:
-                suffix = (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
-                shown = f"{{{field}{suffix}}}"
-                known = ", ".join("{" + p + "}" for p in URL_PLACEHOLDERS)
-                raise ValueError(f"url_template: unknown placeholder {shown}; known: {known}")
-        return value
-
-    @field_validator("encoding", mode="after")
-    @classmethod
-    def _encoding_is_known(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return codecs.lookup(value).name
-        except LookupError:
-            raise ValueError(
-                f"unknown encoding {value!r} (a Python codec name, e.g. cp1251)"
-            ) from None
 
 
 class FilesystemConnector(Connector[FilesystemSettings], Targeted):

@@ -22,7 +22,7 @@ from ingestor.engine.breaker import UnreachableBreaker
 from ingestor.engine.policy import PagePolicy
 from ingestor.engine.report import MAX_HELD_BACK_KEPT, Outcome, PageEvent, SyncReport
 from ingestor.errors import PageError, RetriableError
-from ingestor.intercom import ExternalPage, IntercomClient
+from ingestor.intercom import ExternalPage, IntercomClient, PageUpsert
 from ingestor.state import Store, SyncIndex
 
 __all__ = [
@@ -63,14 +63,16 @@ def hide_copy(client: IntercomClient, copy: ExternalPage) -> ExternalPage:
         PageError: Intercom refused the upsert.
     """
     return client.upsert_page(
-        source_id=copy.source_id,
-        external_id=copy.external_id,
-        title=copy.title,
-        html=copy.html,
-        url=copy.url or None,
-        ai_agent_availability=False,
-        ai_copilot_availability=False,
-        locale=copy.locale,
+        PageUpsert(
+            source_id=copy.source_id,
+            external_id=copy.external_id,
+            title=copy.title,
+            html=copy.html,
+            url=copy.url or None,
+            ai_agent_availability=False,
+            ai_copilot_availability=False,
+            locale=copy.locale,
+        )
     )
 
 

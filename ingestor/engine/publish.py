@@ -12,7 +12,7 @@ from ingestor.engine.policy import PagePolicy
 from ingestor.engine.sources import SourceResolver
 from ingestor.errors import PageError
 from ingestor.gate import Availability, GateDecision, audience_name
-from ingestor.intercom import ExternalPage, IntercomClient
+from ingestor.intercom import ExternalPage, IntercomClient, PageUpsert
 from ingestor.state import Store, SyncEntry, UpsertedPage
 
 __all__ = ["UNCHANGED_BATCH", "PageWriter", "UnchangedVersions"]
@@ -159,14 +159,16 @@ class PageWriter:
         self, page: ConvertedPage, source_id: int, availability: Availability
     ) -> ExternalPage:
         return self.client.upsert_page(
-            source_id=source_id,
-            external_id=page.external_id,
-            title=page.title,
-            html=page.html,
-            url=page.url,
-            ai_agent_availability=availability.ai_agent,
-            ai_copilot_availability=availability.ai_copilot,
-            locale=self.policy.locale,
+            PageUpsert(
+                source_id=source_id,
+                external_id=page.external_id,
+                title=page.title,
+                html=page.html,
+                url=page.url,
+                ai_agent_availability=availability.ai_agent,
+                ai_copilot_availability=availability.ai_copilot,
+                locale=self.policy.locale,
+            )
         )
 
 

@@ -133,6 +133,8 @@ def _log_attempt(attempt: Attempt) -> None:
         log.debug("%s -> %s in %.3fs", attempt.label, status, attempt.elapsed)
 
 
+# Keyword options with defaults, httpx style: each caller passes the few it needs (the Intercom
+# client six, the wiki and Confluence clients three or four), so no bundle of them would travel.
 def send(
     client: httpx.Client,
     build_request: Callable[[], httpx.Request],
@@ -174,33 +176,44 @@ def send(
         errors outlive the retries, or at once for a transport error that must not be retried.
     """
     sender = _Sender(
-        client, build_request, policy, budget, idempotent, classify, sleep, unreachable, secrets
+        client,
+        build_request,
+        policy=policy,
+        budget=budget,
+        idempotent=idempotent,
+        classify=classify,
+        sleep=sleep,
+        unreachable=unreachable,
+        secrets=secrets,
+        notify=observer or _log_attempt,
+        rng=rng,
     )
-    return sender.run(observer or _log_attempt, rng)
+    return sender.run()
 
 
+@dataclass(slots=True)
 class _Sender:
     """One call of :func:`send` and its retries: each attempt admitted by the budget, sent,
-    reported to the observer, and either retried after its delay or settled."""
+    reported to the observer, and either retried after its delay or settled.
 
-    def __init__(
-        self,
-        client: httpx.Client,
-        build_request: Callable[[], httpx.Request],
-        policy: RetryPolicy,
-        budget: RateBudget | None,
-        idempotent: bool,
-        classify: Callable[[httpx.Response], Verdict],
-        sleep: Callable[[float], None],
-        unreachable: Callable[[str], Exception],
-        secrets: tuple[str, ...],
-    ) -> None:
-        self.client, self.build_request, self.policy = client, build_request, policy
-        self.budget, self.idempotent, self.classify = budget, idempotent, classify
-        self.sleep, self.unreachable, self.secrets = sleep, unreachable, secrets
-        self.total_backoff = 0.0
+    The fields are :func:`send`'s arguments (``notify`` is the observer), fixed for the call;
+    ``total_backoff`` is the sum of the waits slept so far.
+    """
 
-    def run(self, notify: Observer, rng: random.Random | None) -> httpx.Response:
+    client: httpx.Client
+    build_request: Callable[[], httpx.Request]
+    policy: RetryPolicy
+    budget: RateBudget | None
+    idempotent: bool
+    classify: Callable[[httpx.Response], Verdict]
+    sleep: Callable[[float], None]
+    unreachable: Callable[[str], Exception]
+    secrets: tuple[str, ...]
+    notify: Observer
+    rng: random.Random | None
+    total_backoff: float = 0.0
+
+    def run(self) -> httpx.Response:
         number = 0
         while True:
             number += 1
@@ -228,10 +241,10 @@ class _Sender:
                 if not isinstance(exc, httpx.HTTPError):
                     raise
                 attempt = replace(attempt, elapsed=time.monotonic() - started)
-                delay = self._transport_failure(exc, attempt, notify, rng)
+                delay = self._transport_failure(exc, attempt)
             else:
                 attempt = replace(attempt, elapsed=time.monotonic() - started, response=response)
-                settled = self._answered(response, permit, attempt, notify, rng)
+                settled = self._answered(response, permit, attempt)
                 if settled is None:
                     return response
                 delay = settled
@@ -239,24 +252,18 @@ class _Sender:
                 self.sleep(delay)
                 self.total_backoff += delay
 
-    def _transport_failure(
-        self,
-        exc: httpx.HTTPError,
-        attempt: Attempt,
-        notify: Observer,
-        rng: random.Random | None,
-    ) -> float:
+    def _transport_failure(self, exc: httpx.HTTPError, attempt: Attempt) -> float:
         """Report a call that got no answer; its backoff, or raise when it must not retry."""
         policy, number = self.policy, attempt.number
         message = redact(str(exc) or type(exc).__name__, self.secrets)
         retriable = is_retriable_transport_error(exc) and (self.idempotent or surely_not_sent(exc))
-        delay = policy.backoff(number, rng)
+        delay = policy.backoff(number, self.rng)
         last = (
             not retriable
             or number >= policy.max_attempts
             or self.total_backoff + delay > policy.max_total_wait
         )
-        notify(
+        self.notify(
             replace(
                 attempt,
                 error=message,
@@ -273,66 +280,44 @@ class _Sender:
         return delay
 
     def _answered(
-        self,
-        response: httpx.Response,
-        permit: Permit | None,
-        attempt: Attempt,
-        notify: Observer,
-        rng: random.Random | None,
+        self, response: httpx.Response, permit: Permit | None, attempt: Attempt
     ) -> float | None:
         """Report an answer; how long to wait before retrying it, or None to return it."""
         budget = self.budget
         if budget is not None and permit is not None:
             budget.complete(permit, response.status_code, response.headers)
         verdict = self.classify(response)
-        retry_in = _retry_delay(
-            verdict,
-            response,
-            attempt.number,
-            self.total_backoff,
-            self.policy,
-            budget,
-            self.idempotent,
-            rng,
-        )
+        retry_in = self._retry_delay(verdict, response, attempt.number)
         announced = retry_in
         if retry_in is not None and verdict is Verdict.RATE_LIMITED and budget is not None:
             announced = budget.delay_hint()  # the budget holds the next acquire() that long
-        notify(replace(attempt, retry_in=announced))
+        self.notify(replace(attempt, retry_in=announced))
         return retry_in
 
-
-def _retry_delay(
-    verdict: Verdict,
-    response: httpx.Response,
-    number: int,
-    total_backoff: float,
-    policy: RetryPolicy,
-    budget: RateBudget | None,
-    idempotent: bool,
-    rng: random.Random | None,
-) -> float | None:
-    """Seconds to sleep before retrying (0 = the budget does the waiting), or None: do not retry."""
-    if verdict in (Verdict.SUCCESS, Verdict.FAIL) or number >= policy.max_attempts:
-        return None
-    now = time.time()
-    retry_after = parse_retry_after(response.headers, now)
-    if verdict is Verdict.RATE_LIMITED:
-        if budget is not None:
-            return 0.0  # the budget holds the next acquire() until the window resets
-        reset_in = _reset_in(response.headers.get("x-ratelimit-reset"), now)
-        if retry_after is None and reset_in is not None:
-            retry_after = reset_in + policy.backoff(1, rng) / 4
-    elif not idempotent:  # Verdict.RETRY: the server may have done the work
-        return None
-    if retry_after is not None and retry_after > policy.max_total_wait:
-        # The server asks for a longer wait than one call may spend (Confluence Data Center
-        # sends 9223372036854775807 to a user whose allowance is zero): report it now.
-        return None
-    delay = policy.delay(number, retry_after=retry_after, rng=rng)
-    if total_backoff + delay > policy.max_total_wait:
-        return None
-    return delay
+    def _retry_delay(self, verdict: Verdict, response: httpx.Response, number: int) -> float | None:
+        """Seconds to sleep before retrying attempt ``number`` (0 = the budget does the waiting),
+        or None: do not retry."""
+        policy, rng = self.policy, self.rng
+        if verdict in (Verdict.SUCCESS, Verdict.FAIL) or number >= policy.max_attempts:
+            return None
+        now = time.time()
+        retry_after = parse_retry_after(response.headers, now)
+        if verdict is Verdict.RATE_LIMITED:
+            if self.budget is not None:
+                return 0.0  # the budget holds the next acquire() until the window resets
+            reset_in = _reset_in(response.headers.get("x-ratelimit-reset"), now)
+            if retry_after is None and reset_in is not None:
+                retry_after = reset_in + policy.backoff(1, rng) / 4
+        elif not self.idempotent:  # Verdict.RETRY: the server may have done the work
+            return None
+        if retry_after is not None and retry_after > policy.max_total_wait:
+            # The server asks for a longer wait than one call may spend (Confluence Data Center
+            # sends 9223372036854775807 to a user whose allowance is zero): report it now.
+            return None
+        delay = policy.delay(number, retry_after=retry_after, rng=rng)
+        if self.total_backoff + delay > policy.max_total_wait:
+            return None
+        return delay
 
 
 def _reset_in(value: str | None, now: float) -> float | None:

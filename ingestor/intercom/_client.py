@@ -7,12 +7,11 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 
-from ingestor.errors import ConfigError, ConfigIssue
 from ingestor.http import (
     Attempt,
     RateBudget,
@@ -21,6 +20,7 @@ from ingestor.http import (
     send,
 )
 from ingestor.intercom import _errors as ops
+from ingestor.intercom._endpoint import Region, api_root, check_token
 from ingestor.intercom._errors import (
     ErrorEnvelope,
     Operation,
@@ -30,18 +30,12 @@ from ingestor.intercom._errors import (
 )
 from ingestor.intercom._listing import walk_list
 from ingestor.intercom._models import ContentImportSource, ExternalPage, MalformedPayload
+from ingestor.intercom._payloads import PageUpdate, PageUpsert
 from ingestor.intercom._stats import ClientStats, StatsRecorder
 
-__all__ = ["REGION_BASE_URLS", "IntercomClient", "Region"]
+__all__ = ["IntercomClient"]
 
 log = logging.getLogger("ingestor.intercom")
-
-Region = Literal["us", "eu", "au"]
-REGION_BASE_URLS: dict[str, str] = {
-    "us": "https://api.intercom.io",
-    "eu": "https://api.eu.intercom.io",
-    "au": "https://api.au.intercom.io",
-}
 
 #: The largest ``per_page`` Intercom's list endpoints accept.
 MAX_PER_PAGE = 150
@@ -64,17 +58,6 @@ def _writes_only(check: Callable[[], None]) -> Callable[[httpx.Request], None]:
             check()
 
     return hook
-
-
-def _parse_base_url(base_url: str) -> httpx.URL:
-    try:
-        url = httpx.URL(base_url.rstrip("/"))
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise ConfigError([ConfigIssue("intercom.base_url", f"not a URL: {exc}")]) from exc
-    if url.scheme not in ("http", "https") or not url.host:
-        issue = ConfigIssue("intercom.base_url", f"expected http(s)://host, got {base_url!r}")
-        raise ConfigError([issue])
-    return url
 
 
 class IntercomClient:
@@ -120,19 +103,8 @@ class IntercomClient:
         verify: bool | str | os.PathLike[str] = True,
         before_write: Callable[[], None] | None = None,
     ) -> None:
-        if not isinstance(token, str) or not token.strip():
-            raise ConfigError([ConfigIssue("intercom.token", "the access token is empty")])
-        if not token.isascii() or not token.isprintable() or any(c.isspace() for c in token):
-            # an HTTP header cannot carry it: httpx would raise on the first call
-            problem = "contains whitespace, a control or a non-ASCII character (never shown)"
-            raise ConfigError([ConfigIssue("intercom.token", f"the access token {problem}")])
-        if base_url is None:
-            if region not in REGION_BASE_URLS:
-                known = ", ".join(REGION_BASE_URLS)
-                issue = ConfigIssue("intercom.region", f"unknown region {region!r} ({known})")
-                raise ConfigError([issue])
-            base_url = REGION_BASE_URLS[region]
-        self._base_url = _parse_base_url(base_url)
+        check_token(token)
+        self._base_url = api_root(region, base_url)
         self._secrets = (token,)
         self._policy = policy or RetryPolicy()
         self._budget = budget or RateBudget()
@@ -251,39 +223,14 @@ class IntercomClient:
         """
         return self._list(ops.LIST_PAGES, _PAGES, ExternalPage.from_api, per_page)
 
-    def upsert_page(
-        self,
-        *,
-        source_id: int,
-        external_id: str,
-        title: str,
-        html: str,
-        url: str | None,
-        ai_agent_availability: bool,
-        ai_copilot_availability: bool,
-        locale: str = "en",
-    ) -> ExternalPage:
-        """Create the page ``(source_id, external_id)`` or update it if it exists (POST).
-
-        Both availability flags are always sent: omitted, they default to false on create and
-        stay unchanged on update.
+    def upsert_page(self, page: PageUpsert) -> ExternalPage:
+        """Create the page ``(page.source_id, page.external_id)`` or update it if it exists (POST).
 
         Raises:
             PageError: Intercom refused this page (400/404/422...).
         """
-        body: dict[str, Any] = {
-            "title": title,
-            "html": html,
-            "locale": locale,
-            "source_id": source_id,
-            "external_id": external_id,
-            "ai_agent_availability": ai_agent_availability,
-            "ai_copilot_availability": ai_copilot_availability,
-        }
-        if url is not None:
-            body["url"] = url
-        subject = f" {external_id!r} of source {source_id}"
-        data = self._json(ops.UPSERT_PAGE, "POST", _PAGES, subject, body)
+        subject = f" {page.external_id!r} of source {page.source_id}"
+        data = self._json(ops.UPSERT_PAGE, "POST", _PAGES, subject, page.body())
         return self._parse(ops.UPSERT_PAGE, data, ExternalPage.from_api, subject)
 
     def get_page(self, page_id: str) -> ExternalPage:
@@ -292,32 +239,11 @@ class IntercomClient:
         data = self._json(ops.GET_PAGE, "GET", _id_path(_PAGES, page_id), subject)
         return self._parse(ops.GET_PAGE, data, ExternalPage.from_api, subject)
 
-    def update_page(
-        self,
-        page_id: str,
-        *,
-        title: str,
-        html: str,
-        url: str,
-        source_id: int,
-        external_id: str,
-        fin_availability: bool | None = None,
-        locale: str = "en",
-    ) -> ExternalPage:
+    def update_page(self, page_id: str, page: PageUpdate) -> ExternalPage:
         """PUT a page (2.14: API-created pages only, url required). Prefer :meth:`upsert_page`."""
-        body: dict[str, Any] = {
-            "title": title,
-            "html": html,
-            "url": url,
-            "locale": locale,
-            "source_id": source_id,
-            "external_id": external_id,
-        }
-        if fin_availability is not None:
-            body["fin_availability"] = fin_availability
         subject = f" {page_id!r}"
         path = _id_path(_PAGES, page_id)
-        data = self._json(ops.UPDATE_PAGE, "PUT", path, subject, body)
+        data = self._json(ops.UPDATE_PAGE, "PUT", path, subject, page.body())
         return self._parse(ops.UPDATE_PAGE, data, ExternalPage.from_api, subject)
 
     def delete_page(self, page_id: str) -> ExternalPage:

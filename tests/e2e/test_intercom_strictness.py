@@ -9,7 +9,7 @@ from collections.abc import Callable
 from ingestor.emulator import EmulatorServer, EmulatorSettings
 from ingestor.engine.runner import sync_connectors
 from ingestor.engine.sync import SyncOptions
-from ingestor.intercom import IntercomClient
+from ingestor.intercom import IntercomClient, PageUpsert
 
 from .conftest import Site
 
@@ -83,12 +83,14 @@ def test_a_page_url_survives_an_update_when_omitting_it_would_clear_it(
     # the mode bites: an upsert without url would have cleared it
     with IntercomClient(server.token, base_url=server.url) as client:
         cleared = client.upsert_page(
-            source_id=page["source_id"],
-            external_id="guide.md",
-            title="Guide",
-            html=page["html"],
-            url=None,
-            ai_agent_availability=True,
-            ai_copilot_availability=True,
+            PageUpsert(
+                source_id=page["source_id"],
+                external_id="guide.md",
+                title="Guide",
+                html=page["html"],
+                url=None,
+                ai_agent_availability=True,
+                ai_copilot_availability=True,
+            )
         )
     assert cleared.url is None

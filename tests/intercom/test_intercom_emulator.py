@@ -11,7 +11,7 @@ import pytest
 from ingestor.emulator import EmulatorServer, EmulatorSettings
 from ingestor.errors import AuthenticationError, IntercomUnreachable, PageError, RetriableError
 from ingestor.http import RateBudget, RetryPolicy
-from ingestor.intercom import ContentImportSource, IntercomClient
+from ingestor.intercom import ContentImportSource, IntercomClient, PageUpdate, PageUpsert
 
 FAST_RETRIES = RetryPolicy(max_attempts=8, base_delay=0.01, max_delay=0.2)
 
@@ -40,13 +40,15 @@ def adopt_or_create(client: IntercomClient, url: str) -> ContentImportSource:
 
 def upsert(client: IntercomClient, source_id: int, n: int) -> None:
     client.upsert_page(
-        source_id=source_id,
-        external_id=f"docs/page-{n}.md",
-        title=f"Page {n}",
-        html=f"<p>Body {n}</p>",
-        url=f"https://docs.example/page-{n}",
-        ai_agent_availability=True,
-        ai_copilot_availability=n % 2 == 0,
+        PageUpsert(
+            source_id=source_id,
+            external_id=f"docs/page-{n}.md",
+            title=f"Page {n}",
+            html=f"<p>Body {n}</p>",
+            url=f"https://docs.example/page-{n}",
+            ai_agent_availability=True,
+            ai_copilot_availability=n % 2 == 0,
+        )
     )
 
 
@@ -60,34 +62,40 @@ def test_all_ten_operations(server: EmulatorServer) -> None:
         assert [s.id for s in client.list_sources()] == [source.id]
 
         page = client.upsert_page(
-            source_id=source.id,
-            external_id="intro",
-            title="Intro",
-            html="<p>Hi</p>",
-            url="https://docs.example/intro",
-            ai_agent_availability=True,
-            ai_copilot_availability=False,
+            PageUpsert(
+                source_id=source.id,
+                external_id="intro",
+                title="Intro",
+                html="<p>Hi</p>",
+                url="https://docs.example/intro",
+                ai_agent_availability=True,
+                ai_copilot_availability=False,
+            )
         )
         assert (page.ai_agent_availability, page.ai_copilot_availability) == (True, False)
         same = client.upsert_page(
-            source_id=source.id,
-            external_id="intro",
-            title="Intro 2",
-            html="<p>Hi again</p>",
-            url="https://docs.example/intro",
-            ai_agent_availability=False,
-            ai_copilot_availability=True,
+            PageUpsert(
+                source_id=source.id,
+                external_id="intro",
+                title="Intro 2",
+                html="<p>Hi again</p>",
+                url="https://docs.example/intro",
+                ai_agent_availability=False,
+                ai_copilot_availability=True,
+            )
         )
         assert same.id == page.id
         assert (same.ai_agent_availability, same.ai_copilot_availability) == (False, True)
         assert client.get_page(page.id).title == "Intro 2"
         put = client.update_page(
             page.id,
-            title="Put",
-            html="<p>put</p>",
-            url="https://docs.example/put",
-            source_id=source.id,
-            external_id="intro",
+            PageUpdate(
+                title="Put",
+                html="<p>put</p>",
+                url="https://docs.example/put",
+                source_id=source.id,
+                external_id="intro",
+            ),
         )
         assert put.title == "Put"
         assert [p.id for p in client.list_pages()] == [page.id]

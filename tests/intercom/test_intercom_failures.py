@@ -17,7 +17,7 @@ from ingestor.errors import (
     SyncError,
 )
 from ingestor.http import RateBudget, RetryPolicy
-from ingestor.intercom import IntercomClient
+from ingestor.intercom import IntercomClient, PageUpsert
 
 from .intercom_fakes import FakeClock, FakeIntercom, envelope, make_client
 
@@ -26,13 +26,15 @@ NO_JITTER = RetryPolicy(max_attempts=4, base_delay=1.0, max_delay=8.0, jitter=Fa
 
 def upsert(client: IntercomClient, source_id: int = 1) -> object:
     return client.upsert_page(
-        source_id=source_id,
-        external_id="a.md",
-        title="A",
-        html="<p>a</p>",
-        url="https://x.example/a",
-        ai_agent_availability=True,
-        ai_copilot_availability=True,
+        PageUpsert(
+            source_id=source_id,
+            external_id="a.md",
+            title="A",
+            html="<p>a</p>",
+            url="https://x.example/a",
+            ai_agent_availability=True,
+            ai_copilot_availability=True,
+        )
     )
 
 
@@ -234,13 +236,15 @@ def test_rate_limited_sync_stays_under_the_limit(clock: FakeClock) -> None:
         source = client.create_source("https://x.example/")
         for n in range(200):
             client.upsert_page(
-                source_id=source.id,
-                external_id=f"p{n}",
-                title="t",
-                html="<p/>",
-                url=None,
-                ai_agent_availability=True,
-                ai_copilot_availability=True,
+                PageUpsert(
+                    source_id=source.id,
+                    external_id=f"p{n}",
+                    title="t",
+                    html="<p/>",
+                    url=None,
+                    ai_agent_availability=True,
+                    ai_copilot_availability=True,
+                )
             )
         assert len(fake.pages) == 200
         assert fake.rejected <= 2

@@ -15,7 +15,7 @@ import pytest
 
 from ingestor.emulator import EmulatorServer, EmulatorSettings
 from ingestor.errors import DeepPagingCapped
-from ingestor.intercom import IntercomClient
+from ingestor.intercom import IntercomClient, PageUpsert
 
 URL = "https://docs.example.com/"
 
@@ -27,13 +27,15 @@ def fill(client: IntercomClient, count: int, *, first: int = 0, threads: int = 1
 
     def upsert(n: int) -> None:
         client.upsert_page(
-            source_id=source_id,
-            external_id=f"e{n}",
-            title=f"T{n}",
-            html="<p>x</p>",
-            url=None,
-            ai_agent_availability=True,
-            ai_copilot_availability=True,
+            PageUpsert(
+                source_id=source_id,
+                external_id=f"e{n}",
+                title=f"T{n}",
+                html="<p>x</p>",
+                url=None,
+                ai_agent_availability=True,
+                ai_copilot_availability=True,
+            )
         )
 
     with ThreadPoolExecutor(threads) as pool:

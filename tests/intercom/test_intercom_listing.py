@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from ingestor.errors import DeepPagingCapped, FatalError
-from ingestor.intercom import IntercomClient
+from ingestor.intercom import IntercomClient, PageUpsert
 
 from .intercom_fakes import FakeIntercom
 
@@ -51,13 +51,15 @@ def test_follows_next_to_the_end(client: IntercomClient, fake: FakeIntercom) -> 
     source = client.create_source("https://x.example/")
     for n in range(7):
         client.upsert_page(
-            source_id=source.id,
-            external_id=f"e{n}",
-            title="t",
-            html="<p/>",
-            url=None,
-            ai_agent_availability=True,
-            ai_copilot_availability=True,
+            PageUpsert(
+                source_id=source.id,
+                external_id=f"e{n}",
+                title="t",
+                html="<p/>",
+                url=None,
+                ai_agent_availability=True,
+                ai_copilot_availability=True,
+            )
         )
     before = len(fake.requests)
     pages = list(client.list_pages(per_page=2))

@@ -8,7 +8,14 @@ import httpx
 import pytest
 
 from ingestor.errors import ConfigError, PageError
-from ingestor.intercom import REGION_BASE_URLS, ContentImportSource, ExternalPage, IntercomClient
+from ingestor.intercom import (
+    REGION_BASE_URLS,
+    ContentImportSource,
+    ExternalPage,
+    IntercomClient,
+    PageUpdate,
+    PageUpsert,
+)
 
 from .intercom_fakes import BASE_URL, TOKEN, FakeIntercom
 
@@ -69,13 +76,15 @@ def test_source_lifecycle(client: IntercomClient, fake: FakeIntercom) -> None:
 def test_page_lifecycle(client: IntercomClient, fake: FakeIntercom) -> None:
     source = client.create_source("https://files.example/")
     page = client.upsert_page(
-        source_id=source.id,
-        external_id="guides/intro.md",
-        title="Intro",
-        html="<p>Hello</p>",
-        url="https://files.example/guides/intro",
-        ai_agent_availability=False,
-        ai_copilot_availability=False,
+        PageUpsert(
+            source_id=source.id,
+            external_id="guides/intro.md",
+            title="Intro",
+            html="<p>Hello</p>",
+            url="https://files.example/guides/intro",
+            ai_agent_availability=False,
+            ai_copilot_availability=False,
+        )
     )
     assert isinstance(page, ExternalPage)
     sent = body(fake.requests[-1])
@@ -93,13 +102,15 @@ def test_page_lifecycle(client: IntercomClient, fake: FakeIntercom) -> None:
     assert (page.source_id, page.external_id, page.title) == (source.id, "guides/intro.md", "Intro")
 
     again = client.upsert_page(
-        source_id=source.id,
-        external_id="guides/intro.md",
-        title="Intro v2",
-        html="<p>Hi</p>",
-        url=None,
-        ai_agent_availability=True,
-        ai_copilot_availability=True,
+        PageUpsert(
+            source_id=source.id,
+            external_id="guides/intro.md",
+            title="Intro v2",
+            html="<p>Hi</p>",
+            url=None,
+            ai_agent_availability=True,
+            ai_copilot_availability=True,
+        )
     )
     assert again.id == page.id
     assert (again.ai_agent_availability, again.ai_copilot_availability) == (True, True)
@@ -108,12 +119,14 @@ def test_page_lifecycle(client: IntercomClient, fake: FakeIntercom) -> None:
     assert client.get_page(page.id).title == "Intro v2"
     put = client.update_page(
         page.id,
-        title="Put",
-        html="<p>put</p>",
-        url="https://files.example/put",
-        source_id=source.id,
-        external_id="guides/intro.md",
-        fin_availability=True,
+        PageUpdate(
+            title="Put",
+            html="<p>put</p>",
+            url="https://files.example/put",
+            source_id=source.id,
+            external_id="guides/intro.md",
+            fin_availability=True,
+        ),
     )
     assert put.title == "Put"
     assert body(fake.requests[-1])["fin_availability"] is True
@@ -123,6 +136,60 @@ def test_page_lifecycle(client: IntercomClient, fake: FakeIntercom) -> None:
     deleted = client.delete_page(page.id)
     assert deleted.id == page.id
     assert list(client.list_pages()) == []
+
+
+def test_page_writes_send_these_exact_bytes(client: IntercomClient, fake: FakeIntercom) -> None:
+    """The wire format of both page writes, key order and raw UTF-8 included."""
+    source = client.create_source("https://files.example/")
+    page = client.upsert_page(
+        PageUpsert(
+            source_id=source.id,
+            external_id="ä.md",
+            title="Ä",
+            html="<p>é</p>",
+            url=None,
+            ai_agent_availability=True,
+            ai_copilot_availability=False,
+            locale="de",
+        )
+    )
+    assert (
+        fake.requests[-1].content
+        == (
+            '{"title": "Ä", "html": "<p>é</p>", "locale": "de", '
+            f'"source_id": {source.id}, "external_id": "ä.md", '
+            '"ai_agent_availability": true, "ai_copilot_availability": false}'
+        ).encode()
+    )
+    assert fake.requests[-1].headers["content-type"] == "application/json"
+    client.update_page(
+        page.id,
+        PageUpdate(
+            source_id=source.id, external_id="ä.md", title="T", html="<p/>", url="https://f/ä"
+        ),
+    )
+    assert (
+        fake.requests[-1].content
+        == (
+            '{"title": "T", "html": "<p/>", "url": "https://f/ä", "locale": "en", '
+            f'"source_id": {source.id}, "external_id": "ä.md"}}'
+        ).encode()
+    )
+
+
+def test_page_payload_reprs_do_not_dump_the_html() -> None:
+    upsert = PageUpsert(
+        source_id=1,
+        external_id="e",
+        title="T",
+        html="x" * 10_000,
+        url=None,
+        ai_agent_availability=True,
+        ai_copilot_availability=True,
+    )
+    update = PageUpdate(source_id=1, external_id="e", title="T", html="x" * 10_000, url="u")
+    for payload in (upsert, update):
+        assert "xxxx" not in repr(payload) and "10000 chars" in repr(payload)
 
 
 def test_ids_are_escaped_in_paths(client: IntercomClient, fake: FakeIntercom) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from ingestor.errors import ConfigError, IntercomUnreachable, SyncError
 from ingestor.http import Attempt, RateBudget, RetryPolicy
-from ingestor.intercom import IntercomClient
+from ingestor.intercom import IntercomClient, PageUpsert
 from ingestor.intercom._stats import StatsRecorder
 
 from .intercom_fakes import BASE_URL, TOKEN, FakeIntercom, envelope, make_client
@@ -189,13 +189,15 @@ def test_one_client_serves_many_threads(fake: FakeIntercom) -> None:
             try:
                 for n in range(start, start + 25):
                     client.upsert_page(
-                        source_id=source.id,
-                        external_id=f"p{n}",
-                        title="t",
-                        html="<p/>",
-                        url=None,
-                        ai_agent_availability=True,
-                        ai_copilot_availability=True,
+                        PageUpsert(
+                            source_id=source.id,
+                            external_id=f"p{n}",
+                            title="t",
+                            html="<p/>",
+                            url=None,
+                            ai_agent_availability=True,
+                            ai_copilot_availability=True,
+                        )
                     )
             except BaseException as exc:  # pragma: no cover - reported below
                 failures.append(exc)

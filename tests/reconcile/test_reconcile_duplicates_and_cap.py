@@ -8,7 +8,7 @@ from pathlib import Path
 from ingestor.emulator import EmulatorServer, EmulatorSettings
 from ingestor.emulator.sqlite_store import SqliteStore
 from ingestor.emulator.store import NewPage
-from ingestor.intercom import IntercomClient
+from ingestor.intercom import IntercomClient, PageUpsert
 
 from .conftest import Site
 
@@ -21,13 +21,15 @@ def _second_installation(site: Site, external_ids: list[str]) -> int:
         source = client.create_source(URL)
         for eid in external_ids:
             client.upsert_page(
-                source_id=source.id,
-                external_id=eid,
-                title=eid,
-                html=f"<p>{eid}</p>",
-                url=None,
-                ai_agent_availability=True,
-                ai_copilot_availability=True,
+                PageUpsert(
+                    source_id=source.id,
+                    external_id=eid,
+                    title=eid,
+                    html=f"<p>{eid}</p>",
+                    url=None,
+                    ai_agent_availability=True,
+                    ai_copilot_availability=True,
+                )
             )
     return source.id
 
