@@ -22,7 +22,9 @@ Run (the ``bench`` extra: ``pip install -e '.[bench]'``):
 * ``--thin``: the short/thin-page ideas (docs/answer-fitness.md);
 * ``--diff``: per retriever, the questions one corpus ranks first and the other does not, with
   the ranks, the page that won and the question words only one corpus holds
-  (:mod:`answer_diff`).
+  (:mod:`answer_diff`);
+* ``--passages``: both corpora cut into overlapping passages of words before ranking, as
+  retrieval-augmented assistants index them (:mod:`answer_passages`).
 """
 
 from __future__ import annotations
@@ -245,6 +247,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--diff", action="store_true", help="list the questions where tool and naive disagree"
     )
+    parser.add_argument(
+        "--passages", action="store_true", help="rank overlapping passages, not documents"
+    )
     args = parser.parse_args(argv)
     sources = load_all()
     questions = load_questions(sources)
@@ -255,6 +260,10 @@ def main(argv: list[str] | None = None) -> None:
         from answer_diff import diff
 
         diff(sources, questions, sizes[0])
+    elif args.passages:
+        from answer_passages import passages_table
+
+        passages_table(sources, questions)
     elif args.thin:
         from answer_thin import thin_variants
 

@@ -92,3 +92,18 @@ def test_long_pages_are_a_real_share_of_the_questions_across_kinds(material: Any
     assert len(on_long) >= 60, len(on_long)
     assert len({long_pages[q.page] for q in on_long}) >= 5
     assert len(questions) - len(on_long) >= 150  # the short-page questions are all still there
+
+
+def test_passages_overlap_and_cover_every_word_of_a_document() -> None:
+    pytest.importorskip("rank_bm25")
+    pytest.importorskip("sklearn")
+    sys.path.insert(0, str(BENCHMARKS))
+    import answer_passages
+    from answer_fitness import Doc
+
+    text = " ".join(f"w{i}" for i in range(320))
+    cut = answer_passages.passages([Doc("p", "Title", text), Doc("q", "Short", "one two")])
+    assert [(d.page, d.title, len(d.text.split())) for d in cut] == [
+        ("p", "Title", 150), ("p", "Title", 150), ("p", "Title", 120), ("q", "Short", 2),
+    ]  # fmt: skip
+    assert cut[1].text.split()[0] == "w100" and cut[2].text.split()[-1] == "w319"
