@@ -110,57 +110,69 @@ def print_plan(
     copies = IntercomCopies(state_path, client) if diff and client is not None else None
     try:
         for report in reports:
-            name = shown(report.connector)
-            for change in by_page(report.changes):
-                verb = _VERBS.get(change.outcome, change.outcome.value)
-                style = _STYLES.get(change.outcome, "")
-                console.print(
-                    f"[{style}]{verb:>6}[/{style}] {name}: {shown(change.external_id)} "
-                    f"({shown(change.reason)}){audience_tag(change)}",
-                    highlight=False,
-                )
-                if copies is not None and change.outcome is Outcome.UPDATED:
-                    _print_diff(console, copies, report, change.external_id)
-            if report.source_change:
-                console.print(
-                    f"[yellow]source[/yellow] {name}: {shown(report.source_change)}",
-                    highlight=False,
-                )
-            for external_id in sorted(report.held_back):
-                console.print(
-                    f"[red]  keep[/red] {name}: {shown(external_id)} (vanished from the source, "
-                    "but the deletion guard would block taking it out of Fin)",
-                    highlight=False,
-                )
-            for line in withheld_lines(report):
-                console.print(line, highlight=False)
-            counts = rule_counts_line(report.connector, report.rule_counts, what="pages read")
-            if counts:
-                console.print(counts, highlight=False)
-            for skip in by_page(report.skips):
-                console.print(
-                    f"[dim]  skip[/dim] {name}: {shown(skip.external_id)} ({shown(skip.reason)})",
-                    highlight=False,
-                )
-            for failure in by_page(report.failures):
-                console.print(
-                    f"[red]  fail[/red] {name}: {shown(failure.external_id)} "
-                    f"({shown(failure.reason)})",
-                    highlight=False,
-                )
-            console.print(
-                f"{name}: {report.created} to create, {report.updated} to update, "
-                + (f"{report.hidden} to hide, " if report.hidden else "")
-                + f"{report.deleted} to delete, {report.unchanged} unchanged (skipped)"
-                + (f", {report.skipped} with nothing to publish" if report.skipped else "")
-                + (f", {report.excluded} excluded" if report.excluded else "")
-                + (f", {report.held} held for secrets" if report.held else "")
-                + (f"; {shown(report.deletion_blocked)}" if report.deletion_blocked else ""),
-                highlight=False,
-            )
+            _print_changes(console, report, copies)
+            _print_other_pages(console, report)
+            console.print(_totals_line(report), highlight=False)
     finally:
         if copies is not None:
             copies.close()
+
+
+def _print_changes(console: Console, report: SyncReport, copies: IntercomCopies | None) -> None:
+    """What the run would create, update, hide or delete, and a change of its source."""
+    name = shown(report.connector)
+    for change in by_page(report.changes):
+        verb = _VERBS.get(change.outcome, change.outcome.value)
+        style = _STYLES.get(change.outcome, "")
+        console.print(
+            f"[{style}]{verb:>6}[/{style}] {name}: {shown(change.external_id)} "
+            f"({shown(change.reason)}){audience_tag(change)}",
+            highlight=False,
+        )
+        if copies is not None and change.outcome is Outcome.UPDATED:
+            _print_diff(console, copies, report, change.external_id)
+    if report.source_change:
+        console.print(
+            f"[yellow]source[/yellow] {name}: {shown(report.source_change)}", highlight=False
+        )
+
+
+def _print_other_pages(console: Console, report: SyncReport) -> None:
+    """Pages kept, withheld, skipped or failing: what the run would not send, and why."""
+    name = shown(report.connector)
+    for external_id in sorted(report.held_back):
+        console.print(
+            f"[red]  keep[/red] {name}: {shown(external_id)} (vanished from the source, "
+            "but the deletion guard would block taking it out of Fin)",
+            highlight=False,
+        )
+    for line in withheld_lines(report):
+        console.print(line, highlight=False)
+    counts = rule_counts_line(report.connector, report.rule_counts, what="pages read")
+    if counts:
+        console.print(counts, highlight=False)
+    for skip in by_page(report.skips):
+        console.print(
+            f"[dim]  skip[/dim] {name}: {shown(skip.external_id)} ({shown(skip.reason)})",
+            highlight=False,
+        )
+    for failure in by_page(report.failures):
+        console.print(
+            f"[red]  fail[/red] {name}: {shown(failure.external_id)} ({shown(failure.reason)})",
+            highlight=False,
+        )
+
+
+def _totals_line(report: SyncReport) -> str:
+    return (
+        f"{shown(report.connector)}: {report.created} to create, {report.updated} to update, "
+        + (f"{report.hidden} to hide, " if report.hidden else "")
+        + f"{report.deleted} to delete, {report.unchanged} unchanged (skipped)"
+        + (f", {report.skipped} with nothing to publish" if report.skipped else "")
+        + (f", {report.excluded} excluded" if report.excluded else "")
+        + (f", {report.held} held for secrets" if report.held else "")
+        + (f"; {shown(report.deletion_blocked)}" if report.deletion_blocked else "")
+    )
 
 
 def _print_diff(
