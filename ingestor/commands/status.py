@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
+from rich.table import Table
 
 from ingestor.commands.console import new_table, shown
 from ingestor.config import Config
@@ -177,26 +178,7 @@ def print_status(console: Console, config: Config) -> None:
     if data is None:
         console.print(f"No state yet at {config.state.shown}: no sync has run.", highlight=False)
         return
-    table = new_table(console, title=f"State: {data['state']}")
-    columns = ("connector", "type", "source id", "pages", "failing", "last attempt", "result")
-    for column in (*columns, "last complete"):
-        table.add_column(column)
-    for c in data["connectors"]:
-        last = c["last_run"]
-        when = "never" if last is None else _ago(last["finished_at"] or last["started_at"])
-        result = "" if last is None else _result(last)
-        complete = c["last_complete_run"]
-        table.add_row(
-            c["name"] + ("" if c["enabled"] else " (disabled)"),
-            c["type"],
-            str(c["source_id"] or "-"),
-            str(c["pages"]),
-            str(c["failed"]),
-            when,
-            result,
-            "never" if complete is None else _ago(complete["finished_at"]),
-        )
-    console.print(table)
+    console.print(_connectors_table(console, data))
     for instance in data["instances"]:
         console.print(
             f"daemon instance {shown(instance['id'])} owns "
@@ -220,21 +202,49 @@ def print_status(console: Console, config: Config) -> None:
         _print_gate(console, c)
         _print_hidden(console, c)
         _print_reconcile(console, c)
-        for page in c["failed_pages"]:
-            console.print(
-                f"[red]{shown(c['name'])}: {shown(page['external_id'])}: "
-                f"{shown(str(page['error']))}[/red]"
-            )
-        if c["failed"] > len(c["failed_pages"]):
-            console.print(f"{shown(c['name'])}: … {c['failed'] - len(c['failed_pages'])} more")
-        for link in c["broken_link_samples"]:
-            console.print(
-                f"[yellow]{shown(c['name'])}: broken link in {shown(link['page'])} to "
-                f"{shown(link['missing'])} (no such page)[/yellow]"
-            )
-        if c["broken_links"] > len(c["broken_link_samples"]):
-            more = c["broken_links"] - len(c["broken_link_samples"])
-            console.print(f"{shown(c['name'])}: … {more} more broken links")
+        _print_problems(console, c)
+
+
+def _connectors_table(console: Console, data: dict[str, Any]) -> Table:
+    table = new_table(console, title=f"State: {data['state']}")
+    columns = ("connector", "type", "source id", "pages", "failing", "last attempt", "result")
+    for column in (*columns, "last complete"):
+        table.add_column(column)
+    for c in data["connectors"]:
+        last = c["last_run"]
+        when = "never" if last is None else _ago(last["finished_at"] or last["started_at"])
+        result = "" if last is None else _result(last)
+        complete = c["last_complete_run"]
+        table.add_row(
+            c["name"] + ("" if c["enabled"] else " (disabled)"),
+            c["type"],
+            str(c["source_id"] or "-"),
+            str(c["pages"]),
+            str(c["failed"]),
+            when,
+            result,
+            "never" if complete is None else _ago(complete["finished_at"]),
+        )
+    return table
+
+
+def _print_problems(console: Console, c: dict[str, Any]) -> None:
+    """A connector's failing pages and broken links (samples, then how many more)."""
+    for page in c["failed_pages"]:
+        console.print(
+            f"[red]{shown(c['name'])}: {shown(page['external_id'])}: "
+            f"{shown(str(page['error']))}[/red]"
+        )
+    if c["failed"] > len(c["failed_pages"]):
+        console.print(f"{shown(c['name'])}: … {c['failed'] - len(c['failed_pages'])} more")
+    for link in c["broken_link_samples"]:
+        console.print(
+            f"[yellow]{shown(c['name'])}: broken link in {shown(link['page'])} to "
+            f"{shown(link['missing'])} (no such page)[/yellow]"
+        )
+    if c["broken_links"] > len(c["broken_link_samples"]):
+        more = c["broken_links"] - len(c["broken_link_samples"])
+        console.print(f"{shown(c['name'])}: … {more} more broken links")
 
 
 def _print_gate(console: Console, connector: dict[str, Any]) -> None:
