@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COUNTER_NAMES",
+    "LOCK_LOST_ERROR",
     "PAGE_COLUMNS",
     "PAGE_INDEX_SQL",
     "RECORD_AUDIENCE_SQL",
@@ -267,11 +268,21 @@ def died_error(pid: int | None) -> str:
     return f"{who} ended before this run finished (killed?); the next sync converges"
 
 
-def mark_connector_runs_died(conn: Connection, connector: str) -> list[int]:
+#: The error recorded on a run cut short by a lost PostgreSQL lock, in a process still alive.
+LOCK_LOST_ERROR = (
+    "stopped when this process lost its lock on the state database (its PostgreSQL session "
+    "ended); the next sync converges"
+)
+
+
+def mark_connector_runs_died(
+    conn: Connection, connector: str, error: str | None = None
+) -> list[int]:
     """Mark ``connector``'s runs (and reconciles) still 'running' as 'died'; call only in the
-    transaction that took its lease over from an instance whose lease ran out: only the owner
-    runs a connector, so those rows are the dead owner's. Returns the runs' ids."""
-    return _mark_died(conn, connector)
+    transaction that took its lease over from an instance whose lease ran out (only the owner
+    runs a connector, so those rows are the dead owner's), or that took a lost lock again
+    (``error`` then says so). Returns the runs' ids."""
+    return _mark_died(conn, connector, error)
 
 
 def mark_died_runs(conn: Connection) -> list[int]:
@@ -280,8 +291,9 @@ def mark_died_runs(conn: Connection) -> list[int]:
     return _mark_died(conn, None)
 
 
-def _mark_died(conn: Connection, connector: str | None) -> list[int]:
-    """Runs and reconciles still 'running' (of ``connector``, or all) recorded as 'died'."""
+def _mark_died(conn: Connection, connector: str | None, error: str | None = None) -> list[int]:
+    """Runs and reconciles still 'running' (of ``connector``, or all) recorded as 'died', with
+    ``error`` (default: their process ended) unless they hold one."""
     reconciles = reconciles_table.c.status == "running"
     runs = _runs.c.status == "running"
     if connector is not None:
@@ -293,6 +305,6 @@ def _mark_died(conn: Connection, connector: str | None) -> list[int]:
         conn.execute(
             _runs.update()
             .where(_runs.c.id == run_id)
-            .values(status="died", error=func.coalesce(_runs.c.error, died_error(pid)))
+            .values(status="died", error=func.coalesce(_runs.c.error, error or died_error(pid)))
         )
     return [run_id for run_id, _ in rows]

@@ -44,7 +44,7 @@ from ingestor.state._pages import StorePages
 from ingestor.state._private import prepare_private_database
 from ingestor.state._reconciles import StoreReconciles
 from ingestor.state._reports import StoreQueries
-from ingestor.state._statements import mark_connector_runs_died, mark_died_runs
+from ingestor.state._statements import LOCK_LOST_ERROR, mark_connector_runs_died, mark_died_runs
 
 __all__ = ["MAX_ERROR_CHARS", "Store"]
 
@@ -194,7 +194,11 @@ class Store(StorePages, StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeep
                 return None
             self._lock = lock
             with self._live_engine().begin() as conn:
-                return [run for name in connectors for run in mark_connector_runs_died(conn, name)]
+                return [
+                    run
+                    for name in connectors
+                    for run in mark_connector_runs_died(conn, name, LOCK_LOST_ERROR)
+                ]
 
     def fenced(self, guard: Callable[[], None]) -> Store:
         """A view of this store that calls ``guard`` before every write except finishing a
