@@ -24,7 +24,9 @@ Run (the ``bench`` extra: ``pip install -e '.[bench]'``):
   the ranks, the page that won and the question words only one corpus holds
   (:mod:`answer_diff`);
 * ``--passages``: both corpora cut into overlapping passages of words before ranking, as
-  retrieval-augmented assistants index them (:mod:`answer_passages`).
+  retrieval-augmented assistants index them (:mod:`answer_passages`);
+* ``--landing``: where a citation lands: whether the cited document holds the answer, and how
+  many words come before it (:mod:`answer_landing`).
 """
 
 from __future__ import annotations
@@ -250,6 +252,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--passages", action="store_true", help="rank overlapping passages, not documents"
     )
+    parser.add_argument(
+        "--landing", action="store_true", help="how far a citation lands from the answer"
+    )
     args = parser.parse_args(argv)
     sources = load_all()
     questions = load_questions(sources)
@@ -260,6 +265,10 @@ def main(argv: list[str] | None = None) -> None:
         from answer_diff import diff
 
         diff(sources, questions, sizes[0])
+    elif args.landing:
+        from answer_landing import landing
+
+        landing(sources, questions, sizes[0])
     elif args.passages:
         from answer_passages import passages_table
 

@@ -107,3 +107,17 @@ def test_passages_overlap_and_cover_every_word_of_a_document() -> None:
         ("p", "Title", 150), ("p", "Title", 150), ("p", "Title", 120), ("q", "Short", 2),
     ]  # fmt: skip
     assert cut[1].text.split()[0] == "w100" and cut[2].text.split()[-1] == "w319"
+
+
+def test_landing_counts_the_words_a_reader_passes_before_the_answer() -> None:
+    pytest.importorskip("rank_bm25")
+    pytest.importorskip("sklearn")
+    sys.path.insert(0, str(BENCHMARKS))
+    import answer_landing
+    from answer_fitness import Doc
+
+    doc = Doc("p", "Refunds", "Plans. Refunds are paid within 14 days, minus a fee.")
+    assert answer_landing.words_before(doc, "paid within 14 days") == 3
+    assert answer_landing.words_before(doc, "Plans") == 0
+    assert answer_landing.words_before(doc, "within 30 days") is None
+    assert answer_landing.words_before(doc, "Refunds") == 1  # the title is not read past
