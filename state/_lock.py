@@ -249,7 +249,7 @@ class AdvisoryLock:
         """
         if self._conn is not None and not self._lost and self.session is not None:
             pid, started = self.session
-            params = {"key": self.key & 0xFFFFFFFFFFFFFFFF, "pid": pid, "started": started}
+            params = {"key": _as_listed(self.key), "pid": pid, "started": started}
             if conn.execute(_STILL_HELD_SQL, params).scalar():
                 return
             self._lost = True
@@ -301,24 +301,28 @@ class AdvisoryLock:
 
 _SESSION_SQL = text("SELECT pg_backend_pid(), pg_postmaster_start_time()")
 
+#: The granted advisory lock ``:key`` on this database, as a condition on ``pg_locks l``.
+_GRANTED_KEY = (
+    "l.locktype = 'advisory' AND l.granted AND l.database = "
+    "(SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND ((l.classid::bigint << 32) | l.objid::bigint) = :key"
+)
 #: Whether the lock's session still holds it, asked of the server a write goes to. pg_locks
 #: shows a session-level advisory lock of a bigint key as classid (high half), objid (low
 #: half), objsubid 1.
 _STILL_HELD_SQL = text(
     "SELECT pg_postmaster_start_time() = :started AND EXISTS (SELECT 1 FROM pg_locks l "
-    "WHERE l.locktype = 'advisory' AND l.granted AND l.pid = :pid AND l.objsubid = 1 "
-    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-    "AND ((l.classid::bigint << 32) | l.objid::bigint) = :key)"
+    f"WHERE {_GRANTED_KEY} AND l.pid = :pid AND l.objsubid = 1)"
 )
-
-
 _HOLDER_SQL = text(
     "SELECT a.application_name, a.client_addr FROM pg_locks l "
-    "JOIN pg_stat_activity a ON a.pid = l.pid "
-    "WHERE l.locktype = 'advisory' AND l.granted AND l.database = "
-    "(SELECT oid FROM pg_database WHERE datname = current_database()) "
-    "AND ((l.classid::bigint << 32) | l.objid::bigint) = :key"
+    f"JOIN pg_stat_activity a ON a.pid = l.pid WHERE {_GRANTED_KEY}"
 )
+
+
+def _as_listed(key: int) -> int:
+    """``key`` as pg_locks rebuilds it from classid and objid: unsigned 64 bits."""
+    return key & 0xFFFFFFFFFFFFFFFF
 
 
 def _take_advisory(conn: Connection, key: int, *, shared: bool, database: str) -> None:
@@ -328,7 +332,7 @@ def _take_advisory(conn: Connection, key: int, *, shared: bool, database: str) -
     while True:
         if conn.execute(text(f"SELECT {function}(:key)"), {"key": key}).scalar():
             return
-        holder = conn.execute(_HOLDER_SQL, {"key": key & 0xFFFFFFFFFFFFFFFF}).first()
+        holder = conn.execute(_HOLDER_SQL, {"key": _as_listed(key)}).first()
         gone = holder is None or _holder_gone_here(holder[0])
         if not gone or time.monotonic() >= deadline:
             raise StateLockedError(
@@ -358,4 +362,4 @@ def _describe_holder(row: Sequence[Any] | None) -> str:
 
 def advisory_lock_free(conn: Connection, key: int = STATE_LOCK_KEY) -> bool:
     """Whether no session holds the advisory lock ``key`` (reads ``pg_locks``; never locks)."""
-    return conn.execute(_HOLDER_SQL, {"key": key & 0xFFFFFFFFFFFFFFFF}).first() is None
+    return conn.execute(_HOLDER_SQL, {"key": _as_listed(key)}).first() is None

@@ -6,8 +6,8 @@ supplies ``_writing`` and ``_reading``."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -88,6 +88,19 @@ def _upserted_row(page: UpsertedPage) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def _driver_rows(conn: Connection, sql: str, connector: str) -> Iterator[Any]:
+    """The rows of a raw statement on ``connector``'s pages, read on the driver's own cursor:
+    no per-row type processing, for the indexes of a million pages."""
+    driver = conn.connection.driver_connection
+    assert driver is not None  # a checked-out connection always has one
+    cursor = driver.execute(driver_text(sql, conn.dialect.name), (connector,))
+    try:
+        yield cursor
+    finally:
+        cursor.close()
+
+
 class StorePages:
     """Page indexes and page outcomes; the store supplies ``_writing`` and ``_reading``."""
 
@@ -99,30 +112,22 @@ class StorePages:
 
     def page_index(self, connector: str) -> dict[str, PageRecord]:
         """Every known page of ``connector`` by external id, in one query."""
-        with self._reading("reading the page index") as conn:
-            driver = conn.connection.driver_connection
-            assert driver is not None  # a checked-out connection always has one
-            sql = driver_text(PAGE_INDEX_SQL, conn.dialect.name)
-            cursor = driver.execute(sql, (connector,))
-            try:
-                return page_index_from_rows(cursor)
-            finally:
-                cursor.close()
+        with (
+            self._reading("reading the page index") as conn,
+            _driver_rows(conn, PAGE_INDEX_SQL, connector) as rows,
+        ):
+            return page_index_from_rows(rows)
 
     def sync_index(self, connector: str) -> SyncIndex:
         """What the version gate reads of every page of ``connector``, in one query: its
         version (and whether an unchanged one needs no fetch), split pages' sections, and how
         many pages are in Intercom. ``index[eid]`` reads a page's hash and Intercom id when a
         run needs them (a page fetched again, deleted or taken down)."""
-        with self._reading("reading the page index") as conn:
-            driver = conn.connection.driver_connection
-            assert driver is not None  # a checked-out connection always has one
-            sql = driver_text(SYNC_INDEX_SQL, conn.dialect.name)
-            cursor = driver.execute(sql, (connector,))
-            try:
-                return SyncIndex.from_rows(cursor, partial(self._sync_entry, connector))
-            finally:
-                cursor.close()
+        with (
+            self._reading("reading the page index") as conn,
+            _driver_rows(conn, SYNC_INDEX_SQL, connector) as rows,
+        ):
+            return SyncIndex.from_rows(rows, partial(self._sync_entry, connector))
 
     def _sync_entry(self, connector: str, external_id: str) -> SyncEntry | None:
         with self._reading("reading a page") as conn:

@@ -233,13 +233,18 @@ def _opens(lead: int, first: int, budgets: _Budgets) -> bool:
     the section budget, or when the lead is tiny and both fit the hard limit."""
     if lead + first <= budgets.section:
         return True
-    return lead * TAIL_FRACTION < budgets.section and lead + first <= budgets.hard
+    return _tiny(lead, budgets.section) and lead + first <= budgets.hard
 
 
 def _ends(section: list[Block], tail: int, budgets: _Budgets) -> bool:
     """Whether a tail of ``tail`` bytes ends ``section``: when it is tiny and both fit the hard
     limit."""
-    return tail * TAIL_FRACTION < budgets.section and _blocks_size(section) + tail <= budgets.hard
+    return _tiny(tail, budgets.section) and _blocks_size(section) + tail <= budgets.hard
+
+
+def _tiny(size: int, budget: int) -> bool:
+    """Too small to be a section of its own: under ``1/TAIL_FRACTION`` of ``budget``."""
+    return size * TAIL_FRACTION < budget
 
 
 def _parts(
@@ -276,7 +281,7 @@ def _parts(
             filled = 0
         parts[-1].append(block)
         filled += size
-    tiny_tail = budgets.pack and len(parts) > 1 and filled * TAIL_FRACTION < budget
+    tiny_tail = budgets.pack and len(parts) > 1 and _tiny(filled, budget)
     if tiny_tail and _blocks_size(parts[-2]) + filled <= budgets.hard:
         parts[-2:] = [parts[-2] + parts[-1]]  # a copyright line is no page of its own
     lead = _lead_heading(blocks)
