@@ -17,12 +17,25 @@ from typing import Any
 import httpx
 
 from ingestor.http import RateBudget, RetryPolicy
-from ingestor.intercom import IntercomClient
+from ingestor.intercom import IntercomClient, PageUpsert
 
 TOKEN = "tok_SECRET_abc123XYZ"
 BASE_URL = "https://intercom.test"
 
 Fault = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
+
+
+def filler_page(source_id: int, external_id: str) -> PageUpsert:
+    """A minimal page, available to Fin and Copilot, for tests that need many of them."""
+    return PageUpsert(
+        source_id=source_id,
+        external_id=external_id,
+        title="t",
+        html="<p/>",
+        url=None,
+        ai_agent_availability=True,
+        ai_copilot_availability=True,
+    )
 
 
 class FakeClock:

@@ -19,7 +19,7 @@ from ingestor.errors import (
 from ingestor.http import RateBudget, RetryPolicy
 from ingestor.intercom import IntercomClient, PageUpsert
 
-from .intercom_fakes import FakeClock, FakeIntercom, envelope, make_client
+from .intercom_fakes import FakeClock, FakeIntercom, envelope, filler_page, make_client
 
 NO_JITTER = RetryPolicy(max_attempts=4, base_delay=1.0, max_delay=8.0, jitter=False)
 
@@ -235,17 +235,7 @@ def test_rate_limited_sync_stays_under_the_limit(clock: FakeClock) -> None:
     with make_client(fake) as client:
         source = client.create_source("https://x.example/")
         for n in range(200):
-            client.upsert_page(
-                PageUpsert(
-                    source_id=source.id,
-                    external_id=f"p{n}",
-                    title="t",
-                    html="<p/>",
-                    url=None,
-                    ai_agent_availability=True,
-                    ai_copilot_availability=True,
-                )
-            )
+            client.upsert_page(filler_page(source.id, f"p{n}"))
         assert len(fake.pages) == 200
         assert fake.rejected <= 2
         assert client.stats().budget.limit_per_window == 20

@@ -6,9 +6,9 @@ import httpx
 import pytest
 
 from ingestor.errors import DeepPagingCapped, FatalError
-from ingestor.intercom import IntercomClient, PageUpsert
+from ingestor.intercom import IntercomClient
 
-from .intercom_fakes import FakeIntercom
+from .intercom_fakes import FakeIntercom, filler_page
 
 
 def page_json(n: int, source_id: int = 1) -> dict[str, object]:
@@ -50,17 +50,7 @@ def listing(items: list[dict[str, object]], next_link: object) -> httpx.Response
 def test_follows_next_to_the_end(client: IntercomClient, fake: FakeIntercom) -> None:
     source = client.create_source("https://x.example/")
     for n in range(7):
-        client.upsert_page(
-            PageUpsert(
-                source_id=source.id,
-                external_id=f"e{n}",
-                title="t",
-                html="<p/>",
-                url=None,
-                ai_agent_availability=True,
-                ai_copilot_availability=True,
-            )
-        )
+        client.upsert_page(filler_page(source.id, f"e{n}"))
     before = len(fake.requests)
     pages = list(client.list_pages(per_page=2))
     assert sorted(p.external_id for p in pages) == [f"e{n}" for n in range(7)]

@@ -11,10 +11,10 @@ import pytest
 
 from ingestor.errors import ConfigError, IntercomUnreachable, SyncError
 from ingestor.http import Attempt, RateBudget, RetryPolicy
-from ingestor.intercom import IntercomClient, PageUpsert
+from ingestor.intercom import IntercomClient
 from ingestor.intercom._stats import StatsRecorder
 
-from .intercom_fakes import BASE_URL, TOKEN, FakeIntercom, envelope, make_client
+from .intercom_fakes import BASE_URL, TOKEN, FakeIntercom, envelope, filler_page, make_client
 
 
 def test_token_absent_from_logs_errors_and_reprs(
@@ -188,17 +188,7 @@ def test_one_client_serves_many_threads(fake: FakeIntercom) -> None:
         def worker(start: int) -> None:
             try:
                 for n in range(start, start + 25):
-                    client.upsert_page(
-                        PageUpsert(
-                            source_id=source.id,
-                            external_id=f"p{n}",
-                            title="t",
-                            html="<p/>",
-                            url=None,
-                            ai_agent_availability=True,
-                            ai_copilot_availability=True,
-                        )
-                    )
+                    client.upsert_page(filler_page(source.id, f"p{n}"))
             except BaseException as exc:  # pragma: no cover - reported below
                 failures.append(exc)
 
