@@ -47,14 +47,19 @@ def test_every_kind_has_paraphrased_questions_with_their_passages(material: Any)
 
 
 @pytest.mark.slow
-def test_sections_find_answers_no_worse_than_before_or_than_naive_text(material: Any) -> None:
+@pytest.mark.parametrize("retriever", ["BM25", "TF-IDF", "dense"])
+def test_sections_find_answers_no_worse_than_before_or_than_naive_text(
+    material: Any, retriever: str
+) -> None:
     pytest.importorskip("rank_bm25")
     pytest.importorskip("sklearn")
+    if retriever == "dense":
+        pytest.importorskip("wordllama")
     import answer_fitness as bench
 
     sources, questions = material
     kinds = {s.key: s.kind for s in sources}
-    ranker = bench.rank_bm25
+    ranker = bench.RANKERS[retriever]
     now = bench.evaluate(
         bench.tool_docs(sources, bench.SECTION_BYTES_DEFAULT), questions, kinds, ranker
     )
