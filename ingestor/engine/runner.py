@@ -14,7 +14,7 @@ from ingestor.config import Config
 from ingestor.connectors.base import Connector, ConnectorSettings, load_connector_classes
 from ingestor.engine.report import SyncObserver, SyncReport
 from ingestor.engine.sync import PagePolicy, SyncEngine, SyncOptions
-from ingestor.errors import ConfigError, ConfigIssue
+from ingestor.errors import ConfigError, ConfigIssue, StateError
 from ingestor.http import RateBudget, RetryPolicy
 from ingestor.intercom import IntercomClient
 from ingestor.state import Store
@@ -119,6 +119,7 @@ def sync_connectors(
     """
     selected = select_connectors(config, names)
     reports: list[SyncReport] = []
+    own_store = store is None
     opened = Store.open(config.state.location) if store is None else contextlib.nullcontext(store)
     with (
         opened as store,
@@ -140,4 +141,20 @@ def sync_connectors(
             reports.append(report)
             if report.exception is not None and not isinstance(report.exception, ConfigError):
                 break  # the workspace failed us: the other connectors would fail the same way
+        if own_store and any(isinstance(r.exception, StateError) for r in reports):
+            _record_lost_lock(store, [r.connector for r in reports])
     return reports
+
+
+def _record_lost_lock(store: Store, connectors: list[str]) -> None:
+    """After a run stopped by a lost PostgreSQL lock, take the lock again if it is free, just
+    long enough to record why the run stopped (its row still says 'running': it could not be
+    written without the lock), instead of the next run calling it a killed process's."""
+    try:
+        recorded = store.retake_lock(connectors)
+    except StateError:  # StateLockedError among them
+        return  # another process has the lock: its start records the run as died
+    if recorded:
+        log.warning(
+            "runs %s recorded as stopped by the lost state lock", ", ".join(map(str, recorded))
+        )
