@@ -29,12 +29,25 @@ from typing import BinaryIO
 from ingestor.connectors.notion_export._names import is_junk
 from ingestor.errors import ConnectorError
 
-__all__ = ["ExtractionLimits", "export_group", "export_parts", "extract_zips", "newest_export"]
+__all__ = [
+    "ExtractionLimits",
+    "export_group",
+    "export_parts",
+    "extract_zips",
+    "newest_export",
+    "newest_unpacked_export",
+]
 
 log = logging.getLogger("ingestor.connectors.notion_export")
 
 _PART_SUFFIX = re.compile(r"^(?P<base>.+?)-Part-(?P<n>\d+)$", re.I)
 _DRIVE = re.compile(r"^[A-Za-z]:")
+#: The folder an export zip unpacks to (``Export-<uuid>``, ``ExportBlock-<uuid>-Part-2``...).
+_UNPACKED_EXPORT = re.compile(
+    r"^Export(?:Block)?-[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}"
+    r"(?:-Part-\d+)?$",
+    re.I,
+)
 _CHUNK = 1 << 16
 #: Members smaller than this are never called bombs: tiny text compresses very well.
 _RATIO_FLOOR_BYTES = 1 << 20
@@ -124,6 +137,50 @@ def newest_export(folder: Path) -> list[Path]:
 
     newest = max(groups, key=lambda group: newest_mtime(groups[group]))
     return sorted(groups[newest])
+
+
+def newest_unpacked_export(folder: Path) -> list[str]:
+    """The folders of the newest unpacked export, when a folder holds several side by side.
+
+    Admins who unpack each export beside the last one get ``Export-<old uuid>/`` and
+    ``Export-<new uuid>/`` in one folder; reading both would keep pages the newer export
+    dropped and let an old copy of a page win. The newest export is the one whose folders
+    hold the most recent modification time (unzip restores the export's own times); an
+    export unpacked part by part (``Export-<uuid>-Part-1/``, ``-Part-2/``) keeps all its parts.
+
+    Args:
+        folder: The configured folder.
+
+    Returns:
+        The names of the newest export's folders, sorted; empty when the folder holds fewer
+        than two exports (then it is read as one export).
+    """
+    groups: dict[str, list[str]] = {}
+    stamps: dict[str, float] = {}
+    for entry in os.scandir(folder):
+        if entry.is_dir(follow_symlinks=False) and _UNPACKED_EXPORT.match(entry.name):
+            group = export_group(Path(entry.name)).lower()
+            groups.setdefault(group, []).append(entry.name)
+            stamps[group] = max(stamps.get(group, 0.0), _newest_mtime(entry.path))
+    if len(groups) < 2:
+        return []
+    newest = max(groups, key=lambda group: (stamps[group], group))
+    log.info(
+        "notion export: %d unpacked exports in %s; reading the newest, %s",
+        len(groups),
+        folder,
+        ", ".join(sorted(groups[newest])),
+    )
+    return sorted(groups[newest])
+
+
+def _newest_mtime(path: str) -> float:
+    """The latest modification time of a folder and the entries directly inside it."""
+    newest = os.lstat(path).st_mtime
+    with contextlib.suppress(OSError), os.scandir(path) as entries:
+        for entry in entries:
+            newest = max(newest, entry.stat(follow_symlinks=False).st_mtime)
+    return newest
 
 
 def extract_zips(zips: Sequence[Path], target: Path, limits: ExtractionLimits) -> None:

@@ -27,6 +27,7 @@ from ingestor.connectors.export_common import UnpackFolder
 from ingestor.connectors.notion_export._archive import (
     export_parts,
     newest_export,
+    newest_unpacked_export,
 )
 from ingestor.connectors.notion_export._database import render_database
 from ingestor.connectors.notion_export._index import (
@@ -93,9 +94,13 @@ class NotionExportConnector(Connector[NotionExportSettings]):
         self._cleanup()
         self._index = None
         path = Path(self.settings.path)
+        only: list[str] = []
         if path.is_dir():
             zips = newest_export(path)
-            root = str(path) if not zips else self._extract(zips)
+            if zips:
+                root = self._extract(zips)
+            else:
+                root, only = str(path), newest_unpacked_export(path)
         elif path.is_file():
             # the configured zip may be a link (the admin's choice); its parts lie beside
             # where it really is, and each part is then opened without following links
@@ -104,10 +109,11 @@ class NotionExportConnector(Connector[NotionExportSettings]):
             raise ConnectorError(f"{path}: export not found")
         self._source = str(path)
         index = build_index(
-            content_root(root),
+            root if len(only) > 1 else content_root(os.path.join(root, *only)),
             limit=self.settings.max_file_bytes,
             include_databases=self.settings.include_databases,
             export=root,
+            only=frozenset(only) if len(only) > 1 else frozenset(),
         )
         if not index.pages and not index.problems:
             raise ConnectorError(
