@@ -23,7 +23,8 @@ from ingestor.connectors.confluence_export._layout import (
     parse_index,
 )
 from ingestor.connectors.notion_export._names import is_junk
-from ingestor.errors import ConnectorError
+from ingestor.connectors.decode import decode_text
+from ingestor.errors import ConnectorError, PageSkipped
 
 __all__ = ["ExportIndex", "PageFile", "build_index", "find_export_root", "read_export_file"]
 
@@ -191,6 +192,15 @@ def _digest(root: str, rel: str, limit: int) -> PageFile | ListingProblem:
     )
 
 
+def _decode_index(data: bytes) -> str:
+    """``index.html`` as text, in its declared charset (like the pages): its titles name the
+    child pages that parent pages list."""
+    try:
+        return decode_text(data, kind="html")[0]
+    except PageSkipped:
+        return data.decode("utf-8", "replace")
+
+
 def build_index(root: str, *, limit: int) -> ExportIndex:
     """Walk an unpacked export folder and hash every page file.
 
@@ -207,9 +217,7 @@ def build_index(root: str, *, limit: int) -> ExportIndex:
     if INDEX_FILE in files:
         try:
             space = parse_index(
-                read_export_file(root, INDEX_FILE, max(limit, INDEX_LIMIT)).decode(
-                    "utf-8", "replace"
-                )
+                _decode_index(read_export_file(root, INDEX_FILE, max(limit, INDEX_LIMIT)))
             )
         except ConnectorError as exc:
             problems.append(ListingProblem(where=INDEX_FILE, message=str(exc)))
