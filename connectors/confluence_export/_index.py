@@ -22,8 +22,8 @@ from ingestor.connectors.confluence_export._layout import (
     page_id_of,
     parse_index,
 )
-from ingestor.connectors.notion_export._names import is_junk
 from ingestor.connectors.decode import decode_text
+from ingestor.connectors.notion_export._names import is_junk
 from ingestor.errors import ConnectorError, PageSkipped
 
 __all__ = ["ExportIndex", "PageFile", "build_index", "find_export_root", "read_export_file"]
