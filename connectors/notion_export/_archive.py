@@ -51,6 +51,8 @@ _UNPACKED_EXPORT = re.compile(
 _CHUNK = 1 << 16
 #: Members smaller than this are never called bombs: tiny text compresses very well.
 _RATIO_FLOOR_BYTES = 1 << 20
+#: General purpose flag bit 0 of a zip member: encrypted (PKWARE APPNOTE 4.4.4).
+_ENCRYPTED = 0x1
 #: How deep zips inside zips are opened.
 _MAX_NESTING = 3
 
@@ -251,7 +253,11 @@ def _extract(archive: zipfile.ZipFile, label: str, root: str, budget: _Budget, d
     members = [
         (info, _member_name(info)) for info in archive.infolist() if not is_junk(_member_name(info))
     ]
-    wrapper = _is_nested_wrapper(members) and depth < _MAX_NESTING
+    wrapper = _is_nested_wrapper(members)
+    if wrapper and depth >= _MAX_NESTING:
+        raise ConnectorError(
+            f"{label}: zips nested more than {_MAX_NESTING} deep, no page in them; export refused"
+        )
     for info, name in members:
         where = f"{label}: {name!r}"
         parts = _safe_parts(name, where)
@@ -262,6 +268,11 @@ def _extract(archive: zipfile.ZipFile, label: str, root: str, budget: _Budget, d
             raise ConnectorError(f"{where}: not a regular file (device, FIFO...); export refused")
         if not parts:
             continue
+        if info.flag_bits & _ENCRYPTED:
+            raise ConnectorError(
+                f"{where}: encrypted (password-protected) member; export refused. "
+                "Use the zip Notion or Confluence wrote, or re-pack it without a password"
+            )
         _check_budget(info, where, budget)
         if info.is_dir():
             _make_dirs(root, parts, where)

@@ -172,3 +172,35 @@ def test_an_empty_export_is_an_error_not_a_mass_delete(tmp_path: Path, private_t
     empty = write_zip(tmp_path / "empty.zip", {"Export-x/index.html": b"<html></html>"})
     with pytest.raises(ConnectorError, match="no Notion page found"):
         listing(empty)
+
+
+def test_an_encrypted_member_is_refused_with_a_plain_message(
+    tmp_path: Path, private_tmp: Path
+) -> None:
+    # a zip re-packed with a password: bit 0 of the member's flags, in both of its headers
+    data = bytearray(write_zip(tmp_path / "locked.zip", GOOD).read_bytes())
+    data[data.index(b"PK\x03\x04") + 6] |= 0x1
+    data[data.index(b"PK\x01\x02") + 8] |= 0x1
+    locked = tmp_path / "locked.zip"
+    locked.write_bytes(bytes(data))
+    with pytest.raises(ConnectorError) as raised:
+        listing(locked)
+    assert str(raised.value) == (
+        f"locked.zip: {PAGE!r}: encrypted (password-protected) member; export refused. "
+        "Use the zip Notion or Confluence wrote, or re-pack it without a password"
+    )
+    assert files_under(private_tmp) == []
+
+
+def test_zips_nested_too_deep_are_named_as_such(tmp_path: Path, private_tmp: Path) -> None:
+    inner = write_zip(tmp_path / "level.zip", GOOD).read_bytes()
+    for level in range(4):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr(f"level-{level}.zip", inner)
+        inner = buffer.getvalue()
+    deep = tmp_path / "deep.zip"
+    deep.write_bytes(inner)
+    with pytest.raises(ConnectorError, match=r"zips nested more than 3 deep"):
+        listing(deep)
+    assert files_under(private_tmp) == []
