@@ -201,6 +201,13 @@ def _decode_index(data: bytes) -> str:
         return data.decode("utf-8", "replace")
 
 
+def _mtime(root: str, rel: str) -> float:
+    try:
+        return os.lstat(os.path.join(root, rel)).st_mtime
+    except OSError:
+        return 0.0
+
+
 def build_index(root: str, *, limit: int) -> ExportIndex:
     """Walk an unpacked export folder and hash every page file.
 
@@ -231,9 +238,16 @@ def build_index(root: str, *, limit: int) -> ExportIndex:
             continue
         other = index.pages.get(found.page_id)
         if other is not None:
+            # an export unpacked over an older one leaves a renamed page's old file behind:
+            # the newer file is the page; the listing stays incomplete until it is cleaned
+            kept, stale = sorted((other, found), key=lambda page: _mtime(root, page.rel))[::-1]
             problems.append(
-                ListingProblem(where=rel, message=f"page id {found.page_id} is also {other.rel}")
+                ListingProblem(
+                    where=stale.rel,
+                    message=f"page id {found.page_id} is also in the newer {kept.rel}, which is "
+                    "synced; remove the older file",
+                )
             )
-            continue
+            found = kept
         index.pages[found.page_id] = found
     return index
