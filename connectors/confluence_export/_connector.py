@@ -44,7 +44,7 @@ __all__ = ["FORMAT_VERSION", "ConfluenceExportConnector"]
 log = logging.getLogger(__name__)
 
 #: Bump when rendering changes on purpose: every page version changes once.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 
 
 class ConfluenceExportConnector(Connector[ConfluenceExportSettings]):

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ingestor.connectors.base import Document
@@ -196,3 +198,17 @@ def test_row_matching_uses_each_page_once() -> None:
 
 def test_row_matching_ignores_characters_file_names_cannot_hold() -> None:
     assert match_row_pages(["Q&A: setup / login?"], [("Q&A setup login", ID_A)]) == {0: ID_A}
+
+
+def test_markdown_inside_a_callout_is_rendered() -> None:
+    # Notion's callout: the Markdown starts on the line after <aside>, no blank line between
+    text = (
+        f"# Help\n\n<aside>\n💡 **Note:** see [the guide](Guide%20{ID_B}.md) first.\n\n"
+        "</aside>\n\nAfter.\n"
+    )
+    page = render_markdown_page(text, context(), properties=False)
+    assert re.sub(r">\s+<", "><", sanitized(page.html)) == (
+        "<h1>Help</h1><blockquote><p>💡 <strong>Note:</strong> see "
+        f'<a href="https://docs.example.com/{ID_B}">the guide</a> first.</p></blockquote>'
+        "<p>After.</p>"
+    )
