@@ -23,6 +23,12 @@ __all__ = ["LinkContext", "rewrite_links"]
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _NOTION_HOSTS = re.compile(r"(^|\.)(notion\.so|notion\.site)$", re.I)
 _ID_IN_URL_PATH = re.compile(r"([0-9a-f]{32})(?:$|[?#/])|-([0-9a-f]{32})$", re.I)
+_DASHED_ID = re.compile(
+    r"(?:^|[/-])([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/?$", re.I
+)
+#: ``?p=<id>``: the page a link copied from a database row opened in "peek" mode names (the
+#: path names the database).
+_PEEK_PAGE = re.compile(r"(?:^|&)p=([0-9a-f]{32}|[0-9a-f-]{36})(?:&|$)", re.I)
 _PAGE_EXTENSIONS = frozenset({".md", ".html", ".htm", ".csv", ""})
 
 
@@ -73,10 +79,20 @@ def _notion_link(value: str, ctx: LinkContext) -> str | None:
         return None
     if not _NOTION_HOSTS.search(parts.hostname or ""):
         return None
+    peek = _PEEK_PAGE.search(parts.query)
     match = _ID_IN_URL_PATH.search(parts.path)
-    if match is None:
+    dashed = _DASHED_ID.search(parts.path)
+    if peek is not None:
+        page_id = peek.group(1)
+    elif match is not None:
+        page_id = match.group(1) or match.group(2)
+    elif dashed is not None:
+        page_id = dashed.group(1)
+    else:
         return None
-    page_id = (match.group(1) or match.group(2)).lower()
+    page_id = page_id.replace("-", "").lower()
+    if len(page_id) != 32:
+        return None
     return ctx.url_for(page_id) if ctx.holds(page_id) else None
 
 

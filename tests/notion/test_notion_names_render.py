@@ -212,3 +212,17 @@ def test_markdown_inside_a_callout_is_rendered() -> None:
         f'<a href="https://docs.example.com/{ID_B}">the guide</a> first.</p></blockquote>'
         "<p>After.</p>"
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # a row opened in peek mode: the path names the database, ?p= the page
+        f"https://www.notion.so/acme/{ID_A}?v=0123456789abcdef0123456789abcdef&p={ID_B}&pm=s",
+        "https://www.notion.so/acme/" + format_uuid(ID_B),
+        "https://acme.notion.site/" + format_uuid(ID_B) + "?pvs=4",
+    ],
+)
+def test_notion_urls_naming_a_page_of_the_export_point_at_it(url: str) -> None:
+    html = render_markdown_page(f"[row]({url})\n", context(), properties=False).html
+    assert f'href="https://docs.example.com/{ID_B}"' in html
