@@ -11,6 +11,7 @@ import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from unicodedata import normalize
 from urllib.parse import quote, unquote, urlsplit
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
@@ -104,11 +105,13 @@ def _resolve_relative(value: str, ctx: LinkContext) -> tuple[str, str | None, st
         joined = posixpath.normpath(posixpath.join(ctx.page_dir, candidate))
         if joined.startswith("../") or joined == "..":
             continue
-        if ctx.exists(joined):
-            named = parse_name(posixpath.basename(joined))
-            if named.page_id and named.extension in _PAGE_EXTENSIONS:
-                return joined, named.page_id, joined
-            return joined, None, joined
+        # links are written composed (NFC); a zip made on macOS may hold decomposed names
+        for form in dict.fromkeys([joined, *(normalize(f, joined) for f in ("NFC", "NFD"))]):
+            if ctx.exists(form):
+                named = parse_name(posixpath.basename(form))
+                if named.page_id and named.extension in _PAGE_EXTENSIONS:
+                    return form, named.page_id, form
+                return form, None, form
     decoded = candidates[-1]
     named = parse_name(posixpath.basename(decoded))
     if named.page_id and named.extension in _PAGE_EXTENSIONS:

@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from urllib.parse import quote
 
 import pytest
 
@@ -226,3 +228,20 @@ def test_markdown_inside_a_callout_is_rendered() -> None:
 def test_notion_urls_naming_a_page_of_the_export_point_at_it(url: str) -> None:
     html = render_markdown_page(f"[row]({url})\n", context(), properties=False).html
     assert f'href="https://docs.example.com/{ID_B}"' in html
+
+
+def test_links_written_composed_find_files_a_mac_stored_decomposed() -> None:
+    # Notion writes links in NFC; a zip re-packed on macOS (HFS+) holds NFD names
+    files = {unicodedata.normalize("NFD", f"Café {ID_A}/{n}") for n in ("Menü.png", "Résumé.md")}
+    text = (
+        f"![menu](Caf%C3%A9%20{ID_A}/Men%C3%BC.png)\n\n"
+        f"[cv](Caf%C3%A9%20{ID_A}/R%C3%A9sum%C3%A9.md)\n"
+    )
+    html = render_markdown_page(
+        text, context(files, assets="https://cdn.example.com/n"), properties=False
+    ).html
+    menu = quote(unicodedata.normalize("NFD", f"Café {ID_A}/Menü.png"))
+    assert f'src="https://cdn.example.com/n/{menu}"' in html
+    resume = quote(unicodedata.normalize("NFD", f"Café {ID_A}/Résumé.md"))
+    assert f'href="https://cdn.example.com/n/{resume}"' in html
+    assert "file not included" not in html
