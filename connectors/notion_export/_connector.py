@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import posixpath
+import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import ClassVar
@@ -238,7 +239,8 @@ class NotionExportConnector(Connector[NotionExportSettings]):
 
 def _facts(rel: str, properties: Sequence[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
     """Audience-rule facts: the path, and each property's value and comma-separated options."""
-    facts: dict[str, tuple[str, ...]] = {"path": (rel,)}
+    # composed, as admins type rules: a zip re-packed on macOS stores decomposed names
+    facts: dict[str, tuple[str, ...]] = {"path": (unicodedata.normalize("NFC", rel),)}
     for name, value in properties:
         options = [part.strip() for part in value.split(",")] if "," in value else []
         values = tuple(dict.fromkeys(v for v in (value.strip(), *options) if v))

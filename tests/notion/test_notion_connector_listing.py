@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -164,3 +165,20 @@ def test_an_export_unpacked_part_by_part_keeps_all_its_parts(tmp_path: Path) -> 
     with connector(drop) as notion:
         ids = {e.external_id for e in notion.list() if isinstance(e, Item)}
     assert ids == {HOME, ROW}
+
+
+def test_audience_paths_are_composed_when_the_zip_stores_decomposed_names(
+    tmp_path: Path,
+) -> None:
+    # a rule written as "Équipe interne */**" must match a folder a Mac stored as NFD
+    name = f"Équipe interne {DB}/Congés {ROW}.md"
+    export = write_zip(
+        tmp_path / "export.zip",
+        {
+            unicodedata.normalize("NFD", name): "# Congés\n\nx\n".encode(),
+            f"Home {HOME}.md": b"# Home\n\nx\n",
+        },
+    )
+    with connector(export) as notion:
+        items = {e.external_id: e for e in notion.list() if isinstance(e, Item)}
+        assert notion.fetch(items[ROW]).facts["path"] == (name,)
