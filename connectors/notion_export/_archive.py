@@ -309,18 +309,20 @@ def _check_budget(info: zipfile.ZipInfo, where: str, budget: _Budget) -> None:
     limits = budget.limits
     budget.files += 1
     if budget.files > limits.max_files:
-        raise ConnectorError(f"{where}: export has more than {limits.max_files:,} files")
+        raise ConnectorError(
+            f"{where}: export has more than {limits.max_files:,} files (max_export_files)"
+        )
     if budget.written + info.file_size > limits.max_total_bytes:
         raise ConnectorError(
             f"{where}: export would unpack to more than {limits.max_total_bytes:,} bytes "
-            "(zip bomb?)"
+            "(zip bomb? if the export is genuine, raise max_export_bytes)"
         )
     if info.file_size > _RATIO_FLOOR_BYTES:
         ratio = info.file_size / max(info.compress_size, 1)
         if ratio > limits.max_ratio:
             raise ConnectorError(
                 f"{where}: compression ratio {ratio:,.0f}:1 is over {limits.max_ratio:g}:1 "
-                "(zip bomb?)"
+                "(zip bomb? if the file is genuine, raise max_compression_ratio)"
             )
 
 
@@ -360,6 +362,7 @@ def _write_member(
             budget.written += len(chunk)
             if budget.written > limit:  # declared sizes can lie; actual bytes cannot
                 raise ConnectorError(
-                    f"{where}: export unpacks to more than {limit:,} bytes (zip bomb?)"
+                    f"{where}: export unpacks to more than {limit:,} bytes "
+                    "(zip bomb? if the export is genuine, raise max_export_bytes)"
                 )
             out.write(chunk)
