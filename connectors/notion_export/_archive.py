@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from ingestor.connectors.notion_export._names import is_junk
+from ingestor.connectors.notion_export._names import fit_name, is_junk
 from ingestor.errors import ConnectorError
 
 __all__ = [
@@ -274,13 +274,18 @@ def _extract(archive: zipfile.ZipFile, label: str, root: str, budget: _Budget, d
                 "Use the zip Notion or Confluence wrote, or re-pack it without a password"
             )
         _check_budget(info, where, budget)
-        if info.is_dir():
-            _make_dirs(root, parts, where)
-            continue
-        if wrapper:
-            _extract_nested(archive, info, f"{label} > {name}", root, budget, depth)
-            continue
-        _write_member(archive, info, root, [*parts[:-1], parts[-1]], where, budget)
+        fitted = [fit_name(part) for part in parts]
+        if fitted != parts:
+            log.warning("%s: name too long for this file system; unpacked as %r", where, fitted)
+        try:
+            if info.is_dir():
+                _make_dirs(root, fitted, where)
+            elif wrapper:
+                _extract_nested(archive, info, f"{label} > {name}", root, budget, depth)
+            else:
+                _write_member(archive, info, root, fitted, where, budget)
+        except OSError as exc:  # the member's name is what the admin needs to see
+            raise ConnectorError(f"{where}: cannot extract: {exc.strerror or exc}") from exc
 
 
 def _extract_nested(

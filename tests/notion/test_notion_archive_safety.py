@@ -210,3 +210,33 @@ def test_zips_nested_too_deep_are_named_as_such(tmp_path: Path, private_tmp: Pat
     with pytest.raises(ConnectorError, match=r"zips nested more than 3 deep"):
         listing(deep)
     assert files_under(private_tmp) == []
+
+
+def test_names_too_long_for_linux_are_shortened_and_pages_kept(
+    tmp_path: Path, private_tmp: Path
+) -> None:
+    # 130 Cyrillic letters: a valid name on macOS and Windows, 260+ bytes on Linux
+    long_title = "Инструкция " * 12
+    page_id = "fedcba9876543210fedcba9876543210"
+    export = write_zip(
+        tmp_path / "export.zip",
+        {
+            **GOOD,
+            f"Export-x/{long_title}{page_id}.md": "# Инструкция\n\nТекст.\n".encode(),
+            f"Export-x/Page 0123456789abcdef0123456789abcdef/{long_title}.png": b"\x89PNG",
+        },
+    )
+    with connector(export) as notion:
+        items = {item.external_id: item for item in notion.list() if isinstance(item, Item)}
+        assert set(items) == {"0123456789abcdef0123456789abcdef", page_id}
+        assert notion.fetch(items[page_id]).title == "Инструкция"
+        unpacked = [p.name for p in private_tmp.rglob("*.png")]
+        assert len(unpacked) == 1 and len(unpacked[0].encode()) <= 255
+
+
+def test_a_member_that_cannot_be_written_is_named(tmp_path: Path, private_tmp: Path) -> None:
+    clash = write_zip(tmp_path / "clash.zip", {**GOOD, f"{PAGE}/child.md": b"# Child\n"})
+    with pytest.raises(ConnectorError) as raised:
+        listing(clash)
+    assert str(raised.value) == f"clash.zip: {PAGE + '/child.md'!r}: cannot extract: File exists"
+    assert files_under(private_tmp) == []

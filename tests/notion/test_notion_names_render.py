@@ -13,7 +13,13 @@ import pytest
 from ingestor.connectors.base import Document
 from ingestor.connectors.notion_export._database import match_row_pages, render_database
 from ingestor.connectors.notion_export._links import LinkContext
-from ingestor.connectors.notion_export._names import format_uuid, is_junk, parse_name, repair_title
+from ingestor.connectors.notion_export._names import (
+    fit_name,
+    format_uuid,
+    is_junk,
+    parse_name,
+    repair_title,
+)
 from ingestor.connectors.notion_export._render import render_html_page, render_markdown_page
 from ingestor.convert import convert_document
 
@@ -245,3 +251,17 @@ def test_links_written_composed_find_files_a_mac_stored_decomposed() -> None:
     resume = quote(unicodedata.normalize("NFD", f"Café {ID_A}/Résumé.md"))
     assert f'href="https://cdn.example.com/n/{resume}"' in html
     assert "file not included" not in html
+
+
+@pytest.mark.parametrize(
+    ("name", "expected_tail"),
+    [
+        ("Ж" * 150 + f" {ID_A}.md", f" {ID_A}.md"),  # a page: id and extension kept
+        ("猫" * 100 + ".png", ".png"),  # a file: a hash of the full name keeps it unique
+        ("Short name.png", "Short name.png"),
+    ],
+)
+def test_fit_name_keeps_names_within_255_bytes(name: str, expected_tail: str) -> None:
+    fitted = fit_name(name)
+    assert len(fitted.encode()) <= 255 and fitted.endswith(expected_tail)
+    assert fitted == name or fitted != fit_name(name.replace("猫", "犬").replace("Ж", "Ю"))
