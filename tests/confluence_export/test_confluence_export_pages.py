@@ -201,3 +201,23 @@ def test_pages_in_the_sites_default_encoding_are_read_in_it(tmp_path: Path, char
     assert (docs["301"].title, docs["301"].body) == (polish, f"<p>{polish}: 5 €</p>")
     assert f"{polish} &amp; Zahlungen</a>" in docs["300"].body  # the child list, from index.html
     assert docs["200"].title == "Getting started"
+
+
+def test_macro_error_notices_never_reach_fin(tmp_path: Path) -> None:
+    # what Confluence draws for macros it cannot render, as found in real exported pages
+    main = (
+        "<p>Intro.</p>"
+        '<div class="error"><span class="error">Unknown macro: {div}</span>'
+        "<p>Language variants are listed below.</p></div>"
+        "<h2>Related Articles</h2>"
+        "<div class=\"error\">Error rendering macro 'contentbylabel' : CQL was parsed but the "
+        "search manager was unable to execute the search. Error message: "
+        "com.atlassian.confluence.api.service.exceptions.ServiceException</div>"
+        '<p>A <span class="error">plain red</span> word stays.</p>'
+    )
+    files = export_files()
+    files["301.html"] = page_html("Rechnungen &amp; Zahlungen", main).encode()
+    write_export(tmp_path, files, zipped=False)
+    html = html_of(tmp_path)["301"]
+    assert "Language variants are listed below." in html and "plain red" in html
+    assert "macro" not in html and "atlassian" not in html
