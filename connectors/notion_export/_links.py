@@ -23,6 +23,11 @@ __all__ = ["LinkContext", "rewrite_links"]
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _NOTION_HOSTS = re.compile(r"(^|\.)(notion\.so|notion\.site)$", re.I)
+#: Notion writes ``https://www.notion.soundefined`` for a mention of a page it could not resolve
+#: (deleted, or outside what was exported): a host that does not exist.
+_UNRESOLVED_NOTION = re.compile(
+    r"^[a-z][a-z0-9+.-]*://(?:[^/?#]*\.)?notion\.(?:so|site)undefined", re.I
+)
 _ID_IN_URL_PATH = re.compile(r"([0-9a-f]{32})(?:$|[?#/])|-([0-9a-f]{32})$", re.I)
 _DASHED_ID = re.compile(
     r"(?:^|[/-])([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/?$", re.I
@@ -170,6 +175,9 @@ def rewrite_links(root: etree._Element, ctx: LinkContext) -> int:
         if not value or value.startswith("#"):
             continue
         if _SCHEME.match(value):
+            if element.tag == "a" and _UNRESOLVED_NOTION.match(value):
+                element.drop_tag()  # its words stay; the link leads nowhere
+                continue
             rewritten = _notion_link(value, ctx)
             if rewritten is not None:
                 element.set(attribute, rewritten)

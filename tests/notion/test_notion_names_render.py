@@ -265,3 +265,10 @@ def test_fit_name_keeps_names_within_255_bytes(name: str, expected_tail: str) ->
     fitted = fit_name(name)
     assert len(fitted.encode()) <= 255 and fitted.endswith(expected_tail)
     assert fitted == name or fitted != fit_name(name.replace("猫", "犬").replace("Ж", "Ю"))
+
+
+def test_links_notion_could_not_resolve_are_sent_as_their_words() -> None:
+    # Notion writes https://www.notion.soundefined for a mention of a deleted page
+    text = "See [Old pricing](https://www.notion.soundefined) and [x](https://notion.siteundefined/a).\n"
+    html = render_markdown_page(text, context(), properties=False).html
+    assert html.strip() == "<p>See Old pricing and x.</p>"
