@@ -272,3 +272,17 @@ def test_links_notion_could_not_resolve_are_sent_as_their_words() -> None:
     text = "See [Old pricing](https://www.notion.soundefined) and [x](https://notion.siteundefined/a).\n"
     html = render_markdown_page(text, context(), properties=False).html
     assert html.strip() == "<p>See Old pricing and x.</p>"
+
+
+def test_links_to_pages_whose_titles_have_unbalanced_parentheses() -> None:
+    # Notion encodes spaces in link targets but not parentheses
+    text = (
+        f"[Step 1) Sign in](Step%201)%20Sign%20in%20{ID_B}.md) and "
+        f"[FAQ (old](FAQ%20(old%20{ID_A}.md#top) and [Q (beta)](Q%20(beta)%20{ID_B}.md)\n"
+    )
+    html = render_markdown_page(text, context(), properties=False).html
+    assert html.strip() == (
+        f'<p><a href="https://docs.example.com/{ID_B}">Step 1) Sign in</a> and '
+        f'<a href="https://docs.example.com/{ID_A}#top">FAQ (old</a> and '
+        f'<a href="https://docs.example.com/{ID_B}">Q (beta)</a></p>'
+    )
