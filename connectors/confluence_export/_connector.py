@@ -35,6 +35,7 @@ from ingestor.connectors.confluence_export._layout import (
 )
 from ingestor.connectors.confluence_export._render import LinkTargets, render_page
 from ingestor.connectors.confluence_export._settings import ConfluenceExportSettings
+from ingestor.connectors.decode import decode_text
 from ingestor.connectors.export_common import UnpackFolder
 from ingestor.errors import ConnectorError
 
@@ -43,7 +44,7 @@ __all__ = ["FORMAT_VERSION", "ConfluenceExportConnector"]
 log = logging.getLogger(__name__)
 
 #: Bump when rendering changes on purpose: every page version changes once.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 
 
 class ConfluenceExportConnector(Connector[ConfluenceExportSettings]):
@@ -220,8 +221,11 @@ def _ancestors(exported: ExportedPage, page_id: str, index: ExportIndex) -> list
 
 
 def _decode(data: bytes, rel: str) -> str:
-    try:
-        return data.decode("utf-8-sig")  # Confluence writes UTF-8 and says so in a <meta>
-    except UnicodeDecodeError:
-        log.warning("%s: not UTF-8; read as Windows-1252", rel)
-        return data.decode("cp1252", errors="replace")
+    """A page file as text, in the charset its ``<meta>`` declares (Confluence writes the
+    site's "Default encoding", UTF-8 unless an admin changed it), a byte order mark's, or
+    what the bytes say; a page no decoding is confident about is skipped, never sent garbled.
+    """
+    text, encoding = decode_text(data, kind="html")
+    if encoding not in ("utf-8", "utf_8"):
+        log.info("%s: read as %s", rel, encoding)
+    return text

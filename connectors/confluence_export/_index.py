@@ -22,8 +22,9 @@ from ingestor.connectors.confluence_export._layout import (
     page_id_of,
     parse_index,
 )
+from ingestor.connectors.decode import decode_text
 from ingestor.connectors.notion_export._names import is_junk
-from ingestor.errors import ConnectorError
+from ingestor.errors import ConnectorError, PageSkipped
 
 __all__ = ["ExportIndex", "PageFile", "build_index", "find_export_root", "read_export_file"]
 
@@ -191,6 +192,22 @@ def _digest(root: str, rel: str, limit: int) -> PageFile | ListingProblem:
     )
 
 
+def _decode_index(data: bytes) -> str:
+    """``index.html`` as text, in its declared charset (like the pages): its titles name the
+    child pages that parent pages list."""
+    try:
+        return decode_text(data, kind="html")[0]
+    except PageSkipped:
+        return data.decode("utf-8", "replace")
+
+
+def _mtime(root: str, rel: str) -> float:
+    try:
+        return os.lstat(os.path.join(root, rel)).st_mtime
+    except OSError:
+        return 0.0
+
+
 def build_index(root: str, *, limit: int) -> ExportIndex:
     """Walk an unpacked export folder and hash every page file.
 
@@ -207,9 +224,7 @@ def build_index(root: str, *, limit: int) -> ExportIndex:
     if INDEX_FILE in files:
         try:
             space = parse_index(
-                read_export_file(root, INDEX_FILE, max(limit, INDEX_LIMIT)).decode(
-                    "utf-8", "replace"
-                )
+                _decode_index(read_export_file(root, INDEX_FILE, max(limit, INDEX_LIMIT)))
             )
         except ConnectorError as exc:
             problems.append(ListingProblem(where=INDEX_FILE, message=str(exc)))
@@ -223,9 +238,16 @@ def build_index(root: str, *, limit: int) -> ExportIndex:
             continue
         other = index.pages.get(found.page_id)
         if other is not None:
+            # an export unpacked over an older one leaves a renamed page's old file behind:
+            # the newer file is the page; the listing stays incomplete until it is cleaned
+            kept, stale = sorted((other, found), key=lambda page: _mtime(root, page.rel))[::-1]
             problems.append(
-                ListingProblem(where=rel, message=f"page id {found.page_id} is also {other.rel}")
+                ListingProblem(
+                    where=stale.rel,
+                    message=f"page id {found.page_id} is also in the newer {kept.rel}, which is "
+                    "synced; remove the older file",
+                )
             )
-            continue
+            found = kept
         index.pages[found.page_id] = found
     return index

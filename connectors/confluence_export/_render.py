@@ -42,6 +42,12 @@ Element: TypeAlias = Any  # lxml.html.HtmlElement; lxml ships no stubs
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _EVALUATION = re.compile(r"\s*draw\.io\s+evaluation\s+version\s*", re.I)
+#: What Confluence writes in place of a macro it cannot render: ``<div class="error"><span
+#: class="error">Unknown macro: {div}</span>…the macro's body…</div>`` (the notice goes, the
+#: body stays) and ``<div class="error">Error rendering macro 'contentbylabel' : <Java
+#: exception></div>`` (all of it goes).
+_MACRO_ERROR = re.compile(r"\s*(?:Unknown macro\b|Error rendering macro\b)", re.I)
+_ERRORS = etree.XPath(".//*[contains(concat(' ', normalize-space(@class), ' '), ' error ')]")
 _CLOUD_PAGE = re.compile(r"/pages/(?P<id>[0-9]+)(?:/|$)")
 _DISPLAY_PAGE = re.compile(r"/display/(?P<key>[^/]+)/(?P<title>[^/?#]+)$")
 # Chrome that sits outside #main-content in an export, but inside it in saved pages and some
@@ -160,6 +166,9 @@ def _drop_chrome(main: Element) -> None:
     for element in _CHROME_XPATH(main):
         if element.getparent() is not None:
             element.drop_tree()
+    for notice in _ERRORS(main):
+        if notice.getparent() is not None and _MACRO_ERROR.match(notice.text or ""):
+            notice.drop_tree()
     for element in list(main.iter()):
         if element is main or not isinstance(element.tag, str) or element.getparent() is None:
             continue

@@ -26,18 +26,33 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from ingestor.connectors.notion_export._names import is_junk
+from ingestor.connectors.notion_export._names import fit_name, is_junk
 from ingestor.errors import ConnectorError
 
-__all__ = ["ExtractionLimits", "export_group", "export_parts", "extract_zips", "newest_export"]
+__all__ = [
+    "ExtractionLimits",
+    "export_group",
+    "export_parts",
+    "extract_zips",
+    "newest_export",
+    "newest_unpacked_export",
+]
 
 log = logging.getLogger("ingestor.connectors.notion_export")
 
 _PART_SUFFIX = re.compile(r"^(?P<base>.+?)-Part-(?P<n>\d+)$", re.I)
 _DRIVE = re.compile(r"^[A-Za-z]:")
+#: The folder an export zip unpacks to (``Export-<uuid>``, ``ExportBlock-<uuid>-Part-2``...).
+_UNPACKED_EXPORT = re.compile(
+    r"^Export(?:Block)?-[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}"
+    r"(?:-Part-\d+)?$",
+    re.I,
+)
 _CHUNK = 1 << 16
 #: Members smaller than this are never called bombs: tiny text compresses very well.
 _RATIO_FLOOR_BYTES = 1 << 20
+#: General purpose flag bit 0 of a zip member: encrypted (PKWARE APPNOTE 4.4.4).
+_ENCRYPTED = 0x1
 #: How deep zips inside zips are opened.
 _MAX_NESTING = 3
 
@@ -126,6 +141,50 @@ def newest_export(folder: Path) -> list[Path]:
     return sorted(groups[newest])
 
 
+def newest_unpacked_export(folder: Path) -> list[str]:
+    """The folders of the newest unpacked export, when a folder holds several side by side.
+
+    Admins who unpack each export beside the last one get ``Export-<old uuid>/`` and
+    ``Export-<new uuid>/`` in one folder; reading both would keep pages the newer export
+    dropped and let an old copy of a page win. The newest export is the one whose folders
+    hold the most recent modification time (unzip restores the export's own times); an
+    export unpacked part by part (``Export-<uuid>-Part-1/``, ``-Part-2/``) keeps all its parts.
+
+    Args:
+        folder: The configured folder.
+
+    Returns:
+        The names of the newest export's folders, sorted; empty when the folder holds fewer
+        than two exports (then it is read as one export).
+    """
+    groups: dict[str, list[str]] = {}
+    stamps: dict[str, float] = {}
+    for entry in os.scandir(folder):
+        if entry.is_dir(follow_symlinks=False) and _UNPACKED_EXPORT.match(entry.name):
+            group = export_group(Path(entry.name)).lower()
+            groups.setdefault(group, []).append(entry.name)
+            stamps[group] = max(stamps.get(group, 0.0), _newest_mtime(entry.path))
+    if len(groups) < 2:
+        return []
+    newest = max(groups, key=lambda group: (stamps[group], group))
+    log.info(
+        "notion export: %d unpacked exports in %s; reading the newest, %s",
+        len(groups),
+        folder,
+        ", ".join(sorted(groups[newest])),
+    )
+    return sorted(groups[newest])
+
+
+def _newest_mtime(path: str) -> float:
+    """The latest modification time of a folder and the entries directly inside it."""
+    newest = os.lstat(path).st_mtime
+    with contextlib.suppress(OSError), os.scandir(path) as entries:
+        for entry in entries:
+            newest = max(newest, entry.stat(follow_symlinks=False).st_mtime)
+    return newest
+
+
 def extract_zips(zips: Sequence[Path], target: Path, limits: ExtractionLimits) -> None:
     """Extract one export (one or several parts) into ``target``.
 
@@ -194,7 +253,11 @@ def _extract(archive: zipfile.ZipFile, label: str, root: str, budget: _Budget, d
     members = [
         (info, _member_name(info)) for info in archive.infolist() if not is_junk(_member_name(info))
     ]
-    wrapper = _is_nested_wrapper(members) and depth < _MAX_NESTING
+    wrapper = _is_nested_wrapper(members)
+    if wrapper and depth >= _MAX_NESTING:
+        raise ConnectorError(
+            f"{label}: zips nested more than {_MAX_NESTING} deep, no page in them; export refused"
+        )
     for info, name in members:
         where = f"{label}: {name!r}"
         parts = _safe_parts(name, where)
@@ -205,14 +268,24 @@ def _extract(archive: zipfile.ZipFile, label: str, root: str, budget: _Budget, d
             raise ConnectorError(f"{where}: not a regular file (device, FIFO...); export refused")
         if not parts:
             continue
+        if info.flag_bits & _ENCRYPTED:
+            raise ConnectorError(
+                f"{where}: encrypted (password-protected) member; export refused. "
+                "Use the zip Notion or Confluence wrote, or re-pack it without a password"
+            )
         _check_budget(info, where, budget)
-        if info.is_dir():
-            _make_dirs(root, parts, where)
-            continue
-        if wrapper:
-            _extract_nested(archive, info, f"{label} > {name}", root, budget, depth)
-            continue
-        _write_member(archive, info, root, [*parts[:-1], parts[-1]], where, budget)
+        fitted = [fit_name(part) for part in parts]
+        if fitted != parts:
+            log.warning("%s: name too long for this file system; unpacked as %r", where, fitted)
+        try:
+            if info.is_dir():
+                _make_dirs(root, fitted, where)
+            elif wrapper:
+                _extract_nested(archive, info, f"{label} > {name}", root, budget, depth)
+            else:
+                _write_member(archive, info, root, fitted, where, budget)
+        except OSError as exc:  # the member's name is what the admin needs to see
+            raise ConnectorError(f"{where}: cannot extract: {exc.strerror or exc}") from exc
 
 
 def _extract_nested(
@@ -241,18 +314,20 @@ def _check_budget(info: zipfile.ZipInfo, where: str, budget: _Budget) -> None:
     limits = budget.limits
     budget.files += 1
     if budget.files > limits.max_files:
-        raise ConnectorError(f"{where}: export has more than {limits.max_files:,} files")
+        raise ConnectorError(
+            f"{where}: export has more than {limits.max_files:,} files (max_export_files)"
+        )
     if budget.written + info.file_size > limits.max_total_bytes:
         raise ConnectorError(
             f"{where}: export would unpack to more than {limits.max_total_bytes:,} bytes "
-            "(zip bomb?)"
+            "(zip bomb? if the export is genuine, raise max_export_bytes)"
         )
     if info.file_size > _RATIO_FLOOR_BYTES:
         ratio = info.file_size / max(info.compress_size, 1)
         if ratio > limits.max_ratio:
             raise ConnectorError(
                 f"{where}: compression ratio {ratio:,.0f}:1 is over {limits.max_ratio:g}:1 "
-                "(zip bomb?)"
+                "(zip bomb? if the file is genuine, raise max_compression_ratio)"
             )
 
 
@@ -292,6 +367,7 @@ def _write_member(
             budget.written += len(chunk)
             if budget.written > limit:  # declared sizes can lie; actual bytes cannot
                 raise ConnectorError(
-                    f"{where}: export unpacks to more than {limit:,} bytes (zip bomb?)"
+                    f"{where}: export unpacks to more than {limit:,} bytes "
+                    "(zip bomb? if the export is genuine, raise max_export_bytes)"
                 )
             out.write(chunk)

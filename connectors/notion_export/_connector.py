@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import posixpath
+import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import ClassVar
@@ -27,6 +28,7 @@ from ingestor.connectors.export_common import UnpackFolder
 from ingestor.connectors.notion_export._archive import (
     export_parts,
     newest_export,
+    newest_unpacked_export,
 )
 from ingestor.connectors.notion_export._database import render_database
 from ingestor.connectors.notion_export._index import (
@@ -50,7 +52,7 @@ __all__ = ["FORMAT_VERSION", "NotionExportConnector"]
 log = logging.getLogger(__name__)
 
 #: Bump when rendering changes on purpose: every page version changes once.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 
 
 class NotionExportConnector(Connector[NotionExportSettings]):
@@ -93,9 +95,13 @@ class NotionExportConnector(Connector[NotionExportSettings]):
         self._cleanup()
         self._index = None
         path = Path(self.settings.path)
+        only: list[str] = []
         if path.is_dir():
             zips = newest_export(path)
-            root = str(path) if not zips else self._extract(zips)
+            if zips:
+                root = self._extract(zips)
+            else:
+                root, only = str(path), newest_unpacked_export(path)
         elif path.is_file():
             # the configured zip may be a link (the admin's choice); its parts lie beside
             # where it really is, and each part is then opened without following links
@@ -104,10 +110,11 @@ class NotionExportConnector(Connector[NotionExportSettings]):
             raise ConnectorError(f"{path}: export not found")
         self._source = str(path)
         index = build_index(
-            content_root(root),
+            root if len(only) > 1 else content_root(os.path.join(root, *only)),
             limit=self.settings.max_file_bytes,
             include_databases=self.settings.include_databases,
             export=root,
+            only=frozenset(only) if len(only) > 1 else frozenset(),
         )
         if not index.pages and not index.problems:
             raise ConnectorError(
@@ -232,7 +239,8 @@ class NotionExportConnector(Connector[NotionExportSettings]):
 
 def _facts(rel: str, properties: Sequence[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
     """Audience-rule facts: the path, and each property's value and comma-separated options."""
-    facts: dict[str, tuple[str, ...]] = {"path": (rel,)}
+    # composed, as admins type rules: a zip re-packed on macOS stores decomposed names
+    facts: dict[str, tuple[str, ...]] = {"path": (unicodedata.normalize("NFC", rel),)}
     for name, value in properties:
         options = [part.strip() for part in value.split(",")] if "," in value else []
         values = tuple(dict.fromkeys(v for v in (value.strip(), *options) if v))

@@ -130,7 +130,7 @@ def content_root(folder: str) -> str:
     return current
 
 
-def _walk_files(root: str, problems: list[ListingProblem]) -> list[str]:
+def _walk_files(root: str, problems: list[ListingProblem], only: frozenset[str]) -> list[str]:
     found: list[str] = []
 
     def on_error(exc: OSError) -> None:
@@ -140,6 +140,9 @@ def _walk_files(root: str, problems: list[ListingProblem]) -> list[str]:
     for folder, dirs, files in os.walk(root, onerror=on_error, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__MACOSX")
         rel_folder = os.path.relpath(folder, root).replace(os.sep, "/")
+        if only and rel_folder == ".":  # several exports side by side: read only the chosen
+            dirs[:] = [d for d in dirs if d in only]
+            continue
         prefix = "" if rel_folder == "." else rel_folder + "/"
         for name in sorted(files):
             rel = prefix + name
@@ -169,7 +172,12 @@ def _refused_digest(exc: PageSkipped, extra: str) -> str:
 
 
 def build_index(
-    root: str, *, limit: int, include_databases: bool, export: str | None = None
+    root: str,
+    *,
+    limit: int,
+    include_databases: bool,
+    export: str | None = None,
+    only: frozenset[str] = frozenset(),
 ) -> ExportIndex:
     """Index the pages of an unpacked export.
 
@@ -179,6 +187,8 @@ def build_index(
         include_databases: Keep databases and the pages in their folders.
         export: The export's folder (``root`` or a folder above it): no file is read from
             outside it, even through links. Default: ``root``.
+        only: When not empty, the only folders directly in ``root`` that are read (the
+            newest of several unpacked exports side by side).
 
     Returns:
         The index; per-file read problems are in ``problems``.
@@ -190,7 +200,7 @@ def build_index(
         files=ContainedRoot(top, follow_symlinks=True, noun="export"),
         prefix="" if prefix == "." else prefix + "/",
     )
-    files = _walk_files(root, index.problems)
+    files = _walk_files(root, index.problems, only)
     index.names = frozenset(files)
     csvs: dict[str, str] = {}  # database id -> preferred CSV rel path
     database_folders: dict[str, str] = {}  # folder rel path -> database id

@@ -11,6 +11,7 @@ import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from unicodedata import normalize
 from urllib.parse import quote, unquote, urlsplit
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
@@ -22,7 +23,18 @@ __all__ = ["LinkContext", "rewrite_links"]
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _NOTION_HOSTS = re.compile(r"(^|\.)(notion\.so|notion\.site)$", re.I)
+#: Notion writes ``https://www.notion.soundefined`` for a mention of a page it could not resolve
+#: (deleted, or outside what was exported): a host that does not exist.
+_UNRESOLVED_NOTION = re.compile(
+    r"^[a-z][a-z0-9+.-]*://(?:[^/?#]*\.)?notion\.(?:so|site)undefined", re.I
+)
 _ID_IN_URL_PATH = re.compile(r"([0-9a-f]{32})(?:$|[?#/])|-([0-9a-f]{32})$", re.I)
+_DASHED_ID = re.compile(
+    r"(?:^|[/-])([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/?$", re.I
+)
+#: ``?p=<id>``: the page a link copied from a database row opened in "peek" mode names (the
+#: path names the database).
+_PEEK_PAGE = re.compile(r"(?:^|&)p=([0-9a-f]{32}|[0-9a-f-]{36})(?:&|$)", re.I)
 _PAGE_EXTENSIONS = frozenset({".md", ".html", ".htm", ".csv", ""})
 
 
@@ -73,10 +85,20 @@ def _notion_link(value: str, ctx: LinkContext) -> str | None:
         return None
     if not _NOTION_HOSTS.search(parts.hostname or ""):
         return None
+    peek = _PEEK_PAGE.search(parts.query)
     match = _ID_IN_URL_PATH.search(parts.path)
-    if match is None:
+    dashed = _DASHED_ID.search(parts.path)
+    if peek is not None:
+        page_id = peek.group(1)
+    elif match is not None:
+        page_id = match.group(1) or match.group(2)
+    elif dashed is not None:
+        page_id = dashed.group(1)
+    else:
         return None
-    page_id = (match.group(1) or match.group(2)).lower()
+    page_id = page_id.replace("-", "").lower()
+    if len(page_id) != 32:
+        return None
     return ctx.url_for(page_id) if ctx.holds(page_id) else None
 
 
@@ -88,11 +110,13 @@ def _resolve_relative(value: str, ctx: LinkContext) -> tuple[str, str | None, st
         joined = posixpath.normpath(posixpath.join(ctx.page_dir, candidate))
         if joined.startswith("../") or joined == "..":
             continue
-        if ctx.exists(joined):
-            named = parse_name(posixpath.basename(joined))
-            if named.page_id and named.extension in _PAGE_EXTENSIONS:
-                return joined, named.page_id, joined
-            return joined, None, joined
+        # links are written composed (NFC); a zip made on macOS may hold decomposed names
+        for form in dict.fromkeys([joined, *(normalize(f, joined) for f in ("NFC", "NFD"))]):
+            if ctx.exists(form):
+                named = parse_name(posixpath.basename(form))
+                if named.page_id and named.extension in _PAGE_EXTENSIONS:
+                    return form, named.page_id, form
+                return form, None, form
     decoded = candidates[-1]
     named = parse_name(posixpath.basename(decoded))
     if named.page_id and named.extension in _PAGE_EXTENSIONS:
@@ -151,6 +175,9 @@ def rewrite_links(root: etree._Element, ctx: LinkContext) -> int:
         if not value or value.startswith("#"):
             continue
         if _SCHEME.match(value):
+            if element.tag == "a" and _UNRESOLVED_NOTION.match(value):
+                element.drop_tag()  # its words stay; the link leads nowhere
+                continue
             rewritten = _notion_link(value, ctx)
             if rewritten is not None:
                 element.set(attribute, rewritten)

@@ -8,6 +8,7 @@ the page without its extension.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import PurePosixPath
 __all__ = [
     "JUNK_NAMES",
     "NamedFile",
+    "fit_name",
     "format_uuid",
     "is_junk",
     "parse_name",
@@ -29,6 +31,9 @@ _UUID = re.compile(
     r"([0-9a-fA-F]{8})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{12})"
 )
 _SPACES = re.compile(r"\s+")
+#: What Linux file systems allow in one path segment, in bytes (NAME_MAX).
+NAME_MAX_BYTES = 255
+_KEPT_TAIL = re.compile(r"(?:[ _-]*[0-9a-fA-F]{32}(?:_all)?)?(?:\.[A-Za-z0-9]{1,10})?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +111,34 @@ def repair_title(text: str) -> str:
     # a variation selector or zero-width joiner left at the end belongs to a cut emoji
     cleaned = cleaned.rstrip("\u200d\ufe0f\ufe0e")
     return _SPACES.sub(" ", cleaned).strip()
+
+
+def fit_name(name: str, limit: int = NAME_MAX_BYTES) -> str:
+    """A path segment short enough to be written on Linux, keeping what identifies it.
+
+    macOS and Windows count a name's length in characters, Linux in UTF-8 bytes: an attachment
+    named with 120 Cyrillic or 90 CJK characters is valid where the export was made and too
+    long here. The title part is cut (at a character boundary) and the page id and extension
+    are kept, so pages keep their identity; a name without an id gets a short hash of the full
+    name, so two long names never become one.
+
+    Args:
+        name: One path segment.
+        limit: Bytes allowed.
+
+    Returns:
+        ``name`` itself when it fits, else the shortened name.
+    """
+    if len(name.encode("utf-8", "surrogatepass")) <= limit:
+        return name
+    tail_match = _KEPT_TAIL.search(name)
+    tail = tail_match.group(0) if tail_match else ""
+    if not re.search(r"[0-9a-fA-F]{32}", tail):
+        tail = "~" + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8] + tail
+    room = max(limit - len(tail.encode("utf-8", "surrogatepass")), 1)
+    head = name[: len(name) - len(tail_match.group(0)) if tail_match else len(name)]
+    cut = head.encode("utf-8", "surrogatepass")[:room].decode("utf-8", "ignore").rstrip()
+    return cut + tail
 
 
 def format_uuid(page_id: str) -> str:

@@ -38,6 +38,15 @@ _TITLE_LINE = re.compile(r"\A\s*#[ \t]+(?P<title>[^\n]+?)[ \t#]*(?:\n|\Z)")
 _PROPERTY_LINE = re.compile(r"^(?P<key>[^:\n|#>*\-\s][^:\n]{0,80}):[ \t]+(?P<value>.*)$")
 _EQUATION_BLOCK = re.compile(r"^[ \t]*\$\$[ \t]*\n(?P<tex>.*?)\n[ \t]*\$\$[ \t]*$", re.M | re.S)
 _TODO = re.compile(r"^\s*\[(?P<mark>[ xX])\]\s*")
+#: Notion writes a callout as ``<aside>`` and ``</aside>`` lines around Markdown with no blank
+#: line after the opening tag: CommonMark would take that Markdown as raw HTML.
+_ASIDE_OPEN = re.compile(r"^[ \t]*<aside>[ \t]*$", re.M)
+_ASIDE_CLOSE = re.compile(r"^[ \t]*</aside>[ \t]*$", re.M)
+#: A link to a page of the export as Notion writes it: spaces percent-encoded, parentheses
+#: not, so a title like "Step 1) Sign in" leaves an unbalanced ")" CommonMark stops at.
+_PAGE_LINK_TARGET = re.compile(
+    r"\]\((?P<dest>[^\s\]<>]*?[0-9a-fA-F]{32}(?:_all)?\.(?:md|csv|html?)(?:#[^\s()]*)?)\)"
+)
 #: ``Title (relative%20path%20<id>.md)`` as Notion writes relations in CSV and property lines.
 _RELATION = re.compile(r"(?P<text>[^,()]+?) \((?P<path>[^()]*?[0-9a-f]{32}[^()]*?)\)")
 _CHECKED = "\u2611 "
@@ -100,6 +109,21 @@ def _fence_equations(text: str) -> str:
     return _EQUATION_BLOCK.sub(lambda m: "```latex\n" + m.group("tex").strip() + "\n```", text)
 
 
+def _encode_link_parentheses(text: str) -> str:
+    """Percent-encode parentheses in links to export pages, balanced or not."""
+
+    def encode(match: re.Match[str]) -> str:
+        dest = match.group("dest").replace("(", "%28").replace(")", "%29")
+        return f"]({dest})"
+
+    return _PAGE_LINK_TARGET.sub(encode, text)
+
+
+def _open_callouts(text: str) -> str:
+    """Blank lines inside ``<aside>`` so its content is read as Markdown (bold, links...)."""
+    return _ASIDE_CLOSE.sub("\n</aside>", _ASIDE_OPEN.sub("<aside>\n", text))
+
+
 def render_markdown_page(text: str, ctx: LinkContext, *, properties: bool) -> RenderedPage:
     """Render one page of a Markdown & CSV export.
 
@@ -124,7 +148,12 @@ def render_markdown_page(text: str, ctx: LinkContext, *, properties: bool) -> Re
     rows: list[tuple[str, str]] = []
     if properties:
         table, text, rows = _split_properties(text)
-    rendered = head + table + "\n" + _MARKDOWN.render(_fence_equations(text))
+    rendered = (
+        head
+        + table
+        + "\n"
+        + _MARKDOWN.render(_encode_link_parentheses(_open_callouts(_fence_equations(text))))
+    )
     root = parse_fragment(rendered)
     for aside in root.iter("aside"):
         aside.tag = "blockquote"

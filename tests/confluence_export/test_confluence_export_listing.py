@@ -126,3 +126,31 @@ def test_close_removes_the_unpacked_zip(tmp_path: Path, private_tmp: Path) -> No
         list(export.list())
         assert any(private_tmp.iterdir())
     assert not any(private_tmp.iterdir())
+
+
+def test_a_page_renamed_in_an_export_unpacked_over_the_old_one_syncs_its_new_file(
+    tmp_path: Path,
+) -> None:
+    # the old export's "Getting-started_200.html" sorts before the new file of the same page
+    files = export_files()
+    files["Start-here_200.html"] = files["Getting-started_200.html"].replace(
+        b"Getting started", b"Start here"
+    )
+    write_export(tmp_path, files, zipped=False)
+    space = tmp_path / SPACE_KEY
+    os.utime(space / "Getting-started_200.html", (time.time() - 86_400,) * 2)
+    with connector(tmp_path) as export:
+        entries = list(export.list())
+        problems = [e for e in entries if isinstance(e, ListingProblem)]
+        [page] = [
+            e for e in entries if not isinstance(e, ListingProblem) and e.external_id == "200"
+        ]
+        assert page.locator == "Start-here_200.html"
+        assert export.fetch(page).title == "Start here"
+    assert [(p.where, p.message) for p in problems] == [
+        (
+            "Getting-started_200.html",
+            "page id 200 is also in the newer Start-here_200.html, which is synced; "
+            "remove the older file",
+        )
+    ]

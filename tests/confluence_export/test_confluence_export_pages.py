@@ -11,7 +11,7 @@ from ingestor.connectors.confluence_export._layout import page_id_of, page_title
 from ingestor.convert import convert_document
 
 from .conftest import FILES, documents, page_url
-from .export_layout import SPACE_NAME, export_files, index_html, write_export
+from .export_layout import SPACE_NAME, export_files, index_html, page_html, write_export
 
 
 @pytest.fixture
@@ -180,3 +180,44 @@ def test_without_index_html_the_breadcrumbs_name_the_space(tmp_path: Path) -> No
     assert docs["200"].facts["space"] == ("Help Center",)
     assert docs["200"].facts["ancestor"] == ("100", "Help Center")
     assert docs["300"].body == ""  # no page tree: nothing to list for a children-only page
+
+
+def _recode(html: bytes, charset: str) -> bytes:
+    text = html.decode().replace("charset=UTF-8", f"charset={charset}")
+    return text.encode(charset, "xmlcharrefreplace")
+
+
+@pytest.mark.parametrize("charset", ["ISO-8859-2", "Shift_JIS", "UTF-16"])
+def test_pages_in_the_sites_default_encoding_are_read_in_it(tmp_path: Path, charset: str) -> None:
+    # Confluence writes exports in its "Default encoding" setting and declares it in a <meta>
+    polish = "Zażółć gęślą jaźń"
+    files = export_files()
+    files["index.html"] = files["index.html"].replace(b"Rechnungen", polish.encode())
+    for name in [n for n in files if n.endswith(".html")]:
+        files[name] = _recode(files[name], charset)
+    files["301.html"] = page_html(polish, f"<p>{polish}: 5 €</p>").encode("utf-16")
+    write_export(tmp_path, files, zipped=False)
+    docs = documents(tmp_path)
+    assert (docs["301"].title, docs["301"].body) == (polish, f"<p>{polish}: 5 €</p>")
+    assert f"{polish} &amp; Zahlungen</a>" in docs["300"].body  # the child list, from index.html
+    assert docs["200"].title == "Getting started"
+
+
+def test_macro_error_notices_never_reach_fin(tmp_path: Path) -> None:
+    # what Confluence draws for macros it cannot render, as found in real exported pages
+    main = (
+        "<p>Intro.</p>"
+        '<div class="error"><span class="error">Unknown macro: {div}</span>'
+        "<p>Language variants are listed below.</p></div>"
+        "<h2>Related Articles</h2>"
+        "<div class=\"error\">Error rendering macro 'contentbylabel' : CQL was parsed but the "
+        "search manager was unable to execute the search. Error message: "
+        "com.atlassian.confluence.api.service.exceptions.ServiceException</div>"
+        '<p>A <span class="error">plain red</span> word stays.</p>'
+    )
+    files = export_files()
+    files["301.html"] = page_html("Rechnungen &amp; Zahlungen", main).encode()
+    write_export(tmp_path, files, zipped=False)
+    html = html_of(tmp_path)["301"]
+    assert "Language variants are listed below." in html and "plain red" in html
+    assert "macro" not in html and "atlassian" not in html

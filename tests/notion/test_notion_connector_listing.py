@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,3 +116,69 @@ def test_html_databases_and_rows_follow_include_databases(
             table = notion.fetch(items[DB])
             assert table.title == "Tasks"
             assert f'href="https://www.notion.so/{ROW}"' in table.body
+
+
+OLD_EXPORT = "Export-0f0f0f0f-0000-4000-8000-000000000001"
+NEW_EXPORT = "Export-ffffffff-0000-4000-8000-000000000002"
+
+
+def _unpack(folder: Path, files: dict[str, bytes], mtime: float) -> None:
+    for name, data in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        os.utime(path, (mtime, mtime))
+    os.utime(folder, (mtime, mtime))
+
+
+def test_of_unpacked_exports_side_by_side_only_the_newest_is_read(tmp_path: Path) -> None:
+    # the old export sorts after the new one: reading both kept its stale copy of the page
+    drop = tmp_path / "drop"
+    _unpack(
+        drop / NEW_EXPORT.replace("ffffffff", "00000000"),
+        {f"Refunds {HOME}.md": b"# Refunds\n\nWithin 14 days.\n"},
+        mtime=2_000_000_000,
+    )
+    _unpack(
+        drop / OLD_EXPORT.replace("0f0f0f0f", "ffffffff"),
+        {
+            f"Refunds {HOME}.md": b"# Refunds\n\nWithin 30 days.\n",
+            f"Retired {ROW}.md": b"# Retired\n\nA product no longer sold.\n",
+        },
+        mtime=1_900_000_000,
+    )
+    with connector(drop) as notion:
+        items = {e.external_id: e for e in notion.list() if isinstance(e, Item)}
+        assert set(items) == {HOME}
+        assert "14 days" in notion.fetch(items[HOME]).body
+
+
+def test_an_export_unpacked_part_by_part_keeps_all_its_parts(tmp_path: Path) -> None:
+    drop = tmp_path / "drop"
+    _unpack(drop / OLD_EXPORT, {f"Old {DB}.md": b"# Old\n\nx\n"}, mtime=1_900_000_000)
+    for part, (page_id, title) in enumerate([(HOME, "Home"), (ROW, "Row")], start=1):
+        _unpack(
+            drop / f"{NEW_EXPORT}-Part-{part}" / NEW_EXPORT,
+            {f"{title} {page_id}.md": f"# {title}\n\nbody\n".encode()},
+            mtime=2_000_000_000,
+        )
+    with connector(drop) as notion:
+        ids = {e.external_id for e in notion.list() if isinstance(e, Item)}
+    assert ids == {HOME, ROW}
+
+
+def test_audience_paths_are_composed_when_the_zip_stores_decomposed_names(
+    tmp_path: Path,
+) -> None:
+    # a rule written as "Équipe interne */**" must match a folder a Mac stored as NFD
+    name = f"Équipe interne {DB}/Congés {ROW}.md"
+    export = write_zip(
+        tmp_path / "export.zip",
+        {
+            unicodedata.normalize("NFD", name): "# Congés\n\nx\n".encode(),
+            f"Home {HOME}.md": b"# Home\n\nx\n",
+        },
+    )
+    with connector(export) as notion:
+        items = {e.external_id: e for e in notion.list() if isinstance(e, Item)}
+        assert notion.fetch(items[ROW]).facts["path"] == (name,)

@@ -4,12 +4,22 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from urllib.parse import quote
+
 import pytest
 
 from ingestor.connectors.base import Document
 from ingestor.connectors.notion_export._database import match_row_pages, render_database
 from ingestor.connectors.notion_export._links import LinkContext
-from ingestor.connectors.notion_export._names import format_uuid, is_junk, parse_name, repair_title
+from ingestor.connectors.notion_export._names import (
+    fit_name,
+    format_uuid,
+    is_junk,
+    parse_name,
+    repair_title,
+)
 from ingestor.connectors.notion_export._render import render_html_page, render_markdown_page
 from ingestor.convert import convert_document
 
@@ -196,3 +206,83 @@ def test_row_matching_uses_each_page_once() -> None:
 
 def test_row_matching_ignores_characters_file_names_cannot_hold() -> None:
     assert match_row_pages(["Q&A: setup / login?"], [("Q&A setup login", ID_A)]) == {0: ID_A}
+
+
+def test_markdown_inside_a_callout_is_rendered() -> None:
+    # Notion's callout: the Markdown starts on the line after <aside>, no blank line between
+    text = (
+        f"# Help\n\n<aside>\n💡 **Note:** see [the guide](Guide%20{ID_B}.md) first.\n\n"
+        "</aside>\n\nAfter.\n"
+    )
+    page = render_markdown_page(text, context(), properties=False)
+    assert re.sub(r">\s+<", "><", sanitized(page.html)) == (
+        "<h1>Help</h1><blockquote><p>💡 <strong>Note:</strong> see "
+        f'<a href="https://docs.example.com/{ID_B}">the guide</a> first.</p></blockquote>'
+        "<p>After.</p>"
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # a row opened in peek mode: the path names the database, ?p= the page
+        f"https://www.notion.so/acme/{ID_A}?v=0123456789abcdef0123456789abcdef&p={ID_B}&pm=s",
+        "https://www.notion.so/acme/" + format_uuid(ID_B),
+        "https://acme.notion.site/" + format_uuid(ID_B) + "?pvs=4",
+    ],
+)
+def test_notion_urls_naming_a_page_of_the_export_point_at_it(url: str) -> None:
+    html = render_markdown_page(f"[row]({url})\n", context(), properties=False).html
+    assert f'href="https://docs.example.com/{ID_B}"' in html
+
+
+def test_links_written_composed_find_files_a_mac_stored_decomposed() -> None:
+    # Notion writes links in NFC; a zip re-packed on macOS (HFS+) holds NFD names
+    files = {unicodedata.normalize("NFD", f"Café {ID_A}/{n}") for n in ("Menü.png", "Résumé.md")}
+    text = (
+        f"![menu](Caf%C3%A9%20{ID_A}/Men%C3%BC.png)\n\n"
+        f"[cv](Caf%C3%A9%20{ID_A}/R%C3%A9sum%C3%A9.md)\n"
+    )
+    html = render_markdown_page(
+        text, context(files, assets="https://cdn.example.com/n"), properties=False
+    ).html
+    menu = quote(unicodedata.normalize("NFD", f"Café {ID_A}/Menü.png"))
+    assert f'src="https://cdn.example.com/n/{menu}"' in html
+    resume = quote(unicodedata.normalize("NFD", f"Café {ID_A}/Résumé.md"))
+    assert f'href="https://cdn.example.com/n/{resume}"' in html
+    assert "file not included" not in html
+
+
+@pytest.mark.parametrize(
+    ("name", "expected_tail"),
+    [
+        ("Ж" * 150 + f" {ID_A}.md", f" {ID_A}.md"),  # a page: id and extension kept
+        ("猫" * 100 + ".png", ".png"),  # a file: a hash of the full name keeps it unique
+        ("Short name.png", "Short name.png"),
+    ],
+)
+def test_fit_name_keeps_names_within_255_bytes(name: str, expected_tail: str) -> None:
+    fitted = fit_name(name)
+    assert len(fitted.encode()) <= 255 and fitted.endswith(expected_tail)
+    assert fitted == name or fitted != fit_name(name.replace("猫", "犬").replace("Ж", "Ю"))
+
+
+def test_links_notion_could_not_resolve_are_sent_as_their_words() -> None:
+    # Notion writes https://www.notion.soundefined for a mention of a deleted page
+    text = "See [Old pricing](https://www.notion.soundefined) and [x](https://notion.siteundefined/a).\n"
+    html = render_markdown_page(text, context(), properties=False).html
+    assert html.strip() == "<p>See Old pricing and x.</p>"
+
+
+def test_links_to_pages_whose_titles_have_unbalanced_parentheses() -> None:
+    # Notion encodes spaces in link targets but not parentheses
+    text = (
+        f"[Step 1) Sign in](Step%201)%20Sign%20in%20{ID_B}.md) and "
+        f"[FAQ (old](FAQ%20(old%20{ID_A}.md#top) and [Q (beta)](Q%20(beta)%20{ID_B}.md)\n"
+    )
+    html = render_markdown_page(text, context(), properties=False).html
+    assert html.strip() == (
+        f'<p><a href="https://docs.example.com/{ID_B}">Step 1) Sign in</a> and '
+        f'<a href="https://docs.example.com/{ID_A}#top">FAQ (old</a> and '
+        f'<a href="https://docs.example.com/{ID_B}">Q (beta)</a></p>'
+    )
