@@ -7,7 +7,8 @@ fonts and sizes, which is what a knowledge base wants. On top of mammoth:
 * Images are never read: each becomes an inline note ``[Image: <alt text>]`` when it has alt
   text and is dropped otherwise (their count is reported).
 * Comments are left out; tracked changes read as Word's "No Markup" view (pending insertions
-  kept, deletions and moved-from text gone, no revision marks).
+  kept, deletions and moved-from text gone, no revision marks). Text formatted as hidden is
+  left out, as Word shows and prints it (:mod:`.docx_hidden`).
 * Footnote and endnote references become plain superscripts and the notes a numbered list at
   the end, and links to bookmarks become plain text: the sanitizer keeps no ``id`` outside
   headings, so in-page links would dangle. A table of contents (``TOC n`` styles) is left
@@ -25,6 +26,7 @@ caller adds the file name); a document without any text raises
 
 from __future__ import annotations
 
+import contextlib
 import io
 import zipfile
 from typing import Any
@@ -34,6 +36,7 @@ import mammoth  # type: ignore[import-untyped]  # mammoth ships no type hints
 import mammoth.html  # type: ignore[import-untyped]
 from lxml import etree
 
+from ingestor.connectors.office.docx_hidden import without_hidden_text
 from ingestor.connectors.office.result import OfficeResult, tidy_title
 from ingestor.errors import ConnectorError, PageSkipped
 
@@ -84,6 +87,9 @@ def docx_to_html(data: bytes) -> OfficeResult:
     with archive:
         _check_expanded_size(archive)
         title = tidy_title(_core_title(archive))
+        # broken XML: mammoth reads the original and reports what is wrong
+        with contextlib.suppress(etree.XMLSyntaxError, zipfile.BadZipFile, ValueError):
+            data = without_hidden_text(archive, data)
     images = _ImageNotes()
     try:
         result = mammoth.convert_to_html(

@@ -86,6 +86,45 @@ def test_tracked_changes_read_as_the_current_text_without_marks() -> None:
     assert "<del" not in html and "<ins" not in html
 
 
+HIDDEN_STYLES = (
+    '<w:styles xmlns:w="W_NS">'
+    '<w:style w:type="character" w:styleId="Secret"><w:rPr><w:vanish/></w:rPr></w:style>'
+    '<w:style w:type="paragraph" w:styleId="Instructions"><w:rPr><w:vanish/></w:rPr></w:style>'
+    "</w:styles>"
+)
+
+
+def run(text: str, properties: str = "") -> str:
+    return f'<w:r><w:rPr>{properties}</w:rPr><w:t xml:space="preserve">{text}</w:t></w:r>'
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_hidden_text_is_left_out_as_word_shows_it(strict: bool) -> None:
+    body = (
+        "<w:p>"
+        + run("Refunds take 5 days.")
+        + run(" INTERNAL: margin is 40%.", "<w:vanish/>")
+        + run(" Shown again.", '<w:vanish w:val="false"/>')
+        + run(" STYLED SECRET", '<w:rStyle w:val="Secret"/>')
+        + "</w:p>"
+        + '<w:p><w:pPr><w:pStyle w:val="Instructions"/></w:pPr>'
+        + run("TEMPLATE: delete this paragraph before sending.")
+        + "</w:p>"
+        + '<w:p><w:pPr><w:pStyle w:val="Instructions"/></w:pPr>'
+        + run("Visible in a hidden style.", '<w:vanish w:val="0"/>')
+        + "</w:p>"
+    )
+    html = docx_to_html(raw_docx(body, parts={"styles": HIDDEN_STYLES}, strict=strict)).html
+    assert "Refunds take 5 days. Shown again." in html
+    assert "Visible in a hidden style." in html
+    assert "INTERNAL" not in html and "SECRET" not in html and "TEMPLATE" not in html
+
+
+def test_a_document_whose_text_is_all_hidden_is_skipped() -> None:
+    with pytest.raises(PageSkipped, match="no text"):
+        docx_to_html(raw_docx("<w:p>" + run("Draft notes", "<w:vanish/>") + "</w:p>"))
+
+
 def test_text_boxes_are_read_from_their_fallback_and_never_crash() -> None:
     box = (
         '<w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing/></mc:Choice>'

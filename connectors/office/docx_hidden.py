@@ -1,0 +1,130 @@
+"""Word's hidden text (``w:vanish``) taken out of a DOCX package before mammoth reads it.
+
+Word does not show or print text formatted as hidden (Font > Hidden, or a style with it): authors
+use it for template instructions and internal notes. mammoth ignores the property and would
+publish that text, so the runs that Word hides are removed from the package's content parts
+first. A run is hidden when its own properties say so (``<w:vanish/>``, not
+``w:val="false"``), else when its character style or its paragraph's style sets ``w:vanish``
+(``basedOn`` chains are not followed). Parts without the word ``vanish`` are left untouched,
+byte for byte.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
+
+__all__ = ["without_hidden_text"]
+
+_FALSE = frozenset({"0", "false", "off"})
+# Parts that describe formatting, not content: never rewritten.
+_NOT_CONTENT = frozenset({"styles", "stylesWithEffects", "numbering", "settings", "fontTable"})
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+def without_hidden_text(archive: zipfile.ZipFile, data: bytes) -> bytes:
+    """``data`` (the package ``archive`` reads) without the runs Word hides; ``data`` itself
+    when no content part has any.
+
+    Raises:
+        etree.XMLSyntaxError: A content part that mentions ``vanish`` is not XML.
+    """
+    hidden_styles = _hidden_style_ids(archive)
+    rewritten: dict[str, bytes] = {}
+    for info in archive.infolist():
+        name = info.filename
+        stem = name.rsplit("/", 1)[-1].removesuffix(".xml")
+        if not name.startswith("word/") or not name.endswith(".xml") or stem in _NOT_CONTENT:
+            continue
+        raw = archive.read(name)
+        if b"vanish" not in raw:
+            continue
+        root = etree.fromstring(raw, _PARSER)
+        if _drop_hidden_runs(root, hidden_styles):
+            rewritten[name] = etree.tostring(
+                root.getroottree(), xml_declaration=True, encoding="UTF-8"
+            )
+    if not rewritten:
+        return data
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
+        for info in archive.infolist():
+            package.writestr(info, rewritten.get(info.filename) or archive.read(info.filename))
+    return out.getvalue()
+
+
+def _local(element: etree._Element) -> str:
+    tag = element.tag
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _child(element: etree._Element | None, name: str) -> etree._Element | None:
+    if element is None:
+        return None
+    return next((child for child in element if _local(child) == name), None)
+
+
+def _value(element: etree._Element) -> str | None:
+    """The ``w:val`` attribute, whichever WordprocessingML namespace (transitional, Strict)."""
+    return next((str(v) for k, v in element.attrib.items() if str(k).endswith("}val")), None)
+
+
+def _vanish(properties: etree._Element | None) -> bool | None:
+    """True/False when ``properties`` (a ``w:rPr``) sets hidden on or off, None when silent."""
+    flag = _child(properties, "vanish")
+    if flag is None:
+        return None
+    value = _value(flag)
+    return value is None or value.lower() not in _FALSE
+
+
+def _hidden_style_ids(archive: zipfile.ZipFile) -> frozenset[str]:
+    try:
+        raw = archive.read("word/styles.xml")
+    except KeyError:
+        return frozenset()
+    if b"vanish" not in raw:
+        return frozenset()
+    try:
+        root = etree.fromstring(raw, _PARSER)
+    except etree.XMLSyntaxError:
+        return frozenset()  # mammoth reports broken styles; hidden styles are then unknown
+    ids: set[str] = set()
+    for style in root.iter():
+        if _local(style) == "style" and _vanish(_child(style, "rPr")):
+            ids.update(str(v) for k, v in style.attrib.items() if str(k).endswith("}styleId"))
+    return frozenset(ids)
+
+
+def _drop_hidden_runs(root: etree._Element, hidden_styles: frozenset[str]) -> bool:
+    """Remove hidden runs in place; whether any was removed."""
+    doomed = []
+    for run in root.iter():
+        if _local(run) != "r":
+            continue
+        properties = _child(run, "rPr")
+        hidden = _vanish(properties)
+        if hidden is None:
+            hidden = _styled_hidden(run, properties, hidden_styles)
+        if hidden:
+            doomed.append(run)
+    for run in doomed:
+        parent = run.getparent()
+        if parent is not None:
+            parent.remove(run)
+    return bool(doomed)
+
+
+def _styled_hidden(
+    run: etree._Element, properties: etree._Element | None, hidden_styles: frozenset[str]
+) -> bool:
+    if not hidden_styles:
+        return False
+    run_style = _child(properties, "rStyle")
+    if run_style is not None and _value(run_style) in hidden_styles:
+        return True
+    paragraph = next((p for p in run.iterancestors() if _local(p) == "p"), None)
+    style = _child(_child(paragraph, "pPr"), "pStyle")
+    return style is not None and _value(style) in hidden_styles
