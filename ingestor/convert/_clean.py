@@ -110,6 +110,8 @@ _HEADINGS = tuple(sorted(HEADING_TAGS))
 _ANCHOR_IN_HEADING_XPATH = etree.XPath("(.//*[@id]/@id | .//a[@name]/@name)[1]")
 _MULTI_ATTRIBUTE_XPATH = etree.XPath("descendant-or-self::*[@*[2]]")
 _URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+#: What the WHATWG URL parser removes from anywhere in a url before reading it.
+_URL_NOISE = re.compile("[\t\n\r]")
 _SLUG_DROP = re.compile(r"[^\w\- ]+")
 
 
@@ -313,7 +315,11 @@ def _resolve_links(root: lxml.html.HtmlElement, base_url: str | None) -> int:
         attribute = "href" if element.tag == "a" else "src"
         if element.get(attribute) is None:
             continue
-        value = (element.get(attribute) or "").strip()
+        value = element.get(attribute) or ""
+        if _URL_NOISE.search(value):  # as browsers read it: "java\tscript:" is "javascript:"
+            value = _URL_NOISE.sub("", value)
+            element.set(attribute, value)  # else serializing writes "java%09script:", a bad link
+        value = value.strip()
         scheme = _URL_SCHEME.match(value)
         if scheme and attribute == "src" and scheme.group().lower() not in ("http:", "https:"):
             element.drop_tree()  # data:/javascript: images would leave an empty <img>
