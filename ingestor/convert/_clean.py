@@ -3,7 +3,8 @@
 The output is *not* safe yet (:mod:`._sanitize` is the security boundary); this stage decides
 what is content. Rules, in order:
 
-1. Parse with lxml.html, comments and processing instructions dropped by the parser. libxml2
+1. Parse with lxml.html, comments and processing instructions dropped by the parser, however
+   deeply the page nests (:mod:`._depth`: libxml2 would silently stop at 256 levels). libxml2
    parses HTML 4: it does not know HTML5's void elements (``embed``, ``source``, ``track``,
    ``wbr``, ``keygen``...) and nests everything after one inside it, so dropping an ``embed``
    dropped the rest of the page. :func:`free_void_contents` moves that content back out, for
@@ -45,6 +46,7 @@ import lxml.html  # type: ignore[import-untyped,unused-ignore]  # lxml ships no 
 from lxml import etree
 
 from ingestor.convert._boilerplate import is_whole_document, prune_boilerplate
+from ingestor.convert._depth import MAX_DEPTH, flatten_deep, parse_page
 from ingestor.convert._sanitize import HEADING_TAGS
 from ingestor.convert._tidy import drop_empty_wrappers, drop_permalink_marks, prune_anchors
 
@@ -57,9 +59,6 @@ __all__ = [
     "serialize_html",
 ]
 
-_PARSER = lxml.html.HTMLParser(
-    remove_comments=True, remove_pis=True, no_network=True, collect_ids=False, default_doctype=False
-)
 _XML_DECLARATION = re.compile(r"\A\ufeff?\s*<\?xml[^>]*>")
 
 #: HTML's void elements, plus obsolete ones that HTML parsers treat as void or that libxml2
@@ -143,10 +142,16 @@ def clean_html(
     """
     source = _XML_DECLARATION.sub("", source, count=1)
     try:
-        doc = lxml.html.document_fromstring(source, parser=_PARSER)
+        doc = parse_page(source)
     except etree.ParserError:  # "Document is empty": only whitespace, comments...
         return CleanedHtml(html="")
     free_void_contents(doc)
+    warnings: list[str] = []
+    if flattened := flatten_deep(doc):
+        warnings.append(
+            f"elements nest more than {MAX_DEPTH} levels deep (unclosed tags?): "
+            f"{flattened} of them were unwrapped into lines"
+        )
     head_title = _text_of(doc.find("head/title"))
     base = doc.find("head/base")
     base_href = (base.get("href") or "").strip() if base is not None else ""
@@ -159,7 +164,6 @@ def clean_html(
     _rename_containers(root)
     _anchor_headings(root, slugs=heading_ids)
     drop_permalink_marks(root)  # after: a mark's own id may have become its heading's
-    warnings: list[str] = []
     relative_left = _resolve_links(root, _effective_base(base_url, base_href))
     if relative_left:
         warnings.append(f"{relative_left} relative link(s) left relative: the page has no url")
