@@ -60,6 +60,9 @@ __all__ = [
 ]
 
 _XML_DECLARATION = re.compile(r"\A\ufeff?\s*<\?xml[^>]*>")
+#: An XHTML DOCTYPE with an internal subset: libxml2's HTML parser ends the DOCTYPE at the
+#: first ">" and shows the rest of the subset ("]>") as the page's first text.
+_DOCTYPE_SUBSET = re.compile(r"\A\s*<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.I | re.S)
 
 #: HTML's void elements, plus obsolete ones that HTML parsers treat as void or that libxml2
 #: would otherwise nest the rest of the page in.
@@ -140,7 +143,7 @@ def clean_html(
     Raises:
         ValueError: lxml refused the text (e.g. it holds characters XML cannot carry).
     """
-    source = _XML_DECLARATION.sub("", source, count=1)
+    source = _DOCTYPE_SUBSET.sub("", _XML_DECLARATION.sub("", source, count=1), count=1)
     try:
         doc = parse_page(source)
     except etree.ParserError:  # "Document is empty": only whitespace, comments...
