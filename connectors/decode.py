@@ -2,9 +2,10 @@
 
 Pure functions shared by connectors that read files (file shares, exports). Order, most
 trustworthy first: a byte order mark; for HTML a declared charset (``<meta charset>``, an XML
-declaration) unless the bytes are valid UTF-8 with non-ASCII text in them; UTF-16 without a mark when the zero bytes say so; strict UTF-8; the connector's
-``encoding`` setting; then chardet's detector. When nothing is confident the file is skipped
-with a message (:class:`~ingestor.errors.PageSkipped`), never uploaded as mojibake.
+declaration) unless the bytes are valid UTF-8 with non-ASCII text in them; UTF-16 without a
+mark when the zero bytes say so; strict UTF-8; the connector's ``encoding`` setting; then
+chardet's detector. When nothing is confident the file is skipped with a message
+(:class:`~ingestor.errors.PageSkipped`), never uploaded as mojibake.
 
 chardet (7.x) was chosen over charset-normalizer by measurement: on 105 samples of 16
 languages in 31 legacy code pages (``benchmarks/encoding_eval.py``) chardet decoded all of them
