@@ -8,7 +8,8 @@ fonts and sizes, which is what a knowledge base wants. On top of mammoth:
   text and is dropped otherwise (their count is reported).
 * Comments are left out; tracked changes read as Word's "No Markup" view (pending insertions
   kept, deletions and moved-from text gone, no revision marks). Text formatted as hidden is
-  left out, as Word shows and prints it (:mod:`.docx_hidden`).
+  left out, as Word shows and prints it; simple fields show their result
+  (:mod:`.docx_package`).
 * Footnote and endnote references become plain superscripts and the notes a numbered list at
   the end, and links to bookmarks become plain text: the sanitizer keeps no ``id`` outside
   headings, so in-page links would dangle. A table of contents (``TOC n`` styles) is left
@@ -36,7 +37,7 @@ import mammoth  # type: ignore[import-untyped]  # mammoth ships no type hints
 import mammoth.html  # type: ignore[import-untyped]
 from lxml import etree
 
-from ingestor.connectors.office.docx_hidden import without_hidden_text
+from ingestor.connectors.office.docx_package import prepared_docx
 from ingestor.connectors.office.result import OfficeResult, tidy_title
 from ingestor.errors import ConnectorError, PageSkipped
 
@@ -89,7 +90,7 @@ def docx_to_html(data: bytes) -> OfficeResult:
         title = tidy_title(_core_title(archive))
         # broken XML: mammoth reads the original and reports what is wrong
         with contextlib.suppress(etree.XMLSyntaxError, zipfile.BadZipFile, ValueError):
-            data = without_hidden_text(archive, data)
+            data = prepared_docx(archive, data)
     images = _ImageNotes()
     try:
         result = mammoth.convert_to_html(

@@ -125,6 +125,18 @@ def test_a_document_whose_text_is_all_hidden_is_skipped() -> None:
         docx_to_html(raw_docx("<w:p>" + run("Draft notes", "<w:vanish/>") + "</w:p>"))
 
 
+def test_simple_fields_show_their_result_as_word_does() -> None:
+    body = (
+        '<w:p><w:r><w:t xml:space="preserve">See </w:t></w:r>'
+        '<w:fldSimple w:instr=" REF _Ref12 \\h "><w:r><w:t>section 3</w:t></w:r></w:fldSimple>'
+        '<w:r><w:t xml:space="preserve"> for prices, valid from </w:t></w:r>'
+        '<w:fldSimple w:instr=" DATE "><w:r><w:rPr><w:b/></w:rPr><w:t>1 May</w:t></w:r>'
+        "</w:fldSimple><w:r><w:t>.</w:t></w:r></w:p>"
+    )
+    html = docx_to_html(raw_docx(body)).html
+    assert html == "<p>See section 3 for prices, valid from <strong>1 May</strong>.</p>"
+
+
 def test_text_boxes_are_read_from_their_fallback_and_never_crash() -> None:
     box = (
         '<w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing/></mc:Choice>'

@@ -1,12 +1,16 @@
-"""Word's hidden text (``w:vanish``) taken out of a DOCX package before mammoth reads it.
+"""A DOCX package rewritten where mammoth would read it otherwise than Word shows it.
 
-Word does not show or print text formatted as hidden (Font > Hidden, or a style with it): authors
-use it for template instructions and internal notes. mammoth ignores the property and would
-publish that text, so the runs that Word hides are removed from the package's content parts
-first. A run is hidden when its own properties say so (``<w:vanish/>``, not
-``w:val="false"``), else when its character style or its paragraph's style sets ``w:vanish``
-(``basedOn`` chains are not followed). Parts without the word ``vanish`` are left untouched,
-byte for byte.
+* **Hidden text** (``w:vanish``) is taken out. Word does not show or print text formatted
+  as hidden (Font > Hidden, or a style with it): authors use it for template instructions and
+  internal notes. mammoth ignores the property and would publish that text, so the runs that
+  Word hides are removed from the package's content parts first. A run is hidden when its own
+  properties say so (``<w:vanish/>``, not ``w:val="false"``), else when its character style or
+  its paragraph's style sets ``w:vanish`` (``basedOn`` chains are not followed).
+* **Simple fields** (``w:fldSimple``: a cross-reference, a document property, a date, as
+  LibreOffice and many generators write them) are replaced by the result Word shows, their
+  runs; mammoth dropped them with their text.
+
+Parts that have neither are left untouched, byte for byte.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import zipfile
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 
-__all__ = ["without_hidden_text"]
+__all__ = ["prepared_docx"]
 
 _FALSE = frozenset({"0", "false", "off"})
 # Parts that describe formatting, not content: never rewritten.
@@ -24,12 +28,12 @@ _NOT_CONTENT = frozenset({"styles", "stylesWithEffects", "numbering", "settings"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
-def without_hidden_text(archive: zipfile.ZipFile, data: bytes) -> bytes:
-    """``data`` (the package ``archive`` reads) without the runs Word hides; ``data`` itself
-    when no content part has any.
+def prepared_docx(archive: zipfile.ZipFile, data: bytes) -> bytes:
+    """``data`` (the package ``archive`` reads) without the runs Word hides and with simple
+    fields replaced by their results; ``data`` itself when no content part has either.
 
     Raises:
-        etree.XMLSyntaxError: A content part that mentions ``vanish`` is not XML.
+        etree.XMLSyntaxError: A content part that has either is not XML.
     """
     hidden_styles = _hidden_style_ids(archive)
     rewritten: dict[str, bytes] = {}
@@ -39,10 +43,10 @@ def without_hidden_text(archive: zipfile.ZipFile, data: bytes) -> bytes:
         if not name.startswith("word/") or not name.endswith(".xml") or stem in _NOT_CONTENT:
             continue
         raw = archive.read(name)
-        if b"vanish" not in raw:
+        if b"vanish" not in raw and b"fldSimple" not in raw:
             continue
         root = etree.fromstring(raw, _PARSER)
-        if _drop_hidden_runs(root, hidden_styles):
+        if _drop_hidden_runs(root, hidden_styles) | _unwrap_simple_fields(root):
             rewritten[name] = etree.tostring(
                 root.getroottree(), xml_declaration=True, encoding="UTF-8"
             )
@@ -115,6 +119,20 @@ def _drop_hidden_runs(root: etree._Element, hidden_styles: frozenset[str]) -> bo
         if parent is not None:
             parent.remove(run)
     return bool(doomed)
+
+
+def _unwrap_simple_fields(root: etree._Element) -> bool:
+    """Replace each ``w:fldSimple`` by its children in place; whether there was one."""
+    fields = [element for element in root.iter() if _local(element) == "fldSimple"]
+    for field in reversed(fields):  # inner fields first
+        parent = field.getparent()
+        if parent is None:
+            continue
+        at = parent.index(field)
+        for offset, child in enumerate(list(field)):
+            parent.insert(at + offset, child)
+        parent.remove(field)
+    return bool(fields)
 
 
 def _styled_hidden(
