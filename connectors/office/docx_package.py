@@ -9,33 +9,48 @@
 * **Simple fields** (``w:fldSimple``: a cross-reference, a document property, a date, as
   LibreOffice and many generators write them) are replaced by the result Word shows, their
   runs; mammoth dropped them with their text.
+* **Imported HTML** (``w:altChunk``) is replaced by marker paragraphs (:mod:`.docx_chunks`).
 
-Parts that have neither are left untouched, byte for byte.
+Parts that have none of these are left untouched, byte for byte.
 """
 
 from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import dataclass, field
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 
-__all__ = ["prepared_docx"]
+from ingestor.connectors.office.docx_chunks import Chunks, mark_chunks
+
+__all__ = ["PreparedDocx", "prepared_docx"]
 
 _FALSE = frozenset({"0", "false", "off"})
 # Parts that describe formatting, not content: never rewritten.
 _NOT_CONTENT = frozenset({"styles", "stylesWithEffects", "numbering", "settings", "fontTable"})
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+_REWRITTEN_MARKERS = (b"vanish", b"fldSimple", b"altChunk")
 
 
-def prepared_docx(archive: zipfile.ZipFile, data: bytes) -> bytes:
-    """``data`` (the package ``archive`` reads) without the runs Word hides and with simple
-    fields replaced by their results; ``data`` itself when no content part has either.
+@dataclass(slots=True)
+class PreparedDocx:
+    """The package to give mammoth, and the imported HTML its markers stand for."""
+
+    data: bytes
+    chunks: Chunks = field(default_factory=Chunks)
+
+
+def prepared_docx(archive: zipfile.ZipFile, data: bytes) -> PreparedDocx:
+    """``data`` (the package ``archive`` reads) without the runs Word hides, with simple fields
+    replaced by their results and imported HTML by markers; ``data`` itself when no content
+    part has any of these.
 
     Raises:
-        etree.XMLSyntaxError: A content part that has either is not XML.
+        etree.XMLSyntaxError: A content part that has one of them is not XML.
     """
     hidden_styles = _hidden_style_ids(archive)
+    chunks = Chunks()
     rewritten: dict[str, bytes] = {}
     for info in archive.infolist():
         name = info.filename
@@ -43,20 +58,23 @@ def prepared_docx(archive: zipfile.ZipFile, data: bytes) -> bytes:
         if not name.startswith("word/") or not name.endswith(".xml") or stem in _NOT_CONTENT:
             continue
         raw = archive.read(name)
-        if b"vanish" not in raw and b"fldSimple" not in raw:
+        if not any(marker in raw for marker in _REWRITTEN_MARKERS):
             continue
         root = etree.fromstring(raw, _PARSER)
-        if _drop_hidden_runs(root, hidden_styles) | _unwrap_simple_fields(root):
+        changed = _drop_hidden_runs(root, hidden_styles)
+        changed |= _unwrap_simple_fields(root)
+        changed |= mark_chunks(archive, name, root, chunks)
+        if changed:
             rewritten[name] = etree.tostring(
                 root.getroottree(), xml_declaration=True, encoding="UTF-8"
             )
     if not rewritten:
-        return data
+        return PreparedDocx(data, chunks)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
         for info in archive.infolist():
             package.writestr(info, rewritten.get(info.filename) or archive.read(info.filename))
-    return out.getvalue()
+    return PreparedDocx(out.getvalue(), chunks)
 
 
 def _local(element: etree._Element) -> str:
@@ -124,14 +142,14 @@ def _drop_hidden_runs(root: etree._Element, hidden_styles: frozenset[str]) -> bo
 def _unwrap_simple_fields(root: etree._Element) -> bool:
     """Replace each ``w:fldSimple`` by its children in place; whether there was one."""
     fields = [element for element in root.iter() if _local(element) == "fldSimple"]
-    for field in reversed(fields):  # inner fields first
-        parent = field.getparent()
+    for simple in reversed(fields):  # inner fields first
+        parent = simple.getparent()
         if parent is None:
             continue
-        at = parent.index(field)
-        for offset, child in enumerate(list(field)):
+        at = parent.index(simple)
+        for offset, child in enumerate(list(simple)):
             parent.insert(at + offset, child)
-        parent.remove(field)
+        parent.remove(simple)
     return bool(fields)
 
 

@@ -7,7 +7,9 @@ import zipfile
 
 import pytest
 
+from ingestor.connectors.base import Document
 from ingestor.connectors.office.docx import docx_to_html
+from ingestor.convert import convert_document
 from ingestor.errors import ConnectorError, PageSkipped
 
 from .conftest import para, raw_docx, rich_docx
@@ -135,6 +137,65 @@ def test_simple_fields_show_their_result_as_word_does() -> None:
     )
     html = docx_to_html(raw_docx(body)).html
     assert html == "<p>See section 3 for prices, valid from <strong>1 May</strong>.</p>"
+
+
+MHT_CHUNK = (
+    "MIME-Version: 1.0\r\n"
+    'Content-Type: multipart/related; type="text/html"; boundary="----=mhtDocumentPart"\r\n'
+    "\r\n------=mhtDocumentPart\r\n"
+    'Content-Type: text/html; charset="utf-8"\r\n'
+    "Content-Transfer-Encoding: quoted-printable\r\n"
+    "Content-Location: file:///C:/fake/document.html\r\n\r\n"
+    "<!DOCTYPE html><html><head><title>x</title></head><body><h1>Caf=C3=A9 opening hours</h1>"
+    "<p>Open <b>daily</b> from 8 to 18.</p><script>alert(1)</script>"
+    "</body></html>\r\n------=mhtDocumentPart--\r\n"
+)
+
+
+def with_chunks(docx_bytes: bytes, chunks: dict[str, str]) -> bytes:
+    """A DOCX whose body is one ``w:altChunk`` per file of ``chunks`` (name: content), as
+    html-docx-js writes a whole document."""
+    source = zipfile.ZipFile(io.BytesIO(docx_bytes))
+    files = {name: source.read(name) for name in source.namelist()}
+    rels = files["word/_rels/document.xml.rels"].decode()
+    body = ""
+    for index, name in enumerate(chunks):
+        rels = rels.replace(
+            "</Relationships>",
+            f'<Relationship Id="chunk{index}" Type="http://schemas.openxmlformats.org/'
+            f'officeDocument/2006/relationships/aFChunk" Target="/word/{name}"/></Relationships>',
+        )
+        body += f'<w:altChunk r:id="chunk{index}"/>'
+        files[f"word/{name}"] = chunks[name].encode()
+    files["word/_rels/document.xml.rels"] = rels.encode()
+    files["word/document.xml"] = files["word/document.xml"].replace(
+        b"<w:body>", b"<w:body>" + body.encode()
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def test_a_document_made_of_imported_html_is_read_and_then_sanitized() -> None:
+    data = with_chunks(raw_docx(""), {"afchunk.mht": MHT_CHUNK})
+    result = docx_to_html(data)
+    assert result.title == "Café opening hours"
+    assert "<p>Open <b>daily</b> from 8 to 18.</p>" in result.html
+    page = convert_document(Document("hours.docx", result.html, "html", url="https://x.example/"))
+    assert page.html == "<h1>Café opening hours</h1><p>Open <b>daily</b> from 8 to 18.</p>"
+
+
+def test_imported_html_keeps_its_place_and_other_formats_are_reported() -> None:
+    html_chunk = "<html><body><p>From the HTML chunk.</p></body></html>"
+    data = with_chunks(
+        raw_docx(para("After the chunks.")),
+        {"chunk.html": html_chunk, "legacy.rtf": "{\\rtf1 RTF text}"},
+    )
+    result = docx_to_html(data)
+    assert result.html == "<p>From the HTML chunk.</p><p>After the chunks.</p>"
+    assert "imported content legacy.rtf left out (only HTML and MHT are read)" in result.warnings
 
 
 def test_text_boxes_are_read_from_their_fallback_and_never_crash() -> None:
