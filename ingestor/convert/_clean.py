@@ -97,6 +97,9 @@ _CHROME_ROLE_SET = frozenset(_CHROME_ROLES)
 _CHROME_NAME_SET = frozenset(_CHROME_NAMES)
 _CHROME_ID_SET = frozenset(_CHROME_IDS)
 _DISPLAY_NONE = re.compile(r"display\s*:\s*none", re.I)
+#: Hidden text left out from this many characters on is worth a warning (a hidden dialog or
+#: sort key is shorter; collapsed answers are not).
+HIDDEN_TEXT_WARNING = 200
 # One C-level pass over the attributes that can mark an element as chrome (faster than
 # selecting the elements: lxml then skips sorting a union and Python sees only the values).
 _CHROME_ATTRIBUTES_XPATH = etree.XPath(
@@ -158,9 +161,16 @@ def clean_html(
     head_title = _text_of(doc.find("head/title"))
     base = doc.find("head/base")
     base_href = (base.get("href") or "").strip() if base is not None else ""
-    for element in _chrome_elements(doc):
+    chrome, hidden = _chrome_elements(doc)
+    hidden_text = sum(len(" ".join(element.text_content().split())) for element in hidden)
+    for element in chrome:
         if element.getparent() is not None:  # found twice (by tag and by class) or the root
             element.drop_tree()
+    if hidden_text >= HIDDEN_TEXT_WARNING:
+        warnings.append(
+            f"{hidden_text:,} characters of text hidden with display:none or the hidden "
+            "attribute were left out (collapsed FAQ answers or tabs a script shows?)"
+        )
     if is_whole_document(source):
         prune_boilerplate(next(doc.iter("body"), doc))
     root = _article_root(doc)
@@ -214,12 +224,17 @@ def _text_of(element: lxml.html.HtmlElement | None) -> str | None:
     return text or None
 
 
-def _chrome_elements(doc: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+def _chrome_elements(
+    doc: lxml.html.HtmlElement,
+) -> tuple[list[lxml.html.HtmlElement], list[lxml.html.HtmlElement]]:
+    """Elements that are never content, and among them those only hidden by a style or the
+    ``hidden`` attribute (outside other chrome), whose text is counted for a warning."""
     found = []
     for element in doc.iter(*_NEVER_CONTENT, *_PAGE_PARTS):
         if element.tag in _PAGE_PARTS and _first(element.iterancestors(*_CONTENT_OWNERS)):
             continue  # an article's own header/footer/aside
         found.append(element)
+    hidden = []
     for attribute in _CHROME_ATTRIBUTES_XPATH(doc):
         if _marks_chrome(attribute.attrname, attribute):
             element = attribute.getparent()
@@ -228,7 +243,16 @@ def _chrome_elements(doc: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
                 and not _first(element.iter("main", "article"))
             ):
                 found.append(element)
-    return found
+                if attribute.attrname in ("style", "hidden"):
+                    hidden.append(element)
+    chrome = set(found)
+    hidden = [
+        element
+        for element in hidden
+        if element.tag not in _NEVER_CONTENT
+        and not any(ancestor in chrome for ancestor in element.iterancestors())
+    ]
+    return found, hidden
 
 
 def _first(elements: Iterator[lxml.html.HtmlElement]) -> bool:
