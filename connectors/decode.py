@@ -2,9 +2,10 @@
 
 Pure functions shared by connectors that read files (file shares, exports). Order, most
 trustworthy first: a byte order mark; for HTML a declared charset (``<meta charset>``, an XML
-declaration); UTF-16 without a mark when the zero bytes say so; strict UTF-8; the connector's
-``encoding`` setting; then chardet's detector. When nothing is confident the file is skipped
-with a message (:class:`~ingestor.errors.PageSkipped`), never uploaded as mojibake.
+declaration) unless the bytes are valid UTF-8 with non-ASCII text in them; UTF-16 without a
+mark when the zero bytes say so; strict UTF-8; the connector's ``encoding`` setting; then
+chardet's detector. When nothing is confident the file is skipped with a message
+(:class:`~ingestor.errors.PageSkipped`), never uploaded as mojibake.
 
 chardet (7.x) was chosen over charset-normalizer by measurement: on 105 samples of 16
 languages in 31 legacy code pages (``benchmarks/encoding_eval.py``) chardet decoded all of them
@@ -108,6 +109,10 @@ def decode_text(data: bytes, *, kind: TextKind, encoding: str | None = None) -> 
     if kind == "html":
         declared = declared_html_charset(data)
         if declared is not None:
+            # A page re-saved as UTF-8 by an editor that kept its old declaration: legacy text
+            # with accents is all but never valid UTF-8, so valid UTF-8 outranks the label.
+            if declared != "utf-8" and not data.isascii() and _decodes(data, "utf-8"):
+                return data.decode("utf-8"), "utf-8"
             try:
                 return data.decode(declared), declared
             except UnicodeDecodeError:

@@ -47,6 +47,7 @@ from ingestor.connectors.fs_targeted import targeted_items
 from ingestor.connectors.fs_walk import walk
 from ingestor.connectors.globs import compile_globs
 from ingestor.connectors.html_head import canonical_url
+from ingestor.connectors.html_unhide import unhidden_html
 from ingestor.connectors.office import ConversionLimits, OfficeFormat, convert_office
 from ingestor.errors import ConnectorError, PageSkipped
 
@@ -109,7 +110,8 @@ class FilesystemConnector(Connector[FilesystemSettings], Targeted):
         self._office_slots = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
         # settings that change what a file gives; empty with the defaults (versions unchanged)
         salt = f":{settings.encoding}" if settings.encoding else ""
-        self._version_salt = salt + (":template-urls" if settings.url_from == "template" else "")
+        salt += ":template-urls" if settings.url_from == "template" else ""
+        self._version_salt = salt + (":show-hidden" if settings.hidden_html == "show" else "")
 
     def list(self) -> Iterator[Item | ListingProblem]:
         """Yield every matching file of an enabled format under root, sorted, reading none."""
@@ -162,6 +164,8 @@ class FilesystemConnector(Connector[FilesystemSettings], Targeted):
             )
         body_format = _BODY_FORMATS[kind]
         text, encoding = decode_text(data, kind=body_format, encoding=self.settings.encoding)
+        if body_format == "html" and self.settings.hidden_html == "show":
+            text = unhidden_html(text)
         # A saved web page is cited where it lives, and its links resolve against that url.
         use_canonical = body_format == "html" and self.settings.url_from == "canonical"
         canonical = canonical_url(text) if use_canonical else None

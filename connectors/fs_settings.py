@@ -82,6 +82,13 @@ class FilesystemSettings(ConnectorSettings):
         "links are resolved against it (saved web pages, mirrors of a public site); other "
         "files use url_template. template: url_template for every file.",
     )
+    hidden_html: Literal["drop", "show"] = Field(
+        default="drop",
+        description="What happens to the parts of HTML files hidden with display:none or the "
+        "hidden attribute. drop: left out (hidden menus, dialogs, templates); a page that "
+        "loses 200 or more characters that way is logged with a warning. show: published "
+        "(collapsed FAQ answers, tabs and accordions that a script reveals).",
+    )
     encoding: str | None = Field(
         default=None,
         description="Code page of the share's legacy text files, e.g. cp1251 or shift_jis: "

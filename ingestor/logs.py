@@ -77,10 +77,12 @@ class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
 
 class TextFormatter(logging.Formatter):
     """Plain lines for people; messages quote file names and servers, so terminal escape
-    sequences and control characters are removed (JSON lines are escaped by ``json``)."""
+    sequences and control characters are removed, and every line after a record's first is
+    indented: a file named ``a\n01:00:00 INFO ...`` cannot forge a record of its own (JSON
+    lines are escaped by ``json``)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return visible_text(super().format(record), keep_lines=True)
+        return visible_text(super().format(record), keep_lines=True).replace("\n", "\n    ")
 
 
 class JsonFormatter(logging.Formatter):

@@ -7,7 +7,10 @@ fonts and sizes, which is what a knowledge base wants. On top of mammoth:
 * Images are never read: each becomes an inline note ``[Image: <alt text>]`` when it has alt
   text and is dropped otherwise (their count is reported).
 * Comments are left out; tracked changes read as Word's "No Markup" view (pending insertions
-  kept, deletions and moved-from text gone, no revision marks).
+  kept, deletions and moved-from text gone, no revision marks). Text formatted as hidden is
+  left out, as Word shows and prints it; simple fields show their result; imported HTML
+  (``w:altChunk``, how HTML-to-DOCX tools write whole documents) is read
+  (:mod:`.docx_package`).
 * Footnote and endnote references become plain superscripts and the notes a numbered list at
   the end, and links to bookmarks become plain text: the sanitizer keeps no ``id`` outside
   headings, so in-page links would dangle. A table of contents (``TOC n`` styles) is left
@@ -25,6 +28,7 @@ caller adds the file name); a document without any text raises
 
 from __future__ import annotations
 
+import contextlib
 import io
 import zipfile
 from typing import Any
@@ -34,6 +38,8 @@ import mammoth  # type: ignore[import-untyped]  # mammoth ships no type hints
 import mammoth.html  # type: ignore[import-untyped]
 from lxml import etree
 
+from ingestor.connectors.office.docx_chunks import insert_chunks
+from ingestor.connectors.office.docx_package import PreparedDocx, prepared_docx
 from ingestor.connectors.office.result import OfficeResult, tidy_title
 from ingestor.errors import ConnectorError, PageSkipped
 
@@ -84,10 +90,14 @@ def docx_to_html(data: bytes) -> OfficeResult:
     with archive:
         _check_expanded_size(archive)
         title = tidy_title(_core_title(archive))
+        prepared = PreparedDocx(data)
+        # broken XML: mammoth reads the original and reports what is wrong
+        with contextlib.suppress(etree.XMLSyntaxError, zipfile.BadZipFile, ValueError):
+            prepared = prepared_docx(archive, data)
     images = _ImageNotes()
     try:
         result = mammoth.convert_to_html(
-            io.BytesIO(data),
+            io.BytesIO(prepared.data),
             style_map=_STYLE_MAP,
             convert_image=images,
             include_embedded_style_map=False,
@@ -105,8 +115,8 @@ def docx_to_html(data: bytes) -> OfficeResult:
         f"mammoth: {message.message}"
         for message in result.messages
         if not message.message.startswith(_IGNORED_MESSAGE_PREFIXES)
-    ]
-    html, first_heading, has_text = _finish(str(result.value))
+    ] + prepared.chunks.warnings
+    html, first_heading, has_text = _finish(insert_chunks(str(result.value), prepared.chunks))
     if not has_text:
         raise PageSkipped(
             "no text in this Word document"

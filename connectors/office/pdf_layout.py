@@ -5,7 +5,7 @@ from the blocks pdfminer's layout analysis finds (pure functions, no PDF library
 
 * **Running headers and footers** (a block in the top or bottom 12% of the page whose text,
   digits aside, repeats on at least 3 pages and half of them) and bare page numbers in those
-  margins are dropped.
+  margins are dropped, unless those repeated blocks are all the text the document has.
 * **Headings** are short blocks (at most 3 lines, 150 characters) set larger than the body
   text (the font size most characters use): the largest size is ``h1``, the next ``h2``, then
   ``h3``; a one-line block entirely in bold at body size, not ending like a sentence, is one
@@ -145,14 +145,26 @@ def _drop_running_heads(blocks: Sequence[TextBlock]) -> list[TextBlock]:
             seen_on[_margin_key(block)].add(block.page)
     threshold = max(3, (len(pages) + 1) // 2)
     repeated = {key for key, on in seen_on.items() if len(on) >= threshold}
-    kept = []
+    kept: list[TextBlock] = []
+    without_numbers: list[TextBlock] = []
     for block in blocks:
         if _in_margin(block):
             text = " ".join(line.text.strip() for line in block.lines).strip()
-            if _PAGE_NUMBER.match(text) or _margin_key(block) in repeated:
+            if _PAGE_NUMBER.match(text):
                 continue
+            without_numbers.append(block)
+            if _margin_key(block) in repeated:
+                continue
+        else:
+            without_numbers.append(block)
         kept.append(block)
-    return kept
+    # A header accompanies body text: when the "running head" is all the text there is (one
+    # line at the top of each page, a list printed one record per page), it is the document.
+    return kept if any(_has_text(block) for block in kept) else without_numbers
+
+
+def _has_text(block: TextBlock) -> bool:
+    return any(line.text.strip() for line in block.lines)
 
 
 def _split_on_style(block: TextBlock) -> list[TextBlock]:

@@ -3,7 +3,8 @@
 The output is *not* safe yet (:mod:`._sanitize` is the security boundary); this stage decides
 what is content. Rules, in order:
 
-1. Parse with lxml.html, comments and processing instructions dropped by the parser. libxml2
+1. Parse with lxml.html, comments and processing instructions dropped by the parser, however
+   deeply the page nests (:mod:`._depth`: libxml2 would silently stop at 256 levels). libxml2
    parses HTML 4: it does not know HTML5's void elements (``embed``, ``source``, ``track``,
    ``wbr``, ``keygen``...) and nests everything after one inside it, so dropping an ``embed``
    dropped the rest of the page. :func:`free_void_contents` moves that content back out, for
@@ -45,6 +46,7 @@ import lxml.html  # type: ignore[import-untyped,unused-ignore]  # lxml ships no 
 from lxml import etree
 
 from ingestor.convert._boilerplate import is_whole_document, prune_boilerplate
+from ingestor.convert._depth import MAX_DEPTH, flatten_deep, parse_page
 from ingestor.convert._sanitize import HEADING_TAGS
 from ingestor.convert._tidy import drop_empty_wrappers, drop_permalink_marks, prune_anchors
 
@@ -57,10 +59,10 @@ __all__ = [
     "serialize_html",
 ]
 
-_PARSER = lxml.html.HTMLParser(
-    remove_comments=True, remove_pis=True, no_network=True, collect_ids=False, default_doctype=False
-)
 _XML_DECLARATION = re.compile(r"\A\ufeff?\s*<\?xml[^>]*>")
+#: An XHTML DOCTYPE with an internal subset: libxml2's HTML parser ends the DOCTYPE at the
+#: first ">" and shows the rest of the subset ("]>") as the page's first text.
+_DOCTYPE_SUBSET = re.compile(r"\A\s*<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.I | re.S)
 
 #: HTML's void elements, plus obsolete ones that HTML parsers treat as void or that libxml2
 #: would otherwise nest the rest of the page in.
@@ -95,6 +97,9 @@ _CHROME_ROLE_SET = frozenset(_CHROME_ROLES)
 _CHROME_NAME_SET = frozenset(_CHROME_NAMES)
 _CHROME_ID_SET = frozenset(_CHROME_IDS)
 _DISPLAY_NONE = re.compile(r"display\s*:\s*none", re.I)
+#: Hidden text left out from this many characters on is worth a warning (a hidden dialog or
+#: sort key is shorter; collapsed answers are not).
+HIDDEN_TEXT_WARNING = 200
 # One C-level pass over the attributes that can mark an element as chrome (faster than
 # selecting the elements: lxml then skips sorting a union and Python sees only the values).
 _CHROME_ATTRIBUTES_XPATH = etree.XPath(
@@ -110,6 +115,8 @@ _HEADINGS = tuple(sorted(HEADING_TAGS))
 _ANCHOR_IN_HEADING_XPATH = etree.XPath("(.//*[@id]/@id | .//a[@name]/@name)[1]")
 _MULTI_ATTRIBUTE_XPATH = etree.XPath("descendant-or-self::*[@*[2]]")
 _URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+#: What the WHATWG URL parser removes from anywhere in a url before reading it.
+_URL_NOISE = re.compile("[\t\n\r]")
 _SLUG_DROP = re.compile(r"[^\w\- ]+")
 
 
@@ -139,25 +146,37 @@ def clean_html(
     Raises:
         ValueError: lxml refused the text (e.g. it holds characters XML cannot carry).
     """
-    source = _XML_DECLARATION.sub("", source, count=1)
+    source = _DOCTYPE_SUBSET.sub("", _XML_DECLARATION.sub("", source, count=1), count=1)
     try:
-        doc = lxml.html.document_fromstring(source, parser=_PARSER)
+        doc = parse_page(source)
     except etree.ParserError:  # "Document is empty": only whitespace, comments...
         return CleanedHtml(html="")
     free_void_contents(doc)
+    warnings: list[str] = []
+    if flattened := flatten_deep(doc):
+        warnings.append(
+            f"elements nest more than {MAX_DEPTH} levels deep (unclosed tags?): "
+            f"{flattened} of them were unwrapped into lines"
+        )
     head_title = _text_of(doc.find("head/title"))
     base = doc.find("head/base")
     base_href = (base.get("href") or "").strip() if base is not None else ""
-    for element in _chrome_elements(doc):
+    chrome, hidden = _chrome_elements(doc)
+    hidden_text = sum(len(" ".join(element.text_content().split())) for element in hidden)
+    for element in chrome:
         if element.getparent() is not None:  # found twice (by tag and by class) or the root
             element.drop_tree()
+    if hidden_text >= HIDDEN_TEXT_WARNING:
+        warnings.append(
+            f"{hidden_text:,} characters of text hidden with display:none or the hidden "
+            "attribute were left out (collapsed FAQ answers or tabs a script shows?)"
+        )
     if is_whole_document(source):
         prune_boilerplate(next(doc.iter("body"), doc))
     root = _article_root(doc)
     _rename_containers(root)
     _anchor_headings(root, slugs=heading_ids)
     drop_permalink_marks(root)  # after: a mark's own id may have become its heading's
-    warnings: list[str] = []
     relative_left = _resolve_links(root, _effective_base(base_url, base_href))
     if relative_left:
         warnings.append(f"{relative_left} relative link(s) left relative: the page has no url")
@@ -205,12 +224,17 @@ def _text_of(element: lxml.html.HtmlElement | None) -> str | None:
     return text or None
 
 
-def _chrome_elements(doc: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+def _chrome_elements(
+    doc: lxml.html.HtmlElement,
+) -> tuple[list[lxml.html.HtmlElement], list[lxml.html.HtmlElement]]:
+    """Elements that are never content, and among them those only hidden by a style or the
+    ``hidden`` attribute (outside other chrome), whose text is counted for a warning."""
     found = []
     for element in doc.iter(*_NEVER_CONTENT, *_PAGE_PARTS):
         if element.tag in _PAGE_PARTS and _first(element.iterancestors(*_CONTENT_OWNERS)):
             continue  # an article's own header/footer/aside
         found.append(element)
+    hidden = []
     for attribute in _CHROME_ATTRIBUTES_XPATH(doc):
         if _marks_chrome(attribute.attrname, attribute):
             element = attribute.getparent()
@@ -219,7 +243,16 @@ def _chrome_elements(doc: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
                 and not _first(element.iter("main", "article"))
             ):
                 found.append(element)
-    return found
+                if attribute.attrname in ("style", "hidden"):
+                    hidden.append(element)
+    chrome = set(found)
+    hidden = [
+        element
+        for element in hidden
+        if element.tag not in _NEVER_CONTENT
+        and not any(ancestor in chrome for ancestor in element.iterancestors())
+    ]
+    return found, hidden
 
 
 def _first(elements: Iterator[lxml.html.HtmlElement]) -> bool:
@@ -313,7 +346,11 @@ def _resolve_links(root: lxml.html.HtmlElement, base_url: str | None) -> int:
         attribute = "href" if element.tag == "a" else "src"
         if element.get(attribute) is None:
             continue
-        value = (element.get(attribute) or "").strip()
+        value = element.get(attribute) or ""
+        if _URL_NOISE.search(value):  # as browsers read it: "java\tscript:" is "javascript:"
+            value = _URL_NOISE.sub("", value)
+            element.set(attribute, value)  # else serializing writes "java%09script:", a bad link
+        value = value.strip()
         scheme = _URL_SCHEME.match(value)
         if scheme and attribute == "src" and scheme.group().lower() not in ("http:", "https:"):
             element.drop_tree()  # data:/javascript: images would leave an empty <img>

@@ -92,6 +92,8 @@ class PageSteps:
             converting = time.monotonic()
             page = pool.convert(document)
             self.engine.on_converted(time.monotonic() - converting)
+            for warning in page.warnings:  # broken front matter...: shown by preview, and here
+                self.log.warning("sync %s: page %s: %s", self.name, item.external_id, warning)
             require_text(page, self.policy.min_text_chars)  # an empty shell is skipped
             decision = self.gate.check(document, page)
             if not decision.send:

@@ -74,6 +74,14 @@ def test_a_wrong_declaration_falls_back_to_what_the_bytes_say() -> None:
     assert decode_text(data, kind="html")[0].endswith("<p>✓</p>")
 
 
+@pytest.mark.parametrize("label", ["iso-8859-1", "windows-1252", "windows-1251", "koi8-r"])
+def test_a_page_resaved_as_utf8_under_its_old_declaration_reads_as_utf8(label: str) -> None:
+    html = f'<meta charset="{label}"><p>Le café crème à la française. Привет, мир.</p>'
+    assert decode_text(html.encode(), kind="html") == (html, "utf-8")
+    ascii_only = f'<meta charset="{label}"><p>Plain text</p>'.encode()
+    assert decode_text(ascii_only, kind="html")[1] != "utf-8"  # nothing to tell: the label
+
+
 def test_a_declaration_after_the_prescan_window_is_ignored() -> None:
     data = b"<!--" + b"x" * 5000 + b'--><meta charset="koi8-r">'
     assert declared_html_charset(data) is None

@@ -195,3 +195,33 @@ def test_an_empty_file_is_skipped_not_failed(tmp_path: Path) -> None:
 
     with pytest.raises(PageSkipped, match=r"notes\.md: empty file \(0 bytes\)"):
         fetch_bytes(tmp_path, "notes.md", b"")
+
+
+ANSWER = "Refunds reach your card within five business days of the return reaching us. " * 3
+FAQ = (
+    "<html><head><title>FAQ</title></head><body><main><h1>Refunds FAQ</h1>"
+    '<h3 onclick="toggle(1)">How long do refunds take?</h3>'
+    f'<div class="answer" style="color: red; display: none !important">{ANSWER}</div>'
+    "<h3>Can I cancel?</h3><div hidden>Yes, at any time from Settings.</div>"
+    "</main></body></html>"
+).encode()
+
+
+def test_collapsed_faq_answers_are_left_out_with_a_warning_by_default(tmp_path: Path) -> None:
+    page = convert_document(fetch_bytes(tmp_path, "faq.html", FAQ))
+    assert "How long do refunds take?" in page.html and "five business days" not in page.html
+    hidden = len(ANSWER.strip()) + len("Yes, at any time from Settings.")
+    assert page.warnings == (
+        f"{hidden} characters of text hidden with display:none or the hidden attribute were "
+        "left out (collapsed FAQ answers or tabs a script shows?)",
+    )
+
+
+def test_hidden_html_show_publishes_what_a_script_would_reveal(tmp_path: Path) -> None:
+    page = convert_document(fetch_bytes(tmp_path, "faq.html", FAQ, hidden_html="show"))
+    assert "Refunds reach your card within five business days" in page.html
+    assert "Yes, at any time from Settings." in page.html
+    assert page.warnings == ()
+    default = next(i for i in connector(tmp_path).list() if isinstance(i, Item))
+    shown = next(i for i in connector(tmp_path, hidden_html="show").list() if isinstance(i, Item))
+    assert default.version != shown.version  # switching it re-reads every file once

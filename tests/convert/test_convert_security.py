@@ -106,6 +106,27 @@ def test_markdown_vectors_are_neutralized(body: str) -> None:
     assert "ok" in html
 
 
+@pytest.mark.parametrize(
+    "href", ["jav&#x09;ascript:alert(1)", "java\nscript:alert(1)", "java&#13;script:alert(1)"]
+)
+def test_a_scheme_split_by_tabs_or_newlines_is_read_as_browsers_read_it(href: str) -> None:
+    # browsers drop tabs and newlines from urls: this is javascript:, not a relative link
+    assert convert_html(f'<p><a href="{href}">ok</a></p>') == "<p><a>ok</a></p>"
+    assert (
+        convert_html('<p><a href="/help/re\tfunds">r</a></p>')
+        == '<p><a href="https://wiki.example.com/help/refunds">r</a></p>'
+    )
+
+
+def test_an_xhtml_internal_subset_is_neither_expanded_nor_shown() -> None:
+    page = (
+        '<?xml version="1.0"?>\n<!DOCTYPE html [\n<!ENTITY xxe SYSTEM "file:///etc/passwd">\n'
+        '<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">\n]>\n'
+        '<html xmlns="http://www.w3.org/1999/xhtml"><body><p>X &xxe; Y &b; Z</p></body></html>'
+    )
+    assert convert_html(page) == "<p>X &amp;xxe; Y &amp;b; Z</p>"
+
+
 def test_allowed_schemes_and_fragments_survive() -> None:
     html = convert_html(
         '<p><a href="https://a.example/x">a</a> <a href="http://b.example">b</a> '

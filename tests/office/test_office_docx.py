@@ -7,7 +7,9 @@ import zipfile
 
 import pytest
 
+from ingestor.connectors.base import Document
 from ingestor.connectors.office.docx import docx_to_html
+from ingestor.convert import convert_document
 from ingestor.errors import ConnectorError, PageSkipped
 
 from .conftest import para, raw_docx, rich_docx
@@ -84,6 +86,116 @@ def test_tracked_changes_read_as_the_current_text_without_marks() -> None:
     assert "Price is 12 EUR" in html
     assert "10 EUR" not in html and "Moved away" not in html
     assert "<del" not in html and "<ins" not in html
+
+
+HIDDEN_STYLES = (
+    '<w:styles xmlns:w="W_NS">'
+    '<w:style w:type="character" w:styleId="Secret"><w:rPr><w:vanish/></w:rPr></w:style>'
+    '<w:style w:type="paragraph" w:styleId="Instructions"><w:rPr><w:vanish/></w:rPr></w:style>'
+    "</w:styles>"
+)
+
+
+def run(text: str, properties: str = "") -> str:
+    return f'<w:r><w:rPr>{properties}</w:rPr><w:t xml:space="preserve">{text}</w:t></w:r>'
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_hidden_text_is_left_out_as_word_shows_it(strict: bool) -> None:
+    body = (
+        "<w:p>"
+        + run("Refunds take 5 days.")
+        + run(" INTERNAL: margin is 40%.", "<w:vanish/>")
+        + run(" Shown again.", '<w:vanish w:val="false"/>')
+        + run(" STYLED SECRET", '<w:rStyle w:val="Secret"/>')
+        + "</w:p>"
+        + '<w:p><w:pPr><w:pStyle w:val="Instructions"/></w:pPr>'
+        + run("TEMPLATE: delete this paragraph before sending.")
+        + "</w:p>"
+        + '<w:p><w:pPr><w:pStyle w:val="Instructions"/></w:pPr>'
+        + run("Visible in a hidden style.", '<w:vanish w:val="0"/>')
+        + "</w:p>"
+    )
+    html = docx_to_html(raw_docx(body, parts={"styles": HIDDEN_STYLES}, strict=strict)).html
+    assert "Refunds take 5 days. Shown again." in html
+    assert "Visible in a hidden style." in html
+    assert "INTERNAL" not in html and "SECRET" not in html and "TEMPLATE" not in html
+
+
+def test_a_document_whose_text_is_all_hidden_is_skipped() -> None:
+    with pytest.raises(PageSkipped, match="no text"):
+        docx_to_html(raw_docx("<w:p>" + run("Draft notes", "<w:vanish/>") + "</w:p>"))
+
+
+def test_simple_fields_show_their_result_as_word_does() -> None:
+    body = (
+        '<w:p><w:r><w:t xml:space="preserve">See </w:t></w:r>'
+        '<w:fldSimple w:instr=" REF _Ref12 \\h "><w:r><w:t>section 3</w:t></w:r></w:fldSimple>'
+        '<w:r><w:t xml:space="preserve"> for prices, valid from </w:t></w:r>'
+        '<w:fldSimple w:instr=" DATE "><w:r><w:rPr><w:b/></w:rPr><w:t>1 May</w:t></w:r>'
+        "</w:fldSimple><w:r><w:t>.</w:t></w:r></w:p>"
+    )
+    html = docx_to_html(raw_docx(body)).html
+    assert html == "<p>See section 3 for prices, valid from <strong>1 May</strong>.</p>"
+
+
+MHT_CHUNK = (
+    "MIME-Version: 1.0\r\n"
+    'Content-Type: multipart/related; type="text/html"; boundary="----=mhtDocumentPart"\r\n'
+    "\r\n------=mhtDocumentPart\r\n"
+    'Content-Type: text/html; charset="utf-8"\r\n'
+    "Content-Transfer-Encoding: quoted-printable\r\n"
+    "Content-Location: file:///C:/fake/document.html\r\n\r\n"
+    "<!DOCTYPE html><html><head><title>x</title></head><body><h1>Caf=C3=A9 opening hours</h1>"
+    "<p>Open <b>daily</b> from 8 to 18.</p><script>alert(1)</script>"
+    "</body></html>\r\n------=mhtDocumentPart--\r\n"
+)
+
+
+def with_chunks(docx_bytes: bytes, chunks: dict[str, str]) -> bytes:
+    """A DOCX whose body is one ``w:altChunk`` per file of ``chunks`` (name: content), as
+    html-docx-js writes a whole document."""
+    source = zipfile.ZipFile(io.BytesIO(docx_bytes))
+    files = {name: source.read(name) for name in source.namelist()}
+    rels = files["word/_rels/document.xml.rels"].decode()
+    body = ""
+    for index, name in enumerate(chunks):
+        rels = rels.replace(
+            "</Relationships>",
+            f'<Relationship Id="chunk{index}" Type="http://schemas.openxmlformats.org/'
+            f'officeDocument/2006/relationships/aFChunk" Target="/word/{name}"/></Relationships>',
+        )
+        body += f'<w:altChunk r:id="chunk{index}"/>'
+        files[f"word/{name}"] = chunks[name].encode()
+    files["word/_rels/document.xml.rels"] = rels.encode()
+    files["word/document.xml"] = files["word/document.xml"].replace(
+        b"<w:body>", b"<w:body>" + body.encode()
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def test_a_document_made_of_imported_html_is_read_and_then_sanitized() -> None:
+    data = with_chunks(raw_docx(""), {"afchunk.mht": MHT_CHUNK})
+    result = docx_to_html(data)
+    assert result.title == "Café opening hours"
+    assert "<p>Open <b>daily</b> from 8 to 18.</p>" in result.html
+    page = convert_document(Document("hours.docx", result.html, "html", url="https://x.example/"))
+    assert page.html == "<h1>Café opening hours</h1><p>Open <b>daily</b> from 8 to 18.</p>"
+
+
+def test_imported_html_keeps_its_place_and_other_formats_are_reported() -> None:
+    html_chunk = "<html><body><p>From the HTML chunk.</p></body></html>"
+    data = with_chunks(
+        raw_docx(para("After the chunks.")),
+        {"chunk.html": html_chunk, "legacy.rtf": "{\\rtf1 RTF text}"},
+    )
+    result = docx_to_html(data)
+    assert result.html == "<p>From the HTML chunk.</p><p>After the chunks.</p>"
+    assert "imported content legacy.rtf left out (only HTML and MHT are read)" in result.warnings
 
 
 def test_text_boxes_are_read_from_their_fallback_and_never_crash() -> None:

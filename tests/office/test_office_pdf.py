@@ -50,6 +50,15 @@ def test_a_sentence_cut_by_a_page_break_is_joined_across_header_and_footer() -> 
     assert "Page 1 of 3" not in html and "Page 2" not in html  # page numbers
 
 
+def test_a_pdf_whose_only_text_repeats_at_the_top_of_each_page_is_not_emptied() -> None:
+    # one record per page, printed at the top: the "running head" is the whole document
+    pages = [[("p", f"Order {number} ships from the Lyon warehouse.")] for number in range(6)]
+    html = pdf_to_html(text_pdf(pages, page_numbers=True)).html
+    assert html.count("ships from the Lyon warehouse.") == 6
+    assert "Order 0 ships" in html and "Order 5 ships" in html
+    assert "Page 1 of 6" not in html  # page numbers still go
+
+
 def test_title_falls_back_to_the_first_line() -> None:
     assert pdf_to_html(policy_pdf(title=None)).title == "Travel Policy"
 
