@@ -50,6 +50,29 @@ def _id_path(collection: str, ident: int | str) -> str:
     return f"{collection}/{quote(str(ident), safe='')}"
 
 
+def _same(
+    operation: Operation,
+    answer: tuple[httpx.Response, object],
+    subject: str,
+    got: T,
+    **wanted: int | str,
+) -> T:
+    """``got`` when it is the object asked about, else the operation's error naming both.
+
+    A 2xx answer about another object (a proxy's cache, a mixed-up reply) must not be
+    recorded: its id would later be deleted, or its page hidden, in the asked one's place.
+    """
+    differ = [
+        f"{key} {getattr(got, key)!r} instead of {value!r}"
+        for key, value in wanted.items()
+        if str(getattr(got, key)) != str(value)
+    ]
+    if not differ:
+        return got
+    problem = f"the answer is about another object ({', '.join(differ)}); nothing recorded"
+    raise invalid_response(operation, answer[0], subject, problem)
+
+
 def _writes_only(check: Callable[[], None]) -> Callable[[httpx.Request], None]:
     """An httpx request hook running ``check`` before every request but a GET."""
 
@@ -188,7 +211,8 @@ class IntercomClient:
         """One source by id."""
         subject = f" {source_id}"
         data = self._json(ops.GET_SOURCE, "GET", _id_path(_SOURCES, source_id), subject)
-        return self._parse(ops.GET_SOURCE, data, ContentImportSource.from_api, subject)
+        source = self._parse(ops.GET_SOURCE, data, ContentImportSource.from_api, subject)
+        return _same(ops.GET_SOURCE, data, subject, source, id=source_id)
 
     def update_source(
         self, source_id: int, *, url: str, status: str | None = None
@@ -200,7 +224,8 @@ class IntercomClient:
         subject = f" {source_id}"
         path = _id_path(_SOURCES, source_id)
         data = self._json(ops.UPDATE_SOURCE, "PUT", path, subject, body)
-        return self._parse(ops.UPDATE_SOURCE, data, ContentImportSource.from_api, subject)
+        source = self._parse(ops.UPDATE_SOURCE, data, ContentImportSource.from_api, subject)
+        return _same(ops.UPDATE_SOURCE, data, subject, source, id=source_id)
 
     def delete_source(self, source_id: int) -> None:
         """Delete a source AND every page imported from it, irreversibly. Never call implicitly."""
@@ -231,20 +256,30 @@ class IntercomClient:
         """
         subject = f" {page.external_id!r} of source {page.source_id}"
         data = self._json(ops.UPSERT_PAGE, "POST", _PAGES, subject, page.body())
-        return self._parse(ops.UPSERT_PAGE, data, ExternalPage.from_api, subject)
+        written = self._parse(ops.UPSERT_PAGE, data, ExternalPage.from_api, subject)
+        return _same(
+            ops.UPSERT_PAGE,
+            data,
+            subject,
+            written,
+            source_id=page.source_id,
+            external_id=page.external_id,
+        )
 
     def get_page(self, page_id: str) -> ExternalPage:
         """One page by Intercom's id."""
         subject = f" {page_id!r}"
         data = self._json(ops.GET_PAGE, "GET", _id_path(_PAGES, page_id), subject)
-        return self._parse(ops.GET_PAGE, data, ExternalPage.from_api, subject)
+        found = self._parse(ops.GET_PAGE, data, ExternalPage.from_api, subject)
+        return _same(ops.GET_PAGE, data, subject, found, id=page_id)
 
     def update_page(self, page_id: str, page: PageUpdate) -> ExternalPage:
         """PUT a page (2.14: API-created pages only, url required). Prefer :meth:`upsert_page`."""
         subject = f" {page_id!r}"
         path = _id_path(_PAGES, page_id)
         data = self._json(ops.UPDATE_PAGE, "PUT", path, subject, page.body())
-        return self._parse(ops.UPDATE_PAGE, data, ExternalPage.from_api, subject)
+        updated = self._parse(ops.UPDATE_PAGE, data, ExternalPage.from_api, subject)
+        return _same(ops.UPDATE_PAGE, data, subject, updated, id=page_id)
 
     def delete_page(self, page_id: str) -> ExternalPage:
         """Delete a page by Intercom's id; returns the deleted page.
@@ -254,7 +289,8 @@ class IntercomClient:
         """
         subject = f" {page_id!r}"
         data = self._json(ops.DELETE_PAGE, "DELETE", _id_path(_PAGES, page_id), subject)
-        return self._parse(ops.DELETE_PAGE, data, ExternalPage.from_api, subject)
+        deleted = self._parse(ops.DELETE_PAGE, data, ExternalPage.from_api, subject)
+        return _same(ops.DELETE_PAGE, data, subject, deleted, id=page_id)
 
     # -- plumbing ----------------------------------------------------------------------------
 
