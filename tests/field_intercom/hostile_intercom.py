@@ -57,7 +57,8 @@ class Fault:
     ``action`` is one of: ``answer`` (send ``status``/``headers``/``body``, apply nothing),
     ``drop_before`` (reset the connection, apply nothing), ``drop_after`` (apply, then reset),
     ``cut_after`` (apply, then send half the body and close), ``slow_after`` (apply, then
-    answer after ``delay`` seconds), ``rewrite`` (apply, then answer ``rewrite(json)``).
+    answer after ``delay`` seconds), ``rewrite`` (apply, then answer ``rewrite(json)``),
+    ``call`` (run ``before``, e.g. an out-of-band change, then answer normally).
     """
 
     method: str
@@ -70,10 +71,14 @@ class Fault:
     body: bytes = b""
     delay: float = 0.0
     rewrite: Callable[[Any], Any] | None = None
+    body_has: bytes | None = None  # only requests whose body holds these bytes
+    before: Callable[[], None] | None = None  # ``call``: run this, then answer normally
     seen: int = 0
 
-    def take(self, method: str, path: str) -> bool:
+    def take(self, method: str, path: str, body: bytes) -> bool:
         if method != self.method or not path.startswith(self.path):
+            return False
+        if self.body_has is not None and self.body_has not in body:
             return False
         self.seen += 1
         return self.after < self.seen <= self.after + self.times
@@ -107,7 +112,7 @@ class HostileIntercom:
         self.pages: dict[str, dict[str, Any]] = {}
         self.log: list[tuple[str, str, int]] = []  # (method, path, status) of every answer
         self.page_order: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
-        self.list_links: Callable[[int, int, int], str | None] | None = None
+        self.list_links: Callable[[str, int, int], str | None] | None = None
         self._next_source = 100
         self._next_page = 5000
         self._lock = threading.RLock()
@@ -202,7 +207,7 @@ class HostileIntercom:
         total_pages = max(1, -(-len(items) // per_page))
         chunk = items[(page - 1) * per_page : page * per_page]
         if self.list_links is not None:
-            link = self.list_links(page, per_page, total_pages)
+            link = self.list_links(path, page, total_pages)
         elif page < total_pages:
             link = f"{self.url}{path}?page={page + 1}&per_page={per_page}"
         else:
@@ -342,7 +347,11 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        fault = next((f for f in owner.faults if f.take(method, split.path)), None)
+        fault = next((f for f in owner.faults if f.take(method, split.path, raw)), None)
+        if fault is not None and fault.action == "call":
+            assert fault.before is not None
+            fault.before()
+            fault = None
         if fault is not None and fault.action == "drop_before":
             self._reset()
             return
