@@ -327,7 +327,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_owner: HostileIntercom
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def do_GET(self) -> None:
@@ -403,7 +403,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _cut(self, answer: Answer) -> None:
-        status, headers, body = answer
+        status, _, body = answer
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -428,4 +428,3 @@ def lb_html(status: int) -> bytes:
         f"<html>\r\n<head><title>{status} {text}</title></head>\r\n<body>\r\n"
         f"<center><h1>{status} {text}</h1></center>\r\n</body>\r\n</html>\r\n"
     ).encode()
-

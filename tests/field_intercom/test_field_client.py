@@ -62,9 +62,7 @@ def test_429_with_retry_after_as_http_date_waits_that_long(
     sid = server.add_source("https://docs.example.com/")
     when = formatdate(clock.now() + 7, usegmt=True)
     server.faults.append(
-        Fault(
-            "POST", "/ai/external_pages", "answer", status=429, headers={"Retry-After": when}
-        )
+        Fault("POST", "/ai/external_pages", "answer", status=429, headers={"Retry-After": when})
     )
     client.upsert_page(upsert(sid))
     assert 5.0 <= sum(clock.slept) <= 8.5
@@ -89,9 +87,7 @@ def test_429_with_a_reset_far_in_the_future_waits_one_window_not_a_day(
     client.list_sources()  # (lazy: nothing sent)
     far = str(int(clock.now()) + 86_400)
     headers = {"X-RateLimit-Limit": "167", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": far}
-    server.faults.append(
-        Fault("POST", "/ai/external_pages", "answer", status=429, headers=headers)
-    )
+    server.faults.append(Fault("POST", "/ai/external_pages", "answer", status=429, headers=headers))
     client.upsert_page(upsert(sid))
     assert 0 < sum(clock.slept) <= 11.0
 
@@ -247,7 +243,7 @@ def test_an_upsert_answer_about_another_page_is_refused(
 ) -> None:
     sid = server.add_source("https://docs.example.com/")
     server.faults.append(Fault("POST", "/ai/external_pages", "rewrite", rewrite=_other_page))
-    with pytest.raises(PageError, match="someone-elses.md"):
+    with pytest.raises(PageError, match=r"someone-elses\.md"):
         client.upsert_page(upsert(sid))
 
 
@@ -299,3 +295,76 @@ def test_unknown_fields_and_type_wrappers_are_ignored(
     )
     page = client.upsert_page(upsert(sid))
     assert page.source_id == sid and page.external_id == "a.md"
+
+
+def test_a_spent_window_whose_reset_is_a_day_away_holds_calls_one_window_at_most(
+    server: HostileIntercom, client: IntercomClient, clock: Clock
+) -> None:
+    """Remaining 0 with a reset a day ahead on 200 answers (a proxy's cached headers, a
+    server clock a day fast): read as clock skew, never as a day's wait."""
+    sid = server.add_source("https://docs.example.com/")
+    far = str(int(clock.now()) + 86_400)
+    spent = {"X-RateLimit-Limit": "167", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": far}
+    server.faults.append(
+        Fault(
+            "GET",
+            "/ai/content_import_sources/",
+            "answer",
+            status=200,
+            headers=spent,
+            body=json.dumps(server.sources[sid]).encode(),
+            times=3,
+        )
+    )
+    for _ in range(3):
+        client.get_source(sid)
+    client.upsert_page(upsert(sid))
+    assert sum(clock.slept) <= 3 * 11.0
+
+
+def test_a_redirect_to_another_region_is_not_followed_and_says_so(
+    server: HostileIntercom, client: IntercomClient
+) -> None:
+    sid = server.add_source("https://docs.example.com/")
+    moved = {"Location": "https://api.eu.intercom.io/ai/external_pages"}
+    server.faults.append(
+        Fault("POST", "/ai/external_pages", "answer", status=301, headers=moved, times=9)
+    )
+    with pytest.raises(PageError) as caught:
+        client.upsert_page(upsert(sid))
+    assert caught.value.status_code == 301
+    assert "Moved Permanently" in str(caught.value)
+    assert server.pages_of(sid) == {}
+
+
+def test_a_captive_proxy_answering_200_html_is_not_taken_for_a_page(
+    server: HostileIntercom, client: IntercomClient
+) -> None:
+    sid = server.add_source("https://docs.example.com/")
+    server.faults.append(
+        Fault(
+            "POST",
+            "/ai/external_pages",
+            "answer",
+            status=200,
+            headers={"Content-Type": "text/html"},
+            body=b"<html>Sign in to the proxy</html>",
+        )
+    )
+    with pytest.raises(PageError, match="body is not JSON"):
+        client.upsert_page(upsert(sid))
+
+
+def test_a_page_delete_answered_without_the_page(
+    server: HostileIntercom, client: IntercomClient
+) -> None:
+    """A 2xx whose body is not the page (2.14 documents 200 with it): the delete is reported as an
+    unexpected answer; the engine keeps the page and the next run's delete finds it gone."""
+    sid = server.add_source("https://docs.example.com/")
+    page = client.upsert_page(upsert(sid))
+    server.faults.append(Fault("DELETE", "/ai/external_pages/", "rewrite", rewrite=lambda a: None))
+    with pytest.raises(PageError, match="unexpected answer"):
+        client.delete_page(page.id)
+    with pytest.raises(PageError) as again:
+        client.delete_page(page.id)
+    assert again.value.status_code == 404

@@ -38,12 +38,15 @@ def test_a_token_revoked_mid_run_stops_with_exit_3_and_the_next_run_converges(
     site: TrialSite, server: HostileIntercom
 ) -> None:
     unauthorized = json.dumps(
-        {"type": "error.list", "errors": [{"code": "unauthorized", "message": "Access Token "
-                                            "Invalid"}]}
+        {
+            "type": "error.list",
+            "errors": [{"code": "unauthorized", "message": "Access Token Invalid"}],
+        }
     ).encode()
     server.faults.append(
-        Fault("POST", "/ai/external_pages", "answer", status=401, body=unauthorized, after=1,
-              times=99)
+        Fault(
+            "POST", "/ai/external_pages", "answer", status=401, body=unauthorized, after=1, times=99
+        )
     )
     run = site.cli("sync")
     assert run.returncode == 3, run.stdout + run.stderr
@@ -82,8 +85,15 @@ def test_a_page_refused_with_422_is_named_and_the_others_go_through(
         }
     ).encode()
     server.faults.append(
-        Fault("POST", "/ai/external_pages", "answer", status=422, body=invalid, times=99,
-              body_has=b'"external_id": "gamma.md"')
+        Fault(
+            "POST",
+            "/ai/external_pages",
+            "answer",
+            status=422,
+            body=invalid,
+            times=99,
+            body_has=b'"external_id": "gamma.md"',
+        )
     )
     run = site.cli("sync")
     out = run.stdout + run.stderr
@@ -93,7 +103,9 @@ def test_a_page_refused_with_422_is_named_and_the_others_go_through(
     synced(site)
 
 
-def test_pages_deleted_in_intercom_behind_our_back(site: TrialSite, server: HostileIntercom) -> None:
+def test_pages_deleted_in_intercom_behind_our_back(
+    site: TrialSite, server: HostileIntercom
+) -> None:
     assert site.cli("sync").returncode == 0
     remote = site.truthful()
     with server._lock:
@@ -229,6 +241,7 @@ def test_a_load_balancer_down_for_every_upsert_fails_the_pages_quoting_no_html(
 def test_429_without_headers_on_some_calls_is_waited_out(
     site: TrialSite, server: HostileIntercom
 ) -> None:
+    server.rate_headers = False  # and no X-RateLimit-* on any answer either
     server.faults.append(Fault("POST", "/ai/external_pages", "answer", status=429, times=2))
     run = site.cli("sync")
     assert run.returncode == 0, run.stdout + run.stderr
@@ -245,8 +258,13 @@ def test_an_upsert_answered_with_another_pages_id_is_not_recorded(
             "POST",
             "/ai/external_pages",
             {},
-            {"title": "Theirs", "html": "<p>x</p>", "locale": "en", "source_id": stranger,
-             "external_id": "theirs"},
+            {
+                "title": "Theirs",
+                "html": "<p>x</p>",
+                "locale": "en",
+                "source_id": stranger,
+                "external_id": "theirs",
+            },
         )
     theirs = next(iter(server.pages_of(stranger).values()))
     site.write("alpha.md", "# Alpha\n\nChanged.\n")
@@ -275,8 +293,14 @@ def test_hiding_never_touches_the_page_a_mixed_up_read_returns(
             "POST",
             "/ai/external_pages",
             {},
-            {"title": "Theirs", "html": "<p>x</p>", "locale": "en", "source_id": stranger,
-             "external_id": "theirs", "ai_agent_availability": True},
+            {
+                "title": "Theirs",
+                "html": "<p>x</p>",
+                "locale": "en",
+                "source_id": stranger,
+                "external_id": "theirs",
+                "ai_agent_availability": True,
+            },
         )
     theirs = next(iter(server.pages_of(stranger).values()))
     (site.root / "alpha.md").unlink()
@@ -300,8 +324,13 @@ def test_the_same_external_id_under_another_source_is_left_alone(
             "POST",
             "/ai/external_pages",
             {},
-            {"title": "Theirs", "html": "<p>x</p>", "locale": "en", "source_id": stranger,
-             "external_id": "alpha.md"},
+            {
+                "title": "Theirs",
+                "html": "<p>x</p>",
+                "locale": "en",
+                "source_id": stranger,
+                "external_id": "alpha.md",
+            },
         )
     assert site.cli("sync").returncode == 0
     (site.root / "alpha.md").unlink()
@@ -354,3 +383,22 @@ def test_intercom_normalising_what_it_stores_converges(
     out = first.stdout + first.stderr + again.stdout + again.stderr
     assert again.returncode == 0, out
     assert server.calls("POST", "/ai/external_pages") == writes, out  # no re-send every time
+
+
+@pytest.mark.parametrize("how", ["answer lost, retried", "deleted out of band"])
+def test_prune_delete_source_when_the_source_is_already_gone(
+    site: TrialSite, server: HostileIntercom, how: str
+) -> None:
+    assert site.cli("sync").returncode == 0
+    source_id = site.source_id()
+    site.configure(name="other", source_url="https://other.example.com/")
+    if how == "deleted out of band":
+        with server._lock:
+            server.handle("DELETE", f"/ai/content_import_sources/{source_id}", {}, None)
+    else:
+        server.faults.append(Fault("DELETE", "/ai/content_import_sources/", "drop_after"))
+    run = site.cli("prune", "--connector", "docs", "--yes", "--delete-source")
+    out = run.stdout + run.stderr
+    assert run.returncode == 0, out
+    assert source_id not in server.sources and server.pages == {}
+    assert site.sql("SELECT count(*) FROM pages WHERE connector = 'docs'") == [(0,)]

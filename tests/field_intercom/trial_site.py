@@ -25,7 +25,7 @@ defaults:
   deletion: {deletion}
   max_delete_fraction: 0.9
 connectors:
-  - name: docs
+  - name: {name}
     type: filesystem
     url: {source_url}
     root: {root}
@@ -52,6 +52,7 @@ class TrialSite:
         deletion: str = "delete",
         source_url: str = "https://docs.example.com/",
         page_url: str = "https://docs.example.com/",
+        name: str = "docs",
     ) -> None:
         self.config_path.write_text(
             CONFIG.format(
@@ -63,6 +64,7 @@ class TrialSite:
                 deletion=deletion,
                 source_url=source_url,
                 page_url=page_url,
+                name=name,
             ),
             encoding="utf-8",
         )
