@@ -106,6 +106,8 @@ class HostileIntercom:
         self.normalise = normalise
         self.rate_headers = rate_headers
         self.lie_total = False
+        #: The answer to an upsert into a source that does not exist (unknown: 400 or 404).
+        self.unknown_source_status = 400
         self.token = TOKEN
         self.faults: list[Fault] = []
         self.sources: dict[int, dict[str, Any]] = {}
@@ -264,7 +266,8 @@ class HostileIntercom:
             return _error(400, "parameter_invalid", "locale must be en", "locale")
         source = self.sources.get(body["source_id"])
         if source is None:
-            return _error(400, "parameter_invalid", "source_id is invalid", "source_id")
+            status = self.unknown_source_status
+            return _error(status, "parameter_invalid", "source_id is invalid", "source_id")
         if source["status"] != "active" or source["sync_behavior"] != "api":
             return _error(422, "data_invalid", "Content Import Source is not active", "source_id")
         existing = next(

@@ -368,3 +368,16 @@ def test_a_page_delete_answered_without_the_page(
     with pytest.raises(PageError) as again:
         client.delete_page(page.id)
     assert again.value.status_code == 404
+
+
+def test_a_422_whose_body_is_not_the_envelope_still_names_the_page(
+    server: HostileIntercom, client: IntercomClient
+) -> None:
+    sid = server.add_source("https://docs.example.com/")
+    server.faults.append(
+        Fault("POST", "/ai/external_pages", "answer", status=422, body=b'{"error": "bad html"}')
+    )
+    with pytest.raises(PageError) as caught:
+        client.upsert_page(upsert(sid))
+    assert "'a.md' of source" in str(caught.value)
+    assert "Unprocessable" in str(caught.value) and caught.value.status_code == 422

@@ -134,27 +134,27 @@ def test_our_source_deleted_out_of_band_is_recreated_and_refilled(
     assert len(site.truthful()) == len(PAGES)
 
 
+@pytest.mark.parametrize("status", [400, 404])
 def test_our_source_deleted_mid_run_is_recreated_and_refilled(
-    site: TrialSite, server: HostileIntercom
+    site: TrialSite, server: HostileIntercom, status: int
 ) -> None:
+    server.unknown_source_status = status
+
     def delete_source() -> None:
         with server._lock:
             for sid in list(server.sources):
                 server.handle("DELETE", f"/ai/content_import_sources/{sid}", {}, None)
 
-    site.write("zeta.md", "# Zeta\n\nAnother page.\n")
     assert site.cli("sync").returncode == 0
     site.write("alpha.md", "# Alpha\n\nChanged.\n")
-    site.write("beta.md", "# Beta\n\nChanged.\n")
+    site.write("beta.md", "# Beta\n\nChanged.\n")  # gamma and delta: unchanged
     server.faults.append(Fault("POST", "/ai/external_pages", "call", before=delete_source))
-    run = site.cli("sync")
-    out = run.stdout + run.stderr
-    # the 400 this server answers (not 404/422) hides the cause from the page; the next
-    # run's source check finds the source gone and refills it
+    first = site.cli("sync")
     second = site.cli("sync")
-    assert second.returncode == 0, out + second.stdout + second.stderr
-    (site.root / "zeta.md").unlink()
-    synced(site)
+    out = first.stdout + first.stderr + second.stdout + second.stderr
+    assert second.returncode == 0, out
+    remote = site.truthful()  # every page, changed or not, is in the new source
+    assert sorted(remote) == sorted(f"{n}.md" for n in PAGES), out
 
 
 def test_our_source_deactivated_out_of_band_is_a_config_error_naming_it(
@@ -402,3 +402,23 @@ def test_prune_delete_source_when_the_source_is_already_gone(
     assert run.returncode == 0, out
     assert source_id not in server.sources and server.pages == {}
     assert site.sql("SELECT count(*) FROM pages WHERE connector = 'docs'") == [(0,)]
+
+
+def test_an_upsert_answer_without_the_content_records_what_was_sent(
+    site: TrialSite, server: HostileIntercom
+) -> None:
+    """An answer that leaves out title, html and url (a leaner answer than 2.14 documents)
+    records what was sent: the next reconcile finds nothing drifted and sends nothing."""
+
+    def lean(answer: dict[str, object]) -> dict[str, object]:
+        return {k: v for k, v in answer.items() if k not in ("title", "html", "url")}
+
+    server.faults.append(Fault("POST", "/ai/external_pages", "rewrite", rewrite=lean, times=99))
+    assert site.cli("sync").returncode == 0
+    server.faults.clear()
+    writes = server.calls("POST", "/ai/external_pages")
+    run = site.cli("reconcile")
+    out = run.stdout + run.stderr
+    assert run.returncode == 0, out
+    assert "0 drifted" in out, out
+    assert server.calls("POST", "/ai/external_pages") == writes
