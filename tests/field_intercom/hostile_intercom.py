@@ -234,6 +234,7 @@ class HostileIntercom:
         url = body.get("url")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             return _error(400, "parameter_invalid", "url is invalid", "url")
+        url = normalised_url(url) if self.normalise else url
         source_id = self.add_source(url, status=str(body.get("status", "active")))
         return 200, {}, json.dumps(self.sources[source_id]).encode()
 
@@ -246,7 +247,8 @@ class HostileIntercom:
         if method == "PUT":
             if not isinstance(body, dict) or "url" not in body or "sync_behavior" not in body:
                 return _error(400, "parameter_invalid", "url and sync_behavior are required")
-            source["url"] = body["url"]
+            url = body["url"]
+            source["url"] = normalised_url(url) if self.normalise and isinstance(url, str) else url
             source["status"] = body.get("status", source["status"])
             return 200, {}, json.dumps(source).encode()
         if method == "DELETE":

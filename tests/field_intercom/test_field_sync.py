@@ -422,3 +422,20 @@ def test_an_upsert_answer_without_the_content_records_what_was_sent(
     assert run.returncode == 0, out
     assert "0 drifted" in out, out
     assert server.calls("POST", "/ai/external_pages") == writes
+
+
+def test_a_source_url_intercom_canonicalises_is_not_updated_every_run(
+    tmp_path: Path, server: HostileIntercom
+) -> None:
+    """Intercom keeps ``https://docs.example.com/My%20Docs/`` for the configured
+    ``https://Docs.Example.com/My Docs/``: the same url, no PUT per run, no change in plan."""
+    server.normalise = True
+    site = TrialSite(tmp_path, server)
+    site.configure(source_url="https://Docs.Example.com/My Docs/")
+    site.write("alpha.md", "# Alpha\n\nWhat alpha means.\n")
+    assert site.cli("sync").returncode == 0
+    assert site.cli("sync").returncode == 0
+    plan = site.cli("plan")
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert server.calls("PUT", "/ai/content_import_sources") == 0
+    assert len(server.sources) == 1
