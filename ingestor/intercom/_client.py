@@ -105,6 +105,8 @@ class IntercomClient:
         before_write: Called just before each attempt of a request that is not a GET is sent
             (after any wait for the rate budget); raising refuses it. The daemon passes its
             lease check, so a run that lost its connector's lease writes nothing more.
+        answer_deadline: Seconds from sending a call to its answer's last byte, after which
+            it counts as a read timeout (default: ten times ``timeout``, at least 60).
 
     Raises:
         ConfigError: Empty token, unknown region, or an unusable CA bundle.
@@ -125,6 +127,7 @@ class IntercomClient:
         sleep: Callable[[float], None] = time.sleep,
         verify: bool | str | os.PathLike[str] = True,
         before_write: Callable[[], None] | None = None,
+        answer_deadline: float | None = None,
     ) -> None:
         check_token(token)
         self._base_url = api_root(region, base_url)
@@ -132,6 +135,9 @@ class IntercomClient:
         self._policy = policy or RetryPolicy()
         self._budget = budget or RateBudget()
         self._sleep = sleep
+        # Intercom's answers are JSON of a few MB at most: one still arriving after ten read
+        # timeouts comes from something trickling it (a broken proxy), and is retried.
+        self._deadline = max(60.0, 10 * timeout) if answer_deadline is None else answer_deadline
         self._max_connections = max(1, max_connections)
         self._stats = StatsRecorder(self._budget, self._max_connections)
         self._http = build_http_client(
@@ -318,6 +324,7 @@ class IntercomClient:
             sleep=self._sleep,
             observer=lambda attempt: self._observe(operation, attempt),
             secrets=self._secrets,
+            deadline=self._deadline,
         )
         if 200 <= response.status_code < 300:
             return response

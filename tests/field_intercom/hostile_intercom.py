@@ -32,6 +32,7 @@ and arbitrary status/header/body answers.
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 import struct
@@ -57,7 +58,8 @@ class Fault:
     ``action`` is one of: ``answer`` (send ``status``/``headers``/``body``, apply nothing),
     ``drop_before`` (reset the connection, apply nothing), ``drop_after`` (apply, then reset),
     ``cut_after`` (apply, then send half the body and close), ``slow_after`` (apply, then
-    answer after ``delay`` seconds), ``rewrite`` (apply, then answer ``rewrite(json)``),
+    answer after ``delay`` seconds), ``trickle_after`` (apply, then send the answer a byte
+    every ``delay`` seconds), ``rewrite`` (apply, then answer ``rewrite(json)``),
     ``call`` (run ``before``, e.g. an out-of-band change, then answer normally).
     """
 
@@ -106,6 +108,8 @@ class HostileIntercom:
         self.normalise = normalise
         self.rate_headers = rate_headers
         self.lie_total = False
+        #: Answer gzip-compressed when the client accepts it (as Intercom's edge does).
+        self.gzip = False
         #: The answer to an upsert into a source that does not exist (unknown: 400 or 404).
         self.unknown_source_status = 400
         self.token = TOKEN
@@ -378,6 +382,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset()
         elif fault.action == "cut_after":
             self._cut(answer)
+        elif fault.action == "trickle_after":
+            self._trickle(answer, fault.delay)
         elif fault.action == "slow_after":
             time.sleep(fault.delay)
             self._answer(method, split.path, answer)
@@ -401,6 +407,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.server_owner.log.append((method, path, status))
         self.send_response(status)
         headers = {"Content-Type": "application/json; charset=utf-8", **headers}
+        if self.server_owner.gzip and "gzip" in self.headers.get("Accept-Encoding", ""):
+            body = gzip.compress(body)
+            headers["Content-Encoding"] = "gzip"
         for name, value in headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
@@ -417,6 +426,21 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
         self.close_connection = True
         self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _trickle(self, answer: Answer, delay: float) -> None:
+        status, _, body = answer
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.flush()
+        try:
+            for byte in body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(delay)
+        except OSError:  # the client gave up
+            self.close_connection = True
 
     def _reset(self) -> None:
         """Close with RST: the client sees a connection reset, no answer at all."""

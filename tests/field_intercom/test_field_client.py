@@ -381,3 +381,32 @@ def test_a_422_whose_body_is_not_the_envelope_still_names_the_page(
         client.upsert_page(upsert(sid))
     assert "'a.md' of source" in str(caught.value)
     assert "Unprocessable" in str(caught.value) and caught.value.status_code == 422
+
+
+def test_an_answer_trickled_a_byte_at_a_time_is_cut_off_and_retried(
+    server: HostileIntercom, clock: Clock
+) -> None:
+    """Each byte comes within the read timeout, so only a bound on the whole answer ends it
+    (here 1 s for an answer that would take over a minute); the retry gets it whole."""
+    sid = server.add_source("https://docs.example.com/")
+    server.faults.append(Fault("POST", "/ai/external_pages", "trickle_after", delay=0.2))
+    client = IntercomClient(
+        "field-trial-token",
+        base_url=server.url,
+        timeout=5.0,
+        answer_deadline=1.0,
+        sleep=clock.sleep,
+    )
+    with client:
+        page = client.upsert_page(upsert(sid))
+    assert server.pages_of(sid)["a.md"]["id"] == page.id
+    assert server.calls("POST", "/ai/external_pages") == 1  # the trickled one is not logged
+
+
+def test_gzip_answers_are_read_whole(server: HostileIntercom, client: IntercomClient) -> None:
+    server.gzip = True
+    sid = server.add_source("https://docs.example.com/")
+    for n in range(160):  # two list pages at 150
+        client.upsert_page(upsert(sid, f"p{n}.md"))
+    assert len({p.external_id for p in client.list_pages()}) == 160
+    assert client.get_source(sid).id == sid
