@@ -118,7 +118,7 @@ class HostileIntercom:
         self.pages: dict[str, dict[str, Any]] = {}
         self.log: list[tuple[str, str, int]] = []  # (method, path, status) of every answer
         self.page_order: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
-        self.list_links: Callable[[str, int, int], str | None] | None = None
+        self.list_links: Callable[[str, int, int], object] | None = None
         self._next_source = 100
         self._next_page = 5000
         self._lock = threading.RLock()

@@ -439,3 +439,46 @@ def test_a_source_url_intercom_canonicalises_is_not_updated_every_run(
     assert plan.returncode == 0, plan.stdout + plan.stderr
     assert server.calls("PUT", "/ai/content_import_sources") == 0
     assert len(server.sources) == 1
+
+
+@pytest.mark.parametrize(
+    "link",
+    [{"type": "pages", "starting_after": "c1"}, "/ai/content_import_sources?page=1"],
+    ids=["cursor", "page-number"],
+)
+def test_a_looping_source_list_on_the_first_run_creates_no_source(
+    site: TrialSite, server: HostileIntercom, link: object
+) -> None:
+    """The first run looks for a source with our url before creating one: a list that cannot
+    be read to its end must not lead to a second source."""
+    server.add_source("https://someone-else.example.com/")
+    server.list_links = lambda path, page, total: link
+    run = site.cli("sync")
+    out = run.stdout + run.stderr
+    assert run.returncode == 3, out
+    assert "pagination loop" in out
+    assert len(server.sources) == 1 and server.pages == {}
+    server.list_links = None
+    synced(site)
+
+
+def test_an_unreadable_source_list_on_the_first_run_creates_no_source(
+    site: TrialSite, server: HostileIntercom
+) -> None:
+    server.faults.append(
+        Fault(
+            "GET",
+            "/ai/content_import_sources",
+            "answer",
+            status=503,
+            times=99,
+            headers={"Content-Type": "text/html"},
+            body=lb_html(503),
+        )
+    )
+    run = site.cli("sync")
+    out = run.stdout + run.stderr
+    assert run.returncode == 3, out
+    assert "Service Unavailable" in out and "<html" not in out
+    assert server.sources == {} and server.pages == {}
+    synced(site)
