@@ -482,3 +482,25 @@ def test_an_unreadable_source_list_on_the_first_run_creates_no_source(
     assert "Service Unavailable" in out and "<html" not in out
     assert server.sources == {} and server.pages == {}
     synced(site)
+
+
+def test_state_rebuild_under_a_normalising_intercom_updates_once_then_converges(
+    tmp_path: Path, server: HostileIntercom
+) -> None:
+    """Intercom's normalised copy never equals what a sync would send, so a rebuild cannot
+    adopt it without a call: one update per page, no duplicate, then nothing more."""
+    server.normalise = True
+    site = TrialSite(tmp_path, server)
+    site.configure(page_url="https://Docs.Example.com/My Docs/")
+    for name in ("alpha", "beta"):
+        site.write(f"{name}.md", f"# {name}\n\nLine  \nbreak.\n")
+    assert site.cli("sync").returncode == 0
+    site.state.unlink()
+    rebuild = site.cli("state", "rebuild")
+    assert rebuild.returncode == 0, rebuild.stdout + rebuild.stderr
+    assert "2 unknown pages updated" in rebuild.stdout
+    writes = server.calls("POST", "/ai/external_pages")
+    again = site.cli("reconcile")
+    assert again.returncode == 0 and "2 matching" in again.stdout, again.stdout + again.stderr
+    assert server.calls("POST", "/ai/external_pages") == writes
+    assert len(site.truthful()) == 2
