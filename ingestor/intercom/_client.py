@@ -27,6 +27,7 @@ from ingestor.intercom._errors import (
     error_for_response,
     invalid_response,
     response_request_id,
+    same_object,
 )
 from ingestor.intercom._listing import walk_list
 from ingestor.intercom._models import ContentImportSource, ExternalPage, MalformedPayload
@@ -48,29 +49,6 @@ T = TypeVar("T", ContentImportSource, ExternalPage)
 
 def _id_path(collection: str, ident: int | str) -> str:
     return f"{collection}/{quote(str(ident), safe='')}"
-
-
-def _same(
-    operation: Operation,
-    answer: tuple[httpx.Response, object],
-    subject: str,
-    got: T,
-    **wanted: int | str,
-) -> T:
-    """``got`` when it is the object asked about, else the operation's error naming both.
-
-    A 2xx answer about another object (a proxy's cache, a mixed-up reply) must not be
-    recorded: its id would later be deleted, or its page hidden, in the asked one's place.
-    """
-    differ = [
-        f"{key} {getattr(got, key)!r} instead of {value!r}"
-        for key, value in wanted.items()
-        if str(getattr(got, key)) != str(value)
-    ]
-    if not differ:
-        return got
-    problem = f"the answer is about another object ({', '.join(differ)}); nothing recorded"
-    raise invalid_response(operation, answer[0], subject, problem)
 
 
 def _writes_only(check: Callable[[], None]) -> Callable[[httpx.Request], None]:
@@ -218,7 +196,7 @@ class IntercomClient:
         subject = f" {source_id}"
         data = self._json(ops.GET_SOURCE, "GET", _id_path(_SOURCES, source_id), subject)
         source = self._parse(ops.GET_SOURCE, data, ContentImportSource.from_api, subject)
-        return _same(ops.GET_SOURCE, data, subject, source, id=source_id)
+        return same_object(ops.GET_SOURCE, data, subject, source, id=source_id)
 
     def update_source(
         self, source_id: int, *, url: str, status: str | None = None
@@ -231,7 +209,7 @@ class IntercomClient:
         path = _id_path(_SOURCES, source_id)
         data = self._json(ops.UPDATE_SOURCE, "PUT", path, subject, body)
         source = self._parse(ops.UPDATE_SOURCE, data, ContentImportSource.from_api, subject)
-        return _same(ops.UPDATE_SOURCE, data, subject, source, id=source_id)
+        return same_object(ops.UPDATE_SOURCE, data, subject, source, id=source_id)
 
     def delete_source(self, source_id: int) -> None:
         """Delete a source AND every page imported from it, irreversibly. Never call implicitly."""
@@ -263,7 +241,7 @@ class IntercomClient:
         subject = f" {page.external_id!r} of source {page.source_id}"
         data = self._json(ops.UPSERT_PAGE, "POST", _PAGES, subject, page.body())
         written = self._parse(ops.UPSERT_PAGE, data, ExternalPage.from_api, subject)
-        return _same(
+        return same_object(
             ops.UPSERT_PAGE,
             data,
             subject,
@@ -277,7 +255,7 @@ class IntercomClient:
         subject = f" {page_id!r}"
         data = self._json(ops.GET_PAGE, "GET", _id_path(_PAGES, page_id), subject)
         found = self._parse(ops.GET_PAGE, data, ExternalPage.from_api, subject)
-        return _same(ops.GET_PAGE, data, subject, found, id=page_id)
+        return same_object(ops.GET_PAGE, data, subject, found, id=page_id)
 
     def update_page(self, page_id: str, page: PageUpdate) -> ExternalPage:
         """PUT a page (2.14: API-created pages only, url required). Prefer :meth:`upsert_page`."""
@@ -285,7 +263,7 @@ class IntercomClient:
         path = _id_path(_PAGES, page_id)
         data = self._json(ops.UPDATE_PAGE, "PUT", path, subject, page.body())
         updated = self._parse(ops.UPDATE_PAGE, data, ExternalPage.from_api, subject)
-        return _same(ops.UPDATE_PAGE, data, subject, updated, id=page_id)
+        return same_object(ops.UPDATE_PAGE, data, subject, updated, id=page_id)
 
     def delete_page(self, page_id: str) -> ExternalPage:
         """Delete a page by Intercom's id; returns the deleted page.
@@ -296,7 +274,7 @@ class IntercomClient:
         subject = f" {page_id!r}"
         data = self._json(ops.DELETE_PAGE, "DELETE", _id_path(_PAGES, page_id), subject)
         deleted = self._parse(ops.DELETE_PAGE, data, ExternalPage.from_api, subject)
-        return _same(ops.DELETE_PAGE, data, subject, deleted, id=page_id)
+        return same_object(ops.DELETE_PAGE, data, subject, deleted, id=page_id)
 
     # -- plumbing ----------------------------------------------------------------------------
 
