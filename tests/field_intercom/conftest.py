@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from ingestor.http import RateBudget, RetryPolicy
 from ingestor.intercom import IntercomClient
 
 from .hostile_intercom import TOKEN, HostileIntercom
+from .trial_site import PAGES, TrialSite
 
 
 class Clock:
@@ -57,3 +59,12 @@ def client_for(
 def client(server: HostileIntercom, clock: Clock) -> Iterator[IntercomClient]:
     with client_for(server, clock) as c:
         yield c
+
+
+@pytest.fixture
+def site(tmp_path: Path, server: HostileIntercom) -> TrialSite:
+    """A share of :data:`PAGES`, its config and state, syncing into ``server``."""
+    trial = TrialSite(tmp_path, server)
+    for name in PAGES:
+        trial.write(f"{name}.md", f"# {name.title()}\n\nWhat {name} means, in a few words.\n")
+    return trial

@@ -32,58 +32,17 @@ and arbitrary status/header/body answers.
 
 from __future__ import annotations
 
-import gzip
 import json
-import socket
-import struct
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
+
+from .hostile_wire import TOKEN, Answer, Fault, Handler, error, lb_html
 
 __all__ = ["TOKEN", "Fault", "HostileIntercom", "lb_html", "normalised_url"]
-
-TOKEN = "field-trial-token"
-
-Answer = tuple[int, dict[str, str], bytes]
-
-
-@dataclass
-class Fault:
-    """One scripted misbehaviour.
-
-    ``action`` is one of: ``answer`` (send ``status``/``headers``/``body``, apply nothing),
-    ``drop_before`` (reset the connection, apply nothing), ``drop_after`` (apply, then reset),
-    ``cut_after`` (apply, then send half the body and close), ``slow_after`` (apply, then
-    answer after ``delay`` seconds), ``trickle_after`` (apply, then send the answer a byte
-    every ``delay`` seconds), ``rewrite`` (apply, then answer ``rewrite(json)``),
-    ``call`` (run ``before``, e.g. an out-of-band change, then answer normally).
-    """
-
-    method: str
-    path: str  # prefix of the request path
-    action: str
-    times: int = 1
-    after: int = 0
-    status: int = 500
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    delay: float = 0.0
-    rewrite: Callable[[Any], Any] | None = None
-    body_has: bytes | None = None  # only requests whose body holds these bytes
-    before: Callable[[], None] | None = None  # ``call``: run this, then answer normally
-    seen: int = 0
-
-    def take(self, method: str, path: str, body: bytes) -> bool:
-        if method != self.method or not path.startswith(self.path):
-            return False
-        if self.body_has is not None and self.body_has not in body:
-            return False
-        self.seen += 1
-        return self.after < self.seen <= self.after + self.times
 
 
 def normalised_url(url: str) -> str:
@@ -91,14 +50,6 @@ def normalised_url(url: str) -> str:
     parts = urlsplit(url.strip())
     path = parts.path.replace(" ", "%20")
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
-
-
-def _error(status: int, code: str, message: str, field_name: str | None = None) -> Answer:
-    err: dict[str, Any] = {"code": code, "message": message}
-    if field_name:
-        err["field"] = field_name
-    body = {"type": "error.list", "request_id": f"req-{time.monotonic_ns()}", "errors": [err]}
-    return status, {}, json.dumps(body).encode()
 
 
 class HostileIntercom:
@@ -135,10 +86,10 @@ class HostileIntercom:
     def start(self) -> HostileIntercom:
         owner = self
 
-        class Handler(_Handler):
+        class OwnHandler(Handler):
             server_owner = owner
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), OwnHandler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -200,16 +151,16 @@ class HostileIntercom:
                     return self._upsert(body)
             if path.startswith("/ai/external_pages/"):
                 return self._one_page(method, path.rsplit("/", 1)[1])
-        return _error(404, "not_found", "Resource Not Found")
+        return error(404, "not_found", "Resource Not Found")
 
     def _list(self, items: list[dict[str, Any]], path: str, query: dict[str, list[str]]) -> Answer:
         try:
             per_page = int(query.get("per_page", ["50"])[0])
             page = int(query.get("page", ["1"])[0])
         except ValueError:
-            return _error(400, "parameter_invalid", "per_page and page must be integers")
+            return error(400, "parameter_invalid", "per_page and page must be integers")
         if not 1 <= per_page <= 150 or page < 1:
-            return _error(400, "parameter_invalid", "per_page out of range", "per_page")
+            return error(400, "parameter_invalid", "per_page out of range", "per_page")
         total_pages = max(1, -(-len(items) // per_page))
         chunk = items[(page - 1) * per_page : page * per_page]
         if self.list_links is not None:
@@ -234,10 +185,10 @@ class HostileIntercom:
 
     def _create_source(self, body: Any) -> Answer:
         if not isinstance(body, dict) or body.get("sync_behavior") != "api":
-            return _error(400, "parameter_invalid", "sync_behavior must be api", "sync_behavior")
+            return error(400, "parameter_invalid", "sync_behavior must be api", "sync_behavior")
         url = body.get("url")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            return _error(400, "parameter_invalid", "url is invalid", "url")
+            return error(400, "parameter_invalid", "url is invalid", "url")
         url = normalised_url(url) if self.normalise else url
         source_id = self.add_source(url, status=str(body.get("status", "active")))
         return 200, {}, json.dumps(self.sources[source_id]).encode()
@@ -245,12 +196,12 @@ class HostileIntercom:
     def _one_source(self, method: str, ident: str, body: Any) -> Answer:
         source = self.sources.get(int(ident)) if ident.isdigit() else None
         if source is None:
-            return _error(404, "not_found", "Content Import Source not found")
+            return error(404, "not_found", "Content Import Source not found")
         if method == "GET":
             return 200, {}, json.dumps(source).encode()
         if method == "PUT":
             if not isinstance(body, dict) or "url" not in body or "sync_behavior" not in body:
-                return _error(400, "parameter_invalid", "url and sync_behavior are required")
+                return error(400, "parameter_invalid", "url and sync_behavior are required")
             url = body["url"]
             source["url"] = normalised_url(url) if self.normalise and isinstance(url, str) else url
             source["status"] = body.get("status", source["status"])
@@ -260,22 +211,22 @@ class HostileIntercom:
             for pid in [k for k, p in self.pages.items() if p["source_id"] == source["id"]]:
                 del self.pages[pid]
             return 204, {}, b""
-        return _error(404, "not_found", "Resource Not Found")
+        return error(404, "not_found", "Resource Not Found")
 
     def _upsert(self, body: Any) -> Answer:
         if not isinstance(body, dict):
-            return _error(400, "parameter_invalid", "body must be an object")
+            return error(400, "parameter_invalid", "body must be an object")
         for key in ("title", "html", "locale", "source_id", "external_id"):
             if key not in body:
-                return _error(400, "parameter_not_found", f"{key} is required", key)
+                return error(400, "parameter_not_found", f"{key} is required", key)
         if body["locale"] != "en":
-            return _error(400, "parameter_invalid", "locale must be en", "locale")
+            return error(400, "parameter_invalid", "locale must be en", "locale")
         source = self.sources.get(body["source_id"])
         if source is None:
             status = self.unknown_source_status
-            return _error(status, "parameter_invalid", "source_id is invalid", "source_id")
+            return error(status, "parameter_invalid", "source_id is invalid", "source_id")
         if source["status"] != "active" or source["sync_behavior"] != "api":
-            return _error(422, "data_invalid", "Content Import Source is not active", "source_id")
+            return error(422, "data_invalid", "Content Import Source is not active", "source_id")
         existing = next(
             (
                 p
@@ -313,13 +264,13 @@ class HostileIntercom:
     def _one_page(self, method: str, ident: str) -> Answer:
         page = self.pages.get(ident)
         if page is None:
-            return _error(404, "not_found", "External page not found")
+            return error(404, "not_found", "External page not found")
         if method == "GET":
             return 200, {}, json.dumps(page).encode()
         if method == "DELETE":
             del self.pages[ident]
             return 200, {}, json.dumps(page).encode()
-        return _error(404, "not_found", "Resource Not Found")
+        return error(404, "not_found", "Resource Not Found")
 
     def rate_limit_headers(self) -> dict[str, str]:
         if not self.rate_headers:
@@ -330,130 +281,3 @@ class HostileIntercom:
             "X-RateLimit-Remaining": "1600",
             "X-RateLimit-Reset": str(reset),
         }
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server_owner: HostileIntercom
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
-
-    def _serve(self, method: str) -> None:
-        owner = self.server_owner
-        split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        fault = next((f for f in owner.faults if f.take(method, split.path, raw)), None)
-        if fault is not None and fault.action == "call":
-            assert fault.before is not None
-            fault.before()
-            fault = None
-        if fault is not None and fault.action == "drop_before":
-            self._reset()
-            return
-        if fault is not None and fault.action == "answer":
-            self._answer(method, split.path, (fault.status, fault.headers, fault.body))
-            return
-        answer = self._authorised()
-        if answer is None:
-            try:
-                body = json.loads(raw) if raw else None
-            except ValueError:
-                answer = _error(400, "parameter_invalid", "body is not JSON")
-            else:
-                answer = owner.handle(method, split.path, parse_qs(split.query), body)
-            answer = (answer[0], {**owner.rate_limit_headers(), **answer[1]}, answer[2])
-        if fault is None:
-            self._answer(method, split.path, answer)
-        elif fault.action == "drop_after":
-            self._reset()
-        elif fault.action == "cut_after":
-            self._cut(answer)
-        elif fault.action == "trickle_after":
-            self._trickle(answer, fault.delay)
-        elif fault.action == "slow_after":
-            time.sleep(fault.delay)
-            self._answer(method, split.path, answer)
-        elif fault.action == "rewrite":
-            assert fault.rewrite is not None
-            new = fault.rewrite(json.loads(answer[2]))
-            self._answer(method, split.path, (answer[0], answer[1], json.dumps(new).encode()))
-        else:
-            raise AssertionError(f"unknown fault action {fault.action}")
-
-    def _authorised(self) -> Answer | None:
-        owner = self.server_owner
-        if self.headers.get("Authorization") != f"Bearer {owner.token}":
-            return _error(401, "unauthorized", "Access Token Invalid")
-        if self.headers.get("Intercom-Version") != "2.14":
-            return _error(400, "intercom_version_invalid", "Requested version is not supported")
-        return None
-
-    def _answer(self, method: str, path: str, answer: Answer) -> None:
-        status, headers, body = answer
-        self.server_owner.log.append((method, path, status))
-        self.send_response(status)
-        headers = {"Content-Type": "application/json; charset=utf-8", **headers}
-        if self.server_owner.gzip and "gzip" in self.headers.get("Accept-Encoding", ""):
-            body = gzip.compress(body)
-            headers["Content-Encoding"] = "gzip"
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _cut(self, answer: Answer) -> None:
-        status, _, body = answer
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body[: len(body) // 2])
-        self.wfile.flush()
-        self.close_connection = True
-        self.connection.shutdown(socket.SHUT_RDWR)
-
-    def _trickle(self, answer: Answer, delay: float) -> None:
-        status, _, body = answer
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.flush()
-        try:
-            for byte in body:
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-                time.sleep(delay)
-        except OSError:  # the client gave up
-            self.close_connection = True
-
-    def _reset(self) -> None:
-        """Close with RST: the client sees a connection reset, no answer at all."""
-        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.close_connection = True
-        self.connection.close()
-
-
-def lb_html(status: int) -> bytes:
-    """A load balancer's error page, as nginx or an AWS ALB sends it in front of an API."""
-    reason = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Time-out"}
-    text = reason.get(status, "Internal Server Error")
-    return (
-        f"<html>\r\n<head><title>{status} {text}</title></head>\r\n<body>\r\n"
-        f"<center><h1>{status} {text}</h1></center>\r\n</body>\r\n</html>\r\n"
-    ).encode()

@@ -11,7 +11,10 @@ from typing import Any
 from ..state_sql import state_sql
 from .hostile_intercom import TOKEN, HostileIntercom
 
-__all__ = ["TrialSite"]
+__all__ = ["PAGES", "TrialSite", "synced"]
+
+#: The pages every trial site starts with (``<name>.md``).
+PAGES = ("alpha", "beta", "gamma", "delta")
 
 CONFIG = """\
 intercom:
@@ -103,3 +106,14 @@ class TrialSite:
         recorded = {eid: iid for eid, iid in self.recorded().items() if iid is not None}
         assert recorded == {eid: p["id"] for eid, p in remote.items()}
         return remote
+
+
+def synced(site: TrialSite) -> dict[str, dict[str, Any]]:
+    """Sync once more with no fault left; it must converge: exit 0, every page of the share
+    in Intercom once, state recording exactly their ids."""
+    site.server.faults.clear()
+    again = site.cli("sync")
+    assert again.returncode == 0, again.stdout + again.stderr
+    remote = site.truthful()
+    assert sorted(remote) == sorted(f"{n}.md" for n in PAGES if (site.root / f"{n}.md").exists())
+    return remote
