@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ingestor.config import Config
 from ingestor.engine.deletion import remove_page
-from ingestor.errors import ConfigError, ConfigIssue, PageError
+from ingestor.errors import ConfigError, ConfigIssue, FatalError, PageError
 from ingestor.intercom import IntercomClient
 from ingestor.state import Store
 
@@ -106,7 +106,7 @@ def prune_connector(
     if delete_source and source is not None:
         try:
             client.delete_source(source.source_id)
-        except PageError as exc:
+        except FatalError as exc:  # a source call's refusal (not a PageError); 404: gone already
             if exc.status_code != 404:
                 raise
         result.source_deleted = source.source_id

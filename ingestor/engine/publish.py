@@ -113,7 +113,7 @@ class PageWriter:
             assert adopt is not None
             adopt.note(page.external_id, adopted=same)
             if same:
-                self._record(page, decision, remote.id, version, broken, parent)
+                self._record(page, decision, remote, version, broken, parent)
                 return False
         try:
             result = self._send(page, source_id, availability)
@@ -125,18 +125,22 @@ class PageWriter:
                 raise
             self.source_id = new_id
             result = self._send(page, new_id, availability)
-        self._record(page, decision, result.id, version, broken, parent)
+        self._record(page, decision, result, version, broken, parent)
         return True
 
     def _record(
         self,
         page: ConvertedPage,
         decision: GateDecision,
-        intercom_id: str,
+        stored: ExternalPage,
         version: str,
         broken: list[str],
         parent: str | None,
     ) -> None:
+        """Record the page with Intercom's copy as its answer showed it: the title, url and
+        HTML Intercom keeps (it may trim or re-serialise them) are what a reconcile later finds
+        there, so they are what drift is measured against. An answer that leaves one out
+        (empty) falls back to what was sent. The content hash stays ours: it gates re-sends."""
         availability = decision.availability
         assert availability is not None
         self.store.record_upsert(
@@ -145,10 +149,10 @@ class PageWriter:
                 page.external_id,
                 version=version + self.version_suffix,
                 content_hash=self.page_hash(page, availability),
-                intercom_id=intercom_id,
-                title=page.title,
-                url=page.url,
-                sent_html=page.html,
+                intercom_id=stored.id,
+                title=stored.title or page.title,
+                url=page.url if stored.url is None else stored.url,
+                sent_html=stored.html or page.html,
                 broken_links=tuple(broken),
                 parent=parent,
                 audience=(decision.audience, decision.matched),

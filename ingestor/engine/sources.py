@@ -18,10 +18,13 @@ the duplicate).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
 import time
+
+import httpx
 
 from ingestor.errors import (
     ConfigError,
@@ -34,7 +37,7 @@ from ingestor.errors import (
 from ingestor.intercom import ContentImportSource, IntercomClient
 from ingestor.state import Store
 
-__all__ = ["SourceResolver"]
+__all__ = ["SourceResolver", "normalize_source_url"]
 
 log = logging.getLogger("ingestor.sync")
 
@@ -89,7 +92,7 @@ class SourceResolver:
             return True
         self._alive.add(known.source_id)
         self._check_writable(source, recorded=True)
-        if _normalize_url(source.url) != _normalize_url(self.url):
+        if normalize_source_url(source.url) != normalize_source_url(self.url):
             self.change = f"source {known.source_id} url {source.url} -> {self.url}"
             if not dry_run:
                 self._update_url(known.source_id)
@@ -121,9 +124,9 @@ class SourceResolver:
         return usable[0]
 
     def _with_our_url(self) -> list[ContentImportSource]:
-        wanted = _normalize_url(self.url)
+        wanted = normalize_source_url(self.url)
         try:
-            return [s for s in self.client.list_sources() if _normalize_url(s.url) == wanted]
+            return [s for s in self.client.list_sources() if normalize_source_url(s.url) == wanted]
         except DeepPagingCapped as exc:  # more than 10,000 sources: the list cannot be read
             raise FatalError(
                 f"sync {self.connector}: cannot look through every Content Import Source for "
@@ -275,5 +278,11 @@ def _writable(source: ContentImportSource) -> bool:
     return source.sync_behavior == "api" and source.status == "active"
 
 
-def _normalize_url(url: str) -> str:
-    return url.strip().rstrip("/").lower()
+def normalize_source_url(url: str) -> str:
+    """The form in which two source urls compare: Intercom may store ours canonicalised (host
+    lower-cased or IDNA-encoded, spaces percent-encoded, a default port dropped), and that
+    must not read as a url to update on every run. Case and a trailing slash never matter."""
+    text = url.strip()
+    with contextlib.suppress(httpx.InvalidURL, TypeError, UnicodeError):  # else as written
+        text = str(httpx.URL(text))
+    return text.rstrip("/").lower()

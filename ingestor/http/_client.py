@@ -148,6 +148,7 @@ def send(
     unreachable: Callable[[str], Exception] = IntercomUnreachable,
     secrets: tuple[str, ...] = (),
     rng: random.Random | None = None,
+    deadline: float | None = None,
 ) -> httpx.Response:
     """Send one call, retrying what the policy allows; return the last response.
 
@@ -170,6 +171,10 @@ def send(
         unreachable: Builds the error raised when the network keeps failing.
         secrets: Values to redact from messages besides the recognised credential patterns.
         rng: Random source for backoff jitter.
+        deadline: Seconds one attempt may take from sending to the answer's last byte; an
+            answer still arriving then is a ``ReadTimeout`` (httpx's timeouts bound each read,
+            so a proxy trickling a byte at a time would otherwise hold the call for ever).
+            None: no bound beyond the client's timeouts.
 
     Raises:
         Whatever ``unreachable`` builds (default :class:`IntercomUnreachable`) when transport
@@ -187,6 +192,7 @@ def send(
         secrets=secrets,
         notify=observer or _log_attempt,
         rng=rng,
+        deadline=deadline,
     )
     return sender.run()
 
@@ -211,6 +217,7 @@ class _Sender:
     secrets: tuple[str, ...]
     notify: Observer
     rng: random.Random | None
+    deadline: float | None = None
     total_backoff: float = 0.0
 
     def run(self) -> httpx.Response:
@@ -234,7 +241,7 @@ class _Sender:
                 waited=waited,
             )
             try:
-                response = self.client.send(request)
+                response = self._receive(request)
             except BaseException as exc:
                 if self.budget is not None and permit is not None:
                     self.budget.cancel(permit)
@@ -251,6 +258,31 @@ class _Sender:
             if delay > 0:
                 self.sleep(delay)
                 self.total_backoff += delay
+
+    def _receive(self, request: httpx.Request) -> httpx.Response:
+        """The whole answer, within ``deadline`` when there is one."""
+        if self.deadline is None:
+            return self.client.send(request)
+        ends = time.monotonic() + self.deadline
+        response = self.client.send(request, stream=True)
+        if response.is_stream_consumed:  # a test transport's answer, read when it was made
+            return response
+        raw = bytearray()
+        try:
+            for chunk in response.iter_raw():
+                raw += chunk
+                if time.monotonic() > ends:
+                    message = f"the answer was still arriving after {self.deadline:.0f}s"
+                    raise httpx.ReadTimeout(message, request=request)
+        finally:
+            response.close()
+        return httpx.Response(  # decoded (Content-Encoding) when its content is read
+            response.status_code,
+            headers=response.headers,
+            content=bytes(raw),
+            request=request,
+            extensions=response.extensions,
+        )
 
     def _transport_failure(self, exc: httpx.HTTPError, attempt: Attempt) -> float:
         """Report a call that got no answer; its backoff, or raise when it must not retry."""

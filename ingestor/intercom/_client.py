@@ -27,6 +27,7 @@ from ingestor.intercom._errors import (
     error_for_response,
     invalid_response,
     response_request_id,
+    same_object,
 )
 from ingestor.intercom._listing import walk_list
 from ingestor.intercom._models import ContentImportSource, ExternalPage, MalformedPayload
@@ -82,6 +83,8 @@ class IntercomClient:
         before_write: Called just before each attempt of a request that is not a GET is sent
             (after any wait for the rate budget); raising refuses it. The daemon passes its
             lease check, so a run that lost its connector's lease writes nothing more.
+        answer_deadline: Seconds from sending a call to its answer's last byte, after which
+            it counts as a read timeout (default: ten times ``timeout``, at least 60).
 
     Raises:
         ConfigError: Empty token, unknown region, or an unusable CA bundle.
@@ -102,6 +105,7 @@ class IntercomClient:
         sleep: Callable[[float], None] = time.sleep,
         verify: bool | str | os.PathLike[str] = True,
         before_write: Callable[[], None] | None = None,
+        answer_deadline: float | None = None,
     ) -> None:
         check_token(token)
         self._base_url = api_root(region, base_url)
@@ -109,6 +113,9 @@ class IntercomClient:
         self._policy = policy or RetryPolicy()
         self._budget = budget or RateBudget()
         self._sleep = sleep
+        # Intercom's answers are JSON of a few MB at most: one still arriving after ten read
+        # timeouts comes from something trickling it (a broken proxy), and is retried.
+        self._deadline = max(60.0, 10 * timeout) if answer_deadline is None else answer_deadline
         self._max_connections = max(1, max_connections)
         self._stats = StatsRecorder(self._budget, self._max_connections)
         self._http = build_http_client(
@@ -188,7 +195,8 @@ class IntercomClient:
         """One source by id."""
         subject = f" {source_id}"
         data = self._json(ops.GET_SOURCE, "GET", _id_path(_SOURCES, source_id), subject)
-        return self._parse(ops.GET_SOURCE, data, ContentImportSource.from_api, subject)
+        source = self._parse(ops.GET_SOURCE, data, ContentImportSource.from_api, subject)
+        return same_object(ops.GET_SOURCE, data, subject, source, id=source_id)
 
     def update_source(
         self, source_id: int, *, url: str, status: str | None = None
@@ -200,7 +208,8 @@ class IntercomClient:
         subject = f" {source_id}"
         path = _id_path(_SOURCES, source_id)
         data = self._json(ops.UPDATE_SOURCE, "PUT", path, subject, body)
-        return self._parse(ops.UPDATE_SOURCE, data, ContentImportSource.from_api, subject)
+        source = self._parse(ops.UPDATE_SOURCE, data, ContentImportSource.from_api, subject)
+        return same_object(ops.UPDATE_SOURCE, data, subject, source, id=source_id)
 
     def delete_source(self, source_id: int) -> None:
         """Delete a source AND every page imported from it, irreversibly. Never call implicitly."""
@@ -231,20 +240,30 @@ class IntercomClient:
         """
         subject = f" {page.external_id!r} of source {page.source_id}"
         data = self._json(ops.UPSERT_PAGE, "POST", _PAGES, subject, page.body())
-        return self._parse(ops.UPSERT_PAGE, data, ExternalPage.from_api, subject)
+        written = self._parse(ops.UPSERT_PAGE, data, ExternalPage.from_api, subject)
+        return same_object(
+            ops.UPSERT_PAGE,
+            data,
+            subject,
+            written,
+            source_id=page.source_id,
+            external_id=page.external_id,
+        )
 
     def get_page(self, page_id: str) -> ExternalPage:
         """One page by Intercom's id."""
         subject = f" {page_id!r}"
         data = self._json(ops.GET_PAGE, "GET", _id_path(_PAGES, page_id), subject)
-        return self._parse(ops.GET_PAGE, data, ExternalPage.from_api, subject)
+        found = self._parse(ops.GET_PAGE, data, ExternalPage.from_api, subject)
+        return same_object(ops.GET_PAGE, data, subject, found, id=page_id)
 
     def update_page(self, page_id: str, page: PageUpdate) -> ExternalPage:
         """PUT a page (2.14: API-created pages only, url required). Prefer :meth:`upsert_page`."""
         subject = f" {page_id!r}"
         path = _id_path(_PAGES, page_id)
         data = self._json(ops.UPDATE_PAGE, "PUT", path, subject, page.body())
-        return self._parse(ops.UPDATE_PAGE, data, ExternalPage.from_api, subject)
+        updated = self._parse(ops.UPDATE_PAGE, data, ExternalPage.from_api, subject)
+        return same_object(ops.UPDATE_PAGE, data, subject, updated, id=page_id)
 
     def delete_page(self, page_id: str) -> ExternalPage:
         """Delete a page by Intercom's id; returns the deleted page.
@@ -254,7 +273,8 @@ class IntercomClient:
         """
         subject = f" {page_id!r}"
         data = self._json(ops.DELETE_PAGE, "DELETE", _id_path(_PAGES, page_id), subject)
-        return self._parse(ops.DELETE_PAGE, data, ExternalPage.from_api, subject)
+        deleted = self._parse(ops.DELETE_PAGE, data, ExternalPage.from_api, subject)
+        return same_object(ops.DELETE_PAGE, data, subject, deleted, id=page_id)
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -282,6 +302,7 @@ class IntercomClient:
             sleep=self._sleep,
             observer=lambda attempt: self._observe(operation, attempt),
             secrets=self._secrets,
+            deadline=self._deadline,
         )
         if 200 <= response.status_code < 300:
             return response

@@ -10,6 +10,7 @@ network (after retries)    :class:`IntercomUnreachable` (raised by ``ingestor.ht
 other 4xx, 3xx             :class:`PageError` for one-page operations, :class:`FatalError` for
                            source operations and listings
 2xx with a broken body     like "other 4xx", code ``invalid_response``
+2xx about another object   the same (:func:`same_object`): another id, source or external id
 =========================  ==============================================================
 
 Messages come from Intercom's error envelope (``errors[0].message`` and ``field``), never from a
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 
@@ -43,7 +45,10 @@ __all__ = [
     "error_for_response",
     "invalid_response",
     "response_request_id",
+    "same_object",
 ]
+
+_Parsed = TypeVar("_Parsed")
 
 #: Longest piece of Intercom's message quoted in an error.
 _MAX_MESSAGE = 300
@@ -177,3 +182,26 @@ def invalid_response(
         code="invalid_response",
         request_id=response_request_id(response),
     )
+
+
+def same_object(
+    operation: Operation,
+    answer: tuple[httpx.Response, object],
+    subject: str,
+    got: _Parsed,
+    **wanted: int | str,
+) -> _Parsed:
+    """``got`` when it is the object asked about, else the operation's error naming both.
+
+    A 2xx answer about another object (a proxy's cache, a mixed-up reply) must not be
+    recorded: its id would later be deleted, or its page hidden, in the asked one's place.
+    """
+    differ = [
+        f"{key} {getattr(got, key)!r} instead of {value!r}"
+        for key, value in wanted.items()
+        if str(getattr(got, key)) != str(value)
+    ]
+    if not differ:
+        return got
+    problem = f"the answer is about another object ({', '.join(differ)}); nothing recorded"
+    raise invalid_response(operation, answer[0], subject, problem)

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from ingestor.engine.sources import normalize_source_url
 from ingestor.errors import DeepPagingCapped, PageError
 from ingestor.intercom import ContentImportSource, ExternalPage, IntercomClient
 
@@ -28,8 +29,8 @@ LIST_PER_PAGE = 150
 
 
 def normalize_url(url: str) -> str:
-    """Source urls compare as :class:`ingestor.sources.SourceResolver` compares them."""
-    return url.strip().rstrip("/").lower()
+    """Source urls compare as :class:`ingestor.engine.sources.SourceResolver` compares them."""
+    return normalize_source_url(url)
 
 
 @dataclass
