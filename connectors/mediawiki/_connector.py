@@ -153,8 +153,11 @@ class MediaWikiConnector(Connector[MediaWikiSettings], Incremental):
             url = item.locator or self._canonical_url(item.external_id)
             title = str(parsed.get("title") or "")
             namespace = self.namespaces.of_title(title)
+            revid = parsed.get("revid")
             restricted = self.anonymous_reads.restriction(
-                int(item.external_id), namespace.canonical
+                int(item.external_id),
+                namespace.canonical,
+                revid if isinstance(revid, int) else None,
             )
         return Document(
             external_id=item.external_id,
