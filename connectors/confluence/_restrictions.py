@@ -92,24 +92,27 @@ class PageAccess:
 def read_principals(block: object) -> tuple[str, ...] | None:
     """Principals of a v1 restrictions block ``{"user": {...}, "group": {...}}``.
 
+    Both kinds must be there with their ``results``: a kind the server did not expand is
+    absent (named under the block's ``_expandable``), and says nothing about who may view the
+    page, so a page restricted to one user is never taken for unrestricted because no group
+    is named.
+
     Returns:
         ``("group hr-team", "user Jane Doe")``, empty when nobody is named (not restricted),
-        or None when the block is missing (the server did not expand it).
+        or None when the block or one of its kinds is missing (the server did not expand it).
     """
     if not isinstance(block, Mapping):
         return None
-    users, groups = block.get("user"), block.get("group")
-    if not isinstance(users, Mapping) and not isinstance(groups, Mapping):
-        return None
     names: list[str] = []
-    for kind, part in (("group", groups), ("user", users)):
-        if not isinstance(part, Mapping):
-            continue
-        results = part.get("results")
-        listed = [r for r in results if isinstance(r, Mapping)] if isinstance(results, list) else []
+    for kind in ("group", "user"):
+        part = block.get(kind)
+        results = part.get("results") if isinstance(part, Mapping) else None
+        if not isinstance(part, Mapping) or not isinstance(results, list):
+            return None
+        listed = [r for r in results if isinstance(r, Mapping)]
         names += [f"{kind} {_principal_name(r)}" for r in listed]
         size = part.get("size")
-        if isinstance(size, int) and size > len(listed):  # results cut short or not expanded
+        if isinstance(size, int) and size > len(listed):  # results cut short
             names.append(f"{size - len(listed)} more {kind}(s)")
     return tuple(names)
 
@@ -264,7 +267,10 @@ class RestrictionChecker:
         else:
             principals = read_principals(body.get("restrictions"))
             if principals is None:
-                raise ConnectorError(f"{path}: the answer has no 'restrictions'")
+                raise ConnectorError(
+                    f"{path}: the answer does not list its user and group restrictions "
+                    "(not expanded), so whether the page is restricted is unknown"
+                )
         with self._lock:
             self._verdicts[content_id] = principals
         return principals

@@ -140,6 +140,27 @@ def test_calls_per_page_under_one_restricted_parent(fake: FakeConfluence, connec
         assert counted == Counter({"v1.page": 40})
 
 
+def test_user_restrictions_left_unexpanded_never_pass_a_page_as_unrestricted(
+    fake: FakeConfluence, connect: Connect
+) -> None:
+    """A block that names its users only under ``_expandable`` says nothing about them: a
+    page restricted to one user must not be taken for unrestricted because no group is named."""
+    fake.expands_users = False
+    hr = fake.add_page("ENG", "HR")
+    mine = fake.add_page("ENG", "Only me")
+    child = fake.add_page("ENG", "Leave", parent=hr)
+    fake.restrict(mine, users=("jane",))
+    fake.restrict(hr, users=("jane",))
+    connector = connect(fake)
+    for page in (mine, child):
+        with pytest.raises(ConnectorError, match="does not list its user and group"):
+            fetch(connector, page)
+    fake.expands_users = True  # a server that answers in full: the verdicts come back
+    connector = connect(fake)
+    assert fetch(connector, mine).restricted == f"view restricted on page {mine} 'Only me' to user Jane"
+    assert fetch(connector, child).restricted == f"view restricted on page {hr} 'HR' to user Jane"
+
+
 @pytest.mark.parametrize("route", ["v1.page", "v1.restriction"])
 def test_a_failing_check_fails_the_page(route: str, connect: Connect) -> None:
     fake = FakeConfluence("cloud").start()
