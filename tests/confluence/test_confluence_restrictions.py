@@ -157,7 +157,8 @@ def test_user_restrictions_left_unexpanded_never_pass_a_page_as_unrestricted(
             fetch(connector, page)
     fake.expands_users = True  # a server that answers in full: the verdicts come back
     connector = connect(fake)
-    assert fetch(connector, mine).restricted == f"view restricted on page {mine} 'Only me' to user Jane"
+    mine_reason = f"view restricted on page {mine} 'Only me' to user Jane"
+    assert fetch(connector, mine).restricted == mine_reason
     assert fetch(connector, child).restricted == f"view restricted on page {hr} 'HR' to user Jane"
 
 
