@@ -144,6 +144,19 @@ class FakeWiki:
             page.version += 1
             page.modified = modified or datetime.now(UTC)
 
+    def move(self, page_id: str, *, space: str, parent: str | None = None) -> None:
+        """Move a page (with no new version: "moved without an edit" in the connector's docs)
+        to another space or parent; its descendants stay below it, as in Confluence."""
+        with self.lock:
+            if space not in self.spaces:
+                self.add_space(space)
+            moved = [page_id] + [
+                p.id for p in self.pages.values() if page_id in {a.id for a in self.ancestors(p)}
+            ]
+            for each in moved:
+                self.pages[each].space_key = space
+            self.pages[page_id].parent_id = parent
+
     def set_status(self, page_id: str, status: str) -> None:
         """Trash, archive or restore a page (no new version, as in Confluence)."""
         with self.lock:
