@@ -5,6 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+from ingestor.connectors.base import Item
+from ingestor.connectors.mediawiki import MediaWikiConnector, MediaWikiSettings
+from ingestor.errors import PageSkipped
+
 from .conftest import MediaWikiSite, SyncBench
 
 Bench = Callable[[dict[str, Any]], SyncBench]
@@ -102,6 +108,26 @@ def test_moved_page_keeps_its_id_with_new_title_and_url(
     page = pages[str(moved)]
     assert page["title"] == "T/move/New name"
     assert page["url"] == f"{mediawiki.server.url}/index.php/T/move/New_name"
+
+
+def test_a_page_made_a_redirect_after_listing_is_skipped_not_sent_as_a_stub(
+    mediawiki: MediaWikiSite, bench: Bench
+) -> None:
+    admin = mediawiki.admin
+    admin.edit("T/redir/Target", "The real content.")
+    source = admin.edit("T/redir/Source", "Content that will move into Target.")
+    settings = MediaWikiSettings.model_validate(
+        mediawiki_connector(mediawiki, include_prefixes=["T/redir/"]) | {"name": "w"}
+    )
+    with MediaWikiConnector(settings) as wiki:
+        items = {i.external_id: i for i in wiki.list() if isinstance(i, Item)}
+        admin.edit("T/redir/Source", "#REDIRECT [[T/redir/Target]]")
+        with pytest.raises(PageSkipped, match="now a redirect to T/redir/Target"):
+            wiki.fetch(items[str(source)])
+
+    sync = bench(mediawiki_connector(mediawiki, include_prefixes=["T/redir/"]))
+    assert sync.run().created == 1  # listed without the redirect
+    assert [p["title"] for p in sync.pages().values()] == ["T/redir/Target"]
 
 
 def test_red_links_are_reported_as_broken_links(mediawiki: MediaWikiSite, bench: Bench) -> None:
