@@ -18,6 +18,9 @@ Gateway mode (``gateway_cloud_id``): the API is served under
 while ``_links.next`` stays site-relative (``/wiki/api/v2/...?cursor=``) and ``webui`` links
 are relative to the site; a request without the gateway prefix is a 404.
 
+Space keys are matched case-sensitively (``keys=eng`` does not find ``ENG``), as reported for
+Cloud (sphinx-contrib/confluencebuilder #23, #240).
+
 Pagination behaves like the real servers, quirks included (Data Center's silent ``limit``
 caps with ``next`` computed from the limit asked, ``next`` past the end, a wrong ``size``,
 ``content/scan`` on 7.18+, Cloud's ``Link`` header): :mod:`.fake_confluence_paging` holds
