@@ -10,6 +10,9 @@ serves it under ``/wiki/rest/api``):
   CONFCLOUD-76424); older Data Center versions ignore the restriction expansions. Either way
   the page is asked again without them and each ancestor whose verdict is not cached yet costs
   one ``GET /rest/api/content/{id}/restriction/byOperation/read``.
+* A page that includes another page (include and excerpt-include macros) carries that page's
+  content as the API user sees it: it is restricted when an included page is
+  (:mod:`._includes`; the storage body comes with the same content call).
 * Cloud's v1 ``ancestors`` may omit folders, which pass their view restrictions down like
   pages. ``GET /wiki/api/v2/pages/{id}/ancestors`` gives the whole chain with types; it is
   asked once per distinct parent, and a folder it names costs one ``byOperation`` call.
@@ -31,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ingestor.connectors.confluence._http import ConfluenceHttp, JsonObject, NotFound
+from ingestor.connectors.confluence._includes import cql_titled, included_pages, storage_body
 from ingestor.errors import ConnectorError
 
 __all__ = [
@@ -47,7 +51,7 @@ log = logging.getLogger(__name__)
 
 _OWN = ("restrictions.read.restrictions.user", "restrictions.read.restrictions.group")
 _INHERITED = tuple(f"ancestors.{e}" for e in _OWN)
-_BASE = ("space", "metadata.labels", "ancestors")
+_BASE = ("space", "metadata.labels", "ancestors", "body.storage")
 #: Expansions of a v1 content call that answer every question of this module at once.
 FACTS_EXPAND = ",".join(_BASE + _OWN + _INHERITED)
 #: The same without the ancestors' restrictions, which Cloud may refuse (CONFCLOUD-77618).
@@ -154,6 +158,8 @@ class RestrictionChecker:
         self._chains: dict[str, tuple[tuple[str, str], ...]] = {}
         #: Parents under which the ancestors' restrictions expansion fails (CONFCLOUD-77618).
         self._refused: set[str] = set()
+        #: (space key, title) of included pages -> why they are restricted ("" when not).
+        self._included: dict[tuple[str, str], str] = {}
 
     def new_run(self) -> None:
         """Forget cached verdicts: restrictions change without a new page version."""
@@ -161,6 +167,7 @@ class RestrictionChecker:
             self._verdicts.clear()
             self._chains.clear()
             self._refused.clear()
+            self._included.clear()
 
     def access(
         self, page_id: str, details: JsonObject | None = None, container_id: str | None = None
@@ -177,6 +184,15 @@ class RestrictionChecker:
             NotFound: The page itself is gone.
             ConnectorError: A check failed after retries (the page must not pass unchecked).
         """
+        return self._access(page_id, details, container_id, frozenset())
+
+    def _access(
+        self,
+        page_id: str,
+        details: JsonObject | None,
+        container_id: str | None,
+        including: frozenset[str],
+    ) -> PageAccess:
         if details is None:
             details = self._details(page_id, container_id)
         chain = self._ancestors(details, container_id)
@@ -186,14 +202,59 @@ class RestrictionChecker:
         reasons = [_reason("page", page_id, str(details.get("title") or ""), own)]
         for ancestor, principals in chain:
             reasons.append(_reason(ancestor.kind, ancestor.id, ancestor.title, principals))
-        found = [r for r in reasons if r]
         space = details.get("space")
+        space_key = str(space["key"]) if isinstance(space, Mapping) and "key" in space else None
+        reasons += self._included_reasons(page_id, details, space_key, including | {page_id})
+        found = [r for r in reasons if r]
         return PageAccess(
-            space_key=str(space["key"]) if isinstance(space, Mapping) and "key" in space else None,
+            space_key=space_key,
             labels=_labels(details),
             ancestors=tuple(a for a, _ in chain),
             restricted="; ".join(found) if found else None,
         )
+
+    def _included_reasons(
+        self, page_id: str, details: JsonObject, space_key: str | None, including: frozenset[str]
+    ) -> list[str]:
+        """Why the pages this page includes are restricted (their content is in its body)."""
+        storage = storage_body(details)
+        if storage is None:
+            raise ConnectorError(
+                f"page {page_id}: the answer has no storage body, so the pages it includes "
+                "(and whether they are restricted) are unknown"
+            )
+        reasons = []
+        for space, title in included_pages(storage, space_key):
+            with self._lock:
+                reason = self._included.get((space, title))
+            if reason is None:
+                reason = self._included_reason(space, title, including)
+                with self._lock:
+                    self._included[(space, title)] = reason
+            if reason:
+                reasons.append(reason)
+        return reasons
+
+    def _included_reason(self, space: str, title: str, including: frozenset[str]) -> str:
+        """Why the page ``title`` of ``space`` is restricted, or "" (also when it does not
+        exist: then Confluence renders nothing of it for anyone)."""
+        body = self._http.get(
+            "/rest/api/content/search", {"cql": cql_titled(space, title), "limit": 5}
+        )
+        results = body.get("results")
+        if not isinstance(results, list):
+            raise ConnectorError(f"included page {space}/{title!r}: answer has no 'results'")
+        reasons = []
+        for result in results:
+            found = str(result.get("id")) if isinstance(result, Mapping) else ""
+            if not found or found in including:  # a page including itself (a loop)
+                continue
+            # Cloud: its parent is unknown here; its own id keys its ancestor chain instead
+            container = found if self._cloud else None
+            access = self._access(found, None, container, including)
+            if access.restricted:
+                reasons.append(f"includes page {found} '{title}' ({access.restricted})")
+        return "; ".join(reasons)
 
     def _details(self, page_id: str, container_id: str | None) -> JsonObject:
         path = f"/rest/api/content/{page_id}"

@@ -302,7 +302,10 @@ class FakeConfluence(AccessRoutes):
             }
         for rendering in ("export_view", "view", "storage"):
             if f"body.{rendering}" in expand:
-                obj["body"] = {rendering: {"value": page.body, "representation": rendering}}
+                stored = page.storage if rendering == "storage" else None
+                value = stored if stored is not None else page.body
+                body = obj.setdefault("body", {})
+                body[rendering] = {"value": value, "representation": rendering}
         return obj
 
     # -- v2 (Cloud) ------------------------------------------------------------------------

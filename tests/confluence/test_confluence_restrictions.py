@@ -162,6 +162,38 @@ def test_user_restrictions_left_unexpanded_never_pass_a_page_as_unrestricted(
     assert fetch(connector, child).restricted == f"view restricted on page {hr} 'HR' to user Jane"
 
 
+def test_a_page_that_includes_a_restricted_page_is_restricted(
+    fake: FakeConfluence, connect: Connect
+) -> None:
+    """Confluence renders an include for the API user, who may view the included page: its
+    content is in the including page's body, so that page is as restricted as what it shows."""
+    hr = fake.add_page("HR", "HR")
+    salaries = fake.add_page("HR", "Salaries", "<p>CEO earns 1M</p>", parent=hr)
+    fake.restrict(hr, groups=("hr-team",))
+    snippet = fake.add_page("ENG", "Support hours", "<p>9 to 5</p>")
+    handbook = fake.add_page("ENG", "Handbook", "<p>Welcome.</p>")
+    faq = fake.add_page("ENG", "FAQ", "<p>Questions.</p>")
+    fake.include(handbook, snippet)
+    fake.include(handbook, salaries)
+    fake.include(faq, salaries, excerpt=True)
+    fake.include(snippet, snippet)  # a page including itself shows nothing more of itself
+    connector = connect(fake)
+
+    doc = fetch(connector, handbook)
+    assert "CEO earns 1M" in doc.body  # what the API user got back
+    assert doc.restricted == (
+        f"includes page {salaries} 'Salaries' (view restricted on page {hr} 'HR' to group hr-team)"
+    )
+    assert fetch(connector, faq).restricted == doc.restricted  # excerpt-include too
+    assert fetch(connector, snippet).restricted is None  # includes only itself
+    salaries_searches = [c for c in fake.calls("v1.search") if "Salaries" in c]
+    assert len(salaries_searches) == 1  # found and checked once this run
+    fake.restrict(hr)
+    assert fetch(connector, handbook).restricted is not None  # verdicts kept for the run
+    list(connector.list())  # a new run asks again
+    assert fetch(connector, handbook).restricted is None
+
+
 @pytest.mark.parametrize("route", ["v1.page", "v1.restriction"])
 def test_a_failing_check_fails_the_page(route: str, connect: Connect) -> None:
     fake = FakeConfluence("cloud").start()
