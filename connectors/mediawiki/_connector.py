@@ -165,6 +165,8 @@ class MediaWikiConnector(Connector[MediaWikiSettings], Incremental):
             url = item.locator or self._canonical_url(item.external_id)
             title = str(parsed.get("title") or "")
             namespace = self.namespaces.of_title(title)
+            categories = category_facts(parsed.get("categories") or ())
+            self._still_in_scope(item.external_id, namespace.number, title, categories)
             revid = parsed.get("revid")
             restricted = self.anonymous_reads.restriction(
                 int(item.external_id),
@@ -184,9 +186,29 @@ class MediaWikiConnector(Connector[MediaWikiSettings], Incremental):
             },
             facts={
                 "namespace": namespace.facts,
-                "category": category_facts(parsed.get("categories") or ()),
+                "category": categories,
             },
             restricted=restricted,
+        )
+
+    def _still_in_scope(
+        self, page_id: str, namespace: int, title: str, categories: tuple[str, ...]
+    ) -> None:
+        """Refuse a page that left the scope between listing and fetch (moved to a namespace
+        or title prefix that is not synced, or put in an excluded category): what it holds
+        now was never meant to be sent, and the next listing leaves it out.
+
+        Raises:
+            ConnectorError: The page as rendered is out of scope.
+        """
+        if not self.scope.admits_title(namespace, title):
+            reason = f"{title!r} is outside the synced namespaces and title prefixes"
+        elif not self.scope.admits_categories(categories):
+            reason = f"{title!r} is outside the category filters now"
+        else:
+            return
+        raise ConnectorError(
+            f"{self.label}: page {page_id} changed after it was listed: {reason}; not sent"
         )
 
     def _canonical_url(self, page_id: str) -> str | None:
