@@ -189,7 +189,9 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
                 if ref.status != "current":
                     raise ConnectorError(f"page {ref.id} is {ref.status} now, not current")
                 # a failed check raises: a page is never sent as unrestricted on a guess
-                access = self._restrictions.access(ref.id, page.details, page.container_id)
+                access = self._restrictions.access(
+                    ref.id, page.details, page.container_id, rendered=page.html
+                )
         except NotFound as exc:
             raise ConnectorError(f"page {item.external_id} no longer exists: {exc}") from None
         ancestors = [a.id for a in access.ancestors]

@@ -21,12 +21,18 @@ import re
 import lxml.html  # type: ignore[import-untyped,unused-ignore]  # lxml ships no stubs
 from lxml import etree
 
-__all__ = ["INCLUDE_MACROS", "cql_titled", "included_pages", "storage_body"]
+__all__ = ["INCLUDE_MACROS", "cql_titled", "included_pages", "renders_includes", "storage_body"]
 
 #: Macros whose output is another page's content.
 INCLUDE_MACROS = frozenset({"include", "excerpt-include"})
 _PARSER = lxml.html.HTMLParser(remove_comments=True, no_network=True)
 _NAMESPACED = re.compile(r"<(/?)(ac|ri):")
+
+
+def renders_includes(html: str) -> bool:
+    """Whether a rendered body holds an include or excerpt-include macro's output (Confluence
+    wraps a macro's output in an element with ``data-macro-name``)."""
+    return any(f'data-macro-name="{name}"' in html for name in INCLUDE_MACROS)
 
 
 def storage_body(details: object) -> str | None:

@@ -34,7 +34,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ingestor.connectors.confluence._http import ConfluenceHttp, JsonObject, NotFound
-from ingestor.connectors.confluence._includes import cql_titled, included_pages, storage_body
+from ingestor.connectors.confluence._includes import (
+    cql_titled,
+    included_pages,
+    renders_includes,
+    storage_body,
+)
 from ingestor.errors import ConnectorError
 
 __all__ = [
@@ -170,7 +175,11 @@ class RestrictionChecker:
             self._included.clear()
 
     def access(
-        self, page_id: str, details: JsonObject | None = None, container_id: str | None = None
+        self,
+        page_id: str,
+        details: JsonObject | None = None,
+        container_id: str | None = None,
+        rendered: str | None = None,
     ) -> PageAccess:
         """Space, labels, ancestors and restriction verdict of one page.
 
@@ -179,12 +188,14 @@ class RestrictionChecker:
             details: The page as a v1 content object expanded with :data:`FACTS_EXPAND`, when
                 the page fetch already asked for it (Data Center); None asks for it.
             container_id: Cloud: the page's parent of any type (page, folder...), from v2.
+            rendered: The page's rendered body, to tell whether it includes other pages when
+                the server gives no storage body.
 
         Raises:
             NotFound: The page itself is gone.
             ConnectorError: A check failed after retries (the page must not pass unchecked).
         """
-        return self._access(page_id, details, container_id, frozenset())
+        return self._access(page_id, details, container_id, frozenset({page_id}), rendered)
 
     def _access(
         self,
@@ -192,6 +203,7 @@ class RestrictionChecker:
         details: JsonObject | None,
         container_id: str | None,
         including: frozenset[str],
+        rendered: str | None = None,
     ) -> PageAccess:
         if details is None:
             details = self._details(page_id, container_id)
@@ -204,7 +216,14 @@ class RestrictionChecker:
             reasons.append(_reason(ancestor.kind, ancestor.id, ancestor.title, principals))
         space = details.get("space")
         space_key = str(space["key"]) if isinstance(space, Mapping) and "key" in space else None
-        reasons += self._included_reasons(page_id, details, space_key, including | {page_id})
+        storage = storage_body(details)
+        if storage is not None:
+            reasons += self._included_reasons(storage, space_key, including | {page_id})
+        elif rendered is not None and renders_includes(rendered):
+            reasons.append(
+                f"page {page_id} includes other pages, and the answer has no storage body to "
+                "name them, so whether they are restricted is unknown"
+            )
         found = [r for r in reasons if r]
         return PageAccess(
             space_key=space_key,
@@ -214,15 +233,9 @@ class RestrictionChecker:
         )
 
     def _included_reasons(
-        self, page_id: str, details: JsonObject, space_key: str | None, including: frozenset[str]
+        self, storage: str, space_key: str | None, including: frozenset[str]
     ) -> list[str]:
-        """Why the pages this page includes are restricted (their content is in its body)."""
-        storage = storage_body(details)
-        if storage is None:
-            raise ConnectorError(
-                f"page {page_id}: the answer has no storage body, so the pages it includes "
-                "(and whether they are restricted) are unknown"
-            )
+        """Why the pages a page includes (named in its ``storage`` body) are restricted."""
         reasons = []
         for space, title in included_pages(storage, space_key):
             with self._lock:

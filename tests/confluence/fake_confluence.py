@@ -118,6 +118,9 @@ class FakeConfluence(AccessRoutes):
         self.archiving = True  # False: a Data Center older than 7.10 (no "archived" status)
         self.draft_ancestor_404 = self.v1_ancestors_omit_folders = deployment == "cloud"
         self.quirks = quirks or PagingQuirks()
+        #: False: the storage body is not given (stricter than the references, which do not say
+        #: whether a reader without edit rights gets it)
+        self.storage_bodies = True
         Route = tuple[str, str, Callable[..., Answer]]
         v2: list[Route] = [
             ("v2.spaces", r"/api/v2/spaces", self._v2_spaces),
@@ -301,6 +304,8 @@ class FakeConfluence(AccessRoutes):
                 "labels": {"results": labels, "start": 0, "limit": 200, "size": len(labels)}
             }
         for rendering in ("export_view", "view", "storage"):
+            if rendering == "storage" and not self.storage_bodies:
+                continue
             if f"body.{rendering}" in expand:
                 stored = page.storage if rendering == "storage" else None
                 value = stored if stored is not None else page.body

@@ -194,6 +194,21 @@ def test_a_page_that_includes_a_restricted_page_is_restricted(
     assert fetch(connector, handbook).restricted is None
 
 
+def test_without_a_storage_body_a_rendered_include_makes_the_page_restricted(
+    fake: FakeConfluence, connect: Connect
+) -> None:
+    hr = fake.add_page("ENG", "HR", "<p>CEO earns 1M</p>")
+    fake.restrict(hr, groups=("hr-team",))
+    including = fake.add_page("ENG", "Handbook", "<p>Welcome.</p>")
+    plain = fake.add_page("ENG", "Plain", "<p>Nothing included.</p>")
+    fake.include(including, hr)
+    fake.storage_bodies = False
+    connector = connect(fake)
+    reason = fetch(connector, including).restricted
+    assert reason is not None and "includes other pages" in reason
+    assert fetch(connector, plain).restricted is None
+
+
 @pytest.mark.parametrize("route", ["v1.page", "v1.restriction"])
 def test_a_failing_check_fails_the_page(route: str, connect: Connect) -> None:
     fake = FakeConfluence("cloud").start()
