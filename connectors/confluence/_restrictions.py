@@ -264,7 +264,10 @@ class RestrictionChecker:
                 continue
             # Cloud: its parent is unknown here; its own id keys its ancestor chain instead
             container = found if self._cloud else None
-            access = self._access(found, None, container, including)
+            try:
+                access = self._access(found, None, container, including)
+            except NotFound:  # gone since the search: Confluence renders nothing of it now
+                continue
             if access.restricted:
                 reasons.append(f"includes page {found} '{title}' ({access.restricted})")
         return "; ".join(reasons)
