@@ -109,6 +109,15 @@ class ConnectorError(IngestorError):
     """A source cannot be listed or read as a whole; its listing counts as incomplete."""
 
 
+class LoginRefused(ConnectorError):
+    """A source refused the connector's credentials (wrong or revoked password, throttled).
+
+    A wiki connector that gets it does not log in again for the rest of its run: every page
+    would otherwise try once more, and a flood of failed logins gets the account throttled or
+    the address blocked.
+    """
+
+
 class IncompleteListing(ConnectorError):
     """A paginated listing cannot prove it reached its end; what it yielded is not everything.
 

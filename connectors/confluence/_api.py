@@ -306,8 +306,17 @@ def cql_limit(page_size: int, expand: str) -> int:
 def _all_found(keys: Sequence[str], found: dict[str, str]) -> dict[str, str]:
     missing = [key for key in keys if key not in found]
     if missing:
+        # Space keys are matched case-sensitively by the API ("eng" does not find "ENG"),
+        # while people read them case-insensitively in URLs and the UI.
+        lower = [key for key in missing if key != key.upper() and not key.startswith("~")]
+        hint = (
+            f"; space keys are case-sensitive: check the exact case of {', '.join(lower)} "
+            "(global space keys are usually upper case)"
+            if lower
+            else ""
+        )
         raise ConnectorError(
-            f"space(s) {', '.join(missing)} not found or not visible to the API user"
+            f"space(s) {', '.join(missing)} not found or not visible to the API user{hint}"
         )
     return {key: found[key] for key in keys}
 

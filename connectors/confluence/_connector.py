@@ -189,9 +189,15 @@ class ConfluenceConnector(Connector[ConfluenceSettings], Incremental):
                 if ref.status != "current":
                     raise ConnectorError(f"page {ref.id} is {ref.status} now, not current")
                 # a failed check raises: a page is never sent as unrestricted on a guess
-                access = self._restrictions.access(ref.id, page.details, page.container_id)
+                access = self._restrictions.access(
+                    ref.id, page.details, page.container_id, rendered=page.html
+                )
         except NotFound as exc:
             raise ConnectorError(f"page {item.external_id} no longer exists: {exc}") from None
+        ancestors = [a.id for a in access.ancestors]
+        moved = self._scope.left_after_listing(ref.id, access.space_key, ancestors)
+        if moved is not None:  # the next listing leaves it out, and takes it down
+            raise ConnectorError(f"page {ref.id} moved after it was listed: {moved}; not sent")
         base = self.settings.base_url
         url = base + ref.webui if ref.webui else f"{base}/pages/viewpage.action?pageId={ref.id}"
         try:

@@ -10,6 +10,9 @@ serves it under ``/wiki/rest/api``):
   CONFCLOUD-76424); older Data Center versions ignore the restriction expansions. Either way
   the page is asked again without them and each ancestor whose verdict is not cached yet costs
   one ``GET /rest/api/content/{id}/restriction/byOperation/read``.
+* A page that includes another page (include and excerpt-include macros) carries that page's
+  content as the API user sees it: it is restricted when an included page is
+  (:mod:`._includes`; the storage body comes with the same content call).
 * Cloud's v1 ``ancestors`` may omit folders, which pass their view restrictions down like
   pages. ``GET /wiki/api/v2/pages/{id}/ancestors`` gives the whole chain with types; it is
   asked once per distinct parent, and a folder it names costs one ``byOperation`` call.
@@ -31,6 +34,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ingestor.connectors.confluence._http import ConfluenceHttp, JsonObject, NotFound
+from ingestor.connectors.confluence._includes import (
+    cql_titled,
+    included_pages,
+    renders_includes,
+    storage_body,
+)
 from ingestor.errors import ConnectorError
 
 __all__ = [
@@ -47,7 +56,7 @@ log = logging.getLogger(__name__)
 
 _OWN = ("restrictions.read.restrictions.user", "restrictions.read.restrictions.group")
 _INHERITED = tuple(f"ancestors.{e}" for e in _OWN)
-_BASE = ("space", "metadata.labels", "ancestors")
+_BASE = ("space", "metadata.labels", "ancestors", "body.storage")
 #: Expansions of a v1 content call that answer every question of this module at once.
 FACTS_EXPAND = ",".join(_BASE + _OWN + _INHERITED)
 #: The same without the ancestors' restrictions, which Cloud may refuse (CONFCLOUD-77618).
@@ -92,24 +101,27 @@ class PageAccess:
 def read_principals(block: object) -> tuple[str, ...] | None:
     """Principals of a v1 restrictions block ``{"user": {...}, "group": {...}}``.
 
+    Both kinds must be there with their ``results``: a kind the server did not expand is
+    absent (named under the block's ``_expandable``), and says nothing about who may view the
+    page, so a page restricted to one user is never taken for unrestricted because no group
+    is named.
+
     Returns:
         ``("group hr-team", "user Jane Doe")``, empty when nobody is named (not restricted),
-        or None when the block is missing (the server did not expand it).
+        or None when the block or one of its kinds is missing (the server did not expand it).
     """
     if not isinstance(block, Mapping):
         return None
-    users, groups = block.get("user"), block.get("group")
-    if not isinstance(users, Mapping) and not isinstance(groups, Mapping):
-        return None
     names: list[str] = []
-    for kind, part in (("group", groups), ("user", users)):
-        if not isinstance(part, Mapping):
-            continue
-        results = part.get("results")
-        listed = [r for r in results if isinstance(r, Mapping)] if isinstance(results, list) else []
+    for kind in ("group", "user"):
+        part = block.get(kind)
+        results = part.get("results") if isinstance(part, Mapping) else None
+        if not isinstance(part, Mapping) or not isinstance(results, list):
+            return None
+        listed = [r for r in results if isinstance(r, Mapping)]
         names += [f"{kind} {_principal_name(r)}" for r in listed]
         size = part.get("size")
-        if isinstance(size, int) and size > len(listed):  # results cut short or not expanded
+        if isinstance(size, int) and size > len(listed):  # results cut short
             names.append(f"{size - len(listed)} more {kind}(s)")
     return tuple(names)
 
@@ -151,6 +163,8 @@ class RestrictionChecker:
         self._chains: dict[str, tuple[tuple[str, str], ...]] = {}
         #: Parents under which the ancestors' restrictions expansion fails (CONFCLOUD-77618).
         self._refused: set[str] = set()
+        #: (space key, title) of included pages -> why they are restricted ("" when not).
+        self._included: dict[tuple[str, str], str] = {}
 
     def new_run(self) -> None:
         """Forget cached verdicts: restrictions change without a new page version."""
@@ -158,9 +172,14 @@ class RestrictionChecker:
             self._verdicts.clear()
             self._chains.clear()
             self._refused.clear()
+            self._included.clear()
 
     def access(
-        self, page_id: str, details: JsonObject | None = None, container_id: str | None = None
+        self,
+        page_id: str,
+        details: JsonObject | None = None,
+        container_id: str | None = None,
+        rendered: str | None = None,
     ) -> PageAccess:
         """Space, labels, ancestors and restriction verdict of one page.
 
@@ -169,11 +188,23 @@ class RestrictionChecker:
             details: The page as a v1 content object expanded with :data:`FACTS_EXPAND`, when
                 the page fetch already asked for it (Data Center); None asks for it.
             container_id: Cloud: the page's parent of any type (page, folder...), from v2.
+            rendered: The page's rendered body, to tell whether it includes other pages when
+                the server gives no storage body.
 
         Raises:
             NotFound: The page itself is gone.
             ConnectorError: A check failed after retries (the page must not pass unchecked).
         """
+        return self._access(page_id, details, container_id, frozenset({page_id}), rendered)
+
+    def _access(
+        self,
+        page_id: str,
+        details: JsonObject | None,
+        container_id: str | None,
+        including: frozenset[str],
+        rendered: str | None = None,
+    ) -> PageAccess:
         if details is None:
             details = self._details(page_id, container_id)
         chain = self._ancestors(details, container_id)
@@ -183,14 +214,63 @@ class RestrictionChecker:
         reasons = [_reason("page", page_id, str(details.get("title") or ""), own)]
         for ancestor, principals in chain:
             reasons.append(_reason(ancestor.kind, ancestor.id, ancestor.title, principals))
-        found = [r for r in reasons if r]
         space = details.get("space")
+        space_key = str(space["key"]) if isinstance(space, Mapping) and "key" in space else None
+        storage = storage_body(details)
+        if storage is not None:
+            reasons += self._included_reasons(storage, space_key, including | {page_id})
+        elif rendered is not None and renders_includes(rendered):
+            reasons.append(
+                f"page {page_id} includes other pages, and the answer has no storage body to "
+                "name them, so whether they are restricted is unknown"
+            )
+        found = [r for r in reasons if r]
         return PageAccess(
-            space_key=str(space["key"]) if isinstance(space, Mapping) and "key" in space else None,
+            space_key=space_key,
             labels=_labels(details),
             ancestors=tuple(a for a, _ in chain),
             restricted="; ".join(found) if found else None,
         )
+
+    def _included_reasons(
+        self, storage: str, space_key: str | None, including: frozenset[str]
+    ) -> list[str]:
+        """Why the pages a page includes (named in its ``storage`` body) are restricted."""
+        reasons = []
+        for space, title in included_pages(storage, space_key):
+            with self._lock:
+                reason = self._included.get((space, title))
+            if reason is None:
+                reason = self._included_reason(space, title, including)
+                with self._lock:
+                    self._included[(space, title)] = reason
+            if reason:
+                reasons.append(reason)
+        return reasons
+
+    def _included_reason(self, space: str, title: str, including: frozenset[str]) -> str:
+        """Why the page ``title`` of ``space`` is restricted, or "" (also when it does not
+        exist: then Confluence renders nothing of it for anyone)."""
+        body = self._http.get(
+            "/rest/api/content/search", {"cql": cql_titled(space, title), "limit": 5}
+        )
+        results = body.get("results")
+        if not isinstance(results, list):
+            raise ConnectorError(f"included page {space}/{title!r}: answer has no 'results'")
+        reasons = []
+        for result in results:
+            found = str(result.get("id")) if isinstance(result, Mapping) else ""
+            if not found or found in including:  # a page including itself (a loop)
+                continue
+            # Cloud: its parent is unknown here; its own id keys its ancestor chain instead
+            container = found if self._cloud else None
+            try:
+                access = self._access(found, None, container, including)
+            except NotFound:  # gone since the search: Confluence renders nothing of it now
+                continue
+            if access.restricted:
+                reasons.append(f"includes page {found} '{title}' ({access.restricted})")
+        return "; ".join(reasons)
 
     def _details(self, page_id: str, container_id: str | None) -> JsonObject:
         path = f"/rest/api/content/{page_id}"
@@ -264,7 +344,10 @@ class RestrictionChecker:
         else:
             principals = read_principals(body.get("restrictions"))
             if principals is None:
-                raise ConnectorError(f"{path}: the answer has no 'restrictions'")
+                raise ConnectorError(
+                    f"{path}: the answer does not list its user and group restrictions "
+                    "(not expanded), so whether the page is restricted is unknown"
+                )
         with self._lock:
             self._verdicts[content_id] = principals
         return principals

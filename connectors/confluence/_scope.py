@@ -57,6 +57,24 @@ class Scope:
                 return "has one of exclude_labels"
         return None
 
+    def left_after_listing(
+        self, page_id: str, space_key: str | None, ancestors: Sequence[str]
+    ) -> str | None:
+        """Why a fetched page is out of the spaces or root trees it was listed in, or None.
+
+        Checked at fetch time against the page as fetched: a page moved to another space (one
+        not synced, whose space permissions may hide it) or out of ``root_page_ids`` between
+        listing and fetch must not be sent. Its ancestors here are at least those the listing
+        saw (on Cloud, folders and the pages above them too), so a page that did not move is
+        never rejected; labels and excluded subtrees are left to the listing, which reads them
+        another way (CQL, ``parentId`` chains).
+        """
+        if space_key is not None and space_key not in self.spaces:
+            return f"it is in space {space_key} now, which is not synced"
+        if self.roots and {page_id, *ancestors}.isdisjoint(self.roots):
+            return "it is no longer under root_page_ids"
+        return None
+
 
 def ancestor_chain(page_id: str, parents: Mapping[str, str | None]) -> list[str]:
     """Ancestors of a page from a parent map (the chain stops at an unknown parent or a loop)."""

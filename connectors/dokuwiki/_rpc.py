@@ -16,7 +16,7 @@ from typing import Any
 
 from ingestor.connectors.dokuwiki._settings import DokuWikiSettings
 from ingestor.connectors.wikikit import LoginSession, WikiHttp
-from ingestor.errors import ConnectorError
+from ingestor.errors import ConnectorError, LoginRefused
 
 __all__ = ["DENIED", "DokuWikiRpc", "RpcFault"]
 
@@ -108,9 +108,9 @@ class DokuWikiRpc:
         self.http.clear_cookies()
         result = self._call_once("dokuwiki.login", (username, password.get_secret_value()))
         if isinstance(result, RpcFault):
-            raise ConnectorError(self._fault_message("dokuwiki.login", result))
+            raise LoginRefused(self._fault_message("dokuwiki.login", result))
         if not result:
-            raise ConnectorError(
+            raise LoginRefused(
                 f"{self.label}: login as {username!r} failed (wrong password, or the wiki "
                 "has ACLs off: then remove username/password)"
             )

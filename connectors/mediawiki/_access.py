@@ -16,6 +16,13 @@ fetch of a page not yet checked checks it together with the next 49 queued ones.
 fetches in listing order, so a full first sync costs one extra call per 50 pages. Answers
 are kept for the run (the queue and answers are reset by each listing).
 
+Each answer is for the page's latest revision at the time it was asked (``lastrevid``). A page
+checked in a batch may be moved or edited before it is fetched (a move into a locked namespace
+adds a revision), so an answer counts only for the revision that was rendered: a "readable"
+answer for another revision is asked again for that page alone, and when the page changed once
+more in between, the fetch fails (the page is retried next run) rather than going out on an
+answer about another revision.
+
 Without credentials the connector itself reads as the anonymous user: whatever it can fetch,
 anyone can read, and nothing is asked.
 """
@@ -48,7 +55,8 @@ class AnonymousReads:
         # One check at a time: a thread that needs a page of the batch in flight waits for it
         # rather than asking again (one call covers 50 pages, so waiting is cheap).
         self._lock = threading.Lock()
-        self._readable: dict[int, bool] = {}
+        #: page id -> (anonymous users may read it, the revision that answer is for)
+        self._readable: dict[int, tuple[bool, int | None]] = {}
         self._queue: dict[int, None] = {}  # listed ids not checked yet, in listing order
         self._private = False
         #: Calls made so far (reported by the measurements in the docs and tests).
@@ -70,27 +78,38 @@ class AnonymousReads:
                 if page_id not in self._readable:
                     self._queue[page_id] = None
 
-    def restriction(self, page_id: int, namespace: str) -> str | None:
-        """Why anonymous users cannot read ``page_id`` (in ``namespace``), or None.
+    def restriction(self, page_id: int, namespace: str, revision: int | None) -> str | None:
+        """Why anonymous users cannot read ``page_id`` (in ``namespace``, as rendered at
+        ``revision``), or None.
 
         Raises:
-            ConnectorError: The wiki could not be asked (after retries) or did not answer for
-                this page: the page must not be taken as readable.
+            ConnectorError: The wiki could not be asked (after retries), did not answer for
+                this page, or said it is readable only of another revision than ``revision``
+                (the page changed while it was fetched): it must not be taken as readable.
         """
         if not self.enabled:
             return None
         with self._lock:
             if not self._private and page_id not in self._readable:
                 self._check(self._batch(page_id))
+            answer = self._readable.get(page_id)
+            if not self._private and answer is not None and _stale(answer, revision):
+                self._check([page_id])  # checked in a batch, then moved or edited: ask again
+                answer = self._readable.get(page_id)
             if self._private:
                 return PRIVATE_WIKI
-            readable = self._readable.get(page_id)
-        if readable is None:
+        if answer is None:
             raise ConnectorError(
                 f"{self._api.label}: page {page_id}: the wiki did not say whether anonymous "
                 "users may read it (deleted meanwhile?)"
             )
-        return None if readable else f"not readable by anonymous users (namespace {namespace})"
+        if _stale(answer, revision):
+            raise ConnectorError(
+                f"{self._api.label}: page {page_id} changed while it was fetched (revision "
+                f"{revision} rendered, {answer[1]} checked); whether anonymous users may read "
+                "the rendered revision is unknown, so it is retried next run"
+            )
+        return None if answer[0] else f"not readable by anonymous users (namespace {namespace})"
 
     def _batch(self, page_id: int) -> list[int]:
         self._queue.pop(page_id, None)
@@ -120,11 +139,20 @@ class AnonymousReads:
         for page in body.get("query", {}).get("pages", []):
             readable = _read_answer(page)
             if readable is not None:
-                self._readable[int(page["pageid"])] = readable
+                revision = page.get("lastrevid")
+                checked = revision if isinstance(revision, int) else None
+                self._readable[int(page["pageid"])] = (readable, checked)
 
     def close(self) -> None:
         """Close the anonymous client's connections."""
         self._api.http.close()
+
+
+def _stale(answer: tuple[bool, int | None], revision: int | None) -> bool:
+    """Whether a "readable" answer is about another revision than the one rendered (a page
+    anonymous users may not read stays restricted whatever its revision: the cautious side)."""
+    readable, checked = answer
+    return readable and (revision is None or checked != revision)
 
 
 def _read_answer(page: Any) -> bool | None:

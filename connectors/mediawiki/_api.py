@@ -21,7 +21,7 @@ import httpx
 
 from ingestor.connectors.mediawiki._settings import MediaWikiSettings
 from ingestor.connectors.wikikit import LoginSession, WikiHttp
-from ingestor.errors import ConnectorError, IncompleteListing
+from ingestor.errors import ConnectorError, IncompleteListing, LoginRefused
 from ingestor.http import Page, Verdict, by_token, classify_status
 
 __all__ = ["JsonObject", "MediaWikiApi", "classify_maxlag"]
@@ -180,7 +180,7 @@ class MediaWikiApi:
         if not isinstance(result, dict) or result.get("result") != "Success":
             outcome = result.get("result", "no result") if isinstance(result, dict) else result
             reason = result.get("reason", "") if isinstance(result, dict) else ""
-            raise ConnectorError(
+            raise LoginRefused(
                 f"{self.label}: login as {username!r} failed: {outcome}"
                 + (f": {self.http.redact(str(reason))[:300]}" if reason else "")
                 + " (use a bot password from Special:BotPasswords, name 'User@app')"

@@ -4,6 +4,9 @@ Removed: section edit links, the table of contents, navboxes (and their Template
 ``noprint`` blocks, empty paragraphs MediaWiki leaves behind. Links to pages that do not exist
 ("red links", ``class="new"``, pointing at an edit form) and self-links without ``href``
 become plain text. Everything else (tables, ``<pre>``, references) is kept.
+
+:func:`redirect_target` tells a redirect page's rendering (MediaWiki renders a redirect as a
+``div.redirectMsg`` naming its target, ``Article::getRedirectHeaderHtml``) from content.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from ingestor.connectors.wikikit import (
     serialize_children,
 )
 
-__all__ = ["clean_mediawiki_html", "missing_pages"]
+__all__ = ["clean_mediawiki_html", "missing_pages", "redirect_target"]
 
 _DROP_CLASSES = (
     "mw-editsection", "toc", "toccolours", "navbox", "vertical-navbox", "navbox-styles",
@@ -56,3 +59,26 @@ def missing_pages(html: str) -> list[str]:
     return distinct_link_targets(
         html, ("new",), lambda link: (link.get("title") or "").removesuffix(suffix)
     )
+
+
+def redirect_target(html: str) -> str | None:
+    """The target's title when ``html`` renders a redirect page, else None.
+
+    A redirect renders as ``<div class="mw-parser-output"><div class="redirectMsg"><p>Redirect
+    to:</p><ul class="redirectText"><li><a title="Target">...`` first thing in the output;
+    a ``redirectMsg`` anywhere else is content.
+
+    Args:
+        html: ``parse.text`` of ``action=parse``.
+    """
+    root = parse_fragment(html)
+    output = next(iter(root), None)
+    if output is not None and has_class(output, ("mw-parser-output",)):
+        root = output
+    first = next(iter(root), None)
+    if first is None or not has_class(first, ("redirectMsg",)):
+        return None
+    link = next(first.iter("a"), None)
+    if link is None:
+        return ""
+    return str(link.get("title") or link.text_content()).strip()

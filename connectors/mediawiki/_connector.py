@@ -32,12 +32,16 @@ from ingestor.connectors.mediawiki._access import AnonymousReads
 from ingestor.connectors.mediawiki._api import MediaWikiApi
 from ingestor.connectors.mediawiki._audience import Namespaces, category_facts
 from ingestor.connectors.mediawiki._changes import format_cursor, list_changes, parse_timestamp
-from ingestor.connectors.mediawiki._clean import clean_mediawiki_html, missing_pages
+from ingestor.connectors.mediawiki._clean import (
+    clean_mediawiki_html,
+    missing_pages,
+    redirect_target,
+)
 from ingestor.connectors.mediawiki._pages import PageInfo, listed_pages, page_infos
 from ingestor.connectors.mediawiki._scope import Scope
 from ingestor.connectors.mediawiki._settings import MediaWikiSettings
 from ingestor.connectors.wikikit import WikiHttp
-from ingestor.errors import ConnectorError
+from ingestor.errors import ConnectorError, PageSkipped
 
 __all__ = ["MediaWikiConnector"]
 
@@ -133,6 +137,8 @@ class MediaWikiConnector(Connector[MediaWikiSettings], Incremental):
         facts and, when anonymous users cannot read it, why it is restricted.
 
         Raises:
+            PageSkipped: The page became a redirect after it was listed (an earlier version
+                sent is taken down; the next listing leaves it out).
             ConnectorError: The page is gone, the wiki could not render it, or whether
                 anonymous users may read it could not be found out.
         """
@@ -150,11 +156,22 @@ class MediaWikiConnector(Connector[MediaWikiSettings], Incremental):
             parsed = body.get("parse")
             if not isinstance(parsed, dict) or not isinstance(parsed.get("text"), str):
                 raise ConnectorError(f"{self.label}: page {item.external_id}: parse gave no text")
+            target = redirect_target(parsed["text"])
+            if target is not None:  # made a redirect after it was listed: not a page to sync
+                raise PageSkipped(
+                    f"{self.label}: page {item.external_id} is now a redirect to "
+                    f"{target or 'another page'}; redirects are not synced"
+                )
             url = item.locator or self._canonical_url(item.external_id)
             title = str(parsed.get("title") or "")
             namespace = self.namespaces.of_title(title)
+            categories = category_facts(parsed.get("categories") or ())
+            self._still_in_scope(item.external_id, namespace.number, title, categories)
+            revid = parsed.get("revid")
             restricted = self.anonymous_reads.restriction(
-                int(item.external_id), namespace.canonical
+                int(item.external_id),
+                namespace.canonical,
+                revid if isinstance(revid, int) else None,
             )
         return Document(
             external_id=item.external_id,
@@ -169,9 +186,29 @@ class MediaWikiConnector(Connector[MediaWikiSettings], Incremental):
             },
             facts={
                 "namespace": namespace.facts,
-                "category": category_facts(parsed.get("categories") or ()),
+                "category": categories,
             },
             restricted=restricted,
+        )
+
+    def _still_in_scope(
+        self, page_id: str, namespace: int, title: str, categories: tuple[str, ...]
+    ) -> None:
+        """Refuse a page that left the scope between listing and fetch (moved to a namespace
+        or title prefix that is not synced, or put in an excluded category): what it holds
+        now was never meant to be sent, and the next listing leaves it out.
+
+        Raises:
+            ConnectorError: The page as rendered is out of scope.
+        """
+        if not self.scope.admits_title(namespace, title):
+            reason = f"{title!r} is outside the synced namespaces and title prefixes"
+        elif not self.scope.admits_categories(categories):
+            reason = f"{title!r} is outside the category filters now"
+        else:
+            return
+        raise ConnectorError(
+            f"{self.label}: page {page_id} changed after it was listed: {reason}; not sent"
         )
 
     def _canonical_url(self, page_id: str) -> str | None:

@@ -18,6 +18,9 @@ Gateway mode (``gateway_cloud_id``): the API is served under
 while ``_links.next`` stays site-relative (``/wiki/api/v2/...?cursor=``) and ``webui`` links
 are relative to the site; a request without the gateway prefix is a 404.
 
+Space keys are matched case-sensitively (``keys=eng`` does not find ``ENG``), as reported for
+Cloud (sphinx-contrib/confluencebuilder #23, #240).
+
 Pagination behaves like the real servers, quirks included (Data Center's silent ``limit``
 caps with ``next`` computed from the limit asked, ``next`` past the end, a wrong ``size``,
 ``content/scan`` on 7.18+, Cloud's ``Link`` header): :mod:`.fake_confluence_paging` holds
@@ -115,6 +118,9 @@ class FakeConfluence(AccessRoutes):
         self.archiving = True  # False: a Data Center older than 7.10 (no "archived" status)
         self.draft_ancestor_404 = self.v1_ancestors_omit_folders = deployment == "cloud"
         self.quirks = quirks or PagingQuirks()
+        #: False: the storage body is not given (stricter than the references, which do not say
+        #: whether a reader without edit rights gets it)
+        self.storage_bodies = True
         Route = tuple[str, str, Callable[..., Answer]]
         v2: list[Route] = [
             ("v2.spaces", r"/api/v2/spaces", self._v2_spaces),
@@ -298,8 +304,13 @@ class FakeConfluence(AccessRoutes):
                 "labels": {"results": labels, "start": 0, "limit": 200, "size": len(labels)}
             }
         for rendering in ("export_view", "view", "storage"):
+            if rendering == "storage" and not self.storage_bodies:
+                continue
             if f"body.{rendering}" in expand:
-                obj["body"] = {rendering: {"value": page.body, "representation": rendering}}
+                stored = page.storage if rendering == "storage" else None
+                value = stored if stored is not None else page.body
+                body = obj.setdefault("body", {})
+                body[rendering] = {"value": value, "representation": rendering}
         return obj
 
     # -- v2 (Cloud) ------------------------------------------------------------------------

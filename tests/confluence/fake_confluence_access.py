@@ -18,6 +18,13 @@ Rules, from Atlassian's references and bug tracker:
   (``v1_ancestors_omit_folders``); v2 ``GET /wiki/api/v2/pages/{id}/ancestors`` lists the whole
   chain, root first, as ``{"results": [{"id", "type"}]}`` (Cloud v2 reference, "Ancestors").
 * Older Data Center versions ignore the restriction expansions (``restriction_expansions``).
+* A kind the server does not expand is absent from the block and named under its
+  ``_expandable`` instead (``restrictions: {"_expandable": {"user": ...}, "group": {...}}``:
+  the ``ContentRestriction`` model of the v1 API, e.g. confluence.js ``Models.ContentRestriction``).
+  Confluence 5.7's ``ContentRestrictionResource.byOperation`` documents ``expand`` with
+  "Default value: group", so a server may answer users unexpanded (``expands_users = False``:
+  the fake then ignores every ``restrictions.user`` expansion). Stricter than the references,
+  which do not say when that happens.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ class AccessRoutes(FakeWiki):
         self.draft_ancestor_404 = True  # Cloud only (set in FakeConfluence)
         self.v1_ancestors_omit_folders = True  # Cloud only
         self.restriction_expansions = True  # False: an older Data Center ignoring them
+        self.expands_users = True  # False: user restrictions stay under ``_expandable``
 
     def _error(self, route: str, status: int, message: str) -> Answer:
         raise NotImplementedError
@@ -83,17 +91,22 @@ class AccessRoutes(FakeWiki):
             "group": {"results": groups, "start": 0, "limit": 200, "size": len(groups)},
         }
 
+    def _expanded(self, page: FakePage, block: dict[str, Any], kinds: set[str]) -> dict[str, Any]:
+        """``block`` with only the ``kinds`` the server expands; the rest under ``_expandable``."""
+        if not self.expands_users:
+            kinds = kinds - {"user"}
+        path = f"/rest/api/content/{page.id}/restriction/byOperation/read"
+        kept: dict[str, Any] = {k: v for k, v in block.items() if k in kinds}
+        unexpanded = {k: f"{path}/{k}" for k in block if k not in kinds}
+        return kept | ({"_expandable": unexpanded} if unexpanded else {})
+
     def _restrictions_field(self, page: FakePage, expand: set[str], prefix: str) -> dict[str, Any]:
         wanted = {f"{prefix}restrictions.read.restrictions.{k}" for k in ("user", "group")}
         if not self.restriction_expansions or not wanted & expand:
             return {}
         block = self._read_restrictions(page)
-        kept = {
-            k: v
-            for k, v in block.items()
-            if f"{prefix}restrictions.read.restrictions.{k}" in expand
-        }
-        read = {"operation": "read", "restrictions": kept}
+        kinds = {k for k in block if f"{prefix}restrictions.read.restrictions.{k}" in expand}
+        read = {"operation": "read", "restrictions": self._expanded(page, block, kinds)}
         return {"restrictions": {"read": read}}
 
     def access_fields(self, page: FakePage, expand: set[str]) -> dict[str, Any]:
@@ -127,8 +140,9 @@ class AccessRoutes(FakeWiki):
             return self._error("v1.restriction", 404, message)
         expand = set(",".join(query.get("expand", [])).split(","))
         block = self._read_restrictions(page)
-        kept = {k: v for k, v in block.items() if f"restrictions.{k}" in expand}
-        return 200, {"operation": "read", "restrictions": kept, "_links": {}}, {}
+        kinds = {k for k in block if f"restrictions.{k}" in expand}
+        restrictions = self._expanded(page, block, kinds)
+        return 200, {"operation": "read", "restrictions": restrictions, "_links": {}}, {}
 
     def _v2_ancestors(self, query: Query, page_id: str) -> Answer:
         page = self.pages.get(page_id)

@@ -1,8 +1,8 @@
 """The data behind the fake Confluence: spaces, pages with versions, statuses and labels, and CQL.
 
 Only the CQL the connector sends is understood (``type``, ``space in``, ``lastmodified >=``,
-``label in``, ``ORDER BY lastmodified``); anything else is a 400, as a real server answers a
-query it cannot parse. ``lastmodified`` dates are read in the API user's time zone, like
+``label in``, ``title =``, ``ORDER BY lastmodified``); anything else is a 400, as a real server
+answers a query it cannot parse. ``lastmodified`` dates are read in the API user's time zone, like
 Confluence does.
 """
 
@@ -32,6 +32,8 @@ class FakePage:
     kind: str = "page"  # or "folder" (Cloud): an ancestor, never listed
     read_users: list[str] = field(default_factory=list)  # view restrictions
     read_groups: list[str] = field(default_factory=list)
+    #: The body in storage format, when it differs from ``body`` (pages with macros).
+    storage: str | None = None
 
 
 class CqlError(ValueError):
@@ -44,6 +46,7 @@ class CqlQuery:
     since: datetime | None
     labels: frozenset[str] | None
     ascending: bool | None
+    title: str | None = None
 
 
 _VALUES = re.compile(r'"((?:[^"\\]|\\.)*)"')
@@ -63,6 +66,7 @@ def parse_cql(cql: str, user_timezone: str) -> CqlQuery:
         text = text[: order.start()]
     spaces = labels = None
     since = None
+    title: str | None = None
     for clause in re.split(r"\s+AND\s+", text, flags=re.I):
         clause = clause.strip()
         if re.fullmatch(r"type\s*=\s*\"?page\"?", clause, re.I):
@@ -71,6 +75,8 @@ def parse_cql(cql: str, user_timezone: str) -> CqlQuery:
             spaces = _values(m.group(1) or m.group(2))
         elif m := re.fullmatch(r"label\s+in\s*\((.*)\)", clause, re.I):
             labels = _values(m.group(1))
+        elif m := re.fullmatch(r"title\s*=\s*(\".*\")", clause, re.I):
+            [title] = _values(m.group(1))
         elif m := re.fullmatch(
             r'lastmodified\s*>=\s*"(\d{4}/\d{2}/\d{2} \d{2}:\d{2})"', clause, re.I
         ):
@@ -78,7 +84,7 @@ def parse_cql(cql: str, user_timezone: str) -> CqlQuery:
             since = local.replace(tzinfo=zoneinfo.ZoneInfo(user_timezone))
         else:
             raise CqlError(f"Could not parse cql : {cql}")
-    return CqlQuery(spaces, since, labels, ascending)
+    return CqlQuery(spaces, since, labels, ascending, title)
 
 
 class FakeWiki:
@@ -144,6 +150,41 @@ class FakeWiki:
             page.version += 1
             page.modified = modified or datetime.now(UTC)
 
+    def move(self, page_id: str, *, space: str, parent: str | None = None) -> None:
+        """Move a page (with no new version: "moved without an edit" in the connector's docs)
+        to another space or parent; its descendants stay below it, as in Confluence."""
+        with self.lock:
+            if space not in self.spaces:
+                self.add_space(space)
+            moved = [page_id] + [
+                p.id for p in self.pages.values() if page_id in {a.id for a in self.ancestors(p)}
+            ]
+            for each in moved:
+                self.pages[each].space_key = space
+            self.pages[page_id].parent_id = parent
+
+    def include(self, page_id: str, target_id: str, *, excerpt: bool = False) -> None:
+        """Put an include (or excerpt-include) macro of ``target_id`` into a page, rendered the
+        way Confluence renders it for a viewer who may see the target (the API user): the
+        target's content inside the macro's output. Storage format names the target by title
+        and space key (Atlassian, "Confluence Storage Format": ``ri:page``)."""
+        with self.lock:
+            page, target = self.pages[page_id], self.pages[target_id]
+            name = "excerpt-include" if excerpt else "include"
+            space = (
+                f' ri:space-key="{target.space_key}"' if target.space_key != page.space_key else ""
+            )
+            macro = (
+                f'<ac:structured-macro ac:name="{name}" ac:schema-version="1">'
+                f'<ac:parameter ac:name=""><ac:link><ri:page ri:content-title="{target.title}"'
+                f"{space} /></ac:link></ac:parameter></ac:structured-macro>"
+            )
+            page.storage = (page.storage if page.storage is not None else page.body) + macro
+            page.body += (
+                f'<div class="conf-macro output-block" data-hasbody="false" '
+                f'data-macro-name="{name}">{target.body}</div>'
+            )
+
     def set_status(self, page_id: str, status: str) -> None:
         """Trash, archive or restore a page (no new version, as in Confluence)."""
         with self.lock:
@@ -180,6 +221,7 @@ class FakeWiki:
                 and (query.spaces is None or p.space_key in query.spaces)
                 and (query.labels is None or not p.labels.isdisjoint(query.labels))
                 and (query.since is None or p.modified >= query.since)
+                and (query.title is None or p.title == query.title)
             ]
         if query.ascending is not None:
             found.sort(key=lambda p: p.modified, reverse=not query.ascending)

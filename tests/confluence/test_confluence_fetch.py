@@ -173,3 +173,29 @@ def test_links_to_pages_that_do_not_exist_are_listed_as_missing() -> None:
     )
     assert missing_pages(html) == ["Release checklist"]
     assert missing_pages("<p>no links</p>") == []
+
+
+def test_a_page_moved_out_of_scope_between_listing_and_fetch_is_not_sent(
+    fake: FakeConfluence, connect: Connect
+) -> None:
+    """Moved to a space that is not synced (whose space permissions may hide it), or out of
+    root_page_ids, after the listing: the fetch refuses it instead of sending its new content."""
+    root = fake.add_page("ENG", "Support")
+    to_hr = fake.add_page("ENG", "Leave policy", parent=root)
+    to_other_tree = fake.add_page("ENG", "Runbook", parent=root)
+    stays = fake.add_page("ENG", "FAQ", parent=root)
+    elsewhere = fake.add_page("ENG", "Engineering")
+    connector = connect(fake, root_page_ids=[root])
+    items = {i.external_id: i for i in connector.list() if isinstance(i, Item)}
+    assert set(items) == {root, to_hr, to_other_tree, stays}
+
+    fake.move(to_hr, space="HR")
+    fake.move(to_other_tree, space="ENG", parent=elsewhere)
+    with pytest.raises(ConnectorError, match="in space HR now, which is not synced"):
+        connector.fetch(items[to_hr])
+    with pytest.raises(ConnectorError, match="no longer under root_page_ids"):
+        connector.fetch(items[to_other_tree])
+    assert connector.fetch(items[stays]).title == "FAQ"  # what did not move is sent
+    assert connector.fetch(items[root]).title == "Support"
+    # the next listing no longer has them: the engine takes down what was sent before
+    assert {i.external_id for i in connector.list() if isinstance(i, Item)} == {root, stays}

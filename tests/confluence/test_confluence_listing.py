@@ -104,6 +104,19 @@ def test_a_missing_space_fails_the_listing(fake: FakeConfluence, connect: Connec
         list(connect(fake, spaces=["ENG", "NOPE"]).list())
 
 
+def test_a_space_key_in_the_wrong_case_fails_with_a_hint(
+    fake: FakeConfluence, connect: Connect
+) -> None:
+    """The API matches keys case-sensitively (sphinx-contrib/confluencebuilder #23, observed
+    on Cloud): "eng" finds nothing, and nothing is listed (so nothing is deleted)."""
+    fake.add_page("ENG", "Page")
+    with pytest.raises(ConnectorError, match=r"space\(s\) eng not found.*case-sensitive"):
+        list(connect(fake, spaces=["eng"]).list())
+    with pytest.raises(ConnectorError) as caught:
+        list(connect(fake, spaces=["NOPE"]).list())
+    assert "case-sensitive" not in str(caught.value)  # an upper-case key gets no case hint
+
+
 def test_a_500_mid_listing_raises_after_retries(fake: FakeConfluence, connect: Connect) -> None:
     for n in range(25):
         fake.add_page("ENG", f"Page {n}")

@@ -12,6 +12,7 @@ import pytest
 
 from ingestor.connectors.base import Item
 from ingestor.connectors.confluence import ConfluenceConnector, clean_confluence_html
+from ingestor.connectors.confluence._includes import included_pages
 from ingestor.convert import convert_document
 
 from .fake_confluence import FakeConfluence
@@ -172,3 +173,21 @@ def test_fetched_page_reaches_fin_without_leftovers(fake: FakeConfluence, connec
         assert leftover not in page.html
     assert 'href="https://acme.atlassian.net/browse/SUP-4192"' in page.html
     assert "<strong>Error</strong>" in page.html and "Never restart prod." in page.html
+
+
+def test_included_pages_are_read_from_storage_format() -> None:
+    """Include and excerpt-include name their page with ``ri:page`` (space key left out for the
+    page's own space); a plain link to a page includes nothing."""
+    storage = (
+        '<p>See <ac:link><ri:page ri:content-title="Linked only" /></ac:link></p>'
+        '<ac:structured-macro ac:name="include" ac:schema-version="1"><ac:parameter ac:name="">'
+        '<ac:link><ri:page ri:content-title="Pay &amp; bonus" ri:space-key="HR" /></ac:link>'
+        "</ac:parameter></ac:structured-macro>"
+        '<ac:structured-macro ac:name="excerpt-include"><ac:parameter ac:name="">'
+        '<ac:link><ri:page ri:content-title="Hours" /></ac:link></ac:parameter>'
+        '<ac:parameter ac:name="nopanel">true</ac:parameter></ac:structured-macro>'
+        '<ac:structured-macro ac:name="include"><ac:parameter ac:name=""><ac:link>'
+        '<ri:page ri:content-title="Hours" /></ac:link></ac:parameter></ac:structured-macro>'
+    )
+    assert included_pages(storage, "ENG") == [("HR", "Pay & bonus"), ("ENG", "Hours")]
+    assert included_pages("<p>no macros</p>", "ENG") == []

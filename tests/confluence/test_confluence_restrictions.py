@@ -140,6 +140,75 @@ def test_calls_per_page_under_one_restricted_parent(fake: FakeConfluence, connec
         assert counted == Counter({"v1.page": 40})
 
 
+def test_user_restrictions_left_unexpanded_never_pass_a_page_as_unrestricted(
+    fake: FakeConfluence, connect: Connect
+) -> None:
+    """A block that names its users only under ``_expandable`` says nothing about them: a
+    page restricted to one user must not be taken for unrestricted because no group is named."""
+    fake.expands_users = False
+    hr = fake.add_page("ENG", "HR")
+    mine = fake.add_page("ENG", "Only me")
+    child = fake.add_page("ENG", "Leave", parent=hr)
+    fake.restrict(mine, users=("jane",))
+    fake.restrict(hr, users=("jane",))
+    connector = connect(fake)
+    for page in (mine, child):
+        with pytest.raises(ConnectorError, match="does not list its user and group"):
+            fetch(connector, page)
+    fake.expands_users = True  # a server that answers in full: the verdicts come back
+    connector = connect(fake)
+    mine_reason = f"view restricted on page {mine} 'Only me' to user Jane"
+    assert fetch(connector, mine).restricted == mine_reason
+    assert fetch(connector, child).restricted == f"view restricted on page {hr} 'HR' to user Jane"
+
+
+def test_a_page_that_includes_a_restricted_page_is_restricted(
+    fake: FakeConfluence, connect: Connect
+) -> None:
+    """Confluence renders an include for the API user, who may view the included page: its
+    content is in the including page's body, so that page is as restricted as what it shows."""
+    hr = fake.add_page("HR", "HR")
+    salaries = fake.add_page("HR", "Salaries", "<p>CEO earns 1M</p>", parent=hr)
+    fake.restrict(hr, groups=("hr-team",))
+    snippet = fake.add_page("ENG", "Support hours", "<p>9 to 5</p>")
+    handbook = fake.add_page("ENG", "Handbook", "<p>Welcome.</p>")
+    faq = fake.add_page("ENG", "FAQ", "<p>Questions.</p>")
+    fake.include(handbook, snippet)
+    fake.include(handbook, salaries)
+    fake.include(faq, salaries, excerpt=True)
+    fake.include(snippet, snippet)  # a page including itself shows nothing more of itself
+    connector = connect(fake)
+
+    doc = fetch(connector, handbook)
+    assert "CEO earns 1M" in doc.body  # what the API user got back
+    assert doc.restricted == (
+        f"includes page {salaries} 'Salaries' (view restricted on page {hr} 'HR' to group hr-team)"
+    )
+    assert fetch(connector, faq).restricted == doc.restricted  # excerpt-include too
+    assert fetch(connector, snippet).restricted is None  # includes only itself
+    salaries_searches = [c for c in fake.calls("v1.search") if "Salaries" in c]
+    assert len(salaries_searches) == 1  # found and checked once this run
+    fake.restrict(hr)
+    assert fetch(connector, handbook).restricted is not None  # verdicts kept for the run
+    list(connector.list())  # a new run asks again
+    assert fetch(connector, handbook).restricted is None
+
+
+def test_without_a_storage_body_a_rendered_include_makes_the_page_restricted(
+    fake: FakeConfluence, connect: Connect
+) -> None:
+    hr = fake.add_page("ENG", "HR", "<p>CEO earns 1M</p>")
+    fake.restrict(hr, groups=("hr-team",))
+    including = fake.add_page("ENG", "Handbook", "<p>Welcome.</p>")
+    plain = fake.add_page("ENG", "Plain", "<p>Nothing included.</p>")
+    fake.include(including, hr)
+    fake.storage_bodies = False
+    connector = connect(fake)
+    reason = fetch(connector, including).restricted
+    assert reason is not None and "includes other pages" in reason
+    assert fetch(connector, plain).restricted is None
+
+
 @pytest.mark.parametrize("route", ["v1.page", "v1.restriction"])
 def test_a_failing_check_fails_the_page(route: str, connect: Connect) -> None:
     fake = FakeConfluence("cloud").start()

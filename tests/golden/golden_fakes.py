@@ -118,7 +118,8 @@ def confluence_transport(pages: Mapping[str, Mapping[str, Any]]) -> httpx.MockTr
 def _confluence_facts(
     request: httpx.Request, pages: Mapping[str, Mapping[str, Any]]
 ) -> httpx.Response | None:
-    """The restriction check of a Cloud fetch: v1 facts (no restrictions) and v2 ancestors."""
+    """The restriction check of a Cloud fetch: v1 facts (no restrictions, the storage body)
+    and v2 ancestors."""
     path = request.url.path
     for prefix, suffix in (("/wiki/rest/api/content/", ""), ("/wiki/api/v2/pages/", "/ancestors")):
         page_id = path.removeprefix(prefix).removesuffix(suffix)
@@ -142,6 +143,10 @@ def _confluence_facts(
             ],
             "restrictions": {"read": read},
         }
+        if "body.storage" in request.url.params.get("expand", "").split(","):
+            # the stored body names included pages; these golden pages include none
+            stored = {"value": pages[page_id]["html"], "representation": "storage"}
+            answer["body"] = {"storage": stored}
     return httpx.Response(
         200, content=json.dumps(answer), headers={"Content-Type": "application/json"}
     )

@@ -349,6 +349,10 @@ class FaultyProxy:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
+    def forget_cookies(self) -> None:
+        """Drop the sessions the proxy's own client keeps for what it forwarded."""
+        self._client.cookies.clear()
+
     def stop(self) -> None:
         self._release.set()
         if self._server is not None:

@@ -219,3 +219,48 @@ def test_a_page_list_entry_without_an_id_deletes_nothing(
     assert not report.listing_complete and report.status != "ok"
     assert any("without a page id" in p for p in report.listing_problems)
     assert report.deleted == 0 and len(sync.pages()) == 3
+
+
+def test_a_user_removed_mid_run_is_not_logged_in_once_per_page(
+    acl_dokuwiki: DokuWikiSite, faulty_proxy: Proxy
+) -> None:
+    """The wiki forgets the session and the user is gone: every page fails, with one failed
+    login sent to the wiki rather than one per page."""
+    users = acl_dokuwiki.server.directory / "conf" / "users.auth.php"
+    before = users.read_text(encoding="utf-8")
+    hashed = servers.run_php(["-r", "echo password_hash('leaver-pass-1', PASSWORD_BCRYPT);"])
+    users.write_text(before + f"leaver:{hashed}:Leaver:leaver@example.com:user\n", "utf-8")
+    for n in range(5):
+        acl_dokuwiki.admin.put(f"revoke:page{n}", f"====== Page {n} ======\n\nText {n}.\n")
+    logins: list[bytes] = []
+
+    def count_logins(_target: str, body: bytes, answer: bytes) -> bytes:
+        if b"<methodName>dokuwiki.login</methodName>" in body:
+            logins.append(answer)
+        return answer
+
+    proxy = faulty_proxy(acl_dokuwiki.server.url)
+    proxy.rewrite = count_logins
+    settings = DokuWikiSettings.model_validate(
+        {
+            "name": "dw",
+            "url": acl_dokuwiki.url,
+            "wiki_url": proxy.url + "/",
+            "username": "leaver",
+            "password": "leaver-pass-1",
+            "namespaces": ["revoke"],
+        }
+    )
+    try:
+        with DokuWikiConnector(settings) as wiki:
+            items = [item for item in wiki.list() if isinstance(item, Item)]
+            users.write_text(before, encoding="utf-8")  # the user is removed
+            wiki.rpc.http.clear_cookies()  # and the wiki forgot the session
+            proxy.forget_cookies()
+            for item in items:
+                with pytest.raises(ConnectorError, match="login as 'leaver' failed"):
+                    wiki.fetch(item)
+    finally:
+        users.write_text(before, encoding="utf-8")
+    assert len(items) == 5
+    assert len(logins) == 2  # the run's login, then the refused one

@@ -130,6 +130,30 @@ def test_incremental_runs_check_the_changed_pages(audience_pages: MediaWikiSite)
     assert checks == 1
 
 
+def test_a_page_moved_into_a_locked_namespace_after_its_batch_was_checked_is_restricted(
+    mediawiki: MediaWikiSite,
+) -> None:
+    """The batch check answers for the revisions it saw: a page moved (a new revision) into a
+    namespace anonymous users cannot read before its own fetch must not go out as readable."""
+    admin = mediawiki.admin
+    for name in ("A", "B", "C"):
+        admin.edit(f"Project:Aud race {name}", f"Public page {name}.")
+    # both namespaces synced: the move keeps the page in scope, but no longer public
+    settings = _settings(mediawiki, namespaces=[4, 3000], include_prefixes=["Aud race"])
+    with MediaWikiConnector(settings) as wiki:
+        items = [item for item in wiki.list() if isinstance(item, Item)]
+        assert wiki.fetch(items[0]).restricted is None  # checks A, B and C in one call
+        admin.move("Project:Aud race C", "Internal:Aud race C", leave_redirect=False)
+        admin.edit("Internal:Aud race C", "Staff only now.")
+        moved = wiki.fetch(items[2])
+        checks = wiki.anonymous_reads.calls
+
+    assert (moved.title, "Staff only now" in moved.body) == ("Internal:Aud race C", True)
+    assert moved.restricted == INTERNAL_REASON
+    assert not _anonymous_can_parse(mediawiki, "Internal:Aud race C")
+    assert checks == 2  # the batch, then the moved page alone
+
+
 def test_an_anonymous_connector_asks_nothing(audience_pages: MediaWikiSite) -> None:
     settings = _settings(
         audience_pages, login=False, namespaces=[4], include_prefixes=["Aud page FAQ"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -198,3 +199,43 @@ def test_a_listing_that_cannot_prove_its_end_deletes_nothing(
 
     proxy.rewrite = None
     assert (sync.run(full=True).deleted, len(sync.pages())) == (1, 2)
+
+
+def test_credentials_revoked_mid_run_are_not_tried_once_per_page(
+    mediawiki: MediaWikiSite, bench: Bench, faulty_proxy: Proxy
+) -> None:
+    """The bot password is revoked after the listing: the session is refused, the login
+    refused too. Each page fails, but the wiki sees one failed login, not one per page (a
+    flood of them throttles the account or blocks the address)."""
+    prefix = "T/revoked/"
+    for n in range(8):
+        mediawiki.admin.edit(f"{prefix}P{n}", f"Page {n}.")
+    revoked = threading.Event()
+
+    def revoke_at_first_parse(path: str, body: bytes, answer: bytes) -> bytes:
+        if "action=parse" in path:
+            revoked.set()
+        if not revoked.is_set() or "type=login" in path or "intestactions" in path:
+            return answer
+        if b"action=login" in body:
+            return b'{"login":{"result":"Failed","reason":"Incorrect username or password"}}'
+        return b'{"error":{"code":"assertuserfailed","info":"You are no longer logged in"}}'
+
+    proxy = faulty_proxy(mediawiki.server.url)
+    proxy.rewrite = revoke_at_first_parse
+    sync = bench(
+        {
+            "type": "mediawiki",
+            "url": mediawiki.server.url + "/",
+            "api_url": proxy.url + "/api.php",
+            "username": mediawiki.bot_name,
+            "password": BOT_PASSWORD,
+            "include_prefixes": [prefix],
+        }
+    )
+    report = sync.run()
+    assert (report.status, report.failed, report.created) == ("partial", 8, 0)
+    assert all("login as 'Admin@fin' failed" in f.reason for f in report.failures)
+    logins = [target for target in proxy.seen if "type=login" in target]
+    assert len(logins) == 2  # the run's login, then the one the wiki refused
+    assert sync.pages() == {}

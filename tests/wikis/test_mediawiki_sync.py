@@ -5,6 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+from ingestor.connectors.base import Item
+from ingestor.connectors.mediawiki import MediaWikiConnector, MediaWikiSettings
+from ingestor.errors import ConnectorError, PageSkipped
+
 from .conftest import MediaWikiSite, SyncBench
 
 Bench = Callable[[dict[str, Any]], SyncBench]
@@ -102,6 +108,52 @@ def test_moved_page_keeps_its_id_with_new_title_and_url(
     page = pages[str(moved)]
     assert page["title"] == "T/move/New name"
     assert page["url"] == f"{mediawiki.server.url}/index.php/T/move/New_name"
+
+
+def test_a_page_made_a_redirect_after_listing_is_skipped_not_sent_as_a_stub(
+    mediawiki: MediaWikiSite, bench: Bench
+) -> None:
+    admin = mediawiki.admin
+    admin.edit("T/redir/Target", "The real content.")
+    source = admin.edit("T/redir/Source", "Content that will move into Target.")
+    settings = MediaWikiSettings.model_validate(
+        mediawiki_connector(mediawiki, include_prefixes=["T/redir/"]) | {"name": "w"}
+    )
+    with MediaWikiConnector(settings) as wiki:
+        items = {i.external_id: i for i in wiki.list() if isinstance(i, Item)}
+        admin.edit("T/redir/Source", "#REDIRECT [[T/redir/Target]]")
+        with pytest.raises(PageSkipped, match="now a redirect to T/redir/Target"):
+            wiki.fetch(items[str(source)])
+
+    sync = bench(mediawiki_connector(mediawiki, include_prefixes=["T/redir/"]))
+    assert sync.run().created == 1  # listed without the redirect
+    assert [p["title"] for p in sync.pages().values()] == ["T/redir/Target"]
+
+
+def test_a_page_that_left_the_scope_after_listing_is_not_sent(mediawiki: MediaWikiSite) -> None:
+    """Moved out of the synced title prefix, or put in an excluded category, between the
+    listing and its fetch: what the page holds now is not sent."""
+    admin = mediawiki.admin
+    moved = admin.edit("T/scope/Moved", "Will move to drafts.")
+    tagged = admin.edit("T/scope/Tagged", "Will be tagged internal.")
+    stays = admin.edit("T/scope/Stays", "Stays in scope.")
+    settings = MediaWikiSettings.model_validate(
+        mediawiki_connector(
+            mediawiki, include_prefixes=["T/scope/"], exclude_categories=["Scope internal"]
+        )
+        | {"name": "w"}
+    )
+    with MediaWikiConnector(settings) as wiki:
+        items = {i.external_id: i for i in wiki.list() if isinstance(i, Item)}
+        admin.move("T/scope/Moved", "Drafts/scope moved", leave_redirect=False)
+        admin.edit("T/scope/Tagged", "Now internal.\n[[Category:Scope internal]]")
+        with pytest.raises(ConnectorError, match="outside the synced namespaces and title"):
+            wiki.fetch(items[str(moved)])
+        with pytest.raises(ConnectorError, match="outside the category filters"):
+            wiki.fetch(items[str(tagged)])
+        assert wiki.fetch(items[str(stays)]).title == "T/scope/Stays"
+        # the next listing leaves both out
+        assert {i.external_id for i in wiki.list() if isinstance(i, Item)} == {str(stays)}
 
 
 def test_red_links_are_reported_as_broken_links(mediawiki: MediaWikiSite, bench: Bench) -> None:

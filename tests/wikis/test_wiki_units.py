@@ -18,6 +18,7 @@ from ingestor.connectors.mediawiki import (
     clean_mediawiki_html,
 )
 from ingestor.connectors.mediawiki._api import classify_maxlag
+from ingestor.connectors.mediawiki._clean import redirect_target
 from ingestor.connectors.mediawiki._scope import PageInfo, Scope
 from ingestor.http import Verdict
 
@@ -281,3 +282,15 @@ def test_dokuwiki_links_to_wiki_actions_become_text_and_titles_go() -> None:
         '<a href="https://other.example/x?do=buy" class="urlextern" rel="ugc nofollow">buy</a> '
         '<a href="mailto:a@example.com" class="mail">a@example.com</a></p>'
     )
+
+
+def test_only_a_leading_redirect_message_makes_a_redirect() -> None:
+    stub = (
+        '<div class="mw-parser-output"><div class="redirectMsg"><p>Redirect to:</p>'
+        '<ul class="redirectText"><li><a href="/index.php/T" title="Help:T">Help:T</a></li>'
+        "</ul></div></div>"
+    )
+    assert redirect_target(stub) == "Help:T"
+    quoted = '<div class="mw-parser-output"><p>Intro</p><div class="redirectMsg">x</div></div>'
+    assert redirect_target(quoted) is None  # content that uses the class is not a redirect
+    assert redirect_target('<div class="mw-parser-output"><p>Plain</p></div>') is None
