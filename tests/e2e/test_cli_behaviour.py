@@ -214,3 +214,38 @@ def test_log_lines_print_above_a_live_progress_bar_with_rate_and_eta() -> None:
     assert out.index("a line while the bar is live") < out.rindex("2/4")  # bar redrawn below
     final = [line for line in out.splitlines() if "2/4" in line][-1]
     assert "pages/s" in final and "eta" in final, final
+
+
+def _into_closed_pipe(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``ingestor ARGS`` writing its stdout into a pipe nobody reads any more (``| head``)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the command writes anything
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "ingestor", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            env={**os.environ, "COLUMNS": "80", **env},
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+
+
+def test_a_reader_closing_stdout_early_is_exit_141_not_a_failed_sync(site: Site) -> None:
+    site.write("a.md", "# A\n\nSome text for the first page.\n")
+    config = ("-c", str(site.config_path))
+    # exit 1 would tell a script that pages failed; the sync did its work and recorded it
+    sync = _into_closed_pipe("sync", *config, "--no-progress", env=site.env)
+    assert sync.returncode == 141, sync.stderr
+    assert "Traceback" not in sync.stderr
+    assert [p["external_id"] for p in site.server.pages()] == ["a.md"]
+    status = ingestor("status", *config, "--json", env=site.env)
+    assert status.returncode == 0
+    assert json.loads(status.stdout)["connectors"][0]["last_run"]["status"] == "ok"
+    for args in (("status", *config), ("plan", *config, "--json"), ("sync", "--help")):
+        done = _into_closed_pipe(*args, env=site.env)
+        assert done.returncode == 141, (args, done.stderr)
+        assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
