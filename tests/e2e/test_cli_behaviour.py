@@ -249,3 +249,31 @@ def test_a_reader_closing_stdout_early_is_exit_141_not_a_failed_sync(site: Site)
         done = _into_closed_pipe(*args, env=site.env)
         assert done.returncode == 141, (args, done.stderr)
         assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+
+
+# Runs the command's entry point with Ctrl-C arriving while it imports the CLI (the first
+# half second of every command), as a meta-path finder that raises it there.
+_CTRL_C_WHILE_IMPORTING = """
+import sys
+class CtrlC:
+    def find_spec(self, name, path=None, target=None):
+        if name == "ingestor.commands.cli":
+            raise KeyboardInterrupt
+        return None
+sys.meta_path.insert(0, CtrlC())
+from ingestor.__main__ import main
+sys.argv = ["ingestor", "status", "--help"]
+main()
+"""
+
+
+def test_ctrl_c_while_the_command_starts_is_exit_130_without_a_traceback() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _CTRL_C_WHILE_IMPORTING],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 130, done.stderr
+    assert "Traceback" not in done.stderr
