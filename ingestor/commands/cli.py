@@ -22,7 +22,7 @@ from ingestor.errors import (
     StateLockedError,
 )
 from ingestor.exit_codes import ExitCode, exit_code_for, exit_code_for_reports
-from ingestor.logs import LogFormat, setup_logging
+from ingestor.logs import LogFormat, hold_early_records, setup_logging
 from ingestor.untrusted import visible_text
 
 if TYPE_CHECKING:
@@ -281,6 +281,7 @@ def connectors_list() -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    hold_early_records()  # the config's warnings come out in the log format it chooses
     try:
         app(args=list(argv) if argv is not None else sys.argv[1:], prog_name="ingestor")
     except SystemExit as exit_:

@@ -277,3 +277,21 @@ def test_ctrl_c_while_the_command_starts_is_exit_130_without_a_traceback() -> No
     )
     assert done.returncode == 130, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_warning_from_loading_the_config_comes_out_in_the_log_format(site: Site) -> None:
+    # logged while the config is read, before it says the log format: it came out bare
+    text = site.config_path.read_text(encoding="utf-8")
+    site.config_path.write_text(
+        text.replace("${TEST_INTERCOM_TOKEN}", site.server.token), encoding="utf-8"
+    )
+    site.write("a.md", "# A\n\nSome text for the first page.\n")
+    config = ("-c", str(site.config_path))
+    sync = ingestor("sync", *config, "--log-format", "json", "--no-progress")
+    assert sync.returncode == 0, sync.stderr
+    lines = [json.loads(line) for line in sync.stderr.splitlines()]  # every line is JSON
+    inline = [r for r in lines if "intercom.token is written inline" in r["message"]]
+    assert [r["level"] for r in inline] == ["warning"]
+    validate = ingestor("validate", *config)
+    assert validate.returncode == 0
+    assert "warning: " in validate.stderr and "intercom.token is written inline" in validate.stderr
