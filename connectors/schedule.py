@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -192,9 +192,14 @@ class Schedule(BaseModel):
         from apscheduler.triggers.cron import CronTrigger  # only configs with cron pay for it
 
         try:
-            CronTrigger(**crontab_fields(cron), timezone="UTC")
+            trigger = CronTrigger(**crontab_fields(cron), timezone="UTC")
         except ValueError as exc:
             raise ValueError(f"invalid cron expression {cron!r}: {exc}") from None
+        if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+            # e.g. '0 0 31 2 *' or '0 9 31 4 *': valid fields, but no such date, ever
+            raise ValueError(
+                f"cron expression {cron!r} never fires: no date matches its day and month"
+            )
         return " ".join(cron.split())
 
     @field_validator("timezone")

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 
 def main() -> None:
-    from ingestor.commands.cli import main as run_cli  # see the module docstring
+    try:  # the CLI's imports take most of a second: Ctrl-C then is no traceback either
+        from ingestor.commands.cli import main as run_cli  # see the module docstring
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None  # ExitCode.INTERRUPTED, not imported yet
 
     run_cli()
 

@@ -10,6 +10,8 @@ same code) share it.
     4   the state database is locked by another process or unusable
     5   ``plan`` only: the sync would change something
     130 interrupted (Ctrl-C, SIGTERM)
+    141 the program reading the output closed it early (``| head``): 128 + SIGPIPE, as a
+        shell reports a program killed by SIGPIPE
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class ExitCode(IntEnum):
     STATE = 4
     CHANGES = 5
     INTERRUPTED = 130
+    OUTPUT_CLOSED = 141
 
 
 def exit_code_for(error: BaseException) -> ExitCode:

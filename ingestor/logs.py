@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import sys
@@ -10,7 +11,14 @@ from typing import Any, Literal
 
 from ingestor.untrusted import visible_text
 
-__all__ = ["CHATTY_LIBRARIES", "LogFormat", "RunLogger", "SecretFilter", "setup_logging"]
+__all__ = [
+    "CHATTY_LIBRARIES",
+    "LogFormat",
+    "RunLogger",
+    "SecretFilter",
+    "hold_early_records",
+    "setup_logging",
+]
 
 LogFormat = Literal["text", "json"]
 
@@ -103,6 +111,39 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str, ensure_ascii=False)
 
 
+class _EarlyRecords(logging.Handler):
+    """Holds what is logged before :func:`setup_logging` (the config loader's warnings, read
+    before the config says the log format), so that it comes out in that format: Python's
+    last-resort handler wrote it bare, a plain line in the daemon's JSON log stream."""
+
+    _LIMIT = 100
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if len(self.records) < self._LIMIT:
+            self.records.append(record)
+
+    def write_plain(self) -> None:
+        """A command that never set logging up (validate, status): ``warning: ...`` lines."""
+        logging.getLogger().removeHandler(self)
+        for record in self.records:
+            text = visible_text(record.getMessage(), keep_lines=True)
+            sys.stderr.write(f"{record.levelname.lower()}: {text}\n")
+        self.records.clear()
+
+
+def hold_early_records() -> None:
+    """Hold records logged before :func:`setup_logging` until it runs (or the process ends)."""
+    root = logging.getLogger()
+    if not root.handlers:
+        early = _EarlyRecords()
+        root.addHandler(early)
+        atexit.register(early.write_plain)
+
+
 def setup_logging(
     level: str = "INFO",
     fmt: LogFormat = "text",
@@ -115,8 +156,12 @@ def setup_logging(
     ``verbose_libs``: with level DEBUG, let :data:`CHATTY_LIBRARIES` log at DEBUG too.
     """
     root = logging.getLogger()
+    held: list[logging.LogRecord] = []
     for handler in list(root.handlers):
-        if getattr(handler, "_fin_ingestor", False):
+        if isinstance(handler, _EarlyRecords):
+            held, handler.records = handler.records, []
+            root.removeHandler(handler)
+        elif getattr(handler, "_fin_ingestor", False):
             root.removeHandler(handler)
     handler = _CurrentStderr()
     handler._fin_ingestor = True  # type: ignore[attr-defined]
@@ -132,6 +177,8 @@ def setup_logging(
     libraries = logging.DEBUG if verbose_libs and level.upper() == "DEBUG" else logging.WARNING
     for name in CHATTY_LIBRARIES:
         logging.getLogger(name).setLevel(libraries)
+    for record in held:
+        handler.handle(record)
 
 
 class RunLogger(logging.LoggerAdapter[logging.Logger]):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,11 +178,53 @@ def open_error(location: StateLocation, exc: BaseException) -> BaseException:
         if location.is_postgres:
             reason = scrub_password(driver_reason(exc), location)
             return StateError(f"cannot open state database {location}: {reason}")
-        return StateError(
-            f"cannot open state database {location}: {driver_reason(exc)}. If the file is "
-            "damaged, move it aside: the next sync re-sends every page once."
-        )
+        assert location.path is not None
+        reason = driver_reason(exc)
+        advice = _sqlite_advice(location.path, reason)
+        return StateError(f"cannot open state database {location}: {reason}{advice}")
     return exc
+
+
+#: Words of SQLite's messages for a file that is not (or no longer) a sound database.
+_DAMAGE_WORDS = ("not a database", "malformed", "corrupt")
+
+
+def _sqlite_advice(path: Path, reason: str) -> str:
+    """What to do about an SQLite open error. Moving the file aside costs a full re-send of
+    every page, so it is advised only for a damaged file, never for a lock or a permission."""
+    lowered = reason.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return (
+            ". Another program holds a lock inside the file (an sqlite3 shell, a backup or "
+            "copy tool); close it, then run this again"
+        )
+    unwritable = _unwritable_part(path)
+    if unwritable is not None:
+        return f". {unwritable}; the user running fin-ingestor must be able to write it"
+    if any(word in lowered for word in _DAMAGE_WORDS):
+        return ". If the file is damaged, move it aside: the next sync re-sends every page once."
+    return ""
+
+
+def _unwritable_part(path: Path) -> str | None:
+    """The first of the database's folder, file, ``-wal`` and ``-shm`` that this process may
+    not write (SQLite needs all of them), described with its mode and owner; None if none."""
+    for part in (path.parent, path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
+        try:
+            info = part.stat()
+        except OSError:
+            continue  # missing: SQLite creates it when the folder is writable
+        if os.access(part, os.W_OK | (os.X_OK if part.is_dir() else 0)):
+            continue
+        kind = "folder" if part.is_dir() else "file"
+        read_only_fs = bool(os.statvfs(part).f_flag & os.ST_RDONLY)
+        why = (
+            "its file system is mounted read-only"
+            if read_only_fs
+            else f"mode {stat.S_IMODE(info.st_mode):04o}, owner uid {info.st_uid}"
+        )
+        return f"The {kind} {part} is not writable by this user (uid {os.geteuid()}; {why})"
+    return None
 
 
 def scrub_password(message: str, location: StateLocation) -> str:

@@ -72,6 +72,24 @@ class Store(StorePages, StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeep
         self._write_lock = threading.Lock()
         #: Called before each write of a fenced view (:meth:`fenced`); raises to refuse it.
         self._guard: Callable[[], None] | None = None
+        self._file_identity = None if self.path is None else _file_identity(self.path)
+
+    def check_file(self) -> None:
+        """SQLite: make sure the database file is still the one opened.
+
+        Raises:
+            StateError: It was deleted or replaced (a clean-up, a restore over it): this
+                process goes on writing the old file, which is lost when it stops.
+        """
+        if self.path is None or self._file_identity is None:
+            return
+        if _file_identity(self.path) != self._file_identity:
+            raise StateError(
+                f"state database {self.path} was deleted or replaced while this process had "
+                "it open: what it records from now on is lost when it stops. Restart it: it "
+                "then opens the file at that path (a new one re-adopts each source by url and "
+                "re-sends every page once)"
+            )
 
     @property
     def read_only(self) -> bool:
@@ -266,3 +284,12 @@ class Store(StorePages, StoreQueries, StoreAdmin, StoreReconciles, StoreBookkeep
         with self._write_lock, self._translated(action), self._live_engine().begin() as conn:
             self._lock.check(conn)  # PostgreSQL: the advisory lock's session may have ended
             yield conn
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at ``path``; None when there is none."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino

@@ -4,6 +4,7 @@ mapping of :mod:`ingestor.exit_codes` (which lists them)."""
 from __future__ import annotations
 
 import os
+import select
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,7 +22,7 @@ from ingestor.errors import (
     StateLockedError,
 )
 from ingestor.exit_codes import ExitCode, exit_code_for, exit_code_for_reports
-from ingestor.logs import LogFormat, setup_logging
+from ingestor.logs import LogFormat, hold_early_records, setup_logging
 from ingestor.untrusted import visible_text
 
 if TYPE_CHECKING:
@@ -75,7 +76,20 @@ JsonOption = Annotated[
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 # Piped output (logs, CI) gets a wide fixed width instead of rich's 80 columns.
-stdout = Console(width=None if sys.stdout.isatty() else 120)
+
+
+class _OutputConsole(Console):
+    """stdout's console. Rich ends a command whose reader closed the pipe (``| head``) with
+    exit 1, which here means "some pages failed": 141 (128 + SIGPIPE) says what happened."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no second EPIPE when Python flushes at exit
+        raise SystemExit(ExitCode.OUTPUT_CLOSED)
+
+
+stdout = _OutputConsole(width=None if sys.stdout.isatty() else 120)
 stderr = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
 
@@ -267,6 +281,7 @@ def connectors_list() -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    hold_early_records()  # the config's warnings come out in the log format it chooses
     try:
         app(args=list(argv) if argv is not None else sys.argv[1:], prog_name="ingestor")
     except SystemExit as exit_:
@@ -274,7 +289,20 @@ def main(argv: Sequence[str] | None = None) -> None:
             from ingestor.commands.interrupts import exit_now_if_stuck
 
             exit_now_if_stuck(ExitCode.INTERRUPTED)  # never wait for uploads stuck in a retry
+        if exit_.code == 1 and _stdout_closed():
+            # click's answer to a closed stdout (its help, JSON documents) is exit 1 too
+            raise SystemExit(ExitCode.OUTPUT_CLOSED) from None
         raise
+
+
+def _stdout_closed() -> bool:
+    """Whether stdout is a pipe whose reader has gone (Linux polls it as an error)."""
+    try:
+        poller = select.poll()
+        poller.register(1, select.POLLOUT)
+        return any(event & select.POLLERR for _fd, event in poller.poll(0))
+    except (OSError, AttributeError):  # no stdout, or no poll() on this platform
+        return False
 
 
 # Commands of the admin's toolbox live apart; importing registers them on ``app``.

@@ -300,6 +300,13 @@ class Daemon:
         for key in ("listen", "max_parallel"):
             if getattr(new.daemon, key) != getattr(old.daemon, key):
                 log.warning("daemon.%s changed: it takes effect when the daemon restarts", key)
+        if self.gate.paused and new.intercom.token == old.intercom.token:
+            log.warning(
+                "the access token Intercom refused is unchanged: the environment (systemd's "
+                "EnvironmentFile, the container's -e) is read once, when the daemon starts; "
+                "restart it to use a new token from there",
+                extra={"event": "token_unchanged"},
+            )
         self._secrets.add(new.intercom.token.get_secret_value())
         self._config = new
         if self._log_choice is not None:

@@ -128,6 +128,7 @@ class SyncJobs:
         self._delay_next_run = delay_next_run
         self._claims: dict[str, threading.Lock] = {}
         self._claims_lock = threading.Lock()
+        self._state_file_gone_said = False
 
     def run(self, name: str) -> None:
         """The scheduled job of connector ``name``: one sync, then bookkeeping.
@@ -196,6 +197,8 @@ class SyncJobs:
         lease = None if dry_run else self._leasing.own(name)
         guard = None if lease is None else lease.check
         store = self._store
+        if not dry_run:
+            self._say_if_state_file_gone()
         try:
             if guard is not None:
                 guard()  # none: another instance owns it (raises), as a lost lease would
@@ -230,6 +233,17 @@ class SyncJobs:
         if not dry_run:
             self._finish(name, progress, report, crash, stats, config)
         return report
+
+    def _say_if_state_file_gone(self) -> None:
+        """Say once that the state file was deleted or replaced under the daemon. Runs go on
+        (pages still reach Fin), but what they record is lost when the daemon stops; /readyz
+        fails until it restarts."""
+        try:
+            self._store.check_file()
+        except StateError as exc:
+            if not self._state_file_gone_said:
+                self._state_file_gone_said = True
+                log.error("%s", exc, extra={"event": "state_file_gone"})
 
     def _retake_lock(self) -> None:
         """PostgreSQL: the state lock lost since an earlier run (its session ended) is taken

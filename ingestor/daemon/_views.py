@@ -79,6 +79,7 @@ class DaemonViews:
             if daemon.store is None:
                 raise StateError("the state database is not open yet")
             daemon.store.recent_runs(limit=1)
+            daemon.store.check_file()
             checks["state"] = {"ok": True, "detail": str(daemon.store.location)}
         except StateError as exc:
             checks["state"] = {"ok": False, "detail": str(exc)}

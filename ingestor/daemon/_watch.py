@@ -74,6 +74,7 @@ class _Watch:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._pending: set[str] = set()
+        self._full_run_due = False
         self._threads: list[threading.Thread] = []
         self._identity = None if plan.path is None else _identity(plan.path)
         self.state = "starting"
@@ -124,39 +125,76 @@ class _Watch:
     # -- local sources -------------------------------------------------------------------------
 
     def _collect(self) -> None:
-        """Feed the pending set from watchfiles until stopped; retry while the folder is gone."""
+        """Feed the pending set from watchfiles until stopped.
+
+        watchfiles watches a missing folder without a word (and nothing ever arrives), and an
+        inotify watch stays on the folder it started on when a share is mounted over it. So the
+        folder is checked before each watch and after each quiet ``interval``: while it is
+        missing the watch waits for it, and once it is there, or another folder than the one
+        watched, it is watched anew and an ordinary run lists it in full.
+        """
         plan = self.plan
         assert plan.path is not None
         while not self._stop.is_set():
+            identity = _identity(plan.path) if plan.path.is_dir() else None
+            if identity is None:
+                self._identity = None  # whatever comes back may hold anything: list it all
+                self._wait(f"{plan.path} is not there (not mounted yet?)")
+                continue
+            if identity != self._identity:  # appeared, or mounted over, since it was watched
+                self._identity = identity
+                with self._lock:
+                    self._full_run_due = True
+                self._wake.set()
             try:
-                self.state, self.problem = "watching", None
-                for changes in watchfiles.watch(
-                    plan.path,
-                    watch_filter=None,  # the connector's include/exclude rules judge paths
-                    debounce=MAX_DELAY_MS,
-                    step=QUIET_MS,
-                    stop_event=self._stop,
-                    rust_timeout=0,
-                    raise_interrupt=False,
-                    force_polling=plan.method == "polling",
-                    poll_delay_ms=int(plan.interval * 1000),
-                    recursive=plan.only_file is None,
-                    ignore_permission_denied=True,
-                ):
-                    if self._add({path for _change, path in changes}):
-                        break  # the watched folder itself changed: watch it anew
-            except (OSError, RuntimeError) as exc:  # not there yet (a late mount), unreadable
-                if self.problem is None:
-                    log.warning(
-                        "connector %s: cannot watch %s (%s); retrying every %.0fs",
+                if self.problem is not None:
+                    log.info(
+                        "connector %s: watching %s again",
                         plan.connector,
                         plan.path,
-                        exc,
-                        plan.interval,
-                        extra={"connector": plan.connector},
+                        extra={"connector": plan.connector, "event": "watching"},
                     )
-                self.state, self.problem = "waiting", f"cannot watch {plan.path}: {exc}"
-                self._stop.wait(plan.interval)
+                self.state, self.problem = "watching", None
+                self._watch_folder(plan.path, identity)
+            except (OSError, RuntimeError) as exc:  # unreadable
+                self._wait(f"cannot watch {plan.path}: {exc}")
+
+    def _watch_folder(self, folder: Path, identity: tuple[int, int]) -> None:
+        """Queue the folder's changes until it is gone or replaced, or the watch stops."""
+        plan = self.plan
+        for changes in watchfiles.watch(
+            folder,
+            watch_filter=None,  # the connector's include/exclude rules judge paths
+            debounce=MAX_DELAY_MS,
+            step=QUIET_MS,
+            stop_event=self._stop,
+            rust_timeout=max(1000, int(plan.interval * 1000)),
+            yield_on_timeout=True,  # an empty batch after each quiet interval
+            raise_interrupt=False,
+            force_polling=plan.method == "polling",
+            poll_delay_ms=int(plan.interval * 1000),
+            recursive=plan.only_file is None,
+            ignore_permission_denied=True,
+        ):
+            if not changes:
+                if _identity(folder) != identity:
+                    return  # unmounted, or mounted over: watch it anew
+            elif self._add({path for _change, path in changes}):
+                return  # the watched folder itself changed: watch it anew
+
+    def _wait(self, problem: str) -> None:
+        """Say once that the folder cannot be watched, then wait an interval to try again."""
+        plan = self.plan
+        if self.problem is None:
+            log.warning(
+                "connector %s: %s; watching again once it is there (checked every %.0fs)",
+                plan.connector,
+                problem,
+                plan.interval,
+                extra={"connector": plan.connector},
+            )
+        self.state, self.problem = "waiting", problem
+        self._stop.wait(plan.interval)
 
     def _add(self, paths: set[str]) -> bool:
         """Queue ``paths`` for the runner; True when the watched folder itself is among them."""
@@ -180,9 +218,12 @@ class _Watch:
                 return
             with self._lock:
                 paths = frozenset(self._pending)
+                full, self._full_run_due = self._full_run_due, False
                 self._pending.clear()
                 self._wake.clear()
-            if paths:
+            if full:  # the folder appeared or was replaced: its changed paths are all of it
+                self._run(None)
+            elif paths:
                 self._run(paths)
 
     # -- wikis ---------------------------------------------------------------------------------
@@ -293,7 +334,7 @@ class Watchers:
         if settings is None or self._stopping.is_set():
             return False
         claim = self._jobs.claim(name)
-        if paths is None:
+        if paths is None and plan.method == "feed":
             if not claim.acquire(blocking=False):
                 return False  # a run goes on: it reads the change feed too
         else:

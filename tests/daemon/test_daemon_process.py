@@ -297,6 +297,32 @@ def test_auth_failure_pauses_writes_until_a_reload_fixes_the_token(
         assert good not in log and bad not in log
 
 
+def test_a_reload_with_the_refused_token_unchanged_says_to_restart(
+    make_deployment: Callable[[EmulatorServer], Deployment], start_daemon: StartDaemon
+) -> None:
+    # The admin fixed the token in the unit's EnvironmentFile, then ran `systemctl reload`:
+    # the daemon's environment is the one it started with, so the token is still the old one.
+    good, bad = "tok_live_0123456789abcdef", "tok_revoked_9876543210fedcba"
+    with EmulatorServer(EmulatorSettings(tokens=frozenset({good}))) as server:
+        deployment = make_deployment(server)
+        deployment.env = {"TEST_INTERCOM_TOKEN": bad}
+        deployment.write("docs", "a.md", "# A\n\nText.\n")
+        deployment.write_config(
+            [deployment.connector("docs", run_on_start=True)],
+            daemon={"listen": "127.0.0.1:0", "schedule": {"every": "1h"}},
+        )
+        daemon = start_daemon(deployment)
+        daemon.wait_event(event="writes_paused")
+        daemon.send(signal.SIGHUP)
+        hint = daemon.wait_event(event="token_unchanged")
+        assert hint["level"] == "warning" and "restart" in hint["message"]
+        assert "EnvironmentFile" in hint["message"]
+        daemon.wait_event(event="reloaded")
+        assert daemon.stop() == 0
+        log = daemon.log_text()
+        assert good not in log and bad not in log
+
+
 def test_a_failing_connector_backs_off_without_stopping_the_others(
     deployment: Deployment, start_daemon: StartDaemon
 ) -> None:

@@ -172,3 +172,17 @@ def test_reference_documents_every_daemon_and_schedule_key() -> None:
     assert keys["daemon.schedule"].default == "{every: 1h}"
     assert keys["daemon.grace_period"].type == "duration"
     assert keys["daemon.grace_period"].default == "30s"
+
+
+def test_a_cron_expression_that_never_fires_is_refused(tmp_path: Path) -> None:
+    # valid fields, no such date: the connector would silently never sync
+    for cron in ("0 0 31 2 *", "0 9 31 4 1-5"):
+        text = config_text(tmp_path, connector=f"    schedule: {{cron: '{cron}'}}\n")
+        assert issues(text, tmp_path) == [
+            f"c.yaml:7: connectors[0].schedule.cron: cron expression '{cron}' never fires: "
+            "no date matches its day and month"
+        ]
+    leap_day = config_text(tmp_path, connector="    schedule: {cron: '0 0 29 2 *'}\n")
+    loaded = parse_config(leap_day, filename="c.yaml", config_dir=tmp_path, environ=ENV)
+    schedule = loaded.connectors[0].schedule
+    assert schedule is not None and schedule.cron == "0 0 29 2 *"  # rare, not never

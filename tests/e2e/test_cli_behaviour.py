@@ -214,3 +214,84 @@ def test_log_lines_print_above_a_live_progress_bar_with_rate_and_eta() -> None:
     assert out.index("a line while the bar is live") < out.rindex("2/4")  # bar redrawn below
     final = [line for line in out.splitlines() if "2/4" in line][-1]
     assert "pages/s" in final and "eta" in final, final
+
+
+def _into_closed_pipe(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``ingestor ARGS`` writing its stdout into a pipe nobody reads any more (``| head``)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the command writes anything
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "ingestor", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            env={**os.environ, "COLUMNS": "80", **env},
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+
+
+def test_a_reader_closing_stdout_early_is_exit_141_not_a_failed_sync(site: Site) -> None:
+    site.write("a.md", "# A\n\nSome text for the first page.\n")
+    config = ("-c", str(site.config_path))
+    # exit 1 would tell a script that pages failed; the sync did its work and recorded it
+    sync = _into_closed_pipe("sync", *config, "--no-progress", env=site.env)
+    assert sync.returncode == 141, sync.stderr
+    assert "Traceback" not in sync.stderr
+    assert [p["external_id"] for p in site.server.pages()] == ["a.md"]
+    status = ingestor("status", *config, "--json", env=site.env)
+    assert status.returncode == 0
+    assert json.loads(status.stdout)["connectors"][0]["last_run"]["status"] == "ok"
+    for args in (("status", *config), ("plan", *config, "--json"), ("sync", "--help")):
+        done = _into_closed_pipe(*args, env=site.env)
+        assert done.returncode == 141, (args, done.stderr)
+        assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+
+
+# Runs the command's entry point with Ctrl-C arriving while it imports the CLI (the first
+# half second of every command), as a meta-path finder that raises it there.
+_CTRL_C_WHILE_IMPORTING = """
+import sys
+class CtrlC:
+    def find_spec(self, name, path=None, target=None):
+        if name == "ingestor.commands.cli":
+            raise KeyboardInterrupt
+        return None
+sys.meta_path.insert(0, CtrlC())
+from ingestor.__main__ import main
+sys.argv = ["ingestor", "status", "--help"]
+main()
+"""
+
+
+def test_ctrl_c_while_the_command_starts_is_exit_130_without_a_traceback() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _CTRL_C_WHILE_IMPORTING],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 130, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_warning_from_loading_the_config_comes_out_in_the_log_format(site: Site) -> None:
+    # logged while the config is read, before it says the log format: it came out bare
+    text = site.config_path.read_text(encoding="utf-8")
+    site.config_path.write_text(
+        text.replace("${TEST_INTERCOM_TOKEN}", site.server.token), encoding="utf-8"
+    )
+    site.write("a.md", "# A\n\nSome text for the first page.\n")
+    config = ("-c", str(site.config_path))
+    sync = ingestor("sync", *config, "--log-format", "json", "--no-progress")
+    assert sync.returncode == 0, sync.stderr
+    lines = [json.loads(line) for line in sync.stderr.splitlines()]  # every line is JSON
+    inline = [r for r in lines if "intercom.token is written inline" in r["message"]]
+    assert [r["level"] for r in inline] == ["warning"]
+    validate = ingestor("validate", *config)
+    assert validate.returncode == 0
+    assert "warning: " in validate.stderr and "intercom.token is written inline" in validate.stderr
