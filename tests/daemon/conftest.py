@@ -21,6 +21,8 @@ from ingestor.config import Config, load_config
 from ingestor.emulator import EmulatorServer
 from ingestor.state import Store
 
+from ..cli_process import run_ingestor
+
 WRITE_OPS = (
     "createContentImportSource",
     "updateContentImportSource",
@@ -125,15 +127,7 @@ class Deployment:
             return {eid: rec.intercom_id for eid, rec in store.page_index(connector).items()}
 
     def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, **self.env, "COLUMNS": "200"}
-        return subprocess.run(
-            [sys.executable, "-m", "ingestor", *args, "-c", str(self.config_path)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=timeout,
-            check=False,
-        )
+        return run_ingestor(self.config_path, args, self.env, timeout=timeout)
 
 
 class DaemonProcess:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ import pytest
 from ingestor.config import Config, load_config
 from ingestor.emulator import EmulatorServer
 
+from ..cli_process import run_ingestor
 from ..state_sql import state_sql
 
 WRITE_OPS = (
@@ -100,15 +99,7 @@ class Site:
 
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """Run the real `ingestor` command in a subprocess."""
-        env = {**os.environ, **self.env, "COLUMNS": "200"}
-        return subprocess.run(
-            [sys.executable, "-m", "ingestor", *args, "-c", str(self.config_path)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=timeout,
-            check=False,
-        )
+        return run_ingestor(self.config_path, args, self.env, timeout=timeout)
 
     def sql(self, statement: str, **params: Any) -> list[tuple[Any, ...]]:
         """One SQL statement on the state database, SQLite or PostgreSQL (``:name``

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
+from ..cli_process import run_ingestor
 from ..state_sql import state_sql
 from .hostile_intercom import TOKEN, HostileIntercom
 
@@ -78,15 +77,7 @@ class TrialSite:
         path.write_text(text, encoding="utf-8")
 
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "FIELD_TRIAL_TOKEN": TOKEN, "COLUMNS": "200"}
-        return subprocess.run(
-            [sys.executable, "-m", "ingestor", *args, "-c", str(self.config_path)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=timeout,
-            check=False,
-        )
+        return run_ingestor(self.config_path, args, {"FIELD_TRIAL_TOKEN": TOKEN}, timeout=timeout)
 
     def sql(self, statement: str, **params: Any) -> list[tuple[Any, ...]]:
         return state_sql(self.state, statement, **params)

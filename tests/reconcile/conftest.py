@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from ingestor.reconcile import ReconcileOptions, ReconcileReport, reconcile_conn
 from ingestor.state import copy_state
 from ingestor.state._tables import StateModel
 
+from ..cli_process import run_ingestor
 from ..state_sql import state_sql
 
 WRITE_OPS = (
@@ -168,16 +167,7 @@ class Site:
 
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """The real `ingestor` command in a subprocess."""
-        env = {**os.environ, **self.env, "COLUMNS": "200"}
-        return subprocess.run(
-            [sys.executable, "-m", "ingestor", *args, "-c", str(self.config_path)],
-            capture_output=True,
-            text=True,
-            env=env,
-            input=stdin,
-            timeout=180,
-            check=False,
-        )
+        return run_ingestor(self.config_path, args, self.env, timeout=180, stdin=stdin)
 
 
 @pytest.fixture
