@@ -177,8 +177,10 @@ def test_a_reload_turns_watching_off_and_changes_its_method(
     deployment.write_config([deployment.connector("docs", **polling)], daemon=HOURLY)
     daemon.send(signal.SIGHUP)
     wait_for(
-        lambda: (watch_status(daemon, "docs") or {}).get("method") == "polling"
-        and watched(daemon, "docs")["state"] == "watching",
+        lambda: (
+            (watch_status(daemon, "docs") or {}).get("method") == "polling"
+            and watched(daemon, "docs")["state"] == "watching"
+        ),
         what="the watch polling",
     )
 
