@@ -161,11 +161,7 @@ def clean_html(
     head_title = _text_of(doc.find("head/title"))
     base = doc.find("head/base")
     base_href = (base.get("href") or "").strip() if base is not None else ""
-    chrome, hidden = _chrome_elements(doc)
-    hidden_text = sum(len(" ".join(element.text_content().split())) for element in hidden)
-    for element in chrome:
-        if element.getparent() is not None:  # found twice (by tag and by class) or the root
-            element.drop_tree()
+    hidden_text = _drop_chrome(doc)
     if hidden_text >= HIDDEN_TEXT_WARNING:
         warnings.append(
             f"{hidden_text:,} characters of text hidden with display:none or the hidden "
@@ -182,16 +178,31 @@ def clean_html(
         warnings.append(f"{relative_left} relative link(s) left relative: the page has no url")
     prune_anchors(root)
     drop_empty_wrappers(root)
+    first_h1 = next((text for h1 in root.iter("h1") if (text := _text_of(h1))), None)
+    return CleanedHtml(
+        html=_serialize(root), first_h1=first_h1, head_title=head_title, warnings=tuple(warnings)
+    )
+
+
+def _drop_chrome(doc: lxml.html.HtmlElement) -> int:
+    """Remove the page chrome (menus, footers, hidden elements...); the characters of text
+    the hidden ones held."""
+    chrome, hidden = _chrome_elements(doc)
+    hidden_text = sum(len(" ".join(element.text_content().split())) for element in hidden)
+    for element in chrome:
+        if element.getparent() is not None:  # found twice (by tag and by class) or the root
+            element.drop_tree()
+    return hidden_text
+
+
+def _serialize(root: lxml.html.HtmlElement) -> str:
+    """The fragment inside ``root``, attributes in name order (stable hashes)."""
     for element in _MULTI_ATTRIBUTE_XPATH(root):
         ordered = sorted(element.attrib.items())
         element.attrib.clear()
         element.attrib.update(ordered)
-    first_h1 = next((text for h1 in root.iter("h1") if (text := _text_of(h1))), None)
     body = html_lib.escape(root.text, quote=False) if root.text else ""
-    body += "".join(lxml.html.tostring(child, encoding="unicode") for child in root)
-    return CleanedHtml(
-        html=body, first_h1=first_h1, head_title=head_title, warnings=tuple(warnings)
-    )
+    return body + "".join(lxml.html.tostring(child, encoding="unicode") for child in root)
 
 
 def free_void_contents(root: lxml.html.HtmlElement) -> None:
