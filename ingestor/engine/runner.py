@@ -140,10 +140,19 @@ def sync_connectors(
                 report = engine.sync(connector, page_policy(config, settings), options)
             reports.append(report)
             if report.exception is not None and not isinstance(report.exception, ConfigError):
+                _say_not_run(selected[len(reports) :], report.connector)
                 break  # the workspace failed us: the other connectors would fail the same way
         if own_store and any(isinstance(r.exception, StateError) for r in reports):
             _record_lost_lock(store, [r.connector for r in reports])
     return reports
+
+
+def _say_not_run(left: Sequence[ConnectorSettings], failed: str) -> None:
+    """Name the connectors a workspace-wide failure left unrun, so none is missed unawares."""
+    if left:
+        names = ", ".join(settings.name for settings in left)
+        what = f"connectors {names} were" if len(left) > 1 else f"connector {names} was"
+        log.error("%s not run: %s failed in a way they would too (see above)", what, failed)
 
 
 def _record_lost_lock(store: Store, connectors: list[str]) -> None:

@@ -285,6 +285,21 @@ def test_cli_exit_code_3_on_bad_token(site: Site) -> None:
     assert "wrong-token-value" not in result.stdout + result.stderr
 
 
+def test_a_refused_token_names_the_connectors_it_left_unrun(site: Site) -> None:
+    seed(site)
+    with site.config_path.open("a", encoding="utf-8") as config:
+        for name in ("handbook", "wiki"):
+            config.write(
+                f"  - name: {name}\n    type: filesystem\n    url: https://{name}.example.com/\n"
+                f"    root: {site.root}\n    url_template: 'https://{name}.example.com/{{path}}'\n"
+            )
+    site.env["TEST_INTERCOM_TOKEN"] = "wrong-token-value"
+    result = site.cli("sync", "--no-progress")
+    output = result.stdout + result.stderr
+    assert result.returncode == 3, output
+    assert "connectors handbook, wiki were not run: docs failed" in output
+
+
 def test_cli_exit_code_2_on_bad_config(site: Site) -> None:
     site.config_path.write_text("intercom:\n  token: x\n  colour: blue\n", encoding="utf-8")
     result = site.cli("validate")
