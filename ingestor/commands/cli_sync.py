@@ -232,12 +232,19 @@ def preview(
 
     loaded = _guarded(lambda: load_config(config, need_token=False))
     rows = _guarded(lambda: write_preview(loaded, out, connector))
-    warned = sum(1 for row in rows if row.warnings)
+    written = sum(1 for row in rows if row.file is not None)
+    warned = sum(1 for row in rows if row.warnings and not row.failed)
+    failed = [row for row in rows if row.failed]
     stdout.print(
-        f"{len(rows)} pages written to {out}, {warned} with warnings; open {out / 'index.html'}",
+        f"{written} pages written to {out}, {warned} with warnings; open {out / 'index.html'}",
         highlight=False,
         markup=False,
     )
+    for row in failed:
+        where = f"{row.connector}: {row.external_id}"
+        stderr.print(f"error: {where}: {'; '.join(row.warnings)}", highlight=False, markup=False)
+    if failed:
+        raise typer.Exit(ExitCode.PARTIAL)  # as a sync would end with these
 
 
 def _sync_in_daemon(

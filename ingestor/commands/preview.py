@@ -33,7 +33,7 @@ from ingestor.convert import (
 )
 from ingestor.engine.runner import build_connector, page_policy, select_connectors
 from ingestor.engine.sync import PagePolicy
-from ingestor.errors import ConnectorError, PageError
+from ingestor.errors import ConnectorError, PageError, PageSkipped
 from ingestor.gate import Availability, GateDecision, PageGate
 
 __all__ = ["PreviewRow", "write_preview"]
@@ -52,6 +52,8 @@ class PreviewRow:
     warnings: list[str] = field(default_factory=list)
     #: Who the page is for (``customers``, ``team``...), or ``exclude``/``held``: not sent.
     audience: str = ""
+    #: The listing or this page failed: a sync would fail it too (exit code 1).
+    failed: bool = False
 
 
 def write_preview(
@@ -86,12 +88,14 @@ class _ConnectorPreview:
             try:
                 entries = list(connector.list())
             except ConnectorError as exc:
-                return [PreviewRow(name, "(listing)", warnings=[str(exc)])]
+                return [PreviewRow(name, "(listing)", warnings=[str(exc)], failed=True)]
             known = {e.external_id for e in entries if not isinstance(e, ListingProblem)}
             rows: list[PreviewRow] = []
             for entry in entries:
                 if isinstance(entry, ListingProblem):
-                    rows.append(PreviewRow(name, entry.where, warnings=[entry.message]))
+                    rows.append(
+                        PreviewRow(name, entry.where, warnings=[entry.message], failed=True)
+                    )
                 else:
                     rows += self._page_rows(connector, entry, known)
         return rows
@@ -110,7 +114,10 @@ class _ConnectorPreview:
                 page = without_dead_links(page, broken)
             parts = split_page(page, policy.max_page_bytes, section_bytes=policy.section_bytes)
         except (ConnectorError, PageError) as exc:
-            return [PreviewRow(name, entry.external_id, warnings=[f"not sent: {exc}"])]
+            failed = not isinstance(exc, PageSkipped)  # a sync skips those, and fails the rest
+            return [
+                PreviewRow(name, entry.external_id, warnings=[f"not sent: {exc}"], failed=failed)
+            ]
         gate = PageGate(
             self.settings,
             Availability(policy.ai_agent_availability, policy.ai_copilot_availability),

@@ -117,3 +117,18 @@ def test_preview_shows_each_section_of_a_split_page(site: Site, tmp_path: Path) 
     assert rows[1].title == "Long — Part 1"
     assert all(any("split: section" in w for w in r.warnings) for r in rows)
     assert all(r.file and (tmp_path / "preview" / r.file).is_file() for r in rows)
+
+
+def test_preview_exits_1_naming_the_pages_a_sync_would_fail(site: Site, tmp_path: Path) -> None:
+    site.write("guide/intro.md", "# Intro\n\nHello.\n")
+    site.write("empty.html", "<html><body><script>x()</script></body></html>")
+    skipped_only = site.cli("preview", "--out", str(tmp_path / "one"))
+    assert skipped_only.returncode == 0, skipped_only.stdout + skipped_only.stderr
+    assert "1 pages written" in skipped_only.stdout  # the empty page is skipped, as a sync does
+
+    (site.root / "logo.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200))
+    result = site.cli("preview", "--out", str(tmp_path / "two"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 pages written" in result.stdout
+    assert "error: docs: logo.md: not sent:" in result.stderr
+    assert "empty.html" not in result.stderr
