@@ -118,6 +118,19 @@ class HostileIntercom:
             }
             return self._next_source
 
+    def add_foreign_page(self, external_id: str, **fields: Any) -> dict[str, Any]:
+        """A page of another installation: its own source, created as any client would."""
+        stranger = self.add_source("https://elsewhere.example.com/")
+        body = {"title": "Theirs", "html": "<p>x</p>", "locale": "en", **fields}
+        with self._lock:
+            self.handle(
+                "POST",
+                "/ai/external_pages",
+                {},
+                {**body, "source_id": stranger, "external_id": external_id},
+            )
+        return self.pages_of(stranger)[external_id]
+
     def pages_of(self, source_id: int) -> dict[str, dict[str, Any]]:
         """Pages under one source by external_id (fails on a duplicate external_id)."""
         with self._lock:

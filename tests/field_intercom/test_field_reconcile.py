@@ -15,20 +15,7 @@ from .trial_site import PAGES, TrialSite, synced
 def test_the_same_external_id_under_another_source_is_left_alone(
     site: TrialSite, server: HostileIntercom
 ) -> None:
-    stranger = server.add_source("https://elsewhere.example.com/")
-    with server._lock:
-        server.handle(
-            "POST",
-            "/ai/external_pages",
-            {},
-            {
-                "title": "Theirs",
-                "html": "<p>x</p>",
-                "locale": "en",
-                "source_id": stranger,
-                "external_id": "alpha.md",
-            },
-        )
+    stranger = server.add_foreign_page("alpha.md")["source_id"]
     assert site.cli("sync").returncode == 0
     (site.root / "alpha.md").unlink()
     assert site.cli("sync").returncode == 0

@@ -230,21 +230,8 @@ def test_an_upsert_answered_with_another_pages_id_is_not_recorded(
     site: TrialSite, server: HostileIntercom
 ) -> None:
     assert site.cli("sync").returncode == 0
-    stranger = server.add_source("https://elsewhere.example.com/")
-    with server._lock:
-        server.handle(
-            "POST",
-            "/ai/external_pages",
-            {},
-            {
-                "title": "Theirs",
-                "html": "<p>x</p>",
-                "locale": "en",
-                "source_id": stranger,
-                "external_id": "theirs",
-            },
-        )
-    theirs = next(iter(server.pages_of(stranger).values()))
+    theirs = server.add_foreign_page("theirs")
+    stranger = theirs["source_id"]
     site.write("alpha.md", "# Alpha\n\nChanged.\n")
     server.faults.append(
         Fault("POST", "/ai/external_pages", "rewrite", rewrite=lambda a: {**theirs})
@@ -265,22 +252,8 @@ def test_hiding_never_touches_the_page_a_mixed_up_read_returns(
 ) -> None:
     site.configure(deletion="hide")
     assert site.cli("sync").returncode == 0
-    stranger = server.add_source("https://elsewhere.example.com/")
-    with server._lock:
-        server.handle(
-            "POST",
-            "/ai/external_pages",
-            {},
-            {
-                "title": "Theirs",
-                "html": "<p>x</p>",
-                "locale": "en",
-                "source_id": stranger,
-                "external_id": "theirs",
-                "ai_agent_availability": True,
-            },
-        )
-    theirs = next(iter(server.pages_of(stranger).values()))
+    theirs = server.add_foreign_page("theirs", ai_agent_availability=True)
+    stranger = theirs["source_id"]
     (site.root / "alpha.md").unlink()
     server.faults.append(
         Fault("GET", "/ai/external_pages/", "rewrite", rewrite=lambda a: {**theirs})
