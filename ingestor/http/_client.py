@@ -267,10 +267,10 @@ class _Sender:
         response = self.client.send(request, stream=True)
         if response.is_stream_consumed:  # a test transport's answer, read when it was made
             return response
-        raw = bytearray()
+        chunks: list[bytes] = []
         try:
             for chunk in response.iter_raw():
-                raw += chunk
+                chunks.append(chunk)
                 if time.monotonic() > ends:
                     message = f"the answer was still arriving after {self.deadline:.0f}s"
                     raise httpx.ReadTimeout(message, request=request)
@@ -279,7 +279,7 @@ class _Sender:
         return httpx.Response(  # decoded (Content-Encoding) when its content is read
             response.status_code,
             headers=response.headers,
-            content=bytes(raw),
+            content=b"".join(chunks),  # one copy of a list page's megabytes, not two
             request=request,
             extensions=response.extensions,
         )
